@@ -1,0 +1,83 @@
+#################################################################################
+# ckm-research: `make help` lists the targets.                                  #
+#################################################################################
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+VENV_PY := $(VENV)/bin/python
+# Touched once the project is installed in $(VENV); remade when pyproject.toml changes.
+STAMP := $(VENV)/.ckm-installed
+KERNEL_NAME := ckm-research
+KERNEL_DISPLAY := Python (ckm-research)
+
+MODEL ?= ckm_research/models/ckm_study.lav
+EXAMPLE_DATA ?= data/example/ckm_example.csv
+REPORT_DIR ?= reports/ckm-study
+PYTEST_ARGS ?=
+
+#################################################################################
+# Setup                                                                         #
+#################################################################################
+
+$(VENV_PY):
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "error: '$(PYTHON) -m venv' failed. On Debian/Ubuntu: apt-get install python3-venv" >&2; \
+	  exit 1; }
+
+$(STAMP): pyproject.toml | $(VENV_PY)
+	$(VENV_PY) -m pip install --quiet --upgrade pip
+	$(VENV_PY) -m pip install --progress-bar off -e '.[dev]'
+	$(VENV_PY) -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "$(KERNEL_DISPLAY)"
+	@touch $@
+
+.PHONY: setup
+setup: $(STAMP) ## Create .venv, install the project (with dev tools) and register its Jupyter kernel
+
+#################################################################################
+# Main commands                                                                 #
+#################################################################################
+
+.PHONY: report
+report: $(STAMP) ## Set up, then run the main job: fit the CKM study model to the example data
+	@test -f "$(EXAMPLE_DATA)" || { \
+	  echo "error: the example data $(EXAMPLE_DATA) does not exist yet." >&2; \
+	  echo "       It is produced by the project's data simulation (not available in this checkout);" >&2; \
+	  echo "       to fit your own survey instead: make report EXAMPLE_DATA=path/to/data.csv" >&2; \
+	  exit 1; }
+	@mkdir -p $(REPORT_DIR)
+	$(VENV)/bin/ckm fit $(MODEL) $(EXAMPLE_DATA) --json $(REPORT_DIR)/fit.json
+
+.PHONY: test
+test: $(STAMP) ## Set up, then run the test suite
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## Check the code with ruff
+	$(VENV)/bin/ruff check .
+
+.PHONY: bench
+bench: $(STAMP) ## Run the speed benchmarks (benchmarks/run.py)
+	$(VENV_PY) benchmarks/run.py
+
+#################################################################################
+# Housekeeping                                                                  #
+#################################################################################
+
+.PHONY: clean
+clean: ## Delete caches and build files (keeps .venv and reports/)
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+	rm -rf .pytest_cache .ruff_cache build dist *.egg-info
+
+.PHONY: distclean
+distclean: clean ## Also delete .venv (the next make test/report reinstalls)
+	rm -rf $(VENV)
+
+.PHONY: help
+help: ## Show this help
+	@echo "ckm-research: make TARGET"
+	@echo
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
