@@ -1,0 +1,772 @@
+"""``fit()``: any lavaan-syntax CFA/SEM with ML, MLR, FIML or WLSMV.
+
+The pipeline is lavaan's (Rosseel, 2012): syntax -> parameter table ->
+model matrices -> estimation -> inference -> output.  Estimators are defined
+as lavaan defines them:
+
+========  ==========================================================  ==================
+name      estimation and inference                                     lavaan equivalent
+========  ==========================================================  ==================
+ML        normal-theory ML, expected-information SEs, chi-square       ``estimator="ML"``
+MLR       ML with Huber-White SEs and the Yuan-Bentler (Mplus)         ``estimator="MLR"``
+          scaled test statistic
+FIML      casewise ML for incomplete data (MAR), observed-information  ``missing="ml"``
+          SEs, chi-square against the EM-estimated saturated model
+WLSMV     DWLS on polychoric correlations and thresholds, robust SEs,  ``estimator="WLSMV"``
+          mean-and-variance adjusted (scaled-shifted) test             with ``ordered=``
+========  ==========================================================  ==================
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ckm_research.errors import (
+    CkmError,
+    HeywoodCaseWarning,
+    IdentificationError,
+    ModelSpecificationError,
+    NonPositiveDefiniteWarning,
+)
+from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
+from ckm_research.sem.model import RAMModel
+from ckm_research.sem.partable import ParTable, build_partable, variable_roles
+from ckm_research.sem.results import SEMResults
+from ckm_research.sem.standardized import standardize_all, standardized_se
+from ckm_research.sem.syntax import ParsedModel, evaluate_expression, parse_model
+
+__all__ = ["fit", "ESTIMATORS"]
+
+ESTIMATORS = ("ML", "MLR", "FIML", "WLSMV")
+
+
+def _param_error(name: str, allowed: str, got: Any) -> CkmError:
+    return CkmError(f"The '{name}' parameter of fit must be {allowed}. Got {got!r} instead.")
+
+
+@dataclass
+class FitOptions:
+    estimator: str = "ML"
+    std_lv: bool = False
+    level: float = 0.95
+    meanstructure: bool = False
+    missing: str = "listwise"
+    ordered: tuple[str, ...] = ()
+    group_equal: tuple[str, ...] = ()
+    fixed_x: bool = True
+
+
+@dataclass
+class GroupData:
+    label: Any
+    data: np.ndarray  # n x p, in model ov order (may contain NaN for FIML)
+    moments: SampleMoments | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _resolve_ordered(ordered, ov: tuple[str, ...]) -> tuple[str, ...]:
+    if ordered is None or ordered is False:
+        return ()
+    if ordered is True or (isinstance(ordered, str) and ordered.lower() == "all"):
+        return tuple(ov)
+    if isinstance(ordered, str):
+        ordered = [s.strip() for s in ordered.split(",") if s.strip()]
+    ordered = list(ordered)
+    unknown = [o for o in ordered if o not in ov]
+    if unknown:
+        raise ModelSpecificationError(
+            "ordered names variable(s) that the model does not use: " + ", ".join(unknown)
+        )
+    return tuple(o for o in ov if o in set(ordered))
+
+
+def _prepare_frame(data, ov, group, missing_values) -> pd.DataFrame:
+    from ckm_research.data.io import read_data
+
+    frame = (
+        read_data(data, missing_values=missing_values)
+        if not isinstance(data, pd.DataFrame)
+        else data
+    )
+    if missing_values is not None and isinstance(data, pd.DataFrame):
+        frame = frame.replace(list(missing_values), np.nan)
+    if group is not None and group not in frame.columns:
+        raise ModelSpecificationError(
+            f"the group column '{group}' is not in the data; columns are: "
+            + ", ".join(map(str, frame.columns[:30]))
+            + (" ..." if frame.shape[1] > 30 else "")
+        )
+    return frame
+
+
+def fit(
+    model: str | Path,
+    data,
+    *,
+    estimator: str = "ML",
+    ordered: Iterable[str] | str | bool | None = None,
+    group: str | None = None,
+    group_equal: Iterable[str] = (),
+    std_lv: bool = False,
+    missing_values: Iterable[float] | None = None,
+    level: float = 0.95,
+) -> SEMResults:
+    """Fit a CFA/SEM written in lavaan syntax.
+
+    Parameters
+    ----------
+    model : str or pathlib.Path
+        lavaan model syntax, or a path to a file holding it.
+    data : pandas.DataFrame or path
+        The data (CSV, Excel, SPSS ``.sav`` or Stata ``.dta`` when a path).
+    estimator : {'ML', 'MLR', 'FIML', 'WLSMV'}
+        See the module docstring.  ``'FIML'`` is ML with ``missing="ml"``;
+        ``'MLR'`` with incomplete data uses FIML too (as lavaan's
+        ``estimator="MLR", missing="ml"``).
+    ordered : 'all', list of str or None
+        Ordinal items (required for WLSMV; ``'all'`` means every observed
+        variable of the model).
+    group : str, optional
+        Column defining groups for a multiple-group model.
+    group_equal : iterable of str
+        lavaan's ``group.equal`` (e.g. ``["loadings", "intercepts"]``).
+    std_lv : bool
+        Identify factors by unit variances (lavaan ``std.lv = TRUE``).
+    missing_values : iterable of float, optional
+        Codes to treat as missing (e.g. ``[-99]``).
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    SEMResults
+
+    Raises
+    ------
+    ckm_research.errors.CkmError
+        For any problem with the model, the data or the options; the message
+        names the variable, row or parameter at fault.
+
+    Examples
+    --------
+    >>> from ckm_research import fit                               # doctest: +SKIP
+    >>> res = fit("visual =~ x1 + x2 + x3", hs)                    # doctest: +SKIP
+    >>> res.estimates[["lhs", "op", "rhs", "est", "se"]]           # doctest: +SKIP
+
+    In R: ``lavaan::sem(model, data, estimator = "ML")``.
+    """
+    if isinstance(model, Path) or (
+        isinstance(model, str)
+        and "\n" not in model
+        and model.endswith(".lav")
+        and Path(model).exists()
+    ):
+        model = Path(model).read_text(encoding="utf-8")
+    if not isinstance(estimator, str) or estimator.upper() not in ESTIMATORS:
+        raise _param_error(
+            "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
+        )
+    estimator = estimator.upper()
+    if not (isinstance(level, float) and 0 < level < 1):
+        raise _param_error("level", "a float in the range (0, 1)", level)
+    parsed = parse_model(model)
+    roles = variable_roles(parsed)
+    ov = roles.ov
+    frame = _prepare_frame(data, ov, group, missing_values)
+    ordered_t = _resolve_ordered(ordered, ov)
+    if estimator == "WLSMV" and not ordered_t:
+        raise CkmError(
+            "WLSMV needs ordinal items: pass ordered='all' or the list of ordinal columns "
+            "(--ordered all on the command line)"
+        )
+    if ordered_t and estimator != "WLSMV":
+        raise CkmError(
+            f"ordered items need estimator='WLSMV' (got '{estimator}'); lavaan would switch to "
+            "WLSMV silently, ckm-research asks you to choose"
+        )
+    engine = _build_engine(
+        parsed,
+        frame,
+        estimator=estimator,
+        ordered=ordered_t,
+        group=group,
+        group_equal=tuple(group_equal),
+        std_lv=std_lv,
+        level=level,
+    )
+    return engine.run()
+
+
+def _build_engine(
+    parsed: ParsedModel,
+    frame: pd.DataFrame,
+    *,
+    estimator,
+    ordered,
+    group,
+    group_equal,
+    std_lv,
+    level,
+):
+    from ckm_research.data.checks import check_model_data
+
+    roles = variable_roles(parsed, ordered)
+    ov = roles.ov
+    has_missing = False
+    # numeric checks on the model's variables (names the column and rows at fault)
+    npar_guess = 2 * len(ov) + len(roles.lv)
+    clean = check_model_data(frame, list(ov), min_rows=max(3, min(npar_guess, len(ov) + 1)))
+    if group is not None:
+        glabels = list(pd.unique(frame[group].dropna()))
+        if len(glabels) < 2:
+            raise CkmError(f"the group column '{group}' has fewer than two distinct values")
+        gcol = frame[group].to_numpy()
+    else:
+        glabels = [None]
+        gcol = None
+    has_missing = bool(clean.isna().to_numpy().any())
+    if estimator == "MLR" and has_missing:
+        missing = "ml"
+    elif estimator == "FIML":
+        missing = "ml"
+    else:
+        missing = "listwise"
+    meanstructure = (
+        missing == "ml"
+        or estimator == "WLSMV"
+        or any(s.op == "~1" for s in parsed.statements)
+        or any(g in ("intercepts", "means", "thresholds") for g in group_equal)
+    )
+    notes: list[str] = []
+    groups: list[GroupData] = []
+    for lab in glabels:
+        sub = clean if gcol is None else clean[gcol == lab]
+        x = sub.to_numpy(dtype=float)
+        if missing == "listwise":
+            keep = ~np.isnan(x).any(axis=1)
+            dropped = int((~keep).sum())
+            if dropped:
+                where = "" if lab is None else f" in group {lab}"
+                notes.append(
+                    f"{dropped} of {len(x)} cases{where} have missing values and were deleted "
+                    "listwise; "
+                    "use estimator='FIML' to keep them"
+                )
+            x = x[keep]
+        else:
+            allmiss = np.isnan(x).all(axis=1)
+            if allmiss.any():
+                notes.append(f"{int(allmiss.sum())} cases with no observed values were removed")
+                x = x[~allmiss]
+        groups.append(GroupData(lab, x))
+    for gd in groups:
+        if gd.data.shape[0] < len(ov) + 1 and missing == "listwise":
+            where = "" if gd.label is None else f" in group {gd.label}"
+            raise CkmError(
+                f"too few complete cases{where}: {gd.data.shape[0]} for {len(ov)} observed "
+                "variables; the sample covariance matrix is singular. Collect more data or "
+                "use estimator='FIML'."
+            )
+    nthresholds = {}
+    if ordered:
+        for v in ordered:
+            j = ov.index(v)
+            levels = np.unique(np.concatenate([gd.data[:, j] for gd in groups]))
+            levels = levels[~np.isnan(levels)]
+            nthresholds[v] = len(levels) - 1
+    pt = build_partable(
+        parsed,
+        ngroups=len(groups),
+        meanstructure=meanstructure,
+        std_lv=std_lv,
+        ordered=ordered,
+        nthresholds=nthresholds,
+        group_equal=group_equal,
+    )
+    opts = FitOptions(
+        estimator=estimator,
+        std_lv=std_lv,
+        level=level,
+        meanstructure=meanstructure,
+        missing=missing,
+        ordered=ordered,
+        group_equal=group_equal,
+    )
+    if estimator == "WLSMV":
+        from ckm_research.sem.wlsmv import WLSMVEngine
+
+        return WLSMVEngine(pt, groups, opts, notes)
+    if missing == "ml":
+        from ckm_research.sem.fiml import FIMLEngine
+
+        return FIMLEngine(pt, groups, opts, notes)
+    return MLEngine(pt, groups, opts, notes)
+
+
+class BaseEngine:
+    """Shared machinery: estimates table, defined parameters, standardization,
+    warnings.  Subclasses implement :meth:`estimate`, :meth:`vcov` and
+    :meth:`fit_measures`."""
+
+    label = "ML"
+
+    def __init__(self, pt: ParTable, groups: list[GroupData], opts: FitOptions, notes: list[str]):
+        self.pt = pt
+        self.groups = groups
+        self.opts = opts
+        self.notes = notes
+        self.model = RAMModel(pt)
+        self.n_per_group = [gd.data.shape[0] for gd in groups]
+        self.ntotal = int(sum(self.n_per_group))
+        self.theta: np.ndarray | None = None
+        self.iterations = 0
+        self.extra_json: dict[str, Any] = {}
+
+    # to override -----------------------------------------------------------
+    def estimate(self) -> None:
+        raise NotImplementedError
+
+    def vcov(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit_measures(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def row_values(self) -> np.ndarray:
+        return self.model.row_values(self.theta)
+
+    def std_all(self, theta: np.ndarray) -> np.ndarray:
+        return standardize_all(self.model, theta)
+
+    # shared ---------------------------------------------------------------
+    def _fill_exo(self) -> None:
+        """Fixed.x: exogenous covariate (co)variances and means at their sample values."""
+        t = self.pt.table
+        exo = np.flatnonzero(t["exo"].to_numpy() == 1)
+        if not len(exo):
+            return
+        pos = {v: i for i, v in enumerate(self.model.ov)}
+        for r in exo:
+            row = t.iloc[r]
+            mom = self.groups[row["group"] - 1].moments
+            if row["op"] == "~~":
+                self.model.values[r] = mom.cov[pos[row["lhs"]], pos[row["rhs"]]]
+            elif row["op"] == "~1":
+                self.model.values[r] = mom.mean[pos[row["lhs"]]]
+
+    def defined_values(self, theta: np.ndarray, row_vals: np.ndarray | None = None) -> np.ndarray:
+        defs = self.pt.definitions
+        if not defs:
+            return np.zeros(0)
+        t = self.pt.table
+        vals = self.model.row_values(theta) if row_vals is None else row_vals
+        env = {}
+        for lab, v in zip(t["label"], vals, strict=True):
+            if lab and lab not in env:
+                env[lab] = float(v)
+        out = []
+        for d in defs:
+            try:
+                val = evaluate_expression(d.expression, env)
+            except KeyError as exc:
+                raise ModelSpecificationError(
+                    f"the defined parameter '{d.name}' (line {d.line}) uses '{exc.args[0]}', "
+                    "which is "
+                    "not a parameter label; label the parameter in the model (e.g. a*x)"
+                ) from None
+            except (SyntaxError, ZeroDivisionError, ValueError) as exc:
+                raise ModelSpecificationError(
+                    f"cannot evaluate the defined parameter '{d.name} := {d.expression}' "
+                    f"(line {d.line}): {exc}"
+                ) from None
+            env[d.name] = val
+            out.append(val)
+        return np.asarray(out)
+
+    def _jacobian_fn(self, fun, theta, eps=1e-6):
+        base = np.atleast_1d(fun(theta))
+        J = np.zeros((len(base), len(theta)))
+        for k in range(len(theta)):
+            h = eps * max(1.0, abs(theta[k]))
+            tp, tm = theta.copy(), theta.copy()
+            tp[k] += h
+            tm[k] -= h
+            J[:, k] = (np.atleast_1d(fun(tp)) - np.atleast_1d(fun(tm))) / (2 * h)
+        return J
+
+    def _check_warnings(self, row_vals: np.ndarray) -> list[str]:
+        out = []
+        t = self.pt.table
+        lv = set(self.model.lv)
+        for r, row in enumerate(t.itertuples(index=False)):
+            if row.op == "~~" and row.lhs == row.rhs and row_vals[r] < 0:
+                kind = "latent variable" if row.lhs in lv else "observed variable"
+                msg = (
+                    f"the estimated (residual) variance of the {kind} '{row.lhs}' is negative "
+                    f"({row_vals[r]:.4f}): a Heywood case. Check the model for misspecification, "
+                    "empirical under-identification or too few indicators."
+                )
+                out.append(msg)
+                _warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+        for g in range(self.model.ngroups):
+            C, _ = self.model.implied(self.theta, g, full=True)
+            k = self.model.n_ov
+            psi = C[k:, k:]
+            if psi.size:
+                ev = np.linalg.eigvalsh(psi)
+                if ev.min() < -1e-10:
+                    msg = (
+                        "the model-implied covariance matrix of the latent variables is not "
+                        "positive "
+                        "definite (smallest eigenvalue {:.3g}); check the factors' variances and "
+                        "covariances: {}".format(ev.min(), ", ".join(self.model.lv))
+                    )
+                    out.append(msg)
+                    _warnings.warn(msg, NonPositiveDefiniteWarning, stacklevel=3)
+        return out
+
+    def estimates_table(self, vcov: np.ndarray) -> pd.DataFrame:
+        t = self.pt.table
+        vals = self.row_values()
+        free = t["free"].to_numpy()
+        se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+        se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
+        z = np.where(free > 0, vals / np.where(se > 0, se, np.nan), np.nan)
+        pval = 2 * stats.norm.sf(np.abs(z))
+        q = stats.norm.ppf(0.5 + self.opts.level / 2)
+        lo = np.where(free > 0, vals - q * se, vals)
+        hi = np.where(free > 0, vals + q * se, vals)
+        std = self.std_all(self.theta)
+        out = pd.DataFrame(
+            {
+                "lhs": t["lhs"],
+                "op": t["op"],
+                "rhs": t["rhs"],
+                "label": t["label"],
+                "group": t["group"],
+                "est": vals,
+                "se": se,
+                "z": z,
+                "pvalue": pval,
+                "ci.lower": lo,
+                "ci.upper": hi,
+                "std.all": std,
+            }
+        )
+        if self.pt.definitions:
+            dv = self.defined_values(self.theta)
+            J = self._jacobian_fn(self.defined_values, self.theta)
+            dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0, None))
+            dz = dv / np.where(dse > 0, dse, np.nan)
+            std_rows = std
+
+            def std_defs(_theta, std_rows=std_rows):
+                return self.defined_values(_theta, row_vals=std_rows)
+
+            dstd = std_defs(self.theta)
+            drows = pd.DataFrame(
+                {
+                    "lhs": [d.name for d in self.pt.definitions],
+                    "op": ":=",
+                    "rhs": [d.expression for d in self.pt.definitions],
+                    "label": [d.name for d in self.pt.definitions],
+                    "group": 0,
+                    "est": dv,
+                    "se": dse,
+                    "z": dz,
+                    "pvalue": 2 * stats.norm.sf(np.abs(dz)),
+                    "ci.lower": dv - q * dse,
+                    "ci.upper": dv + q * dse,
+                    "std.all": dstd,
+                }
+            )
+            out = pd.concat([out, drows], ignore_index=True)
+        cols = [
+            "lhs",
+            "op",
+            "rhs",
+            "est",
+            "se",
+            "z",
+            "pvalue",
+            "ci.lower",
+            "ci.upper",
+            "std.all",
+            "label",
+        ]
+        if self.pt.ngroups > 1:
+            cols.append("group")
+        return out[cols]
+
+    def standardized_solution(self) -> pd.DataFrame:
+        """``std.all`` with delta-method SEs (lavaan ``standardizedSolution``)."""
+        vc = self._vcov
+        t = self.pt.table
+        std = self.std_all(self.theta)
+        se = standardized_se(self.std_all, self.theta, vc)
+        fixed_std = np.zeros(len(t), dtype=bool)
+        se = np.where(fixed_std, 0.0, se)
+        z = std / np.where(se > 1e-12, se, np.nan)
+        q = stats.norm.ppf(0.5 + self.opts.level / 2)
+        out = pd.DataFrame(
+            {
+                "lhs": t["lhs"],
+                "op": t["op"],
+                "rhs": t["rhs"],
+                "group": t["group"],
+                "est.std": std,
+                "se": se,
+                "z": z,
+                "pvalue": 2 * stats.norm.sf(np.abs(z)),
+                "ci.lower": std - q * se,
+                "ci.upper": std + q * se,
+            }
+        )
+        if self.pt.definitions:
+
+            def dstd(th):
+                return self.defined_values(th, row_vals=self.std_all(th))
+
+            dv = dstd(self.theta)
+            dse = standardized_se(dstd, self.theta, vc)
+            dz = dv / np.where(dse > 0, dse, np.nan)
+            out = pd.concat(
+                [
+                    out,
+                    pd.DataFrame(
+                        {
+                            "lhs": [d.name for d in self.pt.definitions],
+                            "op": ":=",
+                            "rhs": [d.expression for d in self.pt.definitions],
+                            "group": 0,
+                            "est.std": dv,
+                            "se": dse,
+                            "z": dz,
+                            "pvalue": 2 * stats.norm.sf(np.abs(dz)),
+                            "ci.lower": dv - q * dse,
+                            "ci.upper": dv + q * dse,
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+        return out
+
+    def implied_moments(self) -> dict[str, Any]:
+        out = {}
+        for g, gd in enumerate(self.groups):
+            S, mu = self.model.implied(self.theta, g)
+            key = "implied" if gd.label is None else str(gd.label)
+            out[key] = {
+                "cov": pd.DataFrame(S, index=self.model.ov, columns=self.model.ov),
+                "mean": pd.Series(mu, index=self.model.ov),
+            }
+        return out
+
+    def sample_moments(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        mom = self.groups[g].moments
+        return mom.cov, mom.mean
+
+    def residuals(self, type: str = "cor.bentler") -> dict[str, pd.DataFrame]:  # noqa: A002
+        out = {}
+        for g, gd in enumerate(self.groups):
+            S, m = self.sample_moments(g)
+            Sig, mu = self.model.implied(self.theta, g)
+            if type == "raw":
+                R = S - Sig
+            elif type == "cor.bentler":
+                sd = np.sqrt(np.diag(S))
+                R = (S - Sig) / np.outer(sd, sd)
+            elif type == "cor.bollen":
+                R = fmx._cov2cor(S) - fmx._cov2cor(Sig)
+            else:
+                raise CkmError(
+                    f"The 'type' parameter of residuals must be one of 'raw', 'cor.bentler', "
+                    f"'cor.bollen'. Got {type!r} instead."
+                )
+            key = "residuals" if gd.label is None else str(gd.label)
+            out[key] = pd.DataFrame(R, index=self.model.ov, columns=self.model.ov)
+        return out
+
+    def run(self) -> SEMResults:
+        self.estimate()
+        vc = self.vcov()
+        self._vcov = vc
+        fm = self.fit_measures()
+        est = self.estimates_table(vc)
+        warns = list(self.notes) + self._check_warnings(self.row_values())
+        return SEMResults(
+            estimates=est,
+            fit_measures=fm,
+            estimator=self.label,
+            n=self.ntotal,
+            converged=True,
+            iterations=self.iterations,
+            model_text=self.pt.definitions and "" or "",
+            ngroups=self.pt.ngroups,
+            group_labels=tuple(gd.label for gd in self.groups),
+            n_per_group=tuple(self.n_per_group),
+            warnings=warns,
+            notes=self.extra_json,
+            theta=self.theta,
+            vcov=vc,
+            _engine=self,
+        )
+
+    # helpers for df -----------------------------------------------------------
+    def n_exo(self) -> int:
+        return len(self.pt.roles.ov_x) if self.opts.fixed_x else 0
+
+    def ndat(self) -> int:
+        """Number of sample statistics (lavaan ``ndat``), excluding fixed-x moments."""
+        p = self.model.n_ov
+        px = self.n_exo()
+        per = p * (p + 1) // 2 - px * (px + 1) // 2
+        if self.opts.meanstructure:
+            per += p - px
+        return per * len(self.groups)
+
+    def npar(self) -> int:
+        return self.model.n_free
+
+
+class MLEngine(BaseEngine):
+    """Complete-data normal-theory ML (and MLR)."""
+
+    label = "ML"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label = self.opts.estimator
+        for gd in self.groups:
+            gd.moments = SampleMoments.from_data(gd.data)
+        self._fill_exo()
+
+    def estimate(self) -> None:
+        self.theta, self.fmin, self.iterations = fit_ml(
+            self.model, [gd.moments for gd in self.groups]
+        )
+
+    def information_expected(self) -> np.ndarray:
+        """Total expected information :math:`\\sum_g N_g I_{1,g}`."""
+        return ml_information(self.model, self.theta, [float(n) for n in self.n_per_group])
+
+    def vcov(self) -> np.ndarray:
+        if self.opts.estimator == "MLR":
+            from ckm_research.sem.robust import mlr_vcov
+
+            return mlr_vcov(self)
+        info = self.information_expected()
+        try:
+            return np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "the information matrix is singular at the solution: the model is not identified"
+            ) from None
+
+    def loglik(self) -> tuple[float, float]:
+        """Log-likelihood of the model and of the saturated model."""
+        logl = logl1 = 0.0
+        for g, gd in enumerate(self.groups):
+            S, ybar, n = gd.moments.cov, gd.moments.mean, gd.moments.n
+            Sig, mu = self.model.implied(self.theta, g)
+            p = len(ybar)
+            d = ybar - mu if self.opts.meanstructure else np.zeros(p)
+            _, ld = np.linalg.slogdet(Sig)
+            Ki = np.linalg.inv(Sig)
+            logl += -n / 2 * (p * np.log(2 * np.pi) + ld + np.sum(Ki * S) + d @ Ki @ d)
+            _, lds = np.linalg.slogdet(S)
+            logl1 += -n / 2 * (p * np.log(2 * np.pi) + lds + p)
+        return float(logl), float(logl1)
+
+    def baseline(self) -> tuple[float, float]:
+        """Chi-square and df of lavaan's independence (baseline) model."""
+        chisq = 0.0
+        px = self.n_exo()
+        exo_idx = [self.model.ov.index(v) for v in self.pt.roles.ov_x] if px else []
+        for gd in self.groups:
+            S = gd.moments.cov
+            Sb = np.diag(np.diag(S))
+            if exo_idx:
+                Sb[np.ix_(exo_idx, exo_idx)] = S[np.ix_(exo_idx, exo_idx)]
+            _, ldb = np.linalg.slogdet(Sb)
+            _, lds = np.linalg.slogdet(S)
+            F = ldb - lds + np.trace(S @ np.linalg.inv(Sb)) - S.shape[0]
+            chisq += gd.moments.n * F
+        p = self.model.n_ov
+        npar_b = (p - px) * (2 if self.opts.meanstructure else 1) * len(self.groups)
+        return float(chisq), float(self.ndat() - npar_b)
+
+    def fit_measures(self) -> dict[str, float]:
+        n = self.ntotal
+        G = len(self.groups)
+        chisq = float(n * self.fmin)
+        df = float(self.ndat() - self.npar())
+        if df < 0:
+            raise IdentificationError(
+                f"the model is not identified: it has {self.npar()} free parameters but only "
+                f"{self.ndat()} sample statistics (df = {int(df)}). Fix or remove parameters."
+            )
+        chisq_b, df_b = self.baseline()
+        logl, logl1 = self.loglik()
+        fm: dict[str, float] = {
+            "npar": float(self.npar()),
+            "fmin": float(self.fmin / 2),
+            "chisq": chisq,
+            "df": df,
+            "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+            "baseline.chisq": chisq_b,
+            "baseline.df": df_b,
+            "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
+            "cfi": fmx.cfi(chisq, df, chisq_b, df_b),
+            "tli": fmx.tli(chisq, df, chisq_b, df_b),
+        }
+        fm["nnfi"] = fm["tli"]
+        fm.update(fmx.incremental_indices(chisq, df, chisq_b, df_b))
+        fm["logl"] = logl
+        fm["unrestricted.logl"] = logl1
+        fm.update(fmx.information_criteria(logl, self.npar(), n))
+        fm["ntotal"] = float(n)
+        fm["rmsea"] = fmx.rmsea(chisq, df, n, G)
+        lo, hi = fmx.rmsea_ci(chisq, df, n, 0.90, G)
+        fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo, hi
+        fm["rmsea.ci.level"] = 0.90
+        fm["rmsea.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.05, G)
+        fm["rmsea.close.h0"] = 0.05
+        fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.08, G, notclose=True)
+        fm["rmsea.notclose.h0"] = 0.08
+        fm.update(self.residual_fit())
+        if self.opts.estimator == "MLR":
+            from ckm_research.sem.robust import mlr_fit_measures
+
+            fm.update(mlr_fit_measures(self, fm))
+        return fm
+
+    def residual_fit(self) -> dict[str, float]:
+        """RMR, SRMR (Bentler) and CRMR, averaged over groups by N_g/N as lavaan does."""
+        acc: dict[str, float] = {}
+        for g in range(len(self.groups)):
+            S, ybar = self.sample_moments(g)
+            Sig, mu = self.model.implied(self.theta, g)
+            w = self.n_per_group[g] / self.ntotal
+            ms = self.opts.meanstructure
+            args = (S, Sig, ybar, mu) if ms else (S, Sig)
+            for name, fn in (
+                ("rmr", fmx.rmr),
+                ("srmr_bentler", fmx.srmr_bentler),
+                ("crmr", fmx.crmr),
+            ):
+                v, v0 = fn(*args)
+                acc[name] = acc.get(name, 0.0) + w * v
+                acc[name + "_nomean"] = acc.get(name + "_nomean", 0.0) + w * v0
+        acc["srmr"] = acc["srmr_bentler"]
+        return acc

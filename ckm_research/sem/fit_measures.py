@@ -1,0 +1,190 @@
+"""Global fit measures, named and defined as lavaan's ``fitMeasures()``.
+
+Each function is pure: it takes test statistics, degrees of freedom and
+sample sizes and returns numbers.  References per index:
+
+* CFI (Bentler, 1990, *Psychological Bulletin* 107, 238-246, eq. 7),
+  truncated to [0, 1] as Bentler defines it and lavaan computes it.
+* TLI / NNFI (Tucker & Lewis, 1973; Bentler & Bonett, 1980), not truncated.
+* NFI, RFI, IFI, RNI, PNFI (Bentler & Bonett, 1980; Bollen, 1986, 1989).
+* RMSEA (Steiger & Lind, 1980; Browne & Cudeck, 1993) with lavaan's
+  :math:`\\sqrt{\\max(0, (T - df)/(N\\,df))}\\sqrt{G}` (N, not N-1), its 90 %
+  confidence interval by inverting the non-central chi-square distribution
+  and the test of close fit, :math:`H_0: \\varepsilon \\le .05`
+  (MacCallum, Browne & Sugawara, 1996).
+* SRMR (Bentler, 1995): residuals scaled by the *sample* standard
+  deviations, averaged over the non-duplicated elements (lavaan's
+  ``srmr_bentler``); CRMR (Bollen, 1989) on correlation residuals without the
+  diagonal.
+* AIC (Akaike, 1974), BIC (Schwarz, 1978), sample-size adjusted BIC
+  (Sclove, 1987) from the log-likelihood.
+* Hoelter's critical N (Hoelter, 1983), McDonald's MFI (1989), ECVI (Browne
+  & Cudeck, 1989).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, stats
+
+__all__ = [
+    "cfi",
+    "tli",
+    "rmsea",
+    "rmsea_ci",
+    "rmsea_pvalue",
+    "incremental_indices",
+    "srmr_bentler",
+    "crmr",
+    "information_criteria",
+]
+
+
+def cfi(chisq: float, df: float, chisq_null: float, df_null: float) -> float:
+    """Comparative fit index (Bentler, 1990), truncated to [0, 1]."""
+    t1 = max(chisq - df, 0.0)
+    t2 = max(chisq - df, chisq_null - df_null, 0.0)
+    if t2 == 0:
+        return 1.0
+    return float(min(max(1.0 - t1 / t2, 0.0), 1.0))
+
+
+def tli(chisq: float, df: float, chisq_null: float, df_null: float) -> float:
+    """Tucker-Lewis index / NNFI (not truncated, as in lavaan)."""
+    if df <= 0:
+        return 1.0
+    t1 = chisq_null / df_null
+    return float((t1 - chisq / df) / (t1 - 1.0))
+
+
+def incremental_indices(chisq, df, chisq_null, df_null) -> dict[str, float]:
+    """NFI, RFI, IFI, RNI, PNFI as lavaan reports them."""
+    out = {}
+    out["nfi"] = (chisq_null - chisq) / chisq_null if chisq_null > 0 else np.nan
+    if df > 0 and df_null > 0:
+        t1 = chisq_null / df_null
+        out["rfi"] = min(max((t1 - chisq / df) / t1, 0.0), 1.0)
+        out["pnfi"] = (df / df_null) * out["nfi"]
+    else:
+        out["rfi"] = 1.0 if df == 0 else np.nan
+        out["pnfi"] = 0.0 if df == 0 else np.nan
+    out["ifi"] = (chisq_null - chisq) / (chisq_null - df) if chisq_null != df else np.nan
+    denom = chisq_null - df_null
+    out["rni"] = 1.0 - (chisq - df) / denom if denom != 0 else np.nan
+    return {k: float(v) for k, v in out.items()}
+
+
+def rmsea(chisq: float, df: float, n: float, ngroups: int = 1) -> float:
+    """Root mean square error of approximation, lavaan's formula (N, not N-1)."""
+    if df <= 0:
+        return 0.0
+    return float(np.sqrt(max(0.0, (chisq - df) / (n * df))) * np.sqrt(ngroups))
+
+
+def _ncp_solve(chisq: float, df: float, target: float) -> float:
+    """The non-centrality lambda with P(X <= chisq | df, lambda) = target."""
+    f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - target  # noqa: E731
+    hi = max(chisq, 1.0)
+    while f(hi) > 0:
+        hi *= 2.0
+        if hi > 1e8:
+            return np.nan
+    return optimize.brentq(f, 1e-12, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
+
+
+def rmsea_ci(chisq: float, df: float, n: float, level: float = 0.90, ngroups: int = 1):
+    """Confidence interval of the RMSEA (Browne & Cudeck, 1993)."""
+    if df <= 0:
+        return 0.0, 0.0
+    lower_p = 1 - (1 - level) / 2  # 0.95
+    upper_p = (1 - level) / 2  # 0.05
+    if stats.chi2.cdf(chisq, df) < lower_p:
+        lo = 0.0
+    else:
+        lam = _ncp_solve(chisq, df, lower_p)
+        lo = np.sqrt(lam / (n * df)) * np.sqrt(ngroups)
+    if stats.chi2.cdf(chisq, df) < upper_p:
+        hi = 0.0
+    else:
+        lam = _ncp_solve(chisq, df, upper_p)
+        hi = np.sqrt(lam / (n * df)) * np.sqrt(ngroups)
+    return float(lo), float(hi)
+
+
+def rmsea_pvalue(
+    chisq: float, df: float, n: float, h0: float = 0.05, ngroups: int = 1, notclose: bool = False
+) -> float:
+    """p-value of the test of close fit, :math:`H_0: \\varepsilon \\le h_0`
+    (or, with ``notclose``, of not-close fit :math:`H_0: \\varepsilon \\ge h_0`)."""
+    if df <= 0:
+        return np.nan
+    ncp = n * df * h0**2 / ngroups
+    if notclose:
+        return float(stats.ncx2.cdf(chisq, df, ncp))
+    return float(1.0 - stats.ncx2.cdf(chisq, df, ncp))
+
+
+def srmr_bentler(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
+    """Standardized root mean square residual, Bentler's version (lavaan
+    ``srmr_bentler``): residuals divided by the sample standard deviations.
+
+    Returns ``(srmr, srmr_nomean)``.
+    """
+    s = np.asarray(sample_cov)
+    sd = np.sqrt(np.diag(s))
+    r = (s - implied_cov) / np.outer(sd, sd)
+    il = np.tril_indices_from(r)
+    ss = np.sum(r[il] ** 2)
+    k = len(il[0])
+    nomean = np.sqrt(ss / k)
+    if sample_mean is None:
+        return float(nomean), float(nomean)
+    rm = (np.asarray(sample_mean) - implied_mean) / sd
+    return float(np.sqrt((ss + np.sum(rm**2)) / (k + len(rm)))), float(nomean)
+
+
+def rmr(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
+    """Root mean square residual on the raw (covariance) scale."""
+    r = np.asarray(sample_cov) - implied_cov
+    il = np.tril_indices_from(r)
+    ss, k = np.sum(r[il] ** 2), len(il[0])
+    nomean = np.sqrt(ss / k)
+    if sample_mean is None:
+        return float(nomean), float(nomean)
+    rm = np.asarray(sample_mean) - implied_mean
+    return float(np.sqrt((ss + np.sum(rm**2)) / (k + len(rm)))), float(nomean)
+
+
+def _cov2cor(c):
+    d = 1.0 / np.sqrt(np.diag(c))
+    return c * np.outer(d, d)
+
+
+def crmr(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
+    """Correlation root mean residual (Bollen, 1989), without the diagonal."""
+    r = _cov2cor(np.asarray(sample_cov)) - _cov2cor(np.asarray(implied_cov))
+    il = np.tril_indices_from(r, k=-1)
+    ss, k = np.sum(r[il] ** 2), len(il[0])
+    nomean = np.sqrt(ss / k) if k else 0.0
+    if sample_mean is None:
+        return float(nomean), float(nomean)
+    rm = np.asarray(sample_mean) / np.sqrt(np.diag(sample_cov)) - np.asarray(
+        implied_mean
+    ) / np.sqrt(np.diag(implied_cov))
+    return float(np.sqrt((ss + np.sum(rm**2)) / (k + len(rm)))), float(nomean)
+
+
+def information_criteria(logl: float, npar: int, n: float) -> dict[str, float]:
+    """AIC, BIC and sample-size adjusted BIC from a log-likelihood."""
+    return {
+        "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + npar * np.log(n),
+        "bic2": -2 * logl + npar * np.log((n + 2) / 24),
+    }
+
+
+def hoelter_cn(chisq: float, df: float, n: float, alpha: float) -> float:
+    """Hoelter's critical N at level ``alpha``."""
+    if df <= 0 or chisq <= 0:
+        return np.nan
+    return float(stats.chi2.ppf(1 - alpha, df) / (chisq / (n - 1)) + 1)

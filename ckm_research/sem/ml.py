@@ -1,0 +1,307 @@
+"""Normal-theory maximum likelihood for complete data.
+
+The discrepancy function minimised is lavaan's (Bollen, 1989, eq. 4.67,
+with a mean structure as in Jöreskog & Sörbom's LISREL):
+
+.. math::
+
+    F_{ML}(\\theta) = \\log|\\Sigma| + \\operatorname{tr}(S\\Sigma^{-1})
+        - \\log|S| - p + (\\bar y - \\mu)^\\top\\Sigma^{-1}(\\bar y - \\mu),
+
+with :math:`S` the sample covariance matrix using divisor :math:`N`
+(lavaan's ``likelihood = "normal"``).  For several groups the objective is
+:math:`\\sum_g (N_g/N) F_g`, the chi-square statistic :math:`N F_{ML}` at the
+minimum.  It is minimised by Fisher scoring with step halving, using the
+expected information per case
+
+.. math::
+
+    I_1 = \\tfrac12 \\Delta_\\Sigma^\\top D_p^\\top(\\Sigma^{-1}\\otimes\\Sigma^{-1})
+          D_p\\Delta_\\Sigma
+        + \\Delta_\\mu^\\top \\Sigma^{-1}\\Delta_\\mu
+
+(Bollen, 1989, p. 134; lavaan's ``lav_model_information_expected``), computed
+from the rank-two derivative factors of :mod:`ckm_research.sem.model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ckm_research.errors import ConvergenceError, IdentificationError
+from ckm_research.sem.model import RAMModel
+
+__all__ = ["SampleMoments", "ml_discrepancy", "ml_information", "fit_ml", "start_values"]
+
+
+@dataclass(frozen=True)
+class SampleMoments:
+    """Sample moments of one group (covariance with divisor N)."""
+
+    n: int
+    cov: np.ndarray
+    mean: np.ndarray
+
+    @classmethod
+    def from_data(cls, x: np.ndarray) -> SampleMoments:
+        x = np.asarray(x, dtype=float)
+        n = x.shape[0]
+        mean = x.mean(axis=0)
+        xc = x - mean
+        return cls(n, xc.T @ xc / n, mean)
+
+
+def _inv_logdet(sigma: np.ndarray):
+    try:
+        c = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return None, None
+    ci = np.linalg.inv(c)
+    return ci.T @ ci, 2.0 * np.log(np.diag(c)).sum()
+
+
+def ml_discrepancy(
+    model: RAMModel, theta: np.ndarray, moments: list[SampleMoments], gradient: bool = True
+):
+    """The ML discrepancy :math:`\\sum_g (N_g/N) F_g` and its gradient.
+
+    Returns ``(f, grad)``; ``f`` is ``inf`` where an implied covariance matrix
+    is not positive definite.
+    """
+    ntot = sum(m.n for m in moments)
+    f = 0.0
+    grad = np.zeros(model.n_free)
+    for g, mom in enumerate(moments):
+        pc = model.pieces(theta, g)
+        sigma = pc["sigma"]
+        K, logdet = _inv_logdet(sigma)
+        if K is None:
+            return np.inf, None
+        p = sigma.shape[0]
+        d = mom.mean - pc["mu"] if model.meanstructure else np.zeros(p)
+        S = mom.cov
+        _, logdet_s = np.linalg.slogdet(S)
+        Kd = K @ d
+        fg = logdet + np.sum(K * S) - logdet_s - p + d @ Kd
+        w = mom.n / ntot
+        f += w * fg
+        if gradient:
+            rows, X, Y, DMU = model.rank2_factors(pc, g)
+            G = K - K @ (S + np.outer(d, d)) @ K
+            g_rows = 2.0 * np.sum(X * (G @ Y), axis=0) - 2.0 * (DMU.T @ Kd)
+            np.add.at(grad, model.free[rows] - 1, w * g_rows)
+    return f, (grad if gradient else None)
+
+
+def ml_information(
+    model: RAMModel, theta: np.ndarray, weights: list[float], meanstructure: bool | None = None
+) -> np.ndarray:
+    """Normal-theory expected information, :math:`\\sum_g w_g I_{1,g}` (per case).
+
+    Parameters
+    ----------
+    weights : list of float
+        Group weights (``N_g / N`` for the averaged information, ``N_g`` for
+        the total).
+    """
+    ms = model.meanstructure if meanstructure is None else meanstructure
+    info = np.zeros((model.n_free, model.n_free))
+    for g, w in enumerate(weights):
+        pc = model.pieces(theta, g)
+        K, _ = _inv_logdet(pc["sigma"])
+        if K is None:
+            K = np.linalg.pinv(pc["sigma"])
+        rows, X, Y, DMU = model.rank2_factors(pc, g)
+        KX, KY = K @ X, K @ Y
+        P = X.T @ KX
+        Q = Y.T @ KY
+        R = X.T @ KY
+        I_rows = P * Q + R * R.T
+        if ms:
+            I_rows = I_rows + DMU.T @ K @ DMU
+        L = model.row_to_free(rows)
+        info += w * (L.T @ I_rows @ L)
+    return info
+
+
+def start_values(model: RAMModel, moments: list[SampleMoments]) -> np.ndarray:
+    """Starting values in the spirit of lavaan's ``start = "simple"`` plus a
+    one-factor principal-axis guess of each factor's loadings.
+
+    User ``start()`` values are honoured.
+    """
+    t = model.table
+    theta = np.zeros(model.n_free)
+    set_ = np.zeros(model.n_free, dtype=bool)
+    pos = {v: i for i, v in enumerate(model.ov)}
+    mom = moments[0]
+    S = mom.cov
+    lv_scale: dict[str, tuple[float, dict[str, float]]] = {}
+    for lvn in model.lv:
+        rows = t[(t["op"] == "=~") & (t["lhs"] == lvn) & (t["group"] == 1)]
+        inds = [r for r in rows["rhs"] if r in pos]
+        if len(inds) < 2:
+            lv_scale[lvn] = (1.0, {r: 1.0 for r in inds})
+            continue
+        idx = [pos[r] for r in inds]
+        sub = S[np.ix_(idx, idx)]
+        vals, vecs = np.linalg.eigh(sub)
+        lam = vecs[:, -1] * np.sqrt(max(vals[-1], 1e-6))
+        marker = None
+        for _, r in rows.iterrows():
+            if (
+                r["free"] == 0
+                and r["ustart"] not in (0,)
+                and np.isfinite(r["ustart"])
+                and r["rhs"] in pos
+            ):
+                marker = (r["rhs"], float(r["ustart"]))
+                break
+        if marker is not None:
+            lm = lam[inds.index(marker[0])]
+            if abs(lm) < 1e-3:
+                lm = 1e-3
+            scale = lm / marker[1]
+            loadings = {r: lam[k] / scale for k, r in enumerate(inds)}
+            psi = scale**2
+        else:
+            if lam.sum() < 0:
+                lam = -lam
+            loadings = {r: lam[k] for k, r in enumerate(inds)}
+            psi = 1.0
+        lv_scale[lvn] = (psi, loadings)
+    for r in t.itertuples(index=False):
+        k = r.free - 1
+        if r.free == 0 or set_[k]:
+            continue
+        g = r.group - 1
+        Sg = moments[g].cov if g < len(moments) else S
+        meang = moments[g].mean if g < len(moments) else mom.mean
+        if np.isfinite(r.start):
+            val = r.start
+        elif r.op == "=~":
+            val = lv_scale.get(r.lhs, (1.0, {}))[1].get(r.rhs, 1.0)
+        elif r.op == "~~" and r.lhs == r.rhs:
+            if r.lhs in pos:
+                val = 0.5 * Sg[pos[r.lhs], pos[r.lhs]]
+            else:
+                val = lv_scale.get(r.lhs, (0.05, {}))[0]
+                if model.partable.std_lv:
+                    val = 1.0
+        elif r.op == "~1":
+            val = meang[pos[r.lhs]] if r.lhs in pos else 0.0
+        else:
+            val = 0.0
+        theta[k] = val
+        set_[k] = True
+    return theta
+
+
+def _nullspace_names(model: RAMModel, info: np.ndarray) -> list[str]:
+    u, s, vt = np.linalg.svd(info)
+    v = vt[-1]
+    idx = np.argsort(-np.abs(v))[:4]
+    t = model.table
+    names = []
+    for k in idx:
+        if abs(v[k]) < 1e-3:
+            continue
+        row = t[t["free"] == k + 1].iloc[0]
+        names.append(f"{row['lhs']} {row['op']} {row['rhs']}")
+    return names
+
+
+def fit_ml(
+    model: RAMModel,
+    moments: list[SampleMoments],
+    start: np.ndarray | None = None,
+    max_iter: int = 500,
+    tol: float = 1e-10,
+):
+    """Minimise the ML discrepancy by Fisher scoring with step halving.
+
+    Returns
+    -------
+    theta : ndarray
+    fmin : float
+        The minimum of :math:`\\sum_g (N_g/N) F_g`.
+    iterations : int
+
+    Raises
+    ------
+    IdentificationError
+        If the information matrix is singular (the model is not identified).
+    ConvergenceError
+        If no solution is found within ``max_iter`` iterations.
+    """
+    theta = start_values(model, moments) if start is None else np.asarray(start, float).copy()
+    ntot = sum(m.n for m in moments)
+    weights = [m.n / ntot for m in moments]
+    f, grad = ml_discrepancy(model, theta, moments)
+    if not np.isfinite(f):
+        # fall back on safe starting values: unit loadings, half variances
+        theta = _safe_start(model, moments)
+        f, grad = ml_discrepancy(model, theta, moments)
+        if not np.isfinite(f):
+            raise ConvergenceError(
+                "the starting values give a non-positive-definite implied covariance matrix; "
+                "give starting values with start() in the model syntax"
+            )
+    for it in range(1, max_iter + 1):
+        info = ml_information(model, theta, weights)
+        H = 2.0 * info
+        try:
+            step = -np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = None
+        if step is None or not np.all(np.isfinite(step)) or np.linalg.cond(H) > 1e14:
+            names = _nullspace_names(model, H)
+            raise IdentificationError(
+                "the model is not identified: the information matrix is singular. "
+                "Parameters involved: " + ", ".join(names) + ". Fix a loading or a variance "
+                "to set each factor's scale, or remove redundant parameters."
+            )
+        alpha = 1.0
+        while True:
+            new = theta + alpha * step
+            f_new, g_new = ml_discrepancy(model, new, moments)
+            if np.isfinite(f_new) and f_new <= f + 1e-4 * alpha * (grad @ step):
+                break
+            alpha *= 0.5
+            if alpha < 1e-10:
+                f_new = np.inf
+                break
+        if not np.isfinite(f_new):
+            if np.max(np.abs(grad)) < 1e-6:
+                return theta, f, it
+            raise ConvergenceError(
+                "maximum likelihood estimation did not converge (no step improves the fit). "
+                "Check for Heywood cases, give better starting values, or simplify the model."
+            )
+        converged = abs(f - f_new) < tol * (1 + abs(f)) and np.max(np.abs(alpha * step)) < 1e-6
+        theta, f, grad = new, f_new, g_new
+        if converged or np.max(np.abs(grad)) < 1e-12:
+            return theta, f, it
+    raise ConvergenceError(
+        f"maximum likelihood estimation did not converge in {max_iter} iterations. "
+        "Check the model for Heywood cases or empirical under-identification, or simplify it."
+    )
+
+
+def _safe_start(model: RAMModel, moments: list[SampleMoments]) -> np.ndarray:
+    t = model.table
+    theta = np.zeros(model.n_free)
+    pos = {v: i for i, v in enumerate(model.ov)}
+    for r in t.itertuples(index=False):
+        if r.free == 0:
+            continue
+        S = moments[r.group - 1].cov
+        if r.op == "=~":
+            theta[r.free - 1] = 1.0
+        elif r.op == "~~" and r.lhs == r.rhs:
+            theta[r.free - 1] = 0.5 * S[pos[r.lhs], pos[r.lhs]] if r.lhs in pos else 0.05
+        elif r.op == "~1" and r.lhs in pos:
+            theta[r.free - 1] = moments[r.group - 1].mean[pos[r.lhs]]
+    return theta

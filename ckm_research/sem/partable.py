@@ -1,0 +1,425 @@
+"""The parameter table: the one representation everything else reads.
+
+Turns parsed lavaan syntax into lavaan's parameter table (``lavaanify``),
+applying the defaults of ``lavaan::sem()`` / ``lavaan::cfa()`` (Rosseel, 2012,
+section 5; ``?lavOptions``):
+
+* ``auto.fix.first``: the first loading of each factor is fixed at 1 (unless
+  ``std_lv``, in which case all factor variances are fixed at 1);
+* ``auto.fix.single``: the residual variance of the only indicator of a
+  factor is fixed at 0;
+* ``auto.var``: residual variances of all observed variables (except fixed
+  exogenous covariates) and (residual) variances of all factors are free;
+* ``auto.cov.lv.x``: covariances among exogenous factors are free;
+* ``auto.cov.y``: residual covariances among purely dependent variables
+  (observed or latent, dependent in some regression and predictor in none)
+  are free;
+* ``fixed.x``: variances and covariances of observed exogenous covariates are
+  fixed at their sample values;
+* ``int.ov.free``, ``int.lv.free = FALSE``: with a mean structure, observed
+  intercepts are free and factor means fixed at 0;
+* ordered items get thresholds ``|`` (free), fixed intercepts, and a scaling
+  row ``~*~`` fixed at 1 (lavaan's delta parameterization).
+
+Rows appear in lavaan's order: the user's rows first, then the defaults.
+Parameters sharing a label share one free parameter (equality constraint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from ckm_research.errors import IdentificationError, ModelSpecificationError
+from ckm_research.sem.syntax import ParsedModel, parse_model
+
+__all__ = ["ParTable", "build_partable", "VariableRoles"]
+
+
+@dataclass(frozen=True)
+class VariableRoles:
+    """The roles lavaan gives variables (``lavNames``)."""
+
+    ov: tuple[str, ...]
+    lv: tuple[str, ...]
+    ov_x: tuple[str, ...]
+    lv_x: tuple[str, ...]
+    ov_y: tuple[str, ...]
+    lv_y: tuple[str, ...]
+    ov_ind: tuple[str, ...]
+    ov_ord: tuple[str, ...]
+    interactions: tuple[str, ...]
+
+
+@dataclass
+class ParTable:
+    """A lavaan-style parameter table with the variable roles.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Columns ``id lhs op rhs user group free ustart label exo start``;
+        ``free`` is the 1-based index of the free parameter (0 if fixed).
+    roles : VariableRoles
+    ngroups : int
+    definitions, constraints : tuple
+        From the syntax.
+    """
+
+    table: pd.DataFrame
+    roles: VariableRoles
+    ngroups: int
+    definitions: tuple
+    constraints: tuple
+    meanstructure: bool
+    std_lv: bool
+
+    @property
+    def n_free(self) -> int:
+        return int(self.table["free"].max()) if len(self.table) else 0
+
+    def free_rows(self) -> pd.DataFrame:
+        return self.table[self.table["free"] > 0]
+
+
+def _unique(seq):
+    seen = {}
+    for s in seq:
+        if s not in seen:
+            seen[s] = None
+    return list(seen)
+
+
+def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
+    """Classify the model's variables as lavaan does (``lav_partable_vnames``)."""
+    st = model.statements
+    lv = _unique(s.lhs for s in st if s.op == "=~")
+    lv_set = set(lv)
+    ov_ind = _unique(s.rhs for s in st if s.op == "=~" and s.rhs not in lv_set)
+    interactions = _unique(s.rhs for s in st if s.op == "~" and ":" in s.rhs)
+    eqs_y = _unique(s.lhs for s in st if s.op == "~")
+    eqs_x = []
+    for s in st:
+        if s.op == "~":
+            eqs_x.extend(s.rhs.split(":") if ":" in s.rhs else [s.rhs])
+    eqs_x = _unique(eqs_x)
+    others = []
+    for s in st:
+        if s.op in ("~", "~~", "~1", "|", "~*~"):
+            others.append(s.lhs)
+            if s.op in ("~", "~~"):
+                others.extend(s.rhs.split(":") if ":" in s.rhs else [s.rhs])
+    ov = _unique(ov_ind + [v for v in others if v and v not in lv_set])
+    ov_ind_set = set(ov_ind)
+    # (pure) exogenous observed covariates: predictors only, no user (co)variance or intercept
+    user_vc = set()
+    for s in st:
+        if s.op in ("~~", "~1"):
+            user_vc.add(s.lhs)
+            if s.op == "~~":
+                user_vc.add(s.rhs)
+    ov_x = [
+        v for v in ov if v in eqs_x and v not in eqs_y and v not in ov_ind_set and v not in user_vc
+    ]
+    lv_x = [v for v in lv if v not in ov_ind_set and v not in eqs_y]
+    eqs_x_set = set(eqs_x)
+    ov_y = [v for v in ov if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
+    lv_y = [v for v in lv if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
+    ordered = set(ordered)
+    ov_ord = [v for v in ov if v in ordered or any(s.op == "|" and s.lhs == v for s in st)]
+    return VariableRoles(
+        tuple(ov),
+        tuple(lv),
+        tuple(ov_x),
+        tuple(lv_x),
+        tuple(ov_y),
+        tuple(lv_y),
+        tuple(ov_ind),
+        tuple(ov_ord),
+        tuple(interactions),
+    )
+
+
+def build_partable(
+    model: str | ParsedModel,
+    *,
+    ngroups: int = 1,
+    meanstructure: bool = False,
+    std_lv: bool = False,
+    fixed_x: bool = True,
+    ordered=(),
+    nthresholds: dict[str, int] | None = None,
+    group_equal: tuple[str, ...] = (),
+) -> ParTable:
+    """Build lavaan's parameter table for a model.
+
+    Parameters
+    ----------
+    model : str or ParsedModel
+        lavaan syntax.
+    ngroups : int
+        Number of groups (blocks).
+    meanstructure : bool
+        Add intercepts/means (``~1``) for all variables.
+    std_lv : bool
+        Identify factors by unit variances instead of first loadings.
+    fixed_x : bool
+        Treat observed exogenous covariates as fixed (lavaan default).
+    ordered : sequence of str
+        Observed variables that are ordinal.
+    nthresholds : dict, optional
+        Number of thresholds per ordered variable (levels - 1).
+    group_equal : tuple of str
+        lavaan's ``group.equal``: any of ``loadings intercepts means thresholds
+        residuals residual.covariances lv.variances lv.covariances regressions``.
+
+    Returns
+    -------
+    ParTable
+    """
+    parsed = parse_model(model) if isinstance(model, str) else model
+    roles = variable_roles(parsed, ordered)
+    lv_set = set(roles.lv)
+    ov_x_set = set(roles.ov_x)
+    ord_set = set(roles.ov_ord)
+    nthresholds = nthresholds or {}
+
+    rows: list[dict] = []
+    index: dict[tuple[str, str, str, int], int] = {}
+
+    def key(lhs, op, rhs, g):
+        if op == "~~" and (rhs, op, lhs, g) in index:
+            return (rhs, op, lhs, g)
+        return (lhs, op, rhs, g)
+
+    # 1. user rows
+    for g in range(1, ngroups + 1):
+        for s in parsed.statements:
+            k = key(s.lhs, s.op, s.rhs, g)
+            mod = s.modifier(g - 1)
+            if k in index:
+                # repeated statement: later modifiers win (lavaan merges them)
+                row = rows[index[k]]
+                if mod.fixed is not None:
+                    row["ustart"], row["fixed"] = mod.fixed, True
+                if mod.free:
+                    row["fixed"], row["force_free"] = False, True
+                if mod.label:
+                    row["label"] = mod.label
+                if mod.start is not None:
+                    row["start"] = mod.start
+                continue
+            index[k] = len(rows)
+            rows.append(
+                dict(
+                    lhs=s.lhs,
+                    op=s.op,
+                    rhs=s.rhs,
+                    user=1,
+                    group=g,
+                    fixed=mod.fixed is not None,
+                    force_free=mod.free,
+                    ustart=mod.fixed if mod.fixed is not None else np.nan,
+                    label=mod.label or "",
+                    start=mod.start if mod.start is not None else np.nan,
+                    exo=0,
+                )
+            )
+
+    # 2. default rows
+    ov_nox = [v for v in roles.ov if v not in ov_x_set]
+    defaults: list[tuple[str, str, str]] = []
+    for v in roles.ov_ord:
+        for t in range(1, nthresholds.get(v, 0) + 1):
+            defaults.append((v, "|", f"t{t}"))
+    defaults += [(v, "~~", v) for v in ov_nox + list(roles.lv)]
+    defaults += [(a, "~~", b) for a, b in combinations(roles.lv_x, 2)]
+    lvov_y = list(roles.lv_y) + list(roles.ov_y)
+    defaults += [(a, "~~", b) for a, b in combinations(lvov_y, 2)]
+    ox = list(roles.ov_x)
+    for j in range(len(ox)):
+        for i in range(j, len(ox)):
+            defaults.append((ox[i], "~~", ox[j]))
+    defaults += [(v, "~*~", v) for v in roles.ov_ord]
+    if meanstructure:
+        defaults += [(v, "~1", "") for v in list(roles.ov) + list(roles.lv)]
+    for g in range(1, ngroups + 1):
+        for lhs, op, rhs in defaults:
+            k = key(lhs, op, rhs, g)
+            if k in index:
+                continue
+            index[k] = len(rows)
+            rows.append(
+                dict(
+                    lhs=lhs,
+                    op=op,
+                    rhs=rhs,
+                    user=0,
+                    group=g,
+                    fixed=False,
+                    force_free=False,
+                    ustart=np.nan,
+                    label="",
+                    start=np.nan,
+                    exo=0,
+                )
+            )
+
+    # 3. free / fixed as lavaan's defaults say
+    first_loading: dict[tuple[str, int], int] = {}
+    n_indicators: dict[tuple[str, int], list[str]] = {}
+    for i, r in enumerate(rows):
+        if r["op"] == "=~":
+            first_loading.setdefault((r["lhs"], r["group"]), i)
+            n_indicators.setdefault((r["lhs"], r["group"]), []).append(r["rhs"])
+    single_ind = {
+        (v[0], g) for (lvn, g), v in n_indicators.items() if len(v) == 1 and v[0] not in lv_set
+    }
+    for i, r in enumerate(rows):
+        op, lhs, rhs = r["op"], r["lhs"], r["rhs"]
+        user_set = r["fixed"] or r["force_free"]
+        if op == "=~":
+            if not std_lv and first_loading[(lhs, r["group"])] == i and not user_set:
+                r["fixed"], r["ustart"] = True, 1.0
+        elif op == "~~" and lhs == rhs:
+            if lhs in lv_set and std_lv and not user_set:
+                r["fixed"], r["ustart"] = True, 1.0
+            elif lhs in ov_x_set and fixed_x:
+                r["fixed"], r["exo"] = True, 1
+            elif lhs in ord_set and not user_set:
+                r["fixed"], r["ustart"] = True, np.nan  # delta parameterization: computed
+            elif (lhs, r["group"]) in single_ind and not user_set and r["user"] == 0:
+                r["fixed"], r["ustart"] = True, 0.0
+        elif op == "~~":
+            if lhs in ov_x_set and rhs in ov_x_set and fixed_x and not user_set:
+                r["fixed"], r["exo"] = True, 1
+        elif op == "~1":
+            if lhs in lv_set and not user_set:
+                r["fixed"], r["ustart"] = True, 0.0
+            elif lhs in ord_set and not user_set:
+                r["fixed"], r["ustart"] = True, 0.0
+            elif lhs in ov_x_set and fixed_x and not user_set:
+                r["fixed"], r["exo"] = True, 1
+        elif op == "~*~":
+            if not user_set:
+                r["fixed"], r["ustart"] = True, 1.0
+
+    # group.equal: shared automatic labels across groups
+    if ngroups > 1 and group_equal:
+        _apply_group_equal(rows, group_equal, lv_set, ord_set)
+
+    # 4. free parameter numbering; equal labels share an index; == constraints merge labels
+    alias = _label_aliases(parsed, rows)
+    free_idx: dict[str, int] = {}
+    counter = 0
+    for r in rows:
+        if r["fixed"]:
+            r["free"] = 0
+            continue
+        lab = alias.get(r["label"], r["label"]) if r["label"] else ""
+        if lab and lab in free_idx:
+            r["free"] = free_idx[lab]
+            continue
+        counter += 1
+        r["free"] = counter
+        if lab:
+            free_idx[lab] = counter
+    # labels attached to fixed rows with the same label as free ones: keep fixed
+    table = pd.DataFrame(rows)
+    table.insert(0, "id", np.arange(1, len(table) + 1))
+    table = table[
+        ["id", "lhs", "op", "rhs", "user", "group", "free", "ustart", "label", "exo", "start"]
+    ]
+    table["free"] = table["free"].astype(int)
+    _check_identification(table, roles, std_lv)
+    return ParTable(
+        table=table,
+        roles=roles,
+        ngroups=ngroups,
+        definitions=parsed.definitions,
+        constraints=parsed.constraints,
+        meanstructure=meanstructure,
+        std_lv=std_lv,
+    )
+
+
+_GROUP_EQUAL_OPS = {
+    "loadings": lambda r, lv, ordv: r["op"] == "=~",
+    "intercepts": lambda r, lv, ordv: r["op"] == "~1" and r["lhs"] not in lv,
+    "means": lambda r, lv, ordv: r["op"] == "~1" and r["lhs"] in lv,
+    "thresholds": lambda r, lv, ordv: r["op"] == "|",
+    "residuals": lambda r, lv, ordv: (
+        r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] not in lv
+    ),
+    "residual.covariances": lambda r, lv, ordv: (
+        r["op"] == "~~" and r["lhs"] != r["rhs"] and r["lhs"] not in lv
+    ),
+    "lv.variances": lambda r, lv, ordv: r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in lv,
+    "lv.covariances": lambda r, lv, ordv: (
+        r["op"] == "~~" and r["lhs"] != r["rhs"] and r["lhs"] in lv
+    ),
+    "regressions": lambda r, lv, ordv: r["op"] == "~",
+}
+
+
+def _apply_group_equal(rows, group_equal, lv_set, ord_set):
+    unknown = [g for g in group_equal if g not in _GROUP_EQUAL_OPS]
+    if unknown:
+        raise ModelSpecificationError(
+            f"unknown group_equal value(s) {unknown}; choose from {sorted(_GROUP_EQUAL_OPS)}"
+        )
+    for r in rows:
+        if r["fixed"] or r["label"]:
+            continue
+        if any(_GROUP_EQUAL_OPS[g](r, lv_set, ord_set) for g in group_equal):
+            r["label"] = f".{r['lhs']}{r['op']}{r['rhs']}"
+
+
+def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:
+    """Simple equality constraints ``a == b`` merge the two labels."""
+    labels = {r["label"] for r in rows if r["label"]}
+    parent = {lab: lab for lab in labels}
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for c in parsed.constraints:
+        if c.op != "=":
+            raise ModelSpecificationError(
+                f"the inequality constraint '{c.lhs} {c.op} {c.rhs}' (line {c.line}) is not "
+                "supported; only simple equalities between labels (a == b) are"
+            )
+        a, b = c.lhs.strip(), c.rhs.strip()
+        if a not in labels or b not in labels:
+            bad = a if a not in labels else b
+            raise ModelSpecificationError(
+                f"the constraint '{a} == {b}' (line {c.line}) names '{bad}', which is not a "
+                "parameter label; only simple equalities between labels are supported"
+            )
+        parent[find(a)] = find(b)
+    return {lab: find(lab) for lab in labels}
+
+
+def _check_identification(table: pd.DataFrame, roles: VariableRoles, std_lv: bool) -> None:
+    """Catch factors with no fixed scale (lavaan would report a singular
+    information matrix)."""
+    for (lvn, g), sub in table[table["op"] == "=~"].groupby(["lhs", "group"]):
+        any_fixed_loading = bool(((sub["free"] == 0) & (sub["ustart"] != 0)).any())
+        var_row = table[
+            (table["op"] == "~~")
+            & (table["lhs"] == lvn)
+            & (table["rhs"] == lvn)
+            & (table["group"] == g)
+        ]
+        var_fixed = bool((var_row["free"] == 0).any())
+        if not any_fixed_loading and not var_fixed:
+            raise IdentificationError(
+                f"the factor '{lvn}' has no fixed scale: all its loadings and its variance are "
+                "free. Fix one loading (e.g. 1*item) or its variance (e.g. "
+                f"{lvn} ~~ 1*{lvn}), or use std_lv=True."
+            )

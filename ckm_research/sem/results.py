@@ -1,0 +1,265 @@
+"""The results of a CFA/SEM fit: lavaan-style tables, summary and JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SEMResults", "ESTIMATE_COLUMNS"]
+
+ESTIMATE_COLUMNS = [
+    "lhs",
+    "op",
+    "rhs",
+    "est",
+    "se",
+    "z",
+    "pvalue",
+    "ci.lower",
+    "ci.upper",
+    "std.all",
+]
+
+#: fit measures printed by ``summary()``, in order, with their labels
+_SUMMARY_FIT = [
+    ("chisq", "Model chi-square"),
+    ("df", "Degrees of freedom"),
+    ("pvalue", "P-value (chi-square)"),
+    ("chisq.scaled", "Scaled chi-square"),
+    ("pvalue.scaled", "P-value (scaled)"),
+    ("chisq.scaling.factor", "Scaling correction factor"),
+    ("cfi", "CFI"),
+    ("tli", "TLI"),
+    ("cfi.robust", "Robust CFI"),
+    ("tli.robust", "Robust TLI"),
+    ("rmsea", "RMSEA"),
+    ("rmsea.ci.lower", "RMSEA 90% CI lower"),
+    ("rmsea.ci.upper", "RMSEA 90% CI upper"),
+    ("rmsea.pvalue", "P-value H0: RMSEA <= .05"),
+    ("rmsea.robust", "Robust RMSEA"),
+    ("srmr", "SRMR"),
+    ("logl", "Log-likelihood"),
+    ("aic", "AIC"),
+    ("bic", "BIC"),
+]
+
+_OP_HEADINGS = {
+    "=~": "Latent Variables",
+    "~": "Regressions",
+    "~~": "Covariances",
+    "~1": "Intercepts",
+    "var": "Variances",
+    "|": "Thresholds",
+    "~*~": "Scales y*",
+    ":=": "Defined Parameters",
+}
+
+
+def _clean(v):
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+@dataclass
+class SEMResults:
+    """A fitted CFA/SEM model.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        One row per parameter, lavaan's ``parameterEstimates(fit,
+        standardized = TRUE)`` columns ``lhs op rhs est se z pvalue ci.lower
+        ci.upper std.all`` (plus ``label`` and, with groups, ``group``).
+    fit_measures : dict
+        Named as lavaan's ``fitMeasures()``.
+    estimator : str
+    n : int
+        Number of cases used (all groups).
+    converged : bool
+    warnings : list of str
+    """
+
+    estimates: pd.DataFrame
+    fit_measures: dict[str, float]
+    estimator: str
+    n: int
+    converged: bool
+    iterations: int
+    model_text: str
+    ngroups: int = 1
+    group_labels: tuple = ()
+    n_per_group: tuple = ()
+    warnings: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+    theta: np.ndarray | None = None
+    vcov: np.ndarray | None = None
+    _engine: Any = None  # the fitted internals, for lazy statistics
+
+    # ---------------------------------------------------------------- access
+    @cached_property
+    def standardized_solution(self) -> pd.DataFrame:
+        """lavaan's ``standardizedSolution()``: ``est.std`` with delta-method
+        ``se``, ``z``, ``pvalue`` and confidence interval."""
+        if self._engine is None:
+            raise AttributeError("this result was not produced by a fit in this session")
+        return self._engine.standardized_solution()
+
+    @property
+    def implied(self) -> dict[str, Any]:
+        """Model-implied covariance matrices (and means) per group."""
+        return self._engine.implied_moments()
+
+    def residuals(self, type: str = "cor.bentler") -> dict[str, pd.DataFrame]:  # noqa: A002
+        """Residual matrices (sample minus implied), as lavaan's ``lavResiduals``."""
+        return self._engine.residuals(type)
+
+    # ---------------------------------------------------------------- output
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document: ``estimator n converged fit estimates``."""
+        est = self.estimates
+        rows = [{k: _clean(v) for k, v in rec.items()} for rec in est.to_dict(orient="records")]
+        out = {
+            "estimator": self.estimator,
+            "n": int(self.n),
+            "converged": bool(self.converged),
+            "iterations": int(self.iterations),
+            "ngroups": int(self.ngroups),
+            "fit": {k: _clean(v) for k, v in self.fit_measures.items()},
+            "estimates": rows,
+            "warnings": list(self.warnings),
+        }
+        if self.ngroups > 1:
+            out["groups"] = [str(g) for g in self.group_labels]
+            out["n_per_group"] = [int(n) for n in self.n_per_group]
+        out.update(
+            {k: _clean(v) if not isinstance(v, (dict, list)) else v for k, v in self.notes.items()}
+        )
+        return out
+
+    def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
+        """Serialise :meth:`to_dict`; write it to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=indent)
+        if path is not None:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def summary(self, digits: int = 3) -> str:
+        """A lavaan-like text summary."""
+        fm = self.fit_measures
+        lines = []
+        lines.append(
+            f"ckm-research {self._version()} -- "
+            f"{'ended normally' if self.converged else 'DID NOT CONVERGE'}"
+            f" after {self.iterations} iterations"
+        )
+        lines.append("")
+        lines.append(f"  Estimator                                  {self.estimator:>12}")
+        lines.append(f"  Number of model parameters                 {int(fm.get('npar', 0)):>12}")
+        if self.ngroups > 1:
+            lines.append(f"  Number of groups                           {self.ngroups:>12}")
+            for lab, n in zip(self.group_labels, self.n_per_group, strict=True):
+                lines.append(f"    {str(lab):<40} {int(n):>12}")
+        lines.append(f"  Number of observations                     {self.n:>12}")
+        for key, label in self.notes.get("summary_lines", []):
+            lines.append(f"  {label:<42} {key:>12}")
+        lines.append("")
+        lines.append("Model Test and Fit Measures:")
+        lines.append("")
+        for key, label in _SUMMARY_FIT:
+            if (
+                key in fm
+                and fm[key] is not None
+                and not (isinstance(fm[key], float) and math.isnan(fm[key]))
+            ):
+                v = fm[key]
+                txt = f"{int(v)}" if key == "df" and float(v).is_integer() else f"{v:.{digits}f}"
+                lines.append(f"  {label:<42} {txt:>12}")
+        lines.append("")
+        lines.append("Parameter Estimates:")
+        est = self.estimates
+        groups = [None] if self.ngroups == 1 else list(range(1, self.ngroups + 1))
+        for g in groups:
+            sub = est if g is None else est[est["group"] == g]
+            if g is not None:
+                lines.append("")
+                lines.append(f"Group {g} [{self.group_labels[g - 1]}]:")
+            for op in ["=~", "~", "~~", "~1", "var", "|", "~*~", ":="]:
+                if op == "~~":
+                    block = sub[(sub["op"] == "~~") & (sub["lhs"] != sub["rhs"])]
+                elif op == "var":
+                    block = sub[(sub["op"] == "~~") & (sub["lhs"] == sub["rhs"])]
+                else:
+                    block = sub[sub["op"] == op]
+                if block.empty:
+                    continue
+                lines.append("")
+                lines.append(f"{_OP_HEADINGS[op]}:")
+                lines.append(
+                    f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}"
+                    f"{'P(>|z|)':>10}{'Std.all':>10}"
+                )
+                current = None
+                for d in block.to_dict(orient="records"):
+                    lhs, rhs = d["lhs"], d["rhs"]
+                    if op in ("=~", "~") or (op == "~~" and lhs != rhs):
+                        if lhs != current:
+                            lines.append(f"  {lhs} {op}")
+                            current = lhs
+                        name = "    " + rhs
+                    elif op == "|":
+                        name = f"    {lhs}|{rhs}"
+                    elif op == ":=":
+                        name = f"    {lhs}"
+                    else:
+                        name = "    " + lhs
+                    lab = d.get("label") or ""
+                    if lab and op != ":=":
+                        name = f"{name} ({lab})"
+                    fmt = self._fmt
+                    lines.append(
+                        f"  {name:<24}{fmt(d['est'], digits)}{fmt(d['se'], digits, blank0=True)}"
+                        f"{fmt(d['z'], digits)}{fmt(d['pvalue'], digits)}"
+                        f"{fmt(d['std.all'], digits)}"
+                    )
+        if self.warnings:
+            lines.append("")
+            lines.append("Warnings:")
+            for w in self.warnings:
+                lines.append(f"  - {w}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _fmt(v, digits, blank0=False):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return f"{'':>10}"
+        if blank0 and v == 0:
+            return f"{'':>10}"
+        return f"{v:>10.{digits}f}"
+
+    @staticmethod
+    def _version():
+        from ckm_research import __version__
+
+        return __version__
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures
+        return (
+            f"<SEMResults estimator={self.estimator} n={self.n} converged={self.converged} "
+            f"chisq={fm.get('chisq', float('nan')):.3f} df={fm.get('df', float('nan'))}>"
+        )

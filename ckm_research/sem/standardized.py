@@ -1,0 +1,95 @@
+"""Completely standardized solution (lavaan's ``std.all``).
+
+Every parameter is rescaled by the model-implied standard deviations of the
+variables it links (Bollen, 1989, pp. 124-125, 349): loadings and
+regression coefficients by :math:`\\sigma_x/\\sigma_y`, (residual) variances
+as a share of the total variance, and residual covariances into residual
+*correlations* (lavaan's ``cov.std = TRUE``), i.e. divided by the square
+roots of the two residual variances.  Defined parameters (``:=``) are
+re-evaluated on the standardized values, as lavaan does.  Standard errors of
+the standardized estimates follow by the delta method with a numerical
+Jacobian (lavaan's ``standardizedSolution(se = TRUE)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ckm_research.sem.model import RAMModel
+
+__all__ = ["standardize_all", "standardized_se"]
+
+
+def standardize_all(
+    model: RAMModel,
+    theta: np.ndarray,
+    row_est: np.ndarray | None = None,
+    ordered_var: dict | None = None,
+) -> np.ndarray:
+    """``std.all`` of every parameter-table row.
+
+    Parameters
+    ----------
+    model : RAMModel
+    theta : ndarray
+        Free parameters.
+    row_est : ndarray, optional
+        Values of every row (default: from ``theta``).
+
+    Returns
+    -------
+    ndarray
+        One value per parameter-table row (NaN for rows that have none).
+    """
+    t = model.table
+    est = model.row_values(theta) if row_est is None else row_est
+    out = np.full(len(t), np.nan)
+    ops = t["op"].to_numpy()
+    lhs = t["lhs"].to_numpy()
+    rhs = t["rhs"].to_numpy()
+    grp = t["group"].to_numpy()
+    for g in range(model.ngroups):
+        A, S, m = model._matrices(est, g)
+        E = model.total_effects_inverse(A)
+        C = E @ S @ E.T
+        var = np.diag(C).copy()
+        sd = np.sqrt(np.abs(var))
+        pos = {v: i for i, v in enumerate(model.variables)}
+        resid = np.diag(S)
+        for r in np.flatnonzero(grp == g + 1):
+            op, a, b, v = ops[r], lhs[r], rhs[r], est[r]
+            if op == "=~":
+                out[r] = v * sd[pos[a]] / sd[pos[b]]
+            elif op == "~":
+                out[r] = v * sd[pos[b]] / sd[pos[a]]
+            elif op == "~~":
+                if a == b:
+                    out[r] = v / var[pos[a]] if var[pos[a]] != 0 else np.nan
+                else:
+                    d = np.sqrt(abs(resid[pos[a]]) * abs(resid[pos[b]]))
+                    out[r] = v / d if d > 0 else np.nan
+            elif op == "~1" or op == "|":
+                out[r] = v / sd[pos[a]] if sd[pos[a]] > 0 else np.nan
+            elif op == "~*~":
+                out[r] = 1.0
+    return out
+
+
+def standardized_se(fun, theta: np.ndarray, vcov: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Delta-method standard errors of ``fun(theta)``.
+
+    ``fun`` maps the free parameters to a vector (e.g. the standardized
+    solution); its Jacobian is taken by central differences.
+    """
+    theta = np.asarray(theta, float)
+    base = fun(theta)
+    J = np.zeros((len(base), len(theta)))
+    for k in range(len(theta)):
+        h = eps * max(1.0, abs(theta[k]))
+        tp = theta.copy()
+        tm = theta.copy()
+        tp[k] += h
+        tm[k] -= h
+        J[:, k] = (fun(tp) - fun(tm)) / (2 * h)
+    var = np.einsum("ij,jk,ik->i", J, vcov, J)
+    return np.sqrt(np.clip(var, 0.0, None))

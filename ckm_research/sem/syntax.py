@@ -1,0 +1,408 @@
+"""Parse lavaan model syntax into a list of statements.
+
+The grammar follows the lavaan tutorial (Rosseel, 2012, *Journal of
+Statistical Software* 48(2), section 4) and ``?lavaan::model.syntax``:
+
+=========  =====================================  ==========================
+operator   meaning                                example
+=========  =====================================  ==========================
+``=~``     is measured by (factor loadings)       ``F =~ x1 + x2 + x3``
+``~``      is regressed on                        ``y ~ a*x + z``
+``~~``     (residual) (co)variance                ``x1 ~~ x2``
+``~ 1``    intercept or mean                      ``y ~ 1``
+``|``      threshold of an ordinal item           ``u1 | t1 + t2``
+``:=``     defined parameter                      ``ind := a*b``
+``==``     equality constraint                    ``a == b``
+=========  =====================================  ==========================
+
+Modifiers precede a variable with ``*``: a number fixes the parameter
+(``1*x1``), ``NA`` frees it, an identifier labels it (``a*x``; parameters that
+share a label are constrained equal), ``start(v)`` sets its starting value,
+and several modifiers may be chained (``NA*x1 + start(.8)*x1`` or
+``a*start(.5)*x``).  ``c(...)`` gives one modifier per group.  A product of
+two latent variables, ``X:Z``, on the right of ``~`` denotes a latent
+interaction term (as in the R package modsem).
+
+Comments start with ``#`` or ``!`` and run to the end of the line;
+statements end at a newline or ``;`` unless the line ends in an operator or
+``+`` (then the statement continues on the next line).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ckm_research.errors import ModelSyntaxError
+
+__all__ = ["Modifier", "Statement", "ParsedModel", "parse_model"]
+
+# order matters: longest operators first
+_OPERATORS = ("=~", "~~", "~*~", ":=", "==", "<=", ">=", "<~", "~", "|", "<", ">")
+_OP_RE = re.compile(r"(=~|~\*~|~~|:=|==|<=|>=|<~|~|\||<|>)")
+_NAME_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """What the syntax says about one parameter (for one group).
+
+    Attributes
+    ----------
+    fixed : float or None
+        Value the parameter is fixed at (``1*x``).
+    free : bool
+        ``NA*x``: explicitly free (overrides default fixing, e.g. of the
+        first loading).
+    label : str or None
+        Label; equal labels mean equal parameters.
+    start : float or None
+        Starting value.
+    """
+
+    fixed: float | None = None
+    free: bool = False
+    label: str | None = None
+    start: float | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One ``lhs op rhs`` element of the model (a single parameter)."""
+
+    lhs: str
+    op: str
+    rhs: str
+    modifiers: tuple[Modifier, ...] = ()
+    line: int = 0
+
+    def modifier(self, group: int = 0) -> Modifier:
+        """The modifier that applies to ``group`` (0-based)."""
+        if not self.modifiers:
+            return Modifier()
+        if len(self.modifiers) == 1:
+            return self.modifiers[0]
+        return self.modifiers[group] if group < len(self.modifiers) else Modifier()
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A defined parameter ``name := expression``."""
+
+    name: str
+    expression: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A constraint ``lhs op rhs`` with op in ``== < >``."""
+
+    lhs: str
+    op: str
+    rhs: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ParsedModel:
+    """The statements of a model, in the order written."""
+
+    statements: tuple[Statement, ...]
+    definitions: tuple[Definition, ...] = field(default_factory=tuple)
+    constraints: tuple[Constraint, ...] = field(default_factory=tuple)
+    text: str = ""
+
+
+def _strip_comment(line: str) -> str:
+    out = []
+    quote = None
+    for ch in line:
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "#!":
+            break
+        out.append(ch)
+    return "".join(out)
+
+
+def _logical_statements(text: str) -> list[tuple[str, int, int]]:
+    """Split the model text into statements.
+
+    Returns ``(statement, line, column)`` with 1-based line and the column of
+    the statement's first character, joining continuation lines.
+    """
+    result: list[tuple[str, int, int]] = []
+    pending = ""
+    pending_line = 0
+    pending_col = 0
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        code = _strip_comment(raw)
+        parts = code.split(";")
+        for part in parts:
+            stripped = part.strip()
+            if not stripped:
+                continue
+            if pending:
+                # the previous statement ended in an operator: continue it
+                pending = pending + " " + stripped
+            elif result and stripped[0] in "+*" and not _ends_open(result[-1][0]):
+                # a line starting with '+' continues the previous statement
+                prev, pl, pc = result.pop()
+                pending, pending_line, pending_col = prev + " " + stripped, pl, pc
+            else:
+                pending = stripped
+                pending_line = lineno
+                pending_col = raw.find(stripped[:1]) + 1 if stripped else 1
+            if _ends_open(pending):
+                continue
+            result.append((pending, pending_line, pending_col))
+            pending = ""
+    if pending:
+        raise ModelSyntaxError(
+            f"the statement '{pending}' is incomplete (it ends in an operator)",
+            line=pending_line,
+            column=pending_col,
+        )
+    return result
+
+
+def _ends_open(statement: str) -> bool:
+    s = statement.rstrip()
+    return s.endswith(("+", "*", "=~", "~~", "~", ":=", "==", "|", ","))
+
+
+def _split_top(expr: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses."""
+    parts, depth, cur = [], 0, []
+    for ch in expr:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _parse_number(token: str) -> float | None:
+    token = token.strip()
+    if _NUMBER_RE.match(token):
+        return float(token)
+    try:
+        # allow simple arithmetic like 1/3 or sqrt(2)? Only numbers with unary sign.
+        return None
+    except ValueError:  # pragma: no cover - defensive
+        return None
+
+
+def _parse_modifier_token(tok: str, line: int, col: int) -> list[Modifier]:
+    """One ``...*`` prefix -> a modifier per group (usually one)."""
+    tok = tok.strip()
+    if not tok:
+        raise ModelSyntaxError("empty modifier before '*'", line, col)
+    m = re.fullmatch(r"(c)\((.*)\)", tok, flags=re.S)
+    if m:
+        items = [t.strip() for t in _split_top(m.group(2), ",")]
+        mods = []
+        for it in items:
+            mods.extend(_parse_modifier_token(it, line, col))
+        return mods
+    m = re.fullmatch(r"(start|label|equal|fixed)\((.*)\)", tok, flags=re.S)
+    if m:
+        kind, inner = m.group(1), m.group(2).strip()
+        if kind in ("start", "fixed"):
+            values = [t.strip() for t in _split_top(inner, ",")]
+            out = []
+            for v in values:
+                num = _parse_number(v)
+                if num is None:
+                    raise ModelSyntaxError(f"{kind}() needs a number, got '{v}'", line, col)
+                out.append(Modifier(start=num) if kind == "start" else Modifier(fixed=num))
+            return out
+        values = [t.strip().strip("\"'") for t in _split_top(inner, ",")]
+        return [Modifier(label=v) for v in values]
+    if tok in ("NA", "na"):
+        return [Modifier(free=True)]
+    num = _parse_number(tok)
+    if num is not None:
+        return [Modifier(fixed=num)]
+    if tok.startswith(('"', "'")) and tok.endswith(('"', "'")):
+        tok = tok[1:-1]
+    if _NAME_RE.match(tok):
+        return [Modifier(label=tok)]
+    raise ModelSyntaxError(
+        f"cannot read the modifier '{tok}' (expected a number, NA, a label, start(), or c())",
+        line,
+        col,
+    )
+
+
+def _merge(mods_list: list[list[Modifier]]) -> tuple[Modifier, ...]:
+    """Merge chained modifiers (``a*start(.5)*x``) group by group."""
+    ngroups = max(len(m) for m in mods_list)
+    out = []
+    for g in range(ngroups):
+        fixed, free, label, start = None, False, None, None
+        for mods in mods_list:
+            mod = mods[0] if len(mods) == 1 else (mods[g] if g < len(mods) else Modifier())
+            fixed = mod.fixed if mod.fixed is not None else fixed
+            free = free or mod.free
+            label = mod.label if mod.label is not None else label
+            start = mod.start if mod.start is not None else start
+        if free and fixed is not None:
+            fixed = None
+        out.append(Modifier(fixed=fixed, free=free, label=label, start=start))
+    return tuple(out)
+
+
+def _parse_term(term: str, line: int, col: int, op: str) -> tuple[str, tuple[Modifier, ...]]:
+    term = term.strip()
+    if not term:
+        raise ModelSyntaxError("empty term (two '+' in a row, or a '+' at the end?)", line, col)
+    # '?' start values (old syntax): 0.5?x
+    if "?" in term and "*" not in term:
+        start, _, var = term.partition("?")
+        num = _parse_number(start)
+        if num is None:
+            raise ModelSyntaxError(f"cannot read the start value in '{term}'", line, col)
+        return var.strip(), (Modifier(start=num),)
+    pieces = _split_top(term, "*")
+    var = pieces[-1].strip()
+    if op == "~" and var == "1":
+        var = ""
+    elif not _NAME_RE.match(var) and not (
+        ":" in var and all(_NAME_RE.match(v) for v in var.split(":"))
+    ):
+        raise ModelSyntaxError(
+            f"'{var}' is not a valid variable name (names start with a letter, '.' or '_' "
+            "and contain letters, digits, '.' and '_')",
+            line,
+            col,
+        )
+    if len(pieces) == 1:
+        return var, ()
+    mods = [_parse_modifier_token(p, line, col) for p in pieces[:-1]]
+    return var, _merge(mods)
+
+
+def parse_model(text: str) -> ParsedModel:
+    """Parse lavaan model syntax.
+
+    Parameters
+    ----------
+    text : str
+        The model, in lavaan syntax.
+
+    Returns
+    -------
+    ParsedModel
+        The statements (one per parameter), defined parameters and
+        constraints, in the order written.
+
+    Raises
+    ------
+    ModelSyntaxError
+        With the line and column of the first problem.
+
+    Examples
+    --------
+    >>> m = parse_model("F =~ x1 + a*x2 + a*x3\\nF ~~ 1*F")
+    >>> [(s.lhs, s.op, s.rhs) for s in m.statements]
+    [('F', '=~', 'x1'), ('F', '=~', 'x2'), ('F', '=~', 'x3'), ('F', '~~', 'F')]
+    """
+    if not isinstance(text, str):
+        raise ModelSyntaxError(
+            f"the model must be a string of lavaan syntax, got {type(text).__name__}"
+        )
+    statements: list[Statement] = []
+    definitions: list[Definition] = []
+    constraints: list[Constraint] = []
+    for stmt, line, col in _logical_statements(text):
+        m = _OP_RE.search(stmt)
+        if not m:
+            raise ModelSyntaxError(
+                f"no operator found in '{stmt}' (expected one of =~ ~ ~~ := == | )", line, col
+            )
+        op = m.group(1)
+        lhs = stmt[: m.start()].strip()
+        rhs = stmt[m.end() :].strip()
+        op_col = col + m.start()
+        if op == ":=":
+            if not _NAME_RE.match(lhs):
+                raise ModelSyntaxError(
+                    f"'{lhs}' is not a valid name for a defined parameter", line, col
+                )
+            if not rhs:
+                raise ModelSyntaxError(f"the definition of '{lhs}' is empty", line, op_col)
+            definitions.append(Definition(lhs, rhs, line))
+            continue
+        if op in ("==", "<", ">", "<=", ">="):
+            if not lhs or not rhs:
+                raise ModelSyntaxError(f"incomplete constraint '{stmt}'", line, op_col)
+            constraints.append(Constraint(lhs, op.rstrip("="), rhs, line))
+            continue
+        if op == "<~":
+            raise ModelSyntaxError(
+                "formative indicators ('<~') are not supported; specify a reflective factor "
+                "('=~') or a composite score instead",
+                line,
+                op_col,
+            )
+        if not lhs:
+            raise ModelSyntaxError(f"missing left-hand side before '{op}'", line, op_col)
+        if not rhs:
+            raise ModelSyntaxError(f"missing right-hand side after '{op}'", line, op_col)
+        lhs_names = [s.strip() for s in lhs.split("+")]
+        for name in lhs_names:
+            if not _NAME_RE.match(name):
+                raise ModelSyntaxError(f"'{name}' is not a valid variable name", line, col)
+        if op == "|":
+            # thresholds: u | t1 + t2  (modifiers allowed: u | a*t1 + 0*t2)
+            for term in _split_top(rhs, "+"):
+                var, mods = _parse_term(term, line, op_col, op)
+                if not re.fullmatch(r"t\d+", var):
+                    raise ModelSyntaxError(
+                        f"thresholds are named t1, t2, ...; got '{var}'", line, op_col
+                    )
+                for name in lhs_names:
+                    statements.append(Statement(name, "|", var, mods, line))
+            continue
+        for term in _split_top(rhs, "+"):
+            var, mods = _parse_term(term, line, op_col + 1, op)
+            if ":" in var and op != "~":
+                raise ModelSyntaxError(
+                    f"the product term '{var}' may only appear on the right of '~'", line, op_col
+                )
+            for name in lhs_names:
+                if op == "~" and var == "":
+                    statements.append(Statement(name, "~1", "", mods, line))
+                else:
+                    statements.append(Statement(name, op, var, mods, line))
+    if not statements:
+        raise ModelSyntaxError("the model is empty: it has no =~, ~ or ~~ statements")
+    return ParsedModel(tuple(statements), tuple(definitions), tuple(constraints), text)
+
+
+def evaluate_expression(expression: str, values: dict[str, float]) -> float:
+    """Evaluate a ``:=`` expression with the given parameter values.
+
+    Only arithmetic, ``exp log sqrt abs`` and parameter labels are allowed.
+    """
+    allowed = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "pi": math.pi}
+    code = compile(expression.replace("^", "**"), "<definition>", "eval")
+    for name in code.co_names:
+        if name not in allowed and name not in values:
+            raise KeyError(name)
+    return float(eval(code, {"__builtins__": {}}, {**allowed, **values}))  # noqa: S307
