@@ -74,54 +74,91 @@ def incremental_indices(chisq, df, chisq_null, df_null) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-def rmsea(chisq: float, df: float, n: float, ngroups: int = 1) -> float:
-    """Root mean square error of approximation, lavaan's formula (N, not N-1)."""
-    if df <= 0:
+def rmsea(chisq: float, df: float, n: float, ngroups: int = 1, c_hat: float = 1.0) -> float:
+    """Root mean square error of approximation, lavaan's formula (N, not N-1):
+    :math:`\\sqrt{\\max(0, T/(N\\,df) - \\hat c/N)}\\,\\sqrt{G}`; ``c_hat`` is the
+    scaling factor for the robust RMSEA (Brosseau-Liard, Savalei & Li, 2012)."""
+    if not df > 0:
         return 0.0
-    return float(np.sqrt(max(0.0, (chisq - df) / (n * df))) * np.sqrt(ngroups))
+    return float(np.sqrt(max(0.0, (chisq / n) / df - c_hat / n)) * np.sqrt(ngroups))
 
 
-def _ncp_solve(chisq: float, df: float, target: float) -> float:
-    """The non-centrality lambda with P(X <= chisq | df, lambda) = target."""
-    f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - target  # noqa: E731
-    hi = max(chisq, 1.0)
-    while f(hi) > 0:
-        hi *= 2.0
-        if hi > 1e8:
-            return np.nan
-    return optimize.brentq(f, 1e-12, hi, xtol=1e-12, rtol=1e-12, maxiter=500)
+def _ncp_solve(chisq: float, df: float, target: float, upper: float) -> float:
+    """The non-centrality lambda in [0, upper] with P(X <= chisq | df, lambda) = target."""
+
+    def f(lam):
+        return (
+            stats.ncx2.cdf(chisq, df, lam) - target
+            if lam > 0
+            else stats.chi2.cdf(chisq, df) - target
+        )
+
+    return optimize.brentq(f, 0.0, upper, xtol=1e-12, rtol=1e-14, maxiter=500)
 
 
-def rmsea_ci(chisq: float, df: float, n: float, level: float = 0.90, ngroups: int = 1):
-    """Confidence interval of the RMSEA (Browne & Cudeck, 1993)."""
-    if df <= 0:
-        return 0.0, 0.0
-    lower_p = 1 - (1 - level) / 2  # 0.95
-    upper_p = (1 - level) / 2  # 0.05
-    if stats.chi2.cdf(chisq, df) < lower_p:
+def rmsea_ci(
+    chisq: float, df: float, n: float, level: float = 0.90, ngroups: int = 1, c_hat: float = 1.0
+):
+    """Confidence interval of the RMSEA (Browne & Cudeck, 1993), inverting the
+    non-central chi-square distribution as lavaan's ``lav_fit_rmsea_ci``."""
+    if not df > 0 or not np.isfinite(chisq):
+        return np.nan, np.nan
+    upper_perc = 1 - (1 - level) / 2
+    lower_perc = (1 - level) / 2
+    p0 = stats.chi2.cdf(chisq, df)
+    if df < 1 or p0 < upper_perc:
         lo = 0.0
     else:
-        lam = _ncp_solve(chisq, df, lower_p)
-        lo = np.sqrt(lam / (n * df)) * np.sqrt(ngroups)
-    if stats.chi2.cdf(chisq, df) < upper_p:
+        lam = _ncp_solve(chisq, df, upper_perc, chisq)
+        lo = np.sqrt(c_hat * lam / (n * df)) * np.sqrt(ngroups)
+    n_rmsea = max(n, chisq * 4)
+    if df < 1 or p0 < lower_perc or stats.ncx2.cdf(chisq, df, n_rmsea) - lower_perc > 0:
         hi = 0.0
     else:
-        lam = _ncp_solve(chisq, df, upper_p)
-        hi = np.sqrt(lam / (n * df)) * np.sqrt(ngroups)
+        lam = _ncp_solve(chisq, df, lower_perc, n_rmsea)
+        hi = np.sqrt(c_hat * lam / (n * df)) * np.sqrt(ngroups)
     return float(lo), float(hi)
 
 
 def rmsea_pvalue(
-    chisq: float, df: float, n: float, h0: float = 0.05, ngroups: int = 1, notclose: bool = False
+    chisq: float,
+    df: float,
+    n: float,
+    h0: float = 0.05,
+    ngroups: int = 1,
+    notclose: bool = False,
+    c_hat: float = 1.0,
 ) -> float:
     """p-value of the test of close fit, :math:`H_0: \\varepsilon \\le h_0`
-    (or, with ``notclose``, of not-close fit :math:`H_0: \\varepsilon \\ge h_0`)."""
-    if df <= 0:
+    (or, with ``notclose``, of not-close fit :math:`H_0: \\varepsilon \\ge h_0`;
+    MacCallum, Browne & Sugawara, 1996)."""
+    if not df > 0:
         return np.nan
-    ncp = n * df * h0**2 / ngroups
+    ncp = n * df / c_hat * h0**2 / ngroups
     if notclose:
         return float(stats.ncx2.cdf(chisq, df, ncp))
     return float(1.0 - stats.ncx2.cdf(chisq, df, ncp))
+
+
+def cfi_robust(chisq, df, chisq_null, df_null, c, c_null) -> float:
+    """Robust CFI (Brosseau-Liard & Savalei, 2014): non-centralities
+    :math:`T - \\hat c\\,df` of the model and of the baseline."""
+    t1 = max(chisq - c * df, 0.0)
+    t2 = max(chisq - c * df, chisq_null - c_null * df_null, 0.0)
+    return 1.0 if t2 == 0 else float(1.0 - t1 / t2)
+
+
+def tli_robust(chisq, df, chisq_null, df_null, c, c_null) -> float:
+    """Robust TLI (Brosseau-Liard & Savalei, 2014), as lavaan computes it."""
+    t1 = (chisq - c * df) * df_null
+    t2 = (chisq_null - c_null * df_null) * df
+    return float(1.0 - t1 / t2) if df > 0 and t2 != 0 else 1.0
+
+
+def rni_robust(chisq, df, chisq_null, df_null, c, c_null) -> float:
+    """Robust RNI: :math:`1 - (T - \\hat c\\,df)/(T_0 - \\hat c_0\\,df_0)`."""
+    t2 = chisq_null - c_null * df_null
+    return float(1.0 - (chisq - c * df) / t2) if t2 != 0 else np.nan
 
 
 def srmr_bentler(sample_cov, implied_cov, sample_mean=None, implied_mean=None):

@@ -1,0 +1,220 @@
+"""Robust ML inference: Huber-White standard errors and the Yuan-Bentler test.
+
+lavaan's ``estimator = "MLR"`` (version 0.6) combines
+
+* sandwich ("Huber-White") standard errors (Huber, 1967; White, 1982),
+  :math:`\\operatorname{acov}(\\hat\\theta) = N^{-1} A^{-1} B A^{-1}`, with
+  :math:`A` the observed information per case (the Hessian of the
+  log-likelihood, ``information = "observed"``) and :math:`B` the mean outer
+  product of the casewise scores at :math:`\\hat\\theta`;
+* the Yuan-Bentler scaled test statistic in its Mplus form
+  (``test = "yuan.bentler.mplus"``; Yuan & Bentler, 2000, *Sociological
+  Methodology* 30, 165-200; Muthén & Muthén, Mplus technical appendices):
+  :math:`T_{sc} = T_{ML}/\\hat c`, with
+  :math:`\\hat c = \\{\\operatorname{tr}(A_1^{-1}B_1) -
+  \\operatorname{tr}(E^{-1}B_0)\\}/df`, where :math:`A_1, B_1` are the
+  expected and first-order information of the saturated model at the sample
+  moments, :math:`E` the model's information and :math:`B_0` its first-order
+  information;
+* "scaled" fit indices computed from :math:`T_{sc}` and "robust" ones
+  (Brosseau-Liard, Savalei & Li, 2012; Brosseau-Liard & Savalei, 2014) that
+  replace :math:`df` by :math:`\\hat c\\,df` in the non-centrality estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.ml import ml_discrepancy
+from ckm_research.sem.model import vech_indices
+
+__all__ = [
+    "casewise_scores_moments",
+    "h1_information_expected",
+    "observed_information",
+    "mlr_vcov",
+    "yuan_bentler_trace",
+    "mlr_fit_measures",
+]
+
+
+def casewise_scores_moments(
+    x: np.ndarray, mean: np.ndarray, cov: np.ndarray, meanstructure: bool
+) -> np.ndarray:
+    """Casewise derivatives of the normal log-likelihood wrt the moments.
+
+    Columns follow lavaan's order: the means (if ``meanstructure``), then
+    :math:`\\operatorname{vech}(\\Sigma)` (lower triangle, column by column);
+    an off-diagonal element counts both of its positions in :math:`\\Sigma`.
+
+    .. math::
+
+        \\partial \\ell_i/\\partial\\mu = K d_i, \\qquad
+        \\partial \\ell_i/\\partial\\Sigma = \\tfrac12 (K d_i d_i^\\top K - K),
+        \\quad d_i = y_i - \\mu, \\; K = \\Sigma^{-1}.
+    """
+    K = np.linalg.inv(cov)
+    d = x - mean
+    Kd = d @ K
+    ri, ci = vech_indices(cov.shape[0])
+    mult = np.where(ri == ci, 1.0, 2.0)
+    sc = 0.5 * (Kd[:, ri] * Kd[:, ci] - K[ri, ci][None, :]) * mult[None, :]
+    if meanstructure:
+        return np.hstack([Kd, sc])
+    return sc
+
+
+def h1_information_expected(cov: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """Expected information per case of the saturated normal model,
+    :math:`\\tfrac12 D_p^\\top(K\\otimes K)D_p` (and :math:`K` for the means)."""
+    K = np.linalg.inv(cov)
+    ri, ci = vech_indices(cov.shape[0])
+    mult = np.where(ri == ci, 1.0, 2.0)
+    T = K[np.ix_(ri, ri)] * K[np.ix_(ci, ci)] + K[np.ix_(ri, ci)] * K[np.ix_(ci, ri)]
+    A = 0.25 * T * np.outer(mult, mult)
+    if meanstructure:
+        p = cov.shape[0]
+        out = np.zeros((p + len(ri), p + len(ri)))
+        out[:p, :p] = K
+        out[p:, p:] = A
+        return out
+    return A
+
+
+def observed_information(engine, eps: float = 1e-5) -> np.ndarray:
+    """Observed information per case, :math:`-N^{-1}\\partial^2\\ell/\\partial\\theta^2`,
+    by central differences of the analytic gradient (as lavaan's
+    ``observed.information = "hessian"``)."""
+    model, theta = engine.model, engine.theta
+    moments = [gd.moments for gd in engine.groups]
+    q = len(theta)
+    H = np.zeros((q, q))
+    for k in range(q):
+        h = eps * max(1.0, abs(theta[k]))
+        tp, tm = theta.copy(), theta.copy()
+        tp[k] += h
+        tm[k] -= h
+        _, gp = ml_discrepancy(model, tp, moments)
+        _, gm = ml_discrepancy(model, tm, moments)
+        H[:, k] = (gp - gm) / (2 * h)
+    H = 0.5 * (H + H.T)
+    # F = -2 logL / N + const  =>  information per case = H_F / 2
+    return H / 2.0
+
+
+def _model_scores(engine) -> list[np.ndarray]:
+    """Casewise scores wrt the free parameters, per group (n_g x q)."""
+    out = []
+    ms = engine.opts.meanstructure
+    for g, gd in enumerate(engine.groups):
+        Sig, mu = engine.model.implied(engine.theta, g)
+        mean = mu if ms else gd.moments.mean
+        s = casewise_scores_moments(gd.data, mean, Sig, ms)
+        delta = engine.model.jacobian(engine.theta, g, meanstructure=ms)
+        out.append(s @ delta)
+    return out
+
+
+def _info_observed_cached(engine) -> np.ndarray:
+    if getattr(engine, "_obs_info", None) is None:
+        engine._obs_info = observed_information(engine)
+    return engine._obs_info
+
+
+def mlr_vcov(engine) -> np.ndarray:
+    """Huber-White sandwich covariance matrix of the estimates.
+
+    :math:`N^{-1} A^{-1} B A^{-1}` with :math:`A` the observed information
+    per case and :math:`B = N^{-1}\\sum_i s_i s_i^\\top`.
+    """
+    A = _info_observed_cached(engine)
+    scores = _model_scores(engine)
+    n = engine.ntotal
+    B = sum(s.T @ s for s in scores) / n
+    Ainv = np.linalg.inv(A)
+    return Ainv @ B @ Ainv / n
+
+
+def yuan_bentler_trace(engine) -> tuple[float, float, float]:
+    """:math:`\\operatorname{tr}(U\\Gamma)` of the Mplus variant of the Yuan-Bentler
+    statistic, with its saturated (h1) and model (h0) parts."""
+    ms = engine.opts.meanstructure
+    n = engine.ntotal
+    trace_h1 = 0.0
+    for gd in engine.groups:
+        A1 = h1_information_expected(gd.moments.cov, ms)
+        s1 = casewise_scores_moments(gd.data, gd.moments.mean, gd.moments.cov, ms)
+        B1 = s1.T @ s1 / gd.moments.n
+        trace_h1 += float(np.sum(np.linalg.solve(A1, B1).diagonal()))
+    E = _info_observed_cached(engine)
+    Einv = np.linalg.inv(E)
+    trace_h0 = 0.0
+    for s, gd in zip(_model_scores(engine), engine.groups, strict=True):
+        B0 = s.T @ s / gd.moments.n
+        trace_h0 += gd.moments.n / n * float(np.sum(B0 * Einv.T))
+    return trace_h1 - trace_h0, trace_h1, trace_h0
+
+
+def _baseline_engine(engine):
+    """The independence model as an engine of the same class and options."""
+    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.partable import build_partable
+
+    ov = engine.model.ov
+    text = "\n".join(f"{v} ~~ {v}" for v in ov)
+    pt = build_partable(text, ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure)
+    base = MLEngine(pt, engine.groups, engine.opts, [])
+    base.estimate()
+    return base
+
+
+def mlr_fit_measures(engine, fm: dict) -> dict[str, float]:
+    """Scaled and robust fit measures of an MLR fit (lavaan 0.6 definitions)."""
+    chisq, df, n = fm["chisq"], fm["df"], engine.ntotal
+    G = len(engine.groups)
+    out: dict[str, float] = {}
+    if df <= 0:
+        return out
+    tr, _, _ = yuan_bentler_trace(engine)
+    c = tr / df
+    chisq_sc = chisq / c
+    out["chisq.scaled"] = chisq_sc
+    out["df.scaled"] = df
+    out["pvalue.scaled"] = float(stats.chi2.sf(chisq_sc, df))
+    out["chisq.scaling.factor"] = c
+    base = _baseline_engine(engine)
+    base_fm_chisq = fm["baseline.chisq"]
+    df_b = fm["baseline.df"]
+    tr_b, _, _ = yuan_bentler_trace(base)
+    c_b = tr_b / df_b
+    chisq_b_sc = base_fm_chisq / c_b
+    out["baseline.chisq.scaled"] = chisq_b_sc
+    out["baseline.df.scaled"] = df_b
+    out["baseline.pvalue.scaled"] = float(stats.chi2.sf(chisq_b_sc, df_b))
+    out["baseline.chisq.scaling.factor"] = c_b
+    out["cfi.scaled"] = fmx.cfi(chisq_sc, df, chisq_b_sc, df_b)
+    out["tli.scaled"] = fmx.tli(chisq_sc, df, chisq_b_sc, df_b)
+    out["nnfi.scaled"] = out["tli.scaled"]
+    for k, v in fmx.incremental_indices(chisq_sc, df, chisq_b_sc, df_b).items():
+        out[k + ".scaled"] = v
+    out["cfi.robust"] = fmx.cfi_robust(chisq, df, base_fm_chisq, df_b, c, c_b)
+    out["tli.robust"] = fmx.tli_robust(chisq, df, base_fm_chisq, df_b, c, c_b)
+    out["nnfi.robust"] = out["tli.robust"]
+    out["rni.robust"] = fmx.rni_robust(chisq, df, base_fm_chisq, df_b, c, c_b)
+    # scaled RMSEA: the unscaled statistic on tr(U Gamma) degrees of freedom
+    out["rmsea.scaled"] = fmx.rmsea(chisq, tr, n, G)
+    lo, hi = fmx.rmsea_ci(chisq, tr, n, 0.90, G)
+    out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
+    out["rmsea.pvalue.scaled"] = fmx.rmsea_pvalue(chisq, tr, n, 0.05, G)
+    out["rmsea.notclose.pvalue.scaled"] = fmx.rmsea_pvalue(chisq, tr, n, 0.08, G, notclose=True)
+    # robust RMSEA (Brosseau-Liard, Savalei & Li, 2012)
+    out["rmsea.robust"] = fmx.rmsea(chisq, df, n, G, c_hat=c)
+    lo, hi = fmx.rmsea_ci(chisq_sc, df, n, 0.90, G, c_hat=c)
+    out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+    out["rmsea.pvalue.robust"] = fmx.rmsea_pvalue(chisq_sc, df, n, 0.05, G, c_hat=c)
+    out["rmsea.notclose.pvalue.robust"] = fmx.rmsea_pvalue(
+        chisq_sc, df, n, 0.08, G, c_hat=c, notclose=True
+    )
+    return out
