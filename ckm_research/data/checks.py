@@ -1,0 +1,325 @@
+"""Check that data can be used to fit a model, before any estimation.
+
+:func:`check_model_data` is run by the estimators on the observed variables a
+model names. It turns the usual ways survey data go wrong into one clear
+message instead of a numerical failure deep inside an optimiser:
+
+- variables the model names that are not columns of the data (with close
+  matches suggested, as ``difflib`` finds them);
+- cells that are not numbers (the column, the first offending data rows and
+  their values);
+- columns with no answers, or with one value only (no variance);
+- columns that are identical copies of one another (a singular covariance
+  matrix);
+- fewer rows than the model needs.
+
+lavaan stops on most of these too, but later and less specifically (for
+example "sample covariance matrix is not positive-definite").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ckm_research.errors import DataError, ModelSpecificationError
+
+__all__ = ["check_model_data"]
+
+#: How many offending rows a message shows per column.
+_MAX_ROWS_SHOWN = 5
+
+
+def check_model_data(
+    data: pd.DataFrame,
+    variables: Sequence[str],
+    *,
+    min_rows: int | None = None,
+) -> pd.DataFrame:
+    """Check the columns a model needs and return them as floats.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The data, one row per respondent (for example from
+        :func:`ckm_research.data.io.read_data`).
+    variables : sequence of str
+        The observed variables the model names, in the model's order.
+        Repeated names are taken once.
+    min_rows : int, optional
+        The fewest rows (with at least one answer on ``variables``) the model
+        can be fitted to. By default ``len(variables) + 1``: with no more rows
+        than variables the sample covariance matrix is singular. An estimator
+        may ask for more (for example, at least as many rows as free
+        parameters).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns ``variables``, in that order, as ``float64``, with the
+        data's index and ``attrs``; missing cells are ``NaN``. Rows are not
+        dropped: deciding what to do with missing answers is the estimator's
+        job.
+
+    Raises
+    ------
+    ModelSpecificationError
+        The model names variables that are not columns of the data; the
+        message lists all of them, with close matches.
+    DataError
+        Any of: non-numeric or infinite cells, a column with no answers, a
+        constant column, identical columns, too few rows. All problems found
+        are listed in one message (and in the exception's ``problems``
+        attribute, one string each).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ckm_research.data.checks import check_model_data
+    >>> df = pd.DataFrame({"x1": [1, 2, 3, 4], "x2": [2, 1, 4, 3], "id": list("abcd")})
+    >>> check_model_data(df, ["x2", "x1"]).dtypes.tolist()
+    [dtype('float64'), dtype('float64')]
+
+    In R, lavaan runs similar checks inside ``lavaan::sem()`` itself.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            "The 'data' parameter of check_model_data must be a pandas DataFrame. "
+            f"Got {type(data).__name__} instead."
+        )
+    names = _unique_names(variables)
+    if min_rows is None:
+        min_rows = len(names) + 1
+        rows_reason = (
+            f"more rows than its {len(names)} observed "
+            f"variable{'s' if len(names) != 1 else ''}; otherwise their "
+            "covariance matrix is singular"
+        )
+    else:
+        if isinstance(min_rows, bool) or not isinstance(min_rows, (int, np.integer)) \
+                or min_rows < 1:
+            raise ValueError(
+                "The 'min_rows' parameter of check_model_data must be an int in the range "
+                f"[1, inf). Got {min_rows!r} instead."
+            )
+        rows_reason = ""
+
+    _check_present(data, names)
+
+    problems: list[str] = []
+    flagged: set[str] = set()
+    columns: dict[str, pd.Series] = {}
+    for name in names:
+        values, problem = _to_float(data[name], name)
+        if problem:
+            problems.append(problem)
+            flagged.add(name)
+        columns[name] = values
+    out = pd.DataFrame(columns, index=data.index)
+    out.attrs = dict(data.attrs)
+
+    usable_columns = []
+    for name in names:
+        if name in flagged:
+            continue
+        observed = out[name].dropna()
+        if observed.empty:
+            problems.append(
+                f"column {name!r} has no answers (every cell is missing); check the "
+                "missing-value codes, or drop the item from the model."
+            )
+        elif observed.nunique() == 1:
+            problems.append(
+                f"column {name!r} has the same value ({_fmt(observed.iloc[0])}) in all "
+                f"{len(observed)} answered rows; an item without variance cannot be "
+                "modelled: drop it from the model."
+            )
+        else:
+            usable_columns.append(name)
+
+    problems.extend(_identical_columns(out, usable_columns))
+
+    # a row counts when it has any answer, numeric or not (text cells are reported above)
+    n_rows = int(data[names].notna().any(axis=1).sum())
+    if n_rows < min_rows:
+        empty = len(out) - n_rows
+        problems.append(
+            f"the data have {n_rows} row{'s' if n_rows != 1 else ''} with answers on the "
+            f"model's variables"
+            + (f" ({empty} more with none)" if empty else "")
+            + f", but this model needs at least {min_rows}"
+            + (f" ({rows_reason})" if rows_reason else "")
+            + "."
+        )
+
+    if problems:
+        if len(problems) == 1:
+            message = "The data cannot be used for this model: " + problems[0]
+        else:
+            message = (
+                f"The data cannot be used for this model ({len(problems)} problems):\n"
+                + "\n".join(f"  - {p}" for p in problems)
+            )
+        error = DataError(message)
+        error.problems = problems
+        raise error
+    return out
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _unique_names(variables: Iterable[str]) -> list[str]:
+    if isinstance(variables, str):
+        variables = [variables]
+    names = list(dict.fromkeys(variables))
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                "The 'variables' parameter of check_model_data must be a sequence of "
+                f"column names (str). Got {name!r} ({type(name).__name__}) in it."
+            )
+    if not names:
+        raise ModelSpecificationError(
+            "The model names no observed variables, so there is nothing to fit."
+        )
+    return names
+
+
+def _check_present(data: pd.DataFrame, names: list[str]) -> None:
+    columns = [str(c) for c in data.columns]
+    counts = pd.Series(columns).value_counts()
+    doubled = [n for n in names if counts.get(n, 0) > 1]
+    if doubled:
+        raise DataError(
+            "The data have more than one column named "
+            + ", ".join(repr(n) for n in doubled)
+            + "; rename the columns so that each model variable is unique."
+        )
+    absent = [n for n in names if n not in data.columns]
+    if not absent:
+        return
+    described = []
+    for name in absent:
+        matches = _close_matches(name, columns)
+        hint = f" (did you mean {' or '.join(repr(m) for m in matches)}?)" if matches else ""
+        described.append(f"{name!r}{hint}")
+    shown = ", ".join(columns[:30]) + (f", ... ({len(columns)} in all)" if len(columns) > 30
+                                        else "")
+    noun = "variable that is" if len(absent) == 1 else f"{len(absent)} variables that are"
+    error = ModelSpecificationError(
+        f"The model names {noun} not in the data: {', '.join(described)}. Check the "
+        f"spelling in the model or rename the data's columns. The data have "
+        f"{len(columns)} columns: {shown}."
+    )
+    error.variables = absent
+    raise error
+
+
+def _close_matches(name: str, columns: list[str]) -> list[str]:
+    same_case = [c for c in columns if c.lower() == name.lower()]
+    if same_case:
+        return same_case
+    lowered = {c.lower(): c for c in columns}
+    found = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+    return [lowered[f] for f in found]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _rows(positions: np.ndarray) -> str:
+    """1-based data-row numbers, the first few."""
+    shown = ", ".join(str(int(p) + 1) for p in positions[:_MAX_ROWS_SHOWN])
+    more = len(positions) - _MAX_ROWS_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _to_float(series: pd.Series, name: str) -> tuple[pd.Series, str | None]:
+    """Convert one column to float; describe the cells that are not numbers."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return series.astype(float), None
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        nan = pd.Series(np.nan, index=series.index, dtype=float)
+        return nan, (f"column {name!r} holds dates or times, not numbers; drop it from the "
+                     "model or recode it.")
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index)
+    else:
+        stripped = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+        stripped = stripped.mask(stripped.map(lambda v: isinstance(v, str) and v == ""))
+        values = pd.to_numeric(stripped.astype(object), errors="coerce").astype(float)
+        bad = stripped.notna().to_numpy() & values.isna().to_numpy()
+        if bad.any():
+            positions = np.flatnonzero(bad)
+            examples = ", ".join(
+                f"row {p + 1}: {series.iloc[p]!r}" for p in positions[:_MAX_ROWS_SHOWN]
+            )
+            more = len(positions) - _MAX_ROWS_SHOWN
+            tokens = {str(series.iloc[p]).strip() for p in positions}
+            hint = _non_numeric_hint(tokens)
+            return values, (
+                f"column {name!r} has {len(positions)} non-numeric cell"
+                f"{'s' if len(positions) != 1 else ''} ({examples}"
+                f"{f' and {more} more' if more > 0 else ''}; rows counted from 1 = the "
+                f"first data row). {hint}"
+            )
+    infinite = np.flatnonzero(np.isinf(values.to_numpy()))
+    if len(infinite):
+        return values, (f"column {name!r} has infinite values in data rows {_rows(infinite)}; "
+                        "replace them with valid answers or leave the cells empty.")
+    return values, None
+
+
+def _non_numeric_hint(tokens: set[str]) -> str:
+    decimal = sorted(t for t in tokens if re.fullmatch(r"[-+]?\d*,\d+", t))
+    other = sorted(tokens - set(decimal))
+    hints = []
+    if decimal:
+        hints.append(
+            f"{', '.join(repr(t) for t in decimal[:3])} look{'s' if len(decimal) == 1 else ''} "
+            "like a number with a decimal comma: save the file with '.' as the decimal "
+            "separator (or as semicolon-separated CSV, which is read with decimal commas)."
+        )
+    if other and len(other) <= 3:
+        quoted = " or ".join(repr(t) for t in other)
+        hints.append(
+            f"If {quoted} mark{'s' if len(other) == 1 else ''} a missing answer, declare it "
+            "as a missing-value code (read_data(..., missing_values=[...]) or "
+            "ckm fit --missing-values ...); otherwise recode the answers as numbers."
+        )
+    elif other:
+        hints.append(
+            "SEM needs numeric answers: recode text answers as numbers (for example Likert "
+            "labels as 1-7), or declare missing-value codes."
+        )
+    return " ".join(hints)
+
+
+def _identical_columns(data: pd.DataFrame, names: list[str]) -> list[str]:
+    groups: dict[bytes, list[str]] = {}
+    for name in names:
+        values = data[name].to_numpy(dtype=float)
+        canonical = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
+        groups.setdefault(canonical.tobytes(), []).append(name)
+    problems = []
+    for group in groups.values():
+        if len(group) > 1:
+            listed = ", ".join(repr(g) for g in group[:-1]) + f" and {group[-1]!r}"
+            problems.append(
+                f"columns {listed} are identical in every row (a copied column?); their "
+                "covariance matrix is singular: keep one of them in the model."
+            )
+    return problems
