@@ -1,0 +1,285 @@
+"""WLSMV: diagonally weighted least squares on polychoric correlations.
+
+lavaan's ``estimator = "WLSMV"`` with ``ordered =`` (Muthén, du Toit &
+Spisic, 1997; Flora & Curran, 2004):
+
+1. thresholds and polychoric correlations (two-step), and their asymptotic
+   covariance matrix :math:`\\Gamma`, from :mod:`ckm_research.sem.ordinal`;
+2. estimates minimising :math:`F = (s - \\sigma(\\theta))^\\top W_D
+   (s - \\sigma(\\theta))`, :math:`W_D = \\operatorname{diag}(\\Gamma)^{-1}`, by
+   Gauss-Newton, with the model in lavaan's *delta* parameterization: the
+   latent responses have unit variance, so the residual variances of the
+   items are :math:`1 - \\operatorname{diag}(\\Lambda\\Psi\\Lambda^\\top)` and not
+   free;
+3. robust ("sandwich") standard errors and the scaled-and-shifted test
+   statistic (Asparouhov & Muthén, 2010).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from ckm_research.errors import CkmError, ConvergenceError
+from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem import ordinal as ordm
+from ckm_research.sem.api import BaseEngine
+from ckm_research.sem.standardized import standardize_all
+
+__all__ = ["WLSMVEngine"]
+
+
+class WLSMVEngine(BaseEngine):
+    """DWLS estimation with robust inference (lavaan's WLSMV)."""
+
+    label = "WLSMV"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(self.groups) > 1:
+            raise CkmError(
+                "multiple-group WLSMV is not supported yet; fit each group separately or "
+                "use estimator='MLR' on the item scores"
+            )
+        t = self.pt.table
+        ov = self.model.ov
+        non_ord = [v for v in ov if v not in set(self.opts.ordered)]
+        if non_ord:
+            raise CkmError(
+                "WLSMV here needs every observed variable of the model to be ordinal; not ordered: "
+                + ", ".join(non_ord)
+            )
+        x = self.groups[0].data
+        self.mom = ordm.ordinal_moments(x, names=list(ov))
+        self.weight = ordm.dwls_weight(self.mom.gamma)
+        # rows of the parameter table holding each model threshold, in wls_obs order
+        th_rows = []
+        for i, v in enumerate(ov):
+            for k in range(len(self.mom.thresholds[i])):
+                hit = np.flatnonzero(
+                    (t["op"].to_numpy() == "|")
+                    & (t["lhs"].to_numpy() == v)
+                    & (t["rhs"].to_numpy() == f"t{k + 1}")
+                )
+                if not len(hit):
+                    raise CkmError(f"no threshold t{k + 1} for the ordinal item '{v}' in the model")
+                th_rows.append(hit[0])
+        self.th_rows = np.asarray(th_rows)
+        self.resvar_rows = np.flatnonzero(
+            (t["op"].to_numpy() == "~~")
+            & (t["lhs"].to_numpy() == t["rhs"].to_numpy())
+            & np.isin(t["lhs"].to_numpy(), ov)
+            & (t["free"].to_numpy() == 0)
+        )
+        self.n = self.mom.n
+        self.n_per_group = [self.n]
+        self.ntotal = self.n
+
+    # ------------------------------------------------------------- model side
+    def full_row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Row values with the items' residual variances implied by unit
+        latent-response variances (delta parameterization)."""
+        vals = self.model.row_values(theta)
+        vals[self.resvar_rows] = 0.0
+        A, S, _ = self.model._matrices(vals, 0)
+        E = self.model.total_effects_inverse(A)
+        C = E @ S @ E.T
+        pos = {v: i for i, v in enumerate(self.model.variables)}
+        lhs = self.pt.table["lhs"].to_numpy()
+        for r in self.resvar_rows:
+            vals[r] = 1.0 - C[pos[lhs[r]], pos[lhs[r]]]
+        return vals
+
+    def wls_est(self, theta: np.ndarray) -> np.ndarray:
+        vals = self.model.row_values(theta)
+        sigma, _ = self.model.implied(theta, 0)
+        p = sigma.shape[0]
+        r, c = np.tril_indices(p, k=-1)
+        # column-by-column order of the strict lower triangle (lavaan vech, no diagonal)
+        order = np.lexsort((r, c))
+        return np.concatenate([vals[self.th_rows], sigma[r[order], c[order]]])
+
+    def delta(self, theta: np.ndarray) -> np.ndarray:
+        D_cor = self.model.jacobian(theta, 0, meanstructure=False, diagonal=False)
+        D_th = np.zeros((len(self.th_rows), self.model.n_free))
+        free = self.model.free[self.th_rows]
+        for k, f in enumerate(free):
+            if f > 0:
+                D_th[k, f - 1] = 1.0
+        return np.vstack([D_th, D_cor])
+
+    # -------------------------------------------------------------- estimate
+    def _start(self) -> np.ndarray:
+        from ckm_research.sem.ml import SampleMoments, start_values
+
+        mom = SampleMoments(self.n, self.mom.corr, np.zeros(self.model.n_ov))
+        theta = start_values(self.model, [mom])
+        free = self.model.free[self.th_rows]
+        obs_th = self.mom.wls_obs[: len(self.th_rows)]
+        for k, f in enumerate(free):
+            if f > 0:
+                theta[f - 1] = obs_th[k]
+        return theta
+
+    def estimate(self) -> None:
+        s = self.mom.wls_obs
+        w = self.weight
+        theta = self._start()
+        resid = s - self.wls_est(theta)
+        f = float(resid @ (w * resid))
+        for it in range(1, 501):
+            D = self.delta(theta)
+            WD = D * w[:, None]
+            info = D.T @ WD
+            g = WD.T @ resid
+            try:
+                step = np.linalg.solve(info, g)
+            except np.linalg.LinAlgError:
+                from ckm_research.errors import IdentificationError
+
+                raise IdentificationError(
+                    "the model is not identified: Delta' W Delta is singular"
+                ) from None
+            alpha = 1.0
+            while True:
+                new = theta + alpha * step
+                r_new = s - self.wls_est(new)
+                f_new = float(r_new @ (w * r_new))
+                if f_new <= f or alpha < 1e-8:
+                    break
+                alpha *= 0.5
+            done = abs(f - f_new) < 1e-14 * (1 + f) and np.max(np.abs(alpha * step)) < 1e-8
+            theta, f, resid = new, f_new, r_new
+            self.iterations = it
+            if done:
+                break
+        else:
+            raise ConvergenceError(
+                "DWLS estimation did not converge in 500 iterations; simplify the model or check "
+                "for categories with very few answers"
+            )
+        self.theta = theta
+        self.fmin_dwls = f
+
+    def row_values(self) -> np.ndarray:
+        return self.full_row_values(self.theta)
+
+    def std_all(self, theta: np.ndarray) -> np.ndarray:
+        return standardize_all(self.model, theta, row_est=self.full_row_values(theta))
+
+    def vcov(self) -> np.ndarray:
+        D = self.delta(self.theta)
+        return ordm.robust_vcov_wls(D, self.weight, self.mom.gamma, self.n)
+
+    def ndat(self) -> int:
+        p = self.model.n_ov
+        return len(self.th_rows) + p * (p - 1) // 2
+
+    def sample_moments(self, g: int):
+        return self.mom.corr, np.zeros(self.model.n_ov)
+
+    def implied_moments(self):
+        out = super().implied_moments()
+        for v in out.values():
+            c = v["cov"].to_numpy().copy()
+            np.fill_diagonal(c, 1.0)
+            v["cov"].iloc[:, :] = c
+        return out
+
+    def residuals(self, type: str = "cor.bentler"):  # noqa: A002
+        out = {}
+        sig, _ = self.model.implied(self.theta, 0)
+        np.fill_diagonal(sig, 1.0)
+        import pandas as pd
+
+        out["residuals"] = pd.DataFrame(
+            self.mom.corr - sig, index=self.model.ov, columns=self.model.ov
+        )
+        return out
+
+    # ---------------------------------------------------------- fit measures
+    def _baseline(self):
+        """Independence model: free thresholds, zero correlations."""
+        nth = len(self.th_rows)
+        s = self.mom.wls_obs
+        w = self.weight
+        f = float(np.sum(w[nth:] * s[nth:] ** 2))
+        chisq = ordm.wls_test_statistic(
+            s, np.concatenate([s[:nth], np.zeros(len(s) - nth)]), w, self.n
+        )
+        df = len(s) - nth
+        D = np.zeros((len(s), nth))
+        D[np.arange(nth), np.arange(nth)] = 1.0
+        test = ordm.scaled_shifted_test(chisq, df, D, w, self.mom.gamma)
+        return chisq, df, test, f
+
+    def fit_measures(self) -> dict[str, float]:
+        s = self.mom.wls_obs
+        est = self.wls_est(self.theta)
+        n = self.n
+        chisq = ordm.wls_test_statistic(s, est, self.weight, n)
+        npar = self.model.n_free
+        df = self.ndat() - npar
+        if df < 0:
+            from ckm_research.errors import IdentificationError
+
+            raise IdentificationError(
+                f"the model is not identified: {npar} free parameters for {self.ndat()} sample "
+                f"statistics (df = {df})"
+            )
+        D = self.delta(self.theta)
+        test = ordm.scaled_shifted_test(chisq, df, D, self.weight, self.mom.gamma)
+        chisq_b, df_b, test_b, _ = self._baseline()
+        fm: dict[str, float] = {
+            "npar": float(npar),
+            "fmin": float(self.fmin_dwls * (n - 1) / n / 2),
+            "chisq": float(chisq),
+            "df": float(df),
+            "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+            "chisq.scaled": float(test.stat),
+            "df.scaled": float(test.df),
+            "pvalue.scaled": float(test.pvalue),
+            "chisq.scaling.factor": float(test.scaling_factor),
+            "chisq.shift.parameters": float(test.shift_parameter),
+            "baseline.chisq": float(chisq_b),
+            "baseline.df": float(df_b),
+            "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
+            "baseline.chisq.scaled": float(test_b.stat),
+            "baseline.df.scaled": float(test_b.df),
+            "baseline.pvalue.scaled": float(test_b.pvalue),
+            "baseline.chisq.scaling.factor": float(test_b.scaling_factor),
+            "cfi": fmx.cfi(chisq, df, chisq_b, df_b),
+            "tli": fmx.tli(chisq, df, chisq_b, df_b),
+            "cfi.scaled": fmx.cfi(test.stat, df, test_b.stat, df_b),
+            "tli.scaled": fmx.tli(test.stat, df, test_b.stat, df_b),
+        }
+        fm["nnfi"] = fm["tli"]
+        fm["nnfi.scaled"] = fm["tli.scaled"]
+        fm.update(fmx.incremental_indices(chisq, df, chisq_b, df_b))
+        fm["ntotal"] = float(n)
+        # lavaan's RMSEA for (D)WLS uses N - 1 (its test statistic is (N - 1) F)
+        n1 = n - 1
+        fm["rmsea"] = fmx.rmsea(chisq, df, n1)
+        lo, hi = fmx.rmsea_ci(chisq, df, n1)
+        fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo, hi
+        fm["rmsea.ci.level"] = 0.90
+        fm["rmsea.pvalue"] = fmx.rmsea_pvalue(chisq, df, n1, 0.05)
+        fm["rmsea.close.h0"] = 0.05
+        fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n1, 0.08, notclose=True)
+        fm["rmsea.notclose.h0"] = 0.08
+        fm["rmsea.scaled"] = fmx.rmsea(test.stat, df, n1)
+        lo, hi = fmx.rmsea_ci(test.stat, df, n1)
+        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo, hi
+        fm["rmsea.pvalue.scaled"] = fmx.rmsea_pvalue(test.stat, df, n1, 0.05)
+        fm["rmsea.notclose.pvalue.scaled"] = fmx.rmsea_pvalue(
+            test.stat, df, n1, 0.08, notclose=True
+        )
+        # residual-based: correlation residuals (thresholds excluded), as lavaan
+        sig, _ = self.model.implied(self.theta, 0)
+        r = self.mom.corr - sig
+        il = np.tril_indices_from(r, k=-1)
+        p = r.shape[0]
+        fm["srmr"] = float(np.sqrt(np.sum(r[il] ** 2) / (p * (p + 1) / 2)))
+        fm["srmr_bentler"] = fm["srmr"]
+        fm["crmr"] = float(np.sqrt(np.mean(r[il] ** 2)))
+        return fm
