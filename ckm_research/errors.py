@@ -12,6 +12,7 @@ __all__ = [
     "CkmError",
     "ModelSyntaxError",
     "ModelSpecificationError",
+    "ModelFileError",
     "IdentificationError",
     "DataError",
     "ConvergenceError",
@@ -74,3 +75,7 @@ class HeywoodCaseWarning(CkmWarning):
 
 class NonPositiveDefiniteWarning(CkmWarning):
     """A model-implied or latent covariance matrix is not positive definite."""
+
+
+class ModelFileError(CkmError):
+    """The model file cannot be read (missing, a folder, not UTF-8 text, empty)."""
