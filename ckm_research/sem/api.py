@@ -92,13 +92,7 @@ def _resolve_ordered(ordered, ov: tuple[str, ...]) -> tuple[str, ...]:
 def _prepare_frame(data, ov, group, missing_values) -> pd.DataFrame:
     from ckm_research.data.io import read_data
 
-    frame = (
-        read_data(data, missing_values=missing_values)
-        if not isinstance(data, pd.DataFrame)
-        else data
-    )
-    if missing_values is not None and isinstance(data, pd.DataFrame):
-        frame = frame.replace(list(missing_values), np.nan)
+    frame = read_data(data, missing_values=missing_values)
     if group is not None and group not in frame.columns:
         raise ModelSpecificationError(
             f"the group column '{group}' is not in the data; columns are: "
