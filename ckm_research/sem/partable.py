@@ -389,7 +389,7 @@ def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:
         return x
 
     for c in parsed.constraints:
-        if c.op != "=":
+        if c.op != "==":
             raise ModelSpecificationError(
                 f"the inequality constraint '{c.lhs} {c.op} {c.rhs}' (line {c.line}) is not "
                 "supported; only simple equalities between labels (a == b) are"

@@ -351,7 +351,7 @@ def parse_model(text: str) -> ParsedModel:
         if op in ("==", "<", ">", "<=", ">="):
             if not lhs or not rhs:
                 raise ModelSyntaxError(f"incomplete constraint '{stmt}'", line, op_col)
-            constraints.append(Constraint(lhs, op.rstrip("="), rhs, line))
+            constraints.append(Constraint(lhs, op if op == "==" else op[0], rhs, line))
             continue
         if op == "<~":
             raise ModelSyntaxError(
