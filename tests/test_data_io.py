@@ -96,6 +96,19 @@ def test_excel(tmp_path, survey):
     assert read_data(path).attrs["sheet"] == "answers"
 
 
+def test_excel_97_2003(tmp_path, survey):
+    xlwt = pytest.importorskip("xlwt")  # a dev dependency
+    path = tmp_path / "survey.xls"
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("answers")
+    for j, name in enumerate(survey.columns):
+        sheet.write(0, j, name)
+        for i, value in enumerate(survey[name]):
+            sheet.write(i + 1, j, float(value))
+    book.save(str(path))
+    _assert_survey(read_data(path, missing_values=[-99]), survey)
+
+
 def test_spss_keeps_value_labels_and_user_missing(tmp_path, survey):
     path = tmp_path / "survey.sav"
     pyreadstat.write_sav(

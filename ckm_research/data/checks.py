@@ -227,7 +227,15 @@ def _close_matches(name: str, columns: list[str]) -> list[str]:
         return same_case
     lowered = {c.lower(): c for c in columns}
     found = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
-    return [lowered[f] for f in found]
+    if found:
+        return [lowered[f] for f in found]
+    # a numbered item (sat7) with no close match: the items of the same scale (sat1..sat4)
+    stem = re.fullmatch(r"(.*?[A-Za-z_.])\d+", name)
+    if stem:
+        prefix = stem.group(1).lower()
+        return [c for c in columns
+                if re.fullmatch(re.escape(prefix) + r"\d+", c.lower())][:5]
+    return []
 
 
 def _fmt(value) -> str:

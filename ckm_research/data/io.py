@@ -328,7 +328,7 @@ def _read_csv(path: Path, codes: list, encoding: str) -> tuple[pd.DataFrame, dic
 
 
 def _read_excel(path: Path, sheet: str | int) -> tuple[pd.DataFrame, dict]:
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    engine = "calamine" if path.suffix.lower() == ".xls" else "openpyxl"
     try:
         book = pd.ExcelFile(path, engine=engine)
     except ImportError as exc:
