@@ -1,0 +1,403 @@
+"""The ``ckm`` command line: a thin layer over ckm-research's Python API.
+
+Every subcommand calls the same public functions a notebook uses, and
+handles errors in one way:
+
+- an error in the user's input (any :class:`~ckm_research.errors.CkmError`:
+  a missing file, a variable not in the data, a model that does not
+  converge, ...) prints its message on stderr and exits with code 2, without
+  a traceback (``--debug`` shows it);
+- anything else is a bug: a short message asks to rerun with ``--debug`` and
+  report the traceback, exit code 1;
+- the toolkit's warnings (``HeywoodCaseWarning``, ...) are printed on stderr
+  after the results.
+
+Adding a subcommand
+-------------------
+Write ``_add_NAME(subparsers)``, which builds the subcommand's parser (with
+``parents=[_common_options()]``) and sets ``func=_run_NAME``; write
+``_run_NAME(args, ui) -> int``; append ``_add_NAME`` to :data:`SUBCOMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ckm_research import __version__
+from ckm_research.errors import CkmError, CkmWarning, ModelFileError
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+ESTIMATORS = ("ML", "MLR", "FIML", "WLSMV")
+
+
+# ---------------------------------------------------------------------------
+# terminal output
+
+
+class UI:
+    """Messages on stderr: errors, warnings, notes and a progress spinner.
+
+    Colour and the spinner appear only when stderr is a terminal; messages are
+    never re-wrapped, so they can be searched and copied whole.
+    """
+
+    def __init__(self, debug: bool = False):
+        self.debug = debug
+        self.console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+        self.interactive = sys.stderr.isatty()
+
+    def _print(self, label: str, style: str, message: str) -> None:
+        line = Text(label, style=style)
+        line.append(str(message))
+        self.console.print(line, soft_wrap=True)
+
+    def error(self, message: str) -> None:
+        self._print("error: ", "bold red", message)
+
+    def warning(self, message: str) -> None:
+        self._print("warning: ", "bold yellow", message)
+
+    def note(self, message: str) -> None:
+        self._print("", "", message)
+
+    @contextlib.contextmanager
+    def status(self, message: str) -> Iterator[None]:
+        """A spinner while long work runs (only on a terminal)."""
+        if not self.interactive:
+            yield
+            return
+        with self.console.status(Text(message), spinner="dots"):
+            yield
+
+
+# ---------------------------------------------------------------------------
+# argument types
+
+
+def _estimator(value: str) -> str:
+    upper = value.strip().upper()
+    if upper not in ESTIMATORS:
+        raise argparse.ArgumentTypeError(
+            f"unknown estimator {value!r}; choose one of {', '.join(ESTIMATORS)}"
+        )
+    return upper
+
+
+def _ordered(value: str) -> str | list[str]:
+    if value.strip().lower() == "all":
+        return "all"
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give 'all' or a comma-separated list of columns")
+    return names
+
+
+def _missing_values(value: str) -> list[float | int | str]:
+    codes: list[float | int | str] = []
+    for token in value.split(","):
+        token = token.strip()
+        if not token:
+            raise argparse.ArgumentTypeError(
+                f"empty code in {value!r}; give codes separated by commas, e.g. -99,-999"
+            )
+        try:
+            codes.append(int(token))
+        except ValueError:
+            try:
+                codes.append(float(token))
+            except ValueError:
+                codes.append(token)  # a text code such as "." or "NA"
+    return codes
+
+
+# Options whose value may start with "-" (a negative missing-value code): argparse
+# would take "-99,-999" for an option, so "--missing-values -99,-999" is rewritten
+# as "--missing-values=-99,-999".
+_NEGATIVE_VALUE_OPTIONS = ("--missing-values",)
+_NEGATIVE_VALUE = re.compile(r"^-[\d.]")
+
+
+def _join_negative_values(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if (args[i] in _NEGATIVE_VALUE_OPTIONS and i + 1 < len(args)
+                and _NEGATIVE_VALUE.match(args[i + 1])):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+        else:
+            out.append(args[i])
+            i += 1
+    return out
+
+
+# ---------------------------------------------------------------------------
+# shared helpers
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every subcommand accepts (``ckm fit ... --debug``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS,
+        help="show the full traceback when something goes wrong",
+    )
+    return common
+
+
+#: Extensions of data files, to catch MODEL and DATA given the wrong way round.
+_DATA_EXTENSIONS = (".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".sav", ".zsav", ".por", ".dta")
+
+
+def read_model_file(path: str | Path) -> str:
+    """Read a lavaan model file as UTF-8 text, with clear errors.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The model file.
+
+    Returns
+    -------
+    str
+        The model syntax (a UTF-8 byte-order mark is dropped).
+
+    Raises
+    ------
+    ModelFileError
+        The file does not exist, is a folder or a data file, is not UTF-8
+        text, or is empty.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"The model file {path} does not exist.")
+    if path.is_dir():
+        raise ModelFileError(f"The model file {path} is a folder, not a file.")
+    if path.suffix.lower() in _DATA_EXTENSIONS:
+        raise ModelFileError(
+            f"{path} looks like a data file, not a model: the usage is `ckm fit MODEL DATA` "
+            "(model file first). Did you swap them?"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"Cannot read the model file {path}: {exc.strerror}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ModelFileError(
+            f"The model file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line "
+            f"{line}). Save it as plain UTF-8 text (in most editors: Save As > Encoding: "
+            "UTF-8)."
+        ) from None
+    if not text.strip():
+        raise ModelFileError(f"The model file {path} is empty.")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# ckm fit
+
+
+def _add_fit(subparsers) -> None:
+    p = subparsers.add_parser(
+        "fit",
+        parents=[_common_options()],
+        help="fit a CFA/SEM written in lavaan syntax to survey data",
+        description=(
+            "Fit a CFA/SEM written in lavaan syntax to survey data and print a "
+            "lavaan-like summary (estimator, N, convergence, fit measures, parameter "
+            "table with standardized estimates)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  ckm fit ckm_research/models/ckm_study.lav survey.csv\n"
+            "  ckm fit model.lav survey.sav --estimator MLR --missing-values -99,-999\n"
+            "  ckm fit model.lav survey.xlsx --estimator WLSMV --ordered all --json fit.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", metavar="MODEL", help="model file in lavaan syntax (UTF-8 text)")
+    p.add_argument(
+        "data", metavar="DATA",
+        help="data file: CSV (, ; or tab separated), Excel (.xlsx, .xls), SPSS (.sav), "
+             "Stata (.dta)",
+    )
+    p.add_argument(
+        "--estimator", type=_estimator, default="ML", metavar="ML|MLR|FIML|WLSMV",
+        help="ML (default); MLR: robust SEs and scaled test; FIML: ML with missing "
+             "answers; WLSMV: ordinal items (needs --ordered)",
+    )
+    p.add_argument(
+        "--ordered", type=_ordered, default=None, metavar="all|COL,COL,...",
+        help="items to treat as ordinal (for WLSMV): 'all' or a comma-separated list",
+    )
+    p.add_argument("--group", default=None, metavar="COL",
+                   help="column defining the groups of a multi-group model")
+    p.add_argument(
+        "--missing-values", type=_missing_values, default=None, metavar="CODE,...",
+        help="codes meaning 'no answer', e.g. -99,-999 (empty cells are always missing)",
+    )
+    p.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="also write the results as JSON to PATH")
+    p.set_defaults(func=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace, ui: UI) -> int:
+    model_text = read_model_file(args.model)
+
+    data_path = Path(args.data)
+    if data_path.suffix.lower() == ".lav":
+        raise ModelFileError(
+            f"{data_path} looks like a model file, not data: the usage is "
+            "`ckm fit MODEL DATA` (model file first). Did you swap them?"
+        )
+    if args.json is not None:
+        target = args.json.resolve()
+        if target in (data_path.resolve(), Path(args.model).resolve()):
+            raise CkmError(
+                f"--json {args.json} would overwrite an input file; choose another path."
+            )
+
+    from ckm_research.data.io import read_data
+
+    with ui.status(f"Reading {data_path.name} ..."):
+        data = read_data(data_path, missing_values=args.missing_values)
+
+    options = {"estimator": args.estimator}
+    if args.ordered is not None:
+        options["ordered"] = args.ordered
+    if args.group is not None:
+        options["group"] = args.group
+
+    import ckm_research  # looked up at call time: the public API, as a notebook calls it
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ui.status(f"Fitting the model ({args.estimator}, N = {len(data)}) ..."):
+            result = ckm_research.fit(model_text, data, **options)
+
+    print(result.summary(), flush=True)
+
+    if args.json is not None:
+        try:
+            result.to_json(args.json)
+        except OSError as exc:
+            raise CkmError(f"Cannot write the JSON file {args.json}: {exc.strerror}.") from None
+        ui.note(f"Results written to {args.json}")
+
+    _report_warnings(ui, result, caught)
+    if getattr(result, "converged", True) is False:
+        ui.warning("the model did not converge: the estimates above are not trustworthy.")
+    return EXIT_OK
+
+
+def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> None:
+    """Print the toolkit's warnings once each; other libraries' only with --debug."""
+    messages = list(getattr(result, "warnings", []) or [])
+    messages += [str(w.message) for w in caught if issubclass(w.category, CkmWarning)]
+    for message in dict.fromkeys(messages):
+        ui.warning(message)
+    other = [w for w in caught if not issubclass(w.category, CkmWarning)]
+    if not other:
+        return
+    if ui.debug:
+        for w in other:
+            ui.warning(f"{w.category.__name__} ({Path(w.filename).name}:{w.lineno}): {w.message}")
+    else:
+        ui.note(
+            f"({len(other)} technical warning{'s' if len(other) != 1 else ''} from the "
+            "numerical libraries hidden; rerun with --debug to see them.)"
+        )
+
+
+# ---------------------------------------------------------------------------
+# the parser and main()
+
+#: Functions that add one subcommand each (see the module docstring).
+SUBCOMMANDS: list[Callable] = [_add_fit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ckm`` argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ckm",
+        parents=[_common_options()],
+        description="ckm-research: Customer Knowledge Management studies, from survey "
+                    "data to SEM results.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ckm`` command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (without the program name); ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a problem with the input (or a usage error), 1 for
+        an unexpected internal error, 130 when interrupted.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_join_negative_values(argv))
+    except SystemExit as exc:  # usage errors (code 2), --help and --version (code 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+    ui = UI(debug=getattr(args, "debug", False))
+    try:
+        return args.func(args, ui)
+    except CkmError as exc:
+        if ui.debug:
+            traceback.print_exc(file=sys.stderr)
+        ui.error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        ui.error("interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: keep the message short unless --debug
+        if ui.debug:
+            traceback.print_exc(file=sys.stderr)
+            ui.error(
+                f"unexpected internal error ({type(exc).__name__}: {exc}). This is a bug in "
+                "ckm-research; please report it with the traceback above."
+            )
+        else:
+            ui.error(
+                f"unexpected internal error ({type(exc).__name__}: {exc}). This is a bug in "
+                "ckm-research, not a problem with your input. Rerun the same command with "
+                "--debug and report it with the traceback."
+            )
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())
