@@ -63,7 +63,8 @@ class UI:
         self.interactive = sys.stderr.isatty()
 
     def _print(self, label: str, style: str, message: str) -> None:
-        line = Text(label, style=style)
+        line = Text()
+        line.append(label, style=style or None)
         line.append(str(message))
         self.console.print(line, soft_wrap=True)
 
