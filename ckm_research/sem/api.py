@@ -239,6 +239,7 @@ def _build_engine(
         or estimator == "WLSMV"
         or any(s.op == "~1" for s in parsed.statements)
         or any(g in ("intercepts", "means", "thresholds") for g in group_equal)
+        or len(glabels) > 1  # lavaan: multiple groups imply a mean structure
     )
     notes: list[str] = []
     groups: list[GroupData] = []
@@ -445,7 +446,7 @@ class BaseEngine:
                 "lhs": t["lhs"],
                 "op": t["op"],
                 "rhs": t["rhs"],
-                "label": t["label"],
+                "label": t["label"].where(~t["label"].str.startswith("."), ""),
                 "group": t["group"],
                 "est": vals,
                 "se": se,

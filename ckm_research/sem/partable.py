@@ -298,7 +298,12 @@ def build_partable(
                 r["fixed"], r["exo"] = True, 1
         elif op == "~1":
             if lhs in lv_set and not user_set:
-                r["fixed"], r["ustart"] = True, 0.0
+                # lavaan frees the factor means of groups 2.. when intercepts are equal
+                free_mean = (
+                    r["group"] > 1 and "intercepts" in group_equal and "means" not in group_equal
+                )
+                if not free_mean:
+                    r["fixed"], r["ustart"] = True, 0.0
             elif lhs in ord_set and not user_set:
                 r["fixed"], r["ustart"] = True, 0.0
             elif lhs in ov_x_set and fixed_x and not user_set:
