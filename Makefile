@@ -60,6 +60,7 @@ lint: $(STAMP) ## Check the code with ruff
 
 .PHONY: bench
 bench: $(STAMP) ## Run the speed benchmarks (benchmarks/run.py)
+	@test -f benchmarks/run.py || { echo "error: benchmarks/run.py does not exist yet." >&2; exit 1; }
 	$(VENV_PY) benchmarks/run.py
 
 #################################################################################
