@@ -63,6 +63,7 @@ class FitOptions:
     ordered: tuple[str, ...] = ()
     group_equal: tuple[str, ...] = ()
     fixed_x: bool = True
+    iter_max: int = 500
 
 
 @dataclass
@@ -113,6 +114,7 @@ def fit(
     std_lv: bool = False,
     missing_values: Iterable[float] | None = None,
     level: float = 0.95,
+    control: dict | None = None,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -139,6 +141,8 @@ def fit(
         Codes to treat as missing (e.g. ``[-99]``).
     level : float
         Confidence level of the intervals.
+    control : dict, optional
+        Optimiser settings, as lavaan's ``control``: ``{"iter.max": 500}``.
 
     Returns
     -------
@@ -196,8 +200,23 @@ def fit(
         group_equal=tuple(group_equal),
         std_lv=std_lv,
         level=level,
+        control=control,
     )
     return engine.run()
+
+
+def _iter_max(control) -> int:
+    control = dict(control or {})
+    unknown = set(control) - {"iter.max"}
+    if unknown:
+        raise CkmError(
+            "The 'control' parameter of fit accepts only 'iter.max'. "
+            f"Got {sorted(unknown)} instead."
+        )
+    value = control.get("iter.max", 500)
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise _param_error("control['iter.max']", "an int in the range [1, inf)", value)
+    return int(value)
 
 
 def _build_engine(
@@ -210,6 +229,7 @@ def _build_engine(
     group_equal,
     std_lv,
     level,
+    control=None,
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -295,6 +315,7 @@ def _build_engine(
         missing=missing,
         ordered=ordered,
         group_equal=group_equal,
+        iter_max=_iter_max(control),
     )
     if estimator == "WLSMV":
         from ckm_research.sem.wlsmv import WLSMVEngine
@@ -592,7 +613,17 @@ class BaseEngine:
             out[key] = pd.DataFrame(R, index=self.model.ov, columns=self.model.ov)
         return out
 
+    def check_df(self) -> None:
+        """Refuse a model with more free parameters than sample statistics."""
+        df = self.ndat() - self.npar()
+        if df < 0:
+            raise IdentificationError(
+                f"the model is not identified: it has {self.npar()} free parameters but only "
+                f"{self.ndat()} sample statistics (df = {df}). Fix or remove parameters."
+            )
+
     def run(self) -> SEMResults:
+        self.check_df()
         self.estimate()
         vc = self.vcov()
         self._vcov = vc
@@ -648,7 +679,7 @@ class MLEngine(BaseEngine):
 
     def estimate(self) -> None:
         self.theta, self.fmin, self.iterations = fit_ml(
-            self.model, [gd.moments for gd in self.groups]
+            self.model, [gd.moments for gd in self.groups], max_iter=self.opts.iter_max
         )
 
     def information_expected(self) -> np.ndarray:

@@ -127,7 +127,7 @@ class WLSMVEngine(BaseEngine):
         theta = self._start()
         resid = s - self.wls_est(theta)
         f = float(resid @ (w * resid))
-        for it in range(1, 501):
+        for it in range(1, self.opts.iter_max + 1):
             D = self.delta(theta)
             WD = D * w[:, None]
             info = D.T @ WD
@@ -155,7 +155,8 @@ class WLSMVEngine(BaseEngine):
                 break
         else:
             raise ConvergenceError(
-                "DWLS estimation did not converge in 500 iterations; simplify the model or check "
+                f"DWLS estimation did not converge in {self.opts.iter_max} iterations; "
+                "simplify the model or check "
                 "for categories with very few answers"
             )
         self.theta = theta
