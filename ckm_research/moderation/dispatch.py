@@ -1,0 +1,96 @@
+"""Route a model with latent product terms to an interaction method.
+
+:func:`ckm_research.fit` calls :func:`fit_with_interactions` when the model has
+a product term (``Y ~ X + Z + X:Z``) or when ``interaction=`` is given:
+
+==============  ===============================================  ===========================
+interaction     method                                           R equivalent
+==============  ===============================================  ===========================
+``"dblcent"``   double-mean-centred product indicators, all      ``modsem(method =
+(default)       pairs, residual covariances of products that     "dblcent")``
+                share an indicator (Lin et al., 2010)
+``"lms"``       latent moderated structural equations, ML by     ``modsem(method = "lms")``
+                Gauss-Hermite quadrature (Klein & Moosbrugger,
+                2000)
+==============  ===============================================  ===========================
+"""
+
+from __future__ import annotations
+
+from ckm_research.errors import CkmError
+from ckm_research.sem.partable import variable_roles
+from ckm_research.sem.syntax import ParsedModel
+
+__all__ = ["INTERACTION_METHODS", "fit_with_interactions"]
+
+INTERACTION_METHODS = ("dblcent", "lms")
+
+
+def fit_with_interactions(
+    model: str,
+    parsed: ParsedModel,
+    data,
+    *,
+    interaction: str | None,
+    estimator: str = "ML",
+    ordered=None,
+    group=None,
+    group_equal=(),
+    std_lv: bool = False,
+    missing_values=None,
+    level: float = 0.95,
+    control=None,
+):
+    """Fit ``model`` by the chosen interaction method.
+
+    Returns ``None`` when the model has no product term (the caller then fits
+    it as an ordinary SEM; ``interaction`` has nothing to act on).
+
+    Raises
+    ------
+    CkmError
+        For an unknown ``interaction`` or options the method cannot honour.
+    """
+    if interaction is not None and (
+        not isinstance(interaction, str) or interaction.lower() not in INTERACTION_METHODS
+    ):
+        raise CkmError(
+            "The 'interaction' parameter of fit must be one of "
+            + ", ".join(f"'{m}'" for m in INTERACTION_METHODS)
+            + f" or None. Got {interaction!r} instead."
+        )
+    if not variable_roles(parsed).interactions:
+        return None
+    method = "dblcent" if interaction is None else interaction.lower()
+    if method == "dblcent":
+        from ckm_research.moderation.product_indicators import fit_dblcent
+
+        return fit_dblcent(
+            model,
+            data,
+            missing_values=missing_values,
+            estimator=estimator,
+            ordered=ordered,
+            group=group,
+            group_equal=group_equal,
+            std_lv=std_lv,
+            level=level,
+            control=control,
+        )
+    from ckm_research.moderation.lms import fit_lms
+
+    if ordered:
+        raise CkmError("LMS needs continuous indicators; ordered items are not supported")
+    if group is not None:
+        raise CkmError(
+            "LMS with several groups is not supported; use interaction='dblcent' or fit "
+            "each group separately"
+        )
+    if estimator not in ("ML",):
+        raise CkmError(
+            f"LMS is a maximum-likelihood method: use estimator='ML' (got '{estimator}'); "
+            "incomplete cases are deleted listwise"
+        )
+    if std_lv:
+        raise CkmError("LMS identifies factors by their first loading; use std_lv=False")
+    return fit_lms(model, data, missing_values=missing_values, level=level, control=control)
