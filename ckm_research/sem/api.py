@@ -115,6 +115,7 @@ def fit(
     missing_values: Iterable[float] | None = None,
     level: float = 0.95,
     control: dict | None = None,
+    interaction: str | None = None,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -143,6 +144,10 @@ def fit(
         Confidence level of the intervals.
     control : dict, optional
         Optimiser settings, as lavaan's ``control``: ``{"iter.max": 500}``.
+    interaction : {'dblcent', 'lms'}, optional
+        How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
+        mean-centred product indicators (the default when the model has a
+        product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
 
     Returns
     -------
@@ -177,6 +182,17 @@ def fit(
     if not (isinstance(level, float) and 0 < level < 1):
         raise _param_error("level", "a float in the range (0, 1)", level)
     parsed = parse_model(model)
+    # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
+    if interaction is not None or variable_roles(parsed).interactions:
+        from ckm_research.moderation.dispatch import fit_with_interactions
+
+        res = fit_with_interactions(
+            model, parsed, data, interaction=interaction, estimator=estimator,
+            ordered=ordered, group=group, group_equal=group_equal, std_lv=std_lv,
+            missing_values=missing_values, level=level, control=control,
+        )  # fmt: skip
+        if res is not None:
+            return res
     roles = variable_roles(parsed)
     ov = roles.ov
     frame = _prepare_frame(data, ov, group, missing_values)
