@@ -141,15 +141,35 @@ class FIMLEngine(BaseEngine):
             H[:, k] = (self.gradient(tp) - self.gradient(tm)) / (2 * h)
         return -0.5 * (H + H.T)
 
+    def _info_inverse(self) -> np.ndarray:
+        if getattr(self, "_ainv", None) is None:
+            try:
+                self._ainv = np.linalg.inv(self.observed_information())
+            except np.linalg.LinAlgError:
+                raise IdentificationError(
+                    "the observed information matrix is singular at the solution: the model is "
+                    "not identified"
+                ) from None
+        return self._ainv
+
+    def model_scores(self) -> list[np.ndarray]:
+        """Casewise scores wrt the free parameters at the estimates, per group."""
+        out = []
+        for g, pat in enumerate(self.patterns):
+            sigma, mu = self.model.implied(self.theta, g)
+            s = mis.fiml_casewise_scores(pat, mu, sigma)
+            out.append(s @ self.model.jacobian(self.theta, g, meanstructure=True))
+        return out
+
     def vcov(self) -> np.ndarray:
-        info = self.observed_information()
-        try:
-            return np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            raise IdentificationError(
-                "the observed information matrix is singular at the solution: the model is not "
-                "identified"
-            ) from None
+        """Observed-information covariance matrix (ML), or the Huber-White
+        sandwich :math:`A^{-1}BA^{-1}` with FIML casewise scores (MLR; Yuan &
+        Bentler, 2000; lavaan ``se = "robust.huber.white"``)."""
+        ainv = self._info_inverse()
+        if self.opts.estimator != "MLR":
+            return ainv
+        B = sum(z.T @ z for z in self.model_scores())
+        return ainv @ B @ ainv
 
     # ---------------------------------------------------------- fit measures
     def sample_moments(self, g: int):
@@ -208,9 +228,145 @@ class FIMLEngine(BaseEngine):
         fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.08, G, notclose=True)
         fm["rmsea.notclose.h0"] = 0.08
         fm.update(self.residual_fit())
+        if df > 0:
+            from ckm_research.sem.robust import robust_fit_measures, scaled_fit_measures
+
+            xx3, c3, xx3_b, c3_b = self.fiml_corrected(
+                fm, version="V3" if self.opts.estimator == "MLR" else "V6"
+            )
+            if self.opts.estimator == "MLR":
+                tr = self.yuan_bentler_trace()
+                tr_b = self._baseline_trace()
+                fm.update(scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, G))
+            fm.update(robust_fit_measures(xx3, df, c3, xx3_b, df_b, c3_b, n, G))
         return fm
+
+    # ------------------------------------------------------ robust machinery
+    def _h1_info(self, g: int, kind: str) -> np.ndarray:
+        key = (g, kind)
+        cache = self.__dict__.setdefault("_h1_cache", {})
+        if key not in cache:
+            h = self.h1[g]
+            cache[key] = mis.fiml_information_h1(self.patterns[g], h.mu, h.sigma, information=kind)
+        return cache[key]
+
+    def yuan_bentler_trace(self, delta=None, einv=None, b0=None) -> float:
+        """:math:`\\operatorname{tr}(U\\Gamma)` of the Yuan-Bentler (Mplus) statistic
+        with incomplete data: saturated information at the EM estimates
+        (observed, as lavaan's MLR with ``missing = "ml"``)."""
+        n = self.ntotal
+        trace_h1 = 0.0
+        for g in range(len(self.groups)):
+            A1 = self._h1_info(g, "observed")
+            B1 = self._h1_info(g, "firstorder")
+            trace_h1 += float(np.trace(np.linalg.solve(A1, B1)))
+        if einv is None:
+            einv = self._info_inverse() * n  # per-case information, inverted
+        if b0 is None:
+            b0 = [z.T @ z / z.shape[0] for z in self.model_scores()]
+        trace_h0 = sum(
+            gd_n / n * float(np.sum(B0 * einv.T))
+            for B0, gd_n in zip(b0, self.n_per_group, strict=True)
+        )
+        return trace_h1 - trace_h0
+
+    def _baseline_delta(self, g: int) -> np.ndarray:
+        """Jacobian of (mu, vech Sigma) wrt the independence model's means and
+        variances (one group)."""
+        from ckm_research.sem.model import vech_indices
+
+        p = self.model.n_ov
+        ri, ci = vech_indices(p)
+        D = np.zeros((p + len(ri), 2 * p))
+        D[np.arange(p), np.arange(p)] = 1.0
+        diag = np.flatnonzero(ri == ci)
+        D[p + diag, p + ri[diag]] = 1.0
+        return D
+
+    def _baseline_moments(self, g: int):
+        x = self.groups[g].data
+        mu = np.nanmean(x, axis=0)
+        var = np.nanmean((x - mu) ** 2, axis=0)
+        return mu, np.diag(var)
+
+    def _baseline_trace(self) -> float:
+        """Yuan-Bentler trace of the independence model (its scaling factor)."""
+        n = self.ntotal
+        E = 0.0
+        b0 = []
+        deltas = []
+        for g, pat in enumerate(self.patterns):
+            mu, sig = self._baseline_moments(g)
+            D = self._baseline_delta(g)
+            deltas.append(D)
+            A = mis.fiml_information_h1(pat, mu, sig, information="observed")
+            B = mis.fiml_information_h1(pat, mu, sig, information="firstorder")
+            E = E + self.n_per_group[g] / n * (D.T @ A @ D)
+            b0.append(D.T @ B @ D)
+        return self.yuan_bentler_trace(einv=np.linalg.inv(E), b0=b0)
+
+    def fiml_corrected(self, fm: dict, version: str = "V3"):
+        """FIML-corrected statistic and scaling factors for the robust RMSEA and
+        CFI with incomplete data (Zhang & Savalei, 2023; lavaan's
+        ``lav_fit_fiml_corrected``): the ML statistic of the estimates against
+        the EM moments and a trace correction from the observed- and
+        complete-data saturated information."""
+        from ckm_research.sem.robust import h1_information_expected
+
+        n = self.ntotal
+        fg = [m / n for m in self.n_per_group]
+        wm, wc, wmi, gam, deltas, deltas_b = [], [], [], [], [], []
+        xx3 = xx3_b = 0.0
+        for g in range(len(self.groups)):
+            h = self.h1[g]
+            Wm = self._h1_info(g, "observed")
+            Jm = self._h1_info(g, "firstorder")
+            Wmi_g = np.linalg.inv(Wm)
+            wm.append(fg[g] * Wm)
+            wmi.append(Wmi_g / fg[g])
+            wc.append(fg[g] * h1_information_expected(h.sigma, True))
+            gam.append(Wmi_g @ Jm @ Wmi_g / fg[g])
+            deltas.append(self.model.jacobian(self.theta, g, meanstructure=True))
+            deltas_b.append(self._baseline_delta(g))
+            sig, mu = self.model.implied(self.theta, g)
+            xx3 += _ml_stat(h.mu, h.sigma, mu, sig, self.n_per_group[g])
+            mu_b, sig_b = self._baseline_moments(g)
+            xx3_b += _ml_stat(h.mu, h.sigma, mu_b, sig_b, self.n_per_group[g])
+        from scipy.linalg import block_diag
+
+        Wm_all, Wmi_all, Wc_all, G_all = (block_diag(*m) for m in (wm, wmi, wc, gam))
+        df, df_b = fm["df"], fm["baseline.df"]
+
+        def k_of(delta_all):
+            E = delta_all.T @ Wm_all @ delta_all
+            U = Wm_all - Wm_all @ delta_all @ np.linalg.solve(E, delta_all.T @ Wm_all)
+            M = Wmi_all @ Wc_all @ Wmi_all
+            if version == "V3":
+                return float(np.trace(U @ M @ U @ G_all))
+            return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+
+        c3 = k_of(np.vstack(deltas)) / df
+        c3_b = k_of(_block_rows(deltas_b)) / df_b
+        return xx3, c3, xx3_b, c3_b
 
     def residual_fit(self) -> dict[str, float]:
         from ckm_research.sem.api import MLEngine
 
         return MLEngine.residual_fit(self)
+
+
+def _ml_stat(mean_s, cov_s, mu, sigma, n) -> float:
+    """:math:`N F_{ML}` of implied moments against given sample moments."""
+    p = len(mean_s)
+    K = np.linalg.inv(sigma)
+    d = mean_s - mu
+    _, ld = np.linalg.slogdet(sigma)
+    _, lds = np.linalg.slogdet(cov_s)
+    return float(n * (ld + np.sum(K * cov_s) - lds - p + d @ K @ d))
+
+
+def _block_rows(deltas: list[np.ndarray]) -> np.ndarray:
+    """Stack per-group Jacobians whose parameters are group-specific."""
+    from scipy.linalg import block_diag
+
+    return block_diag(*deltas) if len(deltas) > 1 else deltas[0]

@@ -170,51 +170,70 @@ def _baseline_engine(engine):
     return base
 
 
-def mlr_fit_measures(engine, fm: dict) -> dict[str, float]:
-    """Scaled and robust fit measures of an MLR fit (lavaan 0.6 definitions)."""
-    chisq, df, n = fm["chisq"], fm["df"], engine.ntotal
-    G = len(engine.groups)
-    out: dict[str, float] = {}
-    if df <= 0:
-        return out
-    tr, _, _ = yuan_bentler_trace(engine)
-    c = tr / df
-    chisq_sc = chisq / c
-    out["chisq.scaled"] = chisq_sc
-    out["df.scaled"] = df
-    out["pvalue.scaled"] = float(stats.chi2.sf(chisq_sc, df))
-    out["chisq.scaling.factor"] = c
-    base = _baseline_engine(engine)
-    base_fm_chisq = fm["baseline.chisq"]
-    df_b = fm["baseline.df"]
-    tr_b, _, _ = yuan_bentler_trace(base)
-    c_b = tr_b / df_b
-    chisq_b_sc = base_fm_chisq / c_b
-    out["baseline.chisq.scaled"] = chisq_b_sc
-    out["baseline.df.scaled"] = df_b
-    out["baseline.pvalue.scaled"] = float(stats.chi2.sf(chisq_b_sc, df_b))
-    out["baseline.chisq.scaling.factor"] = c_b
-    out["cfi.scaled"] = fmx.cfi(chisq_sc, df, chisq_b_sc, df_b)
-    out["tli.scaled"] = fmx.tli(chisq_sc, df, chisq_b_sc, df_b)
+def scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, ngroups=1) -> dict[str, float]:
+    """Fit measures from a scaled test statistic :math:`T/\\hat c`, :math:`\\hat c =
+    \\operatorname{tr}(U\\Gamma)/df`, of the model and of the baseline (lavaan's
+    ``*.scaled`` measures; the scaled RMSEA uses the unscaled statistic on
+    :math:`\\operatorname{tr}(U\\Gamma)` degrees of freedom, as lavaan 0.6 does)."""
+    c, c_b = tr / df, tr_b / df_b
+    chisq_sc, chisq_b_sc = chisq / c, chisq_b / c_b
+    G = ngroups
+    out = {
+        "chisq.scaled": chisq_sc,
+        "df.scaled": df,
+        "pvalue.scaled": float(stats.chi2.sf(chisq_sc, df)),
+        "chisq.scaling.factor": c,
+        "baseline.chisq.scaled": chisq_b_sc,
+        "baseline.df.scaled": df_b,
+        "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b_sc, df_b)),
+        "baseline.chisq.scaling.factor": c_b,
+        "cfi.scaled": fmx.cfi(chisq_sc, df, chisq_b_sc, df_b),
+        "tli.scaled": fmx.tli(chisq_sc, df, chisq_b_sc, df_b),
+    }
     out["nnfi.scaled"] = out["tli.scaled"]
     for k, v in fmx.incremental_indices(chisq_sc, df, chisq_b_sc, df_b).items():
         out[k + ".scaled"] = v
-    out["cfi.robust"] = fmx.cfi_robust(chisq, df, base_fm_chisq, df_b, c, c_b)
-    out["tli.robust"] = fmx.tli_robust(chisq, df, base_fm_chisq, df_b, c, c_b)
-    out["nnfi.robust"] = out["tli.robust"]
-    out["rni.robust"] = fmx.rni_robust(chisq, df, base_fm_chisq, df_b, c, c_b)
-    # scaled RMSEA: the unscaled statistic on tr(U Gamma) degrees of freedom
     out["rmsea.scaled"] = fmx.rmsea(chisq, tr, n, G)
     lo, hi = fmx.rmsea_ci(chisq, tr, n, 0.90, G)
     out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
     out["rmsea.pvalue.scaled"] = fmx.rmsea_pvalue(chisq, tr, n, 0.05, G)
     out["rmsea.notclose.pvalue.scaled"] = fmx.rmsea_pvalue(chisq, tr, n, 0.08, G, notclose=True)
-    # robust RMSEA (Brosseau-Liard, Savalei & Li, 2012)
-    out["rmsea.robust"] = fmx.rmsea(chisq, df, n, G, c_hat=c)
-    lo, hi = fmx.rmsea_ci(chisq_sc, df, n, 0.90, G, c_hat=c)
+    return out
+
+
+def robust_fit_measures(xx3, df, c3, xx3_null, df_null, c3_null, n, ngroups=1) -> dict[str, float]:
+    """Robust CFI, TLI, RNI and RMSEA (Brosseau-Liard, Savalei & Li, 2012;
+    Brosseau-Liard & Savalei, 2014): the non-centrality is estimated by
+    :math:`T - \\hat c\\,df`.  ``xx3`` is the (unscaled) statistic and ``c3``
+    its scaling factor; for FIML these are the FIML-corrected versions of
+    Zhang & Savalei (2023)."""
+    G = ngroups
+    xx3_sc = xx3 / c3
+    out = {
+        "cfi.robust": fmx.cfi_robust(xx3, df, xx3_null, df_null, c3, c3_null),
+        "tli.robust": fmx.tli_robust(xx3, df, xx3_null, df_null, c3, c3_null),
+        "rni.robust": fmx.rni_robust(xx3, df, xx3_null, df_null, c3, c3_null),
+        "rmsea.robust": fmx.rmsea(xx3, df, n, G, c_hat=c3),
+    }
+    out["nnfi.robust"] = out["tli.robust"]
+    lo, hi = fmx.rmsea_ci(xx3_sc, df, n, 0.90, G, c_hat=c3)
     out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
-    out["rmsea.pvalue.robust"] = fmx.rmsea_pvalue(chisq_sc, df, n, 0.05, G, c_hat=c)
+    out["rmsea.pvalue.robust"] = fmx.rmsea_pvalue(xx3_sc, df, n, 0.05, G, c_hat=c3)
     out["rmsea.notclose.pvalue.robust"] = fmx.rmsea_pvalue(
-        chisq_sc, df, n, 0.08, G, c_hat=c, notclose=True
+        xx3_sc, df, n, 0.08, G, c_hat=c3, notclose=True
     )
+    return out
+
+
+def mlr_fit_measures(engine, fm: dict) -> dict[str, float]:
+    """Scaled and robust fit measures of an MLR fit (lavaan 0.6 definitions)."""
+    chisq, df, n = fm["chisq"], fm["df"], engine.ntotal
+    G = len(engine.groups)
+    if df <= 0:
+        return {}
+    tr, _, _ = yuan_bentler_trace(engine)
+    tr_b, _, _ = yuan_bentler_trace(_baseline_engine(engine))
+    chisq_b, df_b = fm["baseline.chisq"], fm["baseline.df"]
+    out = scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, G)
+    out.update(robust_fit_measures(chisq, df, tr / df, chisq_b, df_b, tr_b / df_b, n, G))
     return out
