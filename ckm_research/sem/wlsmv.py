@@ -275,6 +275,7 @@ class WLSMVEngine(BaseEngine):
         fm["rmsea.notclose.pvalue.scaled"] = fmx.rmsea_pvalue(
             test.stat, df, n1, 0.08, notclose=True
         )
+        fm.update(self.catml_robust(chisq_b_df=df_b, df=df))
         # residual-based: correlation residuals (thresholds excluded), as lavaan
         sig, _ = self.model.implied(self.theta, 0)
         r = self.mom.corr - sig
@@ -284,3 +285,41 @@ class WLSMVEngine(BaseEngine):
         fm["srmr_bentler"] = fm["srmr"]
         fm["crmr"] = float(np.sqrt(np.mean(r[il] ** 2)))
         return fm
+
+    def catml_robust(self, chisq_b_df: float, df: float) -> dict[str, float]:
+        """Robust CFI/TLI/RMSEA for categorical data by the catML approach
+        (Savalei, 2021, *Structural Equation Modeling* 28, 357-370; lavaan's
+        ``lav_fit_catml_dwls``): the normal-theory ML discrepancy between the
+        polychoric and the implied correlation matrices at the WLSMV estimates,
+        with a scaling factor from the DWLS information and :math:`\\Gamma`.
+        Not defined (NaN, as in lavaan) when the polychoric matrix is not
+        positive definite."""
+        from ckm_research.sem.model import vech_indices
+        from ckm_research.sem.robust import h1_information_expected, robust_fit_measures
+
+        R = self.mom.corr
+        if np.linalg.eigvalsh(R).min() < np.sqrt(np.finfo(float).eps) or df <= 0:
+            return {}
+        sig, _ = self.model.implied(self.theta, 0)
+        np.fill_diagonal(sig, 1.0)
+        p = R.shape[0]
+        K = np.linalg.inv(sig)
+        _, ld_sig = np.linalg.slogdet(sig)
+        _, ld_r = np.linalg.slogdet(R)
+        xx3 = self.n * (ld_sig + np.sum(K * R) - ld_r - p)
+        xx3_null = self.n * (-ld_r)
+        ri, ci = vech_indices(p)
+        off = np.flatnonzero(ri != ci)
+        V = h1_information_expected(sig, False)[np.ix_(off, off)]
+        nth = len(self.th_rows)
+        w = self.weight
+        D = self.delta(self.theta)
+        einv = np.linalg.inv(D.T @ (D * w[:, None]))
+        Dc = D[nth:]
+        gam = self.mom.gamma[nth:, nth:]
+        wiu = np.eye(len(off)) - Dc @ einv @ Dc.T * w[nth:][None, :]
+        c3 = float(np.trace(wiu.T @ V @ wiu @ gam)) / df
+        df_null = p * (p - 1) / 2
+        c3_null = float(np.trace(gam)) / df_null
+        # lavaan's RMSEA for (D)WLS uses N - 1
+        return robust_fit_measures(xx3, df, c3, xx3_null, chisq_b_df, c3_null, self.n - 1)
