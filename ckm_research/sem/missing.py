@@ -924,6 +924,10 @@ def em_saturated(
     monotonicity check), falling back to plain EM steps whenever an
     extrapolation lowers the likelihood or leaves the positive-definite cone.
 
+    A warning is issued when the estimate is (nearly) singular, which is
+    what EM approaches when the likelihood is unbounded (fewer cases observe
+    a set of variables together than there are variables in it).
+
     Convergence: the plain EM step from the current point changes no element
     of :math:`(\\mu, \\operatorname{vech}\\Sigma)` by more than
     ``tol * (1 + |element|)``; the reported estimates are that last EM iterate
@@ -1058,6 +1062,18 @@ def em_saturated(
         warnings.warn(
             f"EM for the saturated model did not converge in {max_iter} E-steps "
             f"(tol = {tol:g}); increase max_iter or check the data.",
+            CkmWarning,
+            stacklevel=2,
+        )
+    sd = np.sqrt(np.diag(sigma))
+    ev_min = float(np.linalg.eigvalsh(sigma / np.outer(sd, sd))[0])
+    if ev_min < 1e-6:
+        warnings.warn(
+            "The EM estimate of the saturated covariance matrix is (nearly) singular "
+            f"(smallest eigenvalue of its correlation matrix {ev_min:.1e}): the "
+            "likelihood may have no maximum because too few cases observe some sets of "
+            "variables together (see MissingPatterns.coverage), or variables are "
+            "collinear. Results that use the h1 model are unreliable.",
             CkmWarning,
             stacklevel=2,
         )
