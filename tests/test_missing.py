@@ -254,6 +254,10 @@ def test_bad_moment_shapes(small):
         fiml_loglik(pats, np.zeros(p + 1), np.eye(p))
     with pytest.raises(DataError, match="sigma has shape"):
         fiml_loglik(pats, np.zeros(p), np.eye(p - 1))
+    asym = np.eye(p)
+    asym[0, 1] = 0.5
+    with pytest.raises(DataError, match="not symmetric"):
+        fiml_loglik(pats, np.zeros(p), asym)
     with pytest.raises(CkmError, match="'information' parameter"):
         fiml_information_h1(pats, np.zeros(p), np.eye(p), information="hessian")
 

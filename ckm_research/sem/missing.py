@@ -6,7 +6,7 @@ derivatives with its Jacobian :math:`\\partial(\\mu, \\Sigma)/\\partial\\theta`.
 
 Casewise likelihood
     Under MAR the log-likelihood of the observed parts :math:`y_{i,o}`
-    (Arbuckle, 1996; Little & Rubin, 2002, eq. 6.23 and §11.2) is
+    (Arbuckle, 1996; Little & Rubin, 2002, §11.2) is
 
     .. math::
 
@@ -20,7 +20,7 @@ Casewise likelihood
 Downdated inverses
     With :math:`P = \\Sigma^{-1}` and :math:`m` the (few) missing variables of
     a pattern, the inverse of the observed block is a Schur complement of
-    :math:`P` (Harville, 1997, Theorem 8.5.11):
+    :math:`P` (Harville, 1997, ch. 8, inverses of partitioned matrices):
     :math:`\\Sigma_{oo}^{-1} = P_{oo} - P_{om} P_{mm}^{-1} P_{mo}` and
     :math:`\\log|\\Sigma_{oo}| = \\log|\\Sigma| + \\log|P_{mm}|`, so a pattern
     costs a :math:`k\\times k` factorisation (:math:`k = |m|`) instead of a
@@ -35,7 +35,7 @@ Scores through the E-step
     the residual vector completed by its conditional expectation and
     :math:`v_i = P \\hat r_i` (which is :math:`\\Sigma_{oo,i}^{-1} r_i` padded
     with zeros), the observed-data score equals the conditional expectation of
-    the complete-data score (Fisher's identity; Louis, 1982, eq. 3.1):
+    the complete-data score (Fisher's identity; Louis, 1982):
 
     .. math::
 
@@ -162,6 +162,9 @@ class MissingPatterns:
         with one case and then stored as a zero-strided read-only view.
     names : tuple of str or None
         Column names when built from a DataFrame.
+    groups : tuple
+        Internal: the incomplete patterns batched by their number of missing
+        variables, with the index arrays the vectorised computations use.
     """
 
     data: np.ndarray
@@ -302,7 +305,6 @@ class MissingPatterns:
                 scatter.append(_readonly(block.T @ block))
 
         groups = _make_groups(masks, case_pattern)
-        x = np.where(obs, x, np.nan)
         return cls(
             data=_readonly(x),
             observed=_readonly(obs),
@@ -430,7 +432,13 @@ def _check_moments(pats: MissingPatterns, mu, sigma) -> tuple[np.ndarray, np.nda
         raise DataError(
             f"sigma has shape {sigma.shape} but the data have {p} variables; expected ({p}, {p})."
         )
-    return mu, sigma
+    asym = np.abs(sigma - sigma.T)
+    if np.any(asym > 1e-8 * (1.0 + np.abs(sigma))):
+        raise DataError(
+            "sigma is not symmetric (largest difference between sigma[i, j] and "
+            f"sigma[j, i]: {np.nanmax(asym):.3g}); pass a covariance matrix."
+        )
+    return mu, 0.5 * (sigma + sigma.T)
 
 
 def _precision(sigma: np.ndarray) -> tuple[np.ndarray, float]:
@@ -488,7 +496,7 @@ def _estep(pats: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> _EStep:
         case_miss = grp.miss[grp.local]  # (n_k, k)
         rows = grp.cases[:, None]
         if 2 * k <= p:
-            # Schur-complement downdate of P (Harville, 1997, Thm 8.5.11)
+            # Schur-complement downdate of P (Harville, 1997, ch. 8)
             h = prec[grp.miss[:, :, None], grp.miss[:, None, :]]
             hinv, ld = _batch_chol_inv(h)
             pat_logdet[grp.patterns] = logdet + ld
@@ -544,7 +552,7 @@ def fiml_loglik(patterns, mu, sigma) -> float:
         \\ell = -\\tfrac12 \\sum_i \\big[p_i\\log 2\\pi + \\log|\\Sigma_{oo,i}|
             + (y_{i,o}-\\mu_o)^\\top\\Sigma_{oo,i}^{-1}(y_{i,o}-\\mu_o)\\big]
 
-    (Arbuckle, 1996; Little & Rubin, 2002, eq. 6.23), computed with the
+    (Arbuckle, 1996; Little & Rubin, 2002, §11.2), computed with the
     Schur-complement downdate of :math:`\\Sigma^{-1}` described in the module
     docstring.  Equals lavaan's ``logl`` with ``missing = "ml"``.
 
@@ -708,7 +716,7 @@ def fiml_casewise_scores(patterns, mu, sigma) -> np.ndarray:
         \\qquad v_i = \\Sigma_{oo,i}^{-1}(y_{i,o} - \\mu_o)\\;\\text{(padded)},
 
     i.e. :math:`D_p^\\top\\operatorname{vec}` of the casewise ``G`` of
-    :func:`fiml_gradient` (Yuan & Bentler, 2000, eq. 9; lavaan's
+    :func:`fiml_gradient` (Yuan & Bentler, 2000; lavaan's
     ``lav_mvnorm_missing_scores_mu_vech_sigma``).  ``vech`` is lavaan's
     (lower triangle, column by column).  The columns sum to the gradient;
     ``scores.T @ scores / n`` is the first-order information ``B``.
@@ -773,7 +781,7 @@ def fiml_information_h1(patterns, mu, sigma, information: str = "observed") -> n
 
     With :math:`S_i = \\Sigma_{oo,i}^{-1}` (padded), :math:`t_i = S_i r_i`,
     :math:`W_i = r_i r_i^\\top` and :math:`N` the number of non-empty cases
-    (Savalei, 2010, eqs. 6-9; Yuan & Bentler, 2000):
+    (Yuan & Bentler, 2000; Savalei, 2010):
 
     ``"expected"``
         :math:`N^{-1}\\sum_i \\operatorname{diag}\\big(S_i,\\;
@@ -920,8 +928,7 @@ def em_saturated(
     complete-data ML moments from the expected sufficient statistics
     (Dempster, Laird & Rubin, 1977; Little & Rubin, 2002, §11.2.1).  By
     default the iterations are accelerated with SQUAREM (Varadhan & Roland,
-    2008, scheme S3 with the step-length safeguards of their §4 and a
-    monotonicity check), falling back to plain EM steps whenever an
+    2008, step length S3, with a monotonicity check), falling back to plain EM steps whenever an
     extrapolation lowers the likelihood or leaves the positive-definite cone.
 
     A warning is issued when the estimate is (nearly) singular, which is
