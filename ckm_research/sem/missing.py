@@ -70,6 +70,8 @@ Little, R. J. A., & Rubin, D. B. (2002). *Statistical analysis with missing
 data* (2nd ed.). Wiley.
 Louis, T. A. (1982). Finding the observed information matrix when using the
 EM algorithm. *JRSS B*, 44, 226-233.
+Magnus, J. R., & Neudecker, H. (1999). *Matrix differential calculus with
+applications in statistics and econometrics* (rev. ed.). Wiley.
 Savalei, V. (2010). Expected versus observed information in SEM with
 incomplete normal and nonnormal data. *Psychological Methods*, 15, 352-367.
 Varadhan, R., & Roland, C. (2008). Simple and globally convergent methods for
