@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from ckm_research.errors import (
     CkmError,
@@ -218,7 +219,9 @@ def fit(
         level=level,
         control=control,
     )
-    return engine.run()
+    # SEM fitting multiplies many small matrices: BLAS threads only add overhead
+    with threadpool_limits(limits=1, user_api="blas"):
+        return engine.run()
 
 
 def _iter_max(control) -> int:
