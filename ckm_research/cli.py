@@ -34,7 +34,9 @@ from rich.console import Console
 from rich.text import Text
 
 from ckm_research import __version__
+from ckm_research.data import cli_import, cli_simulate
 from ckm_research.errors import CkmError, CkmWarning, ModelFileError
+from ckm_research.instrument import cli as instrument_cli
 
 __all__ = ["main"]
 
@@ -334,7 +336,9 @@ def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> N
 # the parser and main()
 
 #: Functions that add one subcommand each (see the module docstring).
-SUBCOMMANDS: list[Callable] = [_add_fit]
+SUBCOMMANDS: list[Callable] = [
+    _add_fit, instrument_cli.add_parser, cli_import.add_parser, cli_simulate.add_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
