@@ -1,0 +1,940 @@
+"""Latent Moderated Structural equations (LMS).
+
+Klein & Moosbrugger (2000, *Psychometrika* 65(4), 457-474,
+doi:10.1007/BF02296338) estimate a structural equation model with latent
+product terms by maximum likelihood, writing the density of the indicators as
+a finite mixture of normal densities.  Here the model is written in the RAM
+form of :mod:`ckm_research.sem.model` (``v = A v + u``), with the exogenous
+latent variables :math:`\\xi \\sim N(\\kappa, \\Phi)`.
+
+**Conditioning on the moderators.**  Each product term ``Y ~ X:Z`` has one
+member that is an exogenous latent variable, the *moderator* (chosen as modsem
+does: the first member unless only the second is exogenous; a moderator shared
+by several terms is used once).  Order :math:`\\xi` with the :math:`k`
+moderators first and write :math:`\\xi = \\kappa + L z`, :math:`z \\sim N(0,
+I)`, :math:`L` the Cholesky factor of :math:`\\Phi`.  Only the first :math:`k`
+columns :math:`L_1 = \\Phi_{\\cdot M} C^{-\\top}` (:math:`C C^\\top =
+\\Phi_{MM}`) involve the moderators, so given :math:`z_1 \\in
+\\mathbb{R}^k`
+
+.. math::
+
+    \\xi \\mid z_1 \\sim N(\\kappa + L_1 z_1,\\; \\Phi - L_1 L_1^\\top),
+
+the moderators are the constants :math:`\\xi_M = \\kappa_M + C z_1`, and
+every product term :math:`\\omega\\, \\xi_M W` becomes a *linear* path with
+coefficient :math:`\\omega\\,\\xi_M(z_1)` from :math:`W` to :math:`Y`
+(Klein & Moosbrugger, 2000, eq. 9-14).  The indicators are then normal with
+moments :math:`\\mu(z_1), \\Sigma(z_1)` of the linear RAM model with
+:math:`A(z_1)`, and
+
+.. math::
+
+    f(x) = \\int \\phi(x; \\mu(z_1), \\Sigma(z_1))\\, \\phi_k(z_1)\\, dz_1
+         \\approx \\sum_{j} w_j\\, \\phi(x; \\mu_j, \\Sigma_j)
+
+with the Gauss-Hermite nodes and weights of :math:`N(0, I_k)` (eq. 15-17;
+product rule in :math:`k` dimensions, negligible weights pruned).
+
+**Estimation.**  The log-likelihood :math:`\\ell = \\sum_i \\log f(x_i)` is
+maximised directly (Klein & Moosbrugger use EM; its fixed point is the same).
+The gradient is analytic: by Fisher's identity it is the gradient of the EM
+complete-data log-likelihood at the current posterior node probabilities
+:math:`r_{ij}`, i.e. of a multiple-group normal likelihood with one "group"
+per node, weighted by :math:`n_j = \\sum_i r_{ij}`, carried back through
+:math:`\\Sigma = F E S E^\\top F^\\top`, :math:`\\mu = F E m` (matrix
+derivatives as in :mod:`ckm_research.sem.model`), the node-dependent paths,
+and the Cholesky factor (:math:`dC = C\\,\\Phi_{low}(C^{-1} d\\Phi_{MM}
+C^{-\\top})`, Murray 2016).  The optimiser is BFGS with backtracking,
+started from the ML fit of the model without product terms.  Standard errors
+come from the observed information, the negative Hessian of :math:`\\ell`
+obtained by central differences of the analytic gradient (modsem's default
+``FIM = "observed"``).
+
+The model is lavaan's default parameterisation with a mean structure: first
+loadings fixed at 1, free indicator intercepts, latent means and latent
+intercepts fixed at 0 (the same 31 parameters as modsem for ``oneInt``).
+
+In R: ``modsem::modsem(model, data, method = "lms")``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings as _warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import logsumexp
+
+from ckm_research.errors import (
+    CkmError,
+    ConvergenceError,
+    HeywoodCaseWarning,
+    IdentificationError,
+    ModelSpecificationError,
+)
+from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
+from ckm_research.sem.model import RAMModel
+from ckm_research.sem.partable import ParTable, build_partable, variable_roles
+from ckm_research.sem.results import SEMResults
+from ckm_research.sem.syntax import ParsedModel, evaluate_expression, parse_model
+
+__all__ = ["LMSModel", "LMSEngine", "fit_lms", "gauss_hermite_grid"]
+
+_LOG2PI = np.log(2.0 * np.pi)
+
+
+def _one_blas_thread():
+    """Hold BLAS to one thread: the many small products of LMS run 10-20 times
+    slower under multithreaded OpenBLAS on a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's stack
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
+    """Product Gauss-Hermite rule for :math:`E f(z)`, :math:`z \\sim N(0, I_k)`.
+
+    Parameters
+    ----------
+    k : int
+        Dimension.
+    nodes : int
+        Nodes per dimension.
+    prune : float
+        Drop nodes whose weight is below ``prune`` times the largest weight
+        (their contribution is negligible); the kept weights are renormalised.
+
+    Returns
+    -------
+    z : ndarray (J, k)
+    w : ndarray (J,)
+        Weights summing to 1.
+
+    Examples
+    --------
+    >>> z, w = gauss_hermite_grid(1, 24)
+    >>> round(float(w @ z[:, 0] ** 4), 10)   # E z^4 = 3
+    3.0
+    """
+    x, w = np.polynomial.hermite.hermgauss(nodes)
+    z1 = np.sqrt(2.0) * x
+    w1 = w / np.sqrt(np.pi)
+    grids = np.meshgrid(*([z1] * k), indexing="ij")
+    z = np.stack([g.ravel() for g in grids], axis=1)
+    wg = np.meshgrid(*([w1] * k), indexing="ij")
+    wk = np.prod(np.stack([g.ravel() for g in wg], axis=1), axis=1)
+    keep = wk >= prune * wk.max()
+    z, wk = z[keep], wk[keep]
+    return z, wk / wk.sum()
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One product term ``lhs ~ left:right``."""
+
+    lhs: str
+    term: str
+    moderator: str
+    other: str
+    label: str
+    fixed: float | None
+    line: int
+
+
+class LMSModel:
+    """The LMS model: a linear RAM model plus product terms.
+
+    Parameters
+    ----------
+    parsed : ParsedModel
+        The model with product terms.
+    moderators : sequence of str, optional
+        Exogenous latent variables to integrate over; by default chosen from
+        the product terms as described in the module docstring.
+
+    Attributes
+    ----------
+    partable : ParTable
+        lavaan's parameter table of the model without product terms (with a
+        mean structure).
+    ram : RAMModel
+    terms : list
+    moderators : tuple of str
+    n_free : int
+        Free parameters: those of ``ram`` followed by one coefficient per
+        free product term.
+    """
+
+    def __init__(self, parsed: ParsedModel, moderators=None):
+        prod_stmts = [s for s in parsed.statements if s.op == "~" and ":" in s.rhs]
+        if not prod_stmts:
+            raise ModelSpecificationError("LMS needs a product term (Y ~ X + Z + X:Z)")
+        base = ParsedModel(
+            tuple(s for s in parsed.statements if not (s.op == "~" and ":" in s.rhs)),
+            parsed.definitions,
+            parsed.constraints,
+            parsed.text,
+        )
+        roles = variable_roles(base)
+        if roles.ov_x:
+            raise ModelSpecificationError(
+                "LMS here needs every predictor to be a latent factor; the observed "
+                f"predictor(s) {', '.join(roles.ov_x)} can be written as single-indicator "
+                "factors (F =~ x), or use interaction='dblcent'"
+            )
+        self.partable: ParTable = build_partable(base, meanstructure=True)
+        self.ram = RAMModel(self.partable)
+        self.ov = self.ram.ov
+        self.variables = self.ram.variables
+        lv = set(roles.lv)
+        exo = [v for v in roles.lv_x]
+        terms_raw = []
+        seen = set()
+        for s in prod_stmts:
+            parts = s.rhs.split(":")
+            if len(parts) != 2:
+                raise ModelSpecificationError(
+                    f"the product term '{s.rhs}' (line {s.line}) is not a two-way product"
+                )
+            for p in parts:
+                if p not in lv:
+                    raise ModelSpecificationError(
+                        f"the product term '{s.rhs}' (line {s.line}) involves '{p}', which is "
+                        f"not a latent factor; LMS here needs latent factors (write {p} as a "
+                        f"single-indicator factor with a measurement error) or use "
+                        "interaction='dblcent'"
+                    )
+            if (s.lhs, s.rhs) in seen:
+                continue
+            seen.add((s.lhs, s.rhs))
+            terms_raw.append((s, parts))
+        # choose moderators: exogenous members, shared ones first, then the first member
+        if moderators is None:
+            chosen: list[str] = []
+            counts: dict[str, int] = {}
+            for _, parts in terms_raw:
+                for p in set(parts):
+                    if p in exo:
+                        counts[p] = counts.get(p, 0) + 1
+            for s, parts in terms_raw:
+                if any(p in chosen for p in parts):
+                    continue
+                cands = [p for p in parts if p in exo]
+                if not cands:
+                    raise ModelSpecificationError(
+                        f"the product term '{s.rhs}' (line {s.line}) multiplies two endogenous "
+                        "variables; LMS needs one exogenous factor in each product term "
+                        "(interaction='dblcent' can fit it)"
+                    )
+                best = max(cands, key=lambda p: (counts[p], -parts.index(p)))
+                chosen.append(best)
+            moderators = tuple(chosen)
+        else:
+            moderators = tuple(moderators)
+            bad = [m for m in moderators if m not in exo]
+            if bad:
+                raise ModelSpecificationError(
+                    f"moderators must be exogenous latent factors; {', '.join(bad)} are not"
+                )
+        self.moderators = moderators
+        self.terms: list[_Term] = []
+        for s, (a, b) in terms_raw:
+            mod = s.modifier(0)
+            if a in moderators:
+                m_, o_ = a, b
+            elif b in moderators:
+                m_, o_ = b, a
+            else:
+                raise ModelSpecificationError(
+                    f"the product term '{s.rhs}' involves none of the moderators "
+                    f"{', '.join(moderators)}"
+                )
+            self.terms.append(
+                _Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line)
+            )
+        pos = {v: i for i, v in enumerate(self.variables)}
+        # exogenous latents, moderators first
+        self.xi = [v for v in moderators] + [v for v in exo if v not in moderators]
+        self.xi_pos = np.array([pos[v] for v in self.xi], dtype=int)
+        self.k = len(moderators)
+        self.term_y = np.array([pos[t.lhs] for t in self.terms], dtype=int)
+        self.term_o = np.array([pos[t.other] for t in self.terms], dtype=int)
+        self.term_m = np.array([moderators.index(t.moderator) for t in self.terms], dtype=int)
+        self.n_base = self.ram.n_free
+        self.term_free = np.zeros(len(self.terms), dtype=int)  # 1-based, 0 = fixed
+        nxt = self.n_base
+        label_idx: dict[str, int] = {}
+        for i, t in enumerate(self.terms):
+            if t.fixed is not None:
+                continue
+            if t.label and t.label in label_idx:
+                self.term_free[i] = label_idx[t.label]
+                continue
+            nxt += 1
+            self.term_free[i] = nxt
+            if t.label:
+                label_idx[t.label] = nxt
+        self.n_free = nxt
+        # free S rows inside the xi block (Phi parameters)
+        gm = self.ram.groups[0]
+        xi_index = {p: i for i, p in enumerate(self.xi_pos)}
+        self._phi_rows = [
+            (r, xi_index[i], xi_index[j])
+            for r, i, j in zip(gm.s_rows, gm.s_i, gm.s_j, strict=True)
+            if i in xi_index and j in xi_index and self.ram.free[r] > 0
+        ]
+
+    # ------------------------------------------------------------------ pieces
+    def omegas(self, theta: np.ndarray) -> np.ndarray:
+        out = np.empty(len(self.terms))
+        for i, t in enumerate(self.terms):
+            out[i] = t.fixed if t.fixed is not None else theta[self.term_free[i] - 1]
+        return out
+
+    def conditional(self, theta: np.ndarray, z: np.ndarray):
+        """RAM matrices at the quadrature nodes ``z`` (J, k).
+
+        Returns a dict with the stacked ``A`` (J, n, n), the common ``S``, the
+        stacked ``m`` (J, n), the Cholesky pieces and the moderator values.
+        Raises ``np.linalg.LinAlgError`` if :math:`\\Phi_{MM}` is not positive
+        definite.
+        """
+        vals = self.ram.row_values(theta[: self.n_base])
+        A, S, m = self.ram._matrices(vals, 0)
+        xp = self.xi_pos
+        k = self.k
+        Phi = S[np.ix_(xp, xp)]
+        kappa = m[xp]
+        C = np.linalg.cholesky(Phi[:k, :k])
+        Cinv = np.linalg.inv(C)
+        L1 = Phi[:, :k] @ Cinv.T
+        Sc = S.copy()
+        Sc[np.ix_(xp, xp)] = Phi - L1 @ L1.T
+        J = z.shape[0]
+        xi_mean = kappa[None, :] + z @ L1.T  # (J, q)
+        ms = np.repeat(m[None, :], J, axis=0)
+        ms[:, xp] = xi_mean
+        modval = xi_mean[:, :k]  # (J, k)
+        om = self.omegas(theta)
+        As = np.repeat(A[None, :, :], J, axis=0)
+        for t in range(len(self.terms)):
+            As[:, self.term_y[t], self.term_o[t]] += om[t] * modval[:, self.term_m[t]]
+        return dict(A=As, S=Sc, m=ms, Phi=Phi, C=C, Cinv=Cinv, L1=L1, modval=modval, om=om)
+
+    def moments(self, theta: np.ndarray, z: np.ndarray):
+        """Conditional means (J, p), covariances (J, p, p) of the indicators, and pieces."""
+        pc = self.conditional(theta, z)
+        n = len(self.variables)
+        p = len(self.ov)
+        E = np.linalg.inv(np.eye(n)[None, :, :] - pc["A"])
+        ES = E @ pc["S"]
+        Cfull = ES @ np.swapaxes(E, 1, 2)
+        Em = np.einsum("jab,jb->ja", E, pc["m"])
+        pc.update(E=E, Cfull=Cfull, Em=Em)
+        return Em[:, :p], Cfull[:, :p, :p], pc
+
+
+class LMSEngine:
+    """Likelihood, gradient, estimation and inference for an :class:`LMSModel`.
+
+    Parameters
+    ----------
+    model : LMSModel
+    data : ndarray (N, p)
+        Complete cases, columns in ``model.ov`` order.
+    nodes : int
+        Gauss-Hermite nodes per moderator.
+    prune : float
+        Relative weight below which product-rule nodes are dropped.
+    """
+
+    def __init__(self, model: LMSModel, data: np.ndarray, nodes: int = 24, prune: float = 1e-12):
+        self.model = model
+        self.X = np.asarray(data, dtype=float)
+        self.n = self.X.shape[0]
+        self.nodes = nodes
+        self.z, self.w = gauss_hermite_grid(model.k, nodes, prune)
+        self.logw = np.log(self.w)
+        self.theta: np.ndarray | None = None
+        self.n_evals = 0
+
+    # ------------------------------------------------------------- likelihood
+    def loglik(self, theta: np.ndarray, gradient: bool = False):
+        """Log-likelihood (and its gradient) at ``theta``.
+
+        Returns ``-inf`` (and ``None``) where a conditional covariance matrix
+        is not positive definite.
+        """
+        self.n_evals += 1
+        M = self.model
+        try:
+            mu, Sig, pc = M.moments(theta, self.z)
+            L = np.linalg.cholesky(Sig)
+        except np.linalg.LinAlgError:
+            return (-np.inf, None) if gradient else -np.inf
+        Linv = np.linalg.inv(L)
+        p = mu.shape[1]
+        D = self.X[None, :, :] - mu[:, None, :]  # (J, N, p)
+        Y = D @ np.swapaxes(Linv, 1, 2)
+        quad = np.einsum("jnp,jnp->jn", Y, Y)
+        logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+        logphi = -0.5 * (p * _LOG2PI + logdet[:, None] + quad)  # (J, N)
+        lw = self.logw[:, None] + logphi
+        lf = logsumexp(lw, axis=0)  # (N,)
+        ll = float(lf.sum())
+        if not np.isfinite(ll):
+            return (-np.inf, None) if gradient else -np.inf
+        if not gradient:
+            return ll
+        return ll, self._gradient(theta, pc, D, Linv, np.exp(lw - lf[None, :]))
+
+    def _gradient(self, theta, pc, D, Linv, R):
+        M = self.model
+        ram = M.ram
+        p = D.shape[2]
+        nj = R.sum(axis=1)  # (J,)
+        K = np.swapaxes(Linv, 1, 2) @ Linv  # (J, p, p)
+        RD = D * R[:, :, None]
+        Cw = np.swapaxes(RD, 1, 2) @ D  # sum_i r_ij d d'  (J, p, p)
+        KCK = K @ Cw @ K
+        W = -0.5 * (nj[:, None, None] * K - KCK)  # dl/dSigma_j
+        g = np.einsum("jab,jb->ja", K, RD.sum(axis=1))  # dl/dmu_j
+        E, Cfull, Em = pc["E"], pc["Cfull"], pc["Em"]
+        FE = E[:, :p, :]
+        FEt = np.swapaxes(FE, 1, 2)
+        FEtW = FEt @ W
+        Gm = np.einsum("jap,jp->ja", FEt, g)  # dl/dm_j  (J, n)
+        GA = 2.0 * FEtW @ Cfull[:, :p, :] + np.einsum("ja,jb->jab", Gm, Em)  # dl/dA_j
+        GS = FEtW @ FE  # dl/dS_j
+        GA_sum = GA.sum(axis=0)
+        GS_sum = GS.sum(axis=0)
+        Gm_sum = Gm.sum(axis=0)
+        grad = np.zeros(M.n_free)
+        gm = ram.groups[0]
+        free = ram.free
+        sel = free[gm.a_rows] > 0
+        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
+        sel = free[gm.s_rows] > 0
+        si, sj = gm.s_i[sel], gm.s_j[sel]
+        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS_sum[si, sj] * np.where(si == sj, 1.0, 2.0))
+        sel = free[gm.m_rows] > 0
+        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm_sum[gm.m_i[sel]])
+        # product terms: coefficient omega * moderator(z) on the path other -> y
+        k = M.k
+        xp = M.xi_pos
+        om, modval = pc["om"], pc["modval"]
+        Lbar = -2.0 * GS_sum[np.ix_(xp, xp)] @ pc["L1"] + Gm[:, xp].T @ self.z
+        kappa_bar = np.zeros(len(xp))
+        for t in range(len(M.terms)):
+            gpath = GA[:, M.term_y[t], M.term_o[t]]  # (J,)
+            if M.term_free[t] > 0:
+                grad[M.term_free[t] - 1] += gpath @ modval[:, M.term_m[t]]
+            mbar = om[t] * gpath  # dl/d moderator value at each node
+            Lbar[M.term_m[t], :] += mbar @ self.z
+            kappa_bar[M.term_m[t]] += mbar.sum()
+        # latent means of the moderators (fixed at 0 unless the user frees them)
+        for r, i in zip(gm.m_rows, gm.m_i, strict=True):
+            if free[r] > 0 and i in xp[:k]:
+                grad[free[r] - 1] += kappa_bar[list(xp).index(i)]
+        # L1 = Phi[:, :k] C^{-T}, C = chol(Phi[:k, :k])
+        C, Cinv, L1 = pc["C"], pc["Cinv"], pc["L1"]
+        Pbar = Lbar @ Cinv  # d l / d Phi[:, :k] (as a plain matrix)
+        Cbar = np.tril(-Cinv.T @ Lbar.T @ L1)
+        for r, a, b in M._phi_rows:
+            val = 0.0
+            if b < k:
+                val += Pbar[a, b]
+            if a < k and a != b:
+                val += Pbar[b, a]
+            if a < k and b < k:
+                Eab = np.zeros((k, k))
+                Eab[a, b] = Eab[b, a] = 1.0
+                X = Cinv @ Eab @ Cinv.T
+                Xl = np.tril(X)
+                Xl[np.diag_indices(k)] *= 0.5
+                dC = C @ Xl
+                val += float(np.sum(Cbar * dC))
+            grad[free[r] - 1] += val
+        return grad
+
+    # -------------------------------------------------------------- estimation
+    def start_values(self) -> tuple[np.ndarray, float, dict]:
+        """ML fit of the model without product terms (coefficients 0)."""
+        M = self.model
+        mom = SampleMoments.from_data(self.X)
+        theta0, fmin, _ = fit_ml(M.ram, [mom])
+        theta = np.zeros(M.n_free)
+        theta[: M.n_base] = theta0  # product coefficients start at 0
+        info = ml_information(M.ram, theta0, [1.0])
+        p = len(M.ov)
+        _, ld = np.linalg.slogdet(mom.cov)
+        h0_logl = -self.n / 2 * (p * _LOG2PI + ld + p) - self.n / 2 * fmin
+        return theta, h0_logl, {"theta0": theta0, "info": info, "fmin": fmin}
+
+    def estimate(self, max_iter: int = 500, gtol: float = 1e-7) -> None:
+        """Maximise the log-likelihood by BFGS with backtracking line search."""
+        M = self.model
+        theta, h0_logl, h0 = self.start_values()
+        self.h0_logl = float(h0_logl)
+        self.h0_theta = h0["theta0"]
+        n = self.n
+
+        def fg(th):
+            ll, gr = self.loglik(th, gradient=True)
+            if gr is None:
+                return np.inf, None
+            return -ll / n, -gr / n
+
+        f, g = fg(theta)
+        if not np.isfinite(f):
+            raise ConvergenceError(
+                "LMS: the starting values give a non-positive-definite model; check the model"
+            )
+        # initial inverse Hessian: expected information of the linear model, and a
+        # curvature estimate for the product coefficients
+        q = M.n_free
+        Hinv = np.eye(q)
+        try:
+            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(h0["info"])
+        except np.linalg.LinAlgError:
+            pass
+        for i in range(len(M.terms)):
+            if M.term_free[i] == 0:
+                continue
+            j = M.term_free[i] - 1
+            h = 1e-3
+            tp = theta.copy()
+            tp[j] += h
+            fp, gp = fg(tp)
+            curv = (gp[j] - g[j]) / h if gp is not None else 1.0
+            Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
+        self.iterations = 0
+        for it in range(1, max_iter + 1):
+            self.iterations = it
+            d = -Hinv @ g
+            if g @ d >= 0:  # not a descent direction: reset
+                Hinv = np.diag(1.0 / np.maximum(np.abs(np.diag(np.linalg.inv(Hinv))), 1e-8))
+                d = -Hinv @ g
+            step = 1.0
+            while True:
+                new = theta + step * d
+                f_new, g_new = fg(new)
+                if np.isfinite(f_new) and f_new <= f + 1e-4 * step * (g @ d):
+                    break
+                step *= 0.5
+                if step < 1e-12:
+                    break
+            if step < 1e-12:
+                if np.max(np.abs(g)) < 1e-4:
+                    break
+                raise ConvergenceError(
+                    "LMS did not converge (no step improves the likelihood); try more "
+                    "quadrature nodes, check the model for Heywood cases, or use "
+                    "interaction='dblcent'"
+                )
+            s = new - theta
+            y = g_new - g
+            theta, f_old, f, g = new, f, f_new, g_new
+            sy = s @ y
+            if sy > 1e-12:
+                rho = 1.0 / sy
+                V = np.eye(q) - rho * np.outer(s, y)
+                Hinv = V @ Hinv @ V.T + rho * np.outer(s, s)
+            if np.max(np.abs(g)) < gtol or (abs(f_old - f) < 1e-13 and np.max(np.abs(s)) < 1e-9):
+                break
+        else:
+            raise ConvergenceError(
+                f"LMS did not converge in {max_iter} iterations; raise control['iter.max'] or "
+                "simplify the model"
+            )
+        self.theta = theta
+        self.logl = float(-f * n)
+
+    def posterior_nodes(self, theta: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """Nodes where some case has posterior probability above ``tol``."""
+        mu, Sig, _ = self.model.moments(theta, self.z)
+        L = np.linalg.cholesky(Sig)
+        Linv = np.linalg.inv(L)
+        Y = (self.X[None, :, :] - mu[:, None, :]) @ np.swapaxes(Linv, 1, 2)
+        logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+        lw = self.logw[:, None] - 0.5 * (logdet[:, None] + np.einsum("jnp,jnp->jn", Y, Y))
+        r = np.exp(lw - logsumexp(lw, axis=0)[None, :])
+        return r.max(axis=1) > tol
+
+    def hessian(self, theta: np.ndarray | None = None, method: str | None = None) -> np.ndarray:
+        """Hessian of the log-likelihood by differences of the analytic gradient.
+
+        ``method`` is ``"central"`` (default for up to 60 parameters) or
+        ``"forward"`` (default above: half the cost, and ample accuracy for
+        standard errors).  Nodes where no case has posterior probability
+        above 1e-9 at ``theta`` are left out (their contribution to the
+        log-likelihood is below that relative size).
+        """
+        theta = self.theta if theta is None else theta
+        q = len(theta)
+        if method is None:
+            method = "central" if q <= 60 else "forward"
+        keep = self.posterior_nodes(theta)
+        z, logw = self.z, self.logw
+        self.z, self.logw = z[keep], logw[keep]
+        try:
+            H = np.zeros((q, q))
+            g0 = None
+            if method == "forward":
+                _, g0 = self.loglik(theta, gradient=True)
+            for j in range(q):
+                h = (1e-5 if method == "central" else 1e-6) * max(1.0, abs(theta[j]))
+                tp = theta.copy()
+                tp[j] += h
+                _, gp = self.loglik(tp, gradient=True)
+                if method == "central":
+                    tm = theta.copy()
+                    tm[j] -= h
+                    _, gm = self.loglik(tm, gradient=True)
+                else:
+                    gm = g0
+                if gp is None or gm is None:
+                    raise IdentificationError(
+                        "LMS: the Hessian cannot be computed at the solution (a variance is at "
+                        "its boundary); standard errors are not available"
+                    )
+                H[:, j] = (gp - gm) / (2 * h if method == "central" else h)
+        finally:
+            self.z, self.logw = z, logw
+        return 0.5 * (H + H.T)
+
+    def vcov(self) -> np.ndarray:
+        """Inverse observed information."""
+        info = -self.hessian()
+        try:
+            vc = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "LMS: the observed information matrix is singular; the model is not identified"
+            ) from None
+        if np.any(np.diag(vc) < 0):
+            _warnings.warn(
+                "LMS: the observed information matrix is not positive definite; some standard "
+                "errors are not available (the solution may not be a maximum)",
+                stacklevel=3,
+            )
+        return vc
+
+    # ------------------------------------------------------------------ output
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Values of the base table rows followed by the product-term rows."""
+        M = self.model
+        base = M.ram.row_values(theta[: M.n_base])
+        return np.concatenate([base, M.omegas(theta)])
+
+    def row_free(self) -> np.ndarray:
+        M = self.model
+        return np.concatenate([M.ram.free, M.term_free])
+
+    def implied_latent(self, theta: np.ndarray):
+        """Model-implied mean and covariance of all variables (observed and
+        latent), integrated over the moderators by the quadrature rule."""
+        mu, Sig, pc = self.model.moments(theta, self.z)
+        w = self.w
+        Em = pc["Em"]
+        mean = w @ Em
+        cov = np.einsum("j,jab->ab", w, pc["Cfull"]) + np.einsum("j,ja,jb->ab", w, Em, Em)
+        cov -= np.outer(mean, mean)
+        return mean, cov
+
+    def std_all(self, theta: np.ndarray) -> np.ndarray:
+        """``std.all`` as lavaan scales it, with the model-implied (mixture)
+        variances; a product term ``Y ~ X:Z`` is scaled by sd(X) sd(Z) / sd(Y)
+        (modsem's default for LMS)."""
+        M = self.model
+        t = M.partable.table
+        vals = self.row_values(theta)
+        _, cov = self.implied_latent(theta)
+        var = np.diag(cov)
+        sd = np.sqrt(np.abs(var))
+        pos = {v: i for i, v in enumerate(M.variables)}
+        vb = M.ram.row_values(theta[: M.n_base])
+        _, S, _ = M.ram._matrices(vb, 0)
+        resid = np.diag(S)
+        out = np.full(len(vals), np.nan)
+        for r, (op, a, b) in enumerate(zip(t["op"], t["lhs"], t["rhs"], strict=True)):
+            v = vals[r]
+            if op == "=~":
+                out[r] = v * sd[pos[a]] / sd[pos[b]]
+            elif op == "~":
+                out[r] = v * sd[pos[b]] / sd[pos[a]]
+            elif op == "~~":
+                if a == b:
+                    out[r] = v / var[pos[a]] if var[pos[a]] else np.nan
+                else:
+                    den = np.sqrt(abs(resid[pos[a]]) * abs(resid[pos[b]]))
+                    out[r] = v / den if den > 0 else np.nan
+            elif op == "~1":
+                out[r] = v / sd[pos[a]] if sd[pos[a]] > 0 else np.nan
+        for i, term in enumerate(M.terms):
+            a, b = term.term.split(":")
+            out[len(t) + i] = vals[len(t) + i] * sd[pos[a]] * sd[pos[b]] / sd[pos[term.lhs]]
+        return out
+
+
+def _estimates_table(engine: LMSEngine, vcov: np.ndarray, level: float, defs) -> pd.DataFrame:
+    M = engine.model
+    t = M.partable.table
+    theta = engine.theta
+    vals = engine.row_values(theta)
+    free = engine.row_free()
+    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free > 0, vals / np.where(se > 0, se, np.nan), np.nan)
+    q = stats.norm.ppf(0.5 + level / 2)
+    lhs = list(t["lhs"]) + [tm.lhs for tm in M.terms]
+    op = list(t["op"]) + ["~"] * len(M.terms)
+    rhs = list(t["rhs"]) + [tm.term for tm in M.terms]
+    labels = [lab if not str(lab).startswith(".") else "" for lab in t["label"]] + [
+        tm.label for tm in M.terms
+    ]
+    out = pd.DataFrame(
+        {
+            "lhs": lhs,
+            "op": op,
+            "rhs": rhs,
+            "est": vals,
+            "se": se,
+            "z": z,
+            "pvalue": 2 * stats.norm.sf(np.abs(z)),
+            "ci.lower": np.where(free > 0, vals - q * se, vals),
+            "ci.upper": np.where(free > 0, vals + q * se, vals),
+            "std.all": engine.std_all(theta),
+            "label": labels,
+            "free": free,
+        }
+    )
+    # the product rows go right after the last regression of their lhs
+    order = list(range(len(t)))
+    for i, tm in enumerate(M.terms):
+        where = [k for k, r in enumerate(order) if r < len(t) and op[r] == "~" and lhs[r] == tm.lhs]
+        at = (where[-1] + 1) if where else len(order)
+        # keep several product terms of one lhs in the order written
+        while at < len(order) and order[at] >= len(t):
+            at += 1
+        order.insert(at, len(t) + i)
+    out = out.iloc[order].reset_index(drop=True)
+    if defs:
+        env = {}
+        for lab, v in zip(out["label"], out["est"], strict=True):
+            if lab and lab not in env:
+                env[lab] = float(v)
+
+        def dvals(th):
+            rv = engine.row_values(th)
+            e = {}
+            allab = list(t["label"]) + [tm.label for tm in M.terms]
+            for lab, v in zip(allab, rv, strict=True):
+                if lab and lab not in e:
+                    e[lab] = float(v)
+            res = []
+            for d in defs:
+                try:
+                    val = evaluate_expression(d.expression, e)
+                except KeyError as exc:
+                    raise ModelSpecificationError(
+                        f"the defined parameter '{d.name}' (line {d.line}) uses "
+                        f"'{exc.args[0]}', which is not a parameter label"
+                    ) from None
+                e[d.name] = val
+                res.append(val)
+            return np.asarray(res)
+
+        dv = dvals(theta)
+        Jac = np.zeros((len(dv), len(theta)))
+        for k in range(len(theta)):
+            h = 1e-6 * max(1.0, abs(theta[k]))
+            tp, tm_ = theta.copy(), theta.copy()
+            tp[k] += h
+            tm_[k] -= h
+            Jac[:, k] = (dvals(tp) - dvals(tm_)) / (2 * h)
+        dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jac, vcov, Jac), 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dz = dv / np.where(dse > 0, dse, np.nan)
+        out = pd.concat(
+            [
+                out,
+                pd.DataFrame(
+                    {
+                        "lhs": [d.name for d in defs],
+                        "op": ":=",
+                        "rhs": [d.expression for d in defs],
+                        "est": dv,
+                        "se": dse,
+                        "z": dz,
+                        "pvalue": 2 * stats.norm.sf(np.abs(dz)),
+                        "ci.lower": dv - q * dse,
+                        "ci.upper": dv + q * dse,
+                        "std.all": np.nan,
+                        "label": [d.name for d in defs],
+                        "free": 0,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    return out
+
+
+def fit_lms(
+    model: str,
+    data,
+    *,
+    nodes: int | None = None,
+    prune: float = 1e-12,
+    moderators=None,
+    missing_values=None,
+    level: float = 0.95,
+    control: dict | None = None,
+) -> SEMResults:
+    """Fit a latent interaction model by LMS (Klein & Moosbrugger, 2000).
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax with product terms (``Y ~ X + Z + X:Z``).
+    data : pandas.DataFrame or path
+        Incomplete cases are deleted listwise.
+    nodes : int, optional
+        Gauss-Hermite nodes per moderator before pruning: 64 with one
+        moderator (about 36 remain), 24 with two, 12 with three or more.
+        modsem's fixed 24-node rule is too coarse when the moderator's
+        indicators are reliable: its posterior is then narrower than the node
+        spacing (on oneInt the X:Z estimate moves from 0.713 with 24 nodes to
+        0.7183 with 48 or more; modsem itself uses adaptive quadrature).
+    prune : float
+        Product-rule nodes whose weight is below ``prune`` times the largest
+        are dropped.
+    moderators : sequence of str, optional
+        The exogenous factors to integrate over (default: chosen from the
+        product terms).
+    missing_values : optional
+        Missing-value codes, as for :func:`ckm_research.fit`.
+    level : float
+        Confidence level.
+    control : dict, optional
+        ``{"iter.max": 500}``.
+
+    Returns
+    -------
+    SEMResults
+        ``estimates`` has one row per parameter of the model without product
+        terms plus one row ``Y ~ X:Z`` per product term; ``fit_measures`` has
+        the log-likelihood, information criteria and the likelihood-ratio test
+        against the model without product terms (``h0.*``, ``lrt.*``).
+
+    Examples
+    --------
+    >>> res = fit_lms(model, one_int)                              # doctest: +SKIP
+    >>> res.estimates.query("rhs == 'X:Z'")[["est", "se"]]         # doctest: +SKIP
+
+    In R: ``modsem::modsem(model, data, method = "lms")``.
+    """
+    from ckm_research.data.checks import check_model_data
+    from ckm_research.data.io import read_data
+
+    t0 = time.perf_counter()
+    parsed = parse_model(model)
+    lms = LMSModel(parsed, moderators=moderators)
+    if nodes is None:
+        nodes = {1: 64, 2: 24}.get(lms.k, 12)
+    if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < 2:
+        raise CkmError(
+            f"The 'nodes' parameter of fit_lms must be an int in the range [2, inf). Got {nodes!r} "
+            "instead."
+        )
+    control = dict(control or {})
+    unknown = set(control) - {"iter.max"}
+    if unknown:
+        raise CkmError(
+            f"The 'control' parameter of fit accepts only 'iter.max'. Got {sorted(unknown)} "
+            "instead."
+        )
+    iter_max = int(control.get("iter.max", 500))
+    frame = read_data(data, missing_values=missing_values)
+    clean = check_model_data(frame, list(lms.ov))
+    x = clean.to_numpy(dtype=float)
+    keep = ~np.isnan(x).any(axis=1)
+    notes = []
+    if (~keep).any():
+        notes.append(
+            f"{int((~keep).sum())} of {len(x)} cases have missing values and were deleted "
+            "listwise (LMS here uses complete cases)"
+        )
+    x = x[keep]
+    engine = LMSEngine(lms, x, nodes=nodes, prune=prune)
+    with _one_blas_thread():
+        engine.estimate(max_iter=iter_max)
+        vc = engine.vcov()
+    est = _estimates_table(engine, vc, level, parsed.definitions)
+    n = engine.n
+    npar = lms.n_free
+    logl = engine.logl
+    n_terms_free = int((lms.term_free > 0).sum())
+    lrt = 2.0 * (logl - engine.h0_logl)
+    fm = {
+        "npar": float(npar),
+        "logl": logl,
+        "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + np.log(n) * npar,
+        "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
+        "ntotal": float(n),
+        "h0.logl": engine.h0_logl,
+        "h0.npar": float(lms.n_base),
+        "lrt.stat": lrt,
+        "lrt.df": float(n_terms_free),
+        "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
+    }
+    warns = list(notes)
+    for r in est.itertuples(index=False):
+        if r.op == "~~" and r.lhs == r.rhs and r.est < 0:
+            msg = (
+                f"the estimated (residual) variance of '{r.lhs}' is negative ({r.est:.4f}): "
+                "a Heywood case. Check the model for misspecification."
+            )
+            warns.append(msg)
+            _warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
+    elapsed = time.perf_counter() - t0
+    info = {
+        "method": "lms",
+        "moderators": list(lms.moderators),
+        "nodes_per_dimension": int(nodes),
+        "quadrature_points": int(len(engine.w)),
+        "function_evaluations": int(engine.n_evals),
+        "seconds": elapsed,
+    }
+    res = SEMResults(
+        estimates=est.drop(columns=["free"]),
+        fit_measures=fm,
+        estimator="ML",
+        n=n,
+        converged=True,
+        iterations=engine.iterations,
+        model_text=model,
+        warnings=warns,
+        notes={
+            "interaction": info,
+            "summary_lines": [
+                ("LMS", "Latent interaction method"),
+                (str(len(engine.w)), "Quadrature points"),
+            ],
+        },
+        theta=engine.theta,
+        vcov=vc,
+        _engine=engine,
+    )
+    engine.row_free_index = est["free"].to_numpy()
+    return res
