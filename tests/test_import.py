@@ -381,3 +381,23 @@ def test_cli_import_and_errors(files, small, ckm, tmp_path, capsys):
     code = main(["data", "import", str(files["csv"]), "--output", str(tmp_path / "z.csv"),
                  "--missing-values", "-99", "--drop", "any", "--longstring-min", "10"])
     assert code == 0
+
+
+def test_qualtrics_seen_but_unanswered_is_missing(small, ckm, tmp_path):
+    small["ost2"] = small["ost2"].astype(object)
+    small.loc[11, "ost2"] = -99
+    path = write_responses(small, tmp_path / "q99.csv", "qualtrics", ckm)
+    result = imported(path, ckm)
+    assert pd.isna(result.data.loc[11, "ost2"])
+    assert any("-99" in rule for rule in result.manifest["rules"]["applied"])
+
+
+def test_chinese_answer_labels_are_converted(small, ckm, tmp_path):
+    labels = {c.value: c.label["zh"] for c in ckm.scales["agree7"].choices}
+    text = small.copy()
+    for item in ("cip1", "cul3"):
+        text[item] = text[item].map(lambda v: labels[int(v)] if pd.notna(v) else v)
+    plain = imported(write_responses(small, tmp_path / "codes.csv", "csv", ckm), ckm)
+    zh = imported(write_responses(text, tmp_path / "zh.csv", "csv", ckm), ckm)
+    pd.testing.assert_frame_equal(zh.data, plain.data)
+    assert "answer labels converted" in " ".join(zh.manifest["rules"]["applied"])
