@@ -464,8 +464,7 @@ def to_lavaan(instrument: Instrument, path: str | os.PathLike | None = None,
         The syntax. The item names are the processed data's columns
         (reverse-keyed items already reverse-coded by ``ckm data import``).
     """
-    langs = _languages(instrument, lang) if lang in ("both", "all") else (
-        [lang] if lang in instrument.languages else _languages(instrument, lang))
+    langs = _languages(instrument, lang)
     lines = [
         f"# Measurement model of the instrument {instrument.id!r} version {instrument.version}",
         "# (written by ckm-research). Fit it to the data written by `ckm data import`,",
@@ -511,6 +510,6 @@ def export_instrument(instrument: Instrument, fmt: str, output: str | os.PathLik
         return to_codebook(instrument, output, lang)
     if fmt == "lavaan":
         path = _prepare(output, ".lav")
-        to_lavaan(instrument, path, lang="en" if lang == "both" else lang)
+        to_lavaan(instrument, path, lang=lang)
         return [path]
     raise InstrumentError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
