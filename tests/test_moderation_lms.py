@@ -188,7 +188,7 @@ def _replicate(reps, n, seed):
 
 
 def test_recovery_large_n():
-    res = fit_lms(SIM_MODEL, _simulate(5000, np.random.default_rng(2024)))
+    res = fit_lms(SIM_MODEL, _simulate(10000, np.random.default_rng(2024)))
     for k, v in TRUE.items():
         r = _row(res, "Y", "~", k)
         assert r["ci.lower"] < v < r["ci.upper"], k
