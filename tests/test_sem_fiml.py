@@ -41,7 +41,7 @@ REQUIRED_MLR = [
 def case(request):
     ref = load(f"fiml_hs_{request.param}")
     est = "FIML" if request.param == "ml" else "MLR"
-    return ref, fit(ref["model"], load_data(ref), estimator=est)
+    return ref, fit(ref["model"], load_data(ref), estimator=est, missing="ml")
 
 
 def test_estimates_and_standard_errors(case):

@@ -117,6 +117,8 @@ def fit(
     level: float = 0.95,
     control: dict | None = None,
     interaction: str | None = None,
+    fixed_x: bool = True,
+    missing: str | None = None,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -143,6 +145,14 @@ def fit(
         Codes to treat as missing (e.g. ``[-99]``).
     level : float
         Confidence level of the intervals.
+    missing : {'listwise', 'ml'}, optional
+        lavaan's ``missing``: listwise deletion (the default, as in lavaan) or
+        casewise ML (FIML; the default for ``estimator='FIML'``).  Use
+        ``estimator='MLR', missing='ml'`` for robust FIML.
+    fixed_x : bool
+        Treat observed exogenous covariates as fixed (lavaan's ``fixed.x``,
+        default ``True``): their variances and covariances are set to the
+        sample values and are not parameters.
     control : dict, optional
         Optimiser settings, as lavaan's ``control``: ``{"iter.max": 500}``.
     interaction : {'dblcent', 'lms'}, optional
@@ -218,6 +228,8 @@ def fit(
         std_lv=std_lv,
         level=level,
         control=control,
+        fixed_x=fixed_x,
+        missing=missing,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -249,12 +261,13 @@ def _build_engine(
     std_lv,
     level,
     control=None,
+    fixed_x=True,
+    missing=None,
 ):
     from ckm_research.data.checks import check_model_data
 
     roles = variable_roles(parsed, ordered)
     ov = roles.ov
-    has_missing = False
     # numeric checks on the model's variables (names the column and rows at fault)
     npar_guess = 2 * len(ov) + len(roles.lv)
     clean = check_model_data(frame, list(ov), min_rows=max(3, min(npar_guess, len(ov) + 1)))
@@ -266,13 +279,17 @@ def _build_engine(
     else:
         glabels = [None]
         gcol = None
-    has_missing = bool(clean.isna().to_numpy().any())
-    if estimator == "MLR" and has_missing:
-        missing = "ml"
-    elif estimator == "FIML":
-        missing = "ml"
-    else:
-        missing = "listwise"
+    if missing is None:
+        missing = "ml" if estimator == "FIML" else "listwise"
+    if missing not in ("listwise", "ml"):
+        raise _param_error("missing", "one of 'listwise', 'ml'", missing)
+    if estimator == "FIML" and missing != "ml":
+        raise CkmError("estimator='FIML' is ML with missing='ml'; drop missing='listwise'")
+    if estimator == "WLSMV" and missing == "ml":
+        raise CkmError(
+            "missing='ml' is not available with WLSMV (lavaan uses listwise or "
+            "pairwise deletion there); use estimator='MLR', missing='ml' instead"
+        )
     meanstructure = (
         missing == "ml"
         or estimator == "WLSMV"
@@ -292,8 +309,7 @@ def _build_engine(
                 where = "" if lab is None else f" in group {lab}"
                 notes.append(
                     f"{dropped} of {len(x)} cases{where} have missing values and were deleted "
-                    "listwise; "
-                    "use estimator='FIML' to keep them"
+                    "listwise; use estimator='FIML' (or missing='ml') to keep them"
                 )
             x = x[keep]
         else:
@@ -325,6 +341,7 @@ def _build_engine(
         ordered=ordered,
         nthresholds=nthresholds,
         group_equal=group_equal,
+        fixed_x=fixed_x,
     )
     opts = FitOptions(
         estimator=estimator,
@@ -335,6 +352,7 @@ def _build_engine(
         ordered=ordered,
         group_equal=group_equal,
         iter_max=_iter_max(control),
+        fixed_x=fixed_x,
     )
     if estimator == "WLSMV":
         from ckm_research.sem.wlsmv import WLSMVEngine
@@ -512,7 +530,7 @@ class BaseEngine:
                 {
                     "lhs": [d.name for d in self.pt.definitions],
                     "op": ":=",
-                    "rhs": [d.expression for d in self.pt.definitions],
+                    "rhs": [d.expression.replace(" ", "") for d in self.pt.definitions],
                     "label": [d.name for d in self.pt.definitions],
                     "group": 0,
                     "est": dv,
@@ -581,7 +599,7 @@ class BaseEngine:
                         {
                             "lhs": [d.name for d in self.pt.definitions],
                             "op": ":=",
-                            "rhs": [d.expression for d in self.pt.definitions],
+                            "rhs": [d.expression.replace(" ", "") for d in self.pt.definitions],
                             "group": 0,
                             "est.std": dv,
                             "se": dse,
@@ -731,13 +749,27 @@ class MLEngine(BaseEngine):
             logl += -n / 2 * (p * np.log(2 * np.pi) + ld + np.sum(Ki * S) + d @ Ki @ d)
             _, lds = np.linalg.slogdet(S)
             logl1 += -n / 2 * (p * np.log(2 * np.pi) + lds + p)
+            # fixed.x: the covariates' marginal likelihood is not part of the model
+            # (lavaan subtracts it from both log-likelihoods)
+            ix = self.exo_index()
+            if self.n_exo():
+                _, ldx = np.linalg.slogdet(S[np.ix_(ix, ix)])
+                logl_x = -n / 2 * (len(ix) * np.log(2 * np.pi) + ldx + len(ix))
+                logl -= logl_x
+                logl1 -= logl_x
         return float(logl), float(logl1)
+
+    def exo_index(self) -> list[int]:
+        """Positions of the observed exogenous covariates (lavaan's ``ov.x``)."""
+        return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
 
     def baseline(self) -> tuple[float, float]:
         """Chi-square and df of lavaan's independence (baseline) model."""
         chisq = 0.0
-        px = self.n_exo()
-        exo_idx = [self.model.ov.index(v) for v in self.pt.roles.ov_x] if px else []
+        # the covariates' (co)variances stay saturated in the baseline model, fixed
+        # at their sample values (fixed.x) or free
+        exo_idx = self.exo_index()
+        px = len(exo_idx)
         for gd in self.groups:
             S = gd.moments.cov
             Sb = np.diag(np.diag(S))
@@ -748,8 +780,11 @@ class MLEngine(BaseEngine):
             F = ldb - lds + np.trace(S @ np.linalg.inv(Sb)) - S.shape[0]
             chisq += gd.moments.n * F
         p = self.model.n_ov
-        npar_b = (p - px) * (2 if self.opts.meanstructure else 1) * len(self.groups)
-        return float(chisq), float(self.ndat() - npar_b)
+        if self.n_exo():
+            npar_b = (p - px) * (2 if self.opts.meanstructure else 1)
+        else:
+            npar_b = p * (2 if self.opts.meanstructure else 1) + px * (px - 1) // 2
+        return float(chisq), float(self.ndat() - npar_b * len(self.groups))
 
     def fit_measures(self) -> dict[str, float]:
         n = self.ntotal

@@ -242,7 +242,7 @@ def build_partable(
     ox = list(roles.ov_x)
     for j in range(len(ox)):
         for i in range(j, len(ox)):
-            defaults.append((ox[i], "~~", ox[j]))
+            defaults.append((ox[j], "~~", ox[i]))
     defaults += [(v, "~*~", v) for v in roles.ov_ord]
     if meanstructure:
         defaults += [(v, "~1", "") for v in list(roles.ov) + list(roles.lv)]

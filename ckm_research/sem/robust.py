@@ -23,6 +23,8 @@ lavaan's ``estimator = "MLR"`` (version 0.6) combines
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy import stats
 
@@ -142,10 +144,11 @@ def yuan_bentler_trace(engine) -> tuple[float, float, float]:
     statistic, with its saturated (h1) and model (h0) parts."""
     ms = engine.opts.meanstructure
     n = engine.ntotal
+    keep = _non_exo_moments(engine)
     trace_h1 = 0.0
     for gd in engine.groups:
-        A1 = h1_information_expected(gd.moments.cov, ms)
-        s1 = casewise_scores_moments(gd.data, gd.moments.mean, gd.moments.cov, ms)
+        A1 = h1_information_expected(gd.moments.cov, ms)[np.ix_(keep, keep)]
+        s1 = casewise_scores_moments(gd.data, gd.moments.mean, gd.moments.cov, ms)[:, keep]
         B1 = s1.T @ s1 / gd.moments.n
         trace_h1 += float(np.sum(np.linalg.solve(A1, B1).diagonal()))
     E = _info_observed_cached(engine)
@@ -157,14 +160,41 @@ def yuan_bentler_trace(engine) -> tuple[float, float, float]:
     return trace_h1 - trace_h0, trace_h1, trace_h0
 
 
+def _non_exo_moments(engine) -> np.ndarray:
+    """Mask of the sample moments that are not fixed-x moments (lavaan drops the
+    means, variances and covariances of fixed exogenous covariates from the
+    saturated information)."""
+    p = engine.model.n_ov
+    ix = set(engine.exo_index()) if engine.n_exo() else set()
+    ri, ci = vech_indices(p)
+    cov_keep = np.array([not (i in ix and j in ix) for i, j in zip(ri, ci, strict=True)])
+    if engine.opts.meanstructure:
+        mean_keep = np.array([j not in ix for j in range(p)])
+        return np.concatenate([mean_keep, cov_keep])
+    return cov_keep
+
+
 def _baseline_engine(engine):
     """The independence model as an engine of the same class and options."""
     from ckm_research.sem.api import MLEngine
     from ckm_research.sem.partable import build_partable
 
     ov = engine.model.ov
-    text = "\n".join(f"{v} ~~ {v}" for v in ov)
-    pt = build_partable(text, ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure)
+    ox = list(engine.pt.roles.ov_x)
+    lines = [f"{v} ~~ {v}" for v in ov]
+    # the covariates' block stays saturated: free, or fixed at the sample values (fixed.x)
+    lines += [f"{a} ~~ {b}" for i, a in enumerate(ox) for b in ox[i + 1 :]]
+    pt = build_partable(
+        "\n".join(lines), ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure
+    )
+    if engine.n_exo():
+        t = pt.table
+        exo = t["lhs"].isin(ox) & t["rhs"].isin(ox) & t["op"].isin(["~~", "~1"])
+        t.loc[exo, ["free", "exo"]] = [0, 1]
+        free = t["free"].to_numpy()
+        order = {k: i + 1 for i, k in enumerate(sorted(set(free[free > 0])))}
+        t["free"] = [order.get(f, 0) for f in free]
+        pt.roles = dataclasses.replace(pt.roles, ov_x=tuple(ox))
     base = MLEngine(pt, engine.groups, engine.opts, [])
     base.estimate()
     return base
