@@ -256,6 +256,12 @@ def _add_fit(subparsers) -> None:
     p.add_argument("--group", default=None, metavar="COL",
                    help="column defining the groups of a multi-group model")
     p.add_argument(
+        "--missing", choices=["listwise", "ml"], default=None,
+        help="missing answers: listwise deletion (default, as lavaan) or ml (casewise "
+             "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
+             "gives robust FIML)",
+    )
+    p.add_argument(
         "--missing-values", type=_missing_values, default=None, metavar="CODE,...",
         help="codes meaning 'no answer', e.g. -99,-999 (empty cells are always missing)",
     )
@@ -290,6 +296,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["ordered"] = args.ordered
     if args.group is not None:
         options["group"] = args.group
+    if getattr(args, "missing", None) is not None:
+        options["missing"] = args.missing
 
     import ckm_research  # looked up at call time: the public API, as a notebook calls it
 
