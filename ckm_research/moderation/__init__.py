@@ -1,13 +1,28 @@
 """Latent interactions (moderation) and their probing.
 
 * :mod:`~ckm_research.moderation.product_indicators`: double-mean-centred
-  product indicators (``interaction="dblcent"``).
+  product indicators (``fit(..., interaction="dblcent")``, the default).
 * :mod:`~ckm_research.moderation.lms`: Latent Moderated Structural equations
-  (``interaction="lms"``).
+  (``fit(..., interaction="lms")``).
 * :mod:`~ckm_research.moderation.simple_slopes`: simple slopes, Johnson-Neyman
   intervals and their plots.
 """
 
+from ckm_research.moderation.lms import fit_lms
 from ckm_research.moderation.product_indicators import fit_dblcent, product_indicator_model
+from ckm_research.moderation.simple_slopes import (
+    johnson_neyman,
+    plot_johnson_neyman,
+    plot_simple_slopes,
+    simple_slopes,
+)
 
-__all__ = ["fit_dblcent", "product_indicator_model"]
+__all__ = [
+    "fit_dblcent",
+    "fit_lms",
+    "product_indicator_model",
+    "simple_slopes",
+    "johnson_neyman",
+    "plot_simple_slopes",
+    "plot_johnson_neyman",
+]
