@@ -133,6 +133,13 @@ def test_routing_and_errors(oneint):
         fit_dblcent(ONEINT_MODEL, clash)
     with pytest.raises(ModelSpecificationError, match="res_cov"):
         product_indicator_model(ONEINT_MODEL, data, res_cov="all")
+    # fit() options reach the product-indicator fit: FIML keeps incomplete cases
+    holes = data.iloc[:400].copy()
+    holes.loc[holes.index[:10], "y1"] = np.nan
+    assert fit(ONEINT_MODEL, holes, missing="ml").n == 400
+    assert fit(ONEINT_MODEL, holes).n == 390
+    with pytest.raises(CkmError, match="listwise"):
+        fit(ONEINT_MODEL, holes, interaction="lms", missing="ml")
 
 
 def test_rewrite_leaves_comments_and_definitions():

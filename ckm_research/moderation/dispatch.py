@@ -40,11 +40,14 @@ def fit_with_interactions(
     missing_values=None,
     level: float = 0.95,
     control=None,
+    **options,
 ):
     """Fit ``model`` by the chosen interaction method.
 
     Returns ``None`` when the model has no product term (the caller then fits
-    it as an ordinary SEM; ``interaction`` has nothing to act on).
+    it as an ordinary SEM; ``interaction`` has nothing to act on).  Further
+    ``options`` of :func:`ckm_research.fit` (``missing``, ``fixed_x``) go to
+    the product-indicator fit unchanged.
 
     Raises
     ------
@@ -76,8 +79,15 @@ def fit_with_interactions(
             std_lv=std_lv,
             level=level,
             control=control,
+            **options,
         )
     from ckm_research.moderation.lms import fit_lms
+
+    if options.get("missing") not in (None, "listwise"):
+        raise CkmError(
+            "LMS here deletes incomplete cases listwise; missing='ml' (FIML) is available "
+            "with interaction='dblcent'"
+        )
 
     if ordered:
         raise CkmError("LMS needs continuous indicators; ordered items are not supported")
