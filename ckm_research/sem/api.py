@@ -200,7 +200,8 @@ def fit(
         res = fit_with_interactions(
             model, parsed, data, interaction=interaction, estimator=estimator,
             ordered=ordered, group=group, group_equal=group_equal, std_lv=std_lv,
-            missing_values=missing_values, level=level, control=control,
+            missing_values=missing_values, level=level, control=control, fixed_x=fixed_x,
+            missing=missing,
         )  # fmt: skip
         if res is not None:
             return res
