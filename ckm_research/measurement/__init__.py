@@ -1,0 +1,82 @@
+"""Measurement quality: reliability, validity, common-method checks, invariance.
+
+The methods section of a survey study reports, for the measurement model:
+
+* reliability (:mod:`~ckm_research.measurement.reliability`): Cronbach's
+  alpha, composite reliability (omega) and the AVE, as psych and semTools;
+* validity (:mod:`~ckm_research.measurement.validity`): standardized
+  loadings, HTMT, the Fornell-Larcker table, and flags against cited
+  thresholds; :func:`validity_report` gathers everything;
+* common method variance (:mod:`~ckm_research.measurement.cmv`): Harman's
+  single-factor test, the unmeasured latent method construct, and the marker
+  techniques of Lindell & Whitney (2001) and Williams et al. (2010);
+* invariance across groups (:mod:`~ckm_research.measurement.invariance`):
+  the configural -> metric -> scalar -> strict sequence with chi-square
+  difference tests (Satorra-Bentler 2001 for MLR) and changes in CFI and
+  RMSEA, Wald tests of equal paths, and groups made by cutting a score.
+
+Every number is checked against lavaan 0.6.14 / semTools 0.5.6 / psych
+(``tests/reference/R/measurement.R``).
+"""
+
+from ckm_research.measurement.cmv import (
+    CFAMarkerResult,
+    HarmanResult,
+    LindellWhitneyResult,
+    ULMCResult,
+    cfa_marker,
+    harman_single_factor,
+    lindell_whitney,
+    ulmc,
+)
+from ckm_research.measurement.invariance import (
+    LEVELS,
+    InvarianceResult,
+    chisq_difference,
+    compare_paths,
+    factor_scores,
+    measurement_invariance,
+    split_groups,
+)
+from ckm_research.measurement.reliability import (
+    average_variance_extracted,
+    composite_reliability,
+    cronbach_alpha,
+)
+from ckm_research.measurement.validity import (
+    THRESHOLDS,
+    ValidityReport,
+    fornell_larcker,
+    htmt,
+    standardized_loadings,
+    validity_flags,
+    validity_report,
+)
+
+__all__ = [
+    "cronbach_alpha",
+    "composite_reliability",
+    "average_variance_extracted",
+    "htmt",
+    "fornell_larcker",
+    "standardized_loadings",
+    "validity_flags",
+    "validity_report",
+    "ValidityReport",
+    "THRESHOLDS",
+    "harman_single_factor",
+    "HarmanResult",
+    "ulmc",
+    "ULMCResult",
+    "lindell_whitney",
+    "LindellWhitneyResult",
+    "cfa_marker",
+    "CFAMarkerResult",
+    "chisq_difference",
+    "measurement_invariance",
+    "InvarianceResult",
+    "LEVELS",
+    "compare_paths",
+    "factor_scores",
+    "split_groups",
+]

@@ -1,0 +1,268 @@
+"""``ckm validity`` and ``ckm invariance``: measurement quality from the command line.
+
+Registered in :mod:`ckm_research.cli` through :func:`add_parser`.  The
+handlers call the same public functions a notebook uses:
+
+* ``ckm validity MODEL DATA``: :func:`~ckm_research.fit`, then
+  :func:`~ckm_research.measurement.validity_report` (alpha, omega, AVE, HTMT,
+  Fornell-Larcker, loadings, flags) and the common-method checks
+  (:func:`~ckm_research.measurement.harman_single_factor`,
+  :func:`~ckm_research.measurement.ulmc`, and with ``--marker``
+  :func:`~ckm_research.measurement.lindell_whitney` and
+  :func:`~ckm_research.measurement.cfa_marker`);
+* ``ckm invariance MODEL DATA --group COL`` (or ``--split FACTOR --cut ...``):
+  :func:`~ckm_research.measurement.measurement_invariance` and, when the model
+  has regressions, :func:`~ckm_research.measurement.compare_paths`.
+
+Errors in the input raise :class:`~ckm_research.errors.CkmError`, which the
+``ckm`` entry point prints and turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+__all__ = ["add_parser", "run_validity", "run_invariance"]
+
+_ESTIMATORS = ("ML", "MLR", "FIML")
+
+
+def _estimator(value: str) -> str:
+    upper = value.strip().upper()
+    if upper not in _ESTIMATORS:
+        raise argparse.ArgumentTypeError(
+            f"unknown estimator {value!r}; choose one of {', '.join(_ESTIMATORS)} "
+            "(WLSMV: the categorical omega and invariance tests are not implemented)"
+        )
+    return upper
+
+
+def _columns(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give a comma-separated list of columns, e.g. m1,m2,m3")
+    return names
+
+
+def _cut(value: str) -> str | float:
+    v = value.strip().lower()
+    if v in ("median", "mean"):
+        return v
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not 'median', 'mean' or a number"
+        ) from None
+
+
+def add_parser(subparsers) -> None:
+    """Add ``validity`` and ``invariance`` to the ``ckm`` parser."""
+    from ckm_research.cli import _common_options, _missing_values
+
+    p = subparsers.add_parser(
+        "validity",
+        parents=[_common_options()],
+        help="reliability, validity and common-method checks of a measurement model",
+        description=(
+            "Fit the model, then report per factor Cronbach's alpha, composite reliability "
+            "(omega, as semTools compRelSEM) and AVE (as semTools AVE); the HTMT matrix "
+            "(semTools htmt) and the Fornell-Larcker table; standardized loadings; flags "
+            "against cited thresholds; and common-method checks (Harman, ULMC, and with "
+            "--marker the Lindell-Whitney and Williams et al. marker techniques)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  ckm validity ckm_research/models/ckm_study.lav survey.csv --json validity.json\n"
+            "  ckm validity model.lav survey.sav --estimator MLR --marker mk1,mk2,mk3"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", metavar="MODEL", help="model file in lavaan syntax (UTF-8 text)")
+    p.add_argument("data", metavar="DATA", help="data file (CSV, Excel, SPSS, Stata)")
+    p.add_argument("--estimator", type=_estimator, default="ML", metavar="ML|MLR|FIML",
+                   help="estimator of the CFA (default ML)")
+    p.add_argument("--marker", type=_columns, default=None, metavar="COL,COL,...",
+                   help="marker items (a scale unrelated to the constructs) for the marker "
+                        "techniques")
+    p.add_argument("--htmt", choices=("htmt2", "original"), default="htmt2",
+                   help="HTMT2 with geometric means (default, as semTools 0.5.6) or the "
+                        "original HTMT of Henseler et al. (2015)")
+    p.add_argument("--no-cmv", action="store_true",
+                   help="skip the common-method checks (they fit several extra models)")
+    p.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
+                   help="codes meaning 'no answer', e.g. -99,-999")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="also write the results as JSON to PATH")
+    p.set_defaults(func=run_validity)
+
+    q = subparsers.add_parser(
+        "invariance",
+        parents=[_common_options()],
+        help="measurement invariance across groups and path comparisons",
+        description=(
+            "Fit the configural, metric, scalar and strict invariance models across the "
+            "groups of a column (or of a score split at a cut), with chi-square difference "
+            "tests (Satorra-Bentler 2001 for MLR, as lavaan's lavTestLRT) and changes in "
+            "CFI and RMSEA in one table; then Wald tests of equal regression paths."
+        ),
+        epilog=(
+            "examples:\n"
+            "  ckm invariance model.lav survey.csv --group sector\n"
+            "  ckm invariance ckm_research/models/ckm_study.lav survey.csv --split CTU "
+            "--cut median --estimator MLR --json invariance.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.add_argument("model", metavar="MODEL", help="model file in lavaan syntax (UTF-8 text)")
+    q.add_argument("data", metavar="DATA", help="data file (CSV, Excel, SPSS, Stata)")
+    how = q.add_mutually_exclusive_group(required=True)
+    how.add_argument("--group", default=None, metavar="COL", help="column defining the groups")
+    how.add_argument("--split", default=None, metavar="FACTOR",
+                     help="make two groups (low, high) by cutting a factor's score")
+    q.add_argument("--cut", type=_cut, default="median", metavar="median|mean|VALUE",
+                   help="where to cut the score for --split (default: median)")
+    q.add_argument("--score", choices=("mean", "regression"), default="mean",
+                   help="score for --split: mean of the factor's items (default) or its "
+                        "regression factor score")
+    q.add_argument("--estimator", type=_estimator, default="ML", metavar="ML|MLR|FIML",
+                   help="estimator (default ML)")
+    q.add_argument("--levels", type=_columns, default=None, metavar="LEVEL,...",
+                   help="levels to fit (default: configural,metric,scalar,strict)")
+    q.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
+                   help="codes meaning 'no answer', e.g. -99,-999")
+    q.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="also write the results as JSON to PATH")
+    q.set_defaults(func=run_invariance)
+
+
+def _inputs(args):
+    from ckm_research.cli import read_model_file
+    from ckm_research.data.io import read_data
+    from ckm_research.errors import CkmError, ModelFileError
+
+    model_text = read_model_file(args.model)
+    data_path = Path(args.data)
+    if data_path.suffix.lower() == ".lav":
+        raise ModelFileError(
+            f"{data_path} looks like a model file, not data: the usage is "
+            f"`ckm {args.command} MODEL DATA` (model file first). Did you swap them?"
+        )
+    if args.json is not None and args.json.resolve() in (data_path.resolve(),
+                                                         Path(args.model).resolve()):
+        raise CkmError(f"--json {args.json} would overwrite an input file; choose another path.")
+    data = read_data(data_path, missing_values=args.missing_values)
+    return model_text, data
+
+
+def _write_json(path: Path | None, doc: dict, ui) -> None:
+    from ckm_research.errors import CkmError
+
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CkmError(f"Cannot write the JSON file {path}: {exc.strerror}.") from None
+    ui.note(f"Results written to {path}")
+
+
+def run_validity(args: argparse.Namespace, ui) -> int:
+    """Handler of ``ckm validity``."""
+    import ckm_research
+    from ckm_research.cli import EXIT_OK, _report_warnings
+    from ckm_research.measurement import (
+        cfa_marker,
+        harman_single_factor,
+        lindell_whitney,
+        ulmc,
+        validity_report,
+    )
+
+    model_text, data = _inputs(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ui.status(f"Fitting the model ({args.estimator}, N = {len(data)}) ..."):
+            result = ckm_research.fit(model_text, data, estimator=args.estimator)
+        report = validity_report(result, data, htmt2=args.htmt == "htmt2")
+        if not args.no_cmv:
+            with ui.status("Common-method checks (Harman, ULMC) ..."):
+                report.cmv["harman"] = harman_single_factor(data, result,
+                                                            estimator=args.estimator)
+                report.cmv["ulmc"] = ulmc(data, result, estimator=args.estimator)
+        if args.marker:
+            with ui.status("Marker-variable techniques ..."):
+                report.cmv["marker_lindell_whitney"] = lindell_whitney(data, result,
+                                                                       args.marker)
+                report.cmv["marker_cfa"] = cfa_marker(data, result, args.marker,
+                                                      estimator=args.estimator)
+    print(report.summary(), flush=True)
+    _write_json(args.json, report.to_dict(), ui)
+    _report_warnings(ui, result, caught)
+    return EXIT_OK
+
+
+def run_invariance(args: argparse.Namespace, ui) -> int:
+    """Handler of ``ckm invariance``."""
+    import ckm_research
+    from ckm_research.cli import EXIT_OK, _report_warnings
+    from ckm_research.errors import CkmError
+    from ckm_research.measurement import compare_paths, measurement_invariance, split_groups
+    from ckm_research.measurement._common import clean_json
+
+    model_text, data = _inputs(args)
+    doc: dict = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if args.split is not None:
+            base = None
+            if args.score == "regression":
+                with ui.status(f"Scoring {args.split} ..."):
+                    base = ckm_research.fit(model_text, data, estimator=args.estimator)
+            from ckm_research.measurement._common import factor_indicators
+
+            items = None
+            if args.score == "mean":
+                fi = factor_indicators(model_text)
+                if args.split not in fi:
+                    raise CkmError(f"--split {args.split}: the model has no such factor; "
+                                   f"factors: {', '.join(fi)}")
+                items = fi[args.split]
+            groups = split_groups(data, items=items, result=base, factor=args.split,
+                                  score=args.score, cut=args.cut)
+            group = groups.name
+            if group in data.columns:
+                raise CkmError(f"the data already have a column '{group}'; rename it")
+            data = data.assign(**{group: groups})
+            doc["split"] = {"factor": args.split, "score": args.score, "cut": args.cut,
+                            "cut_value": groups.attrs["cut"],
+                            "n": {str(k): int(v) for k, v in groups.value_counts().items()}}
+            ui.note(f"Groups from {args.split} ({args.score} score) cut at "
+                    f"{groups.attrs['cut']:.4g}: " + ", ".join(
+                        f"{k} {v}" for k, v in groups.value_counts().items()))
+        else:
+            group = args.group
+        levels = args.levels or ["configural", "metric", "scalar", "strict"]
+        with ui.status(f"Fitting {len(levels)} invariance models ({args.estimator}) ..."):
+            inv = measurement_invariance(model_text, data, group, estimator=args.estimator,
+                                         levels=levels)
+        paths = None
+        ref_level = "metric" if "metric" in inv.fits else levels[0]
+        has_paths = (inv.fits[ref_level].estimates["op"] == "~").any()
+        if has_paths:
+            paths = compare_paths(inv.fits[ref_level])
+    print(inv.summary(), flush=True)
+    doc.update(inv.to_dict())
+    if paths is not None:
+        from ckm_research.measurement._common import format_table
+
+        print(f"\nWald tests of equal regression paths across groups ({ref_level} model):")
+        print(format_table(paths), flush=True)
+        doc["paths"] = {"model": ref_level, "tests": clean_json(paths)}
+    _write_json(args.json, clean_json(doc), ui)
+    _report_warnings(ui, inv.fits[levels[0]], caught)
+    return EXIT_OK

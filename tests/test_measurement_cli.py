@@ -1,0 +1,119 @@
+"""``ckm validity`` and ``ckm invariance``: JSON against the lavaan/semTools fixtures,
+exit codes for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ckm_research.cli import main
+
+REF = Path(__file__).parent / "reference"
+TOL = 1e-3
+
+
+def fixture(name):
+    return json.loads((REF / "json" / f"measurement_{name}.json").read_text())
+
+
+@pytest.fixture
+def hs_files(tmp_path):
+    ref = fixture("hs")
+    model = tmp_path / "hs.lav"
+    model.write_text(ref["model"] + "\n", encoding="utf-8")
+    return ref, model, REF / ref["data_csv"]
+
+
+@pytest.fixture
+def cmv_files(tmp_path):
+    ref = fixture("cmv")
+    model = tmp_path / "traits.lav"
+    model.write_text(ref["model"] + "\n", encoding="utf-8")
+    return ref, model, REF / ref["data_csv"]
+
+
+def test_validity_json_matches_semtools(hs_files, tmp_path, capsys):
+    ref, model, csv = hs_files
+    out = tmp_path / "v.json"
+    assert main(["validity", str(model), str(csv), "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    for key, expected in (("alpha", ref["alpha_psych"]), ("omega", ref["omega"]),
+                          ("ave", ref["ave"])):
+        assert set(doc[key]) == set(expected)
+        for f, v in expected.items():
+            assert doc[key][f] == pytest.approx(v, abs=TOL), (key, f)
+    for a, row in ref["htmt2"].items():
+        for b, v in row.items():
+            assert doc["htmt"][a][b] == pytest.approx(v, abs=TOL)
+    assert doc["fornell_larcker"]["visual"]["textual"] == pytest.approx(
+        ref["cor_lv"]["visual"]["textual"], abs=TOL)
+    assert len(doc["loadings"]) == 9
+    assert doc["harman"]["first_component_share"] == pytest.approx(ref["harman"]["pc1_share"])
+    assert "ulmc" in doc and "marker_cfa" not in doc
+    text = capsys.readouterr().out
+    assert "Reliability" in text and "Harman" in text
+
+
+def test_validity_with_markers_and_original_htmt(cmv_files, tmp_path):
+    ref, model, csv = cmv_files
+    out = tmp_path / "v.json"
+    code = main(["validity", str(model), str(csv), "--marker", "m1,m2,m3", "--htmt",
+                 "original", "--json", str(out)])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["htmt_method"] == "HTMT"
+    lw = doc["marker_lindell_whitney"]
+    assert lw["r_m"] == pytest.approx(ref["lindell_whitney"]["smallest"]["r_m"])
+    assert doc["marker_cfa"]["detected"] is True
+    assert doc["ulmc"]["detected"] is True
+
+
+def test_validity_bad_input_exits_2(cmv_files, tmp_path, capsys):
+    ref, model, csv = cmv_files
+    assert main(["validity", str(model), str(csv), "--marker", "m1,zz", "--no-cmv"]) == 2
+    assert "zz" in capsys.readouterr().err
+    assert main(["validity", str(model), str(csv), "--estimator", "WLSMV"]) == 2
+    assert main(["validity", str(csv), str(model)]) == 2  # swapped
+    assert main(["validity", str(model), str(csv), "--json", str(csv)]) == 2
+
+
+def test_invariance_by_group_column(hs_files, tmp_path, capsys):
+    _, model, csv = hs_files
+    ref = fixture("invariance_hs")
+    out = tmp_path / "inv.json"
+    assert main(["invariance", str(model), str(csv), "--group", "school", "--estimator",
+                 "MLR", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    lrt = ref["invariance"]["MLR"]["lrt"]
+    rows = {r["model"]: r for r in doc["table"]}
+    assert rows["scalar"]["chisq.diff"] == pytest.approx(lrt["chisq_diff"][2], abs=TOL)
+    assert rows["metric"]["cfi"] == pytest.approx(
+        ref["invariance"]["MLR"]["fit"]["metric"]["cfi.robust"], abs=TOL)
+    assert "paths" not in doc  # a CFA has no regressions
+    assert "Change from the previous level" in capsys.readouterr().out
+
+
+def test_invariance_by_split_with_path_comparisons(tmp_path):
+    ref = fixture("invariance_hs")
+    model = tmp_path / "sem.lav"
+    model.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual\n",
+                     encoding="utf-8")
+    out = tmp_path / "inv.json"
+    code = main(["invariance", str(model), str(REF / ref["data_csv"]), "--split", "textual",
+                 "--cut", "median", "--levels", "configural,metric", "--json", str(out)])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["split"]["factor"] == "textual" and sum(doc["split"]["n"].values()) == 301
+    assert doc["paths"]["model"] == "metric"
+    assert doc["paths"]["tests"][0]["lhs"] == "textual"
+
+
+def test_invariance_bad_input_exits_2(hs_files, capsys):
+    _, model, csv = hs_files
+    assert main(["invariance", str(model), str(csv), "--group", "nope"]) == 2
+    assert main(["invariance", str(model), str(csv), "--split", "nofactor"]) == 2
+    assert "nofactor" in capsys.readouterr().err
+    assert main(["invariance", str(model), str(csv), "--split", "speed", "--cut", "99"]) == 2
+    assert main(["invariance", str(model), str(csv)]) == 2  # --group or --split required
