@@ -37,6 +37,7 @@ from ckm_research import __version__
 from ckm_research.data import cli_import, cli_simulate
 from ckm_research.errors import CkmError, CkmWarning, ModelFileError
 from ckm_research.instrument import cli as instrument_cli
+from ckm_research.measurement import cli as measurement_cli
 
 __all__ = ["main"]
 
@@ -346,6 +347,7 @@ def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> N
 #: Functions that add one subcommand each (see the module docstring).
 SUBCOMMANDS: list[Callable] = [
     _add_fit, instrument_cli.add_parser, cli_import.add_parser, cli_simulate.add_parser,
+    measurement_cli.add_parser,
 ]
 
 
