@@ -254,9 +254,6 @@ def test_invariance_argument_errors():
         measurement_invariance(ref["model"], data, "nope")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: with std_lv=True and equal loadings lavaan "
-                   "frees the factor variances of groups 2.. (lav_partable_flat); the engine "
-                   "keeps them fixed at 1 (reported in issue 4)")
 def test_metric_model_with_std_lv_frees_later_group_variances():
     ref, data = load("invariance_hs")
     res = fit(ref["model"], data, group="school", group_equal=["loadings"], std_lv=True)

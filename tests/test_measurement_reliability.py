@@ -253,8 +253,6 @@ def test_errors_are_ckm_errors():
         cronbach_alpha(data, "x1 ~ x2")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: fit_ml stops at the starting values when a "
-                   "two-indicator factor has zero starting covariances (reported in issue 4)")
 def test_ecsi_without_start_values():
     ref, data = load("ecsi")
     with warnings.catch_warnings():

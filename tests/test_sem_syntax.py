@@ -97,7 +97,7 @@ def test_std_lv_and_labels_share_parameters():
 def test_fixed_x_covariates():
     rows = _rows("F =~ x1 + x2 + x3\nF ~ age + grade")
     assert rows[("age", "~~", "age")].exo == 1 and rows[("age", "~~", "age")].free == 0
-    assert rows[("grade", "~~", "age")].exo == 1
+    assert rows[("age", "~~", "grade")].exo == 1
 
 
 def test_factor_without_scale_is_unidentified():

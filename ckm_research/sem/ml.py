@@ -252,17 +252,12 @@ def fit_ml(
     for it in range(1, max_iter + 1):
         info = ml_information(model, theta, weights)
         H = 2.0 * info
-        try:
-            step = -np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            step = None
-        if step is None or not np.all(np.isfinite(step)) or np.linalg.cond(H) > 1e14:
-            names = _nullspace_names(model, H)
-            raise IdentificationError(
-                "the model is not identified: the information matrix is singular. "
-                "Parameters involved: " + ", ".join(names) + ". Fix a loading or a variance "
-                "to set each factor's scale, or remove redundant parameters."
-            )
+        # away from the solution the information can be singular (e.g. a
+        # two-indicator factor while its covariances are still zero): take the
+        # minimum-norm step then; identification is judged at the solution
+        step = _scoring_step(H, grad)
+        if step is None:
+            _raise_unidentified(model, H)
         alpha = 1.0
         while True:
             new = theta + alpha * step
@@ -283,10 +278,31 @@ def fit_ml(
         converged = abs(f - f_new) < tol * (1 + abs(f)) and np.max(np.abs(alpha * step)) < 1e-6
         theta, f, grad = new, f_new, g_new
         if converged or np.max(np.abs(grad)) < 1e-12:
+            H = 2.0 * ml_information(model, theta, weights)
+            if np.linalg.cond(H) > 1e12:
+                _raise_unidentified(model, H)
             return theta, f, it
     raise ConvergenceError(
         f"maximum likelihood estimation did not converge in {max_iter} iterations. "
         "Check the model for Heywood cases or empirical under-identification, or simplify it."
+    )
+
+
+def _scoring_step(H: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
+    """Newton step ``-H^{-1} g``; the minimum-norm solution when ``H`` is singular."""
+    if np.linalg.cond(H) < 1e12:
+        step = -np.linalg.solve(H, grad)
+    else:
+        step = -np.linalg.lstsq(H, grad, rcond=1e-10)[0]
+    return step if np.all(np.isfinite(step)) else None
+
+
+def _raise_unidentified(model: RAMModel, H: np.ndarray):
+    names = _nullspace_names(model, H)
+    raise IdentificationError(
+        "the model is not identified: the information matrix is singular at the solution. "
+        "Parameters involved: " + ", ".join(names) + ". Fix a loading or a variance to set "
+        "each factor's scale, or remove redundant parameters."
     )
 
 

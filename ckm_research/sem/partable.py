@@ -286,7 +286,14 @@ def build_partable(
                 r["fixed"], r["ustart"] = True, 1.0
         elif op == "~~" and lhs == rhs:
             if lhs in lv_set and std_lv and not user_set:
-                r["fixed"], r["ustart"] = True, 1.0
+                # lavaan frees the factor variances of groups 2.. when loadings are equal
+                free_var = (
+                    r["group"] > 1
+                    and "loadings" in group_equal
+                    and "lv.variances" not in group_equal
+                )
+                if not free_var:
+                    r["fixed"], r["ustart"] = True, 1.0
             elif lhs in ov_x_set and fixed_x:
                 r["fixed"], r["exo"] = True, 1
             elif lhs in ord_set and not user_set:
@@ -415,6 +422,10 @@ def _check_identification(table: pd.DataFrame, roles: VariableRoles, std_lv: boo
     information matrix)."""
     for (lvn, g), sub in table[table["op"] == "=~"].groupby(["lhs", "group"]):
         any_fixed_loading = bool(((sub["free"] == 0) & (sub["ustart"] != 0)).any())
+        # loadings constrained equal to another group's take their scale from there
+        others = table[(table["op"] == "=~") & (table["group"] != g)]["free"]
+        shared = bool(sub["free"][sub["free"] > 0].isin(others[others > 0]).any())
+        any_fixed_loading = any_fixed_loading or shared
         var_row = table[
             (table["op"] == "~~")
             & (table["lhs"] == lvn)
