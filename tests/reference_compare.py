@@ -23,7 +23,6 @@ NOT_COMPUTED = {
     "ecvi",
     "scaling.factor.h1",
     "scaling.factor.h0",
-    "wrmr",
     "rmsea.ci.level",
     "rmsea.close.h0",
     "rmsea.notclose.h0",

@@ -276,14 +276,26 @@ class WLSMVEngine(BaseEngine):
             test.stat, df, n1, 0.08, notclose=True
         )
         fm.update(self.catml_robust(chisq_b_df=df_b, df=df))
-        # residual-based: correlation residuals (thresholds excluded), as lavaan
+        # residual-based measures on the correlation residuals; the "mean" versions
+        # also count the thresholds (whose residuals are zero when they are free)
         sig, _ = self.model.implied(self.theta, 0)
         r = self.mom.corr - sig
         il = np.tril_indices_from(r, k=-1)
         p = r.shape[0]
-        fm["srmr"] = float(np.sqrt(np.sum(r[il] ** 2) / (p * (p + 1) / 2)))
-        fm["srmr_bentler"] = fm["srmr"]
-        fm["crmr"] = float(np.sqrt(np.mean(r[il] ** 2)))
+        nth = len(self.th_rows)
+        th_res = self.mom.wls_obs[:nth] - self.wls_est(self.theta)[:nth]
+        ss = float(np.sum(r[il] ** 2))
+        ss_th = float(np.sum(th_res**2))
+        pstar = p * (p + 1) / 2
+        fm["srmr_bentler_nomean"] = float(np.sqrt(ss / pstar))
+        fm["srmr_bentler"] = float(np.sqrt((ss + ss_th) / (pstar + nth)))
+        fm["srmr"] = fm["srmr_bentler_nomean"]
+        fm["rmr_nomean"] = fm["srmr_bentler_nomean"]
+        fm["rmr"] = fm["srmr_bentler"]
+        fm["crmr_nomean"] = float(np.sqrt(ss / len(il[0])))
+        fm["crmr"] = float(np.sqrt((ss + ss_th) / (len(il[0]) + nth)))
+        # weighted root mean square residual (Muthen, 1998-2004 Mplus technical appendix)
+        fm["wrmr"] = float(np.sqrt(chisq / len(self.mom.wls_obs)))
         return fm
 
     def catml_robust(self, chisq_b_df: float, df: float) -> dict[str, float]:
