@@ -266,6 +266,11 @@ def _add_fit(subparsers) -> None:
         "--missing-values", type=_missing_values, default=None, metavar="CODE,...",
         help="codes meaning 'no answer', e.g. -99,-999 (empty cells are always missing)",
     )
+    p.add_argument(
+        "--interaction", choices=["dblcent", "lms"], default=None,
+        help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
+             "indicators (default), lms = latent moderated structural equations",
+    )
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
     p.set_defaults(func=_run_fit)
@@ -299,6 +304,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["group"] = args.group
     if getattr(args, "missing", None) is not None:
         options["missing"] = args.missing
+    if getattr(args, "interaction", None) is not None:
+        options["interaction"] = args.interaction
 
     import ckm_research  # looked up at call time: the public API, as a notebook calls it
 
