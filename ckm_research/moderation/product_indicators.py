@@ -13,7 +13,7 @@ Modeling* 17(3), 374-391, doi:10.1080/10705511.2010.488999) builds them as
 
 i.e. the indicators are mean-centred, multiplied, and the products
 mean-centred again, so that no mean structure is needed.  Following modsem's
-default (``method = "dblcent"``, Slupphaug, Mehmetoglu & Mittner, 2025) we use
+default (``method = "dblcent"`` of the R package modsem, Slupphaug et al.) we use
 *all* pairs of indicators (``match = FALSE``) and free the residual
 covariance of every two product indicators that share an indicator, also
 across different product terms (modsem's ``res.cov.method = "simple"``,

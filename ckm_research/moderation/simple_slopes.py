@@ -11,12 +11,12 @@ with delta-method variance
 
 :math:`v` the sampling covariance matrix of :math:`(\\hat\\gamma_1,
 \\hat\\gamma_3)` (Aiken & West, 1991, ch. 2; Preacher, Curran & Bauer,
-2006, *J. Educ. Behav. Stat.* 31(4), 437-448, eq. 8).  The moderator values
+2006, *J. Educ. Behav. Stat.* 31(4), 437-448).  The moderator values
 are treated as fixed numbers: by default the model-implied mean and that
 mean :math:`\\pm 1` model-implied SD of the latent moderator.
 
 The *Johnson-Neyman* (JN) interval (Johnson & Neyman, 1936; Bauer & Curran,
-2005, *Multivariate Behav. Res.* 40(3), 373-400, eq. 13-15) is the set of
+2005, *Multivariate Behav. Res.* 40(3), 373-400) is the set of
 moderator values where :math:`|\\hat\\omega(z)| / \\operatorname{se} =
 c_{1-\\alpha/2}`, the roots of
 
