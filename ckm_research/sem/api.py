@@ -826,11 +826,40 @@ class MLEngine(BaseEngine):
         fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.08, G, notclose=True)
         fm["rmsea.notclose.h0"] = 0.08
         fm.update(self.residual_fit())
+        fm.update(fmx.other_indices(chisq, df, n, self.npar()))
+        fm.update(self.gfi(df))
         if self.opts.estimator == "MLR":
             from ckm_research.sem.robust import mlr_fit_measures
 
             fm.update(mlr_fit_measures(self, fm))
         return fm
+
+    def gfi(self, df: float) -> dict[str, float]:
+        """GFI/AGFI/PGFI with the normal-theory weight at the implied moments,
+        group-weighted by N_g/N as lavaan."""
+        from ckm_research.sem.model import vech_indices
+        from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+
+        ms = self.opts.meanstructure
+        out = {"gfi": 0.0}
+        nel = 0
+        for g in range(len(self.groups)):
+            S, ybar = self.sample_moments(g)
+            Sig, mu = self.model.implied(self.theta, g)
+            ri, ci = vech_indices(len(ybar))
+            obs, est = S[ri, ci], Sig[ri, ci]
+            if ms:
+                obs, est = np.concatenate([ybar, obs]), np.concatenate([mu, est])
+            V = h1_information_expected(Sig, ms)
+            nel += len(obs)
+            keep = _non_exo_moments(self)  # fixed-x moments are not part of the fit
+            obs, est, V = obs[keep], est[keep], V[np.ix_(keep, keep)]
+            one = fmx.gfi(obs, est, V, df)
+            out["gfi"] += self.n_per_group[g] / self.ntotal * one["gfi"]
+        g_ = out["gfi"]
+        out["agfi"] = 1.0 - (nel / df) * (1.0 - g_) if df > 0 else 1.0
+        out["pgfi"] = (df / nel) * g_
+        return out
 
     def residual_fit(self) -> dict[str, float]:
         """RMR, SRMR (Bentler) and CRMR, averaged over groups by N_g/N as lavaan does."""
@@ -845,6 +874,7 @@ class MLEngine(BaseEngine):
                 ("rmr", fmx.rmr),
                 ("srmr_bentler", fmx.srmr_bentler),
                 ("crmr", fmx.crmr),
+                ("srmr_mplus", fmx.srmr_mplus),
             ):
                 v, v0 = fn(*args)
                 acc[name] = acc.get(name, 0.0) + w * v

@@ -228,6 +228,7 @@ class FIMLEngine(BaseEngine):
         fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.08, G, notclose=True)
         fm["rmsea.notclose.h0"] = 0.08
         fm.update(self.residual_fit())
+        fm.update(fmx.other_indices(chisq, df, n, self.npar()))
         if df > 0:
             from ckm_research.sem.robust import robust_fit_measures, scaled_fit_measures
 

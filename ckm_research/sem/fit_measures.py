@@ -37,6 +37,9 @@ __all__ = [
     "srmr_bentler",
     "crmr",
     "information_criteria",
+    "srmr_mplus",
+    "other_indices",
+    "gfi",
 ]
 
 
@@ -225,3 +228,53 @@ def hoelter_cn(chisq: float, df: float, n: float, alpha: float) -> float:
     if df <= 0 or chisq <= 0:
         return np.nan
     return float(stats.chi2.ppf(1 - alpha, df) / (chisq / (n - 1)) + 1)
+
+
+def srmr_mplus(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
+    """SRMR as Mplus defines it (lavaan ``srmr_mplus``): correlation residuals
+    off the diagonal, relative variance residuals on it, and standardized mean
+    residuals.  Returns ``(srmr, srmr_nomean)``."""
+    s = np.asarray(sample_cov)
+    sig = np.asarray(implied_cov)
+    p = s.shape[0]
+    r = _cov2cor(s) - _cov2cor(sig)
+    il = np.tril_indices(p, k=-1)
+    ss = np.sum(r[il] ** 2) + np.sum(((np.diag(s) - np.diag(sig)) / np.diag(s)) ** 2)
+    e0 = p * (p + 1) / 2
+    nomean = float(np.sqrt(ss / e0))
+    if sample_mean is None:
+        return nomean, nomean
+    rm = np.asarray(sample_mean) / np.sqrt(np.diag(s)) - np.asarray(implied_mean) / np.sqrt(
+        np.diag(sig)
+    )
+    return float(np.sqrt((ss + np.sum(rm**2)) / (e0 + p))), nomean
+
+
+def other_indices(chisq: float, df: float, n: float, npar: int) -> dict[str, float]:
+    """Hoelter's critical N (Hoelter, 1983), McDonald's (1989) MFI and the
+    ECVI (Browne & Cudeck, 1989), with lavaan's formulas."""
+    out = {}
+    for name, alpha in (("cn_05", 0.05), ("cn_01", 0.01)):
+        out[name] = (
+            np.nan
+            if (df == 0 and chisq < np.finfo(float).eps)
+            else float(stats.chi2.ppf(1 - alpha, df) / (chisq / n) + 1)
+        )
+    out["mfi"] = float(np.exp(-0.5 * (chisq - df) / n))
+    out["ecvi"] = float(chisq / n + 2 * npar / n)
+    return out
+
+
+def gfi(
+    wls_obs: np.ndarray, wls_est: np.ndarray, weight: np.ndarray, df: float
+) -> dict[str, float]:
+    """GFI, AGFI and PGFI (Jöreskog & Sörbom, 1986; Mulaik et al., 1989) in
+    lavaan's weighted form :math:`1 - e^\\top V e / s^\\top V s`, with ``weight``
+    the estimator's weight matrix (for ML the normal-theory information at the
+    model-implied moments)."""
+    d = wls_obs - wls_est
+    g = float(1.0 - (d @ weight @ d) / (wls_obs @ weight @ wls_obs))
+    nel = len(wls_obs)
+    agfi = 1.0 - (nel / df) * (1.0 - g) if df > 0 else 1.0
+    pgfi = (df / nel) * g if nel else np.nan
+    return {"gfi": g, "agfi": float(agfi), "pgfi": float(pgfi)}

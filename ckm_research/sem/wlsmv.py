@@ -294,6 +294,8 @@ class WLSMVEngine(BaseEngine):
         fm["rmr"] = fm["srmr_bentler"]
         fm["crmr_nomean"] = float(np.sqrt(ss / len(il[0])))
         fm["crmr"] = float(np.sqrt((ss + ss_th) / (len(il[0]) + nth)))
+        fm.update(fmx.gfi(self.mom.wls_obs, self.wls_est(self.theta), np.diag(self.weight), df))
+        fm.update(fmx.other_indices(chisq, df, n1, npar))
         # weighted root mean square residual (Muthen, 1998-2004 Mplus technical appendix)
         fm["wrmr"] = float(np.sqrt(chisq / len(self.mom.wls_obs)))
         return fm
