@@ -212,9 +212,7 @@ def test_ecsi_split_then_mlr_invariance_matches_lavaan():
     assert (g == "high").sum() == sp["n_high"] and (g == "low").sum() == sp["n_low"]
     d = data.assign(cuex_group=g)
     inv_ref = ref["invariance"]
-    # start values (not part of the model) get the engine past its singular starting
-    # point for the two-indicator factor CUSL (see test_measurement_reliability.py)
-    model = inv_ref["model"] + "\nCUSL ~~ start(1)*IMAG + start(1)*CUSA"
+    model = inv_ref["model"]  # CUSL has two indicators
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         inv = measurement_invariance(model, d, "cuex_group", estimator="MLR")
@@ -260,3 +258,17 @@ def test_metric_model_with_std_lv_frees_later_group_variances():
     expected = ref["metric_std_lv"]["fit"]
     assert res.fit_measures["npar"] == expected["npar"]
     assert res.fit_measures["chisq"] == pytest.approx(expected["chisq"], abs=TOL)
+    pe = pd.DataFrame(ref["metric_std_lv"]["estimates"])
+    m = pe.merge(res.estimates, on=["lhs", "op", "rhs", "group"], suffixes=("_lav", ""))
+    assert len(m) == len(pe)
+    np.testing.assert_allclose(m["est"], m["est_lav"], atol=TOL)
+    np.testing.assert_allclose(m["se"], m["se_lav"], atol=TOL)
+
+
+def test_sequence_does_not_depend_on_identification():
+    ref, data = load("invariance_hs")
+    a = measurement_invariance(ref["model"], data, "school")
+    b = measurement_invariance(ref["model"], data, "school", std_lv=True)
+    cols = ["npar", "chisq", "df", "cfi", "rmsea", "chisq.diff", "pvalue.diff"]
+    np.testing.assert_allclose(a.table[cols].to_numpy(dtype=float),
+                               b.table[cols].to_numpy(dtype=float), atol=1e-6)

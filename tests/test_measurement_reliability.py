@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,32 +27,17 @@ from ckm_research.measurement import (
 REF = Path(__file__).parent / "reference"
 TOL = 1e-3
 
-# The engine's Fisher scoring stops at the starting values of the ECSI CFA: its
-# two-indicator factor PERV is not identified while its covariances with the other
-# factors are zero, which is where start_values() puts them (lavaan's quasi-Newton
-# optimiser does not need the information matrix there).  Starting values -- which do
-# not change the model -- get the engine past it; see test_ecsi_without_start_values.
-ECSI_START = {
-    "model": "\nPERV ~~ start(1)*IMAG + start(1)*CUEX + start(1)*CUSA + start(1)*CUSL",
-    "sem_model": "\nPERV ~~ start(1)*IMAG + start(1)*CUEX",  # covariances of exogenous factors
-}
-
-
 def load(name):
     ref = json.loads((REF / "json" / f"measurement_{name}.json").read_text())
     data = pd.read_csv(REF / ref["data_csv"])
     return ref, data
 
 
-def model_of(name, ref, key="model"):
-    return ref[key] + (ECSI_START[key] if name == "ecsi" else "")
-
-
 @pytest.fixture(scope="module", params=["hs", "ecsi"])
 def case(request):
     name = request.param
     ref, data = load(name)
-    res = fit(model_of(name, ref), data, estimator=ref.get("estimator", "ML"))
+    res = fit(ref["model"], data, estimator=ref.get("estimator", "ML"))
     return name, ref, data, res
 
 
@@ -146,8 +130,8 @@ def test_standardized_loadings_match_standardized_solution(case):
 
 
 def test_structural_model_uses_implied_factor_variances(case):
-    name, ref, data, _ = case
-    res = fit(model_of(name, ref, "sem_model"), data, estimator=ref.get("estimator", "ML"))
+    _, ref, data, _ = case
+    res = fit(ref["sem_model"], data, estimator=ref.get("estimator", "ML"))
     assert_named(by_factor(composite_reliability(res), "omega"), ref["sem_omega"])
     assert_named(by_factor(average_variance_extracted(res), "ave"), ref["sem_ave"])
 
@@ -251,11 +235,3 @@ def test_errors_are_ckm_errors():
         htmt(data, "f =~ x1 + nope")
     with pytest.raises(CkmError, match="no factors"):
         cronbach_alpha(data, "x1 ~ x2")
-
-
-def test_ecsi_without_start_values():
-    ref, data = load("ecsi")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fit(ref["model"], data, estimator="MLR")
-    assert res.fit_measures["chisq"] == pytest.approx(ref["fit"]["chisq"], abs=TOL)

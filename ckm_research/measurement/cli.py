@@ -244,6 +244,9 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
             ui.note(f"Groups from {args.split} ({args.score} score) cut at "
                     f"{groups.attrs['cut']:.4g}: " + ", ".join(
                         f"{k} {v}" for k, v in groups.value_counts().items()))
+            ui.note(f"{args.split} itself has a restricted range within each group, so its "
+                    "variance and the paths from it are not comparable across the groups; "
+                    "test moderation by turbulence with the latent interaction instead.")
         else:
             group = args.group
         levels = args.levels or ["configural", "metric", "scalar", "strict"]

@@ -421,8 +421,13 @@ def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05) -> ULMCResu
                 warnings.simplefilter("always")
                 fitted[key] = _fit(text, frame, est, std_lv=True)
             for w in caught:
-                if issubclass(w.category, UserWarning):
-                    notes.append(f"method model ({key} loadings): {w.message}")
+                if not issubclass(w.category, UserWarning):
+                    continue
+                text = str(w.message)
+                if key == "equal" and (f"'{meth}'" in text
+                                       or "latent variables is not positive" in text):
+                    continue  # a negative method variance: reported below
+                notes.append(f"method model ({key} loadings): {w.message}")
         except CkmError as exc:
             fitted[key] = None
             why = (" (expected when there is little method variance: with free loadings the "
@@ -443,6 +448,9 @@ def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05) -> ULMCResu
         e = fitted["equal"].estimates
         vrow = e[(e["op"] == "~~") & (e["lhs"] == meth) & (e["rhs"] == meth)].iloc[0]
         v_hat, v_se = float(vrow["est"]), float(vrow["se"])
+        if v_hat < 0:
+            notes.append(f"the method variance of the equal-loadings model is negative "
+                         f"({v_hat:.4f}, SE {v_se:.4f}): no sign of method variance")
         sig = blocks(fitted["equal"])[0].implied_cov
         share_equal = pd.Series({v: v_hat / sig.at[v, v] for v in names})
     t0 = _std_loadings(trait)

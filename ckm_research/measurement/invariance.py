@@ -309,17 +309,21 @@ def measurement_invariance(
     *,
     estimator: str = "ML",
     levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
+    std_lv: bool = False,
     missing_values: Iterable[float] | None = None,
 ) -> InvarianceResult:
     """Fit the invariance sequence and compare each level with the previous one.
 
     Each level adds lavaan ``group.equal`` constraints (see :data:`LEVELS`);
-    factors are identified by their first loading (lavaan's default), and
-    under equal intercepts the factor means of the later groups are free, as
-    lavaan does.  Each row of :attr:`InvarianceResult.table` after the first
-    compares the level with the one before it by :func:`chisq_difference`
-    and by the change in CFI, RMSEA and SRMR (robust CFI and RMSEA for MLR,
-    Brosseau-Liard & Savalei, 2014, as ``semTools::compareFit`` shows them).
+    factors are identified by their first loading (lavaan's default) or, with
+    ``std_lv=True``, by unit variances in the first group (lavaan frees the
+    factor variances of the later groups once loadings are equal); under equal
+    intercepts the factor means of the later groups are free, as lavaan does.
+    The fit and the tests do not depend on the identification.  Each row of
+    :attr:`InvarianceResult.table` after the first compares the level with
+    the one before it by :func:`chisq_difference` and by the change in CFI,
+    RMSEA and SRMR (robust CFI and RMSEA for MLR, Brosseau-Liard & Savalei,
+    2014, as ``semTools::compareFit`` shows them).
 
     Parameters
     ----------
@@ -332,6 +336,8 @@ def measurement_invariance(
     estimator : {'ML', 'MLR', 'FIML'}
     levels : sequence of str
         A prefix-ordered subset of ``configural metric scalar strict``.
+    std_lv : bool
+        Identify the factors by their variances (lavaan ``std.lv = TRUE``).
     missing_values : iterable, optional
         Codes meaning "no answer".
 
@@ -373,7 +379,8 @@ def measurement_invariance(
     for lv in levels:
         try:
             fits[lv] = fit(model_text, frame, estimator=estimator, group=group,
-                           group_equal=list(LEVELS[lv]), missing_values=missing_values)
+                           group_equal=list(LEVELS[lv]), std_lv=std_lv,
+                           missing_values=missing_values)
         except CkmError as exc:
             raise type(exc)(f"the {lv} invariance model: {exc}") from None
     scaled = estimator == "MLR"
@@ -623,6 +630,8 @@ def split_groups(
     loses power (MacCallum, Zhang, Preacher & Rucker, 2002, *Psychological
     Methods* 7, 19-40): prefer the latent interaction when the aim is to test
     moderation, and use groups for invariance and descriptive comparisons.
+    Within each group the split factor has a restricted range, so its own
+    variance and the paths from it differ between groups by construction.
 
     Parameters
     ----------

@@ -468,8 +468,10 @@ class ValidityReport:
         lines.append("Flags:")
         if self.flags.empty:
             lines.append("  none: every value meets the thresholds")
-        for row in self.flags.to_dict(orient="records"):
-            lines.append(f"  [{row['severity']}] {row['message']} ({row['source']})")
+        for _, block in self.flags.groupby(["check", "source"], sort=False):
+            lines.append(f"  {block['source'].iloc[0]}:")
+            for row in block.to_dict(orient="records"):
+                lines.append(f"    [{row['severity']}] {row['message']}")
         for res in self.cmv.values():
             lines += ["", res.summary(digits)]
         return "\n".join(lines)
