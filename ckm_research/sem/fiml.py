@@ -339,12 +339,25 @@ class FIMLEngine(BaseEngine):
         df, df_b = fm["df"], fm["baseline.df"]
 
         def k_of(delta_all):
-            E = delta_all.T @ Wm_all @ delta_all
-            U = Wm_all - Wm_all @ delta_all @ np.linalg.solve(E, delta_all.T @ Wm_all)
-            M = Wmi_all @ Wc_all @ Wmi_all
+            # U = Wm - Wm D E^-1 D' Wm with E = D' Wm D; the traces are expanded so
+            # that only n x q products are formed (n = number of moments)
+            A = Wm_all @ delta_all
+            E = delta_all.T @ A
+            Einv = np.linalg.inv(E)
             if version == "V3":
-                return float(np.trace(U @ M @ U @ G_all))
-            return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+                # tr(U Wm^-1 Wc Wm^-1 U Gamma)
+                #   = tr(Wc G) - 2 tr(E^-1 B' G A) + tr(E^-1 D'Wc D E^-1 A' G A)
+                B = Wc_all @ delta_all
+                GA = G_all @ A
+                return float(
+                    np.sum(Wc_all * G_all)
+                    - 2.0 * np.sum(Einv * (B.T @ GA).T)
+                    + np.trace(Einv @ (delta_all.T @ B) @ Einv @ (A.T @ GA))
+                )
+            # tr(Wc Wm^-1 U Wm^-1) = tr(Wc Wm^-1) - tr(E^-1 D' Wc D)
+            return float(
+                np.sum(Wc_all * Wmi_all.T) - np.sum(Einv * (delta_all.T @ Wc_all @ delta_all).T)
+            )
 
         c3 = k_of(np.vstack(deltas)) / df
         c3_b = k_of(_block_rows(deltas_b)) / df_b
