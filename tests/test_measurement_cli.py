@@ -110,6 +110,20 @@ def test_invariance_by_split_with_path_comparisons(tmp_path):
     assert doc["paths"]["tests"][0]["lhs"] == "textual"
 
 
+def test_invariance_with_robust_fiml(tmp_path):
+    ref = fixture("corprep")
+    model = tmp_path / "corprep.lav"
+    model.write_text(ref["model"] + "\n", encoding="utf-8")
+    out = tmp_path / "inv.json"
+    code = main(["invariance", str(model), str(REF / ref["data_csv"]), "--group",
+                 "servicetype", "--estimator", "MLR", "--missing", "ml", "--json", str(out)])
+    assert code == 0
+    rows = json.loads(out.read_text())["table"]
+    lrt = ref["invariance"]["lrt"]
+    for k in (1, 2, 3):
+        assert rows[k]["chisq.diff"] == pytest.approx(lrt["chisq_diff"][k], abs=TOL)
+
+
 def test_invariance_bad_input_exits_2(hs_files, capsys):
     _, model, csv = hs_files
     assert main(["invariance", str(model), str(csv), "--group", "nope"]) == 2

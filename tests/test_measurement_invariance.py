@@ -227,6 +227,24 @@ def test_ecsi_split_then_mlr_invariance_matches_lavaan():
                                nums(inv_ref["lrt"]["pvalue"])[1:], atol=TOL)
 
 
+def test_robust_fiml_invariance_matches_lavaan():
+    # corporate reputation data: 10 missing answers, lavaan missing = "ml", MLR
+    ref, data = load("corprep")
+    inv_ref = ref["invariance"]
+    inv = measurement_invariance(ref["model"], data, "servicetype", estimator="MLR",
+                                 missing="ml")
+    assert [str(g) for g in inv.group_labels] == inv_ref["group_labels"]
+    assert inv.fits["configural"].n == ref["nobs"]
+    for level, expected in inv_ref["fit"].items():
+        for k in FIT_KEYS:
+            if k in expected:
+                assert inv.fits[level].fit_measures[k] == pytest.approx(expected[k], abs=TOL)
+    np.testing.assert_allclose(inv.table["chisq.diff"].to_numpy()[1:],
+                               nums(inv_ref["lrt"]["chisq_diff"])[1:], atol=TOL)
+    np.testing.assert_allclose(inv.table["pvalue.diff"].to_numpy()[1:],
+                               nums(inv_ref["lrt"]["pvalue"])[1:], atol=TOL)
+
+
 def test_chisq_difference_refuses_what_lavaan_would_not_test():
     ref, data = load("invariance_hs")
     ml = fit(ref["model"], data, group="school")

@@ -93,6 +93,9 @@ def add_parser(subparsers) -> None:
                         "original HTMT of Henseler et al. (2015)")
     p.add_argument("--no-cmv", action="store_true",
                    help="skip the common-method checks (they fit several extra models)")
+    p.add_argument("--missing", choices=["listwise", "ml"], default=None,
+                   help="missing answers: listwise deletion (default, as lavaan) or ml "
+                        "(FIML; '--estimator MLR --missing ml' for robust FIML)")
     p.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
                    help="codes meaning 'no answer', e.g. -99,-999")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
@@ -132,6 +135,8 @@ def add_parser(subparsers) -> None:
                    help="estimator (default ML)")
     q.add_argument("--levels", type=_columns, default=None, metavar="LEVEL,...",
                    help="levels to fit (default: configural,metric,scalar,strict)")
+    q.add_argument("--missing", choices=["listwise", "ml"], default=None,
+                   help="missing answers: listwise deletion (default) or ml (FIML)")
     q.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
                    help="codes meaning 'no answer', e.g. -99,-999")
     q.add_argument("--json", type=Path, default=None, metavar="PATH",
@@ -187,19 +192,22 @@ def run_validity(args: argparse.Namespace, ui) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with ui.status(f"Fitting the model ({args.estimator}, N = {len(data)}) ..."):
-            result = ckm_research.fit(model_text, data, estimator=args.estimator)
+            result = ckm_research.fit(model_text, data, estimator=args.estimator,
+                                      missing=args.missing)
         report = validity_report(result, data, htmt2=args.htmt == "htmt2")
         if not args.no_cmv:
             with ui.status("Common-method checks (Harman, ULMC) ..."):
-                report.cmv["harman"] = harman_single_factor(data, result,
-                                                            estimator=args.estimator)
-                report.cmv["ulmc"] = ulmc(data, result, estimator=args.estimator)
+                report.cmv["harman"] = harman_single_factor(
+                    data, result, estimator=args.estimator, missing=args.missing)
+                report.cmv["ulmc"] = ulmc(data, result, estimator=args.estimator,
+                                          missing=args.missing)
         if args.marker:
             with ui.status("Marker-variable techniques ..."):
                 report.cmv["marker_lindell_whitney"] = lindell_whitney(data, result,
                                                                        args.marker)
                 report.cmv["marker_cfa"] = cfa_marker(data, result, args.marker,
-                                                      estimator=args.estimator)
+                                                      estimator=args.estimator,
+                                                      missing=args.missing)
     print(report.summary(), flush=True)
     _write_json(args.json, report.to_dict(), ui)
     _report_warnings(ui, result, caught)
@@ -222,7 +230,8 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
             base = None
             if args.score == "regression":
                 with ui.status(f"Scoring {args.split} ..."):
-                    base = ckm_research.fit(model_text, data, estimator=args.estimator)
+                    base = ckm_research.fit(model_text, data, estimator=args.estimator,
+                                            missing=args.missing)
             from ckm_research.measurement._common import factor_indicators
 
             items = None
@@ -252,7 +261,7 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
         levels = args.levels or ["configural", "metric", "scalar", "strict"]
         with ui.status(f"Fitting {len(levels)} invariance models ({args.estimator}) ..."):
             inv = measurement_invariance(model_text, data, group, estimator=args.estimator,
-                                         levels=levels)
+                                         levels=levels, missing=args.missing)
         paths = None
         ref_level = "metric" if "metric" in inv.fits else levels[0]
         has_paths = (inv.fits[ref_level].estimates["op"] == "~").any()

@@ -198,7 +198,8 @@ class HarmanResult:
         ])
 
 
-def harman_single_factor(data, model, *, estimator: str = "ML") -> HarmanResult:
+def harman_single_factor(data, model, *, estimator: str = "ML",
+                         missing: str | None = None) -> HarmanResult:
     """Harman's single-factor test, EFA-free: principal components and a one-factor CFA.
 
     The first part is the classic test without a factor-analysis package: the
@@ -219,6 +220,8 @@ def harman_single_factor(data, model, *, estimator: str = "ML") -> HarmanResult:
     model : str, pathlib.Path or SEMResults
         Which items measure which factor.
     estimator : {'ML', 'MLR', 'FIML'}
+    missing : {'listwise', 'ml'}, optional
+        Passed to :func:`~ckm_research.fit` (``'ml'``: FIML).
 
     Returns
     -------
@@ -234,8 +237,8 @@ def harman_single_factor(data, model, *, estimator: str = "ML") -> HarmanResult:
     x = frame[names].apply(pd.to_numeric, errors="coerce").dropna()
     ev = np.sort(np.linalg.eigvalsh(x.corr().to_numpy()))[::-1]
     general = _fresh_name("GENERAL", set(items) | set(names))
-    one = _fit(f"{general} =~ " + " + ".join(names), frame, est)
-    trait = _fit(_cfa_syntax(items), frame, est)
+    one = _fit(f"{general} =~ " + " + ".join(names), frame, est, missing=missing)
+    trait = _fit(_cfa_syntax(items), frame, est, missing=missing)
     load = _std_loadings(one, general)["est.std"].to_numpy()
     fits = pd.DataFrame([_fit_row("one factor", one), _fit_row("traits", trait)])
     comp = _compare("one factor vs traits", one, trait)
@@ -349,7 +352,8 @@ class ULMCResult:
         return "\n".join(lines)
 
 
-def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05) -> ULMCResult:
+def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05,
+         missing: str | None = None) -> ULMCResult:
     """Unmeasured latent method construct: a method factor on every item.
 
     Three CFAs with all factors standardized (lavaan ``std.lv = TRUE``):
@@ -388,6 +392,8 @@ def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05) -> ULMCResu
     estimator : {'ML', 'MLR', 'FIML'}
     alpha : float
         Significance level of ``detected``.
+    missing : {'listwise', 'ml'}, optional
+        Passed to :func:`~ckm_research.fit` (``'ml'``: FIML).
 
     Returns
     -------
@@ -413,13 +419,13 @@ def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05) -> ULMCResu
     equal_text = "\n".join([trait_text, f"{meth} =~ " + " + ".join(f"1*{v}" for v in names),
                             f"{meth} ~~ NA*{meth}", orth])
     notes: list[str] = []
-    trait = _fit(trait_text, frame, est, std_lv=True)
+    trait = _fit(trait_text, frame, est, std_lv=True, missing=missing)
     fitted: dict[str, Any] = {}
     for key, text in (("equal", equal_text), ("free", free_text)):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fitted[key] = _fit(text, frame, est, std_lv=True)
+                fitted[key] = _fit(text, frame, est, std_lv=True, missing=missing)
             for w in caught:
                 if not issubclass(w.category, UserWarning):
                     continue
@@ -747,6 +753,7 @@ def cfa_marker(
     *,
     estimator: str = "ML",
     alpha: float = 0.05,
+    missing: str | None = None,
 ) -> CFAMarkerResult:
     """CFA marker technique (Williams, Hartman & Cavazotte, 2010, pp. 488-496).
 
@@ -779,6 +786,8 @@ def cfa_marker(
         Marker items (at least two).
     estimator : {'ML', 'MLR', 'FIML'}
     alpha : float
+    missing : {'listwise', 'ml'}, optional
+        Passed to :func:`~ckm_research.fit` (``'ml'``: FIML).
 
     Returns
     -------
@@ -797,7 +806,7 @@ def cfa_marker(
     lab = _fresh_name("cmv_marker", set(items) | set(names) | set(marker))
     trait_text = _cfa_syntax(items)
     cfa_text = "\n".join([trait_text, f"{mk} =~ " + " + ".join(marker)])
-    cfa = _fit(cfa_text, frame, est, std_lv=True)
+    cfa = _fit(cfa_text, frame, est, std_lv=True, missing=missing)
     e = cfa.estimates
     lam = {r["rhs"]: r["est"] for r in e[(e["op"] == "=~") & (e["lhs"] == mk)]
            .to_dict(orient="records")}
@@ -811,9 +820,9 @@ def cfa_marker(
     base_text = "\n".join([trait_text, fixed])
     c_text = "\n".join([base_text, f"{mk} =~ " + " + ".join(f"{lab}*{v}" for v in names)])
     u_text = "\n".join([base_text, f"{mk} =~ " + " + ".join(names)])
-    base = _fit(base_text, frame, est, std_lv=True)
-    mc = _fit(c_text, frame, est, std_lv=True)
-    mu = _fit(u_text, frame, est, std_lv=True)
+    base = _fit(base_text, frame, est, std_lv=True, missing=missing)
+    mc = _fit(c_text, frame, est, std_lv=True, missing=missing)
+    mu = _fit(u_text, frame, est, std_lv=True, missing=missing)
     test_c = _compare("Baseline vs Method-C", base, mc)
     test_u = _compare("Method-C vs Method-U", mc, mu)
     retained_name = "Method-U" if (np.isfinite(test_u["pvalue"])
@@ -826,7 +835,7 @@ def cfa_marker(
     if base_cor:
         r_text = "\n".join([retained_text] + [f"{a} ~~ {v!r}*{b}"
                                               for (a, b), v in base_cor.items()])
-        mr = _fit(r_text, frame, est, std_lv=True)
+        mr = _fit(r_text, frame, est, std_lv=True, missing=missing)
         test_r = _compare(f"{retained_name} vs Method-R", mr, retained)
     else:
         mr, r_text = None, ""

@@ -310,6 +310,7 @@ def measurement_invariance(
     estimator: str = "ML",
     levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
     std_lv: bool = False,
+    missing: str | None = None,
     missing_values: Iterable[float] | None = None,
 ) -> InvarianceResult:
     """Fit the invariance sequence and compare each level with the previous one.
@@ -338,6 +339,9 @@ def measurement_invariance(
         A prefix-ordered subset of ``configural metric scalar strict``.
     std_lv : bool
         Identify the factors by their variances (lavaan ``std.lv = TRUE``).
+    missing : {'listwise', 'ml'}, optional
+        lavaan's ``missing`` (``'ml'`` with MLR: robust FIML; the scaled
+        difference test then uses the FIML scaling factors, as lavaan).
     missing_values : iterable, optional
         Codes meaning "no answer".
 
@@ -380,7 +384,7 @@ def measurement_invariance(
         try:
             fits[lv] = fit(model_text, frame, estimator=estimator, group=group,
                            group_equal=list(LEVELS[lv]), std_lv=std_lv,
-                           missing_values=missing_values)
+                           missing=missing, missing_values=missing_values)
         except CkmError as exc:
             raise type(exc)(f"the {lv} invariance model: {exc}") from None
     scaled = estimator == "MLR"

@@ -345,7 +345,57 @@ local({
     warning("measurement.R: ecsi_mobi.csv not found; measurement_ecsi.json not rewritten")
   }
 
-  # ---- 4. Simulated common-method data with a marker scale -------------------------
+  # ---- 4. Corporate reputation data (seminr): FIML with MLR, groups by service type --
+  # Missing answers are coded -99 in the source (10 cells of the nine items used);
+  # with missing = "ml" semTools' "observed" variances are lavaan's EM estimates
+  # (lavInspect(fit, "sampstat")), while psych::alpha uses pairwise covariances and
+  # htmt() listwise correlations.
+  corp_candidates <- c(
+    Sys.getenv("CKM_CORPREP_CSV", unset = NA),
+    file.path(ref_dir, "..", "..", "..", "shared", "data", "real", "corporate_reputation.csv"),
+    "/work/shared/data/real/corporate_reputation.csv"
+  )
+  corp_candidates <- corp_candidates[!is.na(corp_candidates) & file.exists(corp_candidates)]
+  if (length(corp_candidates)) {
+    corp <- read.csv(corp_candidates[1])
+    keep <- c("servicetype", paste0("comp_", 1:3), paste0("like_", 1:3), paste0("cusl_", 1:3))
+    corp <- corp[, keep]
+    corp[corp == -99] <- NA
+    corp <- save_csv(corp, "corprep")
+    corp_model <- paste("COMP =~ comp_1 + comp_2 + comp_3",
+                        "LIKE =~ like_1 + like_2 + like_3",
+                        "CUSL =~ cusl_1 + cusl_2 + cusl_3", sep = "\n")
+    fit_corp <- cfa(corp_model, data = corp, missing = "ml", estimator = "MLR")
+    q_corp <- quality(fit_corp, corp_model, corp)
+    fits <- lapply(levels_seq, function(ge)
+      cfa(corp_model, data = corp, group = "servicetype", missing = "ml", estimator = "MLR",
+          group.equal = ge))
+    write_fixture("corprep", c(
+      list(
+        data_csv = "data/measurement_corprep.csv",
+        source = paste("seminr::corp_rep_data (Hair et al., A Primer on PLS-SEM),",
+                       "/work/shared/data/real/corporate_reputation.csv; -99 -> NA"),
+        model = corp_model,
+        estimator = "MLR",
+        missing = "ml",
+        call = "cfa(model, data, missing = 'ml', estimator = 'MLR'); compRelSEM(fit); AVE(fit)",
+        nobs = lavInspect(fit_corp, "nobs"),
+        n_missing_cells = sum(is.na(corp)),
+        invariance = list(
+          group = "servicetype",
+          group_labels = lavInspect(fits$configural, "group.label"),
+          fit = lapply(fits, fit_list),
+          lrt = lrt_list(fits$configural, fits$metric, fits$scalar, fits$strict)
+        )
+      ),
+      q_corp
+    ))
+  } else {
+    warning("measurement.R: corporate_reputation.csv not found; measurement_corprep.json ",
+            "not rewritten")
+  }
+
+  # ---- 5. Simulated common-method data with a marker scale -------------------------
   # Three traits (A, B, C; correlation .3; four items each, trait loadings
   # .8 .7 .6 .5) and a three-item marker scale (m1-m3, marker trait loading .7)
   # that is theoretically unrelated to the traits.  One method factor loads
@@ -494,6 +544,7 @@ local({
       second_smallest = lw(rm_all[[2]])
     )
   ))
-  message("measurement.R: wrote measurement_{hs,invariance_hs,ecsi,cmv}.{csv,json} under ",
+  message("measurement.R: wrote measurement_{hs,invariance_hs,ecsi,corprep,cmv}.{csv,json} ",
+          "under ",
           ref_dir)
 })
