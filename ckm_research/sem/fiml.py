@@ -24,7 +24,6 @@ Standard errors use the observed information (lavaan's default with
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.sem import fit_measures as fmx
@@ -201,34 +200,13 @@ class FIMLEngine(BaseEngine):
         chisq = max(2 * (logl1 - logl), 0.0)
         df = float(self.ndat() - self.npar())
         chisq_b, df_b, _ = self.baseline()
-        fm: dict[str, float] = {
-            "npar": float(self.npar()),
-            "fmin": float((logl1 - logl) / n),
-            "chisq": chisq,
-            "df": df,
-            "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-            "baseline.chisq": chisq_b,
-            "baseline.df": df_b,
-            "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
-            "cfi": fmx.cfi(chisq, df, chisq_b, df_b),
-            "tli": fmx.tli(chisq, df, chisq_b, df_b),
-        }
-        fm["nnfi"] = fm["tli"]
-        fm.update(fmx.incremental_indices(chisq, df, chisq_b, df_b))
-        fm["logl"] = logl
-        fm["unrestricted.logl"] = logl1
-        fm.update(fmx.information_criteria(logl, self.npar(), n))
-        fm["ntotal"] = float(n)
-        fm["rmsea"] = fmx.rmsea(chisq, df, n, G)
-        lo, hi = fmx.rmsea_ci(chisq, df, n, 0.90, G)
-        fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo, hi
-        fm["rmsea.ci.level"] = 0.90
-        fm["rmsea.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.05, G)
-        fm["rmsea.close.h0"] = 0.05
-        fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n, 0.08, G, notclose=True)
-        fm["rmsea.notclose.h0"] = 0.08
+        fm: dict[str, float] = {"npar": float(self.npar()), "fmin": float((logl1 - logl) / n)}
+        fm.update(
+            fmx.chisq_based_measures(
+                chisq, df, chisq_b, df_b, n, ngroups=G, npar=self.npar(), logl=logl, logl_h1=logl1
+            )
+        )
         fm.update(self.residual_fit())
-        fm.update(fmx.other_indices(chisq, df, n, self.npar()))
         if df > 0:
             from ckm_research.sem.robust import robust_fit_measures, scaled_fit_measures
 

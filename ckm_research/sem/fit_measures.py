@@ -40,6 +40,7 @@ __all__ = [
     "srmr_mplus",
     "other_indices",
     "gfi",
+    "chisq_based_measures",
 ]
 
 
@@ -278,3 +279,44 @@ def gfi(
     agfi = 1.0 - (nel / df) * (1.0 - g) if df > 0 else 1.0
     pgfi = (df / nel) * g if nel else np.nan
     return {"gfi": g, "agfi": float(agfi), "pgfi": float(pgfi)}
+
+
+def chisq_based_measures(
+    chisq, df, chisq_b, df_b, n, *, ngroups=1, npar=None, logl=None, logl_h1=None, n_rmsea=None
+) -> dict[str, float]:
+    """Every measure that follows from the model and baseline chi-squares
+    (and, for likelihood estimators, the log-likelihoods), named as lavaan's
+    ``fitMeasures()``.
+
+    ``n_rmsea`` is the N of the RMSEA and Hoelter's N (lavaan uses N - 1 for
+    (D)WLS); the information criteria need ``npar``, ``logl`` and ``logl_h1``.
+    """
+    n_r = n if n_rmsea is None else n_rmsea
+    G = ngroups
+    fm = {
+        "chisq": float(chisq),
+        "df": float(df),
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+        "baseline.chisq": float(chisq_b),
+        "baseline.df": float(df_b),
+        "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
+        "cfi": cfi(chisq, df, chisq_b, df_b),
+        "tli": tli(chisq, df, chisq_b, df_b),
+    }
+    fm["nnfi"] = fm["tli"]
+    fm.update(incremental_indices(chisq, df, chisq_b, df_b))
+    if logl is not None:
+        fm["logl"] = float(logl)
+        fm["unrestricted.logl"] = float(logl_h1)
+        fm.update(information_criteria(logl, npar, n))
+    fm["ntotal"] = float(n)
+    fm["rmsea"] = rmsea(chisq, df, n_r, G)
+    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(chisq, df, n_r, 0.90, G)
+    fm["rmsea.ci.level"] = 0.90
+    fm["rmsea.pvalue"] = rmsea_pvalue(chisq, df, n_r, 0.05, G)
+    fm["rmsea.close.h0"] = 0.05
+    fm["rmsea.notclose.pvalue"] = rmsea_pvalue(chisq, df, n_r, 0.08, G, notclose=True)
+    fm["rmsea.notclose.h0"] = 0.08
+    if npar is not None:
+        fm.update(other_indices(chisq, df, n_r, npar))
+    return fm

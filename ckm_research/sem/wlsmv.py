@@ -18,7 +18,6 @@ Spisic, 1997; Flora & Curran, 2004):
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ckm_research.errors import CkmError, ConvergenceError
 from ckm_research.sem import fit_measures as fmx
@@ -231,50 +230,38 @@ class WLSMVEngine(BaseEngine):
         D = self.delta(self.theta)
         test = ordm.scaled_shifted_test(chisq, df, D, self.weight, self.mom.gamma)
         chisq_b, df_b, test_b, _ = self._baseline()
+        # lavaan's RMSEA for (D)WLS uses N - 1 (its test statistic is (N - 1) F)
+        n1 = n - 1
         fm: dict[str, float] = {
             "npar": float(npar),
             "fmin": float(self.fmin_dwls * (n - 1) / n / 2),
-            "chisq": float(chisq),
-            "df": float(df),
-            "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-            "chisq.scaled": float(test.stat),
-            "df.scaled": float(test.df),
-            "pvalue.scaled": float(test.pvalue),
-            "chisq.scaling.factor": float(test.scaling_factor),
-            "chisq.shift.parameters": float(test.shift_parameter),
-            "baseline.chisq": float(chisq_b),
-            "baseline.df": float(df_b),
-            "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b)),
-            "baseline.chisq.scaled": float(test_b.stat),
-            "baseline.df.scaled": float(test_b.df),
-            "baseline.pvalue.scaled": float(test_b.pvalue),
-            "baseline.chisq.scaling.factor": float(test_b.scaling_factor),
-            "cfi": fmx.cfi(chisq, df, chisq_b, df_b),
-            "tli": fmx.tli(chisq, df, chisq_b, df_b),
-            "cfi.scaled": fmx.cfi(test.stat, df, test_b.stat, df_b),
-            "tli.scaled": fmx.tli(test.stat, df, test_b.stat, df_b),
         }
-        fm["nnfi"] = fm["tli"]
-        fm["nnfi.scaled"] = fm["tli.scaled"]
-        fm.update(fmx.incremental_indices(chisq, df, chisq_b, df_b))
-        fm["ntotal"] = float(n)
-        # lavaan's RMSEA for (D)WLS uses N - 1 (its test statistic is (N - 1) F)
-        n1 = n - 1
-        fm["rmsea"] = fmx.rmsea(chisq, df, n1)
-        lo, hi = fmx.rmsea_ci(chisq, df, n1)
-        fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = lo, hi
-        fm["rmsea.ci.level"] = 0.90
-        fm["rmsea.pvalue"] = fmx.rmsea_pvalue(chisq, df, n1, 0.05)
-        fm["rmsea.close.h0"] = 0.05
-        fm["rmsea.notclose.pvalue"] = fmx.rmsea_pvalue(chisq, df, n1, 0.08, notclose=True)
-        fm["rmsea.notclose.h0"] = 0.08
-        fm["rmsea.scaled"] = fmx.rmsea(test.stat, df, n1)
-        lo, hi = fmx.rmsea_ci(test.stat, df, n1)
-        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = lo, hi
-        fm["rmsea.pvalue.scaled"] = fmx.rmsea_pvalue(test.stat, df, n1, 0.05)
-        fm["rmsea.notclose.pvalue.scaled"] = fmx.rmsea_pvalue(
-            test.stat, df, n1, 0.08, notclose=True
+        fm.update(fmx.chisq_based_measures(chisq, df, chisq_b, df_b, n, npar=npar, n_rmsea=n1))
+        fm.update(
+            {
+                "chisq.scaled": float(test.stat),
+                "df.scaled": float(test.df),
+                "pvalue.scaled": float(test.pvalue),
+                "chisq.scaling.factor": float(test.scaling_factor),
+                "chisq.shift.parameters": float(test.shift_parameter),
+                "baseline.chisq.scaled": float(test_b.stat),
+                "baseline.df.scaled": float(test_b.df),
+                "baseline.pvalue.scaled": float(test_b.pvalue),
+                "baseline.chisq.scaling.factor": float(test_b.scaling_factor),
+                "cfi.scaled": fmx.cfi(test.stat, df, test_b.stat, df_b),
+                "tli.scaled": fmx.tli(test.stat, df, test_b.stat, df_b),
+            }
         )
+        fm["nnfi.scaled"] = fm["tli.scaled"]
+        scaled = fmx.chisq_based_measures(test.stat, df, test_b.stat, df_b, n, n_rmsea=n1)
+        for key in (
+            "rmsea",
+            "rmsea.ci.lower",
+            "rmsea.ci.upper",
+            "rmsea.pvalue",
+            "rmsea.notclose.pvalue",
+        ):
+            fm[key + ".scaled"] = scaled[key]
         fm.update(self.catml_robust(chisq_b_df=df_b, df=df))
         # residual-based measures on the correlation residuals; the "mean" versions
         # also count the thresholds (whose residuals are zero when they are free)
@@ -295,7 +282,6 @@ class WLSMVEngine(BaseEngine):
         fm["crmr_nomean"] = float(np.sqrt(ss / len(il[0])))
         fm["crmr"] = float(np.sqrt((ss + ss_th) / (len(il[0]) + nth)))
         fm.update(fmx.gfi(self.mom.wls_obs, self.wls_est(self.theta), np.diag(self.weight), df))
-        fm.update(fmx.other_indices(chisq, df, n1, npar))
         # weighted root mean square residual (Muthen, 1998-2004 Mplus technical appendix)
         fm["wrmr"] = float(np.sqrt(chisq / len(self.mom.wls_obs)))
         return fm
