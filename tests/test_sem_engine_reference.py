@@ -13,9 +13,7 @@ import pytest
 from ckm_research import fit
 from tests.reference_compare import REF, compare_estimates, compare_fit, load, load_data
 
-CASES = sorted(
-    p.stem for p in (REF / "json").glob("engine_*.json") if not p.stem.startswith("engine_ckm_fiml")
-)
+CASES = sorted(p.stem for p in (REF / "json").glob("engine_*.json"))
 REQUIRED = [
     "chisq",
     "df",
