@@ -28,13 +28,16 @@
 # order.  Case selection after "topic:" is passed to the topic script in the
 # environment variable CKM_REF_CASES (only engine.R reads it today).
 #
-# How long it takes (2-core machine, lavaan 0.6.14, idle):
-#   engine without ckm_fiml   about 3-4 min (ckm_wlsmv ~1.5 min, residuals of
-#                             the 53-item models ~0.5 min each)
-#   engine:ckm_fiml           about 25 min (fit ~3 min, fitMeasures ~19 min:
-#                             lavaan computes the saturated model by EM then)
-#   the other topics          a few minutes together
-#   everything                about 30-35 minutes; run it under nohup.
+# How long it takes (2-core machine, lavaan 0.6.14, shared with other jobs):
+#   engine:-ckm_fiml          about 5.5 min (most of it residuals of the 53-item
+#                             models; ckm_mlr ~2.5 min, ckm_wlsmv ~2 min)
+#   engine:ckm_fiml           about 30 min (sem() 4 min, fitMeasures() 13 min:
+#                             lavaan fits the saturated model by EM then, and
+#                             resid()/lavResiduals() 13 min)
+#   the other topics          under a minute together (38 s for fiml, measurement,
+#                             missing, moderation and ordinal)
+#   everything                about 36 minutes; run it under nohup, e.g.
+#       nohup Rscript tests/reference/make_reference.R > make_reference.log 2>&1 &
 # ==============================================================================
 
 suppressPackageStartupMessages({

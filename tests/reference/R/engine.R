@@ -24,10 +24,14 @@
 # correctly rounding reader (Python's json) gets lavaan's doubles bit for bit;
 # NA, NaN and Inf are written as null.
 #
-# Cost on the 2-core reference machine (lavaan 0.6.14): all cases but
-# ckm_fiml about 3-4 minutes (ckm_wlsmv about 1.5 min, ckm_mlr about 0.5 min);
-# ckm_fiml about 25 minutes (3 min the fit, the rest fitMeasures' saturated
-# model by EM and the residuals).
+# Cost on the 2-core reference machine (lavaan 0.6.14, measured while other
+# jobs shared the machine; each JSON stores its own "timing"):
+#   all cases but ckm_fiml   about 5.5 min, mostly resid(type = "standardized")
+#                            and lavResiduals() of the 53-item models
+#                            (ckm_ml 1.5 min, ckm_mlr 2.5 min, ckm_wlsmv 1.5-2.5 min)
+#   ckm_fiml                 about 30 min: sem() 4 min (3.5 of them the observed
+#                            information), fitMeasures() 13 min (the saturated
+#                            model by EM), resid() 4 min, lavResiduals() 9 min
 
 local({
   suppressPackageStartupMessages({
