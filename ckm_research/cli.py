@@ -36,6 +36,7 @@ from rich.text import Text
 from ckm_research import __version__
 from ckm_research.data import cli_import, cli_simulate
 from ckm_research.errors import CkmError, CkmWarning, ModelFileError
+from ckm_research.inference import cli as inference_cli
 from ckm_research.instrument import cli as instrument_cli
 from ckm_research.measurement import cli as measurement_cli
 
@@ -273,6 +274,7 @@ def _add_fit(subparsers) -> None:
     )
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
+    inference_cli.add_bootstrap_options(p)
     p.set_defaults(func=_run_fit)
 
 
@@ -313,6 +315,7 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         warnings.simplefilter("always")
         with ui.status(f"Fitting the model ({args.estimator}, N = {len(data)}) ..."):
             result = ckm_research.fit(model_text, data, **options)
+        result = inference_cli.bootstrap_fit(args, model_text, data, options, result)
 
     print(result.summary(), flush=True)
 
@@ -354,7 +357,7 @@ def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> N
 #: Functions that add one subcommand each (see the module docstring).
 SUBCOMMANDS: list[Callable] = [
     _add_fit, instrument_cli.add_parser, cli_import.add_parser, cli_simulate.add_parser,
-    measurement_cli.add_parser,
+    measurement_cli.add_parser, inference_cli.add_parser,
 ]
 
 

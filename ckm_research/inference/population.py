@@ -1,0 +1,370 @@
+"""A population model in lavaan syntax: exact moments and simulated samples.
+
+Fixed values in the syntax are the population values (``F =~ 0.7*x1``,
+``Y ~ 0.3*X + 0.2*X:Z``, ``x1 ~~ 0.51*x1``).  Every variance must be given;
+covariances and intercepts that are not written are 0 (a latent product term's
+moderators must have mean 0).
+
+Without product terms the observed variables are multivariate normal with the
+RAM moments :math:`\\Sigma = F E S E^\\top F^\\top`, :math:`\\mu = F E m`
+(:mod:`ckm_research.sem.model`).  A latent product term ``Y ~ w*X:Z`` adds the
+centred product :math:`P = XZ - E[XZ]` of the two latent variables as a cause
+of ``Y`` (Kenny & Judd, 1984; Klein & Moosbrugger, 2000), never a product of
+indicators.  Writing :math:`v = E(u + A_P P)` with :math:`u \\sim N(m, S)` and
+:math:`A_P` the paths from products, and :math:`C = E S E^\\top` the covariance
+of the linear part, the exact moments follow from Isserlis' theorem for the
+jointly normal linear parts (third moments vanish, so a product is uncorrelated
+with every linear term):
+
+.. math::
+
+    \\operatorname{Cov}(X_kZ_k, X_lZ_l) = C_{X_kX_l}C_{Z_kZ_l} + C_{X_kZ_l}C_{Z_kX_l},
+    \\qquad \\operatorname{Cov}(v) = C + B\\,\\operatorname{Cov}(P)\\,B^\\top,
+    \\; B = E A_P .
+
+The same identity gives the moments of double-mean-centred product indicators
+:math:`(x_j - \\bar x_j)(z_k - \\bar z_k)` of an analysis model (Lin et al., 2010),
+so the population ("pseudo-true") values of any analysis model are obtained by
+fitting it to exact moments.  Products of variables that themselves depend on a
+product would need higher moments and are refused.
+
+In R: ``lavaan::simulateData(model, sample.nobs = n)`` (without product terms).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ckm_research.errors import ModelSpecificationError
+from ckm_research.sem.model import RAMModel
+from ckm_research.sem.partable import ParTable, build_partable, variable_roles
+from ckm_research.sem.syntax import ParsedModel, parse_model
+
+__all__ = ["PopulationModel", "freed_syntax"]
+
+
+def _fmt_row(lhs, op, rhs) -> str:
+    return f"{lhs} ~ 1" if op == "~1" else f"{lhs} {op} {rhs}"
+
+
+def freed_syntax(model: str | ParsedModel) -> str:
+    """The analysis model of a population model: the same statements with every
+    fixed value freed (labels kept), so lavaan's defaults identify it (first
+    loadings fixed at 1).
+
+    Examples
+    --------
+    >>> print(freed_syntax("F =~ 0.7*x1 + 0.7*x2 + 0.6*x3\\nF ~~ 1*F\\ny ~ b*0.3*F"))
+    F =~ x1 + x2 + x3
+    F ~~ F
+    y ~ b*F
+    """
+    parsed = parse_model(model) if isinstance(model, str) else model
+    lines: list[str] = []
+    current: tuple | None = None
+    terms: list[str] = []
+
+    def flush():
+        if current is not None:
+            lhs, op = current
+            rhs = " + ".join(terms)
+            lines.append(f"{lhs} ~ {rhs}" if op == "~1" else f"{lhs} {op} {rhs}")
+
+    for s in parsed.statements:
+        if len({m.label for m in s.modifiers}) > 1 or len(s.modifiers) > 1:
+            raise ModelSpecificationError(
+                f"the population model gives per-group values (c(...)) for '{s.lhs} {s.op} "
+                f"{s.rhs}'; multiple-group populations are not supported"
+            )
+        label = s.modifiers[0].label if s.modifiers else None
+        rhs = "1" if s.op == "~1" else s.rhs
+        term = f"{label}*{rhs}" if label else rhs
+        key = (s.lhs, s.op)
+        if key != current:
+            flush()
+            current, terms = key, []
+        terms.append(term)
+    flush()
+    for c in parsed.constraints:
+        lines.append(f"{c.lhs} {c.op} {c.rhs}")
+    for d in parsed.definitions:
+        lines.append(f"{d.name} := {d.expression}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Product:
+    term: str
+    left: int  # positions in the model's variables
+    right: int
+
+
+class PopulationModel:
+    """A population model written in lavaan syntax.
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax whose fixed values are the population values.
+
+    Attributes
+    ----------
+    ov : tuple of str
+        The observed variables, in the order of :meth:`simulate`'s columns.
+    table : pandas.DataFrame
+        The parameter table with the population value of every row (``value``).
+    defaults : list of str
+        Rows not written in the syntax that were set to 0 (covariances,
+        intercepts).
+
+    Raises
+    ------
+    ModelSpecificationError
+        A parameter (a loading, path or variance) has no value, the model has
+        thresholds or groups, or a product term involves a variable that
+        depends on a product.
+
+    Examples
+    --------
+    >>> pop = PopulationModel("F =~ 0.8*x1 + 0.7*x2 + 0.6*x3\\nF ~~ 1*F\\n"
+    ...                       "x1 ~~ 0.36*x1\\nx2 ~~ 0.51*x2\\nx3 ~~ 0.64*x3")
+    >>> pop.covariance().round(2).loc["x1", "x2"]
+    0.56
+    """
+
+    def __init__(self, model: str):
+        parsed = parse_model(model)
+        self.text = model
+        self.parsed = parsed
+        if any(s.op == "|" for s in parsed.statements):
+            raise ModelSpecificationError(
+                "the population model has thresholds ('|'); simulating ordinal items is not "
+                "supported yet: give continuous population values and analyse with ML or MLR"
+            )
+        freed_syntax(parsed)  # refuses per-group values
+        roles = variable_roles(parsed)
+        meanstructure = any(s.op == "~1" for s in parsed.statements)
+        pt = build_partable(parsed, meanstructure=meanstructure, fixed_x=False)
+        t = pt.table.copy()
+        values = t["ustart"].to_numpy(dtype=float).copy()
+        free = t["free"].to_numpy() > 0
+        missing, self.defaults = [], []
+        ops, lhs, rhs, user = (t[c].to_numpy() for c in ("op", "lhs", "rhs", "user"))
+        for r in np.flatnonzero(free | np.isnan(values)):
+            if (ops[r] == "~~" and lhs[r] != rhs[r]) or ops[r] == "~1":
+                if user[r]:
+                    missing.append(_fmt_row(lhs[r], ops[r], rhs[r]))
+                else:
+                    values[r] = 0.0
+                    self.defaults.append(_fmt_row(lhs[r], ops[r], rhs[r]))
+            else:
+                missing.append(_fmt_row(lhs[r], ops[r], rhs[r]))
+        if missing:
+            raise ModelSpecificationError(
+                "the population model must give the value of every parameter (fixed values are "
+                "the population values, e.g. 0.7*x1, y ~~ 0.5*y); no value for: "
+                + ", ".join(missing[:12])
+                + (" ..." if len(missing) > 12 else "")
+            )
+        t["value"] = values
+        self.table = t
+        is_prod = (t["op"] == "~") & t["rhs"].str.contains(":", regex=False)
+        lin = t[~is_prod].copy()
+        lin["free"] = 0
+        lin["ustart"] = lin["value"]
+        lin_pt = ParTable(
+            table=lin.drop(columns="value").reset_index(drop=True),
+            roles=dataclasses.replace(roles, interactions=()),
+            ngroups=1,
+            definitions=pt.definitions,
+            constraints=pt.constraints,
+            meanstructure=meanstructure,
+            std_lv=False,
+        )
+        self.model = RAMModel(lin_pt)
+        self.ov = self.model.ov
+        self.lv = self.model.lv
+        self.variables = self.model.variables
+        pos = {v: i for i, v in enumerate(self.variables)}
+        A, S, m = self.model.matrices(np.zeros(0), 0)
+        E = self.model.total_effects_inverse(A)
+        self._E, self._S = E, S
+        self._mean = E @ m
+        self._C = E @ S @ E.T  # covariance of the linear part
+        # product terms
+        terms: dict[str, _Product] = {}
+        for r in np.flatnonzero(is_prod.to_numpy()):
+            term = rhs[r]
+            if term not in terms:
+                a, b = term.split(":")
+                for v in (a, b):
+                    if v not in pos:
+                        raise ModelSpecificationError(
+                            f"the product term {term} names '{v}', which the model does not define"
+                        )
+                terms[term] = _Product(term, pos[a], pos[b])
+        self.products = tuple(terms.values())
+        A_P = np.zeros((len(self.variables), len(self.products)))
+        index = {p.term: k for k, p in enumerate(self.products)}
+        for r in np.flatnonzero(is_prod.to_numpy()):
+            A_P[pos[lhs[r]], index[rhs[r]]] += values[r]
+        self._B = E @ A_P
+        self._depends = np.abs(self._B).sum(axis=1) > 0  # variables a product affects
+        for p in self.products:
+            for v in (p.left, p.right):
+                if self._depends[v]:
+                    raise ModelSpecificationError(
+                        f"in the product term {p.term}, '{self.variables[v]}' itself depends on "
+                        "a product term; products of such variables are not supported"
+                    )
+                if abs(self._mean[v]) > 1e-12:
+                    raise ModelSpecificationError(
+                        f"in the product term {p.term}, '{self.variables[v]}' has a non-zero "
+                        "mean; give the members of product terms mean 0"
+                    )
+        ev = np.linalg.eigvalsh(S)
+        if ev.min() < -1e-10 * max(1.0, ev.max()):
+            raise ModelSpecificationError(
+                "the population (residual) covariance matrix is not positive semi-definite "
+                f"(smallest eigenvalue {ev.min():.3g}); check the variances and covariances"
+            )
+        self._sqrt_S = _psd_sqrt(S)
+        cov = self._full_cov()
+        self._obs_cov = cov[: len(self.ov), : len(self.ov)]
+        self._obs_sqrt = _psd_sqrt(self._obs_cov)
+
+    # ---------------------------------------------------------------- moments
+    def _prod_cov(self, k: int, j: int) -> float:
+        C, pk, pl = self._C, self.products[k], self.products[j]
+        return C[pk.left, pl.left] * C[pk.right, pl.right] + C[pk.left, pl.right] * C[
+            pk.right, pl.left
+        ]
+
+    def _full_cov(self) -> np.ndarray:
+        K = len(self.products)
+        if not K:
+            return self._C
+        CP = np.array([[self._prod_cov(k, j) for j in range(K)] for k in range(K)])
+        return self._C + self._B @ CP @ self._B.T
+
+    def covariance(self, latent: bool = False) -> pd.DataFrame:
+        """Population covariance matrix of the observed (and latent) variables."""
+        cov = self._full_cov()
+        names = self.variables if latent else self.ov
+        k = len(names)
+        return pd.DataFrame(cov[:k, :k], index=names, columns=names)
+
+    def mean(self) -> pd.Series:
+        """Population means of the observed variables."""
+        return pd.Series(self._mean[: len(self.ov)], index=self.ov)
+
+    def moments(self, names, products: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Exact covariance matrix and means of observed variables and of
+        double-mean-centred product indicators.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Observed variables of the population model, or product indicators
+            listed in ``products``.
+        products : dict, optional
+            Product indicator name -> the two observed variables it multiplies.
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            Covariance matrix (population, i.e. divisor N) and mean vector.
+        """
+        products = products or {}
+        pos = {v: i for i, v in enumerate(self.ov)}
+        C, B = self._C, self._B
+        K = len(self.products)
+        CP = (
+            np.array([[self._prod_cov(k, j) for j in range(K)] for k in range(K)])
+            if K
+            else np.zeros((0, 0))
+        )
+        full = C + B @ CP @ B.T if K else C
+        spec = []
+        for v in names:
+            if v in products:
+                a, b = products[v]
+                for w in (a, b):
+                    if w not in pos:
+                        raise ModelSpecificationError(
+                            f"the product indicator {v} multiplies '{w}', which the population "
+                            "model does not have"
+                        )
+                    if self._depends[pos[w]]:
+                        raise ModelSpecificationError(
+                            f"the product indicator {v} multiplies '{w}', which depends on a "
+                            "product term; its moments are not available"
+                        )
+                spec.append(("p", pos[a], pos[b]))
+            elif v in pos:
+                spec.append(("v", pos[v], -1))
+            else:
+                raise ModelSpecificationError(
+                    f"the analysis model uses '{v}', which the population model does not have"
+                )
+        n = len(spec)
+        cov = np.zeros((n, n))
+        mean = np.zeros(n)
+        for i, (ki, a, b) in enumerate(spec):
+            if ki == "v":
+                mean[i] = self._mean[a]
+            for j in range(i + 1):
+                kj, c, d = spec[j]
+                if ki == "v" and kj == "v":
+                    val = full[a, c]
+                elif ki == "p" and kj == "p":
+                    val = C[a, c] * C[b, d] + C[a, d] * C[b, c]
+                else:
+                    (pa, pb), vi = ((a, b), c) if ki == "p" else ((c, d), a)
+                    val = 0.0
+                    for k, p in enumerate(self.products):
+                        if B[vi, k] != 0.0:
+                            val += B[vi, k] * (
+                                C[pa, p.left] * C[pb, p.right] + C[pa, p.right] * C[pb, p.left]
+                            )
+                cov[i, j] = cov[j, i] = val
+        return cov, mean
+
+    # -------------------------------------------------------------- samples
+    def simulate_array(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` cases of the observed variables (columns in :attr:`ov` order)."""
+        p = len(self.ov)
+        if not self.products:
+            z = rng.standard_normal((n, p))
+            return z @ self._obs_sqrt.T + self._mean[:p]
+        nv = len(self.variables)
+        u = rng.standard_normal((n, nv)) @ self._sqrt_S.T
+        lin = u @ self._E.T + self._mean
+        prods = np.empty((n, len(self.products)))
+        for k, pr in enumerate(self.products):
+            mean_k = self._C[pr.left, pr.right] + self._mean[pr.left] * self._mean[pr.right]
+            prods[:, k] = lin[:, pr.left] * lin[:, pr.right] - mean_k
+        v = lin + prods @ self._B.T
+        return v[:, :p]
+
+    def simulate(self, n: int, random_state=None) -> pd.DataFrame:
+        """A simulated sample as a DataFrame (``random_state``: seed or Generator)."""
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.Generator)
+            else np.random.default_rng(random_state)
+        )
+        return pd.DataFrame(self.simulate_array(int(n), rng), columns=list(self.ov))
+
+
+def _psd_sqrt(S: np.ndarray) -> np.ndarray:
+    """A square root ``L`` with ``L L' = S`` (Cholesky, or eigen for singular S)."""
+    try:
+        return np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(S)
+        return V * np.sqrt(np.clip(w, 0, None))
