@@ -256,7 +256,8 @@ def test_same_seed_same_numbers_with_1_or_2_workers_and_on_dask(dask_cluster):
     two = power_analysis(ref["population"], [120, 160], n_jobs=2, **kw)
     dsk = power_analysis(ref["population"], [120, 160], scheduler=dask_cluster.scheduler_address,
                          **kw)  # fmt: skip
-    for other in (two, dsk):
+    dsk_cluster = power_analysis(ref["population"], [120, 160], scheduler=dask_cluster, **kw)
+    for other in (two, dsk, dsk_cluster):
         pd.testing.assert_frame_equal(one.table, other.table)
         pd.testing.assert_frame_equal(one.model_test, other.model_test)
     other_seed = power_analysis(ref["population"], [120, 160], n_jobs=1,

@@ -237,10 +237,11 @@ def run_replications(
     n_jobs : int, optional
         Local worker processes; ``None`` or ``-1``: all cores; ``1``: run in
         this process.
-    scheduler : str or distributed.Client, optional
-        The address of a dask.distributed scheduler (``"tcp://host:8786"``) or a
-        connected ``Client``; then ``n_jobs`` is ignored and the cluster's
-        workers do the work (they need ckm-research installed).
+    scheduler : str, distributed.Client or cluster, optional
+        The address of a dask.distributed scheduler (``"tcp://host:8786"``), a
+        connected ``Client`` or a cluster object (``LocalCluster``); then
+        ``n_jobs`` is ignored and the cluster's workers do the work (they need
+        ckm-research installed).
     progress : bool, optional
         Show a progress bar (replications done, rate, time left) on stderr;
         ``None``: only when stderr is a terminal.
@@ -361,6 +362,8 @@ def _run_dask(task, n, seeds, scheduler, progress, desc, unit, chunk_size):
         raise CkmError(
             "running on a dask cluster needs dask.distributed: pip install 'dask[distributed]'"
         ) from None
+    if not isinstance(scheduler, str) and not hasattr(scheduler, "submit"):
+        scheduler = getattr(scheduler, "scheduler_address", scheduler)  # a LocalCluster
     own = isinstance(scheduler, str)
     if own:
         try:
