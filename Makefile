@@ -41,14 +41,17 @@ setup: $(STAMP) ## Create .venv, install the project (with dev tools) and regist
 #################################################################################
 
 .PHONY: report
-report: $(STAMP) ## Set up, then run the main job: fit the CKM study model to the example data
+report: $(STAMP) ## Set up, then run the main job: the whole CKM study (ckm run) into $(REPORT_DIR)
 	@test -f "$(EXAMPLE_DATA)" || { \
 	  echo "error: the example data $(EXAMPLE_DATA) does not exist yet." >&2; \
 	  echo "       It is produced by the project's data simulation (not available in this checkout);" >&2; \
 	  echo "       to fit your own survey instead: make report EXAMPLE_DATA=path/to/data.csv" >&2; \
 	  exit 1; }
-	@mkdir -p $(REPORT_DIR)
-	$(VENV)/bin/ckm fit $(MODEL) $(EXAMPLE_DATA) --json $(REPORT_DIR)/fit.json
+	$(VENV)/bin/ckm run -p data_file $(EXAMPLE_DATA) -p model $(MODEL) --output $(REPORT_DIR)
+
+.PHONY: lab
+lab: $(STAMP) ## Set up, then open the notebooks in JupyterLab with the project kernel
+	$(VENV)/bin/jupyter lab notebooks/
 
 .PHONY: test
 test: $(STAMP) ## Set up, then run the test suite

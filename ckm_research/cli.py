@@ -39,6 +39,7 @@ from ckm_research.errors import CkmError, CkmWarning, ModelFileError
 from ckm_research.inference import cli as inference_cli
 from ckm_research.instrument import cli as instrument_cli
 from ckm_research.measurement import cli as measurement_cli
+from ckm_research.report import cli as report_cli
 
 __all__ = ["main"]
 
@@ -357,7 +358,7 @@ def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> N
 #: Functions that add one subcommand each (see the module docstring).
 SUBCOMMANDS: list[Callable] = [
     _add_fit, instrument_cli.add_parser, cli_import.add_parser, cli_simulate.add_parser,
-    measurement_cli.add_parser, inference_cli.add_parser,
+    measurement_cli.add_parser, inference_cli.add_parser, report_cli.add_parser,
 ]
 
 

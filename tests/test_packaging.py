@@ -22,7 +22,7 @@ else:  # Python 3.10: the tomli backport, when installed
 ROOT = Path(__file__).resolve().parents[1]
 
 #: PyPI name -> conda-forge name, where they differ.
-CONDA_NAMES = {"matplotlib": "matplotlib-base"}
+CONDA_NAMES = {"matplotlib": "matplotlib-base", "graphviz": "python-graphviz"}
 #: Entries of environment.yml that are not Python dependencies of the package.
 CONDA_ONLY = {"python", "pip"}
 

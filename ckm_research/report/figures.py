@@ -1,0 +1,238 @@
+"""Figures of the report: one print-friendly style, PNG and SVG files.
+
+:func:`use_report_style` sets a seaborn/matplotlib style meant for print
+(Okabe-Ito "colorblind" palette, 9-10 pt text at the printed size, no top and
+right spines, 200 dpi PNG); every figure is saved by :func:`save_figure` as
+PNG (for HTML and Word) and SVG (for journals that take vector art). Figures
+are built on :class:`matplotlib.figure.Figure` objects, never left open in
+pyplot (STYLE: ``plt.close()`` figures).
+
+The plots here draw what ``ckm_research`` computed; they compute nothing
+themselves beyond rearranging numbers for the axes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "use_report_style",
+    "save_figure",
+    "close",
+    "plot_likert",
+    "plot_loadings",
+    "plot_htmt",
+    "plot_power",
+    "plot_power_heatmap",
+    "FULL_WIDTH",
+    "HALF_WIDTH",
+]
+
+#: Figure widths in inches (a journal page's text block and half of it).
+FULL_WIDTH = 6.5
+HALF_WIDTH = 3.25
+
+_RC = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.title_fontsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.8,
+    "lines.linewidth": 1.6,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.05,
+    "figure.dpi": 100,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "ckm-research",
+    "font.family": "DejaVu Sans",
+}
+
+
+def use_report_style() -> None:
+    """The report's seaborn/matplotlib style (call once per notebook)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="ticks", palette="colorblind", rc=_RC)
+
+
+def _new_figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    use_report_style()
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig
+
+
+def save_figure(fig, folder: str | Path, name: str) -> dict[str, Path]:
+    """Write ``<name>.png`` and ``<name>.svg`` (reproducible bytes: no dates)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
+    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return {"png": png, "svg": svg}
+
+
+def close(fig) -> None:
+    """Release a figure (pyplot's, if it was made there)."""
+    try:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    except Exception:  # noqa: BLE001 - a Figure not managed by pyplot needs nothing
+        pass
+
+
+def plot_likert(shares: pd.DataFrame, *, labels: dict | None = None, title: str = ""):
+    """Diverging stacked bars of answer shares, one bar per construct.
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        Rows = constructs, columns = answer codes (ascending), values = share
+        of answers (rows sum to 1).
+    labels : dict, optional
+        Answer code -> label for the legend.
+    """
+    codes = list(shares.columns)
+    k = len(codes)
+    import seaborn as sns
+
+    colors = sns.color_palette("RdBu", k)
+    fig = _new_figure(FULL_WIDTH, 0.28 * len(shares) + 1.3)
+    ax = fig.subplots()
+    mid = (k - 1) / 2
+    # the neutral category (odd k) is split around zero
+    left = -shares[[c for i, c in enumerate(codes) if i < mid]].sum(axis=1)
+    if k % 2:
+        left = left - shares[codes[int(mid)]] / 2
+    y = np.arange(len(shares))[::-1]
+    for i, code in enumerate(codes):
+        width = shares[code].to_numpy()
+        ax.barh(y, width * 100, left=left.to_numpy() * 100, color=colors[i], height=0.7,
+                label=(labels or {}).get(code, str(code)), edgecolor="white", linewidth=0.3)
+        left = left + shares[code]
+    ax.set_yticks(y, list(shares.index))
+    ax.axvline(0, color="0.2", lw=0.8)
+    ax.set_xlabel("Share of answers (%), disagreement to the left of zero")
+    ax.set_xlim(-100, 100)
+    ax.set_xticks([-100, -50, 0, 50, 100], ["100", "50", "0", "50", "100"])
+    if title:
+        ax.set_title(title)
+    ax.legend(ncol=min(k, 4), loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.1 / len(shares)),
+              frameon=False)
+    return fig
+
+
+def plot_loadings(loadings: pd.DataFrame, *, threshold: float = 0.708, title: str = ""):
+    """Standardized loadings with their confidence intervals, by factor.
+
+    ``loadings`` has columns ``factor item std ci.lower ci.upper`` (the CI
+    columns optional).
+    """
+    frame = loadings.reset_index(drop=True)
+    fig = _new_figure(FULL_WIDTH, 0.13 * len(frame) + 1.0)
+    ax = fig.subplots()
+    y = np.arange(len(frame))[::-1]
+    import seaborn as sns
+
+    factors = list(dict.fromkeys(frame["factor"]))
+    palette = dict(zip(factors, sns.color_palette("colorblind", len(factors)) * 2, strict=False))
+    colors = [palette[f] for f in frame["factor"]]
+    if {"ci.lower", "ci.upper"} <= set(frame.columns):
+        lo = frame["std"] - frame["ci.lower"]
+        hi = frame["ci.upper"] - frame["std"]
+        ax.errorbar(frame["std"], y, xerr=[lo.to_numpy(), hi.to_numpy()], fmt="none",
+                    ecolor="0.55", elinewidth=0.8, capsize=0)
+    ax.scatter(frame["std"], y, c=colors, s=14, zorder=3)
+    ax.axvline(threshold, color="0.3", ls="--", lw=0.8)
+    ax.text(threshold, y.max() + 1.2, f"{threshold:.3f}".lstrip("0"), ha="center",
+            fontsize=7, color="0.3")
+    ax.set_yticks(y, [f"{f}: {i}" for f, i in zip(frame["factor"], frame["item"], strict=True)],
+                  fontsize=6.5)
+    ax.set_xlim(max(0.0, min(0.3, float(frame["std"].min()) - 0.1)), 1.0)
+    ax.set_ylim(-1, len(frame) + 1.5)
+    ax.set_xlabel("Standardized loading (95% CI)")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_htmt(matrix: pd.DataFrame, *, threshold: float = 0.85, title: str = ""):
+    """Lower-triangle heat map of HTMT ratios, cells above ``threshold`` outlined."""
+    import seaborn as sns
+
+    m = matrix.astype(float)
+    mask = np.triu(np.ones_like(m, dtype=bool))
+    n = len(m)
+    fig = _new_figure(min(FULL_WIDTH, 0.42 * n + 1.6), min(FULL_WIDTH, 0.36 * n + 1.2))
+    ax = fig.subplots()
+    sns.heatmap(m, mask=mask, vmin=0, vmax=1, cmap="Blues", annot=True, fmt=".2f",
+                annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white", square=True,
+                cbar_kws={"label": "HTMT", "shrink": 0.7}, ax=ax)
+    for i in range(n):
+        for j in range(i):
+            if m.iat[i, j] >= threshold:
+                ax.add_patch(_rect(j, i))
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="both", length=0)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _rect(x, y):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), 1, 1, fill=False, edgecolor="#d55e00", lw=1.6)
+
+
+def plot_power(curve: pd.DataFrame, *, target: float = 0.80, title: str = ""):
+    """Power against sample size, one line per effect (``effect n power`` columns)."""
+    import seaborn as sns
+
+    fig = _new_figure(FULL_WIDTH * 0.75, 3.2)
+    ax = fig.subplots()
+    sns.lineplot(data=curve, x="n", y="power", hue="effect", marker="o", ax=ax)
+    ax.axhline(target, color="0.3", ls="--", lw=0.8)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("Sample size (N)")
+    ax.set_ylabel("Power")
+    ax.legend(frameon=False, title=None, fontsize=7)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_power_heatmap(power: pd.DataFrame, *, target: float = 0.80, title: str = ""):
+    """Power of each parameter (rows) at each sample size (columns), annotated;
+    cells reaching ``target`` in bold."""
+    import seaborn as sns
+
+    fig = _new_figure(FULL_WIDTH * 0.8, 0.2 * len(power) + 1.2)
+    ax = fig.subplots()
+    sns.heatmap(power.astype(float), vmin=0, vmax=1, cmap="Greens", annot=True, fmt=".2f",
+                annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
+                cbar_kws={"label": "Power", "shrink": 0.6}, ax=ax)
+    for text, value in zip(ax.texts, power.to_numpy(dtype=float).ravel(), strict=False):
+        if value >= target:
+            text.set_fontweight("bold")
+    ax.set_xlabel("Sample size")
+    ax.set_ylabel("")
+    ax.tick_params(axis="both", length=0, labelsize=7)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,236 @@
+"""The files through which the pipeline's stages pass their results.
+
+Every stage notebook opens a :class:`StageOutput` on the output folder and
+records what it found: numbers, tables (:class:`~ckm_research.report.tables.Table`),
+figures and notes. :meth:`StageOutput.save` writes ``results/<stage>.json``;
+the runner merges those files into ``results.json``, which the report stage
+reads. The layout of the output folder::
+
+    <output>/
+      results.json            every number the report shows
+      manifest.json           provenance (versions, parameters, checksums, commit)
+      report.html             the report (code hidden)
+      notebooks/NN_stage.ipynb  the executed notebooks
+      results/<stage>.json    one stage's results (merged into results.json)
+      tables/<name>.csv|.tex  the tables, full precision and APA LaTeX
+      figures/<name>.png|.svg the figures
+      data/                   derived data (processed responses, screening report)
+      models/                 the model syntax each stage fitted
+
+Nothing here holds statistics: a stage computes with ``ckm_research`` and
+hands the results to :class:`StageOutput`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ckm_research.errors import CkmError
+from ckm_research.report.tables import Table
+
+__all__ = ["StageOutput", "to_jsonable", "read_stage", "read_results", "RESULTS_SCHEMA",
+           "STATUS_OK", "STATUS_UNAVAILABLE", "STATUS_SKIPPED"]
+
+RESULTS_SCHEMA = "ckm-research/results/1"
+STATUS_OK = "ok"
+STATUS_UNAVAILABLE = "not available"
+STATUS_SKIPPED = "skipped"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars unwrapped, NaN/inf as ``None``, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, pd.DataFrame):
+        return to_jsonable(value.to_dict(orient="records"))
+    if isinstance(value, pd.Series):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if value is None or isinstance(value, str):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+class StageOutput:
+    """What one stage records, and where it writes it.
+
+    Parameters
+    ----------
+    output_dir : path
+        The pipeline's output folder (absolute).
+    stage : str
+        The stage's name (``"measurement"``, ...).
+    display : bool
+        Show tables and figures in the notebook as they are recorded (on by
+        default; off in scripts and tests).
+
+    Examples
+    --------
+    >>> out = StageOutput("/tmp/run", "structural", display=False)   # doctest: +SKIP
+    >>> out.numbers(n=379, chisq=1310.9)                            # doctest: +SKIP
+    >>> out.save()                                                  # doctest: +SKIP
+    """
+
+    def __init__(self, output_dir: str | Path, stage: str, *, display: bool = True):
+        self.root = Path(output_dir).resolve()
+        self.stage = stage
+        self.display = display
+        self.data: dict[str, Any] = {
+            "stage": stage, "status": STATUS_OK, "numbers": {}, "tables": {}, "figures": {},
+            "texts": {}, "notes": [], "unavailable": {},
+        }
+        for sub in ("results", "tables", "figures", "data", "models"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ paths
+    def path(self, *parts: str) -> Path:
+        """A path inside the output folder (parent folders are made)."""
+        p = self.root.joinpath(*parts)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    # ------------------------------------------------------------------ record
+    def numbers(self, **values: Any) -> None:
+        """Record named numbers (or short strings) of this stage."""
+        self.data["numbers"].update(to_jsonable(values))
+
+    def text(self, key: str, value: str) -> None:
+        """Record a text the report prints verbatim (model syntax, a sentence)."""
+        self.data["texts"][key] = str(value)
+
+    def note(self, message: str) -> None:
+        """A note for the report (a warning from a fit, a decision taken)."""
+        message = str(message)
+        if message not in self.data["notes"]:
+            self.data["notes"].append(message)
+
+    def unavailable(self, part: str, reason: str) -> None:
+        """Record that ``part`` of this stage could not be computed, and why.
+
+        The report prints the reason where the part would be; no number is
+        made up in its place.
+        """
+        self.data["unavailable"][part] = str(reason)
+        if self.display:
+            _show_markdown(f"**{part}: not available.** {reason}")
+
+    def status(self, status: str, reason: str = "") -> None:
+        """Mark the whole stage (``"ok"``, ``"not available"``, ``"skipped"``)."""
+        self.data["status"] = status
+        if reason:
+            self.data["status_reason"] = reason
+            if self.display:
+                _show_markdown(f"**This stage is {status}.** {reason}")
+
+    def table(self, table: Table) -> Table:
+        """Record a table and write its CSV and LaTeX files."""
+        if table.name in self.data["tables"]:
+            raise CkmError(f"the stage {self.stage} recorded two tables named {table.name!r}")
+        table.write(self.root / "tables")
+        self.data["tables"][table.name] = table.to_record()
+        if self.display:
+            _show_html(table.to_html())
+        return table
+
+    def figure(self, fig, name: str, title: str, *, note: str = "", alt: str = "") -> dict:
+        """Save a matplotlib figure as PNG and SVG and record its APA title and note."""
+        from ckm_research.report.figures import close, save_figure
+
+        for ax in fig.axes:  # the APA title goes above the figure, not inside it
+            ax.set_title("")
+        files = save_figure(fig, self.root / "figures", name)
+        close(fig)
+        return self.figure_files(name, files, title, note=note, alt=alt)
+
+    def figure_files(self, name: str, files: dict[str, Path], title: str, *, note: str = "",
+                     alt: str = "") -> dict[str, str]:
+        """Record a figure already written as PNG and SVG (a graphviz diagram)."""
+        if name in self.data["figures"]:
+            raise CkmError(f"the stage {self.stage} recorded two figures named {name!r}")
+        record = {"png": f"figures/{Path(files['png']).name}",
+                  "svg": f"figures/{Path(files['svg']).name}",
+                  "title": title, "note": note, "alt": alt or title}
+        self.data["figures"][name] = record
+        if self.display:
+            _show_png(files["png"])
+        return record
+
+    # ------------------------------------------------------------------ io
+    def save(self) -> Path:
+        """Write ``results/<stage>.json``."""
+        target = self.root / "results" / f"{self.stage}.json"
+        target.write_text(_dump(self.data), encoding="utf-8")
+        return target
+
+    def load(self, stage: str) -> dict[str, Any]:
+        """The results of an earlier stage (an error says which stage to run first)."""
+        return read_stage(self.root, stage)
+
+
+def read_stage(output_dir: str | Path, stage: str) -> dict[str, Any]:
+    """``results/<stage>.json`` of an output folder."""
+    path = Path(output_dir) / "results" / f"{stage}.json"
+    if not path.exists():
+        raise CkmError(
+            f"the results of the '{stage}' stage are not in {Path(output_dir)}: run that stage "
+            f"first (ckm run --only {stage} --output {Path(output_dir)}, or the whole pipeline)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_results(output_dir: str | Path) -> dict[str, Any]:
+    """``results.json`` of an output folder."""
+    path = Path(output_dir) / "results.json"
+    if not path.exists():
+        raise CkmError(f"{path} does not exist: run the pipeline first (ckm run)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------- display
+def _show_html(text: str) -> None:
+    try:
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    display(HTML(text))
+
+
+def _show_markdown(text: str) -> None:
+    try:
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover
+        return
+    display(Markdown(text))
+
+
+def _show_png(path: str | Path) -> None:
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # pragma: no cover
+        return
+    display(Image(filename=str(path)))

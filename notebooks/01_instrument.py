@@ -1,0 +1,55 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (ckm-research)
+#     language: python
+#     name: ckm-research
+# ---
+
+# %% [markdown]
+# # 1. Instrument
+#
+# What was asked, on which scale, and where each construct's items come from: the
+# constructs of the study model, their items and the validated scales they are adapted
+# from. First stage of `ckm run`; its results go to `results/instrument.json` in the
+# output folder. Run it on its own in JupyterLab by running all cells.
+
+# %% tags=["parameters"]
+# Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
+instrument = "ckm"  # instrument: a name in surveys/ (ckm) or the path of a YAML definition
+model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
+output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
+
+# %%
+from ckm_research.instrument.export import to_codebook, to_lavaan
+from ckm_research.report import analysis
+from ckm_research.report.store import StageOutput
+
+out = StageOutput(output_dir, "instrument")
+ins = analysis.load_instrument(instrument)
+model_text = analysis.read_model(model)
+
+# %% [markdown]
+# ## Constructs and items
+
+# %%
+out.table(analysis.instrument_table(ins, model_text))
+out.numbers(**analysis.instrument_numbers(ins, model_text))
+out.text("instrument_title", ins.text(ins.title, "en"))
+out.text("model_syntax", model_text)
+
+# %% [markdown]
+# ## Codebook and measurement syntax for the analyst
+
+# %%
+codebook = to_codebook(ins, out.path("instrument", "codebook.csv"), lang="en")
+to_lavaan(ins, out.path("instrument", "measurement_from_instrument.lav"))
+print("written:", ", ".join(p.name for p in codebook), "and measurement_from_instrument.lav")
+
+# %%
+out.save()

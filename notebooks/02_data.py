@@ -1,0 +1,103 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (ckm-research)
+#     language: python
+#     name: ckm-research
+# ---
+
+# %% [markdown]
+# # 2. Data import and screening
+#
+# Reads the raw responses (never changed), validates every answer against the
+# instrument, reverse-codes the reverse-keyed items, removes personal data and screens
+# the respondents (`ckm_research.data.importer`). Then describes the sample, the missing
+# answers and the distribution of the items. Writes the analysed rows to
+# `data/analysis.csv` in the output folder, which the later stages read.
+
+# %% tags=["parameters"]
+# Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
+data_file = "../data/example/ckm_example.csv"  # raw responses (CSV, Excel, SPSS, Stata, ...)
+instrument = "ckm"  # instrument the data were collected with (name in surveys/ or YAML path)
+model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
+missing_values = []  # codes meaning no answer besides empty cells, e.g. [-99]
+drop = ["longstring", "attention", "speed"]  # screening flags that exclude a respondent
+subset = {}  # subsample to analyse, {column: [values]}, e.g. {"industry": [1, 2]}
+output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
+
+# %%
+from ckm_research.data.importer import write_import
+from ckm_research.report import analysis, figures
+from ckm_research.report.modelsyntax import indicators
+from ckm_research.report.store import StageOutput
+
+figures.use_report_style()
+out = StageOutput(output_dir, "data")
+ins = analysis.load_instrument(instrument)
+factors = indicators(analysis.read_model(model))
+
+# %% [markdown]
+# ## Import and screening
+
+# %%
+imp = analysis.import_survey(data_file, instrument, missing_values=missing_values, drop=drop)
+write_import(imp, out.path("data", "responses.csv"))
+frame, subset_text = analysis.apply_subset(imp.data, subset)
+analysis.save_analysis_data(frame, out)
+if subset_text:
+    out.note(subset_text)
+counts = imp.manifest["counts"]
+out.numbers(n_read=counts["rows_read"], n_after_screening=counts["rows_written"],
+            n_excluded=counts["rows_dropped"], n_analysed=len(frame),
+            excluded_by=counts["dropped_by_criterion"], flagged_by=counts["flagged"],
+            dropped_criteria=list(drop), data_format=imp.manifest["raw_file"]["format"],
+            reverse_coded=imp.manifest["rules"]["reverse_coded"])
+out.table(analysis.exclusions_table(imp))
+
+# %% [markdown]
+# ## Sample description
+
+# %%
+out.table(analysis.profile_table(frame, ins))
+
+# %% [markdown]
+# ## Missing answers
+
+# %%
+items = [i for v in factors.values() for i in v]
+block = frame[items]
+out.numbers(n_complete=int(block.notna().all(axis=1).sum()),
+            pct_cells_missing=100 * float(block.isna().to_numpy().mean()),
+            max_item_missing_pct=100 * float(block.isna().mean().max()),
+            n_missing_patterns=int(block.isna().drop_duplicates().shape[0]))
+out.table(analysis.missing_table(frame, factors))
+
+# %% [markdown]
+# ## Distribution of the items
+
+# %%
+item_tab = out.table(analysis.item_table(frame, factors))
+m = analysis.mardia(block)
+out.numbers(mardia=m, max_abs_skew=float(item_tab.frame["skew"].abs().max()),
+            max_abs_kurtosis=float(item_tab.frame["kurtosis"].abs().max()))
+print(f"Mardia's multivariate kurtosis: b2p = {m['b2p']:.1f} (expected "
+      f"{m['kurtosis_expected']:.0f} under normality), z = {m['kurtosis_z']:.2f}, "
+      f"p = {m['kurtosis_pvalue']:.3g}; complete cases n = {m['n']}")
+
+# %%
+scale = ins.item(items[0]).scale
+codes = scale.codes
+shares = analysis.likert_shares(frame, factors, codes)
+labels = {c.value: c.label.get("en", str(c.value)) for c in scale.choices}
+out.figure(figures.plot_likert(shares, labels=labels), "likert",
+           "Distribution of the Answers by Construct",
+           note="Share of answers over the items of each construct (reverse-keyed items "
+                f"reverse-coded); N = {len(frame)}.")
+
+# %%
+out.save()

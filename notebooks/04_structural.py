@@ -1,0 +1,117 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (ckm-research)
+#     language: python
+#     name: ckm-research
+# ---
+
+# %% [markdown]
+# # 4. Structural model
+#
+# The study's structural model: fit (next to the measurement model's), path coefficients
+# with confidence intervals, variance explained, and every indirect effect (chains of
+# paths through the mediators), with bootstrap confidence intervals when
+# `ckm_research.inference` provides the bootstrap. Ends with the path diagram.
+
+# %% tags=["parameters"]
+# Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
+model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
+instrument = "ckm"  # instrument (the roles of the constructs place them in the diagram)
+estimator = "MLR"  # ML, MLR (robust, for non-normal Likert items) or FIML
+missing = "ml"  # missing answers: ml (full-information ML, MAR) or listwise
+ci_level = 0.95  # confidence level of every interval
+indirect_effects = True  # estimate every indirect effect (products of paths along each chain)
+n_boot = 1000  # bootstrap resamples for the indirect effects (0: delta-method CIs only)
+boot_missing = "listwise"  # bootstrap of a FIML fit: listwise (fast) or ml (FIML refits, slow)
+seed = 20240601  # seed of the bootstrap
+n_jobs = 1  # worker processes for the bootstrap (-1: all CPUs); results do not depend on it
+output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
+
+# %%
+from ckm_research.report import analysis, figures
+from ckm_research.report.modelsyntax import indicators, indirect_syntax
+from ckm_research.report.pathdiagram import dot_available, path_diagram, render_diagram
+from ckm_research.report.store import StageOutput
+
+figures.use_report_style()
+out = StageOutput(output_dir, "structural")
+data = analysis.read_analysis_data(output_dir)
+model_text = analysis.read_model(model)
+sem_text, effects = indirect_syntax(model_text) if indirect_effects else (model_text, [])
+out.path("models", "structural.lav").write_text(sem_text, encoding="utf-8")
+out.text("syntax", sem_text)
+
+# %% [markdown]
+# ## Fit
+
+# %%
+res, messages = analysis.fit_model(sem_text, data, estimator=estimator, missing=missing,
+                                   ci_level=ci_level)
+for message in messages:
+    out.note(f"Structural model: {message}")
+row = analysis.fit_row("Structural model", res)
+rows = [row]
+try:
+    rows.insert(0, out.load("measurement")["numbers"]["fit"])
+except Exception as exc:  # the measurement stage has not run (ckm run --only structural)
+    out.note(f"The measurement model's fit is not shown next to the structural model's: {exc}")
+out.numbers(fit=row, n=res.n, converged=res.converged, estimator=estimator, missing=missing)
+out.table(analysis.fit_table(rows, name="fit_structural",
+                             title="Fit of the Measurement and Structural Models"))
+
+# %% [markdown]
+# ## Paths and variance explained
+
+# %%
+paths = out.table(analysis.paths_table(res))
+r2 = analysis.r_squared(res)
+out.numbers(r2=r2, n_paths=len(paths.frame),
+            n_significant=int((paths.frame["pvalue"] < 1 - ci_level).sum()))
+out.table(analysis.r2_table(res))
+
+# %% [markdown]
+# ## Indirect effects
+
+# %%
+boot = boot_info = None
+if effects:
+    bootstrap, why = analysis.feature("bootstrap")
+    if n_boot > 0 and bootstrap is None:
+        out.unavailable("Bootstrap confidence intervals", why)
+    elif n_boot > 0:
+        boot, boot_info = analysis.bootstrap_defined(
+            bootstrap, sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
+            level=ci_level, estimator=estimator, missing=missing, boot_missing=boot_missing)
+        out.numbers(bootstrap=boot_info)
+    ind = out.table(analysis.indirect_table(res, effects, boot, boot_info=boot_info))
+    out.numbers(n_indirect=len(ind.frame))
+else:
+    out.note("Indirect effects were not requested (indirect_effects: false) or the model has "
+             "no chain of paths.")
+
+# %% [markdown]
+# ## Path diagram
+
+# %%
+ok, why = dot_available()
+if not ok:
+    out.unavailable("Path diagram", why)
+else:
+    ins = analysis.load_instrument(instrument)
+    roles = {s.factor: s.role for s in ins.sections if s.factor}
+    graph = path_diagram(paths.frame, r2=r2, latent=set(indicators(model_text)), roles=roles,
+                         alpha=1 - ci_level)
+    files = render_diagram(graph, out.path("figures"), "path_diagram")
+    out.figure_files("path_diagram", files, "Structural Model With Standardized Estimates",
+                     note="Standardized coefficients (β); * p < .05, ** p < .01, *** p < .001; "
+                          "dashed grey arrows are not significant. R² in the endogenous "
+                          "factors. Indicators, residuals and factor covariances not drawn.")
+
+# %%
+out.save()

@@ -1,0 +1,159 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (ckm-research)
+#     language: python
+#     name: ckm-research
+# ---
+
+# %% [markdown]
+# # 5. Moderation: latent interactions and multi-group comparisons
+#
+# Does environmental turbulence change how strongly CKM capability pays off? The latent
+# interactions `OUTCOME ~ PREDICTOR:MODERATOR` are added to the structural model and
+# estimated by product indicators or LMS (`ckm_research.moderation`); each is probed
+# with simple slopes and the Johnson-Neyman interval. Then each moderator named in
+# `multigroup` splits the sample into low and high groups, for the invariance sequence
+# and Wald tests of equal paths (`ckm_research.measurement`).
+
+# %% tags=["parameters"]
+# Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
+model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
+interactions = ["INS ~ CKM:CTU", "INS ~ CKM:TTU", "SAT ~ CKM:CTU"]  # each Y ~ X:Z
+interaction_method = "dblcent"  # dblcent (double-mean-centred product indicators) or lms
+interaction_missing = "listwise"  # interaction model: listwise or ml (FIML, slow)
+estimator = "MLR"  # ML, MLR (robust, for non-normal Likert items) or FIML
+missing = "ml"  # missing answers in the multi-group models: ml (FIML) or listwise
+ci_level = 0.95  # confidence level of every interval
+multigroup = ["CTU"]  # moderators whose low/high split defines groups ([] for none)
+group_split = "median"  # where the item-mean score of a moderator is cut: median or mean
+invariance_levels = ["configural", "metric", "scalar", "strict"]  # invariance levels to test
+output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
+
+# %%
+from ckm_research.report import analysis, figures
+from ckm_research.report.modelsyntax import interaction_syntax
+from ckm_research.report.params import parse_interaction
+from ckm_research.report.store import StageOutput
+
+figures.use_report_style()
+out = StageOutput(output_dir, "moderation")
+data = analysis.read_analysis_data(output_dir)
+model_text = analysis.read_model(model)
+terms = [parse_interaction(t) for t in interactions]
+
+# %% [markdown]
+# ## Latent interactions
+
+# %%
+fit_interactions, why = analysis.feature("interactions")
+res_i = None
+if not terms:
+    out.note("No latent interaction was requested (interactions: []).")
+elif fit_interactions is None:
+    out.unavailable("Latent interactions", why)
+else:
+    int_text = interaction_syntax(model_text, terms)
+    out.path("models", "interaction.lav").write_text(int_text, encoding="utf-8")
+    out.text("syntax", int_text)
+    est_i, miss_i = analysis.interaction_fit_options(interaction_method, estimator,
+                                                     interaction_missing)
+    res_i, messages = analysis.fit_model(int_text, data, estimator=est_i, missing=miss_i,
+                                         ci_level=ci_level, interaction=interaction_method)
+    for message in messages:
+        out.note(f"Interaction model: {message}")
+    out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
+                converged=res_i.converged)
+    out.table(analysis.interaction_table(res_i, terms))
+
+# %% [markdown]
+# ## Simple slopes and Johnson-Neyman intervals
+
+# %%
+slopes_fn, why = analysis.feature("simple_slopes")
+if res_i is not None and slopes_fn is None:
+    out.unavailable("Simple slopes and Johnson-Neyman intervals", why)
+elif res_i is not None:
+    from ckm_research.moderation.simple_slopes import (
+        johnson_neyman,
+        plot_johnson_neyman,
+        plot_simple_slopes,
+        simple_slopes,
+    )
+
+    frames, jn_numbers = [], {}
+    for y, x, z in terms:
+        frames.append((y, x, z, simple_slopes(res_i, y, x, z, level=ci_level)))
+        jn = johnson_neyman(res_i, y, x, z, level=ci_level)
+        jn_numbers[f"{y} ~ {x}:{z}"] = {
+            "bounds": list(jn.bounds), "significant_inside": jn.significant_inside,
+            "always_significant": jn.always_significant,
+            "never_significant": jn.never_significant, "mean": jn.mean, "sd": jn.sd,
+            "describe": jn.describe()}
+        key = f"{y}_{x}_{z}".lower()
+        out.figure(plot_simple_slopes(res_i, y, x, z, level=ci_level), f"slopes_{key}",
+                   f"Simple Slopes of {x} on {y} at Low, Mean and High {z}",
+                   note=f"Lines at the model-implied mean of {z} and ±1 SD, with "
+                        f"{ci_level:.0%} confidence bands (McCabe, Kim & King, 2018).")
+        out.figure(plot_johnson_neyman(res_i, y, x, z, level=ci_level), f"jn_{key}",
+                   f"Johnson-Neyman Plot: Slope of {x} on {y} Across {z}",
+                   note=jn.describe() + " Band: "
+                        f"{ci_level:.0%} confidence band (Bauer & Curran, 2005).")
+    out.numbers(johnson_neyman=jn_numbers)
+    out.table(analysis.slopes_table(frames))
+
+# %% [markdown]
+# ## Multi-group comparison: low vs. high moderator
+
+# %%
+invariance_fn, why = analysis.feature("invariance")
+if multigroup and invariance_fn is None:
+    out.unavailable("Multi-group comparison", why)
+elif multigroup:
+    groups_numbers = {}
+    for factor in multigroup:
+        mg = analysis.multigroup_comparison(
+            data, model_text, factor, split=group_split, levels=invariance_levels,
+            estimator=estimator, missing=missing)
+        out.path("models", f"multigroup_{factor.lower()}.lav").write_text(mg["model"],
+                                                                         encoding="utf-8")
+        for message in mg["messages"]:
+            out.note(f"Multi-group model ({factor}): {message}")
+        numbers = {"cut": mg["cut"], "split": group_split, "items": mg["items"],
+                   "group_equal": mg["group_equal"]}
+        inv = mg["invariance"]
+        if inv is None:
+            out.unavailable(f"Measurement invariance across {factor} groups",
+                            f"the invariance models could not be estimated: "
+                            f"{mg['invariance_error']}")
+        else:
+            for message in inv.notes:
+                out.note(f"Invariance ({factor}): {message}")
+            numbers["n_per_group"] = dict(zip([str(g) for g in inv.group_labels],
+                                              [int(n) for n in inv.n_per_group], strict=False))
+            numbers["decisions"] = dict(zip(inv.table["model"], inv.table["decision"],
+                                            strict=False))
+            out.table(analysis.invariance_table(inv, name=f"invariance_{factor.lower()}",
+                                                title_group=f"Low and High {factor}"))
+        if mg["comparison"] is None:
+            out.unavailable(f"Paths compared across {factor} groups",
+                            f"the two-group model could not be estimated: "
+                            f"{mg['comparison_error']}")
+        else:
+            numbers["n_per_group"] = numbers.get("n_per_group") or dict(zip(
+                [str(g) for g in mg["fit"].group_labels],
+                [int(n) for n in mg["fit"].n_per_group], strict=False))
+            numbers["omnibus_pvalue"] = float(mg["comparison"]["pvalue"].iloc[-1])
+            out.table(analysis.path_comparison_table(
+                mg["comparison"], f"{factor} Group (Split at the {group_split.title()})",
+                name=f"path_comparison_{factor.lower()}", equal=mg["group_equal"]))
+        groups_numbers[factor] = numbers
+    out.numbers(multigroup=groups_numbers)
+
+# %%
+out.save()
