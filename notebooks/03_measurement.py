@@ -106,7 +106,9 @@ elif cmv_methods:
         out.numbers(harman_first_share=float(cmv["harman"].first_component_share))
     if cmv["ulmc"] is not None:
         out.numbers(ulmc_detected=bool(cmv["ulmc"].detected), ulmc_pvalue=cmv["ulmc"].pvalue,
-                    ulmc_method_variance=float(cmv["ulmc"].method_variance))
+                    ulmc_method_variance=float(cmv["ulmc"].method_variance_equal))
+        for message in cmv["ulmc"].notes:
+            out.note(f"ULMC: {message}")
     if cmv["marker"] is not None:
         out.numbers(marker_items=markers, marker_r=float(cmv["marker"].r_m))
         out.table(analysis.marker_table(cmv["marker"]))

@@ -658,8 +658,8 @@ def cmv_table(harman=None, ulmc_res=None, marker=None) -> Table:
         d = ulmc_res.to_dict()
         rows.append({
             "check": "Unmeasured latent method construct (ULMC)",
-            "statistic": "mean method variance per item (free loadings)",
-            "value": float(ulmc_res.method_variance), "pvalue": d.get("pvalue"),
+            "statistic": "mean method variance per item (equal loadings)",
+            "value": float(ulmc_res.method_variance_equal), "pvalue": d.get("pvalue"),
             "conclusion": "method factor detected" if d.get("detected")
             else "no method factor detected",
         })

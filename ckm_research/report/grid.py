@@ -280,7 +280,7 @@ def comparison_table(results_by_run: dict[str, dict]) -> tuple[pd.DataFrame, Tab
         run: [format_value(values[run].get(q), kinds[q]) for q in order]
         for run in results_by_run}})
     table = Table("comparison", "Key Estimates Across the Parameter Sets", shown,
-                  labels={"quantity": "Quantity"},
+                  labels={"quantity": "Quantity"}, numeric=list(results_by_run),
                   note="Fit of the structural model (robust indices under MLR), standardized "
                        "paths (β), R² and latent interaction terms of each run; see each run's "
                        "report.html for the full results.")

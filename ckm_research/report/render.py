@@ -485,10 +485,11 @@ class Report:
             parts.append(f"the first unrotated component explains "
                          f"{f(100 * n['harman_first_share'], 'num1')}% of the item variance")
         if n.get("ulmc_detected") is not None:
+            share = (f"; method variance per item {f(n['ulmc_method_variance'], 'r3')}"
+                     if n.get("ulmc_method_variance") is not None else "")
             parts.append("a method factor with equal loadings "
                          + ("improves" if n["ulmc_detected"] else "does not improve")
-                         + f" the fit ({_p(n['ulmc_pvalue'])}; mean method variance per item "
-                         f"{f(n['ulmc_method_variance'], 'r3')})")
+                         + f" the fit ({_p(n['ulmc_pvalue'])}{share})")
         if n.get("marker_r") is not None:
             parts.append(f"the marker variable's correlation used for the adjustment is "
                          f"r<sub>M</sub> = {f(n['marker_r'], 'r3')}")
