@@ -387,3 +387,15 @@ def test_read_then_check_end_to_end(tmp_path):
     data = read_data(path, missing_values=[-99])
     with pytest.raises(DataError, match=r"column 'c' has 1 non-numeric cell \(row 1: 'x'"):
         check_model_data(data, ["a", "b", "c"], min_rows=2)
+
+
+def test_undeclared_missing_code_is_refused_with_the_fix():
+    df = pd.DataFrame({"a": [1, 2, 3, 4, -99, 5], "b": [2, 3, 1, 5, 4, 4]})
+    with pytest.raises(DataError) as err:
+        check_model_data(df, ["a", "b"])
+    msg = str(err.value)
+    assert "'a'" in msg and "-99" in msg and "row" in msg and "5" in msg
+    assert "--missing-values -99" in msg
+    # declared, it is fine
+    clean = check_model_data(read_data(df, missing_values=[-99]), ["a", "b"])
+    assert clean["a"].isna().sum() == 1

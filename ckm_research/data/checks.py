@@ -132,6 +132,15 @@ def check_model_data(
                 f"column {name!r} has no answers (every cell is missing); check the "
                 "missing-value codes, or drop the item from the model."
             )
+        elif (code := _undeclared_missing_code(observed)) is not None:
+            rows = _rows(np.flatnonzero(out[name].to_numpy() == code))
+            problems.append(
+                f"column {name!r} has the value {_fmt(code)} (rows {rows}), far below its "
+                f"other answers ({_fmt(observed[observed != code].min())} to "
+                f"{_fmt(observed.max())}): it looks like a missing-value code. Declare it "
+                f"(missing_values=[{_fmt(code)}], or --missing-values {_fmt(code)} on the "
+                "command line)."
+            )
         elif observed.nunique() == 1:
             problems.append(
                 f"column {name!r} has the same value ({_fmt(observed.iloc[0])}) in all "
@@ -172,6 +181,25 @@ def check_model_data(
 
 # ---------------------------------------------------------------------------
 # helpers
+
+#: codes survey tools use for "no answer" (SPSS/Stata/Qualtrics conventions)
+_MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0, -98.0, -88.0, -77.0, 99.0, 999.0, 9999.0)
+
+
+def _undeclared_missing_code(observed: pd.Series) -> float | None:
+    """A typical missing-value code left in a column of otherwise small answers
+    (e.g. -99 among 1..7): returns the code, else None."""
+    for code in _MISSING_CODES:
+        hit = observed == code
+        if not hit.any() or hit.all():
+            continue
+        rest = observed[~hit]
+        lo, hi = float(rest.min()), float(rest.max())
+        span = max(hi - lo, 1.0)
+        # far outside the range of the real answers
+        if code < lo - 5 * span or code > hi + 5 * span:
+            return code
+    return None
 
 
 def _unique_names(variables: Iterable[str]) -> list[str]:
