@@ -83,3 +83,8 @@ def test_listwise_deletion_is_reported():
     res = fit("F =~ x1 + x2 + x3 + x4", data)
     assert res.n == 295
     assert any("5 of 300 cases" in w for w in res.warnings)
+
+
+def test_defined_parameter_with_an_unknown_label():
+    with pytest.raises(ModelSpecificationError, match="'ind'.*'zz'"):
+        fit("F =~ x1 + a*x2 + x3 + x4\nind := a*zz", _one_factor())

@@ -87,7 +87,7 @@ from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import SEMResults
-from ckm_research.sem.syntax import ParsedModel, evaluate_expression, parse_model
+from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["LMSModel", "LMSEngine", "fit_lms", "gauss_hermite_grid"]
 
@@ -734,30 +734,10 @@ def _estimates_table(engine: LMSEngine, vcov: np.ndarray, level: float, defs) ->
         order.insert(at, len(t) + i)
     out = out.iloc[order].reset_index(drop=True)
     if defs:
-        env = {}
-        for lab, v in zip(out["label"], out["est"], strict=True):
-            if lab and lab not in env:
-                env[lab] = float(v)
 
         def dvals(th):
-            rv = engine.row_values(th)
-            e = {}
             allab = list(t["label"]) + [tm.label for tm in M.terms]
-            for lab, v in zip(allab, rv, strict=True):
-                if lab and lab not in e:
-                    e[lab] = float(v)
-            res = []
-            for d in defs:
-                try:
-                    val = evaluate_expression(d.expression, e)
-                except KeyError as exc:
-                    raise ModelSpecificationError(
-                        f"the defined parameter '{d.name}' (line {d.line}) uses "
-                        f"'{exc.args[0]}', which is not a parameter label"
-                    ) from None
-                e[d.name] = val
-                res.append(val)
-            return np.asarray(res)
+            return evaluate_definitions(defs, allab, engine.row_values(th))
 
         dv = dvals(theta)
         Jac = np.zeros((len(dv), len(theta)))

@@ -43,7 +43,7 @@ from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.standardized import standardize_all, standardized_se
-from ckm_research.sem.syntax import ParsedModel, evaluate_expression, parse_model
+from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["fit", "ESTIMATORS"]
 
@@ -421,30 +421,8 @@ class BaseEngine:
         defs = self.pt.definitions
         if not defs:
             return np.zeros(0)
-        t = self.pt.table
         vals = self.model.row_values(theta) if row_vals is None else row_vals
-        env = {}
-        for lab, v in zip(t["label"], vals, strict=True):
-            if lab and lab not in env:
-                env[lab] = float(v)
-        out = []
-        for d in defs:
-            try:
-                val = evaluate_expression(d.expression, env)
-            except KeyError as exc:
-                raise ModelSpecificationError(
-                    f"the defined parameter '{d.name}' (line {d.line}) uses '{exc.args[0]}', "
-                    "which is "
-                    "not a parameter label; label the parameter in the model (e.g. a*x)"
-                ) from None
-            except (SyntaxError, ZeroDivisionError, ValueError) as exc:
-                raise ModelSpecificationError(
-                    f"cannot evaluate the defined parameter '{d.name} := {d.expression}' "
-                    f"(line {d.line}): {exc}"
-                ) from None
-            env[d.name] = val
-            out.append(val)
-        return np.asarray(out)
+        return evaluate_definitions(defs, self.pt.table["label"], vals)
 
     def _jacobian_fn(self, fun, theta, eps=1e-6):
         base = np.atleast_1d(fun(theta))

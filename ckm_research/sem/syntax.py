@@ -34,6 +34,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ckm_research.errors import ModelSyntaxError
 
 __all__ = ["Modifier", "Statement", "ParsedModel", "parse_model"]
@@ -406,3 +408,44 @@ def evaluate_expression(expression: str, values: dict[str, float]) -> float:
         if name not in allowed and name not in values:
             raise KeyError(name)
     return float(eval(code, {"__builtins__": {}}, {**allowed, **values}))  # noqa: S307
+
+
+def evaluate_definitions(definitions, labels, values) -> np.ndarray:
+    """Values of the ``:=`` parameters, in order, given labelled parameters.
+
+    Parameters
+    ----------
+    definitions : sequence of Definition
+    labels, values : sequences of equal length
+        Parameter labels ("" for unlabelled rows) and their values; the first
+        value of a repeated label is used. A definition may use the ones
+        before it.
+
+    Raises
+    ------
+    ModelSpecificationError
+        Naming the definition, its line and the unknown label or the error.
+    """
+    from ckm_research.errors import ModelSpecificationError
+
+    env: dict[str, float] = {}
+    for lab, v in zip(labels, values, strict=True):
+        if lab and lab not in env:
+            env[lab] = float(v)
+    out = []
+    for d in definitions:
+        try:
+            val = evaluate_expression(d.expression, env)
+        except KeyError as exc:
+            raise ModelSpecificationError(
+                f"the defined parameter '{d.name}' (line {d.line}) uses '{exc.args[0]}', which "
+                "is not a parameter label; label the parameter in the model (e.g. a*x)"
+            ) from None
+        except (SyntaxError, ZeroDivisionError, ValueError, OverflowError) as exc:
+            raise ModelSpecificationError(
+                f"cannot evaluate the defined parameter '{d.name} := {d.expression}' "
+                f"(line {d.line}): {exc}"
+            ) from None
+        env[d.name] = val
+        out.append(val)
+    return np.asarray(out, dtype=float)
