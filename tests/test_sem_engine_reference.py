@@ -124,3 +124,14 @@ def test_json_document_has_the_documented_shape(case, tmp_path: Path):
         assert key in row
     res.to_json(tmp_path / "fit.json")
     assert (tmp_path / "fit.json").read_text().startswith("{")
+
+
+def test_r_squared(case):
+    ref, res = case
+    lav = ref.get("rsquare")
+    if not lav:
+        pytest.skip("this fixture has no R-squared")
+    ours = res.r_squared.set_index("variable")["r2"]
+    assert set(ours.index) == set(lav)
+    for name, value in lav.items():
+        assert ours[name] == pytest.approx(value, abs=1e-3), name

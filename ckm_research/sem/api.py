@@ -593,6 +593,23 @@ class BaseEngine:
             )
         return out
 
+    def r_squared(self) -> pd.DataFrame:
+        """Explained variance of every endogenous variable (lavaan's
+        ``lavInspect(fit, "r2")``): :math:`1 - \\psi_{ii}/\\sigma_{ii}`, the
+        residual over the model-implied total variance (Bollen, 1989, p. 118)."""
+        vals = self.row_values()
+        rows = []
+        for g in range(self.model.ngroups):
+            A, S, _ = self.model._matrices(vals, g)
+            E = self.model.total_effects_inverse(A)
+            total = np.diag(E @ S @ E.T)
+            endogenous = np.flatnonzero(np.abs(A).sum(axis=1) > 0)
+            for i in endogenous:
+                name = self.model.variables[i]
+                rows.append({"group": g + 1, "variable": name, "r2": 1.0 - S[i, i] / total[i]})
+        out = pd.DataFrame(rows, columns=["group", "variable", "r2"])
+        return out if self.model.ngroups > 1 else out.drop(columns="group")
+
     def implied_moments(self) -> dict[str, Any]:
         out = {}
         for g, gd in enumerate(self.groups):

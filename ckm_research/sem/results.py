@@ -117,6 +117,13 @@ class SEMResults:
             raise AttributeError("this result was not produced by a fit in this session")
         return self._engine.standardized_solution()
 
+    @cached_property
+    def r_squared(self) -> pd.DataFrame:
+        """R-squared of every endogenous variable (lavaan ``lavInspect(fit, "r2")``)."""
+        if self._engine is None:
+            raise AttributeError("this result was not produced by a fit in this session")
+        return self._engine.r_squared()
+
     @property
     def implied(self) -> dict[str, Any]:
         """Model-implied covariance matrices (and means) per group."""
@@ -236,6 +243,13 @@ class SEMResults:
                         f"{fmt(d['z'], digits)}{fmt(d['pvalue'], digits)}"
                         f"{fmt(d['std.all'], digits)}"
                     )
+        if hasattr(self._engine, "r_squared") and self.ngroups == 1:
+            r2 = self.r_squared
+            if len(r2):
+                lines.append("")
+                lines.append("R-Square:")
+                for rec in r2.to_dict(orient="records"):
+                    lines.append(f"  {'    ' + rec['variable']:<24}{self._fmt(rec['r2'], digits)}")
         if self.warnings:
             lines.append("")
             lines.append("Warnings:")
