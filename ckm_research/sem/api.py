@@ -42,7 +42,7 @@ from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import SEMResults
-from ckm_research.sem.standardized import standardize_all, standardized_se
+from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["fit", "ESTIMATORS"]
@@ -424,17 +424,6 @@ class BaseEngine:
         vals = self.model.row_values(theta) if row_vals is None else row_vals
         return evaluate_definitions(defs, self.pt.table["label"], vals)
 
-    def _jacobian_fn(self, fun, theta, eps=1e-6):
-        base = np.atleast_1d(fun(theta))
-        J = np.zeros((len(base), len(theta)))
-        for k in range(len(theta)):
-            h = eps * max(1.0, abs(theta[k]))
-            tp, tm = theta.copy(), theta.copy()
-            tp[k] += h
-            tm[k] -= h
-            J[:, k] = (np.atleast_1d(fun(tp)) - np.atleast_1d(fun(tm))) / (2 * h)
-        return J
-
     def _check_warnings(self, row_vals: np.ndarray) -> list[str]:
         out = []
         t = self.pt.table
@@ -496,31 +485,10 @@ class BaseEngine:
         )
         if self.pt.definitions:
             dv = self.defined_values(self.theta)
-            J = self._jacobian_fn(self.defined_values, self.theta)
-            dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0, None))
-            dz = dv / np.where(dse > 0, dse, np.nan)
-            std_rows = std
-
-            def std_defs(_theta, std_rows=std_rows):
-                return self.defined_values(_theta, row_vals=std_rows)
-
-            dstd = std_defs(self.theta)
-            drows = pd.DataFrame(
-                {
-                    "lhs": [d.name for d in self.pt.definitions],
-                    "op": ":=",
-                    "rhs": [d.expression.replace(" ", "") for d in self.pt.definitions],
-                    "label": [d.name for d in self.pt.definitions],
-                    "group": 0,
-                    "est": dv,
-                    "se": dse,
-                    "z": dz,
-                    "pvalue": 2 * stats.norm.sf(np.abs(dz)),
-                    "ci.lower": dv - q * dse,
-                    "ci.upper": dv + q * dse,
-                    "std.all": dstd,
-                }
-            )
+            dse = delta_method_se(self.defined_values, self.theta, vcov)
+            drows = self._definition_rows(dv, dse, "est")
+            drows.insert(3, "label", drows["lhs"])
+            drows["std.all"] = self.defined_values(self.theta, row_vals=std)
             out = pd.concat([out, drows], ignore_index=True)
         cols = [
             "lhs",
@@ -544,7 +512,7 @@ class BaseEngine:
         vc = self._vcov
         t = self.pt.table
         std = self.std_all(self.theta)
-        se = standardized_se(self.std_all, self.theta, vc)
+        se = delta_method_se(self.std_all, self.theta, vc)
         fixed_std = np.zeros(len(t), dtype=bool)
         se = np.where(fixed_std, 0.0, se)
         z = std / np.where(se > 1e-12, se, np.nan)
@@ -569,29 +537,29 @@ class BaseEngine:
                 return self.defined_values(th, row_vals=self.std_all(th))
 
             dv = dstd(self.theta)
-            dse = standardized_se(dstd, self.theta, vc)
-            dz = dv / np.where(dse > 0, dse, np.nan)
-            out = pd.concat(
-                [
-                    out,
-                    pd.DataFrame(
-                        {
-                            "lhs": [d.name for d in self.pt.definitions],
-                            "op": ":=",
-                            "rhs": [d.expression.replace(" ", "") for d in self.pt.definitions],
-                            "group": 0,
-                            "est.std": dv,
-                            "se": dse,
-                            "z": dz,
-                            "pvalue": 2 * stats.norm.sf(np.abs(dz)),
-                            "ci.lower": dv - q * dse,
-                            "ci.upper": dv + q * dse,
-                        }
-                    ),
-                ],
-                ignore_index=True,
-            )
+            drows = self._definition_rows(dv, delta_method_se(dstd, self.theta, vc), "est.std")
+            out = pd.concat([out, drows], ignore_index=True)
         return out
+
+    def _definition_rows(self, est: np.ndarray, se: np.ndarray, est_col: str) -> pd.DataFrame:
+        """Rows of the ``:=`` parameters with Wald z, p and confidence interval."""
+        defs = self.pt.definitions
+        q = stats.norm.ppf(0.5 + self.opts.level / 2)
+        z = est / np.where(se > 0, se, np.nan)
+        return pd.DataFrame(
+            {
+                "lhs": [d.name for d in defs],
+                "op": ":=",
+                "rhs": [d.expression.replace(" ", "") for d in defs],
+                "group": 0,
+                est_col: est,
+                "se": se,
+                "z": z,
+                "pvalue": 2 * stats.norm.sf(np.abs(z)),
+                "ci.lower": est - q * se,
+                "ci.upper": est + q * se,
+            }
+        )
 
     def r_squared(self) -> pd.DataFrame:
         """Explained variance of every endogenous variable (lavaan's

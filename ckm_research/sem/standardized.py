@@ -17,7 +17,7 @@ import numpy as np
 
 from ckm_research.sem.model import RAMModel
 
-__all__ = ["standardize_all", "standardized_se"]
+__all__ = ["standardize_all", "delta_method_se"]
 
 
 def standardize_all(
@@ -75,7 +75,7 @@ def standardize_all(
     return out
 
 
-def standardized_se(fun, theta: np.ndarray, vcov: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def delta_method_se(fun, theta: np.ndarray, vcov: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Delta-method standard errors of ``fun(theta)``.
 
     ``fun`` maps the free parameters to a vector (e.g. the standardized
