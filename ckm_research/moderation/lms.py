@@ -87,6 +87,7 @@ from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import SEMResults
+from ckm_research.sem.standardized import delta_method_se
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["LMSModel", "LMSEngine", "fit_lms", "gauss_hermite_grid"]
@@ -740,14 +741,7 @@ def _estimates_table(engine: LMSEngine, vcov: np.ndarray, level: float, defs) ->
             return evaluate_definitions(defs, allab, engine.row_values(th))
 
         dv = dvals(theta)
-        Jac = np.zeros((len(dv), len(theta)))
-        for k in range(len(theta)):
-            h = 1e-6 * max(1.0, abs(theta[k]))
-            tp, tm_ = theta.copy(), theta.copy()
-            tp[k] += h
-            tm_[k] -= h
-            Jac[:, k] = (dvals(tp) - dvals(tm_)) / (2 * h)
-        dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jac, vcov, Jac), 0, None))
+        dse = delta_method_se(dvals, theta, vcov)
         with np.errstate(divide="ignore", invalid="ignore"):
             dz = dv / np.where(dse > 0, dse, np.nan)
         out = pd.concat(

@@ -30,6 +30,7 @@ from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import missing as mis
 from ckm_research.sem.api import BaseEngine
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
+from ckm_research.sem.numdiff import numerical_jacobian
 
 __all__ = ["FIMLEngine"]
 
@@ -129,15 +130,7 @@ class FIMLEngine(BaseEngine):
 
     def observed_information(self, eps: float = 1e-5) -> np.ndarray:
         """Total observed information :math:`-\\partial^2\\ell/\\partial\\theta^2`."""
-        theta = self.theta
-        q = len(theta)
-        H = np.zeros((q, q))
-        for k in range(q):
-            h = eps * max(1.0, abs(theta[k]))
-            tp, tm = theta.copy(), theta.copy()
-            tp[k] += h
-            tm[k] -= h
-            H[:, k] = (self.gradient(tp) - self.gradient(tm)) / (2 * h)
+        H = numerical_jacobian(self.gradient, self.theta, eps)
         return -0.5 * (H + H.T)
 
     def _info_inverse(self) -> np.ndarray:

@@ -31,6 +31,7 @@ from scipy import stats
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.ml import ml_discrepancy
 from ckm_research.sem.model import vech_indices
+from ckm_research.sem.numdiff import numerical_jacobian
 
 __all__ = [
     "casewise_scores_moments",
@@ -91,16 +92,7 @@ def observed_information(engine, eps: float = 1e-5) -> np.ndarray:
     ``observed.information = "hessian"``)."""
     model, theta = engine.model, engine.theta
     moments = [gd.moments for gd in engine.groups]
-    q = len(theta)
-    H = np.zeros((q, q))
-    for k in range(q):
-        h = eps * max(1.0, abs(theta[k]))
-        tp, tm = theta.copy(), theta.copy()
-        tp[k] += h
-        tm[k] -= h
-        _, gp = ml_discrepancy(model, tp, moments)
-        _, gm = ml_discrepancy(model, tm, moments)
-        H[:, k] = (gp - gm) / (2 * h)
+    H = numerical_jacobian(lambda th: ml_discrepancy(model, th, moments)[1], theta, eps)
     H = 0.5 * (H + H.T)
     # F = -2 logL / N + const  =>  information per case = H_F / 2
     return H / 2.0

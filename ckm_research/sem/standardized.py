@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ckm_research.sem.model import RAMModel
+from ckm_research.sem.numdiff import numerical_jacobian
 
 __all__ = ["standardize_all", "delta_method_se"]
 
@@ -81,15 +82,6 @@ def delta_method_se(fun, theta: np.ndarray, vcov: np.ndarray, eps: float = 1e-6)
     ``fun`` maps the free parameters to a vector (e.g. the standardized
     solution); its Jacobian is taken by central differences.
     """
-    theta = np.asarray(theta, float)
-    base = fun(theta)
-    J = np.zeros((len(base), len(theta)))
-    for k in range(len(theta)):
-        h = eps * max(1.0, abs(theta[k]))
-        tp = theta.copy()
-        tm = theta.copy()
-        tp[k] += h
-        tm[k] -= h
-        J[:, k] = (fun(tp) - fun(tm)) / (2 * h)
+    J = numerical_jacobian(fun, theta, eps)
     var = np.einsum("ij,jk,ik->i", J, vcov, J)
     return np.sqrt(np.clip(var, 0.0, None))
