@@ -87,7 +87,7 @@ from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import SEMResults
-from ckm_research.sem.standardized import delta_method_se
+from ckm_research.sem.standardized import delta_method_se, standardize_rows
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["LMSModel", "LMSEngine", "fit_lms", "gauss_hermite_grid"]
@@ -669,22 +669,12 @@ class LMSEngine:
         pos = {v: i for i, v in enumerate(M.variables)}
         vb = M.ram.row_values(theta[: M.n_base])
         _, S, _ = M.ram._matrices(vb, 0)
-        resid = np.diag(S)
         out = np.full(len(vals), np.nan)
-        for r, (op, a, b) in enumerate(zip(t["op"], t["lhs"], t["rhs"], strict=True)):
-            v = vals[r]
-            if op == "=~":
-                out[r] = v * sd[pos[a]] / sd[pos[b]]
-            elif op == "~":
-                out[r] = v * sd[pos[b]] / sd[pos[a]]
-            elif op == "~~":
-                if a == b:
-                    out[r] = v / var[pos[a]] if var[pos[a]] else np.nan
-                else:
-                    den = np.sqrt(abs(resid[pos[a]]) * abs(resid[pos[b]]))
-                    out[r] = v / den if den > 0 else np.nan
-            elif op == "~1":
-                out[r] = v / sd[pos[a]] if sd[pos[a]] > 0 else np.nan
+        n = len(t)
+        out[:n] = standardize_rows(
+            t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy(), vals[:n], var,
+            np.diag(S), M.variables,
+        )
         for i, term in enumerate(M.terms):
             a, b = term.term.split(":")
             out[len(t) + i] = vals[len(t) + i] * sd[pos[a]] * sd[pos[b]] / sd[pos[term.lhs]]

@@ -18,14 +18,13 @@ import numpy as np
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.numdiff import numerical_jacobian
 
-__all__ = ["standardize_all", "delta_method_se"]
+__all__ = ["standardize_all", "standardize_rows", "delta_method_se"]
 
 
 def standardize_all(
     model: RAMModel,
     theta: np.ndarray,
     row_est: np.ndarray | None = None,
-    ordered_var: dict | None = None,
 ) -> np.ndarray:
     """``std.all`` of every parameter-table row.
 
@@ -54,25 +53,35 @@ def standardize_all(
         E = model.total_effects_inverse(A)
         C = E @ S @ E.T
         var = np.diag(C).copy()
-        sd = np.sqrt(np.abs(var))
-        pos = {v: i for i, v in enumerate(model.variables)}
-        resid = np.diag(S)
-        for r in np.flatnonzero(grp == g + 1):
-            op, a, b, v = ops[r], lhs[r], rhs[r], est[r]
-            if op == "=~":
-                out[r] = v * sd[pos[a]] / sd[pos[b]]
-            elif op == "~":
-                out[r] = v * sd[pos[b]] / sd[pos[a]]
-            elif op == "~~":
-                if a == b:
-                    out[r] = v / var[pos[a]] if var[pos[a]] != 0 else np.nan
-                else:
-                    d = np.sqrt(abs(resid[pos[a]]) * abs(resid[pos[b]]))
-                    out[r] = v / d if d > 0 else np.nan
-            elif op == "~1" or op == "|":
-                out[r] = v / sd[pos[a]] if sd[pos[a]] > 0 else np.nan
-            elif op == "~*~":
-                out[r] = 1.0
+        rows = np.flatnonzero(grp == g + 1)
+        out[rows] = standardize_rows(
+            ops[rows], lhs[rows], rhs[rows], est[rows], var, np.diag(S), model.variables
+        )
+    return out
+
+
+def standardize_rows(ops, lhs, rhs, est, var, resid, variables) -> np.ndarray:
+    """The ``std.all`` rule of each parameter-table row, given the model-implied
+    total variances ``var`` and the residual variances ``resid`` of
+    ``variables`` (lavaan's ``lav_standardize_all`` with ``cov.std = TRUE``)."""
+    pos = {v: i for i, v in enumerate(variables)}
+    sd = np.sqrt(np.abs(var))
+    out = np.full(len(est), np.nan)
+    for r, (op, a, b, v) in enumerate(zip(ops, lhs, rhs, est, strict=True)):
+        if op == "=~":
+            out[r] = v * sd[pos[a]] / sd[pos[b]]
+        elif op == "~":
+            out[r] = v * sd[pos[b]] / sd[pos[a]]
+        elif op == "~~":
+            if a == b:
+                out[r] = v / var[pos[a]] if var[pos[a]] != 0 else np.nan
+            else:
+                d = np.sqrt(abs(resid[pos[a]]) * abs(resid[pos[b]]))
+                out[r] = v / d if d > 0 else np.nan
+        elif op == "~1" or op == "|":
+            out[r] = v / sd[pos[a]] if sd[pos[a]] > 0 else np.nan
+        elif op == "~*~":
+            out[r] = 1.0
     return out
 
 
