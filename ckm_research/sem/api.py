@@ -41,7 +41,7 @@ from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
-from ckm_research.sem.results import SEMResults
+from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
@@ -490,19 +490,7 @@ class BaseEngine:
             drows.insert(3, "label", drows["lhs"])
             drows["std.all"] = self.defined_values(self.theta, row_vals=std)
             out = pd.concat([out, drows], ignore_index=True)
-        cols = [
-            "lhs",
-            "op",
-            "rhs",
-            "est",
-            "se",
-            "z",
-            "pvalue",
-            "ci.lower",
-            "ci.upper",
-            "std.all",
-            "label",
-        ]
+        cols = [*ESTIMATE_COLUMNS, "label"]
         if self.pt.ngroups > 1:
             cols.append("group")
         return out[cols]
