@@ -220,3 +220,15 @@ def test_fit_and_path_tables_read_the_fit(poldem):
     assert first["est"] == pytest.approx(1.483, abs=5e-4) and first["se"] == \
         pytest.approx(0.399, abs=5e-4)
     assert "95% CI of B" in paths.display_frame().columns
+
+
+def test_sample_description_note_counts_respondents_not_table_rows():
+    from ckm_research.instrument.load import load_instrument
+    from ckm_research.report.analysis import profile_table
+
+    ins = load_instrument()
+    profile = [i.id for i in ins.items() if i.kind == "profile"]
+    frame = pd.DataFrame({pid: [1.0] * 7 + [2.0] * 4 for pid in profile})
+    table = profile_table(frame, ins)
+    assert table.note.startswith("N = 11 respondents")
+    assert len(table.frame) != 11

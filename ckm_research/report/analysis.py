@@ -257,6 +257,7 @@ def exclusions_table(imp) -> Table:
 
 def profile_table(frame: pd.DataFrame, ins) -> Table:
     """Sample description: the answers to the profile questions with choices."""
+    n_respondents = len(frame)
     rows = []
     for info in ins.items():
         if info.kind != "profile" or info.id not in frame.columns:
@@ -278,13 +279,13 @@ def profile_table(frame: pd.DataFrame, ins) -> Table:
         if n_miss:
             rows.append({"variable": ins.text(_question_title(info), "en"),
                          "category": "(no answer)", "n": n_miss, "percent": np.nan})
-    frame = pd.DataFrame(rows, columns=["variable", "category", "n", "percent"])
-    frame.loc[frame["variable"].duplicated(), "variable"] = ""
+    table = pd.DataFrame(rows, columns=["variable", "category", "n", "percent"])
+    table.loc[table["variable"].duplicated(), "variable"] = ""
     return Table(
-        "sample", "Sample Description", frame,
+        "sample", "Sample Description", table,
         formats={"n": "int", "percent": "num1"},
         labels={"variable": "Characteristic", "category": "Category", "n": "n", "percent": "%"},
-        note=f"N = {len(frame)} respondents analysed; percentages of those who answered.",
+        note=f"N = {n_respondents} respondents analysed; percentages of those who answered.",
     )
 
 
