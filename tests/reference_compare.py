@@ -79,3 +79,34 @@ def compare_fit(
     missing = [k for k in required if k not in compared]
     assert not missing, f"not compared: {missing}"
     return compared
+
+
+#: lavaan argument -> our keyword, for the arguments fit() takes under another name
+_LAVAAN_ARGS = {
+    "std.lv": "std_lv",
+    "fixed.x": "fixed_x",
+    "group.equal": "group_equal",
+}
+
+
+def fit_like_lavaan(ref: dict, **overrides):
+    """Fit a fixture's model and data with the arguments lavaan was given.
+
+    lavaan's argument names are translated (``std.lv`` -> ``std_lv`` ...);
+    ``missing = "ml"`` with ML becomes our FIML; ``overrides`` win.
+    """
+    from ckm_research import fit
+
+    args = dict(ref.get("args") or {})
+    kw: dict = {"estimator": args.pop("estimator", "ML")}
+    for key, value in args.items():
+        name = _LAVAAN_ARGS.get(key, key.replace(".", "_"))
+        if isinstance(value, list) and key != "ordered" and name != "group_equal":
+            value = value[0] if len(value) == 1 else value
+        if name == "group_equal" and isinstance(value, str):
+            value = [value]
+        kw[name] = value
+    if kw.get("ordered") is True:
+        kw["ordered"] = "all"
+    kw.update(overrides)
+    return fit(ref["model"], load_data(ref), **kw)

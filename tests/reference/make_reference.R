@@ -26,7 +26,7 @@
 # json/<topic>_*.json (and data/<topic>_*.csv).  "engine" (R/engine.R, the SEM
 # engine: ML, MLR, FIML, WLSMV) runs first, then the others in alphabetical
 # order.  Case selection after "topic:" is passed to the topic script in the
-# environment variable CKM_REF_CASES (only engine.R reads it today).
+# environment variable CKM_REF_CASES (engine.R and parity.R read it).
 #
 # How long it takes (2-core machine, lavaan 0.6.14, shared with other jobs):
 #   engine:-ckm_fiml          about 5.5 min (most of it residuals of the 53-item
