@@ -331,6 +331,31 @@ def test_identical_columns(items):
         check_model_data(items, ["cip1", "cip2", "copy_of_cip1"])
 
 
+def test_linear_combination_of_columns_is_refused_naming_them(items):
+    # lavaan: "sample covariance matrix is not positive-definite"; we fitted it silently
+    items["score"] = items["cip1"] + 2 * items["cip2"] - items["tmi1"]
+    with pytest.raises(DataError) as err:
+        check_model_data(items, ["cip1", "cip2", "tmi1", "tmi2", "score"])
+    msg = str(err.value)
+    assert "columns 'cip1', 'cip2', 'tmi1' and 'score' are linearly dependent" in msg
+    assert "tmi2" not in msg
+    assert "not positive-definite" in msg
+
+
+def test_linear_combination_with_missing_cells_is_refused(items):
+    items["score"] = items["cip1"] + items["cip2"]
+    items.loc[[2, 7], "cip1"] = np.nan
+    with pytest.raises(DataError, match="'cip1', 'cip2' and 'score' are linearly dependent"):
+        check_model_data(items, ["cip1", "cip2", "score", "tmi1"])
+
+
+def test_nearly_but_not_exactly_dependent_columns_pass(items):
+    rng = np.random.default_rng(3)
+    items["score"] = items["cip1"] + items["cip2"] + rng.normal(0, 0.01, len(items))
+    out = check_model_data(items, ["cip1", "cip2", "score"])
+    assert list(out.columns) == ["cip1", "cip2", "score"]
+
+
 def test_infinite_values(items):
     items.loc[[1, 4], "cip2"] = np.inf
     with pytest.raises(DataError, match="column 'cip2' has infinite values in data rows 2, 5"):

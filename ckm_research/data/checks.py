@@ -72,7 +72,9 @@ def check_model_data(
         message lists all of them, with close matches.
     DataError
         Any of: non-numeric or infinite cells, a column with no answers, a
-        constant column, identical columns, too few rows. All problems found
+        constant column, identical columns, columns that are an exact linear
+        combination of others (lavaan: "sample covariance matrix is not
+        positive-definite"), too few rows. All problems found
         are listed in one message (and in the exception's ``problems``
         attribute, one string each).
 
@@ -151,6 +153,8 @@ def check_model_data(
             usable_columns.append(name)
 
     problems.extend(_identical_columns(out, usable_columns))
+    if not problems:
+        problems.extend(_linear_dependencies(out, usable_columns))
 
     # a row counts when it has any answer, numeric or not (text cells are reported above)
     n_rows = int(data[names].notna().any(axis=1).sum())
@@ -359,3 +363,53 @@ def _identical_columns(data: pd.DataFrame, names: list[str]) -> list[str]:
                 "covariance matrix is singular: keep one of them in the model."
             )
     return problems
+
+
+def _linear_dependencies(data: pd.DataFrame, names: list[str], tol: float = 1e-8) -> list[str]:
+    """Columns whose covariance matrix is singular: one is an exact linear
+    combination of others (a sum score among the items, a recoded copy).
+
+    lavaan stops there ("sample covariance matrix is not positive-definite");
+    so do we, naming the columns and the combination.  The covariance is taken
+    over the complete rows, or pairwise where there are too few of them; a
+    dependency shows as an eigenvalue of the correlation matrix below ``tol``.
+    """
+    if len(names) < 2:
+        return []
+    x = data[names].to_numpy(dtype=float)
+    complete = x[~np.isnan(x).any(axis=1)]
+    if complete.shape[0] > len(names):
+        cov = np.cov(complete, rowvar=False)
+    else:
+        cov = data[names].cov().to_numpy()
+    if not np.isfinite(cov).all():
+        return []
+    sd = np.sqrt(np.diag(cov))
+    if (sd <= 0).any():
+        return []
+    corr = cov / np.outer(sd, sd)
+    values, vectors = np.linalg.eigh(corr)
+    null = vectors[:, values < tol]
+    if null.shape[1] == 0:
+        return []
+    weights = np.abs(null[:, 0])
+    involved = [names[i] for i in np.flatnonzero(weights > 1e-6 * weights.max())]
+    target = names[int(np.argmax(weights))]
+    others = [v for v in involved if v != target]
+    equation = ""
+    if complete.shape[0] > len(names) and others:
+        rows = data[involved].dropna()
+        design = np.column_stack([rows[others].to_numpy(), np.ones(len(rows))])
+        coef, *_ = np.linalg.lstsq(design, rows[target].to_numpy(), rcond=None)
+        terms = [f"{_fmt(round(c, 4))}*{v}" for c, v in zip(coef[:-1], others, strict=True)]
+        if abs(coef[-1]) > 1e-8:
+            terms.append(_fmt(round(coef[-1], 4)))
+        equation = f" ({target} = {' + '.join(terms).replace('+ -', '- ')})"
+    more = f" ({null.shape[1]} such dependencies in all)" if null.shape[1] > 1 else ""
+    listed = ", ".join(repr(v) for v in involved[:-1]) + f" and {involved[-1]!r}"
+    return [
+        f"columns {listed} are linearly dependent: one is an exact linear combination "
+        f"of the others{equation}{more}. Their covariance matrix is singular (lavaan: "
+        "'sample covariance matrix is not positive-definite'); is one of them a sum or "
+        "mean score of the others? Drop it from the model."
+    ]
