@@ -294,6 +294,9 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
             raise CkmError(
                 f"--json {args.json} would overwrite an input file; choose another path."
             )
+        from ckm_research.outputs import check_output_file
+
+        check_output_file(args.json, "--json")
 
     from ckm_research.data.io import read_data
 

@@ -240,11 +240,12 @@ def test_json_must_not_overwrite_an_input(files, fake_fit, capsys):
     assert not fake_fit.calls
 
 
-def test_unwritable_json_path(files, fake_fit, capsys):
+def test_unwritable_json_path_is_refused_before_fitting(files, fake_fit, capsys):
     model, csv = files
     assert main(["fit", str(model), str(csv), "--json", str(csv / "fit.json")]) == 2
     err = capsys.readouterr().err
-    assert "Cannot write the JSON file" in err and "Traceback" not in err
+    assert f"because {csv} is a file, not a folder" in err and "Traceback" not in err
+    assert not fake_fit.calls
 
 
 def test_ckm_error_from_the_engine(files, fake_fit, capsys):

@@ -101,6 +101,9 @@ def run_import(args: argparse.Namespace, ui) -> int:
     if Path(args.output).resolve() == Path(args.file).resolve():
         raise CkmError(f"--output {args.output} is the raw file: raw files are never "
                        "overwritten; choose another path.")
+    from ckm_research.outputs import check_output_file
+
+    check_output_file(args.output, "--output")
     with ui.status(f"Importing {Path(args.file).name} ..."):
         result = import_responses(args.file, args.instrument, missing_values=args.missing_values,
                                   drop=drop, rules=rules, encoding=args.encoding)

@@ -168,6 +168,13 @@ def run_power(args: argparse.Namespace, ui) -> int:
 
     population = read_model_file(args.population)
     analysis = read_model_file(args.analysis) if args.analysis else None
+    # outputs are checked before the simulation, which may take minutes
+    from ckm_research.outputs import check_output_file, figure_formats
+
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot", suffixes=figure_formats())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = power_analysis(

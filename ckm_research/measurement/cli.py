@@ -159,6 +159,10 @@ def _inputs(args):
     if args.json is not None and args.json.resolve() in (data_path.resolve(),
                                                          Path(args.model).resolve()):
         raise CkmError(f"--json {args.json} would overwrite an input file; choose another path.")
+    if args.json is not None:
+        from ckm_research.outputs import check_output_file
+
+        check_output_file(args.json, "--json")
     data = read_data(data_path, missing_values=args.missing_values)
     return model_text, data
 

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ckm_research.errors import CkmError
+from ckm_research.outputs import output_dir_problem
 
 __all__ = [
     "PipelineParams",
@@ -413,6 +414,8 @@ def check_params(params: PipelineParams, sources: dict[str, str] | None = None) 
                           f"({', '.join(SUPPORTED_EXTENSIONS)}).")
     if params.output_dir.exists() and not params.output_dir.is_dir():
         fail("output_dir", f"names a file, not a folder: {params.output_dir}.")
+    if why := output_dir_problem(params.output_dir):
+        fail("output_dir", f"names {params.output_dir}, which {why}.")
     if params.output_dir == PROJECT_ROOT or params.output_dir in data.parents:
         fail("output_dir", f"would write into {params.output_dir}, which holds the project or "
                            "the raw data; choose a folder of its own (e.g. reports/ckm-study).")
