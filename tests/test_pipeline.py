@@ -294,3 +294,46 @@ def test_only_refuses_a_stage_whose_inputs_are_missing(tmp_path):
     with pytest.raises(CkmError, match="needs the results of the 'data' stage"):
         run_pipeline(params, only=["structural"])
     assert not (tmp_path / "empty" / "notebooks" / "04_structural.ipynb").exists()
+
+
+def test_an_interrupted_rerun_never_looks_finished(out, monkeypatch):
+    from ckm_research.report import load_params, run_pipeline, runner
+    from ckm_research.report.runner import PREVIOUS_RUN, Progress
+
+    copy = copy_run(out)
+    old_report = (copy / "report.html").read_text(encoding="utf-8")
+    old_results = results(copy)
+    calls = []
+
+    def interrupted(stage_, *args, **kwargs):
+        calls.append(stage_.name)
+        if len(calls) == 2:  # the first stage is redone, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(stage_, *args, **kwargs)
+
+    real = runner._run_notebook
+    monkeypatch.setattr(runner, "_run_notebook", interrupted)
+    params = load_params(QUICK, output_dir=copy)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(params, progress=Progress(quiet=True))
+    man = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    assert man["complete"] is False and man["state"] == "interrupted"
+    assert not (copy / "results.json").exists()
+    page = (copy / "report.html").read_text(encoding="utf-8")
+    assert "This report is not finished" in page and page != old_report
+    assert (copy / PREVIOUS_RUN / "report.html").read_text(encoding="utf-8") == old_report
+
+    # a second interrupted start keeps the last complete report
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(params, progress=Progress(quiet=True))
+    assert (copy / PREVIOUS_RUN / "report.html").read_text(encoding="utf-8") == old_report
+
+    # finishing the stages makes the folder whole again
+    monkeypatch.setattr(runner, "_run_notebook", real)
+    run_pipeline(params, only=["data", "report"], progress=Progress(quiet=True))
+    man = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    assert man["complete"] is True and man["state"] == "complete"
+    assert "This report is not finished" not in (copy / "report.html").read_text(encoding="utf-8")
+    assert not (copy / PREVIOUS_RUN).exists()
+    assert results(copy) == old_results

@@ -562,6 +562,8 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
     result = PipelineResult(output_dir=out, kernel={
         "name": kernel.name, "fallback": kernel.fallback, "argv": kernel.argv,
         "description": kernel.message})
+    _begin_run(out)
+    _write_manifest(out, params, inputs, result, t0, partial=True, state="running")
     if kernel.fallback:
         progress.message(f"note: running the notebooks in {kernel.message}.")
     progress.start(len(selected), kernel.name)
@@ -591,7 +593,7 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
                 result.stages.append(StageRun(s.name, "failed", time.perf_counter() - started,
                                               str(target), exc.error))
                 progress.stage_end(s, "FAILED", time.perf_counter() - started)
-                _write_manifest(out, params, inputs, result, t0, partial=True)
+                _write_manifest(out, params, inputs, result, t0, partial=True, state="failed")
                 raise
             seconds = time.perf_counter() - started
             status = "ok"
@@ -610,6 +612,10 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
             progress.stage_end(s, status, seconds)
             if s.name == "report" and html:
                 result.report = export_html(target, out / "report.html", title=params.title)
+    except (KeyboardInterrupt, SystemExit, CkmError) as exc:
+        state = "failed" if isinstance(exc, CkmError) else "interrupted"
+        _write_manifest(out, params, inputs, result, t0, partial=True, state=state)
+        raise
     finally:
         progress.stop()
     results = merge_results(out, params, inputs)
@@ -620,12 +626,77 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
             "stale_stages"]) + " were made with other parameters; rerun them (or the whole "
             "pipeline) before reading the report")
     result.seconds = time.perf_counter() - t0
+    _end_run(out, report_ran=any(s.name == "report" for s in selected))
     result.manifest = _write_manifest(out, params, inputs, result, t0)
     return result
 
 
+#: where the last complete run's results.json and report.html wait while a run
+#: rewrites the folder (see :func:`_begin_run`)
+PREVIOUS_RUN = ".previous-run"
+
+_RUNNING_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>ckm run: not finished</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>This report is not finished</h1>
+<p>ckm run started rewriting this folder at {started}. If this page is still here,
+the run was interrupted or failed: <code>manifest.json</code> says which stage it
+reached. Rerun the same command to finish it.</p>
+<p>The last complete report, if there was one, is kept in
+<code>{previous}/report.html</code> until a run finishes.</p>
+</body></html>
+"""
+
+
+def _begin_run(out: Path) -> None:
+    """Mark ``out`` as being rewritten, so that no reader takes a mix of two runs
+    for a finished one.
+
+    The last complete run's ``results.json`` and ``report.html`` move to
+    ``.previous-run/`` (an interrupted run's leftovers are discarded, and an
+    older complete copy there is kept); ``report.html`` becomes a page saying
+    the run has not finished, and ``manifest.json`` says ``"complete": false``
+    (written by the caller) until :func:`_end_run`.
+    """
+    previous = out / PREVIOUS_RUN
+    try:
+        was_complete = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get(
+            "complete") is True
+    except (OSError, ValueError):
+        was_complete = False
+    for name in ("results.json", "report.html"):
+        path = out / name
+        if not path.exists():
+            continue
+        if was_complete:
+            previous.mkdir(exist_ok=True)
+            os.replace(path, previous / name)
+        else:
+            path.unlink()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    (out / "report.html").write_text(
+        _RUNNING_PAGE.format(started=started, previous=PREVIOUS_RUN), encoding="utf-8")
+
+
+def _end_run(out: Path, *, report_ran: bool) -> None:
+    """The run finished: drop the not-finished page and the previous run's
+    copies; a run without the report stage (``--only``) gets the previous
+    report back, as before the run."""
+    previous = out / PREVIOUS_RUN
+    page = out / "report.html"
+    if page.exists() and page.read_text(encoding="utf-8", errors="replace").startswith(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ckm run: "
+            "not finished"):
+        page.unlink()
+    if not report_ran and (previous / "report.html").exists():
+        os.replace(previous / "report.html", page)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
 def _write_manifest(out: Path, params: PipelineParams, inputs: dict, result: PipelineResult,
-                    t0: float, partial: bool = False) -> Path:
+                    t0: float, partial: bool = False, state: str | None = None) -> Path:
+    """Write ``manifest.json``; ``state`` is "running", "failed", "interrupted" or
+    (``partial=False``) "complete"."""
     from ckm_research.report.pathdiagram import dot_available
 
     ok, dot = dot_available()
@@ -642,6 +713,7 @@ def _write_manifest(out: Path, params: PipelineParams, inputs: dict, result: Pip
         "schema": "ckm-research/manifest/1",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "complete": not partial,
+        "state": state or ("complete" if not partial else "running"),
         "command": ["ckm", *sys.argv[1:]] if Path(sys.argv[0]).name == "ckm" else sys.argv,
         "ckm_research_version": __version__,
         "python": {"version": platform.python_version(), "executable": sys.executable,
