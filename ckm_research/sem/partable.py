@@ -304,7 +304,9 @@ def build_partable(
             if lhs in ov_x_set and rhs in ov_x_set and fixed_x and not user_set:
                 r["fixed"], r["exo"] = True, 1
         elif op == "~1":
-            if lhs in lv_set and not user_set:
+            # int.lv.free = FALSE fixes only the latent means lavaan adds itself: a
+            # mean the user writes (f ~ 1) is free (lavaan's lav_partable_flat)
+            if lhs in lv_set and not user_set and r["user"] == 0:
                 # lavaan frees the factor means of groups 2.. when intercepts are equal
                 free_mean = (
                     r["group"] > 1 and "intercepts" in group_equal and "means" not in group_equal
