@@ -40,6 +40,10 @@ means_growth_cov <- paste(means_growth,
 # what growth() adds, written out for sem(): free latent means, observed intercepts at 0
 means_written <- paste("i ~ 1", "s ~ 1", "t1 ~ 0*1", "t2 ~ 0*1", "t3 ~ 0*1", "t4 ~ 0*1",
                        sep = "\n")
+# the auto.* options lavaan's sem() sets before calling lavaan()
+means_sem_auto <- list(auto.fix.first = TRUE, auto.fix.single = TRUE, auto.var = TRUE,
+                       auto.cov.lv.x = TRUE, auto.cov.y = TRUE, auto.th = TRUE,
+                       auto.delta = TRUE, auto.efa = TRUE)
 means_hs_latent <- paste(hs_model, "visual ~ 1", "x1 ~ 0*1", sep = "\n")
 
 list(
@@ -58,6 +62,10 @@ list(
        "growth model with covariates x1 x2 (on i, s) and c1..c4 (on t1..t4) written out for sem(), ML",
        "sem", paste(means_growth_cov, means_written, sep = "\n"), means_growth_csv,
        args = list(estimator = "ML")),
+  case("means_growth_cov_written_mlr",
+       "the same written-out growth model with covariates, MLR (fixed-x means in the baseline)",
+       "sem", paste(means_growth_cov, means_written, sep = "\n"), means_growth_csv,
+       args = list(estimator = "MLR")),
   # ---- 2. growth() -----------------------------------------------------------------------
   case("means_growth_ml", "lavaan's growth(): linear growth model of Demo.growth, ML",
        "growth", means_growth, means_growth_csv, args = list(estimator = "ML")),
@@ -87,6 +95,23 @@ list(
   case("means_pd_orthogonal_ml",
        "Political Democracy SEM with orthogonal = TRUE (one exogenous factor: no change), ML",
        "sem", pd_model, pd_csv, args = list(estimator = "ML", orthogonal = TRUE)),
+  case("means_hs_orthogonal_sem_ml",
+       "HS with textual ~ visual, speed ~ visual and orthogonal = TRUE (the residual covariance of textual and speed is fixed at 0), ML",
+       "sem", paste(hs_model, "textual ~ visual", "speed ~ visual", sep = "\n"), hs_csv,
+       args = list(estimator = "ML", orthogonal = TRUE)),
+  # cfa() and sem() overwrite int.ov.free and int.lv.free (TRUE, FALSE) whatever the
+  # user passes: only lavaan() honours them (its own default is int.ov.free = FALSE),
+  # here with sem()'s auto.* defaults
+  case("means_hs_int_lv_free_ml",
+       "HS CFA, marker intercepts x1 x4 x7 ~ 0*1 and int.lv.free = TRUE (free factor means), lavaan() with sem()'s defaults, ML",
+       "lavaan", paste(hs_model, "x1 ~ 0*1", "x4 ~ 0*1", "x7 ~ 0*1", sep = "\n"), hs_csv,
+       args = c(list(estimator = "ML", int.ov.free = TRUE, int.lv.free = TRUE),
+                means_sem_auto)),
+  case("means_hs_int_ov_free_ml",
+       "HS CFA with meanstructure = TRUE and int.ov.free = FALSE (intercepts fixed at 0), lavaan() with sem()'s defaults, ML",
+       "lavaan", hs_model, hs_csv,
+       args = c(list(estimator = "ML", meanstructure = TRUE, int.ov.free = FALSE),
+                means_sem_auto)),
   case("means_hs_std_ov_ml", "HS 3-factor CFA with std.ov = TRUE, ML",
        "cfa", hs_model, hs_csv, args = list(estimator = "ML", std.ov = TRUE)),
   case("means_hs_std_ov_mlr", "HS 3-factor CFA with std.ov = TRUE and a mean structure, MLR",
