@@ -5,6 +5,11 @@
   FALSE`` fixes only the latent means it adds itself.  The old code fixed it at 0
   (the growth model gave chi-square 366 on 7 df instead of 8.07 on 5; the HS CFA
   with ``visual ~ 1`` stopped as "not identified").
+* ``growth()`` as lavaan's (``meanstructure``, ``int.ov.free = FALSE``,
+  ``int.lv.free = TRUE``), ML, MLR and FIML, with and without covariates, also
+  through ``ckm fit --growth``.
+* The options ``meanstructure``, ``orthogonal``, ``std.ov``, ``int.ov.free`` and
+  ``int.lv.free`` as keywords of ``fit()`` and flags of ``ckm fit``.
 
 Tolerances of the engine issue: estimates 1e-3 absolute, SEs 1 % relative (2 %
 robust), std.all 1e-3, fit measures 1e-3.
@@ -12,11 +17,21 @@ robust), std.all 1e-3, fit measures 1e-3.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.reference_compare import compare_estimates, compare_fit, fit_like_lavaan, load
+from ckm_research import fit
+from ckm_research.errors import CkmError
+from tests.reference_compare import (
+    compare_estimates,
+    compare_fit,
+    fit_like_lavaan,
+    load,
+    load_data,
+)
 
 REQUIRED = [
     "npar",
@@ -120,3 +135,65 @@ def test_int_ov_free_and_int_lv_free(name):
     ref = {**ref, "args": {k: v for k, v in ref["args"].items() if not k.startswith("auto.")}}
     res = fit_like_lavaan(ref)
     check_against(ref, res)
+
+
+def _cli_fit(tmp_path, ref, *flags):
+    """``ckm fit MODEL DATA FLAGS --json``: the fit measures and estimates it writes."""
+    from ckm_research.cli import main
+    from tests.reference_compare import REF
+
+    model = tmp_path / "model.lav"
+    model.write_text(ref["model"] + "\n", encoding="utf-8")
+    out = tmp_path / "fit.json"
+    argv = ["fit", str(model), str(REF / ref["data_csv"]), *flags, "--json", str(out)]
+    assert main(argv) == 0
+    doc = json.loads(out.read_text())
+    return doc["fit"], pd.DataFrame(doc["estimates"])
+
+
+@pytest.mark.parametrize(
+    "name, flags",
+    [
+        ("means_growth_mlr", ["--growth", "--estimator", "MLR"]),
+        ("means_growth_fiml", ["--growth", "--missing", "ml"]),
+        ("means_hs_meanstructure_ml", ["--meanstructure"]),
+        ("means_hs_orthogonal_ml", ["--orthogonal"]),
+        ("means_hs_std_ov_mlr", ["--std-ov", "--meanstructure", "--estimator", "MLR"]),
+    ],
+)
+def test_cli_flags(tmp_path, capsys, name, flags):
+    ref = load(f"parity_{name}")
+    fm, est = _cli_fit(tmp_path, ref, *flags)
+    compare_fit(fm, ref["fit"], required=["chisq", "df", "cfi", "rmsea", "srmr", "npar"])
+    robust = ref["args"].get("estimator") == "MLR"
+    compare_estimates(est, ref["estimates"], se_rtol=0.02 if robust else 0.01)
+
+
+def test_growth_refuses_options_that_undo_a_growth_model():
+    ref = load("parity_means_growth_ml")
+    for kw in ({"int_ov_free": True}, {"int_lv_free": False}, {"meanstructure": False}):
+        with pytest.raises(CkmError, match="growth\\(\\) fits with"):
+            fit_like_lavaan(ref, **kw)
+    # the same values as growth()'s are accepted
+    res = fit_like_lavaan(ref, int_ov_free=False, meanstructure=True)
+    assert res.fit_measures["df"] == ref["fit"]["df"]
+
+
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"orthogonal": "yes"}, "'orthogonal' parameter of fit must be a bool"),
+        ({"std_ov": 1}, "'std_ov' parameter of fit must be a bool"),
+        ({"meanstructure": "default"}, "'meanstructure' parameter of fit must be a bool"),
+    ],
+)
+def test_option_values_are_checked(kw, msg):
+    with pytest.raises(CkmError, match=msg):
+        fit_like_lavaan(load("parity_means_hs_orthogonal_ml"), **kw)
+
+
+def test_options_are_refused_with_latent_interactions():
+    ref = load("parity_means_hs_orthogonal_ml")
+    model = ref["model"] + "\nspeed ~ visual + textual + visual:textual"
+    with pytest.raises(CkmError, match="not supported for models with latent product terms"):
+        fit(model, load_data(ref), orthogonal=True)
