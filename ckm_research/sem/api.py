@@ -180,9 +180,10 @@ def fit(
         variables (exogenous factors, residuals of purely dependent factors) are
         fixed at 0; covariances written in the syntax stay free.
     std_ov : bool
-        lavaan's ``std.ov``: standardize the observed (non-ordinal) variables
-        before fitting (per group, after listwise deletion; divisor N - 1 as R's
-        ``scale()``).
+        lavaan's ``std.ov``: standardize the observed variables before fitting
+        (per group, after listwise deletion; divisor N - 1 as R's ``scale()``),
+        except ordinal items and, with ``fixed_x=True``, the exogenous covariates,
+        which lavaan leaves on their scale.
     int_ov_free, int_lv_free : bool
         lavaan's ``int.ov.free`` (default ``True``) and ``int.lv.free`` (default
         ``False``): whether the observed intercepts and the latent means added to
@@ -345,6 +346,13 @@ def _build_engine(
         or len(glabels) > 1  # lavaan: multiple groups imply a mean structure
     )
     notes: list[str] = []
+    if std_ov and fixed_x and roles.ov_x:
+        notes.append(
+            "std_ov=True with fixed-x covariates: lavaan 0.6.14 reports another baseline "
+            "chi-square (so CFI, TLI, NFI ...) and log-likelihood (AIC, BIC) for this model; "
+            "ckm-research's baseline and incremental indices are those of the unstandardized "
+            "data, as they do not depend on the scale"
+        )
     groups: list[GroupData] = []
     for lab in glabels:
         sub = clean if gcol is None else clean[gcol == lab]
@@ -365,7 +373,9 @@ def _build_engine(
                 notes.append(f"{int(allmiss.sum())} cases with no observed values were removed")
                 x = x[~allmiss]
         if std_ov:
-            x = _standardize_columns(x, [v not in set(ordered) for v in ov])
+            # lavaan scales the numeric variables but not the fixed-x covariates
+            keep_raw = set(ordered) | (set(roles.ov_x) if fixed_x else set())
+            x = _standardize_columns(x, [v not in keep_raw for v in ov])
         groups.append(GroupData(lab, x))
     for gd in groups:
         if gd.data.shape[0] < len(ov) + 1 and missing == "listwise":

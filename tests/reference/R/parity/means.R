@@ -44,6 +44,7 @@ means_written <- paste("i ~ 1", "s ~ 1", "t1 ~ 0*1", "t2 ~ 0*1", "t3 ~ 0*1", "t4
 means_sem_auto <- list(auto.fix.first = TRUE, auto.fix.single = TRUE, auto.var = TRUE,
                        auto.cov.lv.x = TRUE, auto.cov.y = TRUE, auto.th = TRUE,
                        auto.delta = TRUE, auto.efa = TRUE)
+means_hs_x <- paste("visual =~ x1 + x2 + x3", "visual ~ ageyr + grade", sep = "\n")
 means_hs_latent <- paste(hs_model, "visual ~ 1", "x1 ~ 0*1", sep = "\n")
 
 list(
@@ -114,6 +115,16 @@ list(
                 means_sem_auto)),
   case("means_hs_std_ov_ml", "HS 3-factor CFA with std.ov = TRUE, ML",
        "cfa", hs_model, hs_csv, args = list(estimator = "ML", std.ov = TRUE)),
+  case("means_hs_std_ov_x_ml",
+       "visual factor regressed on ageyr and grade with std.ov = TRUE: the fixed-x covariates keep their scale, ML",
+       "sem", means_hs_x, hs_csv, args = list(estimator = "ML", std.ov = TRUE),
+       # lavaan 0.6.14's baseline model is off here (baseline.chisq 4121 where the
+       # scale-free value is 135): keep the fit without std.ov to compare with
+       extra = function(fit) list(fit_without_std_ov = named_num(fitMeasures(
+         sem(means_hs_x, data = read.csv(file.path(ref_dir, hs_csv)), estimator = "ML"))))),
+  case("means_hs_std_ov_x_free_ml",
+       "the same with fixed.x = FALSE: the covariates are standardized too, ML",
+       "sem", means_hs_x, hs_csv, args = list(estimator = "ML", std.ov = TRUE, fixed.x = FALSE)),
   case("means_hs_std_ov_mlr", "HS 3-factor CFA with std.ov = TRUE and a mean structure, MLR",
        "cfa", hs_model, hs_csv,
        args = list(estimator = "MLR", std.ov = TRUE, meanstructure = TRUE))
