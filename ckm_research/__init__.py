@@ -2,12 +2,15 @@
 Management (CKM) studies: instrument, data, CFA/SEM, moderation, power, report.
 
 The main entry point is :func:`fit`, which fits any CFA/SEM written in lavaan
-syntax with ML, MLR, FIML or WLSMV and returns lavaan-style results.
+syntax with ML, MLR, FIML or WLSMV and returns lavaan-style results;
+:func:`growth` fits latent growth curve models with lavaan's ``growth()``
+conventions.
 """
 
 __version__ = "0.1.0"
 
 from ckm_research.sem.api import ESTIMATORS, fit  # noqa: E402
+from ckm_research.sem.growth import growth  # noqa: E402
 from ckm_research.sem.results import SEMResults  # noqa: E402
 
-__all__ = ["fit", "SEMResults", "ESTIMATORS", "__version__"]
+__all__ = ["fit", "growth", "SEMResults", "ESTIMATORS", "__version__"]

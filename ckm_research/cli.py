@@ -237,7 +237,8 @@ def _add_fit(subparsers) -> None:
             "examples:\n"
             "  ckm fit ckm_research/models/ckm_study.lav survey.csv\n"
             "  ckm fit model.lav survey.sav --estimator MLR --missing-values -99,-999\n"
-            "  ckm fit model.lav survey.xlsx --estimator WLSMV --ordered all --json fit.json"
+            "  ckm fit model.lav survey.xlsx --estimator WLSMV --ordered all --json fit.json\n"
+            "  ckm fit growth.lav waves.csv --growth --estimator MLR"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -273,6 +274,19 @@ def _add_fit(subparsers) -> None:
         help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
              "indicators (default), lms = latent moderated structural equations",
     )
+    p.add_argument(
+        "--growth", action="store_true",
+        help="latent growth curve model as lavaan's growth(): mean structure, observed "
+             "intercepts fixed at 0, free growth-factor means",
+    )
+    p.add_argument("--meanstructure", action="store_true",
+                   help="add intercepts and latent means (lavaan's meanstructure = TRUE)")
+    p.add_argument("--orthogonal", action="store_true",
+                   help="fix the covariances between latent variables at 0 (lavaan's "
+                        "orthogonal = TRUE; covariances written in the model stay free)")
+    p.add_argument("--std-ov", action="store_true",
+                   help="standardize the observed variables before fitting (lavaan's "
+                        "std.ov = TRUE)")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
     inference_cli.add_bootstrap_options(p)
@@ -312,6 +326,13 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["missing"] = args.missing
     if getattr(args, "interaction", None) is not None:
         options["interaction"] = args.interaction
+    for flag in ("meanstructure", "orthogonal", "std_ov"):
+        if getattr(args, flag, False):
+            options[flag] = True
+    if getattr(args, "growth", False):
+        from ckm_research.sem.growth import GROWTH_OPTIONS
+
+        options.update(GROWTH_OPTIONS)  # as fit() keywords, so --bootstrap refits the same
 
     import ckm_research  # looked up at call time: the public API, as a notebook calls it
 

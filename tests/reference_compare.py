@@ -93,6 +93,7 @@ def fit_like_lavaan(ref: dict, **overrides):
     """Fit a fixture's model and data with the arguments lavaan was given.
 
     lavaan's argument names are translated (``std.lv`` -> ``std_lv`` ...);
+    a fixture made by lavaan's ``growth()`` is fitted by our ``growth()``;
     ``missing = "ml"`` with ML becomes our FIML; ``overrides`` win.
     """
     from ckm_research import fit
@@ -109,4 +110,8 @@ def fit_like_lavaan(ref: dict, **overrides):
     if kw.get("ordered") is True:
         kw["ordered"] = "all"
     kw.update(overrides)
+    if ref.get("fun") == "growth":
+        from ckm_research import growth
+
+        return growth(ref["model"], load_data(ref), **kw)
     return fit(ref["model"], load_data(ref), **kw)

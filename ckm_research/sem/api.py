@@ -65,6 +65,10 @@ class FitOptions:
     group_equal: tuple[str, ...] = ()
     fixed_x: bool = True
     iter_max: int = 500
+    orthogonal: bool = False
+    std_ov: bool = False
+    int_ov_free: bool = True
+    int_lv_free: bool = False
 
 
 @dataclass
@@ -119,6 +123,11 @@ def fit(
     interaction: str | None = None,
     fixed_x: bool = True,
     missing: str | None = None,
+    meanstructure: bool | None = None,
+    orthogonal: bool = False,
+    std_ov: bool = False,
+    int_ov_free: bool = True,
+    int_lv_free: bool = False,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -159,6 +168,28 @@ def fit(
         How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
         mean-centred product indicators (the default when the model has a
         product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
+    meanstructure : bool, optional
+        lavaan's ``meanstructure``: ``True`` adds the intercepts of the observed
+        variables and the means of the latent variables to the model (with
+        complete data and free intercepts the chi-square and df do not change).
+        ``None`` or ``False`` (lavaan's ``"default"``): a mean structure only
+        where the model needs one (``~ 1`` in the syntax, ``missing='ml'``,
+        several groups, WLSMV).
+    orthogonal : bool
+        lavaan's ``orthogonal``: the covariances the model adds between latent
+        variables (exogenous factors, residuals of purely dependent factors) are
+        fixed at 0; covariances written in the syntax stay free.
+    std_ov : bool
+        lavaan's ``std.ov``: standardize the observed variables before fitting
+        (per group, after listwise deletion; divisor N - 1 as R's ``scale()``),
+        except ordinal items and, with ``fixed_x=True``, the exogenous covariates,
+        which lavaan leaves on their scale.
+    int_ov_free, int_lv_free : bool
+        lavaan's ``int.ov.free`` (default ``True``) and ``int.lv.free`` (default
+        ``False``): whether the observed intercepts and the latent means added to
+        a mean structure are free or fixed at 0.  Intercepts and means written in
+        the syntax are free either way.  :func:`growth` sets
+        ``int_ov_free=False, int_lv_free=True``.
 
     Returns
     -------
@@ -192,10 +223,15 @@ def fit(
     estimator = estimator.upper()
     if not (isinstance(level, float) and 0 < level < 1):
         raise _param_error("level", "a float in the range (0, 1)", level)
+    _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free)
     parsed = parse_model(model)
     # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
     if interaction is not None or variable_roles(parsed).interactions:
         from ckm_research.moderation.dispatch import fit_with_interactions
+
+        _refuse_mean_options_with_interactions(
+            meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free
+        )
 
         res = fit_with_interactions(
             model, parsed, data, interaction=interaction, estimator=estimator,
@@ -231,6 +267,11 @@ def fit(
         control=control,
         fixed_x=fixed_x,
         missing=missing,
+        meanstructure=bool(meanstructure),
+        orthogonal=orthogonal,
+        std_ov=std_ov,
+        int_ov_free=int_ov_free,
+        int_lv_free=int_lv_free,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -264,6 +305,11 @@ def _build_engine(
     control=None,
     fixed_x=True,
     missing=None,
+    meanstructure=False,
+    orthogonal=False,
+    std_ov=False,
+    int_ov_free=True,
+    int_lv_free=False,
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -292,13 +338,21 @@ def _build_engine(
             "pairwise deletion there); use estimator='MLR', missing='ml' instead"
         )
     meanstructure = (
-        missing == "ml"
+        meanstructure
+        or missing == "ml"
         or estimator == "WLSMV"
         or any(s.op == "~1" for s in parsed.statements)
         or any(g in ("intercepts", "means", "thresholds") for g in group_equal)
         or len(glabels) > 1  # lavaan: multiple groups imply a mean structure
     )
     notes: list[str] = []
+    if std_ov and fixed_x and roles.ov_x:
+        notes.append(
+            "std_ov=True with fixed-x covariates: lavaan 0.6.14 reports another baseline "
+            "chi-square (so CFI, TLI, NFI ...) and log-likelihood (AIC, BIC) for this model; "
+            "ckm-research's baseline and incremental indices are those of the unstandardized "
+            "data, as they do not depend on the scale"
+        )
     groups: list[GroupData] = []
     for lab in glabels:
         sub = clean if gcol is None else clean[gcol == lab]
@@ -318,6 +372,10 @@ def _build_engine(
             if allmiss.any():
                 notes.append(f"{int(allmiss.sum())} cases with no observed values were removed")
                 x = x[~allmiss]
+        if std_ov:
+            # lavaan scales the numeric variables but not the fixed-x covariates
+            keep_raw = set(ordered) | (set(roles.ov_x) if fixed_x else set())
+            x = _standardize_columns(x, [v not in keep_raw for v in ov])
         groups.append(GroupData(lab, x))
     for gd in groups:
         if gd.data.shape[0] < len(ov) + 1 and missing == "listwise":
@@ -343,6 +401,9 @@ def _build_engine(
         nthresholds=nthresholds,
         group_equal=group_equal,
         fixed_x=fixed_x,
+        int_ov_free=int_ov_free,
+        int_lv_free=int_lv_free,
+        orthogonal=orthogonal,
     )
     opts = FitOptions(
         estimator=estimator,
@@ -354,6 +415,10 @@ def _build_engine(
         group_equal=group_equal,
         iter_max=_iter_max(control),
         fixed_x=fixed_x,
+        orthogonal=orthogonal,
+        std_ov=std_ov,
+        int_ov_free=int_ov_free,
+        int_lv_free=int_lv_free,
     )
     if estimator == "WLSMV":
         from ckm_research.sem.wlsmv import WLSMVEngine
@@ -364,6 +429,64 @@ def _build_engine(
 
         return FIMLEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)
+
+
+def _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free) -> None:
+    """One phrasing for the lavaan options ``meanstructure``, ``orthogonal``,
+    ``std.ov``, ``int.ov.free`` and ``int.lv.free``."""
+    if meanstructure is not None and not isinstance(meanstructure, (bool, np.bool_)):
+        raise _param_error("meanstructure", "a bool or None", meanstructure)
+    for name, value in (
+        ("orthogonal", orthogonal),
+        ("std_ov", std_ov),
+        ("int_ov_free", int_ov_free),
+        ("int_lv_free", int_lv_free),
+    ):
+        if not isinstance(value, (bool, np.bool_)):
+            raise _param_error(name, "a bool", value)
+
+
+def _refuse_mean_options_with_interactions(
+    meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free
+) -> None:
+    """The latent-interaction methods build their own model: refuse options they
+    would ignore instead of dropping them silently."""
+    given = [
+        name
+        for name, value, default in (
+            ("meanstructure", bool(meanstructure), False),
+            ("orthogonal", orthogonal, False),
+            ("std_ov", std_ov, False),
+            ("int_ov_free", int_ov_free, True),
+            ("int_lv_free", int_lv_free, False),
+        )
+        if value != default
+    ]
+    if given:
+        raise CkmError(
+            "the option(s) " + ", ".join(given) + " (lavaan's meanstructure, orthogonal, "
+            "std.ov, int.ov.free, int.lv.free) are not supported for models with latent "
+            "product terms (X:Z); fit the model without them, or standardize the data "
+            "yourself before fitting instead of std_ov=True"
+        )
+
+
+def _standardize_columns(x: np.ndarray, which: list[bool]) -> np.ndarray:
+    """lavaan's ``std.ov``: centre and scale the chosen columns as R's ``scale()``
+    (available cases per column, standard deviation with divisor N - 1)."""
+    x = x.copy()
+    for j, do in enumerate(which):
+        if not do:
+            continue
+        col = x[:, j]
+        sd = np.nanstd(col, ddof=1)
+        if not np.isfinite(sd) or sd == 0:
+            raise CkmError(
+                f"std_ov=True cannot standardize a column with no variance (column {j + 1} "
+                "of the model's observed variables)"
+            )
+        x[:, j] = (col - np.nanmean(col)) / sd
+    return x
 
 
 class BaseEngine:

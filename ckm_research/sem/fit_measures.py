@@ -66,8 +66,11 @@ def incremental_indices(chisq, df, chisq_null, df_null) -> dict[str, float]:
     out = {}
     out["nfi"] = (chisq_null - chisq) / chisq_null if chisq_null > 0 else np.nan
     if df > 0 and df_null > 0:
-        t1 = chisq_null / df_null
-        out["rfi"] = min(max((t1 - chisq / df) / t1, 0.0), 1.0)
+        t1 = chisq_null / df_null - chisq / df
+        t2 = chisq_null / df_null
+        # lavaan's lav_fit_rfi: 1 when the model fits worse per df than the baseline
+        # (t1 < 0), not 0; undefined when the model has more df than the baseline
+        out["rfi"] = np.nan if df > df_null else (1.0 if t1 < 0 or t2 < 0 else min(t1 / t2, 1.0))
         out["pnfi"] = (df / df_null) * out["nfi"]
     else:
         out["rfi"] = 1.0 if df == 0 else np.nan
@@ -209,9 +212,9 @@ def crmr(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
     nomean = np.sqrt(ss / k) if k else 0.0
     if sample_mean is None:
         return float(nomean), float(nomean)
-    rm = np.asarray(sample_mean) / np.sqrt(np.diag(sample_cov)) - np.asarray(
-        implied_mean
-    ) / np.sqrt(np.diag(implied_cov))
+    # mean residuals over the sample standard deviations, as srmr_bentler (lavaan's
+    # lav_fit_srmr: both scale the means by the sample SDs)
+    rm = (np.asarray(sample_mean) - implied_mean) / np.sqrt(np.diag(sample_cov))
     return float(np.sqrt((ss + np.sum(rm**2)) / (k + len(rm)))), float(nomean)
 
 

@@ -17,7 +17,12 @@ section 5; ``?lavOptions``):
 * ``fixed.x``: variances and covariances of observed exogenous covariates are
   fixed at their sample values;
 * ``int.ov.free``, ``int.lv.free = FALSE``: with a mean structure, observed
-  intercepts are free and factor means fixed at 0;
+  intercepts are free and factor means fixed at 0 (lavaan's ``growth()`` turns
+  both around); either applies only to the rows lavaan adds, never to an
+  intercept or mean the user writes (``f ~ 1`` is free);
+* ``orthogonal = FALSE``: with ``orthogonal = TRUE`` the covariances lavaan adds
+  between latent variables (exogenous factors, and residual covariances of
+  purely dependent factors) are fixed at 0;
 * ordered items get thresholds ``|`` (free), fixed intercepts, and a scaling
   row ``~*~`` fixed at 1 (lavaan's delta parameterization).
 
@@ -153,6 +158,9 @@ def build_partable(
     ordered=(),
     nthresholds: dict[str, int] | None = None,
     group_equal: tuple[str, ...] = (),
+    int_ov_free: bool = True,
+    int_lv_free: bool = False,
+    orthogonal: bool = False,
 ) -> ParTable:
     """Build lavaan's parameter table for a model.
 
@@ -175,6 +183,14 @@ def build_partable(
     group_equal : tuple of str
         lavaan's ``group.equal``: any of ``loadings intercepts means thresholds
         residuals residual.covariances lv.variances lv.covariances regressions``.
+    int_ov_free, int_lv_free : bool
+        lavaan's ``int.ov.free`` (default ``True``) and ``int.lv.free`` (default
+        ``False``): whether the observed intercepts and the latent means lavaan adds
+        to a mean structure are free (``False``: fixed at 0).  ``growth()`` uses
+        ``int_ov_free=False, int_lv_free=True``.
+    orthogonal : bool
+        lavaan's ``orthogonal``: fix the covariances lavaan adds between latent
+        variables at 0 (those the user writes stay free).
 
     Returns
     -------
@@ -303,8 +319,12 @@ def build_partable(
         elif op == "~~":
             if lhs in ov_x_set and rhs in ov_x_set and fixed_x and not user_set:
                 r["fixed"], r["exo"] = True, 1
+            elif orthogonal and lhs in lv_set and rhs in lv_set and r["user"] == 0:
+                r["fixed"], r["ustart"] = True, 0.0
         elif op == "~1":
-            if lhs in lv_set and not user_set:
+            # int.lv.free = FALSE fixes only the latent means lavaan adds itself: a
+            # mean the user writes (f ~ 1) is free (lavaan's lav_partable_flat)
+            if lhs in lv_set and not user_set and r["user"] == 0 and not int_lv_free:
                 # lavaan frees the factor means of groups 2.. when intercepts are equal
                 free_mean = (
                     r["group"] > 1 and "intercepts" in group_equal and "means" not in group_equal
@@ -315,6 +335,8 @@ def build_partable(
                 r["fixed"], r["ustart"] = True, 0.0
             elif lhs in ov_x_set and fixed_x and not user_set:
                 r["fixed"], r["exo"] = True, 1
+            elif lhs not in lv_set and not int_ov_free and r["user"] == 0:
+                r["fixed"], r["ustart"] = True, 0.0
         elif op == "~*~":
             if not user_set:
                 r["fixed"], r["ustart"] = True, 1.0

@@ -181,7 +181,8 @@ def _baseline_engine(engine):
     )
     if engine.n_exo():
         t = pt.table
-        exo = t["lhs"].isin(ox) & t["rhs"].isin(ox) & t["op"].isin(["~~", "~1"])
+        # the covariates' (co)variances and, with a mean structure, their means
+        exo = t["lhs"].isin(ox) & ((t["op"] == "~1") | ((t["op"] == "~~") & t["rhs"].isin(ox)))
         t.loc[exo, ["free", "exo"]] = [0, 1]
         free = t["free"].to_numpy()
         order = {k: i + 1 for i, k in enumerate(sorted(set(free[free > 0])))}
