@@ -260,10 +260,11 @@ def _add_fit(subparsers) -> None:
     p.add_argument("--group", default=None, metavar="COL",
                    help="column defining the groups of a multi-group model")
     p.add_argument(
-        "--missing", choices=["listwise", "ml"], default=None,
+        "--missing", choices=["listwise", "ml", "ml.x"], default=None,
         help="missing answers: listwise deletion (default, as lavaan) or ml (casewise "
              "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
-             "gives robust FIML)",
+             "gives robust FIML); ml deletes cases with a missing covariate (fixed x, "
+             "as lavaan), ml.x keeps them (covariates random in the likelihood)",
     )
     p.add_argument(
         "--missing-values", type=_missing_values, default=None, metavar="CODE,...",

@@ -154,10 +154,14 @@ def fit(
         Codes to treat as missing (e.g. ``[-99]``).
     level : float
         Confidence level of the intervals.
-    missing : {'listwise', 'ml'}, optional
+    missing : {'listwise', 'ml', 'ml.x'}, optional
         lavaan's ``missing``: listwise deletion (the default, as in lavaan) or
         casewise ML (FIML; the default for ``estimator='FIML'``).  Use
-        ``estimator='MLR', missing='ml'`` for robust FIML.
+        ``estimator='MLR', missing='ml'`` for robust FIML.  With observed
+        exogenous covariates and ``fixed_x=True``, ``'ml'`` deletes the cases
+        with a missing covariate (with a note saying how many), as lavaan
+        does; ``'ml.x'`` keeps them, the covariates then enter the likelihood
+        as random variables (lavaan's ``missing = "ml.x"``).
     fixed_x : bool
         Treat observed exogenous covariates as fixed (lavaan's ``fixed.x``,
         default ``True``): their variances and covariances are set to the
@@ -328,18 +332,18 @@ def _build_engine(
         gcol = None
     if missing is None:
         missing = "ml" if estimator == "FIML" else "listwise"
-    if missing not in ("listwise", "ml"):
-        raise _param_error("missing", "one of 'listwise', 'ml'", missing)
-    if estimator == "FIML" and missing != "ml":
+    if missing not in ("listwise", "ml", "ml.x"):
+        raise _param_error("missing", "one of 'listwise', 'ml', 'ml.x'", missing)
+    if estimator == "FIML" and missing == "listwise":
         raise CkmError("estimator='FIML' is ML with missing='ml'; drop missing='listwise'")
-    if estimator == "WLSMV" and missing == "ml":
+    if estimator == "WLSMV" and missing != "listwise":
         raise CkmError(
-            "missing='ml' is not available with WLSMV (lavaan uses listwise or "
+            f"missing={missing!r} is not available with WLSMV (lavaan uses listwise or "
             "pairwise deletion there); use estimator='MLR', missing='ml' instead"
         )
     meanstructure = (
         meanstructure
-        or missing == "ml"
+        or missing != "listwise"
         or estimator == "WLSMV"
         or any(s.op == "~1" for s in parsed.statements)
         or any(g in ("intercepts", "means", "thresholds") for g in group_equal)
@@ -368,6 +372,10 @@ def _build_engine(
                 )
             x = x[keep]
         else:
+            if missing == "ml" and fixed_x:
+                from ckm_research.sem.fiml import drop_missing_covariates
+
+                x = drop_missing_covariates(x, ov, roles.ov_x, lab, notes)
             allmiss = np.isnan(x).all(axis=1)
             if allmiss.any():
                 notes.append(f"{int(allmiss.sum())} cases with no observed values were removed")
@@ -424,7 +432,7 @@ def _build_engine(
         from ckm_research.sem.wlsmv import WLSMVEngine
 
         return WLSMVEngine(pt, groups, opts, notes)
-    if missing == "ml":
+    if missing in ("ml", "ml.x"):
         from ckm_research.sem.fiml import FIMLEngine
 
         return FIMLEngine(pt, groups, opts, notes)

@@ -24,6 +24,7 @@ Standard errors use the observed information (lavaan's default with
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.sem import fit_measures as fmx
@@ -51,6 +52,43 @@ class FIMLEngine(BaseEngine):
             gd.moments = SampleMoments(gd.data.shape[0], em.sigma, em.mu)
         self._fill_exo()
         self.coverage = [float(np.mean(~np.isnan(gd.data))) for gd in self.groups]
+
+    def exo_index(self) -> list[int]:
+        """Positions of the fixed observed exogenous covariates (lavaan's ``x.idx``;
+        empty with ``fixed_x=False``)."""
+        if not self.n_exo():
+            return []
+        return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
+
+    def _x_data(self, g: int) -> np.ndarray:
+        return self.groups[g].data[:, self.exo_index()]
+
+    def _x_sample_moments(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """The covariates' sample means and covariance matrix as lavaan's sample
+        statistics hold them with ``missing = "ml"/"ml.x"`` (``cov.x``): means of
+        the observed values, pairwise-complete covariances rescaled by
+        :math:`(N-1)/N` (with no missing covariate, the ML sample moments)."""
+        x = pd.DataFrame(self._x_data(g))
+        n = x.shape[0]
+        return x.mean().to_numpy(), x.cov().to_numpy() * (n - 1) / n
+
+    def _x_loglik(self) -> tuple[float, float]:
+        """The covariates' own log-likelihood that lavaan removes from the model's and
+        from the saturated model's log-likelihood when ``fixed.x = TRUE``
+        (``lav_mvnorm_missing_loglik_samplestats`` with ``x.idx``; ``lav_h1_logl``):
+        the complete-data saturated log-likelihood of N cases at the covariates'
+        EM covariance matrix (model) and at their sample covariance matrix ``cov.x``
+        (saturated model).  Both are the same unless covariates are missing
+        (``missing = "ml.x"``)."""
+        ix = self.exo_index()
+        if not ix:
+            return 0.0, 0.0
+        h0 = h1 = 0.0
+        for g, gd in enumerate(self.groups):
+            n = gd.data.shape[0]
+            h0 += _saturated_loglik(self.h1[g].sigma[np.ix_(ix, ix)], n)
+            h1 += _saturated_loglik(self._x_sample_moments(g)[1], n)
+        return h0, h1
 
     # ------------------------------------------------------------ likelihood
     def loglik(self, theta: np.ndarray) -> float:
@@ -169,19 +207,29 @@ class FIMLEngine(BaseEngine):
 
     def baseline(self) -> tuple[float, float, float]:
         """Independence model under FIML: each variable's mean and variance
-        from its observed values (the likelihood factorises)."""
+        from its observed values (the likelihood factorises).  Fixed covariates
+        keep their block, fixed at their sample moments (lavaan's
+        ``lav_partable_independence`` with ``fixed.x = TRUE``), so their part of
+        the likelihood is the FIML log-likelihood of the covariates at those
+        moments."""
+        ix = self.exo_index()
         logl_b = 0.0
-        for gd in self.groups:
+        for g, gd in enumerate(self.groups):
             x = gd.data
             for j in range(x.shape[1]):
+                if j in ix:
+                    continue
                 col = x[:, j]
                 col = col[~np.isnan(col)]
                 n = len(col)
                 var = np.mean((col - col.mean()) ** 2)
                 logl_b += -0.5 * n * (np.log(2 * np.pi) + np.log(var) + 1.0)
+            if ix:
+                pat = mis.MissingPatterns.from_data(self._x_data(g), warn=False)
+                logl_b += mis.fiml_loglik(pat, *self._x_sample_moments(g))
         logl_h1 = sum(h.loglik for h in self.h1)
         chisq_b = 2 * (logl_h1 - logl_b)
-        p = self.model.n_ov
+        p = self.model.n_ov - len(ix)
         df_b = self.ndat() - 2 * p * len(self.groups)
         return float(chisq_b), float(df_b), float(logl_b)
 
@@ -194,11 +242,14 @@ class FIMLEngine(BaseEngine):
         df = float(self.ndat() - self.npar())
         chisq_b, df_b, _ = self.baseline()
         fm: dict[str, float] = {"npar": float(self.npar()), "fmin": float((logl1 - logl) / n)}
+        # fixed.x: the covariates' own likelihood is not part of the reported ones
+        x_h0, x_h1 = self._x_loglik()
         fm.update(
             fmx.chisq_based_measures(
-                chisq, df, chisq_b, df_b, n, ngroups=G, npar=self.npar(), logl=logl, logl_h1=logl1
+                chisq, df, chisq_b, df_b, n, ngroups=G, npar=self.npar(), logl=logl - x_h0,
+                logl_h1=logl1 - x_h1,
             )
-        )
+        )  # fmt: skip
         fm.update(self.residual_fit())
         if df > 0:
             from ckm_research.sem.robust import robust_fit_measures, scaled_fit_measures
@@ -226,11 +277,14 @@ class FIMLEngine(BaseEngine):
         """:math:`\\operatorname{tr}(U\\Gamma)` of the Yuan-Bentler (Mplus) statistic
         with incomplete data: saturated information at the EM estimates
         (observed, as lavaan's MLR with ``missing = "ml"``)."""
+        from ckm_research.sem.robust import _non_exo_moments
+
         n = self.ntotal
+        keep = _non_exo_moments(self)  # lavaan zeroes the fixed-x rows and columns
         trace_h1 = 0.0
         for g in range(len(self.groups)):
-            A1 = self._h1_info(g, "observed")
-            B1 = self._h1_info(g, "firstorder")
+            A1 = self._h1_info(g, "observed")[np.ix_(keep, keep)]
+            B1 = self._h1_info(g, "firstorder")[np.ix_(keep, keep)]
             trace_h1 += float(np.trace(np.linalg.solve(A1, B1)))
         if einv is None:
             einv = self._info_inverse() * n  # per-case information, inverted
@@ -253,13 +307,22 @@ class FIMLEngine(BaseEngine):
         D[np.arange(p), np.arange(p)] = 1.0
         diag = np.flatnonzero(ri == ci)
         D[p + diag, p + ri[diag]] = 1.0
+        ix = self.exo_index()
+        if ix:  # fixed covariates: their means and variances are not parameters
+            free = [j for j in range(p) if j not in ix]
+            D = D[:, free + [p + j for j in free]]
         return D
 
     def _baseline_moments(self, g: int):
         x = self.groups[g].data
         mu = np.nanmean(x, axis=0)
         var = np.nanmean((x - mu) ** 2, axis=0)
-        return mu, np.diag(var)
+        sigma = np.diag(var)
+        ix = self.exo_index()
+        if ix:
+            mu_x, sigma[np.ix_(ix, ix)] = self._x_sample_moments(g)
+            mu[ix] = mu_x
+        return mu, sigma
 
     def _baseline_trace(self) -> float:
         """Yuan-Bentler trace of the independence model (its scaling factor)."""
@@ -283,23 +346,27 @@ class FIMLEngine(BaseEngine):
         ``lav_fit_fiml_corrected``): the ML statistic of the estimates against
         the EM moments and a trace correction from the observed- and
         complete-data saturated information."""
-        from ckm_research.sem.robust import h1_information_expected
+        from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
 
         n = self.ntotal
         fg = [m / n for m in self.n_per_group]
         wm, wc, wmi, gam, deltas, deltas_b = [], [], [], [], [], []
         xx3 = xx3_b = 0.0
+        # fixed.x: lavaan zeroes the covariates' rows and columns of the h1
+        # information and inverts the rest
+        keep = _non_exo_moments(self)
+        kk = np.ix_(keep, keep)
         for g in range(len(self.groups)):
             h = self.h1[g]
-            Wm = self._h1_info(g, "observed")
-            Jm = self._h1_info(g, "firstorder")
+            Wm = self._h1_info(g, "observed")[kk]
+            Jm = self._h1_info(g, "firstorder")[kk]
             Wmi_g = np.linalg.inv(Wm)
             wm.append(fg[g] * Wm)
             wmi.append(Wmi_g / fg[g])
-            wc.append(fg[g] * h1_information_expected(h.sigma, True))
+            wc.append(fg[g] * h1_information_expected(h.sigma, True)[kk])
             gam.append(Wmi_g @ Jm @ Wmi_g / fg[g])
-            deltas.append(self.model.jacobian(self.theta, g, meanstructure=True))
-            deltas_b.append(self._baseline_delta(g))
+            deltas.append(self.model.jacobian(self.theta, g, meanstructure=True)[keep])
+            deltas_b.append(self._baseline_delta(g)[keep])
             sig, mu = self.model.implied(self.theta, g)
             xx3 += _ml_stat(h.mu, h.sigma, mu, sig, self.n_per_group[g])
             mu_b, sig_b = self._baseline_moments(g)
@@ -338,6 +405,36 @@ class FIMLEngine(BaseEngine):
         from ckm_research.sem.api import MLEngine
 
         return MLEngine.residual_fit(self)
+
+
+def drop_missing_covariates(x, ov, ov_x, label, notes: list[str]) -> np.ndarray:
+    """Delete the cases with a missing fixed covariate, as lavaan does with
+    ``missing = "ml"`` and ``fixed.x = TRUE`` (``lav_data_full``: "N cases were
+    deleted due to missing values in exogenous variable(s), while fixed.x =
+    TRUE"); the FIML likelihood is then conditional on the covariates.  A note
+    says how many and points to ``missing = "ml.x"``, which keeps them."""
+    ix = [list(ov).index(v) for v in ov_x]
+    if not ix:
+        return x
+    bad = np.isnan(x[:, ix]).any(axis=1)
+    if bad.any():
+        where = "" if label is None else f" in group {label}"
+        notes.append(
+            f"{int(bad.sum())} of {len(x)} cases{where} have a missing value on an exogenous "
+            f"covariate ({', '.join(ov_x)}) and were deleted: with fixed_x=True, missing='ml' "
+            "treats the covariates as fixed (as lavaan, which deletes them with a warning); "
+            "use missing='ml.x' to keep these cases (the covariates then enter the "
+            "likelihood as random variables)"
+        )
+    return x[~bad]
+
+
+def _saturated_loglik(cov, n) -> float:
+    """Complete-data saturated normal log-likelihood of ``n`` cases with ML
+    covariance matrix ``cov`` (lavaan's ``lav_mvnorm_h1_loglik_samplestats``)."""
+    p = cov.shape[0]
+    _, ld = np.linalg.slogdet(cov)
+    return float(-n / 2 * (p * np.log(2 * np.pi) + ld + p))
 
 
 def _ml_stat(mean_s, cov_s, mu, sigma, n) -> float:
