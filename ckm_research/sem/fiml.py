@@ -262,19 +262,31 @@ class FIMLEngine(BaseEngine):
         return mu, np.diag(var)
 
     def _baseline_trace(self) -> float:
-        """Yuan-Bentler trace of the independence model (its scaling factor)."""
+        """Yuan-Bentler trace of the independence model (its scaling factor).
+
+        The independence model has its own means and variances in every group
+        (lavaan's baseline model, ``lav_partable_independence``), so its
+        information is block-diagonal over the groups: each group's block is
+        :math:`(N_g/N)\\,\\Delta^\\top A_g \\Delta` and its first-order
+        information enters only the group's own parameters.
+        """
+        from scipy.linalg import block_diag
+
         n = self.ntotal
-        E = 0.0
+        G = len(self.patterns)
+        blocks = []
         b0 = []
-        deltas = []
         for g, pat in enumerate(self.patterns):
             mu, sig = self._baseline_moments(g)
             D = self._baseline_delta(g)
-            deltas.append(D)
             A = mis.fiml_information_h1(pat, mu, sig, information="observed")
             B = mis.fiml_information_h1(pat, mu, sig, information="firstorder")
-            E = E + self.n_per_group[g] / n * (D.T @ A @ D)
-            b0.append(D.T @ B @ D)
+            blocks.append(self.n_per_group[g] / n * (D.T @ A @ D))
+            q = D.shape[1]
+            B0 = np.zeros((q * G, q * G))
+            B0[g * q : (g + 1) * q, g * q : (g + 1) * q] = D.T @ B @ D
+            b0.append(B0)
+        E = block_diag(*blocks)
         return self.yuan_bentler_trace(einv=np.linalg.inv(E), b0=b0)
 
     def fiml_corrected(self, fm: dict, version: str = "V3"):

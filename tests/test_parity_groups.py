@@ -1,0 +1,72 @@
+"""Multiple groups and df = 0 against lavaan 0.6.14 (lavaan parity issue, topic "groups").
+
+Fixtures: tests/reference/R/parity/groups.R (``Rscript tests/reference/make_reference.R
+parity:groups_...``), written to tests/reference/json/parity_groups_*.json.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reference_compare import compare_estimates, compare_fit, fit_like_lavaan, load
+
+#: the measures a multi-group robust FIML fit must reproduce; the *.scaled
+#: baseline ones follow from the independence model's scaling factor
+MLR_FIML_REQUIRED = [
+    "chisq",
+    "df",
+    "chisq.scaled",
+    "chisq.scaling.factor",
+    "baseline.chisq",
+    "baseline.chisq.scaled",
+    "baseline.chisq.scaling.factor",
+    "cfi.scaled",
+    "tli.scaled",
+    "nnfi.scaled",
+    "rfi.scaled",
+    "nfi.scaled",
+    "ifi.scaled",
+    "rni.scaled",
+    "cfi.robust",
+    "tli.robust",
+    "rmsea.robust",
+    "rmsea.scaled",
+    "srmr",
+]
+
+
+@pytest.fixture(scope="module")
+def fits():
+    cache: dict = {}
+
+    def get(case: str):
+        if case not in cache:
+            ref = load(f"parity_groups_{case}")
+            cache[case] = (ref, fit_like_lavaan(ref))
+        return cache[case]
+
+    return get
+
+
+# ---- 1. robust FIML with several groups ---------------------------------------------
+@pytest.mark.parametrize("case", ["hs_missing_mlr", "hs_missing_ml"])
+def test_fiml_groups_estimates(fits, case):
+    ref, res = fits(case)
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02 if "mlr" in case else 0.01)
+
+
+def test_fiml_groups_mlr_baseline_scaled_per_group(fits):
+    """The independence model has its own parameters in each group: its scaling
+    factor (and with it baseline.chisq.scaled, cfi.scaled, tli.scaled) comes from a
+    block-diagonal information, not one pooled over the groups."""
+    ref, res = fits("hs_missing_mlr")
+    compare_fit(res.fit_measures, ref["fit"], required=MLR_FIML_REQUIRED)
+
+
+def test_fiml_groups_ml_fit(fits):
+    ref, res = fits("hs_missing_ml")
+    compare_fit(
+        res.fit_measures,
+        ref["fit"],
+        required=["chisq", "baseline.chisq", "cfi", "tli", "rmsea", "cfi.robust", "srmr"],
+    )
