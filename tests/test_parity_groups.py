@@ -117,3 +117,33 @@ def test_complete_data_groups(fits, case):
     if case.endswith("mlr"):
         req += ["chisq.scaled", "baseline.chisq.scaled", "cfi.scaled", "cfi.robust"]
     compare_fit(res.fit_measures, ref["fit"], required=req)
+
+
+# ---- 3. a saturated model (df = 0) -----------------------------------------------------
+#: lavaan's Hoelter N at df = 0 is 1 when its chi-square is rounding noise above machine
+#: epsilon, NA when it is exactly 0; ours is NaN (documented in fit_measures.other_indices)
+DF0_NOISE = {"cn_05", "cn_01"}
+
+
+@pytest.mark.parametrize("case", ["df0_ml", "df0_mlr", "df0_fiml", "df0_fiml_mlr", "df0_ml_2g"])
+def test_saturated_model(fits, case):
+    ref, res = fits(case)
+    assert ref["fit"]["df"] == 0
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02)
+    lav = {k: v for k, v in ref["fit"].items() if k not in DF0_NOISE}
+    required = ["rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "cfi", "tli"]
+    if "mlr" in case:
+        required += ["chisq.scaled", "baseline.chisq.scaled", "cfi.scaled", "tli.scaled"]
+    if "mlr" in case or "fiml" in case:
+        required += ["rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"]
+    if "fiml" in case:
+        required += ["cfi.robust", "tli.robust", "rni.robust"]
+    compare_fit(res.fit_measures, lav, required=required)
+    # what lavaan leaves NA (p-values, the scaling factor, the scaled RMSEA ...) is NaN
+    na = [k for k, v in lav.items() if v is None and k in res.fit_measures]
+    assert "rmsea.pvalue" in na and "rmsea.notclose.pvalue" in na
+    not_nan = [k for k in na if res.fit_measures[k] == res.fit_measures[k]]
+    assert not not_nan, f"lavaan gives NA for {not_nan}"
+    missing = [k for k, v in lav.items() if v is not None and k not in res.fit_measures]
+    assert set(missing) <= {"gfi", "agfi", "pgfi"}, missing  # GFI under FIML: not computed
+    assert all(res.fit_measures[k] != res.fit_measures[k] for k in DF0_NOISE)

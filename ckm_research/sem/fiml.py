@@ -200,7 +200,7 @@ class FIMLEngine(BaseEngine):
             )
         )
         fm.update(self.residual_fit())
-        if df > 0:
+        if df >= 0:  # a saturated model (df = 0) gets lavaan's values for that case
             from ckm_research.sem.robust import robust_fit_measures, scaled_fit_measures
 
             xx3, c3, xx3_b, c3_b = self.fiml_corrected(
@@ -342,7 +342,9 @@ class FIMLEngine(BaseEngine):
                 np.sum(Wc_all * Wmi_all.T) - np.sum(Einv * (delta_all.T @ Wc_all @ delta_all).T)
             )
 
-        c3 = k_of(np.vstack(deltas)) / df
+        # lavaan divides by df = 0 too (an infinite factor): the robust measures of a
+        # saturated model then use the uncorrected formulas (robust_fit_measures)
+        c3 = k_of(np.vstack(deltas)) / df if df > 0 else np.inf
         c3_b = k_of(_block_rows(deltas_b)) / df_b
         return xx3, c3, xx3_b, c3_b
 
