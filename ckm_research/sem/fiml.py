@@ -251,7 +251,7 @@ class FIMLEngine(BaseEngine):
             )
         )  # fmt: skip
         fm.update(self.residual_fit())
-        if df > 0:
+        if df >= 0:  # a saturated model (df = 0) gets lavaan's values for that case
             from ckm_research.sem.robust import robust_fit_measures, scaled_fit_measures
 
             xx3, c3, xx3_b, c3_b = self.fiml_corrected(
@@ -325,19 +325,31 @@ class FIMLEngine(BaseEngine):
         return mu, sigma
 
     def _baseline_trace(self) -> float:
-        """Yuan-Bentler trace of the independence model (its scaling factor)."""
+        """Yuan-Bentler trace of the independence model (its scaling factor).
+
+        The independence model has its own means and variances in every group
+        (lavaan's baseline model, ``lav_partable_independence``), so its
+        information is block-diagonal over the groups: each group's block is
+        :math:`(N_g/N)\\,\\Delta^\\top A_g \\Delta` and its first-order
+        information enters only the group's own parameters.
+        """
+        from scipy.linalg import block_diag
+
         n = self.ntotal
-        E = 0.0
+        G = len(self.patterns)
+        blocks = []
         b0 = []
-        deltas = []
         for g, pat in enumerate(self.patterns):
             mu, sig = self._baseline_moments(g)
             D = self._baseline_delta(g)
-            deltas.append(D)
             A = mis.fiml_information_h1(pat, mu, sig, information="observed")
             B = mis.fiml_information_h1(pat, mu, sig, information="firstorder")
-            E = E + self.n_per_group[g] / n * (D.T @ A @ D)
-            b0.append(D.T @ B @ D)
+            blocks.append(self.n_per_group[g] / n * (D.T @ A @ D))
+            q = D.shape[1]
+            B0 = np.zeros((q * G, q * G))
+            B0[g * q : (g + 1) * q, g * q : (g + 1) * q] = D.T @ B @ D
+            b0.append(B0)
+        E = block_diag(*blocks)
         return self.yuan_bentler_trace(einv=np.linalg.inv(E), b0=b0)
 
     def fiml_corrected(self, fm: dict, version: str = "V3"):
@@ -397,7 +409,9 @@ class FIMLEngine(BaseEngine):
                 np.sum(Wc_all * Wmi_all.T) - np.sum(Einv * (delta_all.T @ Wc_all @ delta_all).T)
             )
 
-        c3 = k_of(np.vstack(deltas)) / df
+        # lavaan divides by df = 0 too (an infinite factor): the robust measures of a
+        # saturated model then use the uncorrected formulas (robust_fit_measures)
+        c3 = k_of(np.vstack(deltas)) / df if df > 0 else np.inf
         c3_b = k_of(_block_rows(deltas_b)) / df_b
         return xx3, c3, xx3_b, c3_b
 

@@ -107,8 +107,9 @@ def rmsea_ci(
     chisq: float, df: float, n: float, level: float = 0.90, ngroups: int = 1, c_hat: float = 1.0
 ):
     """Confidence interval of the RMSEA (Browne & Cudeck, 1993), inverting the
-    non-central chi-square distribution as lavaan's ``lav_fit_rmsea_ci``."""
-    if not df > 0 or not np.isfinite(chisq):
+    non-central chi-square distribution as lavaan's ``lav_fit_rmsea_ci``; with
+    ``df < 1`` (a saturated model) both limits are 0, as in lavaan."""
+    if not np.isfinite(chisq) or not np.isfinite(df):
         return np.nan, np.nan
     upper_perc = 1 - (1 - level) / 2
     lower_perc = (1 - level) / 2
@@ -256,14 +257,17 @@ def srmr_mplus(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
 
 def other_indices(chisq: float, df: float, n: float, npar: int) -> dict[str, float]:
     """Hoelter's critical N (Hoelter, 1983), McDonald's (1989) MFI and the
-    ECVI (Browne & Cudeck, 1989), with lavaan's formulas."""
+    ECVI (Browne & Cudeck, 1989), with lavaan's formulas.
+
+    Hoelter's N of a saturated model (``df = 0``) is NaN: there is no critical
+    value on 0 df.  lavaan's ``lav_fit_cn`` returns NA only when the chi-square
+    is below machine epsilon and otherwise ``qchisq(., 0)/(T/N) + 1 = 1``, so it
+    reports 1 when its chi-square of a saturated model is rounding noise (e.g.
+    4e-13 for a complete-data ML fit) and NA when it is exactly 0 (FIML).
+    """
     out = {}
     for name, alpha in (("cn_05", 0.05), ("cn_01", 0.01)):
-        out[name] = (
-            np.nan
-            if (df == 0 and chisq < np.finfo(float).eps)
-            else float(stats.chi2.ppf(1 - alpha, df) / (chisq / n) + 1)
-        )
+        out[name] = np.nan if df == 0 else float(stats.chi2.ppf(1 - alpha, df) / (chisq / n) + 1)
     out["mfi"] = float(np.exp(-0.5 * (chisq - df) / n))
     out["ecvi"] = float(chisq / n + 2 * npar / n)
     return out

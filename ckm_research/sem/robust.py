@@ -197,7 +197,15 @@ def scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, ngroups=1) -> dic
     """Fit measures from a scaled test statistic :math:`T/\\hat c`, :math:`\\hat c =
     \\operatorname{tr}(U\\Gamma)/df`, of the model and of the baseline (lavaan's
     ``*.scaled`` measures; the scaled RMSEA uses the unscaled statistic on
-    :math:`\\operatorname{tr}(U\\Gamma)` degrees of freedom, as lavaan 0.6 does)."""
+    :math:`\\operatorname{tr}(U\\Gamma)` degrees of freedom, as lavaan 0.6 does).
+
+    A saturated model (``df = 0``) has no scaling factor: as lavaan, the scaled
+    statistic is the unscaled one, its p-value, scaling factor and the scaled
+    RMSEA (with its interval and p-values) are NaN, and the scaled incremental
+    indices compare it with the scaled baseline statistic.
+    """
+    if df == 0:
+        return _saturated_scaled_measures(chisq, chisq_b, df_b, tr_b)
     c, c_b = tr / df, tr_b / df_b
     chisq_sc, chisq_b_sc = chisq / c, chisq_b / c_b
     G = ngroups
@@ -229,7 +237,16 @@ def robust_fit_measures(xx3, df, c3, xx3_null, df_null, c3_null, n, ngroups=1) -
     Brosseau-Liard & Savalei, 2014): the non-centrality is estimated by
     :math:`T - \\hat c\\,df`.  ``xx3`` is the (unscaled) statistic and ``c3``
     its scaling factor; for FIML these are the FIML-corrected versions of
-    Zhang & Savalei (2023)."""
+    Zhang & Savalei (2023).
+
+    With ``df = 0`` lavaan's ``lav_fit_cfi``/``lav_fit_tli``/``lav_fit_rni`` fall
+    back to the uncorrected formulas (NaN when a scaling factor is NaN, as for
+    complete-data MLR, whose saturated model has none), the robust RMSEA is 0
+    with the interval [0, 0] (``lav_fit_rmsea_ci``: ``df < 1``) and its p-values
+    are NaN.
+    """
+    if df == 0:
+        return _saturated_robust_measures(xx3, c3, xx3_null, df_null, c3_null)
     G = ngroups
     xx3_sc = xx3 / c3
     out = {
@@ -248,14 +265,67 @@ def robust_fit_measures(xx3, df, c3, xx3_null, df_null, c3_null, n, ngroups=1) -
     return out
 
 
+def _saturated_scaled_measures(chisq, chisq_b, df_b, tr_b) -> dict[str, float]:
+    """lavaan's ``*.scaled`` measures of a model with ``df = 0`` (see
+    :func:`scaled_fit_measures`)."""
+    nan = float("nan")
+    c_b = tr_b / df_b
+    chisq_b_sc = chisq_b / c_b
+    out = {
+        "chisq.scaled": float(chisq),
+        "df.scaled": 0.0,
+        "pvalue.scaled": nan,
+        "chisq.scaling.factor": nan,
+        "baseline.chisq.scaled": chisq_b_sc,
+        "baseline.df.scaled": df_b,
+        "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b_sc, df_b)),
+        "baseline.chisq.scaling.factor": c_b,
+        "cfi.scaled": fmx.cfi(chisq, 0.0, chisq_b_sc, df_b),
+        "tli.scaled": fmx.tli(chisq, 0.0, chisq_b_sc, df_b),
+    }
+    out["nnfi.scaled"] = out["tli.scaled"]
+    for k, v in fmx.incremental_indices(chisq, 0.0, chisq_b_sc, df_b).items():
+        out[k + ".scaled"] = v
+    # lavaan: the scaled RMSEA's df is tr(U Gamma), NA for a saturated model
+    for k in ("rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmsea.notclose.pvalue"):
+        out[k + ".scaled"] = nan
+    return out
+
+
+def _saturated_robust_measures(xx3, c3, xx3_null, df_null, c3_null) -> dict[str, float]:
+    """lavaan's ``*.robust`` measures of a model with ``df = 0`` (see
+    :func:`robust_fit_measures`)."""
+    nan = float("nan")
+    no_c = bool(np.isnan(c3) or np.isnan(c3_null))
+    t2 = xx3_null - df_null
+    out = {
+        "cfi.robust": nan if no_c else fmx.cfi(xx3, 0.0, xx3_null, df_null),
+        "tli.robust": nan if no_c else 1.0,
+        "rni.robust": nan if no_c or t2 == 0 else float(1.0 - xx3 / t2),
+        "rmsea.robust": 0.0,
+        "rmsea.ci.lower.robust": 0.0,
+        "rmsea.ci.upper.robust": 0.0,
+        "rmsea.pvalue.robust": nan,
+        "rmsea.notclose.pvalue.robust": nan,
+    }
+    out["nnfi.robust"] = out["tli.robust"]
+    return out
+
+
 def mlr_fit_measures(engine, fm: dict) -> dict[str, float]:
-    """Scaled and robust fit measures of an MLR fit (lavaan 0.6 definitions)."""
+    """Scaled and robust fit measures of an MLR fit (lavaan 0.6 definitions;
+    a saturated model, ``df = 0``, gets lavaan's values for that case)."""
     chisq, df, n = fm["chisq"], fm["df"], engine.ntotal
     G = len(engine.groups)
-    if df <= 0:
+    if df < 0:
         return {}
-    tr, _, _ = yuan_bentler_trace(engine)
     tr_b, _, _ = yuan_bentler_trace(_baseline_engine(engine))
+    if df == 0:
+        chisq_b, df_b = fm["baseline.chisq"], fm["baseline.df"]
+        out = scaled_fit_measures(chisq, 0.0, np.nan, chisq_b, df_b, tr_b, n, G)
+        out.update(robust_fit_measures(chisq, 0.0, np.nan, chisq_b, df_b, tr_b / df_b, n, G))
+        return out
+    tr, _, _ = yuan_bentler_trace(engine)
     chisq_b, df_b = fm["baseline.chisq"], fm["baseline.df"]
     out = scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, G)
     out.update(robust_fit_measures(chisq, df, tr / df, chisq_b, df_b, tr_b / df_b, n, G))

@@ -192,21 +192,29 @@ run_case <- function(spec) {
 
   opts <- lavInspect(fit, "options")
   used <- opts[intersect(option_names, names(opts))]
-  lres_out <- if (failed(lres)) unclass(lres) else {
+  # several groups: lavResiduals(), resid() and rsquare are lists with one element per group
+  per_group <- function(x) is.list(x) && !failed(x) && is.null(x$type) && length(x) > 0 &&
+    all(vapply(x, is.list, TRUE))
+  lres_one <- function(lres) {
     out <- list(type = lres$type)
     for (k in setdiff(names(lres), c("type", "summary")))
       out[[k]] <- if (is.matrix(lres[[k]])) json_ready(lres[[k]]) else named_num(lres[[k]])
     if (!is.null(lres$summary)) out$summary <- json_ready(as.data.frame(lres$summary))
     out
   }
+  lres_out <- if (failed(lres)) unclass(lres) else if (per_group(lres)) lapply(lres, lres_one)
+    else lres_one(lres)
   resid_out <- function(r) {
     if (failed(r)) return(unclass(r))
+    if (per_group(r)) return(lapply(r, resid_out))
     out <- list()
     for (k in names(r))
       out[[k]] <- if (is.matrix(r[[k]])) json_ready(r[[k]]) else if (is.numeric(r[[k]]))
         named_num(r[[k]]) else r[[k]]
     out
   }
+  r2_out <- if (failed(r2)) unclass(r2) else if (is.list(r2)) lapply(r2, named_num)
+    else named_num(r2)
   call_args <- vapply(names(spec$args), function(a) {
     v <- spec$args[[a]]
     if (is.character(v) && length(v) > 3) sprintf("%s = <%d names>", a, length(v))
@@ -214,9 +222,9 @@ run_case <- function(spec) {
   }, "")
   extra <- list()
   if (identical(spec$args$missing, "ml")) {
-    pats <- lavInspect(fit, "patterns")
-    extra$n_patterns <- nrow(pats)
-    extra$coverage_min <- min(lavInspect(fit, "coverage"))
+    pats <- lavInspect(fit, "patterns")  # a list of matrices with several groups
+    extra$n_patterns <- if (is.matrix(pats)) nrow(pats) else sum(vapply(pats, nrow, 0L))
+    extra$coverage_min <- min(unlist(lavInspect(fit, "coverage")))
   }
   out <- list(
     case = spec$name,
@@ -252,7 +260,7 @@ run_case <- function(spec) {
     sampstat = moments(sampstat),
     resid_standardized = resid_out(rstd),
     lavResiduals = lres_out,
-    rsquare = if (failed(r2)) unclass(r2) else named_num(r2),
+    rsquare = r2_out,
     information = if (is.null(info)) NULL else lapply(info, function(m)
       if (failed(m)) unclass(m) else json_ready(m))
   )

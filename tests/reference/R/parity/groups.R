@@ -1,0 +1,120 @@
+# Parity topic "groups": multiple-group models and df = 0 (lavaan parity issue).
+#
+#  * robust FIML with several groups (MLR + missing = "ml", and ML + missing = "ml"):
+#    HS by school with 10% MCAR cells in x1..x9; the baseline model's scaling factor
+#    is per group in lavaan;
+#  * crmr / srmr variants with several groups (complete HS by school, ML and MLR);
+#  * a just-identified model (df = 0): rmsea.ci.lower/upper, rmsea.pvalue, notclose;
+#  * group.equal (every value lavaan has), group.partial and a label shared across
+#    groups (c(a, a)*x2) on a structural model of HS by school.
+#
+# Writes tests/reference/data/parity_groups_hs_missing.csv (HS, all columns, with
+# about 10% of the x1..x9 cells blanked MCAR; set.seed(20261202)).
+
+local({
+  old_seed <- if (exists(".Random.seed", envir = globalenv()))
+    get(".Random.seed", envir = globalenv()) else NULL
+  on.exit(if (!is.null(old_seed)) assign(".Random.seed", old_seed, envir = globalenv()))
+  set.seed(20261202)
+  d <- read.csv(file.path(ref_dir, hs_csv))
+  xs <- paste0("x", 1:9)
+  m <- d[, xs]
+  m[matrix(runif(prod(dim(m))) < 0.10, nrow(m))] <- NA
+  d[, xs] <- m
+  write.csv(d, file.path(data_dir, "parity_groups_hs_missing.csv"), row.names = FALSE,
+            na = "")
+})
+groups_missing_csv <- "data/parity_groups_hs_missing.csv"
+
+# HS with a structural part and a residual covariance
+groups_sem_model <- paste(hs_model, "speed ~ visual + textual", "x1 ~~ x4", sep = "\n")
+all_equal <- c("loadings", "intercepts", "regressions", "residuals",
+               "residual.covariances", "lv.variances", "lv.covariances", "means")
+
+list(
+  # ---- 1. robust FIML, several groups -------------------------------------------------
+  case("groups_hs_missing_mlr",
+       "HS 3-factor CFA by school, 10% MCAR, MLR with missing = 'ml' (robust FIML)",
+       "cfa", hs_model, groups_missing_csv,
+       args = list(estimator = "MLR", missing = "ml", group = "school"),
+       information = FALSE),
+  case("groups_hs_missing_ml",
+       "HS 3-factor CFA by school, 10% MCAR, ML with missing = 'ml' (FIML)",
+       "cfa", hs_model, groups_missing_csv,
+       args = list(estimator = "ML", missing = "ml", group = "school"),
+       information = FALSE),
+  # ---- 2. residual-based measures, several groups --------------------------------------
+  case("groups_hs_ml", "HS 3-factor CFA by school, complete data, ML",
+       "cfa", hs_model, hs_csv, args = list(estimator = "ML", group = "school"),
+       information = FALSE),
+  case("groups_hs_mlr", "HS 3-factor CFA by school, complete data, MLR",
+       "cfa", hs_model, hs_csv, args = list(estimator = "MLR", group = "school"),
+       information = FALSE),
+  # ---- 3. df = 0 -----------------------------------------------------------------------
+  case("groups_df0_ml", "just-identified one-factor model (x1, x2, x3), df = 0, ML",
+       "cfa", "visual =~ x1 + x2 + x3", hs_csv, args = list(estimator = "ML")),
+  case("groups_df0_mlr", "just-identified one-factor model (x1, x2, x3), df = 0, MLR",
+       "cfa", "visual =~ x1 + x2 + x3", hs_csv, args = list(estimator = "MLR")),
+  case("groups_df0_fiml",
+       "just-identified one-factor model (x1, x2, x3), df = 0, ML with missing = 'ml'",
+       "cfa", "visual =~ x1 + x2 + x3", groups_missing_csv,
+       args = list(estimator = "ML", missing = "ml")),
+  case("groups_df0_fiml_mlr",
+       "just-identified one-factor model (x1, x2, x3), df = 0, MLR with missing = 'ml'",
+       "cfa", "visual =~ x1 + x2 + x3", groups_missing_csv,
+       args = list(estimator = "MLR", missing = "ml"), information = FALSE),
+  case("groups_df0_ml_2g",
+       "just-identified one-factor model (x1, x2, x3) by school, df = 0, ML",
+       "cfa", "visual =~ x1 + x2 + x3", hs_csv, args = list(estimator = "ML", group = "school"),
+       information = FALSE),
+  # ---- 4. group.equal, group.partial, shared labels -------------------------------------
+  case("groups_sem_free", "HS SEM (speed ~ visual + textual, x1 ~~ x4) by school, no equality",
+       "sem", groups_sem_model, hs_csv, args = list(group = "school"), information = FALSE),
+  case("groups_sem_load_int",
+       "HS SEM by school, group.equal = loadings + intercepts (scalar)",
+       "sem", groups_sem_model, hs_csv,
+       args = list(group = "school", group.equal = c("loadings", "intercepts")),
+       information = FALSE),
+  case("groups_sem_all",
+       "HS SEM by school, group.equal = every value but thresholds",
+       "sem", groups_sem_model, hs_csv,
+       args = list(group = "school", group.equal = all_equal), information = FALSE),
+  case("groups_sem_regr_resid",
+       "HS SEM by school, group.equal = loadings, regressions, residuals, residual.covariances",
+       "sem", groups_sem_model, hs_csv,
+       args = list(group = "school", group.equal = c("loadings", "regressions", "residuals",
+                                                      "residual.covariances")),
+       information = FALSE),
+  case("groups_sem_lv",
+       "HS SEM by school, group.equal = loadings, intercepts, means, lv.variances, lv.covariances",
+       "sem", groups_sem_model, hs_csv,
+       args = list(group = "school", group.equal = c("loadings", "intercepts", "means",
+                                                      "lv.variances", "lv.covariances")),
+       information = FALSE),
+  case("groups_sem_lv_only",
+       "HS SEM by school, group.equal = lv.variances, lv.covariances, regressions (no loadings)",
+       "sem", groups_sem_model, hs_csv,
+       args = list(group = "school", group.equal = c("lv.variances", "lv.covariances",
+                                                      "regressions")),
+       information = FALSE),
+  case("groups_sem_partial",
+       "HS SEM by school, group.equal = loadings + intercepts, group.partial = visual=~x2, x3~1",
+       "sem", groups_sem_model, hs_csv,
+       args = list(group = "school", group.equal = c("loadings", "intercepts"),
+                   group.partial = c("visual=~x2", "x3~1")),
+       information = FALSE),
+  case("groups_sem_partial_mlr",
+       "HS SEM by school, MLR, group.equal = all, group.partial = x1~~x4, speed~visual, x7~~x7",
+       "sem", groups_sem_model, hs_csv,
+       args = list(estimator = "MLR", group = "school", group.equal = all_equal,
+                   group.partial = c("x1~~x4", "speed~visual", "x7~~x7")),
+       information = FALSE),
+  case("groups_shared_label",
+       "HS CFA by school, one label in both groups: visual =~ x1 + c(a,a)*x2 + x3",
+       "cfa", "visual =~ x1 + c(a,a)*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9",
+       hs_csv, args = list(group = "school"), information = FALSE),
+  case("groups_shared_label_partial",
+       "HS CFA by school, loadings equal but c(b1,b2)*x5 freed by distinct labels",
+       "cfa", "visual =~ x1 + x2 + x3\ntextual =~ x4 + c(b1,b2)*x5 + x6\nspeed =~ x7 + x8 + x9",
+       hs_csv, args = list(group = "school", group.equal = "loadings"), information = FALSE)
+)
