@@ -104,8 +104,9 @@ def rmsea_ci(
     chisq: float, df: float, n: float, level: float = 0.90, ngroups: int = 1, c_hat: float = 1.0
 ):
     """Confidence interval of the RMSEA (Browne & Cudeck, 1993), inverting the
-    non-central chi-square distribution as lavaan's ``lav_fit_rmsea_ci``."""
-    if not df > 0 or not np.isfinite(chisq):
+    non-central chi-square distribution as lavaan's ``lav_fit_rmsea_ci``; with
+    ``df < 1`` (a saturated model) both limits are 0, as in lavaan."""
+    if not np.isfinite(chisq) or not np.isfinite(df):
         return np.nan, np.nan
     upper_perc = 1 - (1 - level) / 2
     lower_perc = (1 - level) / 2

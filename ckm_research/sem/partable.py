@@ -52,6 +52,7 @@ class VariableRoles:
     ov_ind: tuple[str, ...]
     ov_ord: tuple[str, ...]
     interactions: tuple[str, ...]
+    ov_interactions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -94,24 +95,44 @@ def _unique(seq):
 
 
 def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
-    """Classify the model's variables as lavaan does (``lav_partable_vnames``)."""
+    """Classify the model's variables as lavaan does (``lav_partable_vnames``).
+
+    A latent variable that is an indicator of another one (a first-order factor
+    of a higher-order factor) is neither ``lv.x`` nor ``lv.y``: it is endogenous,
+    so it has a residual variance and no default covariances.  ``interactions``
+    are the product terms with a latent component (``X:Z``), ``ov_interactions``
+    the products of two observed variables (``x1:x2``), which are observed
+    variables of the model in their own right (lavaan's ``ov.interaction``).
+    """
     st = model.statements
     lv = _unique(s.lhs for s in st if s.op == "=~")
     lv_set = set(lv)
+    # every indicator, observed or latent (lavaan's v.ind): a factor that measures
+    # another factor (a first-order factor of a higher-order one) is endogenous
+    v_ind = set(s.rhs for s in st if s.op == "=~")
     ov_ind = _unique(s.rhs for s in st if s.op == "=~" and s.rhs not in lv_set)
-    interactions = _unique(s.rhs for s in st if s.op == "~" and ":" in s.rhs)
+    # product terms: with a latent component they are latent interactions (fitted by
+    # ckm_research.moderation); between observed variables the product is itself an
+    # observed (exogenous) variable named "x1:x2", as in lavaan (lav_data_full)
+    products = _unique(s.rhs for s in st if s.op == "~" and ":" in s.rhs)
+    interactions = [t for t in products if any(v in lv_set for v in t.split(":"))]
+    ov_interactions = [t for t in products if t not in interactions]
+
+    def names(term):
+        return term.split(":") if term in interactions else [term]
+
     eqs_y = _unique(s.lhs for s in st if s.op == "~")
     eqs_x = []
     for s in st:
         if s.op == "~":
-            eqs_x.extend(s.rhs.split(":") if ":" in s.rhs else [s.rhs])
+            eqs_x.extend(names(s.rhs))
     eqs_x = _unique(eqs_x)
     others = []
     for s in st:
         if s.op in ("~", "~~", "~1", "|", "~*~"):
             others.append(s.lhs)
             if s.op in ("~", "~~"):
-                others.extend(s.rhs.split(":") if ":" in s.rhs else [s.rhs])
+                others.extend(names(s.rhs))
     ov = _unique(ov_ind + [v for v in others if v and v not in lv_set])
     ov_ind_set = set(ov_ind)
     # (pure) exogenous observed covariates: predictors only, no user (co)variance or intercept
@@ -124,10 +145,10 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     ov_x = [
         v for v in ov if v in eqs_x and v not in eqs_y and v not in ov_ind_set and v not in user_vc
     ]
-    lv_x = [v for v in lv if v not in ov_ind_set and v not in eqs_y]
+    lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
     eqs_x_set = set(eqs_x)
     ov_y = [v for v in ov if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
-    lv_y = [v for v in lv if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
+    lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x_set]
     ordered = set(ordered)
     ov_ord = [v for v in ov if v in ordered or any(s.op == "|" and s.lhs == v for s in st)]
     return VariableRoles(
@@ -140,6 +161,7 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
         tuple(ov_ind),
         tuple(ov_ord),
         tuple(interactions),
+        tuple(ov_interactions),
     )
 
 
