@@ -15,7 +15,11 @@ import pandas as pd
 import pytest
 
 from ckm_research import fit
-from ckm_research.errors import HeywoodCaseWarning, ModelSpecificationError
+from ckm_research.errors import (
+    HeywoodCaseWarning,
+    ModelSpecificationError,
+    NonPositiveDefiniteWarning,
+)
 from ckm_research.sem.partable import build_partable, variable_roles
 from ckm_research.sem.syntax import parse_model
 from tests.reference_compare import compare_estimates, compare_fit, fit_like_lavaan, load
@@ -30,6 +34,10 @@ CASES = [
     "structure_product_mlr",
     "structure_product_sem",
     "structure_product_pd",
+    "structure_saturated_path",
+    "structure_composite_pd",
+    "structure_composite_pd_mlr",
+    "structure_composite_hs",
 ]
 REQUIRED = ["chisq", "df", "npar", "cfi", "tli", "rmsea", "srmr", "aic", "bic", "logl"]
 REQUIRED_MLR = ["chisq.scaled", "cfi.scaled", "rmsea.scaled", "cfi.robust", "rmsea.robust"]
@@ -45,6 +53,7 @@ def case(request):
     with warnings.catch_warnings():
         # the Heywood case of one fixture is checked in its own test below
         warnings.simplefilter("ignore", HeywoodCaseWarning)
+        warnings.simplefilter("ignore", NonPositiveDefiniteWarning)
         res = fit_like_lavaan(ref)
     return ref, res
 
@@ -137,8 +146,10 @@ def test_observed_product_is_an_exogenous_covariate():
 def test_higher_order_sem_reports_the_heywood_case_lavaan_reports():
     ref = load("parity_structure_higher_order_sem")
     assert ref["warnings"] == ["lavaan WARNING: some estimated lv variances are negative"]
-    with pytest.warns(HeywoodCaseWarning, match="visual"):
-        fit_like_lavaan(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonPositiveDefiniteWarning)
+        with pytest.warns(HeywoodCaseWarning, match="visual"):
+            fit_like_lavaan(ref)
 
 
 # ---- product terms: what is built, what is refused -----------------------------------
@@ -186,6 +197,25 @@ def test_latent_products_still_go_to_the_moderation_route():
     )
     assert roles.interactions == ("visual:ageyr", "visual:textual")
     assert roles.ov_interactions == ()
+
+
+# ---- composites (<~) --------------------------------------------------------------------
+def test_composite_roles_and_defaults():
+    """lavaan's lv.formative: a latent variable whose variables are exogenous
+    covariates, with its variance fixed at 0 and no weight fixed by default."""
+    model = "ind60 <~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60"
+    roles = variable_roles(parse_model(model))
+    assert roles.lv_formative == ("ind60",)
+    assert roles.lv_x == ("ind60",)
+    assert roles.ov_x == ("x1", "x2", "x3")
+    with pytest.raises(ModelSpecificationError, match="composite 'ind60' has no fixed scale"):
+        build_partable(model)
+
+
+def test_composite_summary_has_a_composites_section():
+    res = fit_like_lavaan(load("parity_structure_composite_pd"))
+    text = res.summary()
+    assert "Composites:" in text and "ind60 <~" in text
 
 
 # ---- out of scope: two-level models ----------------------------------------------------

@@ -561,6 +561,9 @@ class BaseEngine:
         ``lav_object_inspect_rsquare``."""
         vals = self.row_values()
         rows = []
+        t = self.pt.table
+        # lavaan reports indicators and dependent variables, not composites (<~)
+        reported = set(t["rhs"][t["op"] == "=~"]) | set(t["lhs"][t["op"] == "~"])
         for g in range(self.model.ngroups):
             A, S, _ = self.model._matrices(vals, g)
             E = self.model.total_effects_inverse(A)
@@ -568,6 +571,8 @@ class BaseEngine:
             endogenous = np.flatnonzero(np.abs(A).sum(axis=1) > 0)
             for i in endogenous:
                 name = self.model.variables[i]
+                if name not in reported:
+                    continue
                 r2 = 1.0 - S[i, i] / total[i]
                 r2 = r2 if r2 <= 1.0 else np.nan
                 rows.append({"group": g + 1, "variable": name, "r2": r2})

@@ -53,6 +53,7 @@ class VariableRoles:
     ov_ord: tuple[str, ...]
     interactions: tuple[str, ...]
     ov_interactions: tuple[str, ...] = ()
+    lv_formative: tuple[str, ...] = ()
 
 
 @dataclass
@@ -103,9 +104,13 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     are the product terms with a latent component (``X:Z``), ``ov_interactions``
     the products of two observed variables (``x1:x2``), which are observed
     variables of the model in their own right (lavaan's ``ov.interaction``).
+    A composite (``C <~ x1 + x2``, lavaan's ``lv.formative``) is a latent
+    variable; the variables forming it are predictors (``eqs.x``).
     """
     st = model.statements
-    lv = _unique(s.lhs for s in st if s.op == "=~")
+    # factors (=~) and composites (<~, lavaan's lv.formative), in order of appearance
+    lv = _unique(s.lhs for s in st if s.op in ("=~", "<~"))
+    lv_formative = _unique(s.lhs for s in st if s.op == "<~")
     lv_set = set(lv)
     # every indicator, observed or latent (lavaan's v.ind): a factor that measures
     # another factor (a first-order factor of a higher-order one) is endogenous
@@ -124,14 +129,14 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     eqs_y = _unique(s.lhs for s in st if s.op == "~")
     eqs_x = []
     for s in st:
-        if s.op == "~":
+        if s.op in ("~", "<~"):  # the variables forming a composite are predictors
             eqs_x.extend(names(s.rhs))
     eqs_x = _unique(eqs_x)
     others = []
     for s in st:
-        if s.op in ("~", "~~", "~1", "|", "~*~"):
+        if s.op in ("~", "~~", "~1", "|", "~*~", "<~"):
             others.append(s.lhs)
-            if s.op in ("~", "~~"):
+            if s.op in ("~", "~~", "<~"):
                 others.extend(names(s.rhs))
     ov = _unique(ov_ind + [v for v in others if v and v not in lv_set])
     ov_ind_set = set(ov_ind)
@@ -162,6 +167,7 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
         tuple(ov_ord),
         tuple(interactions),
         tuple(ov_interactions),
+        tuple(lv_formative),
     )
 
 
@@ -207,6 +213,7 @@ def build_partable(
     lv_set = set(roles.lv)
     ov_x_set = set(roles.ov_x)
     ord_set = set(roles.ov_ord)
+    formative = set(roles.lv_formative)
     nthresholds = nthresholds or {}
 
     rows: list[dict] = []
@@ -316,6 +323,9 @@ def build_partable(
                 )
                 if not free_var:
                     r["fixed"], r["ustart"] = True, 1.0
+            elif lhs in formative and r["user"] == 0:
+                # a composite has no disturbance (lavaan's lav_partable_flat, lv.formative)
+                r["fixed"], r["ustart"] = True, 0.0
             elif lhs in ov_x_set and fixed_x:
                 r["fixed"], r["exo"] = True, 1
             elif lhs in ord_set and not user_set:
@@ -440,8 +450,22 @@ def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:
 
 
 def _check_identification(table: pd.DataFrame, roles: VariableRoles, std_lv: bool) -> None:
-    """Catch factors with no fixed scale (lavaan would report a singular
-    information matrix)."""
+    """Catch factors and composites with no fixed scale (lavaan would report a
+    singular information matrix)."""
+    for (cn, g), sub in table[table["op"] == "<~"].groupby(["lhs", "group"]):
+        var_row = table[
+            (table["op"] == "~~")
+            & (table["lhs"] == cn)
+            & (table["rhs"] == cn)
+            & (table["group"] == g)
+        ]
+        var_zero = bool(((var_row["free"] == 0) & (var_row["ustart"] == 0)).all())
+        if not ((sub["free"] == 0) & (sub["ustart"] != 0)).any() and var_zero:
+            raise IdentificationError(
+                f"the composite '{cn}' has no fixed scale: all its weights are free (lavaan "
+                "0.6.14 does not fix a weight of '<~' either; its fit then has no standard "
+                f"errors). Fix one weight, e.g. {cn} <~ 1*{sub['rhs'].iloc[0]} + ..."
+            )
     for (lvn, g), sub in table[table["op"] == "=~"].groupby(["lhs", "group"]):
         any_fixed_loading = bool(((sub["free"] == 0) & (sub["ustart"] != 0)).any())
         # loadings constrained equal to another group's take their scale from there

@@ -7,6 +7,7 @@ Statistical Software* 48(2), section 4) and ``?lavaan::model.syntax``:
 operator   meaning                                example
 =========  =====================================  ==========================
 ``=~``     is measured by (factor loadings)       ``F =~ x1 + x2 + x3``
+``<~``     is formed by (composite weights)       ``C <~ 1*x1 + x2 + x3``
 ``~``      is regressed on                        ``y ~ a*x + z``
 ``~~``     (residual) (co)variance                ``x1 ~~ x2``
 ``~ 1``    intercept or mean                      ``y ~ 1``
@@ -403,13 +404,6 @@ def parse_model(text: str) -> ParsedModel:
                 raise ModelSyntaxError(f"incomplete constraint '{stmt}'", line, op_col)
             constraints.append(Constraint(lhs, op if op == "==" else op[0], rhs, line))
             continue
-        if op == "<~":
-            raise ModelSyntaxError(
-                "formative indicators ('<~') are not supported; specify a reflective factor "
-                "('=~') or a composite score instead",
-                line,
-                op_col,
-            )
         if not lhs:
             raise ModelSyntaxError(f"missing left-hand side before '{op}'", line, op_col)
         if not rhs:

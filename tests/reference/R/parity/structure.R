@@ -8,7 +8,13 @@
 # * observed product terms y ~ x1 + x2 + x1:x2: lavaan's lav_data_full adds the
 #   raw product column "x1:x2" when both x1 and x2 are observed variables of the
 #   model, and the product is an exogenous covariate (ov.x, fixed.x).
+#
+# * composites C <~ w1*x1 + ... (lavaan's lv.formative): a latent variable with
+#   its (residual) variance fixed at 0 and the weights as regressions on the
+#   variables forming it, which are exogenous covariates; lavaan 0.6.14 fixes no
+#   weight, so the models fix the first one.
 ho_model <- paste(hs_model, "g =~ visual + textual + speed", sep = "\n")
+comp_pd <- "ind60 <~ 1*x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60"
 list(
   case("structure_higher_order_ml",
        "HS second-order CFA: g measured by visual, textual, speed (ML)",
@@ -37,5 +43,19 @@ list(
                     "speed ~ visual + ageyr + grade + ageyr:grade", sep = "\n"), hs_csv),
   case("structure_product_pd",
        "PoliticalDemocracy path model: a product of covariates predicts a mediator (y1 ~ x1 + x2 + x1:x2, y5 ~ y1 + x1)",
-       "sem", "y1 ~ x1 + x2 + x1:x2\ny5 ~ y1 + x1", pd_csv)
+       "sem", "y1 ~ x1 + x2 + x1:x2\ny5 ~ y1 + x1", pd_csv),
+  case("structure_saturated_path",
+       "HS saturated regression x9 ~ x1 + x2 + x3 (df = 0: lavaan's RMSEA interval is [0, 0])",
+       "sem", "x9 ~ x1 + x2 + x3", hs_csv),
+  case("structure_composite_pd",
+       "PoliticalDemocracy: ind60 as a composite (<~) of x1-x3, first weight fixed by the user",
+       "sem", comp_pd, pd_csv),
+  case("structure_composite_pd_mlr",
+       "PoliticalDemocracy composite ind60 <~ 1*x1 + x2 + x3 (MLR)",
+       "sem", comp_pd, pd_csv, args = list(estimator = "MLR")),
+  case("structure_composite_hs",
+       "HS: a composite of x1-x3 predicting two factors (residual covariance by auto.cov.y)",
+       "sem", paste("visc <~ 1*x1 + x2 + x3", "textual =~ x4 + x5 + x6",
+                    "speed =~ x7 + x8 + x9", "textual + speed ~ visc", sep = "\n"),
+       hs_csv)
 )
