@@ -248,6 +248,10 @@ def fit(
     roles = variable_roles(parsed)
     ov = roles.ov
     frame = _prepare_frame(data, ov, group, missing_values)
+    if roles.ov_interactions:  # observed product terms x1:x2 (lavaan's ov.interaction)
+        from ckm_research.sem.products import add_product_columns
+
+        frame = add_product_columns(frame, parsed, roles)
     ordered_t = _resolve_ordered(ordered, ov)
     if estimator == "WLSMV" and not ordered_t:
         raise CkmError(
@@ -683,9 +687,14 @@ class BaseEngine:
     def r_squared(self) -> pd.DataFrame:
         """Explained variance of every endogenous variable (lavaan's
         ``lavInspect(fit, "r2")``): :math:`1 - \\psi_{ii}/\\sigma_{ii}`, the
-        residual over the model-implied total variance (Bollen, 1989, p. 118)."""
+        residual over the model-implied total variance (Bollen, 1989, p. 118);
+        missing (NaN) above 1, i.e. for a negative residual variance, as lavaan's
+        ``lav_object_inspect_rsquare``."""
         vals = self.row_values()
         rows = []
+        t = self.pt.table
+        # lavaan reports indicators and dependent variables, not composites (<~)
+        reported = set(t["rhs"][t["op"] == "=~"]) | set(t["lhs"][t["op"] == "~"])
         for g in range(self.model.ngroups):
             A, S, _ = self.model._matrices(vals, g)
             E = self.model.total_effects_inverse(A)
@@ -693,7 +702,11 @@ class BaseEngine:
             endogenous = np.flatnonzero(np.abs(A).sum(axis=1) > 0)
             for i in endogenous:
                 name = self.model.variables[i]
-                rows.append({"group": g + 1, "variable": name, "r2": 1.0 - S[i, i] / total[i]})
+                if name not in reported:
+                    continue
+                r2 = 1.0 - S[i, i] / total[i]
+                r2 = r2 if r2 <= 1.0 else np.nan
+                rows.append({"group": g + 1, "variable": name, "r2": r2})
         out = pd.DataFrame(rows, columns=["group", "variable", "r2"])
         return out if self.model.ngroups > 1 else out.drop(columns="group")
 

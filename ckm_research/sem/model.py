@@ -111,7 +111,8 @@ class RAMModel:
         grp = t["group"].to_numpy()
         for g in range(1, self.ngroups + 1):
             in_g = grp == g
-            a = np.flatnonzero(in_g & ((ops == "=~") | (ops == "~")))
+            # composite weights (<~) are regressions of the composite on its variables
+            a = np.flatnonzero(in_g & ((ops == "=~") | (ops == "~") | (ops == "<~")))
             # =~ : indicator (rhs) <- factor (lhs); ~ : lhs <- rhs
             a_i = np.array([pos[rhs[r]] if ops[r] == "=~" else pos[lhs[r]] for r in a], dtype=int)
             a_j = np.array([pos[lhs[r]] if ops[r] == "=~" else pos[rhs[r]] for r in a], dtype=int)

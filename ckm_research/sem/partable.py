@@ -57,6 +57,8 @@ class VariableRoles:
     ov_ind: tuple[str, ...]
     ov_ord: tuple[str, ...]
     interactions: tuple[str, ...]
+    ov_interactions: tuple[str, ...] = ()
+    lv_formative: tuple[str, ...] = ()
 
 
 @dataclass
@@ -99,24 +101,48 @@ def _unique(seq):
 
 
 def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
-    """Classify the model's variables as lavaan does (``lav_partable_vnames``)."""
+    """Classify the model's variables as lavaan does (``lav_partable_vnames``).
+
+    A latent variable that is an indicator of another one (a first-order factor
+    of a higher-order factor) is neither ``lv.x`` nor ``lv.y``: it is endogenous,
+    so it has a residual variance and no default covariances.  ``interactions``
+    are the product terms with a latent component (``X:Z``), ``ov_interactions``
+    the products of two observed variables (``x1:x2``), which are observed
+    variables of the model in their own right (lavaan's ``ov.interaction``).
+    A composite (``C <~ x1 + x2``, lavaan's ``lv.formative``) is a latent
+    variable; the variables forming it are predictors (``eqs.x``).
+    """
     st = model.statements
-    lv = _unique(s.lhs for s in st if s.op == "=~")
+    # factors (=~) and composites (<~, lavaan's lv.formative), in order of appearance
+    lv = _unique(s.lhs for s in st if s.op in ("=~", "<~"))
+    lv_formative = _unique(s.lhs for s in st if s.op == "<~")
     lv_set = set(lv)
+    # every indicator, observed or latent (lavaan's v.ind): a factor that measures
+    # another factor (a first-order factor of a higher-order one) is endogenous
+    v_ind = set(s.rhs for s in st if s.op == "=~")
     ov_ind = _unique(s.rhs for s in st if s.op == "=~" and s.rhs not in lv_set)
-    interactions = _unique(s.rhs for s in st if s.op == "~" and ":" in s.rhs)
+    # product terms: with a latent component they are latent interactions (fitted by
+    # ckm_research.moderation); between observed variables the product is itself an
+    # observed (exogenous) variable named "x1:x2", as in lavaan (lav_data_full)
+    products = _unique(s.rhs for s in st if s.op == "~" and ":" in s.rhs)
+    interactions = [t for t in products if any(v in lv_set for v in t.split(":"))]
+    ov_interactions = [t for t in products if t not in interactions]
+
+    def names(term):
+        return term.split(":") if term in interactions else [term]
+
     eqs_y = _unique(s.lhs for s in st if s.op == "~")
     eqs_x = []
     for s in st:
-        if s.op == "~":
-            eqs_x.extend(s.rhs.split(":") if ":" in s.rhs else [s.rhs])
+        if s.op in ("~", "<~"):  # the variables forming a composite are predictors
+            eqs_x.extend(names(s.rhs))
     eqs_x = _unique(eqs_x)
     others = []
     for s in st:
-        if s.op in ("~", "~~", "~1", "|", "~*~"):
+        if s.op in ("~", "~~", "~1", "|", "~*~", "<~"):
             others.append(s.lhs)
-            if s.op in ("~", "~~"):
-                others.extend(s.rhs.split(":") if ":" in s.rhs else [s.rhs])
+            if s.op in ("~", "~~", "<~"):
+                others.extend(names(s.rhs))
     ov = _unique(ov_ind + [v for v in others if v and v not in lv_set])
     ov_ind_set = set(ov_ind)
     # (pure) exogenous observed covariates: predictors only, no user (co)variance or intercept
@@ -129,10 +155,10 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     ov_x = [
         v for v in ov if v in eqs_x and v not in eqs_y and v not in ov_ind_set and v not in user_vc
     ]
-    lv_x = [v for v in lv if v not in ov_ind_set and v not in eqs_y]
+    lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
     eqs_x_set = set(eqs_x)
     ov_y = [v for v in ov if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
-    lv_y = [v for v in lv if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
+    lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x_set]
     ordered = set(ordered)
     ov_ord = [v for v in ov if v in ordered or any(s.op == "|" and s.lhs == v for s in st)]
     return VariableRoles(
@@ -145,6 +171,8 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
         tuple(ov_ind),
         tuple(ov_ord),
         tuple(interactions),
+        tuple(ov_interactions),
+        tuple(lv_formative),
     )
 
 
@@ -201,6 +229,7 @@ def build_partable(
     lv_set = set(roles.lv)
     ov_x_set = set(roles.ov_x)
     ord_set = set(roles.ov_ord)
+    formative = set(roles.lv_formative)
     nthresholds = nthresholds or {}
 
     rows: list[dict] = []
@@ -310,6 +339,9 @@ def build_partable(
                 )
                 if not free_var:
                     r["fixed"], r["ustart"] = True, 1.0
+            elif lhs in formative and r["user"] == 0:
+                # a composite has no disturbance (lavaan's lav_partable_flat, lv.formative)
+                r["fixed"], r["ustart"] = True, 0.0
             elif lhs in ov_x_set and fixed_x:
                 r["fixed"], r["exo"] = True, 1
             elif lhs in ord_set and not user_set:
@@ -440,8 +472,22 @@ def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:
 
 
 def _check_identification(table: pd.DataFrame, roles: VariableRoles, std_lv: bool) -> None:
-    """Catch factors with no fixed scale (lavaan would report a singular
-    information matrix)."""
+    """Catch factors and composites with no fixed scale (lavaan would report a
+    singular information matrix)."""
+    for (cn, g), sub in table[table["op"] == "<~"].groupby(["lhs", "group"]):
+        var_row = table[
+            (table["op"] == "~~")
+            & (table["lhs"] == cn)
+            & (table["rhs"] == cn)
+            & (table["group"] == g)
+        ]
+        var_zero = bool(((var_row["free"] == 0) & (var_row["ustart"] == 0)).all())
+        if not ((sub["free"] == 0) & (sub["ustart"] != 0)).any() and var_zero:
+            raise IdentificationError(
+                f"the composite '{cn}' has no fixed scale: all its weights are free (lavaan "
+                "0.6.14 does not fix a weight of '<~' either; its fit then has no standard "
+                f"errors). Fix one weight, e.g. {cn} <~ 1*{sub['rhs'].iloc[0]} + ..."
+            )
     for (lvn, g), sub in table[table["op"] == "=~"].groupby(["lhs", "group"]):
         any_fixed_loading = bool(((sub["free"] == 0) & (sub["ustart"] != 0)).any())
         # loadings constrained equal to another group's take their scale from there

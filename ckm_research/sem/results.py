@@ -52,6 +52,7 @@ _SUMMARY_FIT = [
 
 _OP_HEADINGS = {
     "=~": "Latent Variables",
+    "<~": "Composites",
     "~": "Regressions",
     "~~": "Covariances",
     "~1": "Intercepts",
@@ -205,7 +206,7 @@ class SEMResults:
             if g is not None:
                 lines.append("")
                 lines.append(f"Group {g} [{self.group_labels[g - 1]}]:")
-            for op in ["=~", "~", "~~", "~1", "var", "|", "~*~", ":="]:
+            for op in ["=~", "<~", "~", "~~", "~1", "var", "|", "~*~", ":="]:
                 if op == "~~":
                     block = sub[(sub["op"] == "~~") & (sub["lhs"] != sub["rhs"])]
                 elif op == "var":
@@ -223,7 +224,7 @@ class SEMResults:
                 current = None
                 for d in block.to_dict(orient="records"):
                     lhs, rhs = d["lhs"], d["rhs"]
-                    if op in ("=~", "~") or (op == "~~" and lhs != rhs):
+                    if op in ("=~", "<~", "~") or (op == "~~" and lhs != rhs):
                         if lhs != current:
                             lines.append(f"  {lhs} {op}")
                             current = lhs

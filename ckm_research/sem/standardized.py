@@ -70,7 +70,7 @@ def standardize_rows(ops, lhs, rhs, est, var, resid, variables) -> np.ndarray:
     for r, (op, a, b, v) in enumerate(zip(ops, lhs, rhs, est, strict=True)):
         if op == "=~":
             out[r] = v * sd[pos[a]] / sd[pos[b]]
-        elif op == "~":
+        elif op in ("~", "<~"):
             out[r] = v * sd[pos[b]] / sd[pos[a]]
         elif op == "~~":
             if a == b:

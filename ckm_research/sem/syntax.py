@@ -7,6 +7,7 @@ Statistical Software* 48(2), section 4) and ``?lavaan::model.syntax``:
 operator   meaning                                example
 =========  =====================================  ==========================
 ``=~``     is measured by (factor loadings)       ``F =~ x1 + x2 + x3``
+``<~``     is formed by (composite weights)       ``C <~ 1*x1 + x2 + x3``
 ``~``      is regressed on                        ``y ~ a*x + z``
 ``~~``     (residual) (co)variance                ``x1 ~~ x2``
 ``~ 1``    intercept or mean                      ``y ~ 1``
@@ -299,6 +300,53 @@ def _parse_term(term: str, line: int, col: int, op: str) -> tuple[str, tuple[Mod
     return var, _merge(mods)
 
 
+_BLOCK_RE = re.compile(r"(level|group|class)\s*:(?!=)\s*(.*)", flags=re.I | re.S)
+
+
+def _refuse_block(stmt: str, line: int) -> None:
+    """Refuse lavaan's model blocks (``level: 1``, ``group: 1``, ``class: 1``).
+
+    lavaan's parser (``lavParseModelString``) reads a line ``name: value`` as
+    the start of a block: ``level:`` blocks define a two-level SEM (fitted with
+    ``cluster =``), ``group:`` blocks a group-specific model, ``class:`` blocks
+    a mixture model.  None of them is supported here.
+
+    Raises
+    ------
+    ckm_research.errors.ModelSpecificationError
+        Naming the lavaan feature and what to do instead.
+    """
+    from ckm_research.errors import ModelSpecificationError
+
+    m = _BLOCK_RE.fullmatch(stmt.strip())
+    if not m:
+        return
+    kind = m.group(1).lower()
+    if kind == "level":
+        raise ModelSpecificationError(
+            f"line {line}: '{stmt.strip()}' starts a level block of a two-level SEM (lavaan's "
+            "multilevel SEM, 'level: 1' / 'level: 2' with cluster =): two-level models are not "
+            "supported by ckm-research, and cluster-robust standard errors are not offered "
+            "either. Fit the model "
+            'in lavaan (sem(model, data, cluster = "<cluster column>") with the level: '
+            "blocks, or a single-level model with cluster = for cluster-robust SEs) or in "
+            "Mplus (TYPE = TWOLEVEL, or TYPE = COMPLEX with CLUSTER =)."
+        )
+    what = {
+        "group": "a group block (lavaan's group-specific model syntax 'group: 1')",
+        "class": "a class block (lavaan's mixture-model syntax 'class: 1')",
+    }[kind]
+    todo = {
+        "group": "write one model for all groups and let parameters differ with c() "
+        "modifiers (e.g. f =~ x1 + c(a1, a2)*x2), with group='<column>'",
+        "class": "fit latent class or mixture models in Mplus or another program",
+    }[kind]
+    raise ModelSpecificationError(
+        f"line {line}: '{stmt.strip()}' starts {what}, which is not supported by "
+        f"ckm-research; {todo}"
+    )
+
+
 def parse_model(text: str) -> ParsedModel:
     """Parse lavaan model syntax.
 
@@ -332,6 +380,7 @@ def parse_model(text: str) -> ParsedModel:
     definitions: list[Definition] = []
     constraints: list[Constraint] = []
     for stmt, line, col in _logical_statements(text):
+        _refuse_block(stmt, line)
         m = _OP_RE.search(stmt)
         if not m:
             raise ModelSyntaxError(
@@ -355,13 +404,6 @@ def parse_model(text: str) -> ParsedModel:
                 raise ModelSyntaxError(f"incomplete constraint '{stmt}'", line, op_col)
             constraints.append(Constraint(lhs, op if op == "==" else op[0], rhs, line))
             continue
-        if op == "<~":
-            raise ModelSyntaxError(
-                "formative indicators ('<~') are not supported; specify a reflective factor "
-                "('=~') or a composite score instead",
-                line,
-                op_col,
-            )
         if not lhs:
             raise ModelSyntaxError(f"missing left-hand side before '{op}'", line, op_col)
         if not rhs:
