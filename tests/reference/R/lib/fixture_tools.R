@@ -192,19 +192,22 @@ run_case <- function(spec) {
 
   opts <- lavInspect(fit, "options")
   used <- opts[intersect(option_names, names(opts))]
-  lres_out <- if (failed(lres)) unclass(lres) else {
+  lres_one <- function(lres) {
     out <- list(type = lres$type)
     for (k in setdiff(names(lres), c("type", "summary")))
       out[[k]] <- if (is.matrix(lres[[k]])) json_ready(lres[[k]]) else named_num(lres[[k]])
     if (!is.null(lres$summary)) out$summary <- json_ready(as.data.frame(lres$summary))
     out
   }
+  # several groups: one list per group
+  lres_out <- if (failed(lres)) unclass(lres) else if (is.null(lres$type))
+    lapply(lres, lres_one) else lres_one(lres)
   resid_out <- function(r) {
     if (failed(r)) return(unclass(r))
     out <- list()
     for (k in names(r))
       out[[k]] <- if (is.matrix(r[[k]])) json_ready(r[[k]]) else if (is.numeric(r[[k]]))
-        named_num(r[[k]]) else r[[k]]
+        named_num(r[[k]]) else if (is.list(r[[k]])) resid_out(r[[k]]) else r[[k]]
     out
   }
   call_args <- vapply(names(spec$args), function(a) {
@@ -215,8 +218,9 @@ run_case <- function(spec) {
   extra <- list()
   if (identical(spec$args$missing, "ml")) {
     pats <- lavInspect(fit, "patterns")
-    extra$n_patterns <- nrow(pats)
-    extra$coverage_min <- min(lavInspect(fit, "coverage"))
+    # one group: a matrix; several: a list of them (one number per group then)
+    extra$n_patterns <- if (is.matrix(pats)) nrow(pats) else I(unname(vapply(pats, nrow, 1L)))
+    extra$coverage_min <- min(unlist(lavInspect(fit, "coverage")))
   }
   out <- list(
     case = spec$name,
@@ -252,7 +256,8 @@ run_case <- function(spec) {
     sampstat = moments(sampstat),
     resid_standardized = resid_out(rstd),
     lavResiduals = lres_out,
-    rsquare = if (failed(r2)) unclass(r2) else named_num(r2),
+    rsquare = if (failed(r2)) unclass(r2) else if (is.list(r2)) lapply(r2, named_num)
+      else named_num(r2),
     information = if (is.null(info)) NULL else lapply(info, function(m)
       if (failed(m)) unclass(m) else json_ready(m))
   )
