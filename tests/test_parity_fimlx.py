@@ -27,6 +27,9 @@ CASES = [
     "fimlx_mimic_mlr",
     "fimlx_mimic_mlx",
     "fimlx_mimic_mlx_mlr",
+    "fimlx_mimic_fixedx_false_mlr",
+    "fimlx_mimic_group_mlr",
+    "fimlx_mimic_group_mlx",
     "fimlx_path_ml",
     "fimlx_path_mlx_mlr",
 ]
@@ -64,20 +67,21 @@ def fits():
 def test_estimates_and_fit_like_lavaan(fits, case):
     ref, res = fits[case]
     robust = ref["args"]["estimator"] == "MLR"
+    nobs = ref["nobs"]
     required = REQUIRED + (REQUIRED_MLR if robust else [])
     compare_fit(res.fit_measures, ref["fit"], required=required)
     compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02 if robust else 0.01)
-    assert res.n == ref["nobs"]
+    assert res.n == (sum(nobs) if isinstance(nobs, list) else nobs)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_standardized_ses_like_lavaan(fits, case):
     ref, res = fits[case]
     ss = res.standardized_solution
-    lav = {(r["lhs"], r["op"], r["rhs"]): r["se.std"] for r in ref["estimates"]}
+    lav = {(r["lhs"], r["op"], r["rhs"], r.get("group", 1)): r["se.std"] for r in ref["estimates"]}
     checked = 0
     for row in ss.itertuples(index=False):
-        se_lav = lav.get((row.lhs, row.op, row.rhs))
+        se_lav = lav.get((row.lhs, row.op, row.rhs, row.group if "group" in ref["args"] else 1))
         if se_lav and se_lav > 1e-8:
             tol = 0.02 if ref["args"]["estimator"] == "MLR" else 0.01
             assert row.se == pytest.approx(se_lav, rel=tol), (row.lhs, row.op, row.rhs)
@@ -98,13 +102,19 @@ def test_ml_deletes_cases_with_a_missing_covariate(fits):
     assert not any("exogenous covariate" in w for w in res_x.warnings)
 
 
-def test_fixed_x_false_keeps_every_case():
+def test_fixed_x_false_keeps_every_case(fits):
     """lavaan deletes the cases only with fixed.x = TRUE."""
-    ref = load("parity_fimlx_mimic_ml")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fit_like_lavaan(ref, fixed_x=False)
-    assert res.n == ref["norig"]
+    ref, res = fits["fimlx_mimic_fixedx_false_mlr"]
+    assert res.n == ref["nobs"] == ref["norig"]
+    assert not any("exogenous covariate" in w for w in res.warnings)
+
+
+def test_ml_deletes_per_group(fits):
+    ref, res = fits["fimlx_mimic_group_mlr"]
+    assert list(res.n_per_group) == ref["nobs"]
+    for label, n_orig, n_kept in zip(res.group_labels, ref["norig"], ref["nobs"], strict=True):
+        note = [w for w in res.warnings if f"in group {label} " in w]
+        assert len(note) == 1 and note[0].startswith(f"{n_orig - n_kept} of {n_orig} cases")
 
 
 def test_ml_x_is_refused_with_wlsmv():

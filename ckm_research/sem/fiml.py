@@ -60,8 +60,23 @@ class FIMLEngine(BaseEngine):
             return []
         return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
 
+    def _covariate_index(self) -> list[int]:
+        """Positions of the observed exogenous covariates, fixed or not."""
+        return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
+
     def _x_data(self, g: int) -> np.ndarray:
-        return self.groups[g].data[:, self.exo_index()]
+        return self.groups[g].data[:, self._covariate_index()]
+
+    def _baseline_x(self, g: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """Means, covariance matrix and FIML log-likelihood of the covariates' block
+        of the independence model: fixed at the sample moments (``fixed_x=True``)
+        or saturated and estimated (``fixed_x=False``, by EM on the covariates)."""
+        pat = mis.MissingPatterns.from_data(self._x_data(g), warn=False)
+        if self.exo_index():
+            mu, sigma = self._x_sample_moments(g)
+            return mu, sigma, mis.fiml_loglik(pat, mu, sigma)
+        em = mis.em_saturated(pat)
+        return em.mu, em.sigma, float(em.loglik)
 
     def _x_sample_moments(self, g: int) -> tuple[np.ndarray, np.ndarray]:
         """The covariates' sample means and covariance matrix as lavaan's sample
@@ -209,10 +224,11 @@ class FIMLEngine(BaseEngine):
         """Independence model under FIML: each variable's mean and variance
         from its observed values (the likelihood factorises).  Fixed covariates
         keep their block, fixed at their sample moments (lavaan's
-        ``lav_partable_independence`` with ``fixed.x = TRUE``), so their part of
-        the likelihood is the FIML log-likelihood of the covariates at those
-        moments."""
-        ix = self.exo_index()
+        ``lav_partable_independence`` with ``fixed.x = TRUE``) or saturated
+        (``fixed.x = FALSE``), so their part of the likelihood is the FIML
+        log-likelihood of the covariates at those moments or at their EM
+        estimates."""
+        ix = self._covariate_index()
         logl_b = 0.0
         for g, gd in enumerate(self.groups):
             x = gd.data
@@ -225,12 +241,10 @@ class FIMLEngine(BaseEngine):
                 var = np.mean((col - col.mean()) ** 2)
                 logl_b += -0.5 * n * (np.log(2 * np.pi) + np.log(var) + 1.0)
             if ix:
-                pat = mis.MissingPatterns.from_data(self._x_data(g), warn=False)
-                logl_b += mis.fiml_loglik(pat, *self._x_sample_moments(g))
+                logl_b += self._baseline_x(g)[2]
         logl_h1 = sum(h.loglik for h in self.h1)
         chisq_b = 2 * (logl_h1 - logl_b)
-        p = self.model.n_ov - len(ix)
-        df_b = self.ndat() - 2 * p * len(self.groups)
+        df_b = self.ndat() - len(self._baseline_free_moments()) * len(self.groups)
         return float(chisq_b), float(df_b), float(logl_b)
 
     def fit_measures(self) -> dict[str, float]:
@@ -296,21 +310,32 @@ class FIMLEngine(BaseEngine):
         )
         return trace_h1 - trace_h0
 
-    def _baseline_delta(self, g: int) -> np.ndarray:
-        """Jacobian of (mu, vech Sigma) wrt the independence model's means and
-        variances (one group)."""
+    def _baseline_free_moments(self) -> np.ndarray:
+        """Positions in (mu, vech Sigma) of the independence model's parameters:
+        every variable's mean and variance, except the fixed covariates'; with
+        covariates that are not fixed (``fixed_x=False``) their whole block is
+        free (lavaan's ``lav_partable_independence``, ``mimic = "lavaan"``)."""
         from ckm_research.sem.model import vech_indices
 
         p = self.model.n_ov
         ri, ci = vech_indices(p)
-        D = np.zeros((p + len(ri), 2 * p))
-        D[np.arange(p), np.arange(p)] = 1.0
-        diag = np.flatnonzero(ri == ci)
-        D[p + diag, p + ri[diag]] = 1.0
-        ix = self.exo_index()
-        if ix:  # fixed covariates: their means and variances are not parameters
-            free = [j for j in range(p) if j not in ix]
-            D = D[:, free + [p + j for j in free]]
+        cx = set(self._covariate_index())
+        fixed = bool(self.exo_index())
+        means = [j for j in range(p) if not (fixed and j in cx)]
+        cov = [
+            p + k
+            for k, (i, j) in enumerate(zip(ri, ci, strict=True))
+            if (i == j and not (fixed and i in cx)) or (not fixed and i in cx and j in cx)
+        ]
+        return np.array(means + cov)
+
+    def _baseline_delta(self, g: int) -> np.ndarray:
+        """Jacobian of (mu, vech Sigma) wrt the independence model's parameters
+        (one group)."""
+        p = self.model.n_ov
+        free = self._baseline_free_moments()
+        D = np.zeros((p + p * (p + 1) // 2, len(free)))
+        D[free, np.arange(len(free))] = 1.0
         return D
 
     def _baseline_moments(self, g: int):
@@ -318,9 +343,9 @@ class FIMLEngine(BaseEngine):
         mu = np.nanmean(x, axis=0)
         var = np.nanmean((x - mu) ** 2, axis=0)
         sigma = np.diag(var)
-        ix = self.exo_index()
+        ix = self._covariate_index()
         if ix:
-            mu_x, sigma[np.ix_(ix, ix)] = self._x_sample_moments(g)
+            mu_x, sigma[np.ix_(ix, ix)], _ = self._baseline_x(g)
             mu[ix] = mu_x
         return mu, sigma
 
@@ -375,7 +400,13 @@ class FIMLEngine(BaseEngine):
             Wmi_g = np.linalg.inv(Wm)
             wm.append(fg[g] * Wm)
             wmi.append(Wmi_g / fg[g])
-            wc.append(fg[g] * h1_information_expected(h.sigma, True)[kk])
+            Wc = h1_information_expected(h.sigma, True)
+            if not self.exo_index() and self._covariate_index():
+                # lavaan refits the model to the EM moments with lavaan()'s default
+                # fixed.x = TRUE, so with fixed.x = FALSE the complete-data
+                # information still loses the covariates' rows and columns
+                Wc = Wc * _moment_mask(self.model.n_ov, self._covariate_index())
+            wc.append(fg[g] * Wc[kk])
             gam.append(Wmi_g @ Jm @ Wmi_g / fg[g])
             deltas.append(self.model.jacobian(self.theta, g, meanstructure=True)[keep])
             deltas_b.append(self._baseline_delta(g)[keep])
@@ -441,6 +472,21 @@ def drop_missing_covariates(x, ov, ov_x, label, notes: list[str]) -> np.ndarray:
             "likelihood as random variables)"
         )
     return x[~bad]
+
+
+def _moment_mask(p: int, ix: list[int]) -> np.ndarray:
+    """Outer product of the indicator of the (mu, vech Sigma) moments that do not
+    belong to the covariates ``ix`` only (lavaan's ``eliminate.pstar.idx``)."""
+    from ckm_research.sem.model import vech_indices
+
+    ri, ci = vech_indices(p)
+    sx = set(ix)
+    keep = np.array(
+        [j not in sx for j in range(p)]
+        + [not (i in sx and j in sx) for i, j in zip(ri, ci, strict=True)],
+        dtype=float,
+    )
+    return np.outer(keep, keep)
 
 
 def _saturated_loglik(cov, n) -> float:

@@ -210,7 +210,7 @@ run_case <- function(spec) {
     out <- list()
     for (k in names(r))
       out[[k]] <- if (is.matrix(r[[k]])) json_ready(r[[k]]) else if (is.numeric(r[[k]]))
-        named_num(r[[k]]) else r[[k]]
+        named_num(r[[k]]) else if (is.list(r[[k]])) resid_out(r[[k]]) else r[[k]]
     out
   }
   r2_out <- if (failed(r2)) unclass(r2) else if (is.list(r2)) lapply(r2, named_num)

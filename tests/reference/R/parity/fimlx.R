@@ -5,7 +5,8 @@
 # the cells blanked MCAR (seed 20261202), plus the covariates ageyr, sex and
 # grade (grade has one NA in the original data; ageyr is blanked in 5 further
 # rows), so that missing = "ml" deletes the cases with a missing covariate
-# (lavaan warns how many) and missing = "ml.x" keeps them.
+# (lavaan warns how many) and missing = "ml.x" keeps them; and school, for a
+# two-group case.
 local({
   old_seed <- if (exists(".Random.seed", envir = globalenv()))
     get(".Random.seed", envir = globalenv()) else NULL
@@ -17,6 +18,7 @@ local({
   d$ageyr <- hs$ageyr
   d$sex <- hs$sex
   d$grade <- hs$grade
+  d$school <- hs$school
   d$ageyr[sample(which(!is.na(d$grade)), 5)] <- NA
   write.csv(d, file.path(data_dir, "parity_fimlx_hs.csv"), row.names = FALSE, na = "")
 })
@@ -50,6 +52,16 @@ list(
   case("fimlx_mimic_mlx_mlr", "MIMIC model, missing = 'ml.x', MLR",
        "sem", fimlx_mimic, fimlx_csv, args = list(missing = "ml.x", estimator = "MLR"),
        extra = fimlx_extra),
+  case("fimlx_mimic_fixedx_false_mlr",
+       "MIMIC model, FIML, fixed.x = FALSE (covariates' moments free; no case deleted), MLR",
+       "sem", fimlx_mimic, fimlx_csv,
+       args = list(missing = "ml", estimator = "MLR", fixed.x = FALSE), extra = fimlx_extra),
+  case("fimlx_mimic_group_mlr", "MIMIC model by school, FIML (missing = 'ml'), MLR",
+       "sem", fimlx_mimic, fimlx_csv,
+       args = list(missing = "ml", estimator = "MLR", group = "school"), extra = fimlx_extra),
+  case("fimlx_mimic_group_mlx", "MIMIC model by school, missing = 'ml.x', ML",
+       "sem", fimlx_mimic, fimlx_csv,
+       args = list(missing = "ml.x", estimator = "ML", group = "school"), extra = fimlx_extra),
   case("fimlx_path_ml", "path model with observed covariates, FIML (missing = 'ml'), ML",
        "sem", fimlx_path, fimlx_csv, args = list(missing = "ml", estimator = "ML"),
        extra = fimlx_extra),
