@@ -171,13 +171,26 @@ def _baseline_engine(engine):
     from ckm_research.sem.api import MLEngine
     from ckm_research.sem.partable import build_partable
 
-    ov = engine.model.ov
+    ov = list(engine.model.ov)
     ox = list(engine.pt.roles.ov_x)
-    lines = [f"{v} ~~ {v}" for v in ov]
+    # the syntax is written with plain stand-in names: observed product terms
+    # ("x1:x2") are variables here but not names the parser accepts on the left
+    alias = {v: f"v{i}" for i, v in enumerate(ov)}
+    back = {a: v for v, a in alias.items()}
+    lines = [f"{alias[v]} ~~ {alias[v]}" for v in ov]
     # the covariates' block stays saturated: free, or fixed at the sample values (fixed.x)
-    lines += [f"{a} ~~ {b}" for i, a in enumerate(ox) for b in ox[i + 1 :]]
+    lines += [f"{alias[a]} ~~ {alias[b]}" for i, a in enumerate(ox) for b in ox[i + 1 :]]
     pt = build_partable(
         "\n".join(lines), ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure
+    )
+    for col in ("lhs", "rhs"):
+        pt.table[col] = [back.get(v, v) for v in pt.table[col]]
+    pt.roles = dataclasses.replace(
+        pt.roles,
+        **{
+            f.name: tuple(back.get(v, v) for v in getattr(pt.roles, f.name))
+            for f in dataclasses.fields(pt.roles)
+        },
     )
     if engine.n_exo():
         t = pt.table
