@@ -102,6 +102,7 @@ R_WRITTEN = (
     "ecsi_mobi.csv",
     "parity_means_demo_growth.csv",
     "parity_means_demo_growth_missing.csv",
+    "parity_means_demo_growth_groups.csv",
 )
 
 
