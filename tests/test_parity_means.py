@@ -223,3 +223,15 @@ def test_std_ov_keeps_fixed_x_covariates_on_their_scale():
     fm = res.fit_measures
     assert abs(fm["logl"] - (fm["unrestricted.logl"] - ref["fit"]["chisq"] / 2)) < 1e-3
     assert any("lavaan 0.6.14 reports another baseline" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("name", ["means_growth_groups_ml", "means_growth_groups_means_mlr"])
+def test_growth_with_groups(name):
+    """growth() frees the growth-factor means in every group; group.equal = "means"
+    equates them."""
+    ref = load(f"parity_{name}")
+    res = fit_like_lavaan(ref)
+    robust = ref["args"].get("estimator") == "MLR"
+    assert res.n == ref["ntotal"]
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02 if robust else 0.01)
+    compare_fit(res.fit_measures, ref["fit"], required=REQUIRED + (REQUIRED_MLR if robust else []))

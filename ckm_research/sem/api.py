@@ -233,9 +233,10 @@ def fit(
     if interaction is not None or variable_roles(parsed).interactions:
         from ckm_research.moderation.dispatch import fit_with_interactions
 
-        _refuse_mean_options_with_interactions(
-            meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free
-        )
+        if variable_roles(parsed).interactions:
+            _refuse_mean_options_with_interactions(
+                meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free
+            )
 
         res = fit_with_interactions(
             model, parsed, data, interaction=interaction, estimator=estimator,

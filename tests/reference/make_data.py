@@ -104,6 +104,7 @@ R_WRITTEN = (
     "parity_means_demo_growth_missing.csv",
     "parity_fimlx_hs.csv",
     "parity_groups_hs_missing.csv",
+    "parity_means_demo_growth_groups.csv",
 )
 
 

@@ -11,7 +11,8 @@
 #
 # Writes tests/reference/data/parity_means_demo_growth.csv (lavaan's Demo.growth, 400
 # rows, t1..t4 x1 x2 c1..c4) and parity_means_demo_growth_missing.csv (the same with
-# about 10% of the t1..t4 cells blanked MCAR; set.seed(20261203)).
+# about 10% of the t1..t4 cells blanked MCAR; set.seed(20261203)) and
+# parity_means_demo_growth_groups.csv (Demo.growth with grp = "a", "b" on alternate rows).
 
 local({
   old_seed <- if (exists(".Random.seed", envir = globalenv()))
@@ -27,9 +28,14 @@ local({
   d[, ts] <- m
   write.csv(d, file.path(data_dir, "parity_means_demo_growth_missing.csv"),
             row.names = FALSE, na = "")
+  d <- read.csv(file.path(data_dir, "parity_means_demo_growth.csv"))
+  d$grp <- rep(c("a", "b"), length.out = nrow(d))
+  write.csv(d, file.path(data_dir, "parity_means_demo_growth_groups.csv"),
+            row.names = FALSE, na = "")
 })
 means_growth_csv <- "data/parity_means_demo_growth.csv"
 means_growth_missing_csv <- "data/parity_means_demo_growth_missing.csv"
+means_growth_groups_csv <- "data/parity_means_demo_growth_groups.csv"
 
 # lavaan tutorial (https://lavaan.ugent.be/tutorial/growth.html)
 means_growth <- paste("i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4",
@@ -86,6 +92,14 @@ list(
        "growth(): linear growth model, Demo.growth with 10% MCAR in t1..t4, MLR, missing = 'ml'",
        "growth", means_growth, means_growth_missing_csv,
        args = list(estimator = "MLR", missing = "ml")),
+  case("means_growth_groups_ml",
+       "growth() in two groups (alternate rows of Demo.growth), ML",
+       "growth", means_growth, means_growth_groups_csv,
+       args = list(estimator = "ML", group = "grp")),
+  case("means_growth_groups_means_mlr",
+       "growth() in two groups with group.equal = 'means' (equal growth-factor means), MLR",
+       "growth", means_growth, means_growth_groups_csv,
+       args = list(estimator = "MLR", group = "grp", group.equal = "means")),
   # ---- 3. everyday options ---------------------------------------------------------------
   case("means_hs_meanstructure_ml", "HS 3-factor CFA with meanstructure = TRUE, ML",
        "cfa", hs_model, hs_csv, args = list(estimator = "ML", meanstructure = TRUE)),
