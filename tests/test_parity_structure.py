@@ -199,6 +199,24 @@ def test_latent_products_still_go_to_the_moderation_route():
     assert roles.ov_interactions == ()
 
 
+LATENT_BY_OBSERVED = "visual =~ x1 + x2 + x3\nspeed =~ x7 + x8 + x9\nspeed ~ visual + ageyr + "
+
+
+def test_latent_by_observed_product_is_refused_with_the_lms_route():
+    """lavaan 0.6.14 stops ("Interaction terms involving latent variables (visual:ageyr)
+    are not supported"); product indicators would all share ageyr (not identified)."""
+    with pytest.raises(ModelSpecificationError, match="latent-by-observed") as err:
+        fit(LATENT_BY_OBSERVED + "visual:ageyr", _hs())
+    assert "AGEYR =~ ageyr" in str(err.value) and "interaction='lms'" in str(err.value)
+
+
+def test_latent_by_observed_product_fits_by_lms_as_the_message_says():
+    model = LATENT_BY_OBSERVED.replace("ageyr + ", "AGEYR + ") + "visual:AGEYR\nAGEYR =~ ageyr"
+    res = fit(model, _hs(), interaction="lms")
+    row = res.estimates.query("lhs == 'speed' and op == '~' and rhs == 'visual:AGEYR'")
+    assert len(row) == 1 and row["se"].iloc[0] > 0
+
+
 # ---- composites (<~) --------------------------------------------------------------------
 def test_composite_roles_and_defaults():
     """lavaan's lv.formative: a latent variable whose variables are exogenous

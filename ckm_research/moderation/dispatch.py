@@ -17,7 +17,7 @@ interaction     method                                           R equivalent
 
 from __future__ import annotations
 
-from ckm_research.errors import CkmError
+from ckm_research.errors import CkmError, ModelSpecificationError
 from ckm_research.sem.partable import variable_roles
 from ckm_research.sem.syntax import ParsedModel
 
@@ -68,6 +68,8 @@ def fit_with_interactions(
     if method == "dblcent":
         from ckm_research.moderation.product_indicators import fit_dblcent
 
+        _check_single_indicator_products(parsed)
+
         return fit_dblcent(
             model,
             data,
@@ -104,3 +106,38 @@ def fit_with_interactions(
     if std_lv:
         raise CkmError("LMS identifies factors by their first loading; use std_lv=False")
     return fit_lms(model, data, missing_values=missing_values, level=level, control=control)
+
+
+def _check_single_indicator_products(parsed: ParsedModel) -> None:
+    """Refuse a latent product with an observed (or single-indicator) side for
+    "dblcent".
+
+    Every product indicator of ``X:z`` (``x1.z``, ``x2.z``, ...) then shares the
+    indicator ``z``, so all their residual covariances are free (modsem's
+    ``res.cov.method = "simple"``) and the product factor is not identified.
+    lavaan 0.6.14 refuses such terms too ("Interaction terms involving latent
+    variables ... are not supported").
+    """
+    from ckm_research.moderation.product_indicators import product_terms
+
+    for term in product_terms(parsed):
+        sizes = (len(term.left_indicators), len(term.right_indicators))
+        if min(sizes) == 1 and max(sizes) > 1:
+            single = term.left if sizes[0] == 1 else term.right
+            other = term.right if single == term.left else term.left
+            lv = {s.lhs for s in parsed.statements if s.op == "=~"}
+            if single in lv:
+                what, todo = "the single-indicator factor", "fit it with interaction='lms'"
+            else:
+                what = "the observed variable"
+                todo = (
+                    "fit it by LMS with the variable as a single-indicator factor: add "
+                    f"'{single.upper()} =~ {single}', write '{other}:{single.upper()}' and "
+                    "pass interaction='lms'"
+                )
+            raise ModelSpecificationError(
+                f"the product term '{term.term}' multiplies a latent variable by {what} "
+                f"'{single}': its double-mean-centred product indicators all share the "
+                f"indicator of '{single}' and are not identified (lavaan 0.6.14 does not fit "
+                f"latent-by-observed product terms either); {todo}"
+            )
