@@ -119,6 +119,7 @@ def fit(
     interaction: str | None = None,
     fixed_x: bool = True,
     missing: str | None = None,
+    group_partial: Iterable[str] | str = (),
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -159,6 +160,12 @@ def fit(
         How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
         mean-centred product indicators (the default when the model has a
         product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
+    group_partial : str or iterable of str
+        lavaan's ``group.partial``: parameters that ``group_equal`` would make
+        equal across groups but that stay free, written as lavaan writes them,
+        ``lhs op rhs`` (``["visual=~x2", "x3~1"]``; spaces are ignored, a
+        covariance in the model's order, ``"x1~~x4"``).  A name that is not a
+        parameter of the model is an error (lavaan ignores it).
 
     Returns
     -------
@@ -201,7 +208,7 @@ def fit(
             model, parsed, data, interaction=interaction, estimator=estimator,
             ordered=ordered, group=group, group_equal=group_equal, std_lv=std_lv,
             missing_values=missing_values, level=level, control=control, fixed_x=fixed_x,
-            missing=missing,
+            missing=missing, group_partial=group_partial,
         )  # fmt: skip
         if res is not None:
             return res
@@ -231,6 +238,7 @@ def fit(
         control=control,
         fixed_x=fixed_x,
         missing=missing,
+        group_partial=group_partial,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -264,6 +272,7 @@ def _build_engine(
     control=None,
     fixed_x=True,
     missing=None,
+    group_partial=(),
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -343,6 +352,7 @@ def _build_engine(
         nthresholds=nthresholds,
         group_equal=group_equal,
         fixed_x=fixed_x,
+        group_partial=(group_partial,) if isinstance(group_partial, str) else tuple(group_partial),
     )
     opts = FitOptions(
         estimator=estimator,
