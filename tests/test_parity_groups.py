@@ -281,3 +281,22 @@ def test_thresholds_need_multigroup_wlsmv():
             group="g",
             group_equal=["loadings", "thresholds"],
         )
+
+
+# ---- more than two groups -----------------------------------------------------------------
+def test_three_groups_robust_fiml(fits):
+    ref, res = fits("age3_missing_mlr")
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02)
+    compare_fit(res.fit_measures, ref["fit"], required=MLR_FIML_REQUIRED)
+
+
+def test_three_groups_equalities(fits):
+    """group.equal, group.partial and c(a, a, b) labels with three groups (MLR)."""
+    ref, res = fits("age3_equal")
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02)
+    compare_fit(
+        res.fit_measures,
+        ref["fit"],
+        required=["npar", "df", "chisq", "chisq.scaled", "cfi.scaled", "cfi.robust", "crmr"],
+    )
+    assert _equality_classes(ref["partable"]) == _our_classes(res._engine.pt.table)

@@ -101,6 +101,7 @@ R_WRITTEN = (
     "PoliticalDemocracy.csv",
     "ecsi_mobi.csv",
     "parity_groups_hs_missing.csv",
+    "parity_groups_hs_age3.csv",
 )
 
 
