@@ -147,3 +147,156 @@ def test_saturated_model(fits, case):
     missing = [k for k, v in lav.items() if v is not None and k not in res.fit_measures]
     assert set(missing) <= {"gfi", "agfi", "pgfi"}, missing  # GFI under FIML: not computed
     assert all(res.fit_measures[k] != res.fit_measures[k] for k in DF0_NOISE)
+
+
+# ---- 4. group.equal, group.partial and labels shared across groups --------------------
+EQUALITY_CASES = [
+    "sem_free",
+    "sem_load_int",
+    "sem_all",
+    "sem_regr_resid",
+    "sem_lv",
+    "sem_lv_only",
+    "sem_partial",
+    "sem_partial_mlr",
+    "shared_label",
+    "shared_label_partial",
+    "fixed_one_group",
+    "stdlv_load",
+    "stdlv_load_int_lvvar",
+    "covariate_fixedx",
+    "covariate_fixedx_false",
+    "fiml_equal_partial",
+]
+
+
+@pytest.mark.parametrize("case", EQUALITY_CASES)
+def test_group_equal_partial_and_labels(fits, case):
+    """Every group.equal value lavaan has (thresholds: see the WLSMV test below),
+    group.partial, c(a, a) labels and equalities that involve a fixed parameter give
+    lavaan's free parameters, estimates, SEs and fit."""
+    ref, res = fits(case)
+    robust = ref["args"].get("estimator") == "MLR"
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02 if robust else 0.01)
+    required = ["npar", "df", "chisq", "cfi", "tli", "rmsea", "srmr", "aic", "bic"]
+    if robust:
+        required += ["chisq.scaled", "cfi.scaled", "cfi.robust"]
+    compare_fit(res.fit_measures, ref["fit"], required=required)
+    # the same parameters are free, and the same ones are equal, as in lavaan's
+    # parameter table (lavaan 0.6.14 numbers every row and adds .pX. == .pY. rows)
+    assert _equality_classes(ref["partable"]) == _our_classes(res._engine.pt.table)
+
+
+def _equality_classes(partable: list[dict]) -> set[frozenset]:
+    """Sets of (lhs, op, rhs, group) rows that lavaan estimates as one parameter."""
+    by_plabel = {r["plabel"]: r for r in partable if r.get("plabel")}
+    by_label: dict = {}
+    parent = {}
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    rows = [r for r in partable if r["op"] not in ("==", ":=", "<", ">") and r["free"] > 0]
+    for r in rows:
+        parent[r["plabel"]] = r["plabel"]
+        if r["label"]:
+            by_label.setdefault(r["label"], []).append(r["plabel"])
+    for plabels in by_label.values():
+        for p in plabels[1:]:
+            parent[find(p)] = find(plabels[0])
+    for r in partable:
+        if r["op"] == "==" and r["lhs"] in parent and r["rhs"] in parent:
+            parent[find(r["rhs"])] = find(r["lhs"])
+    classes: dict = {}
+    for r in rows:
+        key = (r["lhs"], r["op"], r["rhs"] or "", int(r["group"]))
+        classes.setdefault(find(r["plabel"]), set()).add(key)
+    assert all(p in by_plabel for p in parent)
+    return {frozenset(c) for c in classes.values()}
+
+
+def _our_classes(table) -> set[frozenset]:
+    classes: dict = {}
+    for r in table.itertuples():
+        if r.free > 0:
+            classes.setdefault(r.free, set()).add((r.lhs, r.op, r.rhs or "", int(r.group)))
+    return {frozenset(c) for c in classes.values()}
+
+
+def test_group_partial_spaces_and_string(fits):
+    """lavaan removes the spaces of group.partial entries; a single string is one entry."""
+    ref, _ = fits("sem_partial")
+    res = fit_like_lavaan(ref, group_partial=["visual =~ x2", " x3 ~1 "])
+    compare_fit(res.fit_measures, ref["fit"], required=["npar", "df", "chisq"])
+    ref, _ = fits("fiml_equal_partial")
+    assert ref["args"]["group.partial"] == "x3~1"
+
+
+@pytest.mark.parametrize(
+    ("partial", "match"),
+    [
+        (["visual=~x9"], "'visual=~x9', which is not a parameter"),
+        (["x4~~x1"], "the model writes it 'x1~~x4'"),
+        ([3], "must be strings"),
+    ],
+)
+def test_group_partial_errors(fits, partial, match):
+    from ckm_research.errors import ModelSpecificationError
+
+    ref, _ = fits("sem_partial")
+    with pytest.raises(ModelSpecificationError, match=match):
+        fit_like_lavaan(ref, group_partial=partial)
+
+
+def test_modifier_values_per_group():
+    """lavaan stops on c(a, a, a)*x2 with two groups ("wrong number of arguments")."""
+    from ckm_research import fit
+    from ckm_research.errors import ModelSpecificationError
+    from tests.reference_compare import load_data
+
+    ref = load("parity_groups_shared_label")
+    with pytest.raises(ModelSpecificationError, match="has 3 values but the model has 2 group"):
+        fit(ref["model"].replace("c(a,a)", "c(a,a,a)"), load_data(ref), group="school")
+
+
+def test_thresholds_need_multigroup_wlsmv():
+    """group.equal = "thresholds" acts on ordinal items, which need WLSMV; multiple-group
+    WLSMV is refused with a clear message."""
+    import pandas as pd
+
+    from ckm_research import fit
+    from ckm_research.errors import CkmError
+    from tests.reference_compare import REF
+
+    d = pd.read_csv(REF / "data" / "ordinal_hs.csv")
+    d["g"] = [1, 2] * (len(d) // 2) + [1] * (len(d) % 2)
+    with pytest.raises(CkmError, match="multiple-group WLSMV is not supported"):
+        fit(
+            "visual =~ x1 + x2 + x3",
+            d,
+            estimator="WLSMV",
+            ordered="all",
+            group="g",
+            group_equal=["loadings", "thresholds"],
+        )
+
+
+# ---- more than two groups -----------------------------------------------------------------
+def test_three_groups_robust_fiml(fits):
+    ref, res = fits("age3_missing_mlr")
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02)
+    compare_fit(res.fit_measures, ref["fit"], required=MLR_FIML_REQUIRED)
+
+
+def test_three_groups_equalities(fits):
+    """group.equal, group.partial and c(a, a, b) labels with three groups (MLR)."""
+    ref, res = fits("age3_equal")
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02)
+    compare_fit(
+        res.fit_measures,
+        ref["fit"],
+        required=["npar", "df", "chisq", "chisq.scaled", "cfi.scaled", "cfi.robust", "crmr"],
+    )
+    assert _equality_classes(ref["partable"]) == _our_classes(res._engine.pt.table)

@@ -128,6 +128,7 @@ def fit(
     std_ov: bool = False,
     int_ov_free: bool = True,
     int_lv_free: bool = False,
+    group_partial: Iterable[str] | str = (),
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -194,6 +195,12 @@ def fit(
         a mean structure are free or fixed at 0.  Intercepts and means written in
         the syntax are free either way.  :func:`growth` sets
         ``int_ov_free=False, int_lv_free=True``.
+    group_partial : str or iterable of str
+        lavaan's ``group.partial``: parameters that ``group_equal`` would make
+        equal across groups but that stay free, written as lavaan writes them,
+        ``lhs op rhs`` (``["visual=~x2", "x3~1"]``; spaces are ignored, a
+        covariance in the model's order, ``"x1~~x4"``).  A name that is not a
+        parameter of the model is an error (lavaan ignores it).
 
     Returns
     -------
@@ -242,7 +249,7 @@ def fit(
             model, parsed, data, interaction=interaction, estimator=estimator,
             ordered=ordered, group=group, group_equal=group_equal, std_lv=std_lv,
             missing_values=missing_values, level=level, control=control, fixed_x=fixed_x,
-            missing=missing,
+            missing=missing, group_partial=group_partial,
         )  # fmt: skip
         if res is not None:
             return res
@@ -281,6 +288,7 @@ def fit(
         std_ov=std_ov,
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
+        group_partial=group_partial,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -319,6 +327,7 @@ def _build_engine(
     std_ov=False,
     int_ov_free=True,
     int_lv_free=False,
+    group_partial=(),
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -417,6 +426,7 @@ def _build_engine(
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
         orthogonal=orthogonal,
+        group_partial=(group_partial,) if isinstance(group_partial, str) else tuple(group_partial),
     )
     opts = FitOptions(
         estimator=estimator,

@@ -189,6 +189,7 @@ def build_partable(
     int_ov_free: bool = True,
     int_lv_free: bool = False,
     orthogonal: bool = False,
+    group_partial: tuple[str, ...] = (),
 ) -> ParTable:
     """Build lavaan's parameter table for a model.
 
@@ -219,6 +220,10 @@ def build_partable(
     orthogonal : bool
         lavaan's ``orthogonal``: fix the covariances lavaan adds between latent
         variables at 0 (those the user writes stay free).
+    group_partial : tuple of str
+        lavaan's ``group.partial``: parameters, written ``lhs op rhs`` as in
+        lavaan (``"visual=~x2"``, ``"x3~1"``; spaces are ignored), that stay free
+        across groups although ``group_equal`` covers them.
 
     Returns
     -------
@@ -241,6 +246,14 @@ def build_partable(
         return (lhs, op, rhs, g)
 
     # 1. user rows
+    for s in parsed.statements:
+        if len(s.modifiers) > 1 and len(s.modifiers) != ngroups:
+            # lavaan stops too ("wrong number of arguments in modifier")
+            raise ModelSpecificationError(
+                f"the modifier c(...) of '{s.lhs} {s.op} {s.rhs}' has {len(s.modifiers)} values "
+                f"but the model has {ngroups} group(s); give one value per group, or a single "
+                "value (a label shared by all groups makes the parameter equal across them)"
+            )
     for g in range(1, ngroups + 1):
         for s in parsed.statements:
             k = key(s.lhs, s.op, s.rhs, g)
@@ -374,8 +387,9 @@ def build_partable(
                 r["fixed"], r["ustart"] = True, 1.0
 
     # group.equal: shared automatic labels across groups
+    partial = _check_group_partial(rows, group_partial)
     if ngroups > 1 and group_equal:
-        _apply_group_equal(rows, group_equal, lv_set, ord_set)
+        _apply_group_equal(rows, group_equal, lv_set, ord_set, ov_x_set, partial)
 
     # 4. free parameter numbering; equal labels share an index; == constraints merge labels
     alias = _label_aliases(parsed, rows)
@@ -412,36 +426,99 @@ def build_partable(
     )
 
 
+# lavaan's lav_partable_labels: which rows of group 1 each group.equal value covers
+# (ov.nox: observed variables that are not exogenous covariates)
 _GROUP_EQUAL_OPS = {
-    "loadings": lambda r, lv, ordv: r["op"] == "=~",
-    "intercepts": lambda r, lv, ordv: r["op"] == "~1" and r["lhs"] not in lv,
-    "means": lambda r, lv, ordv: r["op"] == "~1" and r["lhs"] in lv,
-    "thresholds": lambda r, lv, ordv: r["op"] == "|",
-    "residuals": lambda r, lv, ordv: (
-        r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] not in lv
+    "loadings": lambda r, lv, ordv, ox: r["op"] == "=~",
+    "intercepts": lambda r, lv, ordv, ox: (
+        r["op"] == "~1" and r["lhs"] not in lv and r["lhs"] not in ox
     ),
-    "residual.covariances": lambda r, lv, ordv: (
-        r["op"] == "~~" and r["lhs"] != r["rhs"] and r["lhs"] not in lv
+    "means": lambda r, lv, ordv, ox: r["op"] == "~1" and r["lhs"] in lv,
+    "thresholds": lambda r, lv, ordv, ox: r["op"] == "|" and r["lhs"] in ordv,
+    "residuals": lambda r, lv, ordv, ox: (
+        r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] not in lv and r["lhs"] not in ox
     ),
-    "lv.variances": lambda r, lv, ordv: r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in lv,
-    "lv.covariances": lambda r, lv, ordv: (
+    "residual.covariances": lambda r, lv, ordv, ox: (
+        r["op"] == "~~" and r["lhs"] != r["rhs"] and r["lhs"] not in lv and r["lhs"] not in ox
+    ),
+    "lv.variances": lambda r, lv, ordv, ox: (
+        r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in lv
+    ),
+    "lv.covariances": lambda r, lv, ordv, ox: (
         r["op"] == "~~" and r["lhs"] != r["rhs"] and r["lhs"] in lv
     ),
-    "regressions": lambda r, lv, ordv: r["op"] == "~",
+    "regressions": lambda r, lv, ordv, ox: r["op"] == "~",
 }
 
 
-def _apply_group_equal(rows, group_equal, lv_set, ord_set):
+def _row_name(r) -> str:
+    """lavaan's name of a parameter, ``lhs op rhs`` without spaces (``"x3~1"``)."""
+    return f"{r['lhs']}{r['op']}{r['rhs']}"
+
+
+def _check_group_partial(rows, group_partial) -> set[str]:
+    """lavaan's ``group.partial`` names with the spaces removed, each checked to be a
+    parameter of the model (lavaan ignores a name it does not find; a typo would
+    silently keep the parameter equal, so it is an error here)."""
+    if isinstance(group_partial, str):
+        group_partial = [group_partial]
+    names = {_row_name(r) for r in rows}
+    out = set()
+    for entry in group_partial:
+        if not isinstance(entry, str):
+            raise ModelSpecificationError(
+                f"group_partial entries must be strings such as 'visual=~x2'; got {entry!r}"
+            )
+        name = "".join(entry.split())
+        if name not in names:
+            hint = ""
+            if "~~" in name:
+                a, _, b = name.partition("~~")
+                if f"{b}~~{a}" in names:
+                    hint = f"; the model writes it '{b}~~{a}' (lavaan matches the exact order)"
+            raise ModelSpecificationError(
+                f"group_partial names '{entry}', which is not a parameter of the model"
+                + (hint or "; write lavaan's lhs op rhs, e.g. 'visual=~x2' or 'x3~1'")
+                + " (lavaan would silently ignore it)"
+            )
+        out.add(name)
+    return out
+
+
+def _apply_group_equal(rows, group_equal, lv_set, ord_set, ov_x_set=frozenset(), partial=()):
+    """Equality constraints across groups as lavaan's ``lav_partable_labels``.
+
+    Each group-1 row a ``group_equal`` value covers (and ``partial`` does not
+    name) shares one label with the same row of every other group; a row with a
+    user label keeps it (``c(a, b)*x2`` stays free), and when any row of such a
+    set is fixed, all are fixed at the first fixed value (lavaan's rule for
+    equality constraints that involve fixed parameters).
+    """
     unknown = [g for g in group_equal if g not in _GROUP_EQUAL_OPS]
     if unknown:
         raise ModelSpecificationError(
             f"unknown group_equal value(s) {unknown}; choose from {sorted(_GROUP_EQUAL_OPS)}"
         )
+    others: dict[tuple[str, str, str], list[dict]] = {}
     for r in rows:
-        if r["fixed"] or r["label"]:
+        if r["group"] > 1:
+            others.setdefault((r["lhs"], r["op"], r["rhs"]), []).append(r)
+    for r1 in rows:
+        if r1["group"] != 1 or _row_name(r1) in partial:
             continue
-        if any(_GROUP_EQUAL_OPS[g](r, lv_set, ord_set) for g in group_equal):
-            r["label"] = f".{r['lhs']}{r['op']}{r['rhs']}"
+        if not any(_GROUP_EQUAL_OPS[g](r1, lv_set, ord_set, ov_x_set) for g in group_equal):
+            continue
+        members = [r1, *others.get((r1["lhs"], r1["op"], r1["rhs"]), [])]
+        members = [r for r in members if not r["label"]]  # a user label overrides
+        if len(members) < 2:
+            continue
+        fixed = [r for r in members if r["fixed"]]
+        if fixed:
+            for r in members:
+                r["fixed"], r["force_free"], r["ustart"] = True, False, fixed[0]["ustart"]
+            continue
+        for r in members:
+            r["label"] = f".{r1['lhs']}{r1['op']}{r1['rhs']}"
 
 
 def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:

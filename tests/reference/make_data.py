@@ -105,6 +105,7 @@ R_WRITTEN = (
     "parity_fimlx_hs.csv",
     "parity_groups_hs_missing.csv",
     "parity_means_demo_growth_groups.csv",
+    "parity_groups_hs_age3.csv",
 )
 
 
