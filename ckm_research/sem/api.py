@@ -343,6 +343,7 @@ def _build_engine(
         nthresholds=nthresholds,
         group_equal=group_equal,
         fixed_x=fixed_x,
+        general_constraints=True,
     )
     opts = FitOptions(
         estimator=estimator,
@@ -355,6 +356,10 @@ def _build_engine(
         iter_max=_iter_max(control),
         fixed_x=fixed_x,
     )
+    if pt.constraints:
+        engine = _constrained_engine(pt, groups, opts, notes)
+        if engine is not None:
+            return engine
     if estimator == "WLSMV":
         from ckm_research.sem.wlsmv import WLSMVEngine
 
@@ -364,6 +369,26 @@ def _build_engine(
 
         return FIMLEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)
+
+
+def _constrained_engine(pt, groups, opts, notes):
+    """The ML/MLR engine for models with constraints other than ``a == b``
+    (:mod:`ckm_research.sem.constraints`); ``None`` when there are none."""
+    from ckm_research.sem.constraints import ConstrainedMLEngine, general_constraints
+
+    cons = general_constraints(pt)
+    if not cons:
+        return None
+    if opts.estimator == "WLSMV" or opts.missing == "ml":
+        what = "WLSMV" if opts.estimator == "WLSMV" else "FIML (missing='ml')"
+        raise ModelSpecificationError(
+            f"the constraint '{cons[0].lhs} {cons[0].op} {cons[0].rhs}' (line {cons[0].line}) "
+            f"is not supported with {what}: general linear, nonlinear and inequality "
+            "constraints are supported for estimator='ML' and 'MLR' with complete data "
+            "(missing='listwise'). Simple equalities between labels (a == b) work with every "
+            "estimator."
+        )
+    return ConstrainedMLEngine(pt, groups, opts, notes)
 
 
 class BaseEngine:

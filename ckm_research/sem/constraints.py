@@ -1,0 +1,367 @@
+"""General model constraints: linear and nonlinear equalities, inequalities.
+
+lavaan syntax lets a model constrain its labelled parameters (and its ``:=``
+parameters): ``a + b == 2``, ``a == 1.2*b``, ``c == 1.25``, ``a*b == c``,
+``ab := a*b; ab == 0.3``, ``v > 0.5``, ``a < b``.  ``a == b`` between two
+labels is handled by the parameter table (one shared free parameter,
+:func:`ckm_research.sem.partable.is_simple_equality`); every other
+constraint is applied here, for normal-theory ML and MLR with complete data,
+as lavaan 0.6.14 does:
+
+Estimation
+    Linear equalities :math:`H\\theta + c = 0` are removed by
+    reparameterisation, :math:`\\theta = k_0 + Zx` with :math:`Z` an
+    orthonormal basis of the null space of :math:`H` and :math:`k_0` a
+    particular solution (lavaan's ``eq.constraints.K`` / ``eq.constraints.k0``,
+    ``lav_constraints.R``; Nocedal & Wright, 2006, section 15.3).  The ML
+    discrepancy is minimised over :math:`x` by ``scipy.optimize.minimize``:
+    ``trust-exact`` with the analytic gradient :math:`Z^\\top g` and the
+    expected information :math:`2Z^\\top I Z` as Hessian, i.e. Fisher scoring
+    inside a trust region.  A trust region, rather than the engine's step
+    halving, rejects trial points whose implied covariance matrix is not
+    positive definite (the discrepancy is infinite there) without special code.
+    Nonlinear equalities and inequalities (which lavaan fits with its
+    augmented-Lagrangian ``nlminb.constr``) are handled by scipy's
+    ``trust-constr`` (Byrd-Omojokun SQP for equalities, an interior point
+    method for inequalities; Conn, Gould & Toint, 2000) in the same reduced
+    space, with the same analytic gradient and information, started from the
+    solution under the linear equalities.  scipy's tested constrained
+    optimisers are preferred to a hand-written augmented Lagrangian: the
+    estimates are the constrained optimum whichever method reaches it.
+
+Inference
+    The covariance matrix of the estimates is that of the constrained model:
+    lavaan inverts the bordered information
+    :math:`\\begin{pmatrix} I + H^\\top H & H^\\top \\\\ H & 0\\end{pmatrix}`
+    and keeps its top-left block (``lav_model_information_augment_invert``),
+    with :math:`H` the Jacobian of the equality constraints and of the
+    inequality constraints active at the solution (within lavaan's slack
+    :math:`10^{-5}`).  For :math:`H` of full row rank that block equals
+    :math:`Z_a(Z_a^\\top I Z_a)^{-1}Z_a^\\top`, with :math:`Z_a` a basis of
+    the null space of :math:`H` (Silvey, 1959; Aitchison & Silvey, 1958),
+    which is computed here; for MLR :math:`I^{-1}` is replaced by it in the
+    sandwich and in the Yuan-Bentler trace.  A parameter fixed by a
+    constraint (``c == 1.25``, or an active bound) gets standard error 0.
+    Degrees of freedom grow by the rank of the equality constraints' Jacobian
+    and ``npar`` (AIC, BIC) shrinks by it (lavaan's ``lav_model_test`` and
+    ``lav_utils_get_npar``); inequality constraints, active or not, change
+    neither, as in lavaan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg, optimize
+
+from ckm_research.errors import ConvergenceError, IdentificationError, ModelSpecificationError
+from ckm_research.sem.api import MLEngine
+from ckm_research.sem.ml import _safe_start, ml_discrepancy, ml_information, start_values
+from ckm_research.sem.numdiff import numerical_jacobian
+from ckm_research.sem.partable import ParTable, is_simple_equality
+from ckm_research.sem.syntax import evaluate_definitions, evaluate_expression
+
+__all__ = ["ModelConstraints", "general_constraints", "ConstrainedMLEngine", "ACTIVE_SLACK"]
+
+#: an inequality constraint is active when its value is at most this (lavaan's ``slack``)
+ACTIVE_SLACK = 1e-5
+
+
+def general_constraints(pt: ParTable) -> tuple:
+    """The constraints of a parameter table other than ``a == b`` between labels."""
+    labels = set(pt.table["label"][pt.table["label"] != ""])
+    return tuple(c for c in pt.constraints if not is_simple_equality(c, labels))
+
+
+def _text(c) -> str:
+    return f"{c.lhs} {c.op} {c.rhs}"
+
+
+class ModelConstraints:
+    """The general constraints of a model as functions of the free parameters.
+
+    Equalities ``lhs == rhs`` are written :math:`h(\\theta) = lhs - rhs = 0`,
+    inequalities ``lhs > rhs`` as :math:`lhs - rhs \\ge 0` and ``lhs < rhs``
+    as :math:`rhs - lhs \\ge 0` (lavaan's ``ceq.function`` / ``cin.function``;
+    ``<=`` and ``>=`` mean the same as ``<`` and ``>``).  Expressions may use
+    parameter labels, ``:=`` parameters, numbers and ``exp log sqrt abs``.
+
+    Parameters
+    ----------
+    pt : ParTable
+    model : RAMModel
+    """
+
+    def __init__(self, pt: ParTable, model):
+        self.pt = pt
+        self.model = model
+        items = general_constraints(pt)
+        self.eq = tuple(c for c in items if c.op == "==")
+        self.ineq = tuple(c for c in items if c.op != "==")
+        labels = pt.table["label"].to_numpy()
+        self._labels = labels
+        first: dict[str, int] = {}
+        for i, lab in enumerate(labels):
+            if lab and lab not in first:
+                first[lab] = i
+        self._first = first
+
+    def __bool__(self) -> bool:
+        return bool(self.eq or self.ineq)
+
+    def _env(self, theta: np.ndarray) -> dict[str, float]:
+        vals = self.model.row_values(theta)
+        env = {lab: float(vals[i]) for lab, i in self._first.items()}
+        defs = self.pt.definitions
+        if defs:
+            values = evaluate_definitions(defs, self._labels, vals)
+            env.update(zip([d.name for d in defs], values, strict=True))
+        return env
+
+    def _evaluate(self, cons, theta: np.ndarray) -> np.ndarray:
+        env = self._env(theta)
+        out = []
+        for c in cons:
+            expr = f"({c.rhs}) - ({c.lhs})" if c.op == "<" else f"({c.lhs}) - ({c.rhs})"
+            try:
+                out.append(evaluate_expression(expr, env))
+            except KeyError as exc:
+                raise ModelSpecificationError(
+                    f"the constraint '{_text(c)}' (line {c.line}) uses '{exc.args[0]}', which is "
+                    "neither a parameter label nor a defined (:=) parameter; label the "
+                    "parameter in the model (e.g. a*x)"
+                ) from None
+            except (SyntaxError, ZeroDivisionError, ValueError, OverflowError) as exc:
+                raise ModelSpecificationError(
+                    f"cannot evaluate the constraint '{_text(c)}' (line {c.line}): {exc}"
+                ) from None
+        return np.asarray(out, dtype=float)
+
+    def ceq(self, theta: np.ndarray) -> np.ndarray:
+        """Values :math:`h(\\theta)` of the equality constraints (0 when met)."""
+        return self._evaluate(self.eq, theta)
+
+    def cin(self, theta: np.ndarray) -> np.ndarray:
+        """Values of the inequality constraints (:math:`\\ge 0` when met)."""
+        return self._evaluate(self.ineq, theta)
+
+    def ceq_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        return numerical_jacobian(self.ceq, theta).reshape(len(self.eq), len(theta))
+
+    def cin_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        return numerical_jacobian(self.cin, theta).reshape(len(self.ineq), len(theta))
+
+    def linear_rows(self, jac_fun, theta: np.ndarray) -> np.ndarray:
+        """Which constraints are linear: their Jacobian is the same at ``theta``
+        and at a perturbed point (lavaan's ``lav_constraints_linear_idx`` also
+        compares Jacobians)."""
+        rng = np.random.default_rng(20231)
+        other = theta + rng.normal(scale=0.1, size=len(theta)) * np.maximum(1.0, np.abs(theta))
+        j0, j1 = jac_fun(theta), jac_fun(other)
+        return np.all(np.abs(j0 - j1) <= 1e-6 * np.maximum(1.0, np.abs(j0)), axis=1)
+
+    def active_jacobian(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Jacobian of the equality and the active inequality constraints at
+        ``theta``, and the mask of the active inequalities."""
+        rows = [self.ceq_jacobian(theta)]
+        active = np.zeros(len(self.ineq), dtype=bool)
+        if self.ineq:
+            active = self.cin(theta) <= ACTIVE_SLACK
+            rows.append(self.cin_jacobian(theta)[active])
+        return np.vstack(rows), active
+
+
+def _null_space(H: np.ndarray, q: int) -> np.ndarray:
+    """Orthonormal basis of the null space of ``H`` (identity without rows);
+    entries below 1e-12 are set to 0 so that a parameter a constraint fixes
+    has an exact zero row (standard error exactly 0, as lavaan's)."""
+    if H.shape[0] == 0:
+        return np.eye(q)
+    Z = linalg.null_space(H, rcond=1e-10)
+    Z[np.abs(Z) < 1e-12] = 0.0
+    return Z
+
+
+def constrained_inverse(info: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """:math:`Z(Z^\\top I Z)^{-1}Z^\\top`, the top-left block of the inverse of
+    lavaan's bordered information (``lav_model_information_augment_invert``)."""
+    Z = _null_space(H, info.shape[0])
+    reduced = Z.T @ info @ Z
+    if reduced.size and np.linalg.cond(reduced) > 1e12:
+        raise IdentificationError(
+            "the information matrix of the constrained model is singular at the solution: "
+            "the model is not identified under its constraints. Fix a loading or a variance "
+            "to set each factor's scale, or check the constraints."
+        )
+    return Z @ np.linalg.solve(reduced, Z.T) if reduced.size else np.zeros_like(info)
+
+
+class ConstrainedMLEngine(MLEngine):
+    """Complete-data ML and MLR with general constraints (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.constraints = ModelConstraints(self.pt, self.model)
+        moments = [gd.moments for gd in self.groups]
+        self._start = start_values(self.model, moments)
+        self._neq = self._eq_rank(self._start)
+        self._H_active = None
+
+    def _eq_rank(self, theta: np.ndarray) -> int:
+        if not self.constraints.eq:
+            return 0
+        return int(np.linalg.matrix_rank(self.constraints.ceq_jacobian(theta), tol=1e-8))
+
+    def npar(self) -> int:
+        """Free parameters less the rank of the equality constraints (lavaan's
+        ``npar`` in ``fitMeasures``, used for df, AIC and BIC)."""
+        return self.model.n_free - self._neq
+
+    # estimation --------------------------------------------------------------
+    def _linear_space(self, theta0: np.ndarray):
+        """``k0, Z`` with the linear equalities met exactly by ``k0 + Z x``."""
+        cons = self.constraints
+        q = len(theta0)
+        if not cons.eq:
+            return np.zeros(q), np.eye(q), np.ones(0, dtype=bool)
+        lin = cons.linear_rows(cons.ceq_jacobian, theta0)
+        H = cons.ceq_jacobian(theta0)[lin]
+        if not lin.any():
+            return np.zeros(q), np.eye(q), lin
+        c = cons.ceq(theta0)[lin] - H @ theta0
+        k0 = np.linalg.lstsq(H, -c, rcond=None)[0]
+        if np.max(np.abs(H @ k0 + c)) > 1e-8 * max(1.0, np.max(np.abs(c))):
+            eqs = [_text(e) for e, is_lin in zip(cons.eq, lin, strict=True) if is_lin]
+            raise ModelSpecificationError(
+                "the linear equality constraints contradict each other: no parameter values "
+                "meet all of " + "; ".join(eqs)
+            )
+        return k0, _null_space(H, q), lin
+
+    def estimate(self) -> None:
+        model, cons = self.model, self.constraints
+        moments = [gd.moments for gd in self.groups]
+        ntot = sum(m.n for m in moments)
+        weights = [m.n / ntot for m in moments]
+        k0, Z, lin = self._linear_space(self._start)
+
+        def theta_of(x):
+            return k0 + Z @ x
+
+        def fun(x):
+            f, g = ml_discrepancy(model, theta_of(x), moments)
+            if not np.isfinite(f):
+                return np.inf, np.zeros(len(x))
+            return f, Z.T @ g
+
+        def hess(x, *_):
+            return 2.0 * Z.T @ ml_information(model, theta_of(x), weights) @ Z
+
+        x0 = None
+        for start in (self._start, _safe_start(model, moments)):
+            x = Z.T @ (start - k0)
+            if np.isfinite(fun(x)[0]):
+                x0 = x
+                break
+        if x0 is None:
+            raise ConvergenceError(
+                "the starting values, moved onto the linear equality constraints, give a "
+                "non-positive-definite implied covariance matrix; give starting values with "
+                "start() in the model syntax"
+            )
+        res = optimize.minimize(
+            fun,
+            x0,
+            jac=True,
+            hess=hess,
+            method="trust-exact",
+            options={"gtol": 1e-10, "maxiter": self.opts.iter_max},
+        )
+        x, iterations = res.x, int(res.nit)
+        if not np.isfinite(res.fun) or (not res.success and np.max(np.abs(res.jac)) > 1e-6):
+            raise ConvergenceError(
+                "maximum likelihood estimation under the linear equality constraints did not "
+                f"converge ({res.message}). Check the constraints and the model for Heywood "
+                "cases, or give starting values with start()."
+            )
+        nonlin_eq = [c for c, is_lin in zip(cons.eq, lin, strict=True) if not is_lin]
+        if nonlin_eq or cons.ineq:
+            x, extra = self._nonlinear(fun, hess, theta_of, Z, x, ~lin)
+            iterations += extra
+        self.theta = theta_of(x)
+        self.fmin = float(ml_discrepancy(model, self.theta, moments, gradient=False)[0])
+        self.iterations = iterations
+        self._neq = self._eq_rank(self.theta)
+        self._H_active, active = cons.active_jacobian(self.theta)
+        self.extra_json["constraints"] = self._constraint_report(active)
+
+    def _nonlinear(self, fun, hess, theta_of, Z, x0, nonlin):
+        """Nonlinear equalities and all inequalities by ``trust-constr``."""
+        cons = self.constraints
+        nl_constraints = []
+        if nonlin.any():
+
+            def ceq_x(x):
+                return cons.ceq(theta_of(x))[nonlin]
+
+            def ceq_jac_x(x):
+                return cons.ceq_jacobian(theta_of(x))[nonlin] @ Z
+
+            nl_constraints.append(optimize.NonlinearConstraint(ceq_x, 0.0, 0.0, jac=ceq_jac_x))
+        if cons.ineq:
+
+            def cin_x(x):
+                return cons.cin(theta_of(x))
+
+            def cin_jac_x(x):
+                return cons.cin_jacobian(theta_of(x)) @ Z
+
+            nl_constraints.append(optimize.NonlinearConstraint(cin_x, 0.0, np.inf, jac=cin_jac_x))
+        res = optimize.minimize(
+            fun,
+            x0,
+            jac=True,
+            hess=lambda x: hess(x),
+            method="trust-constr",
+            constraints=nl_constraints,
+            options={
+                "gtol": 1e-10,
+                "xtol": 1e-12,
+                "barrier_tol": 1e-10,
+                "maxiter": max(1000, 10 * self.opts.iter_max),
+            },
+        )
+        violation = float(getattr(res, "constr_violation", 0.0))
+        if not np.isfinite(res.fun) or violation > 1e-6 or res.status not in (1, 2):
+            raise ConvergenceError(
+                "maximum likelihood estimation under the nonlinear or inequality constraints "
+                f"did not converge ({res.message}; constraint violation {violation:.2g}). "
+                "Check that the constraints can be met together, or give starting values "
+                "with start()."
+            )
+        return res.x, int(res.nit)
+
+    def _constraint_report(self, active: np.ndarray) -> list[dict]:
+        cons = self.constraints
+        out = [
+            {"constraint": _text(c), "value": float(v), "active": True}
+            for c, v in zip(cons.eq, cons.ceq(self.theta), strict=True)
+        ]
+        if cons.ineq:
+            out += [
+                {"constraint": _text(c), "value": float(v), "active": bool(a)}
+                for c, v, a in zip(cons.ineq, cons.cin(self.theta), active, strict=True)
+            ]
+        return out
+
+    # inference ---------------------------------------------------------------
+    def constrained_inverse(self, info: np.ndarray) -> np.ndarray:
+        """Inverse of an information matrix under the constraints active at the
+        solution (used for ML, and by :mod:`ckm_research.sem.robust` for MLR)."""
+        return constrained_inverse(info, self._H_active)
+
+    def vcov(self) -> np.ndarray:
+        if self.opts.estimator == "MLR":
+            from ckm_research.sem.robust import mlr_vcov
+
+            return mlr_vcov(self)
+        return self.constrained_inverse(self.information_expected())
