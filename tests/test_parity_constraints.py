@@ -50,6 +50,14 @@ def _check(name):
     robust = (ref.get("args") or {}).get("estimator") == "MLR"
     compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02 if robust else 0.01)
     compare_fit(res.fit_measures, ref["fit"], required=REQUIRED + (REQUIRED_MLR if robust else []))
+    # standardized solution: delta-method SEs from the constrained vcov
+    lav = pd.DataFrame(ref["estimates"]).fillna({"rhs": ""})
+    m = lav.merge(res.standardized_solution, on=["lhs", "op", "rhs"], suffixes=("_lav", ""))
+    assert len(m) == len(lav)
+    ok = m["se.std"].fillna(0) > 1e-8
+    np.testing.assert_allclose(
+        m.loc[ok, "se"], m.loc[ok, "se.std"], rtol=0.02 if robust else 0.01, err_msg="se.std"
+    )
     return ref, res
 
 
@@ -102,3 +110,62 @@ def test_fit_of_equality_constraint_is_lavaans_solution():
     est = res.estimates.set_index(["lhs", "op", "rhs"])["est"]
     assert est[("textual", "=~", "x5")] + est[("textual", "=~", "x6")] == pytest.approx(2.0)
     assert np.isfinite(res.fit_measures["chisq"])
+
+
+NONLINEAR = ["constraints_pd_nonlinear_ml", "constraints_hs_nonlinear_mlr"]
+
+
+@pytest.mark.parametrize("name", NONLINEAR)
+def test_nonlinear_equalities_match_lavaan(name):
+    ref, res = _check(name)
+    assert res.fit_measures["df"] == ref["fit"]["df"]
+
+
+def test_constraint_on_defined_parameter():
+    """``ab := a*b; ab == 1.2``: the indirect effect is held at 1.2 with SE 0
+    (lavaan reports 0; ours is 0 up to the numerical Jacobian)."""
+    _, res = _check("constraints_pd_nonlinear_ml")
+    ab = res.estimates.query("op == ':='").iloc[0]
+    assert ab["est"] == pytest.approx(1.2, abs=1e-8)
+    assert ab["se"] < 1e-4
+
+
+def test_inactive_inequalities_leave_the_ml_solution():
+    """``a < b`` and ``v > 0.1`` hold at the unconstrained optimum: lavaan's
+    estimates, SEs and df are the unconstrained ones."""
+    from ckm_research import fit
+
+    ref, res = _check("constraints_hs_ineq_inactive_ml")
+    free = fit(ref["model"].rsplit("\nx1 ~~", 1)[0], pd.read_csv(REF / ref["data_csv"]))
+    np.testing.assert_allclose(res.estimates["est"], free.estimates["est"], atol=1e-5)
+    np.testing.assert_allclose(res.estimates["se"], free.estimates["se"], rtol=1e-4)
+    assert ref["con_inactive_idx"] == [1, 2]
+    assert [c["active"] for c in res.notes["constraints"]] == [False, False]
+
+
+@pytest.mark.parametrize(
+    "name", ["constraints_hs_ineq_active_ml", "constraints_hs_ineq_active_mlr"]
+)
+def test_active_inequalities_match_lavaan(name):
+    """``a > b`` and ``v > 0.7`` both bind: the solution sits on the boundary,
+    the active constraints enter the SEs as equalities (v gets SE 0), and the
+    df are not changed, as in lavaan 0.6.14."""
+    ref, res = _check(name)
+    assert ref["con_inactive_idx"] == []
+    est = res.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("x1", "~~", "x1"), "est"] == pytest.approx(0.7, abs=1e-8)
+    assert est.loc[("x1", "~~", "x1"), "se"] == 0.0
+    a, b = est.loc[("visual", "=~", "x2"), "est"], est.loc[("visual", "=~", "x3"), "est"]
+    assert a == pytest.approx(b, abs=1e-8)
+    assert res.fit_measures["df"] == ref["fit"]["df"]
+    assert res.fit_measures["npar"] == ref["npar"]
+    assert [c["active"] for c in res.notes["constraints"]] == [True, True]
+
+
+def test_lms_refuses_general_constraints_by_name():
+    from ckm_research.moderation.lms import LMSModel
+    from ckm_research.sem.syntax import parse_model
+
+    model = "X =~ x1 + a*x2 + b*x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nY ~ X + Z + X:Z\n"
+    with pytest.raises(ModelSpecificationError, match="'a \\+ b == 2'.*interaction='dblcent'"):
+        LMSModel(parse_model(model + "a + b == 2"))

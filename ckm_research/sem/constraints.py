@@ -50,6 +50,8 @@ Inference
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg, optimize
 
@@ -58,9 +60,11 @@ from ckm_research.sem.api import MLEngine
 from ckm_research.sem.ml import _safe_start, ml_discrepancy, ml_information, start_values
 from ckm_research.sem.numdiff import numerical_jacobian
 from ckm_research.sem.partable import ParTable, is_simple_equality
-from ckm_research.sem.syntax import evaluate_definitions, evaluate_expression
+from ckm_research.sem.syntax import evaluate_definitions
 
 __all__ = ["ModelConstraints", "general_constraints", "ConstrainedMLEngine", "ACTIVE_SLACK"]
+
+_FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": abs, "pi": np.pi}
 
 #: an inequality constraint is active when its value is at most this (lavaan's ``slack``)
 ACTIVE_SLACK = 1e-5
@@ -97,6 +101,8 @@ class ModelConstraints:
         items = general_constraints(pt)
         self.eq = tuple(c for c in items if c.op == "==")
         self.ineq = tuple(c for c in items if c.op != "==")
+        self.items = self.eq + self.ineq
+        self.is_eq = np.arange(len(self.items)) < len(self.eq)
         labels = pt.table["label"].to_numpy()
         self._labels = labels
         first: dict[str, int] = {}
@@ -104,9 +110,30 @@ class ModelConstraints:
             if lab and lab not in first:
                 first[lab] = i
         self._first = first
+        self._codes = [self._compile(c) for c in self.items]
+        self.linear: np.ndarray | None = None
+        self._jac_linear: np.ndarray | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.eq or self.ineq)
+        return bool(self.items)
+
+    def _compile(self, c):
+        expr = f"({c.rhs}) - ({c.lhs})" if c.op == "<" else f"({c.lhs}) - ({c.rhs})"
+        try:
+            code = compile(expr.replace("^", "**"), "<constraint>", "eval")
+        except SyntaxError as exc:
+            raise ModelSpecificationError(
+                f"cannot read the constraint '{_text(c)}' (line {c.line}): {exc.msg}"
+            ) from None
+        known = set(self._first) | {d.name for d in self.pt.definitions} | set(_FUNCTIONS)
+        for name in code.co_names:
+            if name not in known:
+                raise ModelSpecificationError(
+                    f"the constraint '{_text(c)}' (line {c.line}) uses '{name}', which is "
+                    "neither a parameter label nor a defined (:=) parameter; label the "
+                    "parameter in the model (e.g. a*x)"
+                )
+        return code
 
     def _env(self, theta: np.ndarray) -> dict[str, float]:
         vals = self.model.row_values(theta)
@@ -115,59 +142,68 @@ class ModelConstraints:
         if defs:
             values = evaluate_definitions(defs, self._labels, vals)
             env.update(zip([d.name for d in defs], values, strict=True))
+        env.update(_FUNCTIONS)
         return env
 
-    def _evaluate(self, cons, theta: np.ndarray) -> np.ndarray:
+    def values(self, theta: np.ndarray) -> np.ndarray:
+        """Values of all constraints, the equalities first (0 when met), then
+        the inequalities (:math:`\\ge 0` when met)."""
         env = self._env(theta)
-        out = []
-        for c in cons:
-            expr = f"({c.rhs}) - ({c.lhs})" if c.op == "<" else f"({c.lhs}) - ({c.rhs})"
+        out = np.empty(len(self.items))
+        for k, (c, code) in enumerate(zip(self.items, self._codes, strict=True)):
             try:
-                out.append(evaluate_expression(expr, env))
-            except KeyError as exc:
-                raise ModelSpecificationError(
-                    f"the constraint '{_text(c)}' (line {c.line}) uses '{exc.args[0]}', which is "
-                    "neither a parameter label nor a defined (:=) parameter; label the "
-                    "parameter in the model (e.g. a*x)"
-                ) from None
-            except (SyntaxError, ZeroDivisionError, ValueError, OverflowError) as exc:
+                out[k] = float(eval(code, {"__builtins__": {}}, env))  # noqa: S307
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
                 raise ModelSpecificationError(
                     f"cannot evaluate the constraint '{_text(c)}' (line {c.line}): {exc}"
                 ) from None
-        return np.asarray(out, dtype=float)
+        return out
 
     def ceq(self, theta: np.ndarray) -> np.ndarray:
         """Values :math:`h(\\theta)` of the equality constraints (0 when met)."""
-        return self._evaluate(self.eq, theta)
+        return self.values(theta)[self.is_eq]
 
     def cin(self, theta: np.ndarray) -> np.ndarray:
         """Values of the inequality constraints (:math:`\\ge 0` when met)."""
-        return self._evaluate(self.ineq, theta)
+        return self.values(theta)[~self.is_eq]
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """Jacobian of :meth:`values` by central differences; the rows of
+        linear constraints are computed once."""
+        q = len(theta)
+        if self.linear is None or not self.linear.all():
+            jac = numerical_jacobian(self.values, theta).reshape(len(self.items), q)
+        if self.linear is None:
+            return jac
+        if self._jac_linear is None:
+            self._jac_linear = numerical_jacobian(self.values, theta).reshape(len(self.items), q)
+        if self.linear.all():
+            return self._jac_linear.copy()
+        jac[self.linear] = self._jac_linear[self.linear]
+        return jac
 
     def ceq_jacobian(self, theta: np.ndarray) -> np.ndarray:
-        return numerical_jacobian(self.ceq, theta).reshape(len(self.eq), len(theta))
+        return self.jacobian(theta)[self.is_eq]
 
     def cin_jacobian(self, theta: np.ndarray) -> np.ndarray:
-        return numerical_jacobian(self.cin, theta).reshape(len(self.ineq), len(theta))
+        return self.jacobian(theta)[~self.is_eq]
 
-    def linear_rows(self, jac_fun, theta: np.ndarray) -> np.ndarray:
+    def find_linear(self, theta: np.ndarray) -> np.ndarray:
         """Which constraints are linear: their Jacobian is the same at ``theta``
-        and at a perturbed point (lavaan's ``lav_constraints_linear_idx`` also
-        compares Jacobians)."""
+        and at a perturbed point (as lavaan's ``lav_constraints_linear_idx``)."""
         rng = np.random.default_rng(20231)
         other = theta + rng.normal(scale=0.1, size=len(theta)) * np.maximum(1.0, np.abs(theta))
-        j0, j1 = jac_fun(theta), jac_fun(other)
-        return np.all(np.abs(j0 - j1) <= 1e-6 * np.maximum(1.0, np.abs(j0)), axis=1)
+        j0, j1 = self.jacobian(theta), self.jacobian(other)
+        self.linear = np.all(np.abs(j0 - j1) <= 1e-6 * np.maximum(1.0, np.abs(j0)), axis=1)
+        return self.linear
 
     def active_jacobian(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Jacobian of the equality and the active inequality constraints at
         ``theta``, and the mask of the active inequalities."""
-        rows = [self.ceq_jacobian(theta)]
-        active = np.zeros(len(self.ineq), dtype=bool)
-        if self.ineq:
-            active = self.cin(theta) <= ACTIVE_SLACK
-            rows.append(self.cin_jacobian(theta)[active])
-        return np.vstack(rows), active
+        active = self.cin(theta) <= ACTIVE_SLACK
+        keep = self.is_eq.copy()
+        keep[~self.is_eq] = active
+        return self.jacobian(theta)[keep], active
 
 
 def _null_space(H: np.ndarray, q: int) -> np.ndarray:
@@ -217,32 +253,39 @@ class ConstrainedMLEngine(MLEngine):
         return self.model.n_free - self._neq
 
     # estimation --------------------------------------------------------------
-    def _linear_space(self, theta0: np.ndarray):
-        """``k0, Z`` with the linear equalities met exactly by ``k0 + Z x``."""
-        cons = self.constraints
+    def _values(self, theta: np.ndarray) -> np.ndarray:
+        return self.constraints.values(theta)
+
+    def _jacobian(self, theta: np.ndarray) -> np.ndarray:
+        return self.constraints.jacobian(theta)
+
+    def _linear_space(self, theta0: np.ndarray, rows: np.ndarray):
+        """``k0, Z`` such that ``k0 + Z x`` meets the linear constraints ``rows``
+        (held as equalities) exactly, for every ``x``."""
         q = len(theta0)
-        if not cons.eq:
-            return np.zeros(q), np.eye(q), np.ones(0, dtype=bool)
-        lin = cons.linear_rows(cons.ceq_jacobian, theta0)
-        H = cons.ceq_jacobian(theta0)[lin]
-        if not lin.any():
-            return np.zeros(q), np.eye(q), lin
-        c = cons.ceq(theta0)[lin] - H @ theta0
+        if not rows.any():
+            return np.zeros(q), np.eye(q)
+        H = self._jacobian(theta0)[rows]
+        c = self._values(theta0)[rows] - H @ theta0
         k0 = np.linalg.lstsq(H, -c, rcond=None)[0]
         if np.max(np.abs(H @ k0 + c)) > 1e-8 * max(1.0, np.max(np.abs(c))):
-            eqs = [_text(e) for e, is_lin in zip(cons.eq, lin, strict=True) if is_lin]
+            texts = [_text(e) for e, r in zip(self._all, rows, strict=True) if r]
             raise ModelSpecificationError(
                 "the linear equality constraints contradict each other: no parameter values "
-                "meet all of " + "; ".join(eqs)
+                "meet all of " + "; ".join(texts)
             )
-        return k0, _null_space(H, q), lin
+        return k0, _null_space(H, q)
 
-    def estimate(self) -> None:
-        model, cons = self.model, self.constraints
+    def _solve(self, start: np.ndarray, equal: np.ndarray, inequal: np.ndarray):
+        """Minimise the ML discrepancy with the constraints ``equal`` held as
+        equalities and ``inequal`` as inequalities (masks over :meth:`_values`),
+        from ``start``.  Returns ``theta`` and the number of iterations."""
+        model = self.model
         moments = [gd.moments for gd in self.groups]
         ntot = sum(m.n for m in moments)
         weights = [m.n / ntot for m in moments]
-        k0, Z, lin = self._linear_space(self._start)
+        k0, Z = self._linear_space(start, equal & self._linear)
+        nonlin = equal & ~self._linear
 
         def theta_of(x):
             return k0 + Z @ x
@@ -257,8 +300,8 @@ class ConstrainedMLEngine(MLEngine):
             return 2.0 * Z.T @ ml_information(model, theta_of(x), weights) @ Z
 
         x0 = None
-        for start in (self._start, _safe_start(model, moments)):
-            x = Z.T @ (start - k0)
+        for guess in (start, _safe_start(model, moments)):
+            x = Z.T @ (guess - k0)
             if np.isfinite(fun(x)[0]):
                 x0 = x
                 break
@@ -268,68 +311,52 @@ class ConstrainedMLEngine(MLEngine):
                 "non-positive-definite implied covariance matrix; give starting values with "
                 "start() in the model syntax"
             )
-        res = optimize.minimize(
-            fun,
-            x0,
-            jac=True,
-            hess=hess,
-            method="trust-exact",
-            options={"gtol": 1e-10, "maxiter": self.opts.iter_max},
-        )
-        x, iterations = res.x, int(res.nit)
-        if not np.isfinite(res.fun) or (not res.success and np.max(np.abs(res.jac)) > 1e-6):
-            raise ConvergenceError(
-                "maximum likelihood estimation under the linear equality constraints did not "
-                f"converge ({res.message}). Check the constraints and the model for Heywood "
-                "cases, or give starting values with start()."
+        if not nonlin.any() and not inequal.any():
+            res = optimize.minimize(
+                fun,
+                x0,
+                jac=True,
+                hess=hess,
+                method="trust-exact",
+                options={"gtol": 1e-10, "maxiter": self.opts.iter_max},
             )
-        nonlin_eq = [c for c, is_lin in zip(cons.eq, lin, strict=True) if not is_lin]
-        if nonlin_eq or cons.ineq:
-            x, extra = self._nonlinear(fun, hess, theta_of, Z, x, ~lin)
-            iterations += extra
-        self.theta = theta_of(x)
-        self.fmin = float(ml_discrepancy(model, self.theta, moments, gradient=False)[0])
-        self.iterations = iterations
-        self._neq = self._eq_rank(self.theta)
-        self._H_active, active = cons.active_jacobian(self.theta)
-        self.extra_json["constraints"] = self._constraint_report(active)
+            if not np.isfinite(res.fun) or (not res.success and np.max(np.abs(res.jac)) > 1e-6):
+                raise ConvergenceError(
+                    "maximum likelihood estimation under the linear equality constraints did "
+                    f"not converge ({res.message}). Check the constraints and the model for "
+                    "Heywood cases, or give starting values with start()."
+                )
+            return theta_of(res.x), int(res.nit)
+        scipy_cons = []
+        for mask, upper in ((nonlin, 0.0), (inequal, np.inf)):
+            if not mask.any():
+                continue
 
-    def _nonlinear(self, fun, hess, theta_of, Z, x0, nonlin):
-        """Nonlinear equalities and all inequalities by ``trust-constr``."""
-        cons = self.constraints
-        nl_constraints = []
-        if nonlin.any():
+            def values(x, mask=mask):
+                return self._values(theta_of(x))[mask]
 
-            def ceq_x(x):
-                return cons.ceq(theta_of(x))[nonlin]
+            def jac(x, mask=mask):
+                return self._jacobian(theta_of(x))[mask] @ Z
 
-            def ceq_jac_x(x):
-                return cons.ceq_jacobian(theta_of(x))[nonlin] @ Z
-
-            nl_constraints.append(optimize.NonlinearConstraint(ceq_x, 0.0, 0.0, jac=ceq_jac_x))
-        if cons.ineq:
-
-            def cin_x(x):
-                return cons.cin(theta_of(x))
-
-            def cin_jac_x(x):
-                return cons.cin_jacobian(theta_of(x)) @ Z
-
-            nl_constraints.append(optimize.NonlinearConstraint(cin_x, 0.0, np.inf, jac=cin_jac_x))
-        res = optimize.minimize(
-            fun,
-            x0,
-            jac=True,
-            hess=lambda x: hess(x),
-            method="trust-constr",
-            constraints=nl_constraints,
-            options={
-                "gtol": 1e-10,
-                "xtol": 1e-12,
-                "barrier_tol": 1e-10,
-                "maxiter": max(1000, 10 * self.opts.iter_max),
-            },
-        )
+            scipy_cons.append(optimize.NonlinearConstraint(values, 0.0, upper, jac=jac))
+        with warnings.catch_warnings():
+            # quasi-Newton updates of linear constraints' Hessians (zero) warn; harmless
+            warnings.filterwarnings("ignore", message="delta_grad == 0.0", category=UserWarning)
+            res = optimize.minimize(
+                fun,
+                x0,
+                jac=True,
+                hess=lambda x: hess(x),
+                method="trust-constr",
+                constraints=scipy_cons,
+                # with inequalities this stage only finds the active set (a solve
+                # on it follows), so the interior point's default tolerances do
+                options={
+                    "gtol": 1e-8 if inequal.any() else 1e-10,
+                    "xtol": 1e-10 if inequal.any() else 1e-12,
+                    "maxiter": max(1000, 10 * self.opts.iter_max),
+                },
+            )
         violation = float(getattr(res, "constr_violation", 0.0))
         if not np.isfinite(res.fun) or violation > 1e-6 or res.status not in (1, 2):
             raise ConvergenceError(
@@ -338,7 +365,46 @@ class ConstrainedMLEngine(MLEngine):
                 "Check that the constraints can be met together, or give starting values "
                 "with start()."
             )
-        return res.x, int(res.nit)
+        return theta_of(res.x), int(res.nit)
+
+    def estimate(self) -> None:
+        """In stages, each started from the one before: the linear equalities
+        (reparameterised away); all equalities; if that solution breaks an
+        inequality, the inequalities too (``trust-constr``), then a final solve
+        with the active ones held as equalities, exactly on the boundary."""
+        cons = self.constraints
+        self._all = cons.eq + cons.ineq
+        n_eq, n_in = len(cons.eq), len(cons.ineq)
+        is_eq = np.arange(n_eq + n_in) < n_eq
+        none = np.zeros(n_eq + n_in, dtype=bool)
+        self._linear = cons.find_linear(self._start)
+        iterations = 0
+        try:
+            theta, iterations = self._solve(self._start, is_eq & self._linear, none)
+        except ConvergenceError:
+            if not (n_in or (is_eq & ~self._linear).any()):
+                raise
+            theta = self._start
+        if (is_eq & ~self._linear).any():
+            theta, it = self._solve(theta, is_eq, none)
+            iterations += it
+        if n_in and np.any(cons.cin(theta) < 0):
+            theta, it = self._solve(theta, is_eq, ~is_eq)
+            iterations += it
+            active = ~is_eq & (self._values(theta) <= ACTIVE_SLACK)
+            if active.any():
+                theta, it = self._solve(theta, is_eq | active, none)
+                iterations += it
+                if np.any(cons.cin(theta) < -ACTIVE_SLACK):
+                    theta, it = self._solve(theta, is_eq, ~is_eq)
+                    iterations += it
+        moments = [gd.moments for gd in self.groups]
+        self.theta = theta
+        self.fmin = float(ml_discrepancy(self.model, theta, moments, gradient=False)[0])
+        self.iterations = iterations
+        self._neq = self._eq_rank(self.theta)
+        self._H_active, active = cons.active_jacobian(self.theta)
+        self.extra_json["constraints"] = self._constraint_report(active)
 
     def _constraint_report(self, active: np.ndarray) -> list[dict]:
         cons = self.constraints

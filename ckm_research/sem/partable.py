@@ -430,9 +430,10 @@ def _label_aliases(parsed: ParsedModel, rows, general: bool = False) -> dict[str
                 )
             raise ModelSpecificationError(
                 f"the constraint '{c.lhs} {c.op} {c.rhs}' (line {c.line}) is not supported "
-                "here; only simple equalities between labels (a == b) are. General linear, "
-                "nonlinear and inequality constraints are supported by fit() with "
-                "estimator='ML' or 'MLR' and complete data"
+                "here (LMS and population models take only simple equalities between labels, "
+                "a == b); fit() applies general linear, nonlinear and inequality constraints "
+                "with estimator='ML' or 'MLR' on complete data, also with "
+                "interaction='dblcent'"
             )
         a, b = c.lhs.strip(), c.rhs.strip()
         parent[find(a)] = find(b)
