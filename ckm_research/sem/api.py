@@ -374,21 +374,21 @@ def _build_engine(
 def _constrained_engine(pt, groups, opts, notes):
     """The ML/MLR engine for models with constraints other than ``a == b``
     (:mod:`ckm_research.sem.constraints`); ``None`` when there are none."""
-    from ckm_research.sem.constraints import ConstrainedMLEngine, general_constraints
+    from ckm_research.sem import constraints
 
-    cons = general_constraints(pt)
+    cons = constraints.general_constraints(pt)
     if not cons:
         return None
-    if opts.estimator == "WLSMV" or opts.missing == "ml":
-        what = "WLSMV" if opts.estimator == "WLSMV" else "FIML (missing='ml')"
+    if opts.estimator == "WLSMV":
         raise ModelSpecificationError(
             f"the constraint '{cons[0].lhs} {cons[0].op} {cons[0].rhs}' (line {cons[0].line}) "
-            f"is not supported with {what}: general linear, nonlinear and inequality "
-            "constraints are supported for estimator='ML' and 'MLR' with complete data "
-            "(missing='listwise'). Simple equalities between labels (a == b) work with every "
-            "estimator."
+            "is not supported with WLSMV: general linear, nonlinear and inequality "
+            "constraints are supported for estimator='ML', 'MLR' and 'FIML'. Simple "
+            "equalities between labels (a == b) work with every estimator."
         )
-    return ConstrainedMLEngine(pt, groups, opts, notes)
+    if opts.missing == "ml":
+        return constraints.ConstrainedFIMLEngine(pt, groups, opts, notes)
+    return constraints.ConstrainedMLEngine(pt, groups, opts, notes)
 
 
 class BaseEngine:

@@ -5,8 +5,8 @@ parameters): ``a + b == 2``, ``a == 1.2*b``, ``c == 1.25``, ``a*b == c``,
 ``ab := a*b; ab == 0.3``, ``v > 0.5``, ``a < b``.  ``a == b`` between two
 labels is handled by the parameter table (one shared free parameter,
 :func:`ckm_research.sem.partable.is_simple_equality`); every other
-constraint is applied here, for normal-theory ML and MLR with complete data,
-as lavaan 0.6.14 does:
+constraint is applied here, for ML and MLR with complete data and with FIML
+(``missing = "ml"``), as lavaan 0.6.14 does (WLSMV refuses them):
 
 Estimation
     Linear equalities :math:`H\\theta + c = 0` are removed by
@@ -40,7 +40,9 @@ Inference
     :math:`Z_a(Z_a^\\top I Z_a)^{-1}Z_a^\\top`, with :math:`Z_a` a basis of
     the null space of :math:`H` (Silvey, 1959; Aitchison & Silvey, 1958),
     which is computed here; for MLR :math:`I^{-1}` is replaced by it in the
-    sandwich and in the Yuan-Bentler trace.  A parameter fixed by a
+    sandwich and in the Yuan-Bentler trace, under FIML also in the
+    FIML-corrected robust measures.  FIML minimises :math:`-\\ell/N` the same
+    way, with the observed information for the SEs.  A parameter fixed by a
     constraint (``c == 1.25``, or an active bound) gets standard error 0.
     Degrees of freedom grow by the rank of the equality constraints' Jacobian
     and ``npar`` (AIC, BIC) shrinks by it (lavaan's ``lav_model_test`` and
@@ -57,6 +59,7 @@ from scipy import linalg, optimize
 
 from ckm_research.errors import ConvergenceError, IdentificationError, ModelSpecificationError
 from ckm_research.sem.api import MLEngine
+from ckm_research.sem.fiml import FIMLEngine
 from ckm_research.sem.ml import _safe_start, ml_discrepancy, ml_information, start_values
 from ckm_research.sem.numdiff import numerical_jacobian
 from ckm_research.sem.partable import ParTable, is_simple_equality
@@ -231,16 +234,23 @@ def constrained_inverse(info: np.ndarray, H: np.ndarray) -> np.ndarray:
     return Z @ np.linalg.solve(reduced, Z.T) if reduced.size else np.zeros_like(info)
 
 
-class ConstrainedMLEngine(MLEngine):
-    """Complete-data ML and MLR with general constraints (see the module docstring)."""
+class _ConstrainedFit:
+    """The constrained estimation and inference shared by the ML and FIML
+    engines; an engine supplies :meth:`_objective` (a discrepancy per case and
+    its gradient) and :meth:`_hessian` (its expected information)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def _setup_constraints(self):
         self.constraints = ModelConstraints(self.pt, self.model)
         moments = [gd.moments for gd in self.groups]
         self._start = start_values(self.model, moments)
         self._neq = self._eq_rank(self._start)
         self._H_active = None
+
+    def _objective(self, theta: np.ndarray):
+        raise NotImplementedError
+
+    def _hessian(self, theta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def _eq_rank(self, theta: np.ndarray) -> int:
         if not self.constraints.eq:
@@ -282,8 +292,6 @@ class ConstrainedMLEngine(MLEngine):
         from ``start``.  Returns ``theta`` and the number of iterations."""
         model = self.model
         moments = [gd.moments for gd in self.groups]
-        ntot = sum(m.n for m in moments)
-        weights = [m.n / ntot for m in moments]
         k0, Z = self._linear_space(start, equal & self._linear)
         nonlin = equal & ~self._linear
 
@@ -291,13 +299,13 @@ class ConstrainedMLEngine(MLEngine):
             return k0 + Z @ x
 
         def fun(x):
-            f, g = ml_discrepancy(model, theta_of(x), moments)
+            f, g = self._objective(theta_of(x))
             if not np.isfinite(f):
                 return np.inf, np.zeros(len(x))
             return f, Z.T @ g
 
         def hess(x, *_):
-            return 2.0 * Z.T @ ml_information(model, theta_of(x), weights) @ Z
+            return Z.T @ self._hessian(theta_of(x)) @ Z
 
         x0 = None
         for guess in (start, _safe_start(model, moments)):
@@ -398,9 +406,8 @@ class ConstrainedMLEngine(MLEngine):
                 if np.any(cons.cin(theta) < -ACTIVE_SLACK):
                     theta, it = self._solve(theta, is_eq, ~is_eq)
                     iterations += it
-        moments = [gd.moments for gd in self.groups]
         self.theta = theta
-        self.fmin = float(ml_discrepancy(self.model, theta, moments, gradient=False)[0])
+        self._finish(theta)
         self.iterations = iterations
         self._neq = self._eq_rank(self.theta)
         self._H_active, active = cons.active_jacobian(self.theta)
@@ -425,9 +432,62 @@ class ConstrainedMLEngine(MLEngine):
         solution (used for ML, and by :mod:`ckm_research.sem.robust` for MLR)."""
         return constrained_inverse(info, self._H_active)
 
+
+class ConstrainedMLEngine(_ConstrainedFit, MLEngine):
+    """Complete-data ML and MLR with general constraints (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._moments = [gd.moments for gd in self.groups]
+        ntot = sum(m.n for m in self._moments)
+        self._weights = [m.n / ntot for m in self._moments]
+        self._setup_constraints()
+
+    def _objective(self, theta: np.ndarray):
+        """The ML discrepancy :math:`\\sum_g (N_g/N) F_g` and its gradient."""
+        return ml_discrepancy(self.model, theta, self._moments)
+
+    def _hessian(self, theta: np.ndarray) -> np.ndarray:
+        return 2.0 * ml_information(self.model, theta, self._weights)
+
+    def _finish(self, theta: np.ndarray) -> None:
+        self.fmin = float(ml_discrepancy(self.model, theta, self._moments, gradient=False)[0])
+
     def vcov(self) -> np.ndarray:
         if self.opts.estimator == "MLR":
             from ckm_research.sem.robust import mlr_vcov
 
             return mlr_vcov(self)
         return self.constrained_inverse(self.information_expected())
+
+
+class ConstrainedFIMLEngine(_ConstrainedFit, FIMLEngine):
+    """FIML (``missing = "ml"``) with ML or MLR under general constraints: the
+    same estimation on :math:`-\\ell(\\theta)/N` with the expected information
+    as Hessian, the constrained inverse of the observed information for the
+    SEs, the sandwich and the Yuan-Bentler trace, as lavaan."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._weights = [
+            float(pat.n_cases) * cov / self.ntotal
+            for pat, cov in zip(self.patterns, self.coverage, strict=True)
+        ]
+        self._setup_constraints()
+
+    def _objective(self, theta: np.ndarray):
+        ll = self.loglik(theta)
+        if not np.isfinite(ll):
+            return np.inf, None
+        return -ll / self.ntotal, -self.gradient(theta) / self.ntotal
+
+    def _hessian(self, theta: np.ndarray) -> np.ndarray:
+        return ml_information(self.model, theta, self._weights)
+
+    def _finish(self, theta: np.ndarray) -> None:
+        self.logl = self.loglik(theta)
+
+    def _info_inverse(self) -> np.ndarray:
+        if getattr(self, "_ainv", None) is None:
+            self._ainv = self.constrained_inverse(self.observed_information())
+        return self._ainv

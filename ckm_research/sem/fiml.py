@@ -309,12 +309,12 @@ class FIMLEngine(BaseEngine):
         Wm_all, Wmi_all, Wc_all, G_all = (block_diag(*m) for m in (wm, wmi, wc, gam))
         df, df_b = fm["df"], fm["baseline.df"]
 
-        def k_of(delta_all):
+        def k_of(delta_all, invert=np.linalg.inv):
             # U = Wm - Wm D E^-1 D' Wm with E = D' Wm D; the traces are expanded so
             # that only n x q products are formed (n = number of moments)
             A = Wm_all @ delta_all
             E = delta_all.T @ A
-            Einv = np.linalg.inv(E)
+            Einv = invert(E)
             if version == "V3":
                 # tr(U Wm^-1 Wc Wm^-1 U Gamma)
                 #   = tr(Wc G) - 2 tr(E^-1 B' G A) + tr(E^-1 D'Wc D E^-1 A' G A)
@@ -330,7 +330,9 @@ class FIMLEngine(BaseEngine):
                 np.sum(Wc_all * Wmi_all.T) - np.sum(Einv * (delta_all.T @ Wc_all @ delta_all).T)
             )
 
-        c3 = k_of(np.vstack(deltas)) / df
+        # under general constraints E^-1 is the constrained model's (lavaan's
+        # "inverted.information"; ckm_research.sem.constraints)
+        c3 = k_of(np.vstack(deltas), getattr(self, "constrained_inverse", np.linalg.inv)) / df
         c3_b = k_of(_block_rows(deltas_b)) / df_b
         return xx3, c3, xx3_b, c3_b
 

@@ -82,6 +82,14 @@ list(
        "cfa", hs_ineq_inactive, hs_csv, extra = con_extra),
   case("constraints_hs_ineq_active_ml", "HS CFA, a > b and v > 0.7, both active, ML",
        "cfa", hs_ineq_active, hs_csv, extra = con_extra),
+  case("constraints_fiml_linear_ml", "HS CFA with 10% MCAR (FIML), a + b == 2, ML",
+       "cfa", hs_lin, "data/fiml_hs_missing.csv", args = list(missing = "ml"), extra = con_extra),
+  case("constraints_fiml_nonlinear_mlr", "HS CFA with 10% MCAR (FIML), a*b == c, MLR",
+       "cfa", hs_nonlin, "data/fiml_hs_missing.csv", args = list(estimator = "MLR", missing = "ml"),
+       extra = con_extra),
+  case("constraints_fiml_ineq_active_ml", "HS CFA with 10% MCAR (FIML), a > b and v > 0.7, ML",
+       "cfa", hs_ineq_active, "data/fiml_hs_missing.csv", args = list(missing = "ml"),
+       extra = con_extra),
   case("constraints_hs_ineq_active_mlr", "HS CFA, a > b and v > 0.7, both active, MLR",
        "cfa", hs_ineq_active, hs_csv, args = list(estimator = "MLR"), extra = con_extra)
 )
