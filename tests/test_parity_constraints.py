@@ -194,3 +194,14 @@ def test_fiml_active_inequalities_match_lavaan():
     est = res.estimates.set_index(["lhs", "op", "rhs"])
     assert est.loc[("x1", "~~", "x1"), "est"] == pytest.approx(0.7, abs=1e-8)
     assert est.loc[("x1", "~~", "x1"), "se"] == 0.0
+
+
+def test_moment_refits_refuse_general_constraints():
+    """The power analysis's fast refits would drop the constraint: refused by name."""
+    from ckm_research.inference.refit import MomentFitter
+    from ckm_research.sem.partable import build_partable
+
+    model = load("parity_constraints_hs_linear_ml")["model"]
+    pt = build_partable(model, general_constraints=True)
+    with pytest.raises(ModelSpecificationError, match="'a \\+ b == 2'.*power analysis"):
+        MomentFitter(pt)
