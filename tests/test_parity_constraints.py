@@ -205,3 +205,16 @@ def test_moment_refits_refuse_general_constraints():
     pt = build_partable(model, general_constraints=True)
     with pytest.raises(ModelSpecificationError, match="'a \\+ b == 2'.*power analysis"):
         MomentFitter(pt)
+
+
+def test_bound_on_a_heywood_variance_matches_lavaan():
+    """Without the bound y3's residual variance is negative; with ``v > 0.01``
+    the bound is active, v = 0.01 with SE 0 (lavaan prints NA, the square root
+    of a round-off negative variance), the other estimates and SEs as lavaan's,
+    df unchanged."""
+    ref, res = _check("constraints_heywood_bound_ml")
+    est = res.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("y3", "~~", "y3"), "est"] == pytest.approx(0.01, abs=1e-10)
+    assert est.loc[("y3", "~~", "y3"), "se"] == 0.0
+    assert not [w for w in res.warnings if "Heywood" in w]
+    assert res.fit_measures["df"] == ref["fit"]["df"] == 2

@@ -96,7 +96,12 @@ N_LIKERT = 500
 N_ORDINAL = 900
 MISSING_SHARE = 0.07
 #: CSVs written by tests/reference/R/engine.R, covered by the manifest too
-R_WRITTEN = ("HolzingerSwineford1939.csv", "PoliticalDemocracy.csv", "ecsi_mobi.csv")
+R_WRITTEN = (
+    "HolzingerSwineford1939.csv",
+    "PoliticalDemocracy.csv",
+    "ecsi_mobi.csv",
+    "parity_constraints_heywood.csv",
+)
 
 
 def read_measurement(path: Path = MODEL) -> dict[str, list[str]]:

@@ -52,6 +52,18 @@ hs_nonlin <- paste(
   "textual =~ x4 + a*x5 + b*x6",
   "speed =~ x7 + x8 + x9",
   "a*b == c", sep = "\n")
+# a one-factor model whose unconstrained fit has a Heywood case (y3's residual
+# variance -0.11): the bound v > 0.01 is the usual remedy and is active
+heywood_csv <- "data/parity_constraints_heywood.csv"
+local({
+  set.seed(4)
+  n <- 60
+  f <- rnorm(n)
+  d <- data.frame(y1 = f + rnorm(n, sd = 0.8), y2 = f + rnorm(n, sd = 0.8),
+                  y3 = 1.3 * f + rnorm(n, sd = 0.1), y4 = 0.5 * f + rnorm(n))
+  write.csv(d, file.path(ref_dir, heywood_csv), row.names = FALSE)
+})
+heywood_model <- "F =~ y1 + y2 + y3 + y4\ny3 ~~ v*y3\nv > 0.01"
 hs_ineq_inactive <- paste(
   "visual =~ x1 + a*x2 + b*x3",
   "textual =~ x4 + x5 + x6",
@@ -90,6 +102,8 @@ list(
   case("constraints_fiml_ineq_active_ml", "HS CFA with 10% MCAR (FIML), a > b and v > 0.7, ML",
        "cfa", hs_ineq_active, "data/fiml_hs_missing.csv", args = list(missing = "ml"),
        extra = con_extra),
+  case("constraints_heywood_bound_ml", "one factor, Heywood case without the bound; v > 0.01 active, ML",
+       "cfa", heywood_model, heywood_csv, extra = con_extra),
   case("constraints_hs_ineq_active_mlr", "HS CFA, a > b and v > 0.7, both active, MLR",
        "cfa", hs_ineq_active, hs_csv, args = list(estimator = "MLR"), extra = con_extra)
 )
