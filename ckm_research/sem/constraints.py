@@ -65,7 +65,14 @@ from ckm_research.sem.numdiff import numerical_jacobian
 from ckm_research.sem.partable import ParTable, is_simple_equality
 from ckm_research.sem.syntax import evaluate_definitions
 
-__all__ = ["ModelConstraints", "general_constraints", "ConstrainedMLEngine", "ACTIVE_SLACK"]
+__all__ = [
+    "ACTIVE_SLACK",
+    "ConstrainedFIMLEngine",
+    "ConstrainedMLEngine",
+    "ModelConstraints",
+    "constrained_inverse",
+    "general_constraints",
+]
 
 _FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": abs, "pi": np.pi}
 
@@ -243,7 +250,11 @@ class _ConstrainedFit:
         self.constraints = ModelConstraints(self.pt, self.model)
         moments = [gd.moments for gd in self.groups]
         self._start = start_values(self.model, moments)
-        self._neq = self._eq_rank(self._start)
+        # the generic rank (a*b == c has a zero Jacobian row where a = b = 0); the
+        # rank at the solution replaces it after the fit
+        rng = np.random.default_rng(7)
+        other = self._start + rng.normal(scale=0.1, size=len(self._start))
+        self._neq = max(self._eq_rank(self._start), self._eq_rank(other))
         self._H_active = None
 
     def _objective(self, theta: np.ndarray):
@@ -287,7 +298,7 @@ class _ConstrainedFit:
         return k0, _null_space(H, q)
 
     def _solve(self, start: np.ndarray, equal: np.ndarray, inequal: np.ndarray):
-        """Minimise the ML discrepancy with the constraints ``equal`` held as
+        """Minimise the engine's objective with the constraints ``equal`` held as
         equalities and ``inequal`` as inequalities (masks over :meth:`_values`),
         from ``start``.  Returns ``theta`` and the number of iterations."""
         model = self.model
