@@ -224,6 +224,18 @@ class MomentFitter:
     def __init__(
         self, pt: ParTable, *, max_iter: int = 500, tol: float = 1e-10, refresh: int = 2
     ):
+        from ckm_research.sem.constraints import general_constraints
+
+        cons = general_constraints(pt)
+        if cons:
+            # the moment refits know only the shared free parameters of a == b
+            c = cons[0]
+            raise ModelSpecificationError(
+                f"the constraint '{c.lhs} {c.op} {c.rhs}' (line {c.line}) is not supported by "
+                "the moment refits of the power analysis, which know only simple equalities "
+                "between labels (a == b); fit() and bootstrap() apply it, drop it for the "
+                "power analysis"
+            )
         self.pt = pt
         self.refresh = int(refresh)
         self.table = pt.table

@@ -427,6 +427,7 @@ def _build_engine(
         int_lv_free=int_lv_free,
         orthogonal=orthogonal,
         group_partial=(group_partial,) if isinstance(group_partial, str) else tuple(group_partial),
+        general_constraints=True,
     )
     opts = FitOptions(
         estimator=estimator,
@@ -443,6 +444,10 @@ def _build_engine(
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
     )
+    if pt.constraints:
+        engine = _constrained_engine(pt, groups, opts, notes)
+        if engine is not None:
+            return engine
     if estimator == "WLSMV":
         from ckm_research.sem.wlsmv import WLSMVEngine
 
@@ -510,6 +515,26 @@ def _standardize_columns(x: np.ndarray, which: list[bool]) -> np.ndarray:
             )
         x[:, j] = (col - np.nanmean(col)) / sd
     return x
+
+
+def _constrained_engine(pt, groups, opts, notes):
+    """The ML/MLR engine for models with constraints other than ``a == b``
+    (:mod:`ckm_research.sem.constraints`); ``None`` when there are none."""
+    from ckm_research.sem import constraints
+
+    cons = constraints.general_constraints(pt)
+    if not cons:
+        return None
+    if opts.estimator == "WLSMV":
+        raise ModelSpecificationError(
+            f"the constraint '{cons[0].lhs} {cons[0].op} {cons[0].rhs}' (line {cons[0].line}) "
+            "is not supported with WLSMV: general linear, nonlinear and inequality "
+            "constraints are supported for estimator='ML', 'MLR' and 'FIML'. Simple "
+            "equalities between labels (a == b) work with every estimator."
+        )
+    if opts.missing == "ml":
+        return constraints.ConstrainedFIMLEngine(pt, groups, opts, notes)
+    return constraints.ConstrainedMLEngine(pt, groups, opts, notes)
 
 
 class BaseEngine:

@@ -419,12 +419,12 @@ class FIMLEngine(BaseEngine):
         Wm_all, Wmi_all, Wc_all, G_all = (block_diag(*m) for m in (wm, wmi, wc, gam))
         df, df_b = fm["df"], fm["baseline.df"]
 
-        def k_of(delta_all):
+        def k_of(delta_all, invert=np.linalg.inv):
             # U = Wm - Wm D E^-1 D' Wm with E = D' Wm D; the traces are expanded so
             # that only n x q products are formed (n = number of moments)
             A = Wm_all @ delta_all
             E = delta_all.T @ A
-            Einv = np.linalg.inv(E)
+            Einv = invert(E)
             if version == "V3":
                 # tr(U Wm^-1 Wc Wm^-1 U Gamma)
                 #   = tr(Wc G) - 2 tr(E^-1 B' G A) + tr(E^-1 D'Wc D E^-1 A' G A)
@@ -441,8 +441,11 @@ class FIMLEngine(BaseEngine):
             )
 
         # lavaan divides by df = 0 too (an infinite factor): the robust measures of a
-        # saturated model then use the uncorrected formulas (robust_fit_measures)
-        c3 = k_of(np.vstack(deltas)) / df if df > 0 else np.inf
+        # saturated model then use the uncorrected formulas (robust_fit_measures);
+        # under general constraints E^-1 is the constrained model's (lavaan's
+        # "inverted.information"; ckm_research.sem.constraints)
+        inverse = getattr(self, "constrained_inverse", np.linalg.inv)
+        c3 = k_of(np.vstack(deltas), inverse) / df if df > 0 else np.inf
         c3_b = k_of(_block_rows(deltas_b)) / df_b
         return xx3, c3, xx3_b, c3_b
 

@@ -41,7 +41,7 @@ import pandas as pd
 from ckm_research.errors import IdentificationError, ModelSpecificationError
 from ckm_research.sem.syntax import ParsedModel, parse_model
 
-__all__ = ["ParTable", "build_partable", "VariableRoles"]
+__all__ = ["ParTable", "build_partable", "VariableRoles", "is_simple_equality"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,7 @@ def build_partable(
     int_lv_free: bool = False,
     orthogonal: bool = False,
     group_partial: tuple[str, ...] = (),
+    general_constraints: bool = False,
 ) -> ParTable:
     """Build lavaan's parameter table for a model.
 
@@ -224,6 +225,11 @@ def build_partable(
         lavaan's ``group.partial``: parameters, written ``lhs op rhs`` as in
         lavaan (``"visual=~x2"``, ``"x3~1"``; spaces are ignored), that stay free
         across groups although ``group_equal`` covers them.
+    general_constraints : bool
+        Let constraints other than ``a == b`` between two labels through (kept
+        in ``constraints`` for :mod:`ckm_research.sem.constraints`, which the
+        ML/MLR engine applies); by default they are refused, for callers that
+        would otherwise ignore them.
 
     Returns
     -------
@@ -392,7 +398,7 @@ def build_partable(
         _apply_group_equal(rows, group_equal, lv_set, ord_set, ov_x_set, partial)
 
     # 4. free parameter numbering; equal labels share an index; == constraints merge labels
-    alias = _label_aliases(parsed, rows)
+    alias = _label_aliases(parsed, rows, general_constraints)
     free_idx: dict[str, int] = {}
     counter = 0
     for r in rows:
@@ -521,8 +527,19 @@ def _apply_group_equal(rows, group_equal, lv_set, ord_set, ov_x_set=frozenset(),
             r["label"] = f".{r1['lhs']}{r1['op']}{r1['rhs']}"
 
 
-def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:
-    """Simple equality constraints ``a == b`` merge the two labels."""
+def is_simple_equality(constraint, labels) -> bool:
+    """``a == b`` between two parameter labels: merged into one free parameter
+    (lavaan's ``ceq.simple``), not handled as a general constraint."""
+    return (
+        constraint.op == "=="
+        and constraint.lhs.strip() in labels
+        and constraint.rhs.strip() in labels
+    )
+
+
+def _label_aliases(parsed: ParsedModel, rows, general: bool = False) -> dict[str, str]:
+    """Simple equality constraints ``a == b`` merge the two labels; other
+    constraints are refused unless ``general`` (then the engine applies them)."""
     labels = {r["label"] for r in rows if r["label"]}
     parent = {lab: lab for lab in labels}
 
@@ -532,18 +549,24 @@ def _label_aliases(parsed: ParsedModel, rows) -> dict[str, str]:
         return x
 
     for c in parsed.constraints:
-        if c.op != "==":
+        if not is_simple_equality(c, labels):
+            if general:
+                continue
+            a, b = c.lhs.strip(), c.rhs.strip()
+            if c.op == "==" and a.isidentifier() and b.isidentifier():
+                bad = a if a not in labels else b
+                raise ModelSpecificationError(
+                    f"the constraint '{a} == {b}' (line {c.line}) names '{bad}', which is not "
+                    "a parameter label"
+                )
             raise ModelSpecificationError(
-                f"the inequality constraint '{c.lhs} {c.op} {c.rhs}' (line {c.line}) is not "
-                "supported; only simple equalities between labels (a == b) are"
+                f"the constraint '{c.lhs} {c.op} {c.rhs}' (line {c.line}) is not supported "
+                "here (LMS and population models take only simple equalities between labels, "
+                "a == b); fit() applies general linear, nonlinear and inequality constraints "
+                "with estimator='ML' or 'MLR' on complete data, also with "
+                "interaction='dblcent'"
             )
         a, b = c.lhs.strip(), c.rhs.strip()
-        if a not in labels or b not in labels:
-            bad = a if a not in labels else b
-            raise ModelSpecificationError(
-                f"the constraint '{a} == {b}' (line {c.line}) names '{bad}', which is not a "
-                "parameter label; only simple equalities between labels are supported"
-            )
         parent[find(a)] = find(b)
     return {lab: find(lab) for lab in labels}
 

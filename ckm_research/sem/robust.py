@@ -117,6 +117,14 @@ def _info_observed_cached(engine) -> np.ndarray:
     return engine._obs_info
 
 
+def _inverse_information(engine, info: np.ndarray) -> np.ndarray:
+    """:math:`I^{-1}`, or under general constraints the inverse of the constrained
+    model's information (:func:`ckm_research.sem.constraints.constrained_inverse`,
+    lavaan's augmented information)."""
+    inverse = getattr(engine, "constrained_inverse", None)
+    return inverse(info) if inverse is not None else np.linalg.inv(info)
+
+
 def mlr_vcov(engine) -> np.ndarray:
     """Huber-White sandwich covariance matrix of the estimates.
 
@@ -127,7 +135,7 @@ def mlr_vcov(engine) -> np.ndarray:
     scores = _model_scores(engine)
     n = engine.ntotal
     B = sum(s.T @ s for s in scores) / n
-    Ainv = np.linalg.inv(A)
+    Ainv = _inverse_information(engine, A)
     return Ainv @ B @ Ainv / n
 
 
@@ -144,7 +152,7 @@ def yuan_bentler_trace(engine) -> tuple[float, float, float]:
         B1 = s1.T @ s1 / gd.moments.n
         trace_h1 += float(np.sum(np.linalg.solve(A1, B1).diagonal()))
     E = _info_observed_cached(engine)
-    Einv = np.linalg.inv(E)
+    Einv = _inverse_information(engine, E)
     trace_h0 = 0.0
     for s, gd in zip(_model_scores(engine), engine.groups, strict=True):
         B0 = s.T @ s / gd.moments.n

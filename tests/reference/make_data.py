@@ -106,6 +106,7 @@ R_WRITTEN = (
     "parity_groups_hs_missing.csv",
     "parity_means_demo_growth_groups.csv",
     "parity_groups_hs_age3.csv",
+    "parity_constraints_heywood.csv",
 )
 
 
