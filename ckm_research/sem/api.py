@@ -318,6 +318,8 @@ def _build_engine(
                 )
             x = x[keep]
         else:
+            if fixed_x and roles.ov_x:
+                x = _drop_missing_exo(x, ov, roles.ov_x, lab, notes)
             allmiss = np.isnan(x).all(axis=1)
             if allmiss.any():
                 notes.append(f"{int(allmiss.sum())} cases with no observed values were removed")
@@ -368,6 +370,26 @@ def _build_engine(
 
         return FIMLEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)
+
+
+def _drop_missing_exo(x: np.ndarray, ov, ov_x, label, notes: list[str]) -> np.ndarray:
+    """FIML with ``fixed.x``: delete the cases with a missing exogenous covariate.
+
+    The covariates are fixed, not modelled, so a case without them has no
+    likelihood; lavaan (``missing = "ml"``, ``fixed.x = TRUE``) deletes such
+    cases with the warning "... cases were deleted due to missing values in
+    exogenous variable(s), while fixed.x = TRUE" (lav_data_full).
+    """
+    idx = [ov.index(v) for v in ov_x]
+    bad = np.isnan(x[:, idx]).any(axis=1)
+    if bad.any():
+        where = "" if label is None else f" in group {label}"
+        notes.append(
+            f"{int(bad.sum())} cases{where} were deleted because of missing values in the "
+            f"exogenous covariate(s) {', '.join(ov_x)} (fixed_x=True, as lavaan); use "
+            "fixed_x=False to keep them (the covariates are then modelled)"
+        )
+    return x[~bad]
 
 
 class BaseEngine:

@@ -167,21 +167,45 @@ class FIMLEngine(BaseEngine):
     def sample_moments(self, g: int):
         return self.h1[g].sigma, self.h1[g].mu
 
+    def exo_loglik(self) -> float:
+        """Marginal log-likelihood of the fixed exogenous covariates (``fixed.x``).
+
+        The covariates are not modelled, so lavaan leaves their marginal
+        likelihood out of both the model's and the saturated model's
+        log-likelihood (as :meth:`MLEngine.loglik` does); their cases are
+        complete (see ``_drop_missing_exo``).
+        """
+        if not self.n_exo():
+            return 0.0
+        idx = [self.model.ov.index(v) for v in self.pt.roles.ov_x]
+        out = 0.0
+        for gd in self.groups:
+            xx = gd.data[:, idx]
+            n, px = xx.shape
+            d = xx - xx.mean(axis=0)
+            _, ld = np.linalg.slogdet(d.T @ d / n)
+            out += -n / 2 * (px * np.log(2 * np.pi) + ld + px)
+        return float(out)
+
     def baseline(self) -> tuple[float, float, float]:
         """Independence model under FIML: each variable's mean and variance
-        from its observed values (the likelihood factorises)."""
+        from its observed values (the likelihood factorises); fixed covariates
+        stay saturated and drop out, as in lavaan."""
         logl_b = 0.0
+        exo = {self.model.ov.index(v) for v in self.pt.roles.ov_x} if self.n_exo() else set()
         for gd in self.groups:
             x = gd.data
             for j in range(x.shape[1]):
+                if j in exo:
+                    continue
                 col = x[:, j]
                 col = col[~np.isnan(col)]
                 n = len(col)
                 var = np.mean((col - col.mean()) ** 2)
                 logl_b += -0.5 * n * (np.log(2 * np.pi) + np.log(var) + 1.0)
-        logl_h1 = sum(h.loglik for h in self.h1)
+        logl_h1 = sum(h.loglik for h in self.h1) - self.exo_loglik()
         chisq_b = 2 * (logl_h1 - logl_b)
-        p = self.model.n_ov
+        p = self.model.n_ov - len(exo)
         df_b = self.ndat() - 2 * p * len(self.groups)
         return float(chisq_b), float(df_b), float(logl_b)
 
@@ -191,6 +215,9 @@ class FIMLEngine(BaseEngine):
         logl1 = float(sum(h.loglik for h in self.h1))
         logl = self.logl
         chisq = max(2 * (logl1 - logl), 0.0)
+        # fixed.x: the covariates' marginal likelihood is not part of either model
+        logl_x = self.exo_loglik()
+        logl, logl1 = logl - logl_x, logl1 - logl_x
         df = float(self.ndat() - self.npar())
         chisq_b, df_b, _ = self.baseline()
         fm: dict[str, float] = {"npar": float(self.npar()), "fmin": float((logl1 - logl) / n)}
@@ -228,9 +255,10 @@ class FIMLEngine(BaseEngine):
         (observed, as lavaan's MLR with ``missing = "ml"``)."""
         n = self.ntotal
         trace_h1 = 0.0
+        keep = self._moment_keep()
         for g in range(len(self.groups)):
-            A1 = self._h1_info(g, "observed")
-            B1 = self._h1_info(g, "firstorder")
+            A1 = self._h1_info(g, "observed")[np.ix_(keep, keep)]
+            B1 = self._h1_info(g, "firstorder")[np.ix_(keep, keep)]
             trace_h1 += float(np.trace(np.linalg.solve(A1, B1)))
         if einv is None:
             einv = self._info_inverse() * n  # per-case information, inverted
@@ -242,9 +270,28 @@ class FIMLEngine(BaseEngine):
         )
         return trace_h1 - trace_h0
 
+    def _exo_positions(self) -> list[int]:
+        """Positions of the fixed exogenous covariates (``fixed.x``) among the ov."""
+        if not self.n_exo():
+            return []
+        return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
+
+    def _moment_keep(self) -> np.ndarray:
+        """Mask of the moments (mu, vech Sigma) that are not fixed-x moments: lavaan
+        zeroes the covariates' rows of the saturated information
+        (``lav_model_h1_information``), so every trace runs over the others."""
+        from ckm_research.sem.model import vech_indices
+
+        p = self.model.n_ov
+        ix = set(self._exo_positions())
+        ri, ci = vech_indices(p)
+        cov_keep = [not (i in ix and j in ix) for i, j in zip(ri, ci, strict=True)]
+        return np.array([j not in ix for j in range(p)] + cov_keep)
+
     def _baseline_delta(self, g: int) -> np.ndarray:
         """Jacobian of (mu, vech Sigma) wrt the independence model's means and
-        variances (one group)."""
+        variances (one group); with ``fixed.x`` the covariates' moments are not
+        parameters of it."""
         from ckm_research.sem.model import vech_indices
 
         p = self.model.n_ov
@@ -253,26 +300,35 @@ class FIMLEngine(BaseEngine):
         D[np.arange(p), np.arange(p)] = 1.0
         diag = np.flatnonzero(ri == ci)
         D[p + diag, p + ri[diag]] = 1.0
-        return D
+        ix = self._exo_positions()
+        free = [j for j in range(p) if j not in ix]
+        return D[:, free + [p + j for j in free]]
 
     def _baseline_moments(self, g: int):
+        """Moments of the independence model: each variable's own mean and
+        variance; the fixed covariates keep their (saturated) sample moments."""
         x = self.groups[g].data
         mu = np.nanmean(x, axis=0)
         var = np.nanmean((x - mu) ** 2, axis=0)
-        return mu, np.diag(var)
+        sig = np.diag(var)
+        ix = self._exo_positions()
+        if ix:
+            sig[np.ix_(ix, ix)] = self.h1[g].sigma[np.ix_(ix, ix)]
+        return mu, sig
 
     def _baseline_trace(self) -> float:
         """Yuan-Bentler trace of the independence model (its scaling factor)."""
         n = self.ntotal
+        keep = self._moment_keep()
         E = 0.0
         b0 = []
         deltas = []
         for g, pat in enumerate(self.patterns):
             mu, sig = self._baseline_moments(g)
-            D = self._baseline_delta(g)
+            D = self._baseline_delta(g)[keep]
             deltas.append(D)
-            A = mis.fiml_information_h1(pat, mu, sig, information="observed")
-            B = mis.fiml_information_h1(pat, mu, sig, information="firstorder")
+            A = mis.fiml_information_h1(pat, mu, sig, information="observed")[np.ix_(keep, keep)]
+            B = mis.fiml_information_h1(pat, mu, sig, information="firstorder")[np.ix_(keep, keep)]
             E = E + self.n_per_group[g] / n * (D.T @ A @ D)
             b0.append(D.T @ B @ D)
         return self.yuan_bentler_trace(einv=np.linalg.inv(E), b0=b0)
@@ -289,17 +345,19 @@ class FIMLEngine(BaseEngine):
         fg = [m / n for m in self.n_per_group]
         wm, wc, wmi, gam, deltas, deltas_b = [], [], [], [], [], []
         xx3 = xx3_b = 0.0
+        keep = self._moment_keep()
+        kk = np.ix_(keep, keep)
         for g in range(len(self.groups)):
             h = self.h1[g]
-            Wm = self._h1_info(g, "observed")
-            Jm = self._h1_info(g, "firstorder")
+            Wm = self._h1_info(g, "observed")[kk]
+            Jm = self._h1_info(g, "firstorder")[kk]
             Wmi_g = np.linalg.inv(Wm)
             wm.append(fg[g] * Wm)
             wmi.append(Wmi_g / fg[g])
-            wc.append(fg[g] * h1_information_expected(h.sigma, True))
+            wc.append(fg[g] * h1_information_expected(h.sigma, True)[kk])
             gam.append(Wmi_g @ Jm @ Wmi_g / fg[g])
-            deltas.append(self.model.jacobian(self.theta, g, meanstructure=True))
-            deltas_b.append(self._baseline_delta(g))
+            deltas.append(self.model.jacobian(self.theta, g, meanstructure=True)[keep])
+            deltas_b.append(self._baseline_delta(g)[keep])
             sig, mu = self.model.implied(self.theta, g)
             xx3 += _ml_stat(h.mu, h.sigma, mu, sig, self.n_per_group[g])
             mu_b, sig_b = self._baseline_moments(g)
