@@ -267,3 +267,8 @@ def test_two_level_syntax_is_refused_clearly():
 def test_two_level_syntax_is_refused_by_fit():
     with pytest.raises(ModelSpecificationError, match="two-level"):
         fit(TWO_LEVEL, pd.DataFrame({"y1": [1.0, 2], "y2": [2.0, 1], "y3": [1.0, 1]}))
+
+
+def test_cluster_argument_is_refused_clearly():
+    with pytest.raises(ModelSpecificationError, match="cluster-robust.*not supported"):
+        fit("x9 ~ x1 + x2", _hs(), cluster="school")

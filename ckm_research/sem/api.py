@@ -119,6 +119,7 @@ def fit(
     interaction: str | None = None,
     fixed_x: bool = True,
     missing: str | None = None,
+    cluster: str | None = None,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -159,6 +160,10 @@ def fit(
         How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
         mean-centred product indicators (the default when the model has a
         product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
+    cluster : None
+        lavaan's ``cluster`` (cluster-robust SEs, two-level SEM) is not
+        supported: any value raises a :class:`ModelSpecificationError` that
+        says to fit such a model in lavaan or Mplus.
 
     Returns
     -------
@@ -190,6 +195,13 @@ def fit(
             "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
         )
     estimator = estimator.upper()
+    if cluster is not None:
+        raise ModelSpecificationError(
+            f"cluster={cluster!r}: clustered data (lavaan's cluster =, for cluster-robust "
+            "standard errors or a two-level SEM with level: blocks) are not supported by "
+            "ckm-research. Fit the model in lavaan (sem(model, data, cluster = ...)) or in "
+            "Mplus (TYPE = COMPLEX or TWOLEVEL)."
+        )
     if not (isinstance(level, float) and 0 < level < 1):
         raise _param_error("level", "a float in the range (0, 1)", level)
     parsed = parse_model(model)
