@@ -41,6 +41,7 @@ CASES = [
     "structure_saturated_path",
     "structure_composite_pd",
     "structure_composite_pd_mlr",
+    "structure_composite_pd_stdlv",
     "structure_composite_hs",
 ]
 REQUIRED = ["chisq", "df", "npar", "cfi", "tli", "rmsea", "srmr", "aic", "bic", "logl"]
