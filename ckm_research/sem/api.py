@@ -129,6 +129,7 @@ def fit(
     int_ov_free: bool = True,
     int_lv_free: bool = False,
     group_partial: Iterable[str] | str = (),
+    cluster: str | None = None,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -201,6 +202,10 @@ def fit(
         ``lhs op rhs`` (``["visual=~x2", "x3~1"]``; spaces are ignored, a
         covariance in the model's order, ``"x1~~x4"``).  A name that is not a
         parameter of the model is an error (lavaan ignores it).
+    cluster : None
+        lavaan's ``cluster`` (cluster-robust SEs, two-level SEM) is not
+        supported: any value raises a :class:`ModelSpecificationError` that
+        says to fit such a model in lavaan or Mplus.
 
     Returns
     -------
@@ -232,6 +237,13 @@ def fit(
             "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
         )
     estimator = estimator.upper()
+    if cluster is not None:
+        raise ModelSpecificationError(
+            f"cluster={cluster!r}: clustered data (lavaan's cluster =, for cluster-robust "
+            "standard errors or a two-level SEM with level: blocks) are not supported by "
+            "ckm-research. Fit the model in lavaan (sem(model, data, cluster = ...)) or in "
+            "Mplus (TYPE = COMPLEX or TWOLEVEL)."
+        )
     if not (isinstance(level, float) and 0 < level < 1):
         raise _param_error("level", "a float in the range (0, 1)", level)
     _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free)

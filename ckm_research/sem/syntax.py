@@ -22,7 +22,12 @@ share a label are constrained equal), ``start(v)`` sets its starting value,
 and several modifiers may be chained (``NA*x1 + start(.8)*x1`` or
 ``a*start(.5)*x``).  ``c(...)`` gives one modifier per group.  A product of
 two latent variables, ``X:Z``, on the right of ``~`` denotes a latent
-interaction term (as in the R package modsem).
+interaction term (as in the R package modsem); a product of two observed
+variables, ``x1:x2``, is an observed covariate built from the data, as in
+lavaan (see :mod:`ckm_research.sem.products`).  ``C <~ x1 + x2`` defines a
+composite (lavaan's formative latent variable: no disturbance, weights free
+unless fixed, e.g. ``C <~ 1*x1 + x2``).  lavaan's model blocks (``level: 1``,
+``group: 1``, ``class: 1``) are refused with an error saying what to do.
 
 Comments start with ``#`` or ``!`` and run to the end of the line;
 statements end at a newline or ``;`` unless the line ends in an operator or
