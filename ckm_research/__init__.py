@@ -2,7 +2,7 @@
 Management (CKM) studies: instrument, data, CFA/SEM, moderation, power, report.
 
 The main entry point is :func:`fit`, which fits any CFA/SEM written in lavaan
-syntax with ML, MLR, FIML or WLSMV and returns lavaan-style results.
+syntax with ML, MLR, FIML, MLM, WLSMV or another lavaan estimator and returns lavaan-style results.
 """
 
 __version__ = "0.1.0"

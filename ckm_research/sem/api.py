@@ -1,4 +1,4 @@
-"""``fit()``: any lavaan-syntax CFA/SEM with ML, MLR, FIML or WLSMV.
+"""``fit()``: any lavaan-syntax CFA/SEM with ML, MLR, FIML, MLM(V)(S) or the WLS family.
 
 The pipeline is lavaan's (Rosseel, 2012): syntax -> parameter table ->
 model matrices -> estimation -> inference -> output.  Estimators are defined
@@ -14,7 +14,13 @@ FIML      casewise ML for incomplete data (MAR), observed-information  ``missing
           SEs, chi-square against the EM-estimated saturated model
 WLSMV     DWLS on polychoric correlations and thresholds, robust SEs,  ``estimator="WLSMV"``
           mean-and-variance adjusted (scaled-shifted) test             with ``ordered=``
+MLM       ML with robust.sem SEs and the Satorra-Bentler scaled test   ``estimator="MLM"``
+MLMV      ... with the scaled-and-shifted test                         ``estimator="MLMV"``
+MLMVS     ... with the mean-and-variance adjusted test                 ``estimator="MLMVS"``
 ========  ==========================================================  ==================
+
+The full list, with lavaan's ``se`` and ``test`` of each name, is the table of
+:mod:`ckm_research.sem.estimators` (:data:`ESTIMATORS`).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from ckm_research.errors import (
     NonPositiveDefiniteWarning,
 )
 from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.estimators import ESTIMATORS, NOT_SUPPORTED, check_estimator, estimator_spec
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
@@ -46,8 +53,6 @@ from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["fit", "ESTIMATORS"]
-
-ESTIMATORS = ("ML", "MLR", "FIML", "WLSMV")
 
 
 def _param_error(name: str, allowed: str, got: Any) -> CkmError:
@@ -128,12 +133,14 @@ def fit(
         lavaan model syntax, or a path to a file holding it.
     data : pandas.DataFrame or path
         The data (CSV, Excel, SPSS ``.sav`` or Stata ``.dta`` when a path).
-    estimator : {'ML', 'MLR', 'FIML', 'WLSMV'}
-        See the module docstring.  ``'FIML'`` is ML with ``missing="ml"``;
+    estimator : str
+        One of :data:`ckm_research.sem.estimators.ESTIMATORS` (lavaan's
+        names and defaults; see the module docstring).  ``'FIML'`` is ML with ``missing="ml"``;
         ``'MLR'`` with incomplete data uses FIML too (as lavaan's
         ``estimator="MLR", missing="ml"``).
     ordered : 'all', list of str or None
-        Ordinal items (required for WLSMV; ``'all'`` means every observed
+        Ordinal items (required for WLSMV and the other estimators of
+        :data:`~ckm_research.sem.estimators.ORDINAL_ESTIMATORS`; ``'all'`` means every observed
         variable of the model).
     group : str, optional
         Column defining groups for a multiple-group model.
@@ -186,6 +193,8 @@ def fit(
     ):
         model = Path(model).read_text(encoding="utf-8")
     if not isinstance(estimator, str) or estimator.upper() not in ESTIMATORS:
+        if isinstance(estimator, str) and estimator.upper() in NOT_SUPPORTED:
+            check_estimator(estimator, ordered=False)  # names it and says what to use
         raise _param_error(
             "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
         )
@@ -209,16 +218,7 @@ def fit(
     ov = roles.ov
     frame = _prepare_frame(data, ov, group, missing_values)
     ordered_t = _resolve_ordered(ordered, ov)
-    if estimator == "WLSMV" and not ordered_t:
-        raise CkmError(
-            "WLSMV needs ordinal items: pass ordered='all' or the list of ordinal columns "
-            "(--ordered all on the command line)"
-        )
-    if ordered_t and estimator != "WLSMV":
-        raise CkmError(
-            f"ordered items need estimator='WLSMV' (got '{estimator}'); lavaan would switch to "
-            "WLSMV silently, ckm-research asks you to choose"
-        )
+    check_estimator(estimator, ordered=bool(ordered_t))
     engine = _build_engine(
         parsed,
         frame,
@@ -286,14 +286,21 @@ def _build_engine(
         raise _param_error("missing", "one of 'listwise', 'ml'", missing)
     if estimator == "FIML" and missing != "ml":
         raise CkmError("estimator='FIML' is ML with missing='ml'; drop missing='listwise'")
-    if estimator == "WLSMV" and missing == "ml":
+    spec = estimator_spec(estimator)
+    if ordered and missing == "ml":
         raise CkmError(
-            "missing='ml' is not available with WLSMV (lavaan uses listwise or "
+            f"missing='ml' is not available with {estimator} (lavaan uses listwise or "
             "pairwise deletion there); use estimator='MLR', missing='ml' instead"
+        )
+    if spec.se == "robust.sem" and missing == "ml":
+        raise CkmError(
+            f"missing='ml' is not allowed for estimator '{estimator}' (as in lavaan): its "
+            "Satorra-Bentler type corrections need complete data; use estimator='MLR', "
+            "missing='ml' instead"
         )
     meanstructure = (
         missing == "ml"
-        or estimator == "WLSMV"
+        or bool(ordered)
         or any(s.op == "~1" for s in parsed.statements)
         or any(g in ("intercepts", "means", "thresholds") for g in group_equal)
         or len(glabels) > 1  # lavaan: multiple groups imply a mean structure
@@ -355,7 +362,7 @@ def _build_engine(
         iter_max=_iter_max(control),
         fixed_x=fixed_x,
     )
-    if estimator == "WLSMV":
+    if ordered:
         from ckm_research.sem.wlsmv import WLSMVEngine
 
         return WLSMVEngine(pt, groups, opts, notes)
@@ -680,6 +687,10 @@ class MLEngine(BaseEngine):
             from ckm_research.sem.robust import mlr_vcov
 
             return mlr_vcov(self)
+        if estimator_spec(self.opts.estimator).se == "robust.sem":
+            from ckm_research.sem.mlm import robust_sem_vcov
+
+            return robust_sem_vcov(self)
         info = self.information_expected()
         try:
             return np.linalg.inv(info)
@@ -762,6 +773,10 @@ class MLEngine(BaseEngine):
             from ckm_research.sem.robust import mlr_fit_measures
 
             fm.update(mlr_fit_measures(self, fm))
+        elif estimator_spec(self.opts.estimator).se == "robust.sem":
+            from ckm_research.sem.mlm import mlm_fit_measures
+
+            fm.update(mlm_fit_measures(self, fm))
         return fm
 
     def gfi(self, df: float) -> dict[str, float]:

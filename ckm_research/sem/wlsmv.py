@@ -35,6 +35,11 @@ class WLSMVEngine(BaseEngine):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.opts.estimator != "WLSMV":
+            raise CkmError(
+                f"estimator='{self.opts.estimator}' is a lavaan estimator that ckm-research does "
+                "not support yet for ordered items; use estimator='WLSMV' instead"
+            )
         if len(self.groups) > 1:
             raise CkmError(
                 "multiple-group WLSMV is not supported yet; fit each group separately or "

@@ -1,0 +1,37 @@
+# lavaan's single-level estimators beside ML, MLR, FIML and WLSMV, each with
+# lavaan's default se and test (lavaan 0.6.14, lav_options.R):
+#   MLM    ML + se "robust.sem" + test "satorra.bentler"
+#   MLMV   ML + se "robust.sem" + test "scaled.shifted"
+#   MLMVS  ML + se "robust.sem" + test "mean.var.adjusted"
+#   GLS, ULS, WLS, DWLS on continuous data: se "standard", test "standard"
+#   ordered data: DWLS, ULS, WLS (se "standard", test "standard"),
+#   WLSM (DWLS + robust.sem + satorra.bentler), ULSMV (ULS + robust.sem +
+#   scaled.shifted).
+# Data: Holzinger-Swineford (continuous), ordinal_hs.csv (HS cut into ordered
+# categories by R/ordinal.R, three cases with a missing value: listwise) and
+# PoliticalDemocracy (N = 75) for MLM.
+ord_csv <- "data/ordinal_hs.csv"
+cont <- function(est, fun = "cfa", model = hs_model, csv = hs_csv, name = NULL, args = list())
+  case(if (is.null(name)) paste0("estimators_hs_", tolower(est)) else name,
+       sprintf("%s, estimator = \"%s\"", if (identical(csv, hs_csv)) "HS 3-factor CFA"
+               else "PoliticalDemocracy SEM", est),
+       fun, model, csv, args = c(list(estimator = est), args))
+ord <- function(est)
+  case(paste0("estimators_ord_", tolower(est)),
+       sprintf("ordinal HS 3-factor CFA (ordered = TRUE), estimator = \"%s\"", est),
+       "cfa", hs_model, ord_csv, args = list(estimator = est, ordered = TRUE))
+list(
+  cont("MLM"),
+  cont("MLMV"),
+  cont("MLMVS"),
+  cont("MLM", fun = "sem", model = pd_model, csv = pd_csv, name = "estimators_pd_mlm"),
+  ord("WLSM"),
+  ord("ULSMV"),
+  ord("DWLS"),
+  ord("ULS"),
+  ord("WLS"),
+  cont("GLS"),
+  cont("ULS"),
+  cont("WLS"),
+  cont("DWLS")
+)

@@ -1,0 +1,71 @@
+"""lavaan's estimator shortcuts beside ML, MLR, FIML and WLSMV, against lavaan 0.6.14.
+
+Fixtures: tests/reference/R/parity/estimators.R (parity_estimators_<case>.json),
+each fitted by lavaan with its default ``se`` and ``test`` for the estimator.
+Every fit measure lavaan reports (the ``.scaled`` and ``.robust`` versions
+included) must be reported by us and agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ckm_research import fit
+from ckm_research.errors import CkmError
+from ckm_research.sem.estimators import estimator_spec
+from tests.reference_compare import (
+    NOT_COMPUTED,
+    compare_estimates,
+    compare_fit,
+    fit_like_lavaan,
+    load,
+)
+
+#: lavaan fit measures that we do not compute for a family (none so far)
+NOT_REPORTED: dict[str, set[str]] = {}
+
+
+def _check(case: str, se_rtol: float, not_reported: set[str] = frozenset()):
+    ref = load(f"parity_estimators_{case}")
+    res = fit_like_lavaan(ref)
+    assert res.estimator == ref["args"]["estimator"]
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=se_rtol)
+    required = [
+        k
+        for k, v in ref["fit"].items()
+        if v is not None and np.isfinite(v) and k not in NOT_COMPUTED and k not in not_reported
+    ]
+    compare_fit(res.fit_measures, ref["fit"], required=required)
+    return ref, res
+
+
+@pytest.mark.parametrize("case", ["hs_mlm", "hs_mlmv", "hs_mlmvs", "pd_mlm"])
+def test_ml_family_matches_lavaan(case):
+    ref, res = _check(case, se_rtol=0.02)
+    # lavaan's default test for the estimator is the one we report
+    assert [t for t in ref["test"] if t != "standard"] == [estimator_spec(res.estimator).test]
+
+
+def test_mlm_differs_from_ml_where_it_should():
+    """MLM keeps the ML estimates and chi-square, only SEs and the scaled test change."""
+    ref = load("parity_estimators_hs_mlm")
+    ml = fit_like_lavaan(ref, estimator="ML")
+    mlm = fit_like_lavaan(ref)
+    np.testing.assert_allclose(mlm.estimates["est"], ml.estimates["est"])
+    assert mlm.fit_measures["chisq"] == pytest.approx(ml.fit_measures["chisq"])
+    assert not np.allclose(mlm.estimates["se"], ml.estimates["se"])
+
+
+@pytest.mark.parametrize("estimator", ["MLM", "MLMV", "MLMVS"])
+def test_ml_family_refuses_missing_ml(estimator):
+    ref = load("parity_estimators_hs_mlm")
+    with pytest.raises(CkmError, match=f"missing='ml' is not allowed for estimator '{estimator}'"):
+        fit_like_lavaan(ref, estimator=estimator, missing="ml")
+
+
+@pytest.mark.parametrize("name", ["MLF", "PML", "ULSM", "WLSMVS", "bayes"])
+def test_other_lavaan_estimators_are_named_as_unsupported(name):
+    ref = load("parity_estimators_hs_mlm")
+    with pytest.raises(CkmError, match="a lavaan estimator that ckm-research does not support"):
+        fit(ref["model"], None, estimator=name)
