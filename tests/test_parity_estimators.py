@@ -69,3 +69,36 @@ def test_other_lavaan_estimators_are_named_as_unsupported(name):
     ref = load("parity_estimators_hs_mlm")
     with pytest.raises(CkmError, match="a lavaan estimator that ckm-research does not support"):
         fit(ref["model"], None, estimator=name)
+
+
+@pytest.mark.parametrize(
+    ("case", "se_rtol"),
+    [
+        ("ord_wlsm", 0.02),
+        ("ord_ulsmv", 0.02),
+        ("ord_dwls", 0.01),
+        ("ord_uls", 0.01),
+        ("ord_wls", 0.01),
+    ],
+)
+def test_ordinal_family_matches_lavaan(case, se_rtol):
+    ref, res = _check(case, se_rtol=se_rtol)
+    tests = [t for t in ref["test"] if t != "standard"]
+    spec = estimator_spec(res.estimator)
+    assert tests == ([] if spec.test == "standard" else [spec.test])
+    # the naive estimators report no scaled or robust measure, as lavaan
+    if spec.test == "standard":
+        assert not [k for k in res.fit_measures if k.endswith((".scaled", ".robust"))]
+
+
+@pytest.mark.parametrize("estimator", ["WLSM", "ULSMV"])
+def test_ordinal_estimators_need_ordered_items(estimator):
+    ref = load("parity_estimators_hs_mlm")
+    with pytest.raises(CkmError, match=f"{estimator} needs ordinal items"):
+        fit_like_lavaan(ref, estimator=estimator)
+
+
+def test_ordered_items_with_a_continuous_estimator_are_refused():
+    ref = load("parity_estimators_ord_wlsm")
+    with pytest.raises(CkmError, match="ordered items need one of the estimators WLSMV, WLSM"):
+        fit_like_lavaan(ref, estimator="MLM")
