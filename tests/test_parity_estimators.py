@@ -40,7 +40,9 @@ def _check(case: str, se_rtol: float, not_reported: set[str] = frozenset()):
     return ref, res
 
 
-@pytest.mark.parametrize("case", ["hs_mlm", "hs_mlmv", "hs_mlmvs", "pd_mlm"])
+@pytest.mark.parametrize(
+    "case", ["hs_mlm", "hs_mlmv", "hs_mlmvs", "pd_mlm", "hs_cov_mlm", "hs_means_mlmv"]
+)
 def test_ml_family_matches_lavaan(case):
     ref, res = _check(case, se_rtol=0.02)
     # lavaan's default test for the estimator is the one we report
@@ -102,3 +104,39 @@ def test_ordered_items_with_a_continuous_estimator_are_refused():
     ref = load("parity_estimators_ord_wlsm")
     with pytest.raises(CkmError, match="ordered items need one of the estimators WLSMV, WLSM"):
         fit_like_lavaan(ref, estimator="MLM")
+
+
+@pytest.mark.parametrize(
+    ("case", "not_reported"),
+    [
+        ("hs_gls", set()),
+        ("hs_uls", set()),
+        ("hs_wls", set()),
+        ("hs_dwls", set()),
+        ("pd_gls", set()),
+        # lavaan's default fixed.x = FALSE for these estimators (the covariate's variance
+        # is a parameter)
+        ("hs_cov_uls", set()),
+        ("hs_cov_wls", set()),
+        # lavaan's CRMR with a mean structure standardizes the mean residuals in a way
+        # that differs from ours when the implied variances differ from the sample ones
+        # (as under GLS); it is not compared here, see the report of this branch
+        ("hs_means_gls", {"crmr"}),
+    ],
+)
+def test_least_squares_on_continuous_items_match_lavaan(case, not_reported):
+    ref = load(f"parity_estimators_{case}")
+    res = fit_like_lavaan(ref)
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.01)
+    keys = {k: v for k, v in ref["fit"].items() if k not in not_reported}
+    required = [k for k, v in keys.items() if v is not None and k not in NOT_COMPUTED]
+    compare_fit(res.fit_measures, keys, required=required)
+    # no likelihood: lavaan reports no logl, AIC or BIC for these estimators
+    assert "aic" not in res.fit_measures and "aic" not in ref["fit"]
+
+
+@pytest.mark.parametrize("estimator", ["GLS", "ULS", "WLS", "DWLS"])
+def test_least_squares_refuse_missing_ml(estimator):
+    ref = load("parity_estimators_hs_gls")
+    with pytest.raises(CkmError, match=f"missing='ml' is not allowed for estimator '{estimator}'"):
+        fit_like_lavaan(ref, estimator=estimator, missing="ml")

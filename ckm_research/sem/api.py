@@ -122,7 +122,7 @@ def fit(
     level: float = 0.95,
     control: dict | None = None,
     interaction: str | None = None,
-    fixed_x: bool = True,
+    fixed_x: bool | None = None,
     missing: str | None = None,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
@@ -156,10 +156,12 @@ def fit(
         lavaan's ``missing``: listwise deletion (the default, as in lavaan) or
         casewise ML (FIML; the default for ``estimator='FIML'``).  Use
         ``estimator='MLR', missing='ml'`` for robust FIML.
-    fixed_x : bool
-        Treat observed exogenous covariates as fixed (lavaan's ``fixed.x``,
-        default ``True``): their variances and covariances are set to the
-        sample values and are not parameters.
+    fixed_x : bool, optional
+        Treat observed exogenous covariates as fixed (lavaan's ``fixed.x``):
+        their variances and covariances are set to the sample values and are
+        not parameters.  The default is lavaan's: ``True``, except for the
+        least-squares estimators of continuous items (GLS, ULS, WLS, DWLS),
+        where lavaan's default is ``False``.
     control : dict, optional
         Optimiser settings, as lavaan's ``control``: ``{"iter.max": 500}``.
     interaction : {'dblcent', 'lms'}, optional
@@ -280,23 +282,24 @@ def _build_engine(
     else:
         glabels = [None]
         gcol = None
+    spec = estimator_spec(estimator)
+    if fixed_x is None:  # lavaan's default: fixed.x = FALSE for GLS/ULS/WLS/DWLS
+        fixed_x = spec.fitted_by == "ML" or bool(ordered)
     if missing is None:
         missing = "ml" if estimator == "FIML" else "listwise"
     if missing not in ("listwise", "ml"):
         raise _param_error("missing", "one of 'listwise', 'ml'", missing)
     if estimator == "FIML" and missing != "ml":
         raise CkmError("estimator='FIML' is ML with missing='ml'; drop missing='listwise'")
-    spec = estimator_spec(estimator)
     if ordered and missing == "ml":
         raise CkmError(
             f"missing='ml' is not available with {estimator} (lavaan uses listwise or "
             "pairwise deletion there); use estimator='MLR', missing='ml' instead"
         )
-    if spec.se == "robust.sem" and missing == "ml":
+    if (spec.se == "robust.sem" or spec.fitted_by != "ML") and missing == "ml":
         raise CkmError(
-            f"missing='ml' is not allowed for estimator '{estimator}' (as in lavaan): its "
-            "Satorra-Bentler type corrections need complete data; use estimator='MLR', "
-            "missing='ml' instead"
+            f"missing='ml' is not allowed for estimator '{estimator}' (as in lavaan): it "
+            "needs complete data; use estimator='MLR', missing='ml' instead"
         )
     meanstructure = (
         missing == "ml"
@@ -370,6 +373,10 @@ def _build_engine(
         from ckm_research.sem.fiml import FIMLEngine
 
         return FIMLEngine(pt, groups, opts, notes)
+    if spec.fitted_by != "ML":
+        from ckm_research.sem.ls import LSEngine
+
+        return LSEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)
 
 

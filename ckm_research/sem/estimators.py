@@ -107,16 +107,20 @@ _SPECS = (
         "ULS on polychoric correlations, robust SEs, scaled-and-shifted test",
     ),
     EstimatorSpec(
-        "DWLS", "DWLS", "standard", "standard", False, True,
-        "DWLS on polychoric correlations, naive SEs and test",
+        "GLS", "GLS", "standard", "standard", True, False,
+        "generalized least squares (normal-theory weight S^-1)",
     ),
     EstimatorSpec(
-        "ULS", "ULS", "standard", "standard", False, True,
-        "ULS on polychoric correlations, naive SEs and test",
+        "ULS", "ULS", "standard", "standard", True, True,
+        "unweighted least squares, naive SEs and test",
     ),
     EstimatorSpec(
-        "WLS", "WLS", "standard", "standard", False, True,
-        "full WLS (ADF) on polychoric correlations",
+        "WLS", "WLS", "standard", "standard", True, True,
+        "full WLS (ADF; Browne, 1984), weight Gamma^-1",
+    ),
+    EstimatorSpec(
+        "DWLS", "DWLS", "standard", "standard", True, True,
+        "diagonally weighted least squares, naive SEs and test",
     ),
 )  # fmt: skip
 
@@ -130,10 +134,6 @@ ORDINAL_ESTIMATORS: tuple[str, ...] = tuple(s.name for s in _SPECS if s.ordinal)
 
 #: lavaan estimator names not supported (yet), with what to use instead
 NOT_SUPPORTED: dict[str, str] = {
-    "GLS": "'ML' (or 'MLM' for robust SEs)",
-    "ULS": "'ML' for continuous items ('ULS' with ordered= is supported)",
-    "WLS": "'MLM' or 'MLR' for continuous items ('WLS' with ordered= is supported)",
-    "DWLS": "'MLM' or 'MLR' for continuous items ('DWLS' with ordered= is supported)",
     "ULSM": "'WLSM' (or 'ULSMV')",
     "ULSMVS": "'ULSMV'",
     "WLSMVS": "'WLSMV'",

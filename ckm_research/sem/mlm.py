@@ -49,13 +49,20 @@ from ckm_research.sem.robust import (
 __all__ = ["nacov_continuous", "robust_sem_vcov", "mlm_fit_measures"]
 
 
-def nacov_continuous(x: np.ndarray, meanstructure: bool) -> np.ndarray:
+def nacov_continuous(
+    x: np.ndarray, meanstructure: bool, x_idx: list[int] | None = None
+) -> np.ndarray:
     """Asymptotic covariance matrix :math:`\\Gamma` of the sample moments of
     complete continuous data (Browne, 1984, eq. 2.2; lavaan's
     ``lav_samplestats_Gamma``, divisor N).
 
     Rows and columns follow lavaan's order: the means (with a mean structure),
     then :math:`\\operatorname{vech}(S)` (lower triangle, column by column).
+    With fixed covariates (``x_idx``, lavaan's ``fixed.x = TRUE``) the
+    variability the covariates bring is removed as lavaan does: each case's
+    moment contributions minus those of its fitted values
+    :math:`\\hat y_i` from the regression of the other variables on
+    :math:`(1, x_i)`.
 
     Parameters
     ----------
@@ -63,6 +70,8 @@ def nacov_continuous(x: np.ndarray, meanstructure: bool) -> np.ndarray:
         (n, p) complete data.
     meanstructure : bool
         Include the means.
+    x_idx : list of int, optional
+        Columns of the fixed covariates.
 
     Returns
     -------
@@ -70,12 +79,22 @@ def nacov_continuous(x: np.ndarray, meanstructure: bool) -> np.ndarray:
     """
     x = np.asarray(x, dtype=float)
     n, p = x.shape
-    xc = x - x.mean(axis=0)
     ri, ci = vech_indices(p)
+    xc = x - x.mean(axis=0)
     z = xc[:, ri] * xc[:, ci]
+    first = x
+    if x_idx:
+        y_idx = [j for j in range(p) if j not in set(x_idx)]
+        X = np.column_stack([np.ones(n), x[:, x_idx]])
+        coef, *_ = np.linalg.lstsq(X, x[:, y_idx], rcond=None)
+        yhat = x.copy()
+        yhat[:, y_idx] = X @ coef
+        hc = yhat - yhat.mean(axis=0)
+        z = z - hc[:, ri] * hc[:, ci]
+        first = x - yhat
     z = z - z.mean(axis=0)
     if meanstructure:
-        z = np.hstack([xc, z])
+        z = np.hstack([first - first.mean(axis=0), z])
     return z.T @ z / n
 
 
@@ -89,7 +108,8 @@ def _pieces(engine):
         sigma, _ = engine.model.implied(engine.theta, g)
         D = engine.model.jacobian(engine.theta, g, meanstructure=ms)[keep]
         V = h1_information_expected(sigma, ms)[np.ix_(keep, keep)]
-        gamma = nacov_continuous(gd.data, ms)[np.ix_(keep, keep)]
+        x_idx = engine.exo_index() if engine.n_exo() else None
+        gamma = nacov_continuous(gd.data, ms, x_idx)[np.ix_(keep, keep)]
         out.append((D, V, gamma, gd.data.shape[0] / engine.ntotal))
     return out
 

@@ -33,5 +33,11 @@ list(
   cont("GLS"),
   cont("ULS"),
   cont("WLS"),
-  cont("DWLS")
+  cont("DWLS"),
+  cont("GLS", fun = "sem", model = pd_model, csv = pd_csv, name = "estimators_pd_gls"),
+  cont("ULS", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_uls"),
+  cont("WLS", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_wls"),
+  cont("MLM", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_mlm"),
+  cont("GLS", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_gls"),
+  cont("MLMV", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_mlmv")
 )

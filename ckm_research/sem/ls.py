@@ -1,0 +1,223 @@
+"""GLS, ULS, WLS and DWLS for continuous items.
+
+lavaan's ``estimator = "GLS"``, ``"ULS"``, ``"WLS"`` and ``"DWLS"`` without
+``ordered =`` (lavaan 0.6.14, ``lav_model_objective``): the estimates minimise
+the quadratic-form discrepancy (Browne, 1982, 1984)
+
+.. math::
+
+    F(\\theta) = (s - \\sigma(\\theta))^\\top W (s - \\sigma(\\theta)),
+
+with :math:`s = \\operatorname{vech}(S)` (and the means first with a mean
+structure), :math:`S` the sample covariance matrix with divisor :math:`N - 1`
+(lavaan uses the unbiased matrix for every estimator but ML), and the weight
+
+* GLS: the normal-theory weight at the sample moments,
+  :math:`\\tfrac12 D_p^\\top(S^{-1}\\otimes S^{-1})D_p` (Jöreskog & Goldberger,
+  1972; Browne, 1974);
+* ULS: the identity;
+* WLS: :math:`\\Gamma^{-1}`, the inverse of the distribution-free asymptotic
+  covariance matrix of :math:`s` (Browne, 1984, "ADF");
+* DWLS: :math:`\\operatorname{diag}(\\Gamma)^{-1}`.
+
+lavaan's defaults for these names are ``se = "standard"`` (the inverse of
+:math:`\\Delta^\\top W\\Delta`, correct for GLS under normality and for WLS, a
+naive approximation for ULS and DWLS) and ``test = "standard"``
+(:math:`T = (N-1) F`, chi-square only for GLS and WLS).  There is no
+likelihood, hence no AIC or BIC.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ckm_research.errors import ConvergenceError, IdentificationError
+from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem import ordinal as ordm
+from ckm_research.sem.api import MLEngine
+from ckm_research.sem.ml import SampleMoments, start_values
+from ckm_research.sem.mlm import nacov_continuous
+from ckm_research.sem.model import vech_indices
+from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+
+__all__ = ["LSEngine"]
+
+
+class LSEngine(MLEngine):
+    """Least-squares estimation of a continuous-data model (GLS/ULS/WLS/DWLS)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = self.opts.estimator
+        ms = self.opts.meanstructure
+        self.keep = _non_exo_moments(self)
+        self.obs, self.weights = [], []
+        for gd in self.groups:
+            n = gd.data.shape[0]
+            # lavaan: the unbiased covariance matrix for every estimator but ML
+            gd.moments = SampleMoments(n, gd.moments.cov * n / (n - 1), gd.moments.mean)
+            self.obs.append(self._vec(gd.moments.mean, gd.moments.cov)[self.keep])
+            self.weights.append(self._weight(gd, ms))
+        self._fill_exo()
+
+    def _vec(self, mean, cov) -> np.ndarray:
+        ri, ci = vech_indices(cov.shape[0])
+        v = cov[ri, ci]
+        return np.concatenate([mean, v]) if self.opts.meanstructure else v
+
+    def _weight(self, gd, ms) -> np.ndarray:
+        keep = self.keep
+        m = int(keep.sum())
+        if self.kind == "ULS":
+            return np.eye(m)
+        if self.kind == "GLS":
+            return h1_information_expected(gd.moments.cov, ms)[np.ix_(keep, keep)]
+        x_idx = self.exo_index() if self.n_exo() else None
+        gamma = nacov_continuous(gd.data, ms, x_idx)[np.ix_(keep, keep)]
+        if self.kind == "DWLS":
+            return np.diag(1.0 / np.diag(gamma))
+        try:
+            w = np.linalg.inv(gamma)
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "the asymptotic covariance matrix of the sample moments (Gamma) is singular, "
+                "so WLS is not defined (too few cases for the number of items?); use "
+                "estimator='MLM' or 'MLR'"
+            ) from None
+        return 0.5 * (w + w.T)
+
+    # ------------------------------------------------------------------ model
+    def _est(self, theta, g) -> np.ndarray:
+        sigma, mu = self.model.implied(theta, g)
+        return self._vec(mu, sigma)[self.keep]
+
+    def _delta(self, theta, g) -> np.ndarray:
+        D = self.model.jacobian(theta, g, meanstructure=self.opts.meanstructure)
+        return D[self.keep]
+
+    def _f(self, theta) -> float:
+        """:math:`\\sum_g (N_g/N) F_g`."""
+        return sum(
+            gd.data.shape[0] / self.ntotal * ordm.wls_discrepancy(s, self._est(theta, g), w)
+            for g, (gd, s, w) in enumerate(zip(self.groups, self.obs, self.weights, strict=True))
+        )
+
+    def estimate(self) -> None:
+        """Gauss-Newton with step halving (the information :math:`\\Delta^\\top W\\Delta`)."""
+        theta = start_values(self.model, [gd.moments for gd in self.groups])
+        f = self._f(theta)
+        for it in range(1, self.opts.iter_max + 1):
+            info = 0.0
+            grad = 0.0
+            for g, gd in enumerate(self.groups):
+                fg = gd.data.shape[0] / self.ntotal
+                D = self._delta(theta, g)
+                WD = self.weights[g] @ D
+                info = info + fg * D.T @ WD
+                grad = grad + fg * WD.T @ (self.obs[g] - self._est(theta, g))
+            try:
+                step = np.linalg.solve(info, grad)
+            except np.linalg.LinAlgError:
+                raise IdentificationError(
+                    "the model is not identified: Delta' W Delta is singular"
+                ) from None
+            alpha = 1.0
+            while True:
+                new = theta + alpha * step
+                f_new = self._f(new)
+                if f_new <= f or alpha < 1e-8:
+                    break
+                alpha *= 0.5
+            done = abs(f - f_new) < 1e-14 * (1 + f) and np.max(np.abs(alpha * step)) < 1e-8
+            theta, f = new, f_new
+            self.iterations = it
+            if done:
+                break
+        else:
+            raise ConvergenceError(
+                f"{self.kind} estimation did not converge in {self.opts.iter_max} iterations; "
+                "simplify the model or use estimator='ML'"
+            )
+        self.theta = theta
+        self.f_ls = f
+
+    # -------------------------------------------------------------- inference
+    def information_expected(self) -> np.ndarray:
+        """:math:`(N - G)\\sum_g (N_g/N) \\Delta_g^\\top W_g \\Delta_g`: lavaan's
+        expected information of a least-squares estimator, times :math:`N - G`
+        (lavaan divides by N minus the number of groups for every estimator
+        but ML)."""
+        info = 0.0
+        for g, gd in enumerate(self.groups):
+            D = self._delta(self.theta, g)
+            info = info + gd.data.shape[0] / self.ntotal * D.T @ self.weights[g] @ D
+        return (self.ntotal - len(self.groups)) * info
+
+    def vcov(self) -> np.ndarray:
+        try:
+            return np.linalg.inv(self.information_expected())
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "the information matrix is singular at the solution: the model is not identified"
+            ) from None
+
+    def _baseline_chisq(self) -> float:
+        """The independence model fitted with the same weight: the variances
+        (and means) solve a linear least-squares problem."""
+        total = 0.0
+        p = self.model.n_ov
+        ri, ci = vech_indices(p)
+        ms = self.opts.meanstructure
+        exo = set(self.exo_index()) if self.n_exo() else set()
+        for g, gd in enumerate(self.groups):
+            s, W = self.obs[g], self.weights[g]
+            # free moments of the baseline: means, variances, the covariates' block
+            free = [j for j in range(p) if j not in exo] if ms else []
+            cols = []
+            off = p if ms else 0
+            full_len = off + len(ri)
+            for j in free:
+                e = np.zeros(full_len)
+                e[j] = 1.0
+                cols.append(e)
+            for k, (i, j) in enumerate(zip(ri, ci, strict=True)):
+                if i == j and i not in exo:
+                    e = np.zeros(full_len)
+                    e[off + k] = 1.0
+                    cols.append(e)
+            D0 = np.array(cols).T[self.keep]
+            v = np.linalg.solve(D0.T @ W @ D0, D0.T @ W @ s)
+            est = D0 @ v
+            total += (gd.data.shape[0] - 1) * ordm.wls_discrepancy(s, est, W)
+        return float(total)
+
+    def fit_measures(self) -> dict[str, float]:
+        n = self.ntotal
+        G = len(self.groups)
+        npar = self.npar()
+        df = float(self.ndat() - npar)
+        chisq = float(sum(
+            (gd.data.shape[0] - 1)
+            * ordm.wls_discrepancy(self.obs[g], self._est(self.theta, g), self.weights[g])
+            for g, gd in enumerate(self.groups)
+        ))  # fmt: skip
+        _, df_b = self.baseline()
+        chisq_b = self._baseline_chisq()
+        fm: dict[str, float] = {"npar": float(npar), "fmin": chisq / (2 * n)}
+        # lavaan's RMSEA, Hoelter's N, MFI and ECVI use N - G for these estimators
+        fm.update(
+            fmx.chisq_based_measures(
+                chisq, df, chisq_b, df_b, n, ngroups=G, npar=npar, n_rmsea=n - G
+            )
+        )
+        fm.update(self.residual_fit())
+        out = {"gfi": 0.0}
+        nel = 0
+        for g, gd in enumerate(self.groups):
+            one = fmx.gfi(self.obs[g], self._est(self.theta, g), self.weights[g], df)
+            out["gfi"] += gd.data.shape[0] / n * one["gfi"]
+            nel += len(self.obs[g])
+        fm["gfi"] = out["gfi"]
+        fm["agfi"] = 1.0 - (nel / df) * (1.0 - fm["gfi"]) if df > 0 else 1.0
+        fm["pgfi"] = (df / nel) * fm["gfi"]
+        return fm
