@@ -41,7 +41,17 @@ def _check(case: str, se_rtol: float, not_reported: set[str] = frozenset()):
 
 
 @pytest.mark.parametrize(
-    "case", ["hs_mlm", "hs_mlmv", "hs_mlmvs", "pd_mlm", "hs_cov_mlm", "hs_means_mlmv"]
+    "case",
+    [
+        "hs_mlm",
+        "hs_mlmv",
+        "hs_mlmvs",
+        "pd_mlm",
+        "hs_cov_mlm",
+        "hs_means_mlmv",
+        "hs_group_mlm",
+        "hs_group_mlmv",
+    ],
 )
 def test_ml_family_matches_lavaan(case):
     ref, res = _check(case, se_rtol=0.02)
@@ -122,6 +132,8 @@ def test_ordered_items_with_a_continuous_estimator_are_refused():
         # that differs from ours when the implied variances differ from the sample ones
         # (as under GLS); it is not compared here, see the report of this branch
         ("hs_means_gls", {"crmr"}),
+        ("hs_group_gls", {"crmr"}),
+        ("hs_group_uls", set()),
     ],
 )
 def test_least_squares_on_continuous_items_match_lavaan(case, not_reported):

@@ -39,5 +39,10 @@ list(
   cont("WLS", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_wls"),
   cont("MLM", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_mlm"),
   cont("GLS", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_gls"),
-  cont("MLMV", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_mlmv")
+  cont("MLMV", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_mlmv"),
+  # several groups (needs the multiple-group lavResiduals of R/lib/fixture_tools.R)
+  cont("MLM", name = "estimators_hs_group_mlm", args = list(group = "school")),
+  cont("MLMV", name = "estimators_hs_group_mlmv", args = list(group = "school")),
+  cont("GLS", name = "estimators_hs_group_gls", args = list(group = "school")),
+  cont("ULS", name = "estimators_hs_group_uls", args = list(group = "school"))
 )
