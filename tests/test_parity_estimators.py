@@ -20,6 +20,7 @@ from tests.reference_compare import (
     compare_fit,
     fit_like_lavaan,
     load,
+    load_data,
 )
 
 #: lavaan fit measures that we do not compute for a family (none so far)
@@ -152,3 +153,31 @@ def test_least_squares_refuse_missing_ml(estimator):
     ref = load("parity_estimators_hs_gls")
     with pytest.raises(CkmError, match=f"missing='ml' is not allowed for estimator '{estimator}'"):
         fit_like_lavaan(ref, estimator=estimator, missing="ml")
+
+
+def test_mlm_chisq_difference_is_lavaans_satorra_bentler_2001():
+    """lavTestLRT of two MLM fits uses the scaled difference of Satorra & Bentler
+    (2001); before MLM was known to chisq_difference it took the unscaled one."""
+    from ckm_research.measurement.invariance import chisq_difference
+
+    ref = load("parity_estimators_hs_mlm")
+    free = fit_like_lavaan(ref)
+    restricted = fit(ref["lrt_restricted_model"], load_data(ref), estimator="MLM")
+    compare_fit(restricted.fit_measures, ref["lrt_restricted_fit"], required=["chisq.scaled"])
+    out = chisq_difference(restricted, free)
+    lav = ref["lrt"]["restricted"]
+    assert out["method"] == "satorra.bentler.2001"
+    assert out["df.diff"] == lav["Df diff"]
+    assert out["chisq.diff"] == pytest.approx(lav["Chisq diff"], abs=1e-3)
+    assert out["pvalue"] == pytest.approx(lav["Pr(>Chisq)"], abs=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ["MLMV", "GLS", "ULS"])
+def test_chisq_difference_refuses_estimators_without_lavaans_method(estimator):
+    from ckm_research.measurement.invariance import chisq_difference
+
+    ref = load("parity_estimators_hs_mlm")
+    free = fit_like_lavaan(ref, estimator=estimator)
+    restricted = fit(ref["lrt_restricted_model"], load_data(ref), estimator=estimator)
+    with pytest.raises(CkmError, match=f"chi-square difference test of {estimator} fits"):
+        chisq_difference(restricted, free)

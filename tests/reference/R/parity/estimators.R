@@ -20,8 +20,19 @@ ord <- function(est)
   case(paste0("estimators_ord_", tolower(est)),
        sprintf("ordinal HS 3-factor CFA (ordered = TRUE), estimator = \"%s\"", est),
        "cfa", hs_model, ord_csv, args = list(estimator = est, ordered = TRUE))
+# the Satorra-Bentler (2001) scaled difference test lavaan's lavTestLRT does for MLM
+# fits (its default method for the satorra.bentler test), against a restricted model
+lrt_mlm <- function(fit) {
+  d <- read.csv(file.path(ref_dir, hs_csv))
+  restricted <- cfa(paste0(hs_model, "\nvisual ~~ 0*speed"), d, estimator = "MLM")
+  lrt <- lavTestLRT(restricted, fit)
+  list(lrt_restricted_model = paste0(hs_model, "\nvisual ~~ 0*speed"),
+       lrt = json_ready(as.data.frame(lrt)),
+       lrt_restricted_fit = named_num(fitMeasures(restricted)))
+}
 list(
-  cont("MLM"),
+  case("estimators_hs_mlm", "HS 3-factor CFA, estimator = \"MLM\"", "cfa", hs_model, hs_csv,
+       args = list(estimator = "MLM"), extra = lrt_mlm),
   cont("MLMV"),
   cont("MLMVS"),
   cont("MLM", fun = "sem", model = pd_model, csv = pd_csv, name = "estimators_pd_mlm"),
