@@ -181,3 +181,14 @@ def test_chisq_difference_refuses_estimators_without_lavaans_method(estimator):
     restricted = fit(ref["lrt_restricted_model"], load_data(ref), estimator=estimator)
     with pytest.raises(CkmError, match=f"chi-square difference test of {estimator} fits"):
         chisq_difference(restricted, free)
+
+
+@pytest.mark.parametrize("case", ["ord_wlsm", "ord_dwls"])
+def test_reliability_of_ordinal_fits_is_refused_for_every_ordinal_estimator(case):
+    """Only WLSMV was recognised as ordinal before: a WLSM or DWLS fit of ordered
+    items would have got a composite reliability computed as for continuous items."""
+    from ckm_research.measurement.reliability import composite_reliability
+
+    res = fit_like_lavaan(load(f"parity_estimators_{case}"))
+    with pytest.raises(CkmError, match=f"of ordinal items \\({res.estimator}\\)"):
+        composite_reliability(res)

@@ -41,6 +41,7 @@ __all__ = [
     "estimator_spec",
     "check_estimator",
     "NOT_SUPPORTED",
+    "is_ordinal_fit",
 ]
 
 
@@ -197,3 +198,14 @@ def check_estimator(estimator, *, ordered: bool) -> EstimatorSpec:
         )
     detail = " for continuous items" if spec is not None else ""
     raise _not_supported(name, detail)
+
+
+def is_ordinal_fit(result) -> bool:
+    """Whether a :class:`~ckm_research.SEMResults` comes from ordered items
+    (WLSMV, WLSM, ULSMV, or DWLS/ULS/WLS with ``ordered=``)."""
+    engine = getattr(result, "_engine", None)
+    ordered = getattr(getattr(engine, "opts", None), "ordered", None)
+    if ordered is not None:
+        return bool(ordered)
+    spec = _BY_NAME.get(str(getattr(result, "estimator", "")).upper())
+    return spec is not None and not spec.continuous
