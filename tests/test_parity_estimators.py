@@ -192,3 +192,31 @@ def test_reliability_of_ordinal_fits_is_refused_for_every_ordinal_estimator(case
     res = fit_like_lavaan(load(f"parity_estimators_{case}"))
     with pytest.raises(CkmError, match=f"of ordinal items \\({res.estimator}\\)"):
         composite_reliability(res)
+
+
+ALL_CASES = [
+    "hs_mlm", "hs_mlmv", "hs_mlmvs", "pd_mlm", "hs_cov_mlm", "hs_means_mlmv", "hs_group_mlm",
+    "ord_wlsm", "ord_ulsmv", "ord_dwls", "ord_uls", "ord_wls",
+    "hs_gls", "hs_uls", "hs_wls", "hs_dwls", "pd_gls", "hs_cov_uls", "hs_cov_wls",
+    "hs_group_gls",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_standardized_ses_and_r2_match_lavaan(case):
+    """standardizedSolution's delta-method SEs (se.std) and lavInspect(fit, "rsquare")."""
+    import pandas as pd
+
+    ref = load(f"parity_estimators_{case}")
+    res = fit_like_lavaan(ref)
+    ss = res.standardized_solution
+    lav = pd.DataFrame(ref["estimates"])
+    keys = ["lhs", "op", "rhs"] + (["group"] if res.ngroups > 1 else [])
+    m = lav.merge(ss, on=keys, suffixes=("_lav", ""))
+    assert len(m) == len(lav)
+    ok = m["se.std"].fillna(0) > 1e-8
+    np.testing.assert_allclose(m.loc[ok, "se"], m.loc[ok, "se.std"], rtol=0.02)
+    if res.ngroups == 1:
+        r2 = res.r_squared.set_index("variable")["r2"]
+        for name, value in ref["rsquare"].items():
+            assert r2[name] == pytest.approx(value, abs=1e-3), name
