@@ -253,8 +253,9 @@ def _add_fit(subparsers) -> None:
         "--estimator", type=_estimator, default="ML", metavar="|".join(ESTIMATORS),
         help="ML (default); MLR: robust SEs and scaled test; FIML: ML with missing "
              "answers; MLM, MLMV, MLMVS: robust SEs and Satorra-Bentler type tests "
-             "(complete data); " + ", ".join(_estimators.ORDINAL_ESTIMATORS)
-             + ": ordinal items (need --ordered)",
+             "(complete data); GLS, ULS, WLS, DWLS and their robust versions WLSM(V)(S), "
+             "ULSM(V)(S): least squares (with --ordered: on polychoric correlations; "
+             "ordered items need one of " + ", ".join(_estimators.ORDINAL_ESTIMATORS) + ")",
     )
     p.add_argument(
         "--ordered", type=_ordered, default=None, metavar="all|COL,COL,...",

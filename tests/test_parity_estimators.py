@@ -77,7 +77,7 @@ def test_ml_family_refuses_missing_ml(estimator):
         fit_like_lavaan(ref, estimator=estimator, missing="ml")
 
 
-@pytest.mark.parametrize("name", ["MLF", "PML", "ULSM", "WLSMVS", "bayes"])
+@pytest.mark.parametrize("name", ["MLF", "PML", "MML", "IV", "bayes"])
 def test_other_lavaan_estimators_are_named_as_unsupported(name):
     ref = load("parity_estimators_hs_mlm")
     with pytest.raises(CkmError, match="a lavaan estimator that ckm-research does not support"):
@@ -92,6 +92,9 @@ def test_other_lavaan_estimators_are_named_as_unsupported(name):
         ("ord_dwls", 0.01),
         ("ord_uls", 0.01),
         ("ord_wls", 0.01),
+        ("ord_ulsm", 0.02),
+        ("ord_wlsmvs", 0.02),
+        ("ord_ulsmvs", 0.02),
     ],
 )
 def test_ordinal_family_matches_lavaan(case, se_rtol):
@@ -102,13 +105,6 @@ def test_ordinal_family_matches_lavaan(case, se_rtol):
     # the naive estimators report no scaled or robust measure, as lavaan
     if spec.test == "standard":
         assert not [k for k in res.fit_measures if k.endswith((".scaled", ".robust"))]
-
-
-@pytest.mark.parametrize("estimator", ["WLSM", "ULSMV"])
-def test_ordinal_estimators_need_ordered_items(estimator):
-    ref = load("parity_estimators_hs_mlm")
-    with pytest.raises(CkmError, match=f"{estimator} needs ordinal items"):
-        fit_like_lavaan(ref, estimator=estimator)
 
 
 def test_ordered_items_with_a_continuous_estimator_are_refused():
@@ -135,12 +131,24 @@ def test_ordered_items_with_a_continuous_estimator_are_refused():
         ("hs_means_gls", {"crmr"}),
         ("hs_group_gls", {"crmr"}),
         ("hs_group_uls", set()),
+        # robust.sem SEs and Satorra-Bentler type tests on continuous items
+        ("hs_wlsmv", set()),
+        ("hs_wlsm", set()),
+        ("hs_wlsmvs", set()),
+        ("hs_ulsmv", set()),
+        ("hs_ulsm", set()),
+        ("hs_ulsmvs", set()),
     ],
 )
 def test_least_squares_on_continuous_items_match_lavaan(case, not_reported):
     ref = load(f"parity_estimators_{case}")
     res = fit_like_lavaan(ref)
-    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.01)
+    spec = estimator_spec(res.estimator)
+    assert [t for t in ref["test"] if t != "standard"] == (
+        [] if spec.test == "standard" else [spec.test]
+    )
+    se_rtol = 0.02 if spec.se == "robust.sem" else 0.01
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=se_rtol)
     keys = {k: v for k, v in ref["fit"].items() if k not in not_reported}
     required = [k for k, v in keys.items() if v is not None and k not in NOT_COMPUTED]
     compare_fit(res.fit_measures, keys, required=required)
@@ -198,7 +206,7 @@ ALL_CASES = [
     "hs_mlm", "hs_mlmv", "hs_mlmvs", "pd_mlm", "hs_cov_mlm", "hs_means_mlmv", "hs_group_mlm",
     "ord_wlsm", "ord_ulsmv", "ord_dwls", "ord_uls", "ord_wls",
     "hs_gls", "hs_uls", "hs_wls", "hs_dwls", "pd_gls", "hs_cov_uls", "hs_cov_wls",
-    "hs_group_gls",
+    "hs_group_gls", "hs_wlsmv", "hs_ulsm", "ord_wlsmvs",
 ]  # fmt: skip
 
 

@@ -17,6 +17,10 @@ WLSMV     DWLS on polychoric correlations and thresholds, robust SEs,  ``estimat
 MLM       ML with robust.sem SEs and the Satorra-Bentler scaled test   ``estimator="MLM"``
 MLMV      ... with the scaled-and-shifted test                         ``estimator="MLMV"``
 MLMVS     ... with the mean-and-variance adjusted test                 ``estimator="MLMVS"``
+GLS, ULS, least squares (GLS weight S^-1, identity, Gamma^-1, diag Gamma^-1),  ``estimator="ULS"``
+WLS,      on polychoric correlations with ``ordered=``; the robust     ...
+DWLS      versions WLSM(V)(S), ULSM(V)(S) add robust.sem SEs and a
+          Satorra-Bentler type test
 ========  ==========================================================  ==================
 
 The full list, with lavaan's ``se`` and ``test`` of each name, is the table of
@@ -375,6 +379,13 @@ def _build_engine(
         return FIMLEngine(pt, groups, opts, notes)
     if spec.fitted_by != "ML":
         from ckm_research.sem.ls import LSEngine
+
+        if spec.se == "robust.sem":
+            notes.append(
+                f"{estimator} without ordered items: {spec.fitted_by} on the covariances of "
+                "continuous items, as lavaan does; pass ordered='all' (--ordered all) for "
+                "ordinal items"
+            )
 
         return LSEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)

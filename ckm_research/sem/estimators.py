@@ -5,24 +5,30 @@ lavaan 0.6 (``lav_options.R``, ``lav_options_set``): a discrepancy function
 (``ML``, ``GLS``, ``ULS``, ``WLS`` or ``DWLS``) with a default for the standard
 errors (``se``) and the test statistic (``test``):
 
-=======  ========  ============  ==================  ==========================
-name     fits by   se            test                data
-=======  ========  ============  ==================  ==========================
-ML       ML        standard      standard            continuous
-MLR      ML        robust.huber  yuan.bentler.mplus  continuous (also FIML)
-.                  .white
-FIML     ML        standard      standard            continuous, missing="ml"
-MLM      ML        robust.sem    satorra.bentler     continuous, complete
-MLMV     ML        robust.sem    scaled.shifted      continuous, complete
-MLMVS    ML        robust.sem    mean.var.adjusted   continuous, complete
-GLS      GLS       standard      standard            continuous
-ULS      ULS       standard      standard            continuous or ordered
-WLS      WLS       standard      standard            continuous or ordered
-DWLS     DWLS      standard      standard            continuous or ordered
-WLSM     DWLS      robust.sem    satorra.bentler     ordered
-WLSMV    DWLS      robust.sem    scaled.shifted      ordered
-ULSMV    ULS       robust.sem    scaled.shifted      ordered
-=======  ========  ============  ==================  ==========================
+=======  ========  ==================  ==================  ========================
+name     fits by   se                  test                data
+=======  ========  ==================  ==================  ========================
+ML       ML        standard            standard            continuous
+MLR      ML        robust.huber.white  yuan.bentler.mplus  continuous (also FIML)
+FIML     ML        standard            standard            continuous, missing="ml"
+MLM      ML        robust.sem          satorra.bentler     continuous, complete
+MLMV     ML        robust.sem          scaled.shifted      continuous, complete
+MLMVS    ML        robust.sem          mean.var.adjusted   continuous, complete
+GLS      GLS       standard            standard            continuous
+ULS      ULS       standard            standard            continuous or ordered
+WLS      WLS       standard            standard            continuous or ordered
+DWLS     DWLS      standard            standard            continuous or ordered
+WLSM     DWLS      robust.sem          satorra.bentler     continuous or ordered
+WLSMV    DWLS      robust.sem          scaled.shifted      continuous or ordered
+WLSMVS   DWLS      robust.sem          mean.var.adjusted   continuous or ordered
+ULSM     ULS       robust.sem          satorra.bentler     continuous or ordered
+ULSMV    ULS       robust.sem          scaled.shifted      continuous or ordered
+ULSMVS   ULS       robust.sem          mean.var.adjusted   continuous or ordered
+=======  ========  ==================  ==================  ========================
+
+(ordered items: polychoric correlations and thresholds, lavaan's delta
+parameterization; continuous items: the covariances, and the means with a
+mean structure, with :math:`S` on :math:`N - 1`.)
 
 Everything that reads the list of estimators (the ``fit()`` check, the CLI's
 ``--estimator`` choices, the docs) takes it from :data:`ESTIMATORS` here.
@@ -96,16 +102,29 @@ _SPECS = (
         "ML with robust SEs and the Satterthwaite mean-and-variance adjusted test",
     ),
     EstimatorSpec(
-        "WLSMV", "DWLS", "robust.sem", "scaled.shifted", False, True,
-        "DWLS on polychoric correlations, robust SEs, scaled-and-shifted test",
+        "WLSMV", "DWLS", "robust.sem", "scaled.shifted", True, True,
+        "DWLS (on polychoric correlations for ordered items), robust SEs, "
+        "scaled-and-shifted test",
     ),
     EstimatorSpec(
-        "WLSM", "DWLS", "robust.sem", "satorra.bentler", False, True,
-        "DWLS on polychoric correlations, robust SEs, Satorra-Bentler scaled test",
+        "WLSM", "DWLS", "robust.sem", "satorra.bentler", True, True,
+        "DWLS, robust SEs, Satorra-Bentler scaled test",
     ),
     EstimatorSpec(
-        "ULSMV", "ULS", "robust.sem", "scaled.shifted", False, True,
-        "ULS on polychoric correlations, robust SEs, scaled-and-shifted test",
+        "WLSMVS", "DWLS", "robust.sem", "mean.var.adjusted", True, True,
+        "DWLS, robust SEs, mean-and-variance adjusted test",
+    ),
+    EstimatorSpec(
+        "ULSMV", "ULS", "robust.sem", "scaled.shifted", True, True,
+        "ULS, robust SEs, scaled-and-shifted test",
+    ),
+    EstimatorSpec(
+        "ULSM", "ULS", "robust.sem", "satorra.bentler", True, True,
+        "ULS, robust SEs, Satorra-Bentler scaled test",
+    ),
+    EstimatorSpec(
+        "ULSMVS", "ULS", "robust.sem", "mean.var.adjusted", True, True,
+        "ULS, robust SEs, mean-and-variance adjusted test",
     ),
     EstimatorSpec(
         "GLS", "GLS", "standard", "standard", True, False,
@@ -135,9 +154,6 @@ ORDINAL_ESTIMATORS: tuple[str, ...] = tuple(s.name for s in _SPECS if s.ordinal)
 
 #: lavaan estimator names not supported (yet), with what to use instead
 NOT_SUPPORTED: dict[str, str] = {
-    "ULSM": "'WLSM' (or 'ULSMV')",
-    "ULSMVS": "'ULSMV'",
-    "WLSMVS": "'WLSMV'",
     "MLF": "'MLR'",
     "PML": "'WLSMV'",
     "MML": "'WLSMV'",
@@ -190,11 +206,6 @@ def check_estimator(estimator, *, ordered: bool) -> EstimatorSpec:
             f"ordered items need one of the estimators {', '.join(ORDINAL_ESTIMATORS)} "
             f"(got '{name}'); lavaan would switch to WLSMV silently, ckm-research asks you "
             "to choose"
-        )
-    if not ordered and spec is not None and not spec.continuous:
-        raise CkmError(
-            f"{name} needs ordinal items: pass ordered='all' or the list of ordinal columns "
-            "(--ordered all on the command line)"
         )
     detail = " for continuous items" if spec is not None else ""
     raise _not_supported(name, detail)

@@ -30,11 +30,13 @@ likelihood, hence no AIC or BIC.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import block_diag
 
 from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import ordinal as ordm
 from ckm_research.sem.api import MLEngine
+from ckm_research.sem.estimators import estimator_spec
 from ckm_research.sem.ml import SampleMoments, start_values
 from ckm_research.sem.mlm import nacov_continuous
 from ckm_research.sem.model import vech_indices
@@ -50,13 +52,16 @@ class LSEngine(MLEngine):
         super().__init__(*args, **kwargs)
         self.kind = self.opts.estimator
         ms = self.opts.meanstructure
+        self.spec = estimator_spec(self.kind)
         self.keep = _non_exo_moments(self)
-        self.obs, self.weights = [], []
+        self.obs, self.weights, self.gammas = [], [], []
         for gd in self.groups:
             n = gd.data.shape[0]
             # lavaan: the unbiased covariance matrix for every estimator but ML
             gd.moments = SampleMoments(n, gd.moments.cov * n / (n - 1), gd.moments.mean)
             self.obs.append(self._vec(gd.moments.mean, gd.moments.cov)[self.keep])
+            x_idx = self.exo_index() if self.n_exo() else None
+            self.gammas.append(nacov_continuous(gd.data, ms, x_idx)[np.ix_(self.keep, self.keep)])
             self.weights.append(self._weight(gd, ms))
         self._fill_exo()
 
@@ -68,13 +73,13 @@ class LSEngine(MLEngine):
     def _weight(self, gd, ms) -> np.ndarray:
         keep = self.keep
         m = int(keep.sum())
-        if self.kind == "ULS":
+        kind = self.spec.fitted_by
+        if kind == "ULS":
             return np.eye(m)
-        if self.kind == "GLS":
+        if kind == "GLS":
             return h1_information_expected(gd.moments.cov, ms)[np.ix_(keep, keep)]
-        x_idx = self.exo_index() if self.n_exo() else None
-        gamma = nacov_continuous(gd.data, ms, x_idx)[np.ix_(keep, keep)]
-        if self.kind == "DWLS":
+        gamma = self.gammas[-1]
+        if kind == "DWLS":
             return np.diag(1.0 / np.diag(gamma))
         try:
             w = np.linalg.inv(gamma)
@@ -154,17 +159,45 @@ class LSEngine(MLEngine):
         return (self.ntotal - len(self.groups)) * info
 
     def vcov(self) -> np.ndarray:
+        """``se = "standard"``: the inverse information; ``se = "robust.sem"``: the
+        sandwich :math:`(N-G)^{-1} E^{-1} \\Delta^\\top W\\Gamma W\\Delta E^{-1}`
+        (Satorra & Bentler, 1994; lavaan's ``lav_model_nvcov_robust_sem``)."""
         try:
-            return np.linalg.inv(self.information_expected())
+            inv = np.linalg.inv(self.information_expected())
         except np.linalg.LinAlgError:
             raise IdentificationError(
                 "the information matrix is singular at the solution: the model is not identified"
             ) from None
+        if self.spec.se != "robust.sem":
+            return inv
+        m = self.ntotal - len(self.groups)
+        meat = 0.0
+        for g, gd in enumerate(self.groups):
+            WD = self.weights[g] @ self._delta(self.theta, g)
+            meat = meat + gd.data.shape[0] / self.ntotal * WD.T @ self.gammas[g] @ WD
+        v = (m * inv) @ meat @ (m * inv) / m
+        return 0.5 * (v + v.T)
+
+    def _robust_test(self, chisq: float, df: float, deltas: list[np.ndarray]):
+        """The estimator's Satorra-Bentler type test, from the groups' Jacobians."""
+        fn = {
+            "scaled.shifted": ordm.scaled_shifted_test,
+            "satorra.bentler": ordm.satorra_bentler_test,
+            "mean.var.adjusted": ordm.mean_var_adjusted_test,
+        }.get(self.spec.test)
+        if fn is None:
+            return None
+        f = [gd.data.shape[0] / self.ntotal for gd in self.groups]
+        D = np.vstack(deltas)
+        W = block_diag(*[fg * w for fg, w in zip(f, self.weights, strict=True)])
+        G = block_diag(*[gm / fg for fg, gm in zip(f, self.gammas, strict=True)])
+        return fn(float(chisq), int(round(df)), D, W, G)
 
     def _baseline_chisq(self) -> float:
         """The independence model fitted with the same weight: the variances
         (and means) solve a linear least-squares problem."""
         total = 0.0
+        deltas = []
         p = self.model.n_ov
         ri, ci = vech_indices(p)
         ms = self.opts.meanstructure
@@ -189,7 +222,8 @@ class LSEngine(MLEngine):
             v = np.linalg.solve(D0.T @ W @ D0, D0.T @ W @ s)
             est = D0 @ v
             total += (gd.data.shape[0] - 1) * ordm.wls_discrepancy(s, est, W)
-        return float(total)
+            deltas.append(D0)
+        return float(total), deltas
 
     def fit_measures(self) -> dict[str, float]:
         n = self.ntotal
@@ -202,7 +236,7 @@ class LSEngine(MLEngine):
             for g, gd in enumerate(self.groups)
         ))  # fmt: skip
         _, df_b = self.baseline()
-        chisq_b = self._baseline_chisq()
+        chisq_b, deltas_b = self._baseline_chisq()
         fm: dict[str, float] = {"npar": float(npar), "fmin": chisq / (2 * n)}
         # lavaan's RMSEA, Hoelter's N, MFI and ECVI use N - G for these estimators
         fm.update(
@@ -220,4 +254,12 @@ class LSEngine(MLEngine):
         fm["gfi"] = out["gfi"]
         fm["agfi"] = 1.0 - (nel / df) * (1.0 - fm["gfi"]) if df > 0 else 1.0
         fm["pgfi"] = (df / nel) * fm["gfi"]
+        test = self._robust_test(chisq, df, [self._delta(self.theta, g) for g in range(G)])
+        if test is not None and df > 0:
+            from ckm_research.sem.mlm import scaled_and_robust_measures
+
+            test_b = self._robust_test(chisq_b, df_b, deltas_b)
+            fm.update(scaled_and_robust_measures(test, test_b, chisq, df, chisq_b, df_b, n - G, G))
+            if test.test == "scaled.shifted":
+                fm["chisq.shift.parameters"] = float(test.shift_parameter)
         return fm

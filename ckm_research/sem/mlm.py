@@ -199,6 +199,15 @@ def scaled_and_robust_measures(
         return out
     c3, c3_b = test.trace_ugamma / df, test_b.trace_ugamma / df_b
     rob = robust_fit_measures(chisq, df, c3, chisq_b, df_b, c3_b, n, G)
+    one = [np.isclose(c, 1.0, rtol=0, atol=1e-10) for c in (c3, c3_b)]
+    if test.test == "satorra.bentler" and any(one):
+        # lavaan's lav_fit_cfi/tli/rni use the scaling factors only when neither is 1;
+        # the DWLS baseline's satorra.bentler factor is exactly 1 (tr(U Gamma) = df with
+        # W = diag(Gamma)^-1); for scaled.shifted lavaan's a (df - b) / df is 1 only up
+        # to rounding, so it keeps the robust formula there
+        rob["cfi.robust"] = fmx.cfi(chisq, df, chisq_b, df_b)
+        rob["tli.robust"] = rob["nnfi.robust"] = fmx.tli(chisq, df, chisq_b, df_b)
+        rob["rni.robust"] = fmx.incremental_indices(chisq, df, chisq_b, df_b)["rni"]
     if test.test == "scaled.shifted":
         # lavaan 0.6.14 takes the robust RMSEA's interval and tests from the reported
         # statistic a T + b with c-hat = 1/a (not tr(U Gamma)/df as the RMSEA itself)
