@@ -125,11 +125,11 @@ def test_ordered_items_with_a_continuous_estimator_are_refused():
         # is a parameter)
         ("hs_cov_uls", set()),
         ("hs_cov_wls", set()),
-        # lavaan's CRMR with a mean structure standardizes the mean residuals in a way
-        # that differs from ours when the implied variances differ from the sample ones
-        # (as under GLS); it is not compared here, see the report of this branch
-        ("hs_means_gls", {"crmr"}),
-        ("hs_group_gls", {"crmr"}),
+        # the CRMR's mean residuals are scaled by the sample SDs on both sides (lavaan's
+        # cor.bollen); they differed when the implied variances differ from the sample
+        # ones, as under GLS
+        ("hs_means_gls", set()),
+        ("hs_group_gls", set()),
         ("hs_group_uls", set()),
         # robust.sem SEs and Satorra-Bentler type tests on continuous items
         ("hs_wlsmv", set()),
