@@ -17,10 +17,9 @@ WLSMV     DWLS on polychoric correlations and thresholds, robust SEs,  ``estimat
 MLM       ML with robust.sem SEs and the Satorra-Bentler scaled test   ``estimator="MLM"``
 MLMV      ... with the scaled-and-shifted test                         ``estimator="MLMV"``
 MLMVS     ... with the mean-and-variance adjusted test                 ``estimator="MLMVS"``
-GLS, ULS, least squares (GLS weight S^-1, identity, Gamma^-1, diag Gamma^-1),  ``estimator="ULS"``
-WLS,      on polychoric correlations with ``ordered=``; the robust     ...
-DWLS      versions WLSM(V)(S), ULSM(V)(S) add robust.sem SEs and a
-          Satorra-Bentler type test
+GLS ...   least squares: GLS, ULS, WLS, DWLS (on polychoric            ``estimator="GLS"``
+          correlations with ``ordered=``), and WLSM(V)(S), ULSM(V)(S)
+          with robust.sem SEs and Satorra-Bentler type tests
 ========  ==========================================================  ==================
 
 The full list, with lavaan's ``se`` and ``test`` of each name, is the table of
