@@ -125,6 +125,8 @@ def test_ordered_items_with_a_continuous_estimator_are_refused():
         # is a parameter)
         ("hs_cov_uls", set()),
         ("hs_cov_wls", set()),
+        # a weakly determined solution the former Gauss-Newton line search never reached
+        ("hs_flat_wls", set()),
         # the CRMR's mean residuals are scaled by the sample SDs on both sides (lavaan's
         # cor.bollen); they differed when the implied variances differ from the sample
         # ones, as under GLS
@@ -228,3 +230,15 @@ def test_standardized_ses_and_r2_match_lavaan(case):
         r2 = res.r_squared.set_index("variable")["r2"]
         for name, value in ref["rsquare"].items():
             assert r2[name] == pytest.approx(value, abs=1e-3), name
+
+
+@pytest.mark.parametrize("estimator", ["GLS", "ULS", "WLSMV"])
+def test_least_squares_name_the_unidentified_parameters(estimator):
+    """G has two indicators with correlated residuals: not identified; the
+    least-squares information is singular at the solution, as ML's."""
+    from ckm_research.errors import IdentificationError
+
+    ref = load("parity_estimators_hs_gls")
+    model = "F =~ x1 + a*x2 + a*x3 + x4\nG =~ x5 + x6\nF ~~ 0*G\nx5 ~~ x6"
+    with pytest.raises(IdentificationError, match="Parameters involved: .*G"):
+        fit(model, load_data(ref), estimator=estimator)

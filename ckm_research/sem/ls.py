@@ -30,6 +30,7 @@ likelihood, hence no AIC or BIC.
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 from scipy.linalg import block_diag
 
 from ckm_research.errors import ConvergenceError, IdentificationError
@@ -100,50 +101,55 @@ class LSEngine(MLEngine):
         D = self.model.jacobian(theta, g, meanstructure=self.opts.meanstructure)
         return D[self.keep]
 
-    def _f(self, theta) -> float:
-        """:math:`\\sum_g (N_g/N) F_g`."""
-        return sum(
-            gd.data.shape[0] / self.ntotal * ordm.wls_discrepancy(s, self._est(theta, g), w)
-            for g, (gd, s, w) in enumerate(zip(self.groups, self.obs, self.weights, strict=True))
-        )
+    def _f_grad(self, theta):
+        """:math:`F`, its gradient and the Gauss-Newton Hessian
+        :math:`2\\sum_g (N_g/N)\\Delta_g^\\top W_g\\Delta_g`."""
+        f = 0.0
+        grad = np.zeros(self.model.n_free)
+        hess = np.zeros((self.model.n_free, self.model.n_free))
+        for g, gd in enumerate(self.groups):
+            fg = gd.data.shape[0] / self.ntotal
+            D = self._delta(theta, g)
+            r = self.obs[g] - self._est(theta, g)
+            WD = self.weights[g] @ D
+            f += fg * float(r @ self.weights[g] @ r)
+            grad -= 2.0 * fg * (WD.T @ r)
+            hess += 2.0 * fg * (D.T @ WD)
+        return f, grad, hess
 
     def estimate(self) -> None:
-        """Gauss-Newton with step halving (the information :math:`\\Delta^\\top W\\Delta`)."""
+        """Minimise :math:`F` by a trust-region Newton method on the Gauss-Newton
+        Hessian (scipy's ``trust-exact``; a plain Gauss-Newton line search can
+        stall in the flat valleys of weakly determined models, where lavaan's
+        ``nlminb`` still converges)."""
         theta = start_values(self.model, [gd.moments for gd in self.groups])
-        f = self._f(theta)
-        for it in range(1, self.opts.iter_max + 1):
-            info = 0.0
-            grad = 0.0
-            for g, gd in enumerate(self.groups):
-                fg = gd.data.shape[0] / self.ntotal
-                D = self._delta(theta, g)
-                WD = self.weights[g] @ D
-                info = info + fg * D.T @ WD
-                grad = grad + fg * WD.T @ (self.obs[g] - self._est(theta, g))
-            try:
-                step = np.linalg.solve(info, grad)
-            except np.linalg.LinAlgError:
-                raise IdentificationError(
-                    "the model is not identified: Delta' W Delta is singular"
-                ) from None
-            alpha = 1.0
-            while True:
-                new = theta + alpha * step
-                f_new = self._f(new)
-                if f_new <= f or alpha < 1e-8:
-                    break
-                alpha *= 0.5
-            done = abs(f - f_new) < 1e-14 * (1 + f) and np.max(np.abs(alpha * step)) < 1e-8
-            theta, f = new, f_new
-            self.iterations = it
-            if done:
-                break
-        else:
+        cache = {}
+
+        def pieces(x):
+            key = x.tobytes()
+            if key not in cache:
+                cache.clear()
+                cache[key] = self._f_grad(x)
+            return cache[key]
+
+        res = optimize.minimize(
+            lambda x: pieces(x)[:2],
+            theta,
+            jac=True,
+            hess=lambda x: pieces(x)[2],
+            method="trust-exact",
+            options={"maxiter": self.opts.iter_max, "gtol": 1e-9},
+        )
+        f, grad, hess = self._f_grad(res.x)
+        if not res.success and not np.max(np.abs(grad)) < 1e-6:
+            if np.linalg.matrix_rank(hess) < hess.shape[0]:
+                raise IdentificationError("the model is not identified: Delta' W Delta is singular")
             raise ConvergenceError(
                 f"{self.kind} estimation did not converge in {self.opts.iter_max} iterations; "
                 "simplify the model or use estimator='ML'"
             )
-        self.theta = theta
+        self.theta = res.x
+        self.iterations = int(res.nit)
         self.f_ls = f
 
     # -------------------------------------------------------------- inference
@@ -162,12 +168,12 @@ class LSEngine(MLEngine):
         """``se = "standard"``: the inverse information; ``se = "robust.sem"``: the
         sandwich :math:`(N-G)^{-1} E^{-1} \\Delta^\\top W\\Gamma W\\Delta E^{-1}`
         (Satorra & Bentler, 1994; lavaan's ``lav_model_nvcov_robust_sem``)."""
-        try:
-            inv = np.linalg.inv(self.information_expected())
-        except np.linalg.LinAlgError:
-            raise IdentificationError(
-                "the information matrix is singular at the solution: the model is not identified"
-            ) from None
+        info = self.information_expected()
+        if np.linalg.cond(info) > 1e12:  # as fit_ml: singular at the solution
+            from ckm_research.sem.ml import _raise_unidentified
+
+            _raise_unidentified(self.model, info)
+        inv = np.linalg.inv(info)
         if self.spec.se != "robust.sem":
             return inv
         m = self.ntotal - len(self.groups)

@@ -59,6 +59,9 @@ list(
   cont("ULS", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_uls"),
   cont("WLS", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_wls"),
   cont("MLM", model = paste0(hs_model, "\nspeed ~ ageyr"), name = "estimators_hs_cov_mlm"),
+  # a weakly determined WLS solution (visual's x3 loading 4.5, SE 4.4) that a plain
+  # Gauss-Newton line search does not reach
+  cont("WLS", model = paste0(hs_model, "\nvisual ~ ageyr"), name = "estimators_hs_flat_wls"),
   cont("GLS", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_gls"),
   cont("MLMV", model = paste0(hs_model, "\nx1 ~ 1\nx4 ~ 1"), name = "estimators_hs_means_mlmv"),
   # several groups (needs the multiple-group lavResiduals of R/lib/fixture_tools.R)
