@@ -2,9 +2,9 @@
 Management (CKM) studies: instrument, data, CFA/SEM, moderation, power, report.
 
 The main entry point is :func:`fit`, which fits any CFA/SEM written in lavaan
-syntax with ML, MLR, FIML or WLSMV and returns lavaan-style results;
-:func:`growth` fits latent growth curve models with lavaan's ``growth()``
-conventions.
+syntax with ML, MLR, FIML, MLM, WLSMV or another lavaan estimator and returns
+lavaan-style results; :func:`growth` fits latent growth curve models with
+lavaan's ``growth()`` conventions.
 """
 
 __version__ = "0.1.0"

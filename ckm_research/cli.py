@@ -40,6 +40,7 @@ from ckm_research.inference import cli as inference_cli
 from ckm_research.instrument import cli as instrument_cli
 from ckm_research.measurement import cli as measurement_cli
 from ckm_research.report import cli as report_cli
+from ckm_research.sem import estimators as _estimators
 
 __all__ = ["main"]
 
@@ -48,7 +49,8 @@ EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-ESTIMATORS = ("ML", "MLR", "FIML", "WLSMV")
+#: the estimator names fit() accepts (one list, in ckm_research.sem.estimators)
+ESTIMATORS = _estimators.ESTIMATORS
 
 
 # ---------------------------------------------------------------------------
@@ -98,7 +100,7 @@ class UI:
 
 def _estimator(value: str) -> str:
     upper = value.strip().upper()
-    if upper not in ESTIMATORS:
+    if upper not in ESTIMATORS and upper not in _estimators.NOT_SUPPORTED:
         raise argparse.ArgumentTypeError(
             f"unknown estimator {value!r}; choose one of {', '.join(ESTIMATORS)}"
         )
@@ -249,13 +251,17 @@ def _add_fit(subparsers) -> None:
              "Stata (.dta)",
     )
     p.add_argument(
-        "--estimator", type=_estimator, default="ML", metavar="ML|MLR|FIML|WLSMV",
+        "--estimator", type=_estimator, default="ML", metavar="|".join(ESTIMATORS),
         help="ML (default); MLR: robust SEs and scaled test; FIML: ML with missing "
-             "answers; WLSMV: ordinal items (needs --ordered)",
+             "answers; MLM, MLMV, MLMVS: robust SEs and Satorra-Bentler type tests "
+             "(complete data); GLS, ULS, WLS, DWLS and their robust versions WLSM(V)(S), "
+             "ULSM(V)(S): least squares (with --ordered: on polychoric correlations; "
+             "ordered items need one of " + ", ".join(_estimators.ORDINAL_ESTIMATORS) + ")",
     )
     p.add_argument(
         "--ordered", type=_ordered, default=None, metavar="all|COL,COL,...",
-        help="items to treat as ordinal (for WLSMV): 'all' or a comma-separated list",
+        help="items to treat as ordinal (for " + ", ".join(_estimators.ORDINAL_ESTIMATORS)
+             + "): 'all' or a comma-separated list",
     )
     p.add_argument("--group", default=None, metavar="COL",
                    help="column defining the groups of a multi-group model")

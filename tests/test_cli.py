@@ -127,9 +127,9 @@ def test_no_command_is_a_usage_error(capsys):
 
 def test_unknown_estimator(files, capsys):
     model, csv = files
-    assert main(["fit", str(model), str(csv), "--estimator", "GLS"]) == 2
+    assert main(["fit", str(model), str(csv), "--estimator", "OLS"]) == 2
     err = capsys.readouterr().err
-    assert "unknown estimator 'GLS'" in err and "ML, MLR, FIML, WLSMV" in err
+    assert "unknown estimator 'OLS'" in err and "ML, MLR, FIML, MLM" in err
 
 
 def test_options_reach_the_api(files, fake_fit, capsys):

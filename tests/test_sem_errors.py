@@ -55,7 +55,7 @@ def test_absent_variables_are_listed_with_suggestions():
 
 def test_unknown_estimator():
     with pytest.raises(CkmError, match="'estimator' parameter of fit must be one of"):
-        fit("F =~ x1 + x2 + x3", _one_factor(), estimator="GLS")
+        fit("F =~ x1 + x2 + x3", _one_factor(), estimator="OLS")
 
 
 def test_non_convergence_is_an_error_not_numbers():

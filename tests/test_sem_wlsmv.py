@@ -69,7 +69,10 @@ def test_fit_measures_match_lavaan(case):
         assert res.fit_measures[key] == pytest.approx(fm[key], rel=1e-3, abs=1e-3), key
 
 
-def test_wlsmv_needs_ordered_items():
+def test_wlsmv_without_ordered_items_is_continuous_dwls_with_a_note():
+    """As lavaan: WLSMV on items not declared ordered is DWLS on their covariances
+    (tested against lavaan in tests/test_parity_estimators.py); the note says so."""
     ref, data = _load("ordinal_hs")
-    with pytest.raises(ValueError, match="ordered"):
-        fit(ref["model"], data, estimator="WLSMV")
+    res = fit(ref["model"], data, estimator="WLSMV")
+    assert any("ordered='all'" in w for w in res.warnings)
+    assert "cfi.robust" in res.fit_measures

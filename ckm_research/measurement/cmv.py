@@ -126,8 +126,8 @@ def _prepare(data, model, estimator):
     names = list(dict.fromkeys(i for v in items.values() for i in v))
     check_columns(frame, names)
     est = str(estimator).upper()
-    if est == "WLSMV":
-        raise CkmError("common-method checks with WLSMV are not implemented; use ML or MLR")
+    if est in ("WLSMV", "WLSM", "ULSMV"):
+        raise CkmError(f"common-method checks with {est} are not implemented; use ML or MLR")
     return frame, items, names, est
 
 

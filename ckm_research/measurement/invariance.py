@@ -86,8 +86,30 @@ DELTA_CUTOFFS = {
 # chi-square difference
 
 
+#: estimators whose scaled test lavTestLRT compares by the Satorra-Bentler (2001)
+#: scaled difference (its default for the yuan.bentler.mplus and satorra.bentler tests)
+SB2001_ESTIMATORS = ("MLR", "MLM")
+#: estimators chisq_difference and measurement_invariance accept
+DIFFERENCE_ESTIMATORS = ("ML", "FIML", *SB2001_ESTIMATORS)
+
+
 def _is_scaled(res) -> bool:
-    return res.estimator == "MLR" and "chisq.scaling.factor" in res.fit_measures
+    return res.estimator in SB2001_ESTIMATORS and "chisq.scaling.factor" in res.fit_measures
+
+
+def _check_difference_estimator(estimator: str, who: str) -> None:
+    if estimator in DIFFERENCE_ESTIMATORS:
+        return
+    if estimator == "WLSMV":
+        raise CkmError(
+            "chi-square difference tests of WLSMV fits need lavaan's satorra.2000 method, "
+            "which is not implemented; compare ML or MLR fits"
+        )
+    raise CkmError(
+        f"{who} of {estimator} fits is not implemented (lavaan's lavTestLRT uses its "
+        "satorra.2000 method or a test on another sample size for this estimator); fit with "
+        "one of " + ", ".join(DIFFERENCE_ESTIMATORS)
+    )
 
 
 def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, Any]:
@@ -137,11 +159,7 @@ def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, 
     a = require_result(model_a, "chisq_difference")
     b = require_result(model_b, "chisq_difference")
     for r in (a, b):
-        if r.estimator == "WLSMV":
-            raise CkmError(
-                "chi-square difference tests of WLSMV fits need lavaan's satorra.2000 method, "
-                "which is not implemented; compare ML or MLR fits"
-            )
+        _check_difference_estimator(r.estimator, "a chi-square difference test")
     if a.fit_measures["df"] == b.fit_measures["df"]:
         raise CkmError(
             "the two models have the same degrees of freedom, so they are not nested; a "
@@ -151,7 +169,7 @@ def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, 
     scaled = [_is_scaled(free), _is_scaled(restricted)]
     if any(scaled) and not all(scaled):
         raise CkmError(
-            "one model has a scaled test statistic (MLR) and the other does not; fit both "
+            "one model has a scaled test statistic (MLR, MLM) and the other does not; fit both "
             "with the same estimator"
         )
     if method == "default":
@@ -162,7 +180,7 @@ def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, 
             f"'satorra.bentler.2001'. Got {method!r} instead."
         )
     if method == "satorra.bentler.2001" and not all(scaled):
-        raise CkmError("the Satorra-Bentler (2001) difference needs two MLR fits")
+        raise CkmError("the Satorra-Bentler (2001) difference needs two MLR or MLM fits")
     f0, f1 = restricted.fit_measures, free.fit_measures
     t0, t1, d0, d1 = f0["chisq"], f1["chisq"], f0["df"], f1["df"]
     dd = d0 - d1
@@ -259,7 +277,8 @@ class InvarianceResult:
             f"{g} (N = {n})" for g, n in zip(self.group_labels, self.n_per_group, strict=False)
         )
         test = ("scaled chi-square difference (Satorra & Bentler, 2001)"
-                if self.estimator == "MLR" else "chi-square difference (likelihood ratio)")
+                if self.estimator in SB2001_ESTIMATORS
+                else "chi-square difference (likelihood ratio)")
         idx = ", ".join(f"{k} = {v}" for k, v in self.indices.items())
         fit_cols = [c for c in ("model", "npar", "chisq", "df", "pvalue", "chisq.scaled",
                                 "pvalue.scaled", "cfi", "tli", "rmsea", "srmr")
@@ -365,6 +384,7 @@ def measurement_invariance(
             "invariance of ordinal items (WLSMV: thresholds, Wu & Estabrook, 2016) is not "
             "implemented; use ML or MLR"
         )
+    _check_difference_estimator(estimator, "measurement invariance testing")
     levels = list(levels)
     unknown = [lv for lv in levels if lv not in LEVELS]
     if unknown or not levels:
@@ -387,7 +407,7 @@ def measurement_invariance(
                            missing=missing, missing_values=missing_values)
         except CkmError as exc:
             raise type(exc)(f"the {lv} invariance model: {exc}") from None
-    scaled = estimator == "MLR"
+    scaled = estimator in SB2001_ESTIMATORS
     indices = (
         {"cfi": "cfi.robust", "tli": "tli.robust", "rmsea": "rmsea.robust", "srmr": "srmr"}
         if scaled else {"cfi": "cfi", "tli": "tli", "rmsea": "rmsea", "srmr": "srmr"}

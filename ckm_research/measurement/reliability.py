@@ -114,9 +114,11 @@ def cronbach_alpha(data, model) -> pd.DataFrame:
 
 
 def _check_continuous(result, who):
-    if result.estimator == "WLSMV":
+    from ckm_research.sem.estimators import is_ordinal_fit
+
+    if is_ordinal_fit(result):
         raise CkmError(
-            f"{who} of ordinal items (WLSMV) is not implemented (semTools uses the "
+            f"{who} of ordinal items ({result.estimator}) is not implemented (semTools uses the "
             "categorical omega of Green & Yang, 2009, and latent-response scales); fit the "
             "model with estimator='ML' or 'MLR' (items treated as continuous) to compute it"
         )

@@ -1,4 +1,4 @@
-"""``fit()``: any lavaan-syntax CFA/SEM with ML, MLR, FIML or WLSMV.
+"""``fit()``: any lavaan-syntax CFA/SEM with ML, MLR, FIML, MLM(V)(S) or the WLS family.
 
 The pipeline is lavaan's (Rosseel, 2012): syntax -> parameter table ->
 model matrices -> estimation -> inference -> output.  Estimators are defined
@@ -14,7 +14,16 @@ FIML      casewise ML for incomplete data (MAR), observed-information  ``missing
           SEs, chi-square against the EM-estimated saturated model
 WLSMV     DWLS on polychoric correlations and thresholds, robust SEs,  ``estimator="WLSMV"``
           mean-and-variance adjusted (scaled-shifted) test             with ``ordered=``
+MLM       ML with robust.sem SEs and the Satorra-Bentler scaled test   ``estimator="MLM"``
+MLMV      ... with the scaled-and-shifted test                         ``estimator="MLMV"``
+MLMVS     ... with the mean-and-variance adjusted test                 ``estimator="MLMVS"``
+GLS ...   least squares: GLS, ULS, WLS, DWLS (on polychoric            ``estimator="GLS"``
+          correlations with ``ordered=``), and WLSM(V)(S), ULSM(V)(S)
+          with robust.sem SEs and Satorra-Bentler type tests
 ========  ==========================================================  ==================
+
+The full list, with lavaan's ``se`` and ``test`` of each name, is the table of
+:mod:`ckm_research.sem.estimators` (:data:`ESTIMATORS`).
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from ckm_research.errors import (
     NonPositiveDefiniteWarning,
 )
 from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.estimators import ESTIMATORS, NOT_SUPPORTED, check_estimator, estimator_spec
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
@@ -46,8 +56,6 @@ from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
 __all__ = ["fit", "ESTIMATORS"]
-
-ESTIMATORS = ("ML", "MLR", "FIML", "WLSMV")
 
 
 def _param_error(name: str, allowed: str, got: Any) -> CkmError:
@@ -121,7 +129,7 @@ def fit(
     level: float = 0.95,
     control: dict | None = None,
     interaction: str | None = None,
-    fixed_x: bool = True,
+    fixed_x: bool | None = None,
     missing: str | None = None,
     meanstructure: bool | None = None,
     orthogonal: bool = False,
@@ -139,12 +147,14 @@ def fit(
         lavaan model syntax, or a path to a file holding it.
     data : pandas.DataFrame or path
         The data (CSV, Excel, SPSS ``.sav`` or Stata ``.dta`` when a path).
-    estimator : {'ML', 'MLR', 'FIML', 'WLSMV'}
-        See the module docstring.  ``'FIML'`` is ML with ``missing="ml"``;
+    estimator : str
+        One of :data:`ckm_research.sem.estimators.ESTIMATORS` (lavaan's
+        names and defaults; see the module docstring).  ``'FIML'`` is ML with ``missing="ml"``;
         ``'MLR'`` with incomplete data uses FIML too (as lavaan's
         ``estimator="MLR", missing="ml"``).
     ordered : 'all', list of str or None
-        Ordinal items (required for WLSMV; ``'all'`` means every observed
+        Ordinal items (required for WLSMV and the other estimators of
+        :data:`~ckm_research.sem.estimators.ORDINAL_ESTIMATORS`; ``'all'`` means every observed
         variable of the model).
     group : str, optional
         Column defining groups for a multiple-group model.
@@ -164,10 +174,12 @@ def fit(
         with a missing covariate (with a note saying how many), as lavaan
         does; ``'ml.x'`` keeps them, the covariates then enter the likelihood
         as random variables (lavaan's ``missing = "ml.x"``).
-    fixed_x : bool
-        Treat observed exogenous covariates as fixed (lavaan's ``fixed.x``,
-        default ``True``): their variances and covariances are set to the
-        sample values and are not parameters.
+    fixed_x : bool, optional
+        Treat observed exogenous covariates as fixed (lavaan's ``fixed.x``):
+        their variances and covariances are set to the sample values and are
+        not parameters.  The default is lavaan's: ``True``, except for the
+        least-squares estimators of continuous items (GLS, ULS, WLS, DWLS),
+        where lavaan's default is ``False``.
     control : dict, optional
         Optimiser settings, as lavaan's ``control``: ``{"iter.max": 500}``.
     interaction : {'dblcent', 'lms'}, optional
@@ -233,6 +245,8 @@ def fit(
     ):
         model = Path(model).read_text(encoding="utf-8")
     if not isinstance(estimator, str) or estimator.upper() not in ESTIMATORS:
+        if isinstance(estimator, str) and estimator.upper() in NOT_SUPPORTED:
+            check_estimator(estimator, ordered=False)  # names it and says what to use
         raise _param_error(
             "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
         )
@@ -273,16 +287,7 @@ def fit(
 
         frame = add_product_columns(frame, parsed, roles)
     ordered_t = _resolve_ordered(ordered, ov)
-    if estimator == "WLSMV" and not ordered_t:
-        raise CkmError(
-            "WLSMV needs ordinal items: pass ordered='all' or the list of ordinal columns "
-            "(--ordered all on the command line)"
-        )
-    if ordered_t and estimator != "WLSMV":
-        raise CkmError(
-            f"ordered items need estimator='WLSMV' (got '{estimator}'); lavaan would switch to "
-            "WLSMV silently, ckm-research asks you to choose"
-        )
+    check_estimator(estimator, ordered=bool(ordered_t))
     engine = _build_engine(
         parsed,
         frame,
@@ -356,21 +361,29 @@ def _build_engine(
     else:
         glabels = [None]
         gcol = None
+    spec = estimator_spec(estimator)
+    if fixed_x is None:  # lavaan's default: fixed.x = FALSE for GLS/ULS/WLS/DWLS
+        fixed_x = spec.fitted_by == "ML" or bool(ordered)
     if missing is None:
         missing = "ml" if estimator == "FIML" else "listwise"
     if missing not in ("listwise", "ml", "ml.x"):
         raise _param_error("missing", "one of 'listwise', 'ml', 'ml.x'", missing)
     if estimator == "FIML" and missing == "listwise":
         raise CkmError("estimator='FIML' is ML with missing='ml'; drop missing='listwise'")
-    if estimator == "WLSMV" and missing != "listwise":
+    if ordered and missing != "listwise":
         raise CkmError(
-            f"missing={missing!r} is not available with WLSMV (lavaan uses listwise or "
+            f"missing={missing!r} is not available with {estimator} (lavaan uses listwise or "
             "pairwise deletion there); use estimator='MLR', missing='ml' instead"
+        )
+    if (spec.se == "robust.sem" or spec.fitted_by != "ML") and missing != "listwise":
+        raise CkmError(
+            f"missing={missing!r} is not allowed for estimator '{estimator}' (as in lavaan): it "
+            "needs complete data; use estimator='MLR', missing='ml' instead"
         )
     meanstructure = (
         meanstructure
         or missing != "listwise"
-        or estimator == "WLSMV"
+        or bool(ordered)
         or any(s.op == "~1" for s in parsed.statements)
         or any(g in ("intercepts", "means", "thresholds") for g in group_equal)
         or len(glabels) > 1  # lavaan: multiple groups imply a mean structure
@@ -460,7 +473,7 @@ def _build_engine(
         engine = _constrained_engine(pt, groups, opts, notes)
         if engine is not None:
             return engine
-    if estimator == "WLSMV":
+    if ordered:
         from ckm_research.sem.wlsmv import WLSMVEngine
 
         return WLSMVEngine(pt, groups, opts, notes)
@@ -468,6 +481,17 @@ def _build_engine(
         from ckm_research.sem.fiml import FIMLEngine
 
         return FIMLEngine(pt, groups, opts, notes)
+    if spec.fitted_by != "ML":
+        from ckm_research.sem.ls import LSEngine
+
+        if spec.se == "robust.sem":
+            notes.append(
+                f"{estimator} without ordered items: {spec.fitted_by} on the covariances of "
+                "continuous items, as lavaan does; pass ordered='all' (--ordered all) for "
+                "ordinal items"
+            )
+
+        return LSEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)
 
 
@@ -537,14 +561,14 @@ def _constrained_engine(pt, groups, opts, notes):
     cons = constraints.general_constraints(pt)
     if not cons:
         return None
-    if opts.estimator == "WLSMV":
+    if opts.estimator not in ("ML", "MLR", "FIML") or opts.ordered:
         raise ModelSpecificationError(
             f"the constraint '{cons[0].lhs} {cons[0].op} {cons[0].rhs}' (line {cons[0].line}) "
-            "is not supported with WLSMV: general linear, nonlinear and inequality "
+            f"is not supported with {opts.estimator}: general linear, nonlinear and inequality "
             "constraints are supported for estimator='ML', 'MLR' and 'FIML'. Simple "
             "equalities between labels (a == b) work with every estimator."
         )
-    if opts.missing == "ml":
+    if opts.missing in ("ml", "ml.x"):
         return constraints.ConstrainedFIMLEngine(pt, groups, opts, notes)
     return constraints.ConstrainedMLEngine(pt, groups, opts, notes)
 
@@ -872,6 +896,10 @@ class MLEngine(BaseEngine):
             from ckm_research.sem.robust import mlr_vcov
 
             return mlr_vcov(self)
+        if estimator_spec(self.opts.estimator).se == "robust.sem":
+            from ckm_research.sem.mlm import robust_sem_vcov
+
+            return robust_sem_vcov(self)
         info = self.information_expected()
         try:
             return np.linalg.inv(info)
@@ -954,6 +982,10 @@ class MLEngine(BaseEngine):
             from ckm_research.sem.robust import mlr_fit_measures
 
             fm.update(mlr_fit_measures(self, fm))
+        elif estimator_spec(self.opts.estimator).se == "robust.sem":
+            from ckm_research.sem.mlm import mlm_fit_measures
+
+            fm.update(mlm_fit_measures(self, fm))
         return fm
 
     def gfi(self, df: float) -> dict[str, float]:

@@ -213,9 +213,9 @@ def crmr(sample_cov, implied_cov, sample_mean=None, implied_mean=None):
     nomean = np.sqrt(ss / k) if k else 0.0
     if sample_mean is None:
         return float(nomean), float(nomean)
-    # mean residuals over the sample standard deviations, as srmr_bentler (lavaan's
-    # lav_fit_srmr: both scale the means by the sample SDs)
-    rm = (np.asarray(sample_mean) - implied_mean) / np.sqrt(np.diag(sample_cov))
+    # lavaan's "cor.bollen" residuals scale both means by the *sample* standard
+    # deviations (lav_residuals_rescale(diag.cov2 = var.obs))
+    rm = (np.asarray(sample_mean) - np.asarray(implied_mean)) / np.sqrt(np.diag(sample_cov))
     return float(np.sqrt((ss + np.sum(rm**2)) / (k + len(rm)))), float(nomean)
 
 

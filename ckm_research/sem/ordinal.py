@@ -1072,6 +1072,36 @@ def robust_vcov_wls(delta, weight, gamma, n: int) -> np.ndarray:
     return 0.5 * (v + v.T)
 
 
+def standard_vcov_wls(delta, weight, n: int) -> np.ndarray:
+    """Naive ("standard") covariance matrix of (D)WLS/ULS estimates,
+    :math:`(\\Delta^\\top W\\Delta)^{-1}/(N-1)`.
+
+    Correct only for full WLS with :math:`W = \\Gamma^{-1}` (Browne, 1984,
+    eq. 2.12); lavaan's default ``se = "standard"`` for ``estimator = "WLS"``,
+    ``"DWLS"`` and ``"ULS"`` (which is why WLSM/WLSMV/ULSMV use
+    :func:`robust_vcov_wls`).
+
+    Parameters
+    ----------
+    delta : array_like
+        (m, q) Jacobian of the model statistics in the free parameters.
+    weight : array_like
+        (m,) diagonal or (m, m) weight matrix.
+    n : int
+        Number of cases.
+
+    Returns
+    -------
+    numpy.ndarray
+        (q, q) covariance matrix.
+    """
+    _check_n(n, "standard_vcov_wls")
+    m = np.asarray(delta).shape[0]
+    _, _, _, _, info_inv = _inputs(delta, weight, np.eye(m), "standard_vcov_wls")
+    v = info_inv / (n - 1)
+    return 0.5 * (v + v.T)
+
+
 @dataclass(frozen=True)
 class ScaledTest:
     """A robust (scaled) test statistic, in lavaan's ``fitMeasures`` terms.

@@ -23,6 +23,7 @@ from ckm_research.errors import CkmError, ConvergenceError
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import ordinal as ordm
 from ckm_research.sem.api import BaseEngine
+from ckm_research.sem.estimators import estimator_spec
 from ckm_research.sem.standardized import standardize_all
 
 __all__ = ["WLSMVEngine"]
@@ -35,9 +36,11 @@ class WLSMVEngine(BaseEngine):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.spec = estimator_spec(self.opts.estimator)
+        self.label = self.spec.name
         if len(self.groups) > 1:
             raise CkmError(
-                "multiple-group WLSMV is not supported yet; fit each group separately or "
+                f"multiple-group {self.label} is not supported yet; fit each group separately or "
                 "use estimator='MLR' on the item scores"
             )
         t = self.pt.table
@@ -45,12 +48,12 @@ class WLSMVEngine(BaseEngine):
         non_ord = [v for v in ov if v not in set(self.opts.ordered)]
         if non_ord:
             raise CkmError(
-                "WLSMV here needs every observed variable of the model to be ordinal; not ordered: "
-                + ", ".join(non_ord)
+                f"{self.label} here needs every observed variable of the model to be ordinal; "
+                "not ordered: " + ", ".join(non_ord)
             )
         x = self.groups[0].data
         self.mom = ordm.ordinal_moments(x, names=list(ov))
-        self.weight = ordm.dwls_weight(self.mom.gamma)
+        self.weight = self._weight()
         # rows of the parameter table holding each model threshold, in wls_obs order
         th_rows = []
         for i, v in enumerate(ov):
@@ -73,6 +76,29 @@ class WLSMVEngine(BaseEngine):
         self.n = self.mom.n
         self.n_per_group = [self.n]
         self.ntotal = self.n
+
+    def _weight(self) -> np.ndarray:
+        """lavaan's ``WLS.V`` of the estimator: the diagonal of :math:`\\Gamma^{-1}`
+        (DWLS, a vector), the identity (ULS, a vector of ones) or the full
+        :math:`\\Gamma^{-1}` (WLS; Browne, 1984; Muthén, 1984)."""
+        gamma = self.mom.gamma
+        if self.spec.fitted_by == "DWLS":
+            return ordm.dwls_weight(gamma)
+        if self.spec.fitted_by == "ULS":
+            return np.ones(gamma.shape[0])
+        try:
+            w = np.linalg.inv(gamma)
+        except np.linalg.LinAlgError:
+            raise CkmError(
+                "the asymptotic covariance matrix of the polychoric correlations (Gamma) is "
+                "singular, so full WLS is not defined; use estimator='WLSMV'"
+            ) from None
+        return 0.5 * (w + w.T)
+
+    def _wmat(self) -> np.ndarray:
+        """The weight as a full matrix."""
+        w = self.weight
+        return np.diag(w) if w.ndim == 1 else w
 
     # ------------------------------------------------------------- model side
     def full_row_values(self, theta: np.ndarray) -> np.ndarray:
@@ -125,10 +151,10 @@ class WLSMVEngine(BaseEngine):
         w = self.weight
         theta = self._start()
         resid = s - self.wls_est(theta)
-        f = float(resid @ (w * resid))
+        f = ordm.wls_discrepancy(s, s - resid, w)
         for it in range(1, self.opts.iter_max + 1):
             D = self.delta(theta)
-            WD = D * w[:, None]
+            WD = ordm._w_times(w, D)
             info = D.T @ WD
             g = WD.T @ resid
             try:
@@ -143,7 +169,7 @@ class WLSMVEngine(BaseEngine):
             while True:
                 new = theta + alpha * step
                 r_new = s - self.wls_est(new)
-                f_new = float(r_new @ (w * r_new))
+                f_new = ordm.wls_discrepancy(s, s - r_new, w)
                 if f_new <= f or alpha < 1e-8:
                     break
                 alpha *= 0.5
@@ -154,9 +180,8 @@ class WLSMVEngine(BaseEngine):
                 break
         else:
             raise ConvergenceError(
-                f"DWLS estimation did not converge in {self.opts.iter_max} iterations; "
-                "simplify the model or check "
-                "for categories with very few answers"
+                f"{self.spec.fitted_by} estimation did not converge in {self.opts.iter_max} "
+                "iterations; simplify the model or check for categories with very few answers"
             )
         self.theta = theta
         self.fmin_dwls = f
@@ -169,7 +194,9 @@ class WLSMVEngine(BaseEngine):
 
     def vcov(self) -> np.ndarray:
         D = self.delta(self.theta)
-        return ordm.robust_vcov_wls(D, self.weight, self.mom.gamma, self.n)
+        if self.spec.se == "robust.sem":
+            return ordm.robust_vcov_wls(D, self.weight, self.mom.gamma, self.n)
+        return ordm.standard_vcov_wls(D, self.weight, self.n)
 
     def ndat(self) -> int:
         p = self.model.n_ov
@@ -199,19 +226,32 @@ class WLSMVEngine(BaseEngine):
 
     # ---------------------------------------------------------- fit measures
     def _baseline(self):
-        """Independence model: free thresholds, zero correlations."""
+        """Independence model: free thresholds, zero correlations, fitted with
+        the estimator's weight (the thresholds are the sample ones unless the
+        weight is full WLS, whose thresholds absorb the correlations' residuals)."""
         nth = len(self.th_rows)
         s = self.mom.wls_obs
         w = self.weight
-        f = float(np.sum(w[nth:] * s[nth:] ** 2))
-        chisq = ordm.wls_test_statistic(
-            s, np.concatenate([s[:nth], np.zeros(len(s) - nth)]), w, self.n
-        )
+        th = s[:nth].copy()
+        if w.ndim == 2:
+            th += np.linalg.solve(w[:nth, :nth], w[:nth, nth:] @ s[nth:])
+        est = np.concatenate([th, np.zeros(len(s) - nth)])
+        f = ordm.wls_discrepancy(s, est, w)
+        chisq = ordm.wls_test_statistic(s, est, w, self.n)
         df = len(s) - nth
         D = np.zeros((len(s), nth))
         D[np.arange(nth), np.arange(nth)] = 1.0
-        test = ordm.scaled_shifted_test(chisq, df, D, w, self.mom.gamma)
+        test = self._test(chisq, df, D)
         return chisq, df, test, f
+
+    def _test(self, chisq, df, D):
+        """The estimator's robust test (None for ``test = "standard"``)."""
+        fn = {
+            "scaled.shifted": ordm.scaled_shifted_test,
+            "satorra.bentler": ordm.satorra_bentler_test,
+            "mean.var.adjusted": ordm.mean_var_adjusted_test,
+        }.get(self.spec.test)
+        return None if fn is None else fn(chisq, df, D, self.weight, self.mom.gamma)
 
     def fit_measures(self) -> dict[str, float]:
         s = self.mom.wls_obs
@@ -228,7 +268,7 @@ class WLSMVEngine(BaseEngine):
                 f"statistics (df = {df})"
             )
         D = self.delta(self.theta)
-        test = ordm.scaled_shifted_test(chisq, df, D, self.weight, self.mom.gamma)
+        test = self._test(chisq, df, D)
         chisq_b, df_b, test_b, _ = self._baseline()
         # lavaan's RMSEA for (D)WLS uses N - 1 (its test statistic is (N - 1) F)
         n1 = n - 1
@@ -237,32 +277,16 @@ class WLSMVEngine(BaseEngine):
             "fmin": float(self.fmin_dwls * (n - 1) / n / 2),
         }
         fm.update(fmx.chisq_based_measures(chisq, df, chisq_b, df_b, n, npar=npar, n_rmsea=n1))
-        fm.update(
-            {
-                "chisq.scaled": float(test.stat),
-                "df.scaled": float(test.df),
-                "pvalue.scaled": float(test.pvalue),
-                "chisq.scaling.factor": float(test.scaling_factor),
-                "chisq.shift.parameters": float(test.shift_parameter),
-                "baseline.chisq.scaled": float(test_b.stat),
-                "baseline.df.scaled": float(test_b.df),
-                "baseline.pvalue.scaled": float(test_b.pvalue),
-                "baseline.chisq.scaling.factor": float(test_b.scaling_factor),
-                "cfi.scaled": fmx.cfi(test.stat, df, test_b.stat, df_b),
-                "tli.scaled": fmx.tli(test.stat, df, test_b.stat, df_b),
-            }
-        )
-        fm["nnfi.scaled"] = fm["tli.scaled"]
-        scaled = fmx.chisq_based_measures(test.stat, df, test_b.stat, df_b, n, n_rmsea=n1)
-        for key in (
-            "rmsea",
-            "rmsea.ci.lower",
-            "rmsea.ci.upper",
-            "rmsea.pvalue",
-            "rmsea.notclose.pvalue",
-        ):
-            fm[key + ".scaled"] = scaled[key]
-        fm.update(self.catml_robust(chisq_b_df=df_b, df=df))
+        if test is not None:
+            from ckm_research.sem.mlm import scaled_and_robust_measures
+
+            # the .scaled measures as for ML (on N - 1); the .robust ones by catML below
+            scaled = scaled_and_robust_measures(test, test_b, chisq, df, chisq_b, df_b, n1)
+            fm.update({k: v for k, v in scaled.items() if not k.endswith(".robust")})
+            if test.test == "scaled.shifted":
+                fm["chisq.shift.parameters"] = float(test.shift_parameter)
+            if test.test != "mean.var.adjusted":
+                fm.update(self.catml_robust(chisq_b_df=df_b, df=df))
         # residual-based measures on the correlation residuals; the "mean" versions
         # also count the thresholds (whose residuals are zero when they are free)
         sig, _ = self.model.implied(self.theta, 0)
@@ -281,7 +305,7 @@ class WLSMVEngine(BaseEngine):
         fm["rmr"] = fm["srmr_bentler"]
         fm["crmr_nomean"] = float(np.sqrt(ss / len(il[0])))
         fm["crmr"] = float(np.sqrt((ss + ss_th) / (len(il[0]) + nth)))
-        fm.update(fmx.gfi(self.mom.wls_obs, self.wls_est(self.theta), np.diag(self.weight), df))
+        fm.update(fmx.gfi(self.mom.wls_obs, self.wls_est(self.theta), self._wmat(), df))
         # weighted root mean square residual (Muthen, 1998-2004 Mplus technical appendix)
         fm["wrmr"] = float(np.sqrt(chisq / len(self.mom.wls_obs)))
         return fm
@@ -312,12 +336,12 @@ class WLSMVEngine(BaseEngine):
         off = np.flatnonzero(ri != ci)
         V = h1_information_expected(sig, False)[np.ix_(off, off)]
         nth = len(self.th_rows)
-        w = self.weight
+        w = self._wmat()
         D = self.delta(self.theta)
-        einv = np.linalg.inv(D.T @ (D * w[:, None]))
+        einv = np.linalg.inv(D.T @ w @ D)
         Dc = D[nth:]
         gam = self.mom.gamma[nth:, nth:]
-        wiu = np.eye(len(off)) - Dc @ einv @ Dc.T * w[nth:][None, :]
+        wiu = np.eye(len(off)) - Dc @ einv @ Dc.T @ w[nth:, nth:]
         c3 = float(np.trace(wiu.T @ V @ wiu @ gam)) / df
         df_null = p * (p - 1) / 2
         c3_null = float(np.trace(gam)) / df_null
