@@ -1,0 +1,5 @@
+"""CFA/SEM: syntax, estimators, fit measures and the tools used after fitting."""
+
+from ckm_research.sem.diagnostics import modindices
+
+__all__ = ["modindices"]

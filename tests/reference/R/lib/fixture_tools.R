@@ -192,19 +192,22 @@ run_case <- function(spec) {
 
   opts <- lavInspect(fit, "options")
   used <- opts[intersect(option_names, names(opts))]
-  lres_out <- if (failed(lres)) unclass(lres) else {
+  lres_one <- function(lres) {
     out <- list(type = lres$type)
     for (k in setdiff(names(lres), c("type", "summary")))
       out[[k]] <- if (is.matrix(lres[[k]])) json_ready(lres[[k]]) else named_num(lres[[k]])
     if (!is.null(lres$summary)) out$summary <- json_ready(as.data.frame(lres$summary))
     out
   }
+  # several groups: one list per group, named by the group label
+  lres_out <- if (failed(lres)) unclass(lres) else if (is.null(lres$type))
+    lapply(lres, lres_one) else lres_one(lres)
   resid_out <- function(r) {
     if (failed(r)) return(unclass(r))
     out <- list()
     for (k in names(r))
       out[[k]] <- if (is.matrix(r[[k]])) json_ready(r[[k]]) else if (is.numeric(r[[k]]))
-        named_num(r[[k]]) else r[[k]]
+        named_num(r[[k]]) else if (is.list(r[[k]])) resid_out(r[[k]]) else r[[k]]
     out
   }
   call_args <- vapply(names(spec$args), function(a) {
@@ -252,7 +255,8 @@ run_case <- function(spec) {
     sampstat = moments(sampstat),
     resid_standardized = resid_out(rstd),
     lavResiduals = lres_out,
-    rsquare = if (failed(r2)) unclass(r2) else named_num(r2),
+    rsquare = if (failed(r2)) unclass(r2) else if (is.list(r2)) lapply(r2, named_num) else
+      named_num(r2),
     information = if (is.null(info)) NULL else lapply(info, function(m)
       if (failed(m)) unclass(m) else json_ready(m))
   )

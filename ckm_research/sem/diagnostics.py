@@ -1,0 +1,414 @@
+"""The tools a lavaan user reaches for after fitting.
+
+Each function takes the :class:`~ckm_research.sem.results.SEMResults` that
+:func:`ckm_research.fit` returns and gives a tidy :class:`pandas.DataFrame`
+with lavaan's column names:
+
+==================  =========================================================
+function            lavaan
+==================  =========================================================
+:func:`modindices`  ``modindices(fit)``: modification indices, expected
+                    parameter changes (Sörbom, 1989) and their standardized
+                    versions (Saris, Satorra & van der Veld, 2009)
+==================  =========================================================
+
+All of them are score (Lagrange multiplier) statistics computed at the
+estimates of the fitted model, with the expected information (Satorra, 1989;
+Bentler, 1990), as lavaan computes them by default.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations_with_replacement
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ckm_research.errors import CkmError
+from ckm_research.sem.ml import ml_discrepancy, ml_information
+from ckm_research.sem.model import RAMModel
+from ckm_research.sem.partable import ParTable
+
+__all__ = ["modindices"]
+
+#: lavaan's threshold on the variance of a score (``.Machine$double.eps^(1/3)``):
+#: below it a parameter cannot be freed (it is not identified) and its index is NA
+_V_EPS = np.finfo(float).eps ** (1.0 / 3.0)
+
+
+def _engine(results, what: str):
+    eng = getattr(results, "_engine", None)
+    if eng is None:
+        raise CkmError(
+            f"{what} needs the fitted model: pass the SEMResults returned by fit() in this "
+            "session (a result read back from JSON has no model)"
+        )
+    return eng
+
+
+def _check_ml(eng, what: str, lavaan_name: str) -> None:
+    from ckm_research.sem.api import MLEngine
+
+    if type(eng) is not MLEngine:
+        if eng.opts.estimator == "WLSMV":
+            kind = "WLSMV (categorical) fits"
+        elif eng.opts.missing == "ml":
+            kind = "FIML fits (missing='ml')"
+        else:
+            kind = f"{type(eng).__name__} fits"
+        raise CkmError(
+            f"{what} (lavaan's {lavaan_name}) is not supported for {kind}; it is available for "
+            "complete-data ML and MLR fits. Refit with estimator='ML' on complete cases to "
+            "screen the model, or use lavaan for this fit."
+        )
+
+
+# ---------------------------------------------------------------- candidates
+def _eqs_names(t: pd.DataFrame) -> list[str]:
+    """lavaan's ``unique(c(eqs.y, eqs.x))``: variables of the regressions, in order."""
+    reg = t[(t["op"] == "~") & (t["group"] == 1)]
+    return list(dict.fromkeys([*reg["lhs"], *reg["rhs"]]))
+
+
+def _lower_pairs(names) -> list[tuple[str, str]]:
+    """Lower triangle with diagonal, column by column (lavaan's ``lower.tri`` order)."""
+    names = list(names)
+    return [(names[j], names[i]) for j, i in combinations_with_replacement(range(len(names)), 2)]
+
+
+def _full_rows(pt: ParTable) -> list[tuple[str, str, str]]:
+    """Every parameter lavaan's ``lav_partable_full`` lists for one group:
+    loadings of every factor on every (non-x) observed variable outside the
+    regressions, all (residual) (co)variances of the indicators, of the
+    covariates and of the factors, all regressions among the variables of
+    the regressions (but no indicator on a factor), and the intercepts."""
+    t = pt.table
+    roles = pt.roles
+    ov, lv = list(roles.ov), list(roles.lv)
+    ov_x = set(roles.ov_x)
+    ov_nox = [v for v in ov if v not in ov_x]
+    ov_ind = set(roles.ov_ind)
+    eqs = _eqs_names(t)
+    eqs_set = set(eqs)
+    rows = [(f, "=~", v) for f in lv for v in ov_nox if v not in eqs_set]
+    other = {v for v in ov if v not in ov_ind}
+    rows += [(a, "~~", b) for a, b in _lower_pairs(ov_nox) if a not in other and b not in other]
+    rows += [(a, "~~", b) for a, b in _lower_pairs(roles.ov_x)]
+    rows += [(a, "~~", b) for a, b in _lower_pairs(lv)]
+    lv_set = set(lv)
+    rows += [(y, "~", x) for y in eqs for x in eqs if x != y and not (y in ov_ind and x in lv_set)]
+    if pt.meanstructure:
+        rows += [(v, "~1", "") for v in ov + lv]
+    return rows
+
+
+def _extended(eng):
+    """The model with every candidate parameter added (lavaan's
+    ``lav_object_extended(fit, add = lav_partable_full(...), all.free = TRUE)``).
+
+    Returns the extended RAM model, its free-parameter vector at the
+    estimates (candidates at their current values, new ones at zero), the
+    number of the model's own free parameters, and the candidate rows.
+    """
+    pt = eng.pt
+    t = pt.table
+    q = eng.model.n_free
+    row_vals = eng.row_values()
+    have = set()
+    for r in t.itertuples(index=False):
+        have.add((r.lhs, r.op, r.rhs, r.group))
+        if r.op == "~~":
+            have.add((r.rhs, r.op, r.lhs, r.group))
+    cand = []  # (row position in the extended table)
+    ext = t.copy()
+    ext_vals = list(row_vals)
+    for pos in np.flatnonzero(t["free"].to_numpy() == 0):
+        if t["op"].iat[pos] in ("~*~", "|"):
+            continue
+        cand.append(int(pos))
+    new = []
+    for g in range(1, pt.ngroups + 1):
+        for lhs, op, rhs in _full_rows(pt):
+            if (lhs, op, rhs, g) in have:
+                continue
+            have.add((lhs, op, rhs, g))
+            new.append(
+                dict(lhs=lhs, op=op, rhs=rhs, user=10, group=g, free=0, ustart=0.0, label="",
+                     exo=0, start=np.nan)
+            )  # fmt: skip
+            ext_vals.append(0.0)
+    if new:
+        add = pd.DataFrame(new)
+        add.insert(0, "id", np.arange(len(t) + 1, len(t) + len(new) + 1))
+        ext = pd.concat([ext, add[ext.columns]], ignore_index=True)
+        cand += list(range(len(t), len(ext)))
+    free = ext["free"].to_numpy().copy()
+    free[cand] = q + 1 + np.arange(len(cand))
+    ext["free"] = free
+    ext_pt = ParTable(
+        table=ext,
+        roles=pt.roles,
+        ngroups=pt.ngroups,
+        definitions=(),
+        constraints=(),
+        meanstructure=pt.meanstructure,
+        std_lv=pt.std_lv,
+    )
+    model = RAMModel(ext_pt, ov_order=eng.model.ov)
+    model.values = np.asarray(ext_vals, dtype=float)
+    theta = np.concatenate([eng.theta, model.values[cand]])
+    return model, theta, q, np.asarray(cand, dtype=int)
+
+
+def _score_statistics(eng):
+    """Per-case score (gradient of the log-likelihood / N) and expected
+    information of the extended model at the estimates."""
+    model, theta, q, cand = _extended(eng)
+    moments = [gd.moments for gd in eng.groups]
+    n = float(eng.ntotal)
+    weights = [m.n / n for m in moments]
+    # lavaan's F_ML is half ours: dlogL/dtheta / N = -grad(F_ours) / 2
+    _, grad = ml_discrepancy(model, theta, moments)
+    score = -0.5 * grad
+    info = ml_information(model, theta, weights, meanstructure=eng.opts.meanstructure)
+    return model, theta, q, cand, score, info, n
+
+
+# ------------------------------------------------------------- standardizing
+def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray, x_free: bool):
+    """``sepc.lv``, ``sepc.all`` and ``sepc.nox`` of candidate rows (lavaan's
+    ``lav_standardize_lv`` / ``_all`` / ``_all_nox`` applied to ``|EPC|`` with
+    ``cov.std = TRUE``, the sign of the EPC put back): loadings and
+    regressions rescaled by the model-implied standard deviations, covariances
+    divided by the square roots of the two (residual) variance estimates."""
+    model = eng.model
+    lv = set(model.lv)
+    ov_x = set(eng.pt.roles.ov_x)
+    t = eng.pt.table
+    out = {k: np.full(len(table), np.nan) for k in ("sepc.lv", "sepc.all", "sepc.nox")}
+    for g in range(model.ngroups):
+        C, _ = model.implied(eng.theta, g, full=True)
+        var = dict(zip(model.variables, np.diag(C), strict=True))
+        sd = {k: np.sqrt(v) if v > 0 else np.nan for k, v in var.items()}
+        tg = t[t["group"] == g + 1]
+        vals = eng.row_values()[tg.index.to_numpy()]
+        resid = {
+            a: abs(v)
+            for a, b, op, v in zip(tg["lhs"], tg["rhs"], tg["op"], vals, strict=True)
+            if op == "~~" and a == b
+        }
+        rows = np.flatnonzero(table["group"].to_numpy() == g + 1)
+        for r in rows:
+            op, a, b = table["op"].iat[r], table["lhs"].iat[r], table["rhs"].iat[r]
+            sign = np.sign(epc[r])
+            e = abs(est[r])
+            if op == "~~" and a == b and e < np.sqrt(np.finfo(float).eps):
+                for k in out:
+                    out[k][r] = 0.0
+                continue
+            s_lv = e
+            s_all = None
+            s_nox = None
+            if op == "=~":
+                s_lv = e * sd[a]
+                if b in lv:
+                    s_lv /= sd[b]
+                    s_all = s_nox = s_lv
+                else:
+                    s_all = s_nox = s_lv / sd[b]
+            elif op == "~":
+                s_lv = e / sd[a] if a in lv else e
+                s_lv = s_lv * sd[b] if b in lv else s_lv
+                s_all = s_lv / sd[a] if a not in lv else s_lv
+                s_nox = s_all
+                if b not in lv:
+                    s_all = s_all * sd[b]
+                    s_nox = s_nox * (sd[b] if b not in ov_x else 1.0)
+            elif op == "~~" and a == b:
+                s_lv = e / var[a] if a in lv else e
+                s_all = s_lv if a in lv else e / var[a]
+                s_nox = s_all if a not in ov_x else e
+            elif op == "~~":
+                ra, rb = np.sqrt(resid.get(a, np.nan)), np.sqrt(resid.get(b, np.nan))
+                s_lv = e / (ra if a in lv else 1.0) / (rb if b in lv else 1.0)
+                s_all = e / ra / rb
+                s_nox = s_all if not (a in ov_x or b in ov_x) else e / ra / rb
+            elif op == "~1":
+                s_lv = e / sd[a] if a in lv else e
+                s_all = s_lv if a in lv else e / sd[a]
+                s_nox = s_all if a not in ov_x else e
+            out["sepc.lv"][r] = sign * s_lv
+            out["sepc.all"][r] = sign * (s_all if s_all is not None else np.nan)
+            out["sepc.nox"][r] = sign * (s_nox if s_nox is not None else np.nan)
+    return out
+
+
+# ------------------------------------------------------------------ modindices
+def modindices(
+    results,
+    sort: bool = False,
+    minimum_value: float = 0.0,
+    maximum_number: int | None = None,
+    standardized: bool = True,
+    power: bool = False,
+    delta: float = 0.1,
+    alpha: float = 0.05,
+    high_power: float = 0.75,
+    na_remove: bool = True,
+    op: str | list[str] | None = None,
+) -> pd.DataFrame:
+    """Modification indices and expected parameter changes (lavaan's ``modindices``).
+
+    For every parameter the model fixes (at zero or another value) the
+    modification index is the score test of freeing it alone (Sörbom, 1989;
+    Satorra, 1989):
+
+    .. math::
+
+        MI_j = N\\,\\frac{s_j^2}{V_{jj}}, \\qquad
+        V = I_{jj} - I_{j\\theta} I_{\\theta\\theta}^{-1} I_{\\theta j},
+        \\qquad EPC_j = s_j / V_{jj},
+
+    with :math:`s_j` the derivative of the log-likelihood per case and
+    :math:`I` the expected information per case at the estimates, :math:`\\theta`
+    the model's free parameters (with their equality constraints).  An index
+    is missing (and dropped) where :math:`V_{jj} < \\epsilon^{1/3}` (the
+    parameter would not be identified), as in lavaan.  The standardized
+    EPCs (Saris, Satorra & Sörbom, 1987; Saris, Satorra & van der Veld, 2009)
+    rescale the EPC as lavaan's ``std.lv``, ``std.all`` and ``std.nox``
+    (covariances into correlations of the residuals, ``cov.std = TRUE``).
+
+    The candidate parameters are lavaan's (``lav_partable_full``): the fixed
+    rows of the model (e.g. marker loadings), loadings of every factor on
+    every indicator, all residual covariances of the indicators, covariances
+    of the factors, regressions among the variables of the regressions and,
+    with a mean structure, intercepts.  Rows whose index cannot be computed
+    are dropped (lavaan's ``na.remove = TRUE``).
+
+    Parameters
+    ----------
+    results : SEMResults
+        A complete-data ML or MLR fit (MLR uses the same expected information
+        and score as ML, as lavaan does for ``modindices``).
+    sort : bool
+        Sort by decreasing ``mi`` (lavaan's ``sort.``).
+    minimum_value : float
+        Keep only rows with ``mi`` above it (lavaan's ``minimum.value``).
+    maximum_number : int, optional
+        At most this many rows (after sorting).
+    standardized : bool
+        Add ``sepc.lv sepc.all sepc.nox``.
+    power : bool
+        Add lavaan's power columns ``delta ncp power decision`` (Saris,
+        Satorra & van der Veld, 2009) and drop ``sepc.lv sepc.nox``.
+    delta, alpha, high_power : float
+        The misspecification size, test level and power threshold of
+        ``power=True``.
+    na_remove : bool
+        Drop rows whose index is missing.
+    op : str or list of str, optional
+        Keep only these operators (``"=~"``, ``"~~"``, ``"~"``, ``"~1"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lhs op rhs [group] mi epc sepc.lv sepc.all sepc.nox``.
+
+    Raises
+    ------
+    CkmError
+        For WLSMV and FIML fits (not supported) and invalid arguments.
+
+    References
+    ----------
+    Sörbom, D. (1989). Model modification. *Psychometrika*, 54, 371-384.
+    Saris, W. E., Satorra, A., & van der Veld, W. M. (2009). Testing structural
+    equation models or detection of misspecifications? *Structural Equation
+    Modeling*, 16, 561-582.
+
+    Examples
+    --------
+    >>> from ckm_research import fit, modindices                      # doctest: +SKIP
+    >>> res = fit(model, data)                                        # doctest: +SKIP
+    >>> modindices(res, sort=True, maximum_number=10)                 # doctest: +SKIP
+
+    In R: ``lavaan::modindices(fit, sort. = TRUE, maximum.number = 10)``.
+    """
+    eng = _engine(results, "modindices")
+    _check_ml(eng, "modindices", "modindices()")
+    if maximum_number is not None and (
+        isinstance(maximum_number, bool) or not isinstance(maximum_number, (int, np.integer))
+        or maximum_number < 0
+    ):  # fmt: skip
+        raise CkmError(
+            "The 'maximum_number' parameter of modindices must be an int in the range "
+            f"[0, inf). Got {maximum_number!r} instead."
+        )
+    if power:
+        standardized = True
+    model, theta, q, cand, score, info, n = _score_statistics(eng)
+    ext = model.table
+    e = q + np.arange(len(cand))
+    r = np.arange(q)
+    I_rr = info[np.ix_(r, r)]
+    try:
+        I_rr_inv = np.linalg.inv(I_rr)
+    except np.linalg.LinAlgError:
+        raise CkmError(
+            "could not compute modification indices: the information matrix is singular"
+        ) from None
+    I_er = info[np.ix_(e, r)]
+    V = np.diag(info[np.ix_(e, e)]) - np.einsum("ij,jk,ik->i", I_er, I_rr_inv, I_er)
+    V = np.where(V < _V_EPS, np.nan, V)
+    s = score[e]
+    mi = n * s**2 / V
+    epc = s / V
+    out = pd.DataFrame(
+        {
+            "lhs": ext["lhs"].to_numpy()[cand],
+            "op": ext["op"].to_numpy()[cand],
+            "rhs": ext["rhs"].to_numpy()[cand],
+            "group": ext["group"].to_numpy()[cand],
+            "mi": mi,
+            "epc": epc,
+        }
+    )
+    if standardized:
+        vals = model.values[cand].copy()
+        is_var = (out["op"] == "~~") & (out["lhs"] == out["rhs"])
+        exo = ext["exo"].to_numpy()[cand] == 1
+        est = np.where(is_var & ~exo, vals, epc)
+        out = pd.concat(
+            [out, pd.DataFrame(_sepc(eng, out, epc, est, exo), index=out.index)], axis=1
+        )
+    if power:
+        out["delta"] = delta
+        out["ncp"] = out["mi"] / out["epc"] ** 2 * delta**2
+        crit = stats.chi2.ppf(1 - alpha, 1)
+        out["power"] = stats.ncx2.sf(crit, 1, out["ncp"])
+        sig = stats.chi2.sf(out["mi"], 1) < alpha
+        hp = out["power"] > high_power
+        big = out["epc"].abs() > delta
+        dec = np.full(len(out), "", dtype=object)
+        dec[~sig & ~hp] = "(i)"
+        dec[sig & ~hp] = "**(m)**"
+        dec[~sig & hp] = "(nm)"
+        dec[sig & hp & ~big] = "epc:nm"
+        dec[sig & hp & big] = "*epc:m*"
+        out["decision"] = dec
+        out = out.drop(columns=["sepc.lv", "sepc.nox"])
+    if eng.pt.ngroups == 1:
+        out = out.drop(columns="group")
+    if sort:
+        out = out.sort_values("mi", ascending=False, kind="stable", na_position="last")
+    if minimum_value > 0:
+        out = out[out["mi"].notna() & (out["mi"] > minimum_value)]
+    if maximum_number is not None:
+        out = out.iloc[:maximum_number]
+    if na_remove:
+        out = out[out["mi"].notna()]
+    if op is not None:
+        ops = [op] if isinstance(op, str) else list(op)
+        out = out[out["op"].isin(ops)]
+    return out.reset_index(drop=True)

@@ -1,0 +1,93 @@
+"""The tools used after fitting (ckm_research.sem.diagnostics) against lavaan
+0.6.14: modindices(), fixtures tests/reference/json/parity_tools_*.json made
+by tests/reference/R/parity/tools.R."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ckm_research import fit, modindices
+from ckm_research.errors import CkmError
+from tests.reference_compare import fit_like_lavaan, load, load_data
+
+MI_CASES = ["tools_hs_ml", "tools_hs_mlr", "tools_pd_eq_ml", "tools_hs_mg_loadings"]
+
+
+@pytest.fixture(scope="module")
+def fits():
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            ref = load(f"parity_{case}")
+            cache[case] = (ref, fit_like_lavaan(ref))
+        return cache[case]
+
+    return get
+
+
+def _lav_table(rows) -> pd.DataFrame:
+    out = pd.DataFrame(rows)
+    out["rhs"] = out["rhs"].fillna("")
+    return out
+
+
+def _same_rows(ours: pd.DataFrame, lav: pd.DataFrame, keys) -> None:
+    assert len(ours) == len(lav), (len(ours), len(lav))
+    assert ours[keys].values.tolist() == lav[keys].values.tolist()
+
+
+@pytest.mark.parametrize("case", MI_CASES)
+def test_modindices_match_lavaan(fits, case):
+    ref, res = fits(case)
+    lav = _lav_table(ref["modindices"])
+    ours = modindices(res)
+    keys = ["lhs", "op", "rhs"] + (["group"] if res.ngroups > 1 else [])
+    assert list(ours.columns) == keys + ["mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
+    # the same candidate parameters, in lavaan's order (NA indices dropped)
+    _same_rows(ours, lav, keys)
+    np.testing.assert_allclose(ours["mi"], lav["mi"], atol=1e-3, rtol=1e-4, err_msg="mi")
+    for col in ("epc", "sepc.lv", "sepc.all", "sepc.nox"):
+        np.testing.assert_allclose(ours[col], lav[col], atol=1e-4, err_msg=col)
+
+
+def test_modindices_sorted_minimum(fits):
+    ref, res = fits("tools_hs_ml")
+    lav = _lav_table(ref["modindices_sorted"])
+    ours = modindices(res, sort=True, minimum_value=10)
+    _same_rows(ours, lav, ["lhs", "op", "rhs"])
+    np.testing.assert_allclose(ours["mi"], lav["mi"], atol=1e-3)
+    top = modindices(res, sort=True, maximum_number=2)
+    assert (
+        top[["lhs", "op", "rhs"]].values.tolist() == lav[["lhs", "op", "rhs"]].values[:2].tolist()
+    )
+
+
+def test_modindices_power(fits):
+    ref, res = fits("tools_hs_ml")
+    lav = _lav_table(ref["modindices_power"])
+    ours = modindices(res, power=True)
+    assert list(ours.columns) == list(lav.columns)
+    _same_rows(ours, lav, ["lhs", "op", "rhs"])
+    for col in ("mi", "ncp"):
+        np.testing.assert_allclose(ours[col], lav[col], atol=1e-3, rtol=1e-4, err_msg=col)
+    for col in ("epc", "sepc.all", "power"):
+        np.testing.assert_allclose(ours[col], lav[col], atol=1e-4, err_msg=col)
+    assert ours["decision"].tolist() == lav["decision"].tolist()
+
+
+def test_modindices_refused_for_wlsmv_and_bad_arguments(fits):
+    ref = load("parity_tools_hs_fiml")
+    res = fit_like_lavaan(ref)
+    with pytest.raises(CkmError, match="modindices.*not supported for FIML"):
+        modindices(res)
+    _, res = fits("tools_hs_ml")
+    with pytest.raises(CkmError, match="'maximum_number' parameter of modindices"):
+        modindices(res, maximum_number=-1)
+    ordinal = load("ordinal_hs")
+    data = load_data(ordinal)
+    wres = fit(ordinal["model"], data, estimator="WLSMV", ordered="all")
+    with pytest.raises(CkmError, match="not supported for WLSMV"):
+        modindices(wres)
