@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckm_research import fit, modindices
+from ckm_research import fit, modindices, score_test
 from ckm_research.errors import CkmError
 from tests.reference_compare import fit_like_lavaan, load, load_data
 
@@ -91,3 +91,54 @@ def test_modindices_refused_for_wlsmv_and_bad_arguments(fits):
     wres = fit(ordinal["model"], data, estimator="WLSMV", ordered="all")
     with pytest.raises(CkmError, match="not supported for WLSMV"):
         modindices(wres)
+
+
+# ------------------------------------------------------------------ score tests
+@pytest.mark.parametrize("case", ["tools_pd_eq_ml", "tools_hs_mg_loadings"])
+def test_score_test_matches_lavaan(fits, case):
+    ref, res = fits(case)
+    lav = ref["lavTestScore"]
+    ours = score_test(res, cumulative=True, epc="epc" in lav)
+    for key in ("test", "uni", "cumulative"):
+        lav_t, got = pd.DataFrame(lav[key]), ours[key]
+        assert list(got.columns) == list(lav_t.columns), key
+        if key != "test":
+            # lavaan's constraint names (.pK. of its parameter table), in its order
+            _same_rows(got, lav_t, ["lhs", "op", "rhs"])
+        np.testing.assert_allclose(got["X2"], lav_t["X2"], atol=1e-4, rtol=1e-4, err_msg=key)
+        np.testing.assert_array_equal(got["df"], lav_t["df"])
+        np.testing.assert_allclose(got["p.value"], lav_t["p.value"], atol=1e-4, err_msg=key)
+
+
+def test_score_test_epc_matches_lavaan(fits):
+    ref, res = fits("tools_pd_eq_ml")
+    lav_t = _lav_table(ref["lavTestScore"]["epc"])
+    got = score_test(res, epc=True)["epc"]
+    assert list(got.columns) == list(lav_t.columns)
+    _same_rows(got, lav_t, ["lhs", "op", "rhs", "label", "plabel"])
+    for col in ("est", "epc", "epv"):
+        np.testing.assert_allclose(got[col], lav_t[col].astype(float), atol=1e-3, err_msg=col)
+    # the sign of a zero EPC (a variance at its optimum) is noise: compare magnitudes there
+    zero = lav_t["epc"].astype(float).abs() < 1e-5
+    for col in ("sepc.lv", "sepc.all", "sepc.nox"):
+        lav_col = lav_t[col].astype(float)
+        np.testing.assert_allclose(got.loc[~zero, col], lav_col[~zero], atol=1e-3, err_msg=col)
+        np.testing.assert_allclose(
+            got.loc[zero, col].abs(), lav_col[zero].abs(), atol=1e-3, err_msg=col
+        )
+
+
+def test_score_test_release_and_errors(fits):
+    ref, res = fits("tools_hs_mg_loadings")
+    uni = pd.DataFrame(ref["lavTestScore"]["uni"])
+    # releasing one constraint alone is its univariate test
+    one = score_test(res, release=[3], univariate=False)["test"]
+    np.testing.assert_allclose(one["X2"], uni["X2"][2], atol=1e-4)
+    assert set(score_test(res, univariate=False)) == {"test"}
+    with pytest.raises(CkmError, match="'release' parameter of score_test"):
+        score_test(res, release=[7])
+    with pytest.raises(CkmError, match="lavTestScore\\(add = \\)\\) is not supported"):
+        score_test(res, add="x1 ~~ x2")
+    _, plain = fits("tools_hs_ml")
+    with pytest.raises(CkmError, match="no equality constraints"):
+        score_test(plain)

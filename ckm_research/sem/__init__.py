@@ -1,5 +1,5 @@
 """CFA/SEM: syntax, estimators, fit measures and the tools used after fitting."""
 
-from ckm_research.sem.diagnostics import modindices
+from ckm_research.sem.diagnostics import modindices, score_test
 
-__all__ = ["modindices"]
+__all__ = ["modindices", "score_test"]

@@ -10,6 +10,8 @@ function            lavaan
 :func:`modindices`  ``modindices(fit)``: modification indices, expected
                     parameter changes (Sörbom, 1989) and their standardized
                     versions (Saris, Satorra & van der Veld, 2009)
+:func:`score_test`  ``lavTestScore(fit)``: score tests of releasing the
+                    equality constraints (Bentler, 1990; Satorra, 1989)
 ==================  =========================================================
 
 All of them are score (Lagrange multiplier) statistics computed at the
@@ -19,6 +21,7 @@ Bentler, 1990), as lavaan computes them by default.
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations_with_replacement
 
 import numpy as np
@@ -30,7 +33,7 @@ from ckm_research.sem.ml import ml_discrepancy, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable
 
-__all__ = ["modindices"]
+__all__ = ["modindices", "score_test"]
 
 #: lavaan's threshold on the variance of a score (``.Machine$double.eps^(1/3)``):
 #: below it a parameter cannot be freed (it is not identified) and its index is NA
@@ -176,7 +179,7 @@ def _score_statistics(eng):
 
 
 # ------------------------------------------------------------- standardizing
-def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray, x_free: bool):
+def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray):
     """``sepc.lv``, ``sepc.all`` and ``sepc.nox`` of candidate rows (lavaan's
     ``lav_standardize_lv`` / ``_all`` / ``_all_nox`` applied to ``|EPC|`` with
     ``cov.std = TRUE``, the sign of the EPC put back): loadings and
@@ -379,9 +382,7 @@ def modindices(
         is_var = (out["op"] == "~~") & (out["lhs"] == out["rhs"])
         exo = ext["exo"].to_numpy()[cand] == 1
         est = np.where(is_var & ~exo, vals, epc)
-        out = pd.concat(
-            [out, pd.DataFrame(_sepc(eng, out, epc, est, exo), index=out.index)], axis=1
-        )
+        out = pd.concat([out, pd.DataFrame(_sepc(eng, out, epc, est), index=out.index)], axis=1)
     if power:
         out["delta"] = delta
         out["ncp"] = out["mi"] / out["epc"] ** 2 * delta**2
@@ -412,3 +413,269 @@ def modindices(
         ops = [op] if isinstance(op, str) else list(op)
         out = out[out["op"].isin(ops)]
     return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ score test
+def _lavaan_order(t: pd.DataFrame) -> np.ndarray:
+    """Positions of our parameter-table rows in lavaan's order (all rows of
+    group 1, then of group 2, ...), as a permutation: ``order[k]`` is the row
+    lavaan numbers ``k + 1`` (its ``id`` and ``.pK.`` label)."""
+    return np.argsort(t["group"].to_numpy(), kind="stable")
+
+
+def _unconstrained(eng):
+    """The model without its equality constraints (every free row its own
+    parameter, numbered in lavaan's order), the constraint rows and their
+    names (lavaan's ``con.jac`` and its ``==`` rows)."""
+    t = eng.pt.table
+    order = _lavaan_order(t)
+    plabel = np.empty(len(t), dtype=object)
+    plabel[order] = [f".p{k + 1}." for k in range(len(t))]
+    free = t["free"].to_numpy()
+    free_rows = [r for r in order if free[r] > 0]
+    ufree = np.zeros(len(t), dtype=int)
+    ufree[free_rows] = np.arange(1, len(free_rows) + 1)
+    ut = t.copy()
+    ut["free"] = ufree
+    upt = ParTable(
+        table=ut,
+        roles=eng.pt.roles,
+        ngroups=eng.pt.ngroups,
+        definitions=(),
+        constraints=(),
+        meanstructure=eng.pt.meanstructure,
+        std_lv=eng.pt.std_lv,
+    )
+    model = RAMModel(upt, ov_order=eng.model.ov)
+    vals = eng.row_values()
+    model.values = vals.copy()
+    theta = vals[free_rows]
+    labels = t["label"].to_numpy()
+    cons = []  # (sort key, lhs name, rhs name, row a, row b)
+    rank = np.empty(len(t), dtype=int)
+    rank[order] = np.arange(len(t))
+    for k in np.unique(free[free > 0]):
+        rows = sorted(np.flatnonzero(free == k), key=lambda r: rank[r])
+        if len(rows) < 2:
+            continue
+        by_label: dict[str, list[int]] = {}
+        for r in rows:
+            by_label.setdefault(labels[r], []).append(r)
+        firsts = []
+        for rs in by_label.values():
+            firsts.append(rs[0])
+            for r in rs[1:]:
+                cons.append(((rank[rs[0]], rank[r]), plabel[rs[0]], plabel[r], rs[0], r))
+        # labels merged by an explicit constraint (a == b) in the syntax
+        for r in firsts[1:]:
+            cons.append(((len(t) + rank[r], 0), labels[firsts[0]], labels[r], firsts[0], r))
+    cons.sort(key=lambda c: c[0])
+    R = np.zeros((len(cons), len(free_rows)))
+    for i, (_, _, _, a, b) in enumerate(cons):
+        R[i, ufree[a] - 1] = 1.0
+        R[i, ufree[b] - 1] = -1.0
+    names = pd.DataFrame({"lhs": [c[1] for c in cons], "op": "==", "rhs": [c[2] for c in cons]})
+    return model, theta, R, names, plabel, ufree
+
+
+def _ginv(a: np.ndarray) -> np.ndarray:
+    """Moore-Penrose inverse with ``MASS::ginv``'s tolerance."""
+    return np.linalg.pinv(a, rcond=np.sqrt(np.finfo(float).eps))
+
+
+def _released_inverse(info: np.ndarray, R1: np.ndarray) -> np.ndarray:
+    """Top-left block of the inverse of the bordered information
+    :math:`\\begin{pmatrix} I & R_1^\\top \\\\ R_1 & 0 \\end{pmatrix}`: the
+    covariance of the estimates under the constraints ``R1`` (the rest released)."""
+    q = info.shape[0]
+    if R1.shape[0] == 0:
+        return _ginv(info)
+    Z = np.block([[info, R1.T], [R1, np.zeros((R1.shape[0], R1.shape[0]))]])
+    return _ginv(Z)[:q, :q]
+
+
+def score_test(
+    results,
+    release=None,
+    univariate: bool = True,
+    cumulative: bool = False,
+    epc: bool = False,
+    standardized: bool | None = None,
+    add=None,
+    information: str = "expected",
+) -> dict[str, pd.DataFrame]:
+    """Score (Lagrange multiplier) tests of the equality constraints
+    (lavaan's ``lavTestScore``).
+
+    The constraints are those of shared labels (``a*y2 ... a*y6``) and of
+    ``group_equal``.  With :math:`s` the score per case of the model without
+    constraints at the constrained estimates, :math:`I` its expected
+    information per case and :math:`R` the Jacobian of the constraints, the
+    statistic of releasing the set :math:`r` of constraints is
+
+    .. math::
+
+        X^2 = N\\, s^\\top P_r\\, s, \\qquad
+        P_r = \\left[\\begin{pmatrix} I & R_{-r}^\\top \\\\ R_{-r} & 0
+        \\end{pmatrix}^{+}\\right]_{11},
+
+    with :math:`|r|` degrees of freedom (Satorra, 1989; Bentler, 1990,
+        the multivariate LM test of EQS).  ``test`` releases all of them (or
+    ``release``), ``uni`` each one alone, ``cumulative`` the first 1, 2, ...
+    in decreasing order of the univariate statistics (the order used to free
+    constraints one by one in a partial invariance search).
+
+    Parameters
+    ----------
+    results : SEMResults
+        A complete-data ML or MLR fit with equality constraints.  As lavaan,
+        the statistic is the ordinary (not robust) score test also for MLR
+        (lavaan warns that the robust version is not implemented).
+    release : sequence of int, optional
+        1-based numbers of the constraints (rows of ``uni``) to release
+        together in ``test``; the others stay.
+    univariate, cumulative : bool
+        Add the ``uni`` and ``cumulative`` tables.
+    epc : bool
+        Add the ``epc`` table: expected change of every parameter when all
+        constraints are released (``epc``), the expected value ``epv`` and,
+        with ``standardized``, ``sepc.lv sepc.all sepc.nox``.
+    standardized : bool, optional
+        Default: ``epc``.
+    add : None
+        lavaan's ``add`` (score tests of added parameters) is not supported:
+        use :func:`modindices` (one parameter at a time).
+    information : {'expected'}
+        The information matrix (lavaan's default).
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``test`` (``test X2 df p.value``), ``uni`` and ``cumulative``
+        (``lhs op rhs X2 df p.value``; ``lhs``/``rhs`` are lavaan's parameter
+        labels ``.pK.``, K the row of lavaan's parameter table), ``epc``.
+
+    References
+    ----------
+    Satorra, A. (1989). Alternative test criteria in covariance structure
+    analysis: A unified approach. *Psychometrika*, 54, 131-151.
+    Bentler, P. M. (1990). EQS Structural Equations Program Manual. BMDP.
+
+    Examples
+    --------
+    >>> score_test(res, cumulative=True)["uni"]              # doctest: +SKIP
+
+    In R: ``lavaan::lavTestScore(fit, cumulative = TRUE)``.
+    """
+    eng = _engine(results, "score_test")
+    _check_ml(eng, "score_test", "lavTestScore()")
+    if add is not None:
+        raise CkmError(
+            "score_test(add=...) (lavaan's lavTestScore(add = )) is not supported; use "
+            "modindices() for the score test of each added parameter"
+        )
+    if information != "expected":
+        raise CkmError(
+            "The 'information' parameter of score_test must be 'expected'. "
+            f"Got {information!r} instead."
+        )
+    if eng.opts.estimator == "MLR":
+        warnings.warn(
+            "score_test: the robust (MLR) score test is not implemented (nor in lavaan); this "
+            "is the ordinary score test with the expected information",
+            UserWarning,
+            stacklevel=2,
+        )
+    if standardized is None:
+        standardized = epc
+    if cumulative:
+        univariate = True
+    model, theta, R, names, plabel, ufree = _unconstrained(eng)
+    if R.shape[0] == 0:
+        raise CkmError(
+            "score_test: the model has no equality constraints (shared labels or group_equal) "
+            "to test; use modindices() for fixed parameters"
+        )
+    moments = [gd.moments for gd in eng.groups]
+    n = float(eng.ntotal)
+    _, grad = ml_discrepancy(model, theta, moments)
+    s = -0.5 * grad
+    info = ml_information(
+        model, theta, [m.n / n for m in moments], meanstructure=eng.opts.meanstructure
+    )
+    ncon = R.shape[0]
+    if release is None:
+        r_idx = np.arange(ncon)
+        J = _ginv(info)
+    else:
+        r_idx = np.asarray(release, dtype=int) - 1
+        if r_idx.size == 0 or r_idx.min() < 0 or r_idx.max() >= ncon:
+            raise CkmError(
+                f"The 'release' parameter of score_test must list constraint numbers in "
+                f"[1, {ncon}]. Got {release!r} instead."
+            )
+        J = _released_inverse(info, np.delete(R, r_idx, axis=0))
+
+    def stat(P):
+        return float(n * s @ P @ s)
+
+    x2 = stat(J)
+    out = {
+        "test": pd.DataFrame(
+            {
+                "test": ["score"],
+                "X2": [x2],
+                "df": [len(r_idx)],
+                "p.value": [stats.chi2.sf(x2, len(r_idx))],
+            }
+        )  # fmt: skip
+    }
+    ts = np.zeros(ncon)
+    if univariate:
+        for r in r_idx:
+            ts[r] = stat(_released_inverse(info, np.delete(R, r, axis=0)))
+        uni = names.iloc[r_idx].reset_index(drop=True)
+        uni["X2"] = ts[r_idx]
+        uni["df"] = 1
+        uni["p.value"] = stats.chi2.sf(uni["X2"], 1)
+        out["uni"] = uni
+    if cumulative:
+        order = np.argsort(-ts, kind="stable")
+        row_order = np.argsort(-ts[r_idx], kind="stable")
+        cum = np.array(
+            [
+                stat(_released_inverse(info, np.delete(R, order[: k + 1], axis=0)))
+                for k in range(len(r_idx))
+            ]
+        )
+        tab = names.iloc[r_idx].iloc[row_order].reset_index(drop=True)
+        tab["X2"] = cum
+        tab["df"] = np.arange(1, len(r_idx) + 1)
+        tab["p.value"] = stats.chi2.sf(tab["X2"], tab["df"])
+        out["cumulative"] = tab
+    if epc:
+        P = _released_inverse(info, np.delete(R, r_idx, axis=0))
+        e_free = s @ P
+        t = eng.pt.table
+        order = _lavaan_order(t)
+        vals = eng.row_values()
+        e_rows = np.where(ufree > 0, e_free[np.maximum(ufree, 1) - 1], np.nan)
+        lab = t["label"].where(~t["label"].str.startswith("."), "")
+        tab = pd.DataFrame(
+            {
+                "lhs": t["lhs"], "op": t["op"], "rhs": t["rhs"], "group": t["group"],
+                "free": ufree, "label": lab, "plabel": plabel, "est": vals, "epc": e_rows,
+                "epv": vals + e_rows,
+            }
+        )  # fmt: skip
+        if standardized:
+            is_var = (t["op"] == "~~") & (t["lhs"] == t["rhs"]) & (t["exo"] != 1)
+            est = np.where(is_var, vals, e_rows)
+            sepc = _sepc(eng, tab, e_rows, est)
+            for k, v in sepc.items():
+                tab[k] = np.where(np.isnan(e_rows), np.nan, v)
+        tab = tab.iloc[order].reset_index(drop=True)
+        if eng.pt.ngroups == 1:
+            tab = tab.drop(columns="group")
+        out["epc"] = tab
+    return out
