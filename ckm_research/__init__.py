@@ -8,7 +8,15 @@ syntax with ML, MLR, FIML or WLSMV and returns lavaan-style results.
 __version__ = "0.1.0"
 
 from ckm_research.sem.api import ESTIMATORS, fit  # noqa: E402
-from ckm_research.sem.diagnostics import modindices, score_test  # noqa: E402
+from ckm_research.sem.diagnostics import factor_scores, modindices, score_test  # noqa: E402
 from ckm_research.sem.results import SEMResults  # noqa: E402
 
-__all__ = ["fit", "SEMResults", "ESTIMATORS", "modindices", "score_test", "__version__"]
+__all__ = [
+    "fit",
+    "SEMResults",
+    "ESTIMATORS",
+    "modindices",
+    "score_test",
+    "factor_scores",
+    "__version__",
+]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckm_research import fit, modindices, score_test
+from ckm_research import factor_scores, fit, modindices, score_test
 from ckm_research.errors import CkmError
 from tests.reference_compare import fit_like_lavaan, load, load_data
 
@@ -142,3 +142,29 @@ def test_score_test_release_and_errors(fits):
     _, plain = fits("tools_hs_ml")
     with pytest.raises(CkmError, match="no equality constraints"):
         score_test(plain)
+
+
+# --------------------------------------------------------------- factor scores
+@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mlr", "tools_pd_eq_ml", "tools_hs_fiml"])
+@pytest.mark.parametrize("method", ["regression", "Bartlett"])
+def test_factor_scores_match_lavaan(fits, case, method):
+    ref, res = fits(case)
+    lav = pd.DataFrame(ref["lavPredict"][method]).astype(float)
+    ours = factor_scores(res, method=method)
+    assert list(ours.columns) == list(lav.columns)
+    # with missing cells, a factor none of whose indicators is observed has no
+    # Bartlett score (NaN in both)
+    np.testing.assert_allclose(ours.to_numpy(), lav.to_numpy(), atol=1e-4)
+    if case == "tools_hs_fiml" and method == "Bartlett":
+        assert ours.isna().to_numpy().sum() == 3
+
+
+def test_factor_scores_multigroup(fits):
+    ref, res = fits("tools_hs_mg_loadings")
+    ours = factor_scores(res)
+    for label, rows in ref["lavPredict"].items():
+        lav = pd.DataFrame(rows).astype(float)
+        got = ours[ours["group"] == label].drop(columns="group")
+        np.testing.assert_allclose(got.to_numpy(), lav.to_numpy(), atol=1e-4)
+    with pytest.raises(CkmError, match="'method' parameter of factor_scores"):
+        factor_scores(res, method="EBM")

@@ -74,7 +74,8 @@ list(
        "cfa", hs_model, hs_csv, list(estimator = "ML", group = "school", group.equal = "loadings"),
        extra = function(fit) list(
          modindices = mi_table(fit),
-         lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)))),
+         lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)),
+         lavPredict = lapply(lavPredict(fit), function(m) json_ready(as.data.frame(m))))),
   case("tools_hs_fiml", "HS CFA, x1..x9 with 10% MCAR cells, FIML (missing = ml): lavPredict, modindices",
        "cfa", hs_model, "data/fiml_hs_missing.csv", list(estimator = "ML", missing = "ml"),
        extra = function(fit) list(
