@@ -8,7 +8,12 @@ syntax with ML, MLR, FIML or WLSMV and returns lavaan-style results.
 __version__ = "0.1.0"
 
 from ckm_research.sem.api import ESTIMATORS, fit  # noqa: E402
-from ckm_research.sem.diagnostics import factor_scores, modindices, score_test  # noqa: E402
+from ckm_research.sem.diagnostics import (  # noqa: E402
+    factor_scores,
+    modindices,
+    residuals,
+    score_test,
+)
 from ckm_research.sem.results import SEMResults  # noqa: E402
 
 __all__ = [
@@ -18,5 +23,6 @@ __all__ = [
     "modindices",
     "score_test",
     "factor_scores",
+    "residuals",
     "__version__",
 ]

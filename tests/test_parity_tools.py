@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckm_research import factor_scores, fit, modindices, score_test
+from ckm_research import factor_scores, fit, modindices, residuals, score_test
 from ckm_research.errors import CkmError
 from tests.reference_compare import fit_like_lavaan, load, load_data
 
@@ -168,3 +168,64 @@ def test_factor_scores_multigroup(fits):
         np.testing.assert_allclose(got.to_numpy(), lav.to_numpy(), atol=1e-4)
     with pytest.raises(CkmError, match="'method' parameter of factor_scores"):
         factor_scores(res, method="EBM")
+
+
+# ------------------------------------------------------------------- residuals
+def _matrix(m) -> np.ndarray:
+    return np.array([[np.nan if v is None else v for v in row] for row in m["values"]], float)
+
+
+def _vector(v) -> np.ndarray:
+    return np.array([np.nan if x is None else x for x in v.values()], float)
+
+
+def _compare_residuals(ours: dict, lav: dict, z_atol: float) -> None:
+    keys = [k for k in lav if k != "type"]
+    assert set(keys) <= set(ours), (keys, list(ours))
+    assert ours["type"] == lav["type"]
+    for key in keys:
+        if key == "summary":
+            want = pd.DataFrame(lav[key]).T.astype(float)
+            got = ours[key]
+            assert list(got.columns) == list(want.columns)
+            assert list(got.index) == list(want.index)
+            np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=1e-4, err_msg=key)
+        elif isinstance(lav[key], dict) and "values" in lav[key]:
+            atol = z_atol if key.endswith(".z") or lav["type"] == "standardized" else 1e-4
+            np.testing.assert_allclose(ours[key].to_numpy(), _matrix(lav[key]), atol=atol)
+        else:
+            np.testing.assert_allclose(ours[key].to_numpy(), _vector(lav[key]), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "case", ["tools_hs_ml", "tools_hs_mlr", "tools_pd_eq_ml", "tools_hs_mg_loadings"]
+)
+def test_residuals_match_lavresiduals(fits, case):
+    ref, res = fits(case)
+    # z statistics are ratios of two estimated quantities: 1e-3 absolute
+    for key, kind in (("lavResiduals", "cor.bentler"), ("resid_standardized", "standardized")):
+        lav = ref[key]
+        ours = residuals(res, type=kind)
+        if res.ngroups == 1:
+            _compare_residuals(ours, lav, 1e-3)
+        else:
+            assert list(ours) == list(lav)
+            for label in lav:
+                _compare_residuals(ours[label], lav[label], 1e-3)
+
+
+def test_residuals_fiml_matrices_and_refusals(fits):
+    ref, res = fits("tools_hs_fiml")
+    ours = residuals(res, zstat=False, summary=False)
+    lav = ref["lavResiduals"]
+    np.testing.assert_allclose(ours["cov"].to_numpy(), _matrix(lav["cov"]), atol=1e-4)
+    np.testing.assert_allclose(ours["mean"].to_numpy(), _vector(lav["mean"]), atol=1e-4)
+    with pytest.raises(CkmError, match="zstat=False, summary=False"):
+        residuals(res)
+    _, ml = fits("tools_hs_ml")
+    with pytest.raises(CkmError, match="'type' parameter of residuals"):
+        residuals(ml, type="cor")
+    raw = residuals(ml, type="raw")
+    S = ml._engine.groups[0].moments.cov
+    np.testing.assert_allclose(raw["cov"].to_numpy(), S - ml.implied["implied"]["cov"].to_numpy())
+    assert list(raw["summary"].index[:2]) == ["rmr", "rmr.se"]

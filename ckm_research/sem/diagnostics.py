@@ -14,6 +14,9 @@ function            lavaan
                     equality constraints (Bentler, 1990; Satorra, 1989)
 :func:`factor_scores` ``lavPredict(fit)``: regression (Thurstone, 1935) and
                     Bartlett (1937) factor scores, also with missing cells
+:func:`residuals`   ``lavResiduals(fit)``: residual means and covariances
+                    (raw, correlation or standardized) with z statistics and
+                    the SRMR/CRMR summary (Maydeu-Olivares, 2017)
 ==================  =========================================================
 
 All of them are score (Lagrange multiplier) statistics computed at the
@@ -35,7 +38,7 @@ from ckm_research.sem.ml import ml_discrepancy, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable
 
-__all__ = ["modindices", "score_test", "factor_scores"]
+__all__ = ["modindices", "score_test", "factor_scores", "residuals"]
 
 #: lavaan's threshold on the variance of a score (``.Machine$double.eps^(1/3)``):
 #: below it a parameter cannot be freed (it is not identified) and its index is NA
@@ -789,3 +792,316 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
             out.insert(0, "group", gd.label)
         frames.append(out)
     return pd.concat(frames, ignore_index=True)
+
+
+# ------------------------------------------------------------------- residuals
+_RESIDUAL_TYPES = ("raw", "cor.bentler", "cor.bollen", "standardized", "normalized")
+_RMS_ROWS = ("", ".se", ".exactfit.z", ".exactfit.pvalue")
+_URMS_ROWS = (
+    "",
+    ".se",
+    ".ci.lower",
+    ".ci.upper",
+    ".closefit.h0.value",
+    ".closefit.z",
+    ".closefit.pvalue",
+)
+
+
+def _vech(m: np.ndarray) -> np.ndarray:
+    from ckm_research.sem.model import vech_indices
+
+    ri, ci = vech_indices(m.shape[0])
+    return m[ri, ci]
+
+
+def _unvech(v: np.ndarray, p: int) -> np.ndarray:
+    from ckm_research.sem.model import vech_indices
+
+    ri, ci = vech_indices(p)
+    out = np.zeros((p, p))
+    out[ri, ci] = v
+    out[ci, ri] = v
+    return out
+
+
+def _h1_scores(mean, cov, S, ybar, ms):
+    """Derivative per case of the normal log-likelihood of the data moments
+    ``S, ybar`` wrt ``(mean, vech(cov))`` (off-diagonals count twice)."""
+    K = np.linalg.inv(cov)
+    d = ybar - mean
+    W = S + np.outer(d, d)
+    G = 0.5 * (K @ W @ K - K)
+    g = _vech(G) * np.where(_vech(np.eye(len(ybar))) == 1, 1.0, 2.0)
+    return np.concatenate([K @ d, g]) if ms else g
+
+
+def _h1_information_observed(S, ybar, Sig, mu, ms) -> np.ndarray:
+    """Observed information per case of the saturated normal model at the
+    model-implied moments (lavaan's ``h1.information = "structured"`` with
+    ``information = "observed"``), by central differences of the score."""
+    from ckm_research.sem.numdiff import numerical_jacobian
+
+    p = len(ybar)
+
+    def score(x):
+        mean = x[:p] if ms else mu
+        cov = _unvech(x[p:] if ms else x, p)
+        return _h1_scores(mean, cov, S, ybar, ms)
+
+    x0 = np.concatenate([mu, _vech(Sig)]) if ms else _vech(Sig)
+    H = -numerical_jacobian(score, x0, 1e-6)
+    return 0.5 * (H + H.T)
+
+
+def _residual_acov(eng, kind: str) -> list[np.ndarray]:
+    """Asymptotic covariance of the residuals of each group (lavaan's
+    ``lav_residuals_acov`` with ``z.type = "standardized"``, ``h1.acov =
+    "unstructured"``): :math:`Q\\,\\Gamma\\,Q^\\top` with :math:`\\Gamma` the
+    covariance of the sample moments (normal theory for ML, the sandwich
+    :math:`A_1^{-1}B_1A_1^{-1}` for MLR), :math:`Q = I - w_g \\Delta_g
+    I(\\hat\\theta)^{-1}\\Delta_g^\\top A_{1,g}` and :math:`A_1` the saturated
+    model's information at the fitted moments (Ogasawara, 2001;
+    Maydeu-Olivares, 2017); rescaled to correlation units for ``cor.*``."""
+    from ckm_research.sem.numdiff import numerical_jacobian
+    from ckm_research.sem.robust import casewise_scores_moments, h1_information_expected
+
+    ms = eng.opts.meanstructure
+    robust = eng.opts.estimator == "MLR"
+    n = float(eng.ntotal)
+    deltas, A1s, gammas = [], [], []
+    for g, gd in enumerate(eng.groups):
+        S, ybar = gd.moments.cov, gd.moments.mean
+        Sig, mu = eng.model.implied(eng.theta, g)
+        if not ms:
+            mu = ybar
+        ng = gd.moments.n
+        I1 = h1_information_expected(S, ms)
+        I1_inv = np.linalg.inv(I1)
+        if robust:
+            sc = casewise_scores_moments(gd.data, ybar, S, ms)
+            gammas.append(I1_inv @ (sc.T @ sc / ng) @ I1_inv / ng)
+            A1s.append(_h1_information_observed(S, ybar, Sig, mu, ms))
+        else:
+            gammas.append(I1_inv / ng)
+            A1s.append(h1_information_expected(Sig, ms))
+        deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=ms))
+    weights = [gd.moments.n / n for gd in eng.groups]
+    info = sum(w * D.T @ A @ D for w, D, A in zip(weights, deltas, A1s, strict=True))
+    info_inv = _ginv(info)
+    out = []
+    for g, gd in enumerate(eng.groups):
+        D, A1 = deltas[g], A1s[g]
+        Q = np.eye(len(A1)) - weights[g] * (D @ info_inv @ D.T) @ A1
+        acov = Q @ gammas[g] @ Q.T
+        S = gd.moments.cov
+        sd_inv = 1.0 / np.sqrt(np.diag(S))
+        if kind == "cor.bentler":
+            G = np.diag(_vech(np.outer(sd_inv, sd_inv)))
+            if ms:
+                G = _block_diag(np.diag(sd_inv), G)
+            acov = G @ acov @ G
+        elif kind == "cor.bollen":
+            p = len(sd_inv)
+            F = numerical_jacobian(lambda v, p=p: _vech(_cov2cor_vech(v, p)), _vech(S), 1e-7)
+            if ms:
+                F = _block_diag(np.diag(sd_inv), F)
+            acov = F @ acov @ F.T
+        out.append(acov)
+    return out
+
+
+def _cov2cor_vech(v, p):
+    c = _unvech(v, p)
+    d = 1.0 / np.sqrt(np.diag(c))
+    return c * np.outer(d, d)
+
+
+def _block_diag(a, b):
+    out = np.zeros((a.shape[0] + b.shape[0], a.shape[1] + b.shape[1]))
+    out[: a.shape[0], : a.shape[1]] = a
+    out[a.shape[0] :, a.shape[1] :] = b
+    return out
+
+
+def _rms_summary(stats_: np.ndarray, acov: np.ndarray | None, pstar: int, name: str):
+    """lavaan's ``lav_residuals_summary_rms``: the root mean square residual,
+    its standard error and test of exact fit, and the unbiased estimate with
+    its standard error, 90% interval and test of close fit (RMS <= .05)
+    (Maydeu-Olivares, 2017, eq. 8-14)."""
+    u = "u" + name
+    index = [name + r for r in _RMS_ROWS] + [u + r for r in _URMS_ROWS]
+    if len(stats_) == 0:
+        return pd.Series([0.0, *[np.nan] * 3, 0.0, *[np.nan] * 3, 0.05, np.nan, np.nan], index)
+    return _rms_values(stats_, acov, pstar, index)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _rms_values(stats_, acov, pstar, index):
+    """The statistics of :func:`_rms_summary` (lavaan's ``lav_residuals_summary_rms``)."""
+    rms = np.sqrt(np.sum(stats_**2) / pstar)
+    tr2 = np.trace(acov @ acov)
+    tr1 = np.trace(acov)
+    avar = tr2 / (tr1 * 2 * pstar)
+    se = np.sqrt(avar) if np.isfinite(avar) and avar >= np.finfo(float).eps else np.nan
+    e_rms = np.sqrt(tr1 / pstar) * (4 * tr1**2 - tr2) / (4 * tr1**2)
+    z = max(rms - e_rms, 0.0) / se
+    vals = [rms, se, z, stats.norm.sf(z)]
+    t_cov = float(stats_ @ stats_)
+    eve = float(stats_ @ acov @ stats_)
+    k = 1 - (tr2 + 2 * eve) / (4 * t_cov**2)
+    urms = 1 / k * np.sqrt(max(t_cov - tr1, 0.0) / pstar)
+    uavar = 1 / k**2 * (tr2 + 2 * eve) / (2 * pstar * t_cov)
+    use = np.sqrt(uavar) if np.isfinite(uavar) and uavar >= np.finfo(float).eps else np.nan
+    q = stats.norm.ppf(0.95)
+    uz = (urms - 0.05) / use
+    uvals = [urms, use, urms - q * use, urms + q * use, 0.05, uz, stats.norm.sf(uz)]
+    return pd.Series(vals + uvals, index=index)
+
+
+def residuals(
+    results,
+    type: str = "cor.bentler",
+    zstat: bool = True,
+    summary: bool = True,  # noqa: A002
+) -> dict:
+    """Residual means and covariances with z statistics and the SRMR summary
+    (lavaan's ``lavResiduals``).
+
+    The residuals are the sample moments minus the model-implied ones:
+    ``"raw"``; ``"cor.bentler"`` both rescaled by the sample standard
+    deviations (the residuals the SRMR averages; Bentler, 1995); ``"cor.bollen"``
+    the difference of the two correlation matrices (the CRMR's); ``"standardized"``
+    the raw residuals divided by their standard errors (lavaan's ``resid(fit,
+    type = "standardized")``); ``"normalized"`` divided by the standard errors
+    of the sample moments.  With ``zstat`` each residual is divided by its
+    asymptotic standard error (``cov.z``, ``mean.z``; residuals under 1e-4 are
+    left as they are, as lavaan), and ``summary`` gives the SRMR (RMR, CRMR)
+    with its standard error and test of exact fit, and the unbiased estimate
+    with a 90% interval and test of close fit (Maydeu-Olivares, 2017;
+    Maydeu-Olivares, Shi & Rosseel, 2018).
+
+    Parameters
+    ----------
+    results : SEMResults
+        A complete-data ML or MLR fit (the standard errors use the normal-theory
+        or, for MLR, the robust covariance of the sample moments, as lavaan).
+    type : {'cor.bentler', 'raw', 'cor.bollen', 'standardized', 'normalized'}
+    zstat, summary : bool
+        Add ``cov.z``/``mean.z`` and ``summary`` (not for ``standardized`` and
+        ``normalized``, which are z statistics already).
+
+    Returns
+    -------
+    dict
+        lavaan's list: ``type``, ``cov`` (DataFrame), ``mean`` (Series, with a
+        mean structure), ``cov.z``, ``mean.z``, ``summary`` (DataFrame with
+        columns ``cov`` [``mean total``] and rows ``srmr srmr.se ...``).  With
+        several groups, one such dict per group label.
+
+    References
+    ----------
+    Maydeu-Olivares, A. (2017). Assessing the size of model misfit in
+    structural equation models. *Psychometrika*, 82, 533-558.
+    Maydeu-Olivares, A., Shi, D., & Rosseel, Y. (2018). Assessing fit in
+    structural equation models: A Monte-Carlo evaluation of RMSEA versus
+    SRMR confidence intervals and tests of close fit. *Structural Equation
+    Modeling*, 25, 389-402.
+
+    Examples
+    --------
+    >>> residuals(res)["summary"]                               # doctest: +SKIP
+
+    In R: ``lavaan::lavResiduals(fit)``.
+    """
+    eng = _engine(results, "residuals")
+    if not isinstance(type, str) or type not in _RESIDUAL_TYPES:
+        raise CkmError(
+            "The 'type' parameter of residuals must be one of "
+            + ", ".join(f"'{t}'" for t in _RESIDUAL_TYPES)
+            + f". Got {type!r} instead."
+        )
+    z_type = type in ("standardized", "normalized")
+    need_acov = zstat or summary or z_type
+    from ckm_research.sem.fiml import FIMLEngine
+
+    if not (isinstance(eng, FIMLEngine) and not need_acov):
+        try:
+            _check_ml(eng, "residuals", "lavResiduals()")
+        except CkmError as exc:
+            if isinstance(eng, FIMLEngine):
+                raise CkmError(
+                    "residuals() of a FIML fit (missing='ml') gives the residual matrices "
+                    "against the EM-estimated saturated moments only: call it with "
+                    "zstat=False, summary=False (the z statistics and the SRMR summary of "
+                    "lavResiduals() with missing data are not supported)"
+                ) from exc
+            raise
+    ms = eng.opts.meanstructure
+    ov = list(eng.model.ov)
+    p = len(ov)
+    acov_kind = "raw" if z_type else type
+    acovs = _residual_acov(eng, acov_kind) if need_acov else None
+    out_groups = {}
+    for g, gd in enumerate(eng.groups):
+        S, ybar = eng.sample_moments(g)
+        Sig, mu = eng.model.implied(eng.theta, g)
+        if not ms:
+            mu = ybar
+        if type == "cor.bentler":
+            sd = np.sqrt(np.diag(S))
+            r_cov = (S - Sig) / np.outer(sd, sd)
+            r_mean = (ybar - mu) / sd
+        elif type == "cor.bollen":
+            sd, sd_est = np.sqrt(np.diag(S)), np.sqrt(np.diag(Sig))
+            r_cov = S / np.outer(sd, sd) - Sig / np.outer(sd_est, sd_est)
+            r_mean = (ybar - mu) / sd  # lavaan rescales both means by the sample SDs
+        else:
+            r_cov, r_mean = S - Sig, ybar - mu
+        res = {"type": type}
+        se_all = None
+        if need_acov:
+            acov = acovs[g]
+            if type == "normalized":
+                from ckm_research.sem.robust import h1_information_expected
+
+                acov = np.linalg.inv(h1_information_expected(S, ms)) / gd.data.shape[0]
+            dg = np.diag(acov).copy()
+            dg[~np.isfinite(dg) | (dg < 0)] = np.nan
+            se_all = np.sqrt(dg)
+        se_mean = se_all[:p] if (se_all is not None and ms) else None
+        se_cov = _unvech(se_all[p:] if ms else se_all, p) if se_all is not None else None
+
+        def ratio(a, b, tiny):
+            b = b.copy()
+            b[np.abs(a) < tiny] = 1.0
+            return a / b
+
+        if z_type:
+            r_cov = ratio(r_cov, se_cov, 1e-5)
+            if ms:
+                r_mean = ratio(r_mean, se_mean, 1e-5)
+        res["cov"] = pd.DataFrame(r_cov, index=ov, columns=ov)
+        if ms:
+            res["mean"] = pd.Series(r_mean, index=ov)
+        if zstat and not z_type:
+            res["cov.z"] = pd.DataFrame(ratio(r_cov, se_cov, 1e-4), index=ov, columns=ov)
+            if ms:
+                res["mean.z"] = pd.Series(ratio(r_mean, se_mean, 1e-4), index=ov)
+        if summary and not z_type:
+            name = {"raw": "rmr", "cor.bentler": "srmr", "cor.bollen": "crmr"}[type]
+            acov = acovs[g]
+            st_cov = _vech(r_cov)
+            pst = len(st_cov) - (p if name == "crmr" else 0)
+            a_cov = acov[p:, p:] if ms else acov
+            cols = {"cov": _rms_summary(st_cov, a_cov, pst, name)}
+            if ms:
+                cols["mean"] = _rms_summary(r_mean, acov[:p, :p], p, name)
+                st = np.concatenate([r_mean, st_cov])
+                pst_t = len(st) - (p if name == "crmr" else 0)
+                cols["total"] = _rms_summary(st, acov, pst_t, name)
+            res["summary"] = pd.DataFrame(cols)
+        out_groups[gd.label] = res
+    if eng.pt.ngroups == 1:
+        return out_groups[eng.groups[0].label]
+    return out_groups
