@@ -10,9 +10,11 @@ __version__ = "0.1.0"
 from ckm_research.sem.api import ESTIMATORS, fit  # noqa: E402
 from ckm_research.sem.diagnostics import (  # noqa: E402
     factor_scores,
+    lrt,
     modindices,
     residuals,
     score_test,
+    wald_test,
 )
 from ckm_research.sem.results import SEMResults  # noqa: E402
 
@@ -24,5 +26,7 @@ __all__ = [
     "score_test",
     "factor_scores",
     "residuals",
+    "wald_test",
+    "lrt",
     "__version__",
 ]

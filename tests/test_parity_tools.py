@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckm_research import factor_scores, fit, modindices, residuals, score_test
+from ckm_research import factor_scores, fit, lrt, modindices, residuals, score_test, wald_test
 from ckm_research.errors import CkmError
 from tests.reference_compare import fit_like_lavaan, load, load_data
 
@@ -229,3 +229,47 @@ def test_residuals_fiml_matrices_and_refusals(fits):
     S = ml._engine.groups[0].moments.cov
     np.testing.assert_allclose(raw["cov"].to_numpy(), S - ml.implied["implied"]["cov"].to_numpy())
     assert list(raw["summary"].index[:2]) == ["rmr", "rmr.se"]
+
+
+# ------------------------------------------------------- Wald and LR tests
+@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mlr"])
+def test_wald_test_matches_lavaan(fits, case):
+    ref, res = fits(case)
+    lav = ref["lavTestWald"]
+    got = wald_test(res, ref["wald_constraints"])
+    assert list(got.columns) == ["stat", "df", "p.value", "se"]
+    np.testing.assert_allclose(got["stat"].iloc[0], lav["stat"], rtol=1e-3)
+    assert got["df"].iloc[0] == lav["df"]
+    np.testing.assert_allclose(got["p.value"].iloc[0], lav["p.value"], atol=1e-4)
+    assert got["se"].iloc[0] == lav["se"]
+    # the same constraints as a list
+    same = wald_test(res, ref["wald_constraints"].split(";"))
+    np.testing.assert_allclose(same["stat"], got["stat"])
+
+
+def test_wald_test_errors(fits):
+    _, res = fits("tools_hs_ml")
+    with pytest.raises(CkmError, match="'zz' is not a parameter label"):
+        wald_test(res, "l2 == zz")
+    with pytest.raises(CkmError, match="equality constraints only"):
+        wald_test(res, "l2 > 0")
+    with pytest.raises(CkmError, match="at least one constraint"):
+        wald_test(res, " ; ")
+
+
+@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mlr"])
+def test_lrt_matches_lavaan(fits, case):
+    ref, res = fits(case)
+    res0 = fit_like_lavaan({**ref, "model": ref["nested_model"]})
+    lav = pd.DataFrame(ref["lavTestLRT"]["rows"]).T
+    got = lrt(res, res0, model_names=["free", "nested"])
+    # sorted by df: the free model first, as lavaan
+    assert list(got.index) == ["free", "nested"]
+    assert list(got.columns) == list(lav.columns)
+    np.testing.assert_allclose(
+        got.to_numpy(dtype=float), lav.to_numpy(dtype=float), rtol=1e-5, atol=1e-4
+    )
+    with pytest.raises(CkmError, match="satorra.bentler.2010.*not supported"):
+        lrt(res0, res, method="satorra.bentler.2010")
+    with pytest.raises(CkmError, match="at least two"):
+        lrt(res)

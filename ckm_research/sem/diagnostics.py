@@ -17,6 +17,10 @@ function            lavaan
 :func:`residuals`   ``lavResiduals(fit)``: residual means and covariances
                     (raw, correlation or standardized) with z statistics and
                     the SRMR/CRMR summary (Maydeu-Olivares, 2017)
+:func:`wald_test`   ``lavTestWald(fit, constraints)``: Wald test of
+                    constraints written with parameter labels
+:func:`lrt`         ``lavTestLRT(fit0, fit1)``: (scaled) chi-square
+                    difference tests of nested models (Satorra & Bentler, 2001)
 ==================  =========================================================
 
 All of them are score (Lagrange multiplier) statistics computed at the
@@ -38,7 +42,7 @@ from ckm_research.sem.ml import ml_discrepancy, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable
 
-__all__ = ["modindices", "score_test", "factor_scores", "residuals"]
+__all__ = ["modindices", "score_test", "factor_scores", "residuals", "wald_test", "lrt"]
 
 #: lavaan's threshold on the variance of a score (``.Machine$double.eps^(1/3)``):
 #: below it a parameter cannot be freed (it is not identified) and its index is NA
@@ -1105,3 +1109,199 @@ def residuals(
     if eng.pt.ngroups == 1:
         return out_groups[eng.groups[0].label]
     return out_groups
+
+
+# ------------------------------------------------------------------ Wald test
+_SE_NAMES = {"ML": "standard", "FIML": "standard", "MLR": "robust.huber.white"}
+
+
+def _split_constraints(constraints) -> list[str]:
+    if isinstance(constraints, str):
+        parts = constraints.replace("\n", ";").split(";")
+    else:
+        parts = list(constraints)
+    return [c.strip() for c in parts if c and c.strip() and not c.strip().startswith("#")]
+
+
+def wald_test(results, constraints) -> pd.DataFrame:
+    """Wald test of equality constraints on the parameters (lavaan's ``lavTestWald``).
+
+    Each constraint ``lhs == rhs`` is written with parameter labels (and
+    defined parameters, numbers and arithmetic), e.g. ``"a == b; c == 0;
+    a1*b1 == 0.2"``.  With :math:`h(\\theta)` the vector of ``lhs - rhs``,
+    :math:`H` its Jacobian and :math:`V` the covariance matrix of the
+    estimates (the robust one for MLR),
+
+    .. math:: W = h^\\top (H V H^\\top)^{-1} h \\sim \\chi^2_k
+
+    (Wald, 1943; Bollen, 1989, p. 293).
+
+    Parameters
+    ----------
+    results : SEMResults
+        An ML, MLR or FIML fit.
+    constraints : str or list of str
+        Constraints separated by ``;`` or new lines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``stat df p.value se`` (``se`` the kind of covariance matrix
+        used, lavaan's ``se`` option).
+
+    Examples
+    --------
+    >>> wald_test(res, "l2 == l3; l5 == l6")                      # doctest: +SKIP
+
+    In R: ``lavaan::lavTestWald(fit, constraints = "l2 == l3; l5 == l6")``.
+    """
+    from ckm_research.sem.numdiff import numerical_jacobian
+    from ckm_research.sem.syntax import evaluate_definitions, evaluate_expression
+
+    eng = _engine(results, "wald_test")
+    if eng.opts.estimator == "WLSMV":
+        raise CkmError(
+            "wald_test (lavaan's lavTestWald()) is not supported for WLSMV fits; use an ML or "
+            "MLR fit"
+        )
+    cons = _split_constraints(constraints)
+    if not cons:
+        raise CkmError(
+            "The 'constraints' parameter of wald_test must give at least one constraint "
+            f"'lhs == rhs'. Got {constraints!r} instead."
+        )
+    sides = []
+    for c in cons:
+        if c.count("==") != 1 or any(op in c.replace("==", "") for op in ("<", ">", "=")):
+            raise CkmError(
+                f"wald_test: the constraint '{c}' is not an equality 'lhs == rhs'; lavaan's "
+                "lavTestWald tests equality constraints only"
+            )
+        lhs, rhs = (x.strip() for x in c.split("=="))
+        sides.append((lhs, rhs))
+    t = eng.pt.table
+    labels = t["label"].where(~t["label"].str.startswith("."), "").tolist()
+    defs = eng.pt.definitions
+
+    def env_of(theta):
+        vals = eng.model.row_values(theta)
+        env = {}
+        for lab, v in zip(labels, vals, strict=True):
+            if lab and lab not in env:
+                env[lab] = float(v)
+        if defs:
+            for d, v in zip(defs, evaluate_definitions(defs, t["label"], vals), strict=True):
+                env[d.name] = float(v)
+        return env
+
+    def h(theta):
+        env = env_of(theta)
+        return np.array(
+            [evaluate_expression(a, env) - evaluate_expression(b, env) for a, b in sides]
+        )
+
+    try:
+        h0 = h(eng.theta)
+    except KeyError as exc:
+        known = sorted(env_of(eng.theta))
+        raise CkmError(
+            f"wald_test: '{exc.args[0]}' is not a parameter label of the model; label the "
+            "parameter in the model syntax (e.g. a*x2). Labels: " + ", ".join(known)
+        ) from None
+    H = numerical_jacobian(h, eng.theta)
+    V = results.vcov
+    M = H @ V @ H.T
+    try:
+        stat = float(h0 @ np.linalg.solve(M, h0))
+    except np.linalg.LinAlgError:
+        raise CkmError(
+            "wald_test: the constraints are linearly dependent (their covariance matrix is "
+            "singular); drop redundant constraints"
+        ) from None
+    df = len(sides)
+    se = _SE_NAMES.get(eng.opts.estimator, "standard")
+    return pd.DataFrame({"stat": [stat], "df": [df], "p.value": [stats.chi2.sf(stat, df)],
+                         "se": [se]})  # fmt: skip
+
+
+# ------------------------------------------------------------- LR difference
+def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
+    """Chi-square difference tests of nested models (lavaan's ``lavTestLRT``).
+
+    The models are sorted by their degrees of freedom and each is compared
+    with the next less restricted one by
+    :func:`ckm_research.measurement.invariance.chisq_difference`: the
+    ordinary difference of the chi-squares for ML and FIML (with the RMSEA of
+    the difference), and for MLR the scaled difference of Satorra & Bentler
+    (2001), lavaan's default ``method = "satorra.bentler.2001"``.
+
+    Parameters
+    ----------
+    *fits : SEMResults
+        Two or more fits of nested models to the same data, with the same
+        estimator.
+    method : {'default', 'standard', 'satorra.bentler.2001'}
+        lavaan's ``method``; ``'default'`` is lavaan's default for the
+        estimator.  ``'satorra.bentler.2010'`` and ``'satorra.2000'`` are not
+        supported.
+    model_names : list of str, optional
+        Row names (default ``fit1, fit2, ...`` in the order given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        lavaan's table: index the model names sorted by df, columns ``Df AIC
+        BIC Chisq`` and ``Chisq diff`` [``RMSEA``] ``Df diff Pr(>Chisq)``
+        (``RMSEA`` for the standard test only).  The ``Chisq`` column holds
+        the unscaled statistics also for MLR, as in lavaan.
+
+    References
+    ----------
+    Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square
+    test statistic for moment structure analysis. *Psychometrika*, 66,
+    507-514.
+
+    Examples
+    --------
+    >>> lrt(metric_fit, configural_fit)                            # doctest: +SKIP
+
+    In R: ``lavaan::lavTestLRT(configural, metric)``.
+    """
+    from ckm_research.measurement.invariance import chisq_difference
+
+    if len(fits) < 2:
+        raise CkmError("lrt needs at least two fitted models to compare")
+    if method in ("satorra.bentler.2010", "satorra.2000", "mean.var.adjusted.PLRT"):
+        raise CkmError(
+            f"lrt(method='{method}') (lavaan's lavTestLRT method) is not supported; use "
+            "method='default' (Satorra-Bentler 2001 for MLR, the standard test for ML)"
+        )
+    names = list(model_names) if model_names is not None else [
+        f"fit{i + 1}" for i in range(len(fits))
+    ]  # fmt: skip
+    if len(names) != len(fits):
+        raise CkmError(
+            f"The 'model_names' parameter of lrt must have {len(fits)} names. "
+            f"Got {len(names)} instead."
+        )
+    for f in fits:
+        _engine(f, "lrt")
+    order = sorted(range(len(fits)), key=lambda i: fits[i].fit_measures["df"])
+    rows = []
+    method_used = None
+    for k, i in enumerate(order):
+        fm = fits[i].fit_measures
+        row = {"Df": fm["df"], "AIC": fm.get("aic", np.nan), "BIC": fm.get("bic", np.nan),
+               "Chisq": fm["chisq"], "Chisq diff": np.nan, "RMSEA": np.nan,
+               "Df diff": np.nan, "Pr(>Chisq)": np.nan}  # fmt: skip
+        if k > 0:
+            d = chisq_difference(fits[order[k - 1]], fits[i], method=method)
+            method_used = d["method"]
+            row.update({"Chisq diff": d["chisq.diff"], "RMSEA": d.get("rmsea.diff", np.nan),
+                        "Df diff": d["df.diff"], "Pr(>Chisq)": d["pvalue"]})  # fmt: skip
+        rows.append(row)
+    out = pd.DataFrame(rows, index=[names[i] for i in order])
+    if method_used != "standard":
+        out = out.drop(columns="RMSEA")
+    out.attrs["method"] = method_used
+    return out
