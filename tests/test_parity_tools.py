@@ -12,7 +12,14 @@ from ckm_research import factor_scores, fit, lrt, modindices, residuals, score_t
 from ckm_research.errors import CkmError
 from tests.reference_compare import fit_like_lavaan, load, load_data
 
-MI_CASES = ["tools_hs_ml", "tools_hs_mlr", "tools_pd_eq_ml", "tools_hs_mg_loadings"]
+MI_CASES = [
+    "tools_hs_ml",
+    "tools_hs_mlr",
+    "tools_pd_eq_ml",
+    "tools_hs_mg_loadings",
+    "tools_hs_fiml",
+    "tools_hs_fiml_eq",
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +86,6 @@ def test_modindices_power(fits):
 
 
 def test_modindices_refused_for_wlsmv_and_bad_arguments(fits):
-    ref = load("parity_tools_hs_fiml")
-    res = fit_like_lavaan(ref)
-    with pytest.raises(CkmError, match="modindices.*not supported for FIML"):
-        modindices(res)
     _, res = fits("tools_hs_ml")
     with pytest.raises(CkmError, match="'maximum_number' parameter of modindices"):
         modindices(res, maximum_number=-1)
@@ -94,7 +97,7 @@ def test_modindices_refused_for_wlsmv_and_bad_arguments(fits):
 
 
 # ------------------------------------------------------------------ score tests
-@pytest.mark.parametrize("case", ["tools_pd_eq_ml", "tools_hs_mg_loadings"])
+@pytest.mark.parametrize("case", ["tools_pd_eq_ml", "tools_hs_mg_loadings", "tools_hs_fiml_eq"])
 def test_score_test_matches_lavaan(fits, case):
     ref, res = fits(case)
     lav = ref["lavTestScore"]

@@ -59,20 +59,21 @@ def _engine(results, what: str):
     return eng
 
 
-def _check_ml(eng, what: str, lavaan_name: str) -> None:
+def _check_ml(eng, what: str, lavaan_name: str, fiml: bool = False) -> None:
     from ckm_research.sem.api import MLEngine
 
-    if type(eng) is not MLEngine:
+    if type(eng) is not MLEngine and not (fiml and _is_fiml(eng)):
         if eng.opts.estimator == "WLSMV":
             kind = "WLSMV (categorical) fits"
         elif eng.opts.missing == "ml":
             kind = "FIML fits (missing='ml')"
         else:
             kind = f"{type(eng).__name__} fits"
+        avail = "ML, MLR and FIML fits" if fiml else "complete-data ML and MLR fits"
         raise CkmError(
             f"{what} (lavaan's {lavaan_name}) is not supported for {kind}; it is available for "
-            "complete-data ML and MLR fits. Refit with estimator='ML' on complete cases to "
-            "screen the model, or use lavaan for this fit."
+            f"{avail}. Refit with estimator='ML' (or 'MLR') to screen the model, or use lavaan "
+            "for this fit."
         )
 
 
@@ -177,14 +178,46 @@ def _score_statistics(eng):
     """Per-case score (gradient of the log-likelihood / N) and expected
     information of the extended model at the estimates."""
     model, theta, q, cand = _extended(eng)
-    moments = [gd.moments for gd in eng.groups]
     n = float(eng.ntotal)
+    if _is_fiml(eng):
+        score, info = _fiml_score_information(eng, model, theta)
+        return model, theta, q, cand, score, info, n
+    moments = [gd.moments for gd in eng.groups]
     weights = [m.n / n for m in moments]
     # lavaan's F_ML is half ours: dlogL/dtheta / N = -grad(F_ours) / 2
     _, grad = ml_discrepancy(model, theta, moments)
     score = -0.5 * grad
     info = ml_information(model, theta, weights, meanstructure=eng.opts.meanstructure)
     return model, theta, q, cand, score, info, n
+
+
+def _is_fiml(eng) -> bool:
+    from ckm_research.sem.fiml import FIMLEngine
+
+    return isinstance(eng, FIMLEngine)
+
+
+def _fiml_score_information(eng, model: RAMModel, theta: np.ndarray):
+    """Score per case of the casewise (FIML) log-likelihood and the expected
+    information per case with missing data (lavaan's ``information =
+    "expected"`` with ``missing = "ml"``: the normal information of each
+    case's observed variables at the model-implied moments, Savalei, 2010),
+    for the parameters of ``model``."""
+    from ckm_research.sem import missing as mis
+
+    n = float(eng.ntotal)
+    grad = np.zeros(model.n_free)
+    info = np.zeros((model.n_free, model.n_free))
+    for g, pat in enumerate(eng.patterns):
+        pc = model.pieces(theta, g)
+        g_mu, g_sigma = mis.fiml_gradient(pat, pc["mu"], pc["sigma"])
+        rows, X, Y, DMU = model.rank2_factors(pc, g)
+        g_rows = 2.0 * np.sum(X * (g_sigma @ Y), axis=0) + DMU.T @ g_mu
+        np.add.at(grad, model.free[rows] - 1, g_rows)
+        A1 = mis.fiml_information_h1(pat, pc["mu"], pc["sigma"], information="expected")
+        D = model.jacobian(theta, g, meanstructure=True)
+        info += pat.n_cases / n * (D.T @ A1 @ D)
+    return grad / n, info
 
 
 # ------------------------------------------------------------- standardizing
@@ -301,8 +334,10 @@ def modindices(
     Parameters
     ----------
     results : SEMResults
-        A complete-data ML or MLR fit (MLR uses the same expected information
-        and score as ML, as lavaan does for ``modindices``).
+        An ML, MLR or FIML fit (MLR uses the same expected information and
+        score as ML, as lavaan does for ``modindices``; FIML the casewise
+        score and the expected information with missing data, as lavaan's
+        ``modindices`` of a ``missing = "ml"`` fit).
     sort : bool
         Sort by decreasing ``mi`` (lavaan's ``sort.``).
     minimum_value : float
@@ -330,7 +365,7 @@ def modindices(
     Raises
     ------
     CkmError
-        For WLSMV and FIML fits (not supported) and invalid arguments.
+        For WLSMV fits (not supported) and invalid arguments.
 
     References
     ----------
@@ -348,7 +383,7 @@ def modindices(
     In R: ``lavaan::modindices(fit, sort. = TRUE, maximum.number = 10)``.
     """
     eng = _engine(results, "modindices")
-    _check_ml(eng, "modindices", "modindices()")
+    _check_ml(eng, "modindices", "modindices()", fiml=True)
     if maximum_number is not None and (
         isinstance(maximum_number, bool) or not isinstance(maximum_number, (int, np.integer))
         or maximum_number < 0
@@ -537,7 +572,7 @@ def score_test(
     Parameters
     ----------
     results : SEMResults
-        A complete-data ML or MLR fit with equality constraints.  As lavaan,
+        An ML, MLR or FIML fit with equality constraints.  As lavaan,
         the statistic is the ordinary (not robust) score test also for MLR
         (lavaan warns that the robust version is not implemented).
     release : sequence of int, optional
@@ -577,7 +612,7 @@ def score_test(
     In R: ``lavaan::lavTestScore(fit, cumulative = TRUE)``.
     """
     eng = _engine(results, "score_test")
-    _check_ml(eng, "score_test", "lavTestScore()")
+    _check_ml(eng, "score_test", "lavTestScore()", fiml=True)
     if add is not None:
         raise CkmError(
             "score_test(add=...) (lavaan's lavTestScore(add = )) is not supported; use "
@@ -605,13 +640,16 @@ def score_test(
             "score_test: the model has no equality constraints (shared labels or group_equal) "
             "to test; use modindices() for fixed parameters"
         )
-    moments = [gd.moments for gd in eng.groups]
     n = float(eng.ntotal)
-    _, grad = ml_discrepancy(model, theta, moments)
-    s = -0.5 * grad
-    info = ml_information(
-        model, theta, [m.n / n for m in moments], meanstructure=eng.opts.meanstructure
-    )
+    if _is_fiml(eng):
+        s, info = _fiml_score_information(eng, model, theta)
+    else:
+        moments = [gd.moments for gd in eng.groups]
+        _, grad = ml_discrepancy(model, theta, moments)
+        s = -0.5 * grad
+        info = ml_information(
+            model, theta, [m.n / n for m in moments], meanstructure=eng.opts.meanstructure
+        )
     ncon = R.shape[0]
     if release is None:
         r_idx = np.arange(ncon)

@@ -32,6 +32,10 @@ hs_nested <- paste(
   "visual =~ x1 + l2*x2 + l2*x3",
   "textual =~ x4 + l5*x5 + l5*x6",
   "speed =~ x7 + x8 + x9", sep = "\n")
+hs_eq <- paste(
+  "visual =~ x1 + a*x2 + a*x3",
+  "textual =~ x4 + b*x5 + b*x6",
+  "speed =~ x7 + x8 + x9", sep = "\n")
 hs_wald <- "l2 == l3; l5 == l6; l8 == 1"
 pd_eq <- paste(
   "ind60 =~ x1 + x2 + x3",
@@ -76,6 +80,11 @@ list(
          modindices = mi_table(fit),
          lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)),
          lavPredict = lapply(lavPredict(fit), function(m) json_ready(as.data.frame(m))))),
+  case("tools_hs_fiml_eq", "HS CFA with equal loadings (labels a b shared), 10% MCAR cells, FIML: lavTestScore, modindices",
+       "cfa", hs_eq, "data/fiml_hs_missing.csv", list(estimator = "ML", missing = "ml"),
+       extra = function(fit) list(
+         modindices = mi_table(fit),
+         lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)))),
   case("tools_hs_fiml", "HS CFA, x1..x9 with 10% MCAR cells, FIML (missing = ml): lavPredict, modindices",
        "cfa", hs_model, "data/fiml_hs_missing.csv", list(estimator = "ML", missing = "ml"),
        extra = function(fit) list(
