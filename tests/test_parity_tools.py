@@ -276,3 +276,22 @@ def test_lrt_matches_lavaan(fits, case):
         lrt(res0, res, method="satorra.bentler.2010")
     with pytest.raises(CkmError, match="at least two"):
         lrt(res)
+
+
+# --------------------------------------------------------------------- CLI
+def test_cli_fit_modindices(tmp_path, capsys):
+    from ckm_research.cli import main
+
+    ref = load("parity_tools_hs_ml")
+    model = tmp_path / "hs.lav"
+    model.write_text(ref["model"] + "\n", encoding="utf-8")
+    data = tmp_path / "hs.csv"
+    load_data(ref).to_csv(data, index=False)
+    assert main(["fit", str(model), str(data), "--modindices", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Modification Indices (the 3 largest):" in out
+    lav = _lav_table(ref["modindices_sorted"])
+    block = out.split("Modification Indices")[1].splitlines()
+    rows = [line.split() for line in block[3:6]]
+    assert [r[:3] for r in rows] == lav[["lhs", "op", "rhs"]].values[:3].tolist()
+    np.testing.assert_allclose([float(r[3]) for r in rows], lav["mi"][:3], atol=1e-3)
