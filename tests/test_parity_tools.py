@@ -192,16 +192,31 @@ def _compare_residuals(ours: dict, lav: dict, z_atol: float) -> None:
             got = ours[key]
             assert list(got.columns) == list(want.columns)
             assert list(got.index) == list(want.index)
-            np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=1e-4, err_msg=key)
-        elif isinstance(lav[key], dict) and "values" in lav[key]:
-            atol = z_atol if key.endswith(".z") or lav["type"] == "standardized" else 1e-4
+            z = want.index.str.endswith(".z")  # test statistics: ratios, as cov.z
+            np.testing.assert_allclose(
+                got[~z].to_numpy(), want[~z].to_numpy(), atol=1e-4, rtol=1e-4, err_msg=key
+            )
+            np.testing.assert_allclose(
+                got[z].to_numpy(), want[z].to_numpy(), atol=z_atol, rtol=1e-4, err_msg=key
+            )
+            continue
+        atol = z_atol if key.endswith(".z") or lav["type"] == "standardized" else 1e-4
+        if isinstance(lav[key], dict) and "values" in lav[key]:
             np.testing.assert_allclose(ours[key].to_numpy(), _matrix(lav[key]), atol=atol)
         else:
-            np.testing.assert_allclose(ours[key].to_numpy(), _vector(lav[key]), atol=1e-4)
+            np.testing.assert_allclose(ours[key].to_numpy(), _vector(lav[key]), atol=atol)
 
 
 @pytest.mark.parametrize(
-    "case", ["tools_hs_ml", "tools_hs_mlr", "tools_pd_eq_ml", "tools_hs_mg_loadings"]
+    "case",
+    [
+        "tools_hs_ml",
+        "tools_hs_mlr",
+        "tools_pd_eq_ml",
+        "tools_hs_mg_loadings",
+        "tools_hs_fiml",
+        "tools_hs_fiml_eq",
+    ],
 )
 def test_residuals_match_lavresiduals(fits, case):
     ref, res = fits(case)
@@ -217,14 +232,12 @@ def test_residuals_match_lavresiduals(fits, case):
                 _compare_residuals(ours[label], lav[label], 1e-3)
 
 
-def test_residuals_fiml_matrices_and_refusals(fits):
+def test_residuals_options_and_refusals(fits):
     ref, res = fits("tools_hs_fiml")
     ours = residuals(res, zstat=False, summary=False)
+    assert list(ours) == ["type", "cov", "mean"]
     lav = ref["lavResiduals"]
     np.testing.assert_allclose(ours["cov"].to_numpy(), _matrix(lav["cov"]), atol=1e-4)
-    np.testing.assert_allclose(ours["mean"].to_numpy(), _vector(lav["mean"]), atol=1e-4)
-    with pytest.raises(CkmError, match="zstat=False, summary=False"):
-        residuals(res)
     _, ml = fits("tools_hs_ml")
     with pytest.raises(CkmError, match="'type' parameter of residuals"):
         residuals(ml, type="cor")

@@ -912,12 +912,29 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
     robust = eng.opts.estimator == "MLR"
     n = float(eng.ntotal)
     deltas, A1s, gammas = [], [], []
+    fiml = _is_fiml(eng)
     for g, gd in enumerate(eng.groups):
         S, ybar = gd.moments.cov, gd.moments.mean
         Sig, mu = eng.model.implied(eng.theta, g)
         if not ms:
             mu = ybar
         ng = gd.moments.n
+        if fiml:
+            # missing data: the saturated model's observed information at the EM
+            # moments (unstructured) and at the fitted ones (structured), the
+            # first-order one for MLR (lavaan's information = "observed")
+            from ckm_research.sem import missing as mis
+
+            pat = eng.patterns[g]
+            I1_inv = np.linalg.inv(mis.fiml_information_h1(pat, ybar, S, "observed"))
+            if robust:
+                B1 = mis.fiml_information_h1(pat, ybar, S, "firstorder")
+                gammas.append(I1_inv @ B1 @ I1_inv / ng)
+            else:
+                gammas.append(I1_inv / ng)
+            A1s.append(mis.fiml_information_h1(pat, mu, Sig, "observed"))
+            deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=True))
+            continue
         I1 = h1_information_expected(S, ms)
         I1_inv = np.linalg.inv(I1)
         if robust:
@@ -1026,8 +1043,10 @@ def residuals(
     Parameters
     ----------
     results : SEMResults
-        A complete-data ML or MLR fit (the standard errors use the normal-theory
-        or, for MLR, the robust covariance of the sample moments, as lavaan).
+        An ML, MLR or FIML fit (the standard errors use the normal-theory or,
+        for MLR, the robust covariance of the sample moments, as lavaan; with
+        missing data the sample moments are the EM estimates of the saturated
+        model and their covariance comes from its observed information).
     type : {'cor.bentler', 'raw', 'cor.bollen', 'standardized', 'normalized'}
     zstat, summary : bool
         Add ``cov.z``/``mean.z`` and ``summary`` (not for ``standardized`` and
@@ -1065,20 +1084,7 @@ def residuals(
         )
     z_type = type in ("standardized", "normalized")
     need_acov = zstat or summary or z_type
-    from ckm_research.sem.fiml import FIMLEngine
-
-    if not (isinstance(eng, FIMLEngine) and not need_acov):
-        try:
-            _check_ml(eng, "residuals", "lavResiduals()")
-        except CkmError as exc:
-            if isinstance(eng, FIMLEngine):
-                raise CkmError(
-                    "residuals() of a FIML fit (missing='ml') gives the residual matrices "
-                    "against the EM-estimated saturated moments only: call it with "
-                    "zstat=False, summary=False (the z statistics and the SRMR summary of "
-                    "lavResiduals() with missing data are not supported)"
-                ) from exc
-            raise
+    _check_ml(eng, "residuals", "lavResiduals()", fiml=True)
     ms = eng.opts.meanstructure
     ov = list(eng.model.ov)
     p = len(ov)
