@@ -97,7 +97,10 @@ def test_modindices_refused_for_wlsmv_and_bad_arguments(fits):
 
 
 # ------------------------------------------------------------------ score tests
-@pytest.mark.parametrize("case", ["tools_pd_eq_ml", "tools_hs_mg_loadings", "tools_hs_fiml_eq"])
+@pytest.mark.parametrize(
+    "case",
+    ["tools_pd_eq_ml", "tools_pd_explicit_eq_ml", "tools_hs_mg_loadings", "tools_hs_fiml_eq"],
+)
 def test_score_test_matches_lavaan(fits, case):
     ref, res = fits(case)
     lav = ref["lavTestScore"]

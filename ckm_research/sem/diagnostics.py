@@ -495,30 +495,35 @@ def _unconstrained(eng):
     model.values = vals.copy()
     theta = vals[free_rows]
     labels = t["label"].to_numpy()
-    cons = []  # (sort key, lhs name, rhs name, row a, row b)
     rank = np.empty(len(t), dtype=int)
     rank[order] = np.arange(len(t))
+    # the user's constraints (a == b) first, as written, then those of shared
+    # labels, first row against each other one (lavaan's order of its == rows)
+    cons = []  # (lhs name, rhs name, row a, row b)
+    first_row = {}
+    for r in order:
+        if labels[r] and labels[r] not in first_row:
+            first_row[labels[r]] = r
+    for c in eng.pt.constraints:
+        a, b = c.lhs.strip(), c.rhs.strip()
+        cons.append((a, b, first_row[a], first_row[b]))
+    shared = []
     for k in np.unique(free[free > 0]):
         rows = sorted(np.flatnonzero(free == k), key=lambda r: rank[r])
-        if len(rows) < 2:
-            continue
         by_label: dict[str, list[int]] = {}
         for r in rows:
             by_label.setdefault(labels[r], []).append(r)
-        firsts = []
-        for rs in by_label.values():
-            firsts.append(rs[0])
-            for r in rs[1:]:
-                cons.append(((rank[rs[0]], rank[r]), plabel[rs[0]], plabel[r], rs[0], r))
-        # labels merged by an explicit constraint (a == b) in the syntax
-        for r in firsts[1:]:
-            cons.append(((len(t) + rank[r], 0), labels[firsts[0]], labels[r], firsts[0], r))
-    cons.sort(key=lambda c: c[0])
+        for lab, rs in by_label.items():
+            if not lab:
+                continue
+            shared += [((rank[rs[0]], rank[r]), rs[0], r) for r in rs[1:]]
+    shared.sort(key=lambda c: c[0])
+    cons += [(plabel[a], plabel[b], a, b) for _, a, b in shared]
     R = np.zeros((len(cons), len(free_rows)))
-    for i, (_, _, _, a, b) in enumerate(cons):
+    for i, (_, _, a, b) in enumerate(cons):
         R[i, ufree[a] - 1] = 1.0
         R[i, ufree[b] - 1] = -1.0
-    names = pd.DataFrame({"lhs": [c[1] for c in cons], "op": "==", "rhs": [c[2] for c in cons]})
+    names = pd.DataFrame({"lhs": [c[0] for c in cons], "op": "==", "rhs": [c[1] for c in cons]})
     return model, theta, R, names, plabel, ufree
 
 

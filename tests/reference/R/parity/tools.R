@@ -48,6 +48,15 @@ pd_eq <- paste(
   "y3 ~~ y7",
   "y4 ~~ y8",
   "y6 ~~ y8", sep = "\n")
+# explicit equality constraints between different labels, and a shared label
+pd_explicit <- paste(
+  "ind60 =~ x1 + x2 + x3",
+  "dem60 =~ y1 + a*y2 + b*y3 + c*y4",
+  "dem65 =~ y5 + d*y6 + e*y7 + c*y8",
+  "dem60 ~ ind60",
+  "dem65 ~ ind60 + dem60",
+  "a == d",
+  "e == b", sep = "\n")
 hs_data <- read.csv(file.path(ref_dir, hs_csv))
 
 tools_extra <- function(estimator) function(fit) {
@@ -74,6 +83,10 @@ list(
          modindices = mi_table(fit),
          lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE, epc = TRUE)),
          lavPredict = predict_tables(fit))),
+  case("tools_pd_explicit_eq_ml", "PoliticalDemocracy with constraints a == d, e == b and a shared label c, ML: lavTestScore",
+       "sem", pd_explicit, pd_csv, list(estimator = "ML"),
+       extra = function(fit) list(
+         lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)))),
   case("tools_hs_mg_loadings", "HS CFA by school (two groups), group.equal = loadings, ML: modindices, lavTestScore",
        "cfa", hs_model, hs_csv, list(estimator = "ML", group = "school", group.equal = "loadings"),
        extra = function(fit) list(
