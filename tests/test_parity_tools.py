@@ -288,8 +288,19 @@ def test_lrt_matches_lavaan(fits, case):
     np.testing.assert_allclose(
         got.to_numpy(dtype=float), lav.to_numpy(dtype=float), rtol=1e-5, atol=1e-4
     )
-    with pytest.raises(CkmError, match="satorra.bentler.2010.*not supported"):
-        lrt(res0, res, method="satorra.bentler.2010")
+    # Satorra & Bentler (2010); lavaan falls back on the standard test for ML fits
+    lav10 = pd.DataFrame(ref["lavTestLRT_sb2010"]["rows"]).T
+    if res.estimator == "ML":
+        with pytest.warns(UserWarning, match="standard chi-square difference"):
+            got10 = lrt(res0, res, method="satorra.bentler.2010")
+    else:
+        got10 = lrt(res0, res, method="satorra.bentler.2010")
+    assert list(got10.columns) == list(lav10.columns)
+    np.testing.assert_allclose(
+        got10.to_numpy(dtype=float), lav10.to_numpy(dtype=float), rtol=1e-5, atol=1e-4
+    )
+    with pytest.raises(CkmError, match="satorra.2000.*not supported"):
+        lrt(res0, res, method="satorra.2000")
     with pytest.raises(CkmError, match="at least two"):
         lrt(res)
 

@@ -1289,10 +1289,13 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
     *fits : SEMResults
         Two or more fits of nested models to the same data, with the same
         estimator.
-    method : {'default', 'standard', 'satorra.bentler.2001'}
+    method : {'default', 'standard', 'satorra.bentler.2001', 'satorra.bentler.2010'}
         lavaan's ``method``; ``'default'`` is lavaan's default for the
-        estimator.  ``'satorra.bentler.2010'`` and ``'satorra.2000'`` are not
-        supported.
+        estimator.  ``'satorra.bentler.2010'`` (complete-data MLR only) is the
+        strictly positive scaled difference of Satorra & Bentler (2010), with
+        the scaling factor of the less restricted model evaluated at the
+        restricted model's estimates (lavaan's ``M10`` model).
+        ``'satorra.2000'`` is not supported.
     model_names : list of str, optional
         Row names (default ``fit1, fit2, ...`` in the order given).
 
@@ -1309,6 +1312,8 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
     Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square
     test statistic for moment structure analysis. *Psychometrika*, 66,
     507-514.
+    Satorra, A., & Bentler, P. M. (2010). Ensuring positiveness of the scaled
+    difference chi-square test statistic. *Psychometrika*, 75, 243-248.
 
     Examples
     --------
@@ -1320,10 +1325,11 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
 
     if len(fits) < 2:
         raise CkmError("lrt needs at least two fitted models to compare")
-    if method in ("satorra.bentler.2010", "satorra.2000", "mean.var.adjusted.PLRT"):
+    if method in ("satorra.2000", "mean.var.adjusted.PLRT"):
         raise CkmError(
             f"lrt(method='{method}') (lavaan's lavTestLRT method) is not supported; use "
-            "method='default' (Satorra-Bentler 2001 for MLR, the standard test for ML)"
+            "method='default' (Satorra-Bentler 2001 for MLR, the standard test for ML) or "
+            "'satorra.bentler.2010'"
         )
     names = list(model_names) if model_names is not None else [
         f"fit{i + 1}" for i in range(len(fits))
@@ -1343,7 +1349,20 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
         row = {"Df": fm["df"], "AIC": fm.get("aic", np.nan), "BIC": fm.get("bic", np.nan),
                "Chisq": fm["chisq"], "Chisq diff": np.nan, "RMSEA": np.nan,
                "Df diff": np.nan, "Pr(>Chisq)": np.nan}  # fmt: skip
-        if k > 0:
+        if k > 0 and method == "satorra.bentler.2010" and not _scaled(fits[i]):
+            warnings.warn(
+                "lrt: method='satorra.bentler.2010' but the fits have no scaled (robust) test "
+                "statistic; using the standard chi-square difference test (as lavaan)",
+                UserWarning,
+                stacklevel=2,
+            )
+            method = "standard"
+        if k > 0 and method == "satorra.bentler.2010":
+            d = _sb2010(fits[order[k - 1]], fits[i])
+            method_used = d["method"]
+            row.update({"Chisq diff": d["chisq.diff"], "Df diff": d["df.diff"],
+                        "Pr(>Chisq)": d["pvalue"]})  # fmt: skip
+        elif k > 0:
             d = chisq_difference(fits[order[k - 1]], fits[i], method=method)
             method_used = d["method"]
             row.update({"Chisq diff": d["chisq.diff"], "RMSEA": d.get("rmsea.diff", np.nan),
@@ -1354,3 +1373,56 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
         out = out.drop(columns="RMSEA")
     out.attrs["method"] = method_used
     return out
+
+
+def _sb2010(free, restricted) -> dict:
+    """Satorra & Bentler's (2010) scaled difference (lavaan's
+    ``lav_test_diff_SatorraBentler2010``): :math:`c_d = (d_0 c_0 - d_1
+    c_{10})/(d_0 - d_1)` with :math:`c_{10}` the Yuan-Bentler scaling factor
+    of the less restricted model at the restricted model's estimates."""
+    import copy
+
+    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.robust import yuan_bentler_trace
+
+    e1, e0 = free._engine, restricted._engine
+    if type(e1) is not MLEngine or type(e0) is not MLEngine or free.estimator != "MLR":
+        raise CkmError(
+            "lrt(method='satorra.bentler.2010') needs two complete-data MLR fits; use "
+            "method='default' otherwise"
+        )
+    f0, f1 = restricted.fit_measures, free.fit_measures
+    t0, t1, d0, d1 = f0["chisq"], f1["chisq"], f0["df"], f1["df"]
+    if d0 <= d1:
+        raise CkmError("lrt: the two models have the same degrees of freedom; they are not nested")
+    c0 = f0["chisq.scaling.factor"] if d0 > 0 else 1.0
+    # the free model's parameters at the restricted model's values (0 where absent)
+    t_0 = e0.pt.table
+    vals0 = e0.row_values()
+    where = {}
+    for r, row in enumerate(t_0.itertuples(index=False)):
+        where[(row.lhs, row.op, row.rhs, row.group)] = vals0[r]
+        if row.op == "~~":
+            where[(row.rhs, row.op, row.lhs, row.group)] = vals0[r]
+    t_1 = e1.pt.table
+    theta10 = np.zeros(e1.model.n_free)
+    for row in t_1.itertuples(index=False):
+        if row.free > 0:
+            theta10[row.free - 1] = where.get((row.lhs, row.op, row.rhs, row.group), 0.0)
+    e10 = copy.copy(e1)
+    e10.theta = theta10
+    e10._obs_info = None
+    c10 = yuan_bentler_trace(e10)[0] / d1 if d1 > 0 else 1.0
+    cd = (d0 * c0 - d1 * c10) / (d0 - d1)
+    delta = (t0 - t1) / cd
+    return {
+        "method": "satorra.bentler.2010",
+        "chisq.diff": float(delta),
+        "df.diff": float(d0 - d1),
+        "scaling.factor": float(cd),
+        "pvalue": float(stats.chi2.sf(delta, d0 - d1)),
+    }
+
+
+def _scaled(res) -> bool:
+    return "chisq.scaling.factor" in res.fit_measures
