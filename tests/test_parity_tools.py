@@ -46,10 +46,17 @@ def _same_rows(ours: pd.DataFrame, lav: pd.DataFrame, keys) -> None:
     assert ours[keys].values.tolist() == lav[keys].values.tolist()
 
 
-@pytest.mark.parametrize("case", MI_CASES)
+@pytest.mark.parametrize("case", [*MI_CASES, "tools_hs_covariates_ml"])
 def test_modindices_match_lavaan(fits, case):
     ref, res = fits(case)
     lav = _lav_table(ref["modindices"])
+    if case == "tools_hs_covariates_ml":
+        # lavaan lists some fixed-x (co)variances of the covariates with mi = 0
+        # (rounding noise); we leave all of them out
+        x = {"ageyr", "sex"}
+        exo = (lav["op"] == "~~") & lav["lhs"].isin(x) & lav["rhs"].isin(x)
+        assert (lav.loc[exo, "mi"] < 1e-10).all()
+        lav = lav[~exo].reset_index(drop=True)
     ours = modindices(res)
     keys = ["lhs", "op", "rhs"] + (["group"] if res.ngroups > 1 else [])
     assert list(ours.columns) == keys + ["mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]

@@ -136,8 +136,10 @@ def _extended(eng):
     cand = []  # (row position in the extended table)
     ext = t.copy()
     ext_vals = list(row_vals)
+    exo = t["exo"].to_numpy()
     for pos in np.flatnonzero(t["free"].to_numpy() == 0):
-        if t["op"].iat[pos] in ("~*~", "|"):
+        # fixed-x moments carry no information (lavaan gives them NA, then drops them)
+        if t["op"].iat[pos] in ("~*~", "|") or exo[pos] == 1:
             continue
         cand.append(int(pos))
     new = []
@@ -182,13 +184,33 @@ def _score_statistics(eng):
     if _is_fiml(eng):
         score, info = _fiml_score_information(eng, model, theta)
         return model, theta, q, cand, score, info, n
+    score, info = _ml_score_information(eng, model, theta)
+    return model, theta, q, cand, score, info, n
+
+
+def _ml_score_information(eng, model: RAMModel, theta: np.ndarray):
+    """Score and expected information per case of complete-data ML for the
+    parameters of ``model``.  With fixed exogenous covariates (``fixed.x``)
+    the information leaves out their moments, as lavaan does, which matters
+    for parameters that would make a covariate endogenous."""
+    from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+
     moments = [gd.moments for gd in eng.groups]
+    n = float(eng.ntotal)
     weights = [m.n / n for m in moments]
+    ms = eng.opts.meanstructure
     # lavaan's F_ML is half ours: dlogL/dtheta / N = -grad(F_ours) / 2
     _, grad = ml_discrepancy(model, theta, moments)
-    score = -0.5 * grad
-    info = ml_information(model, theta, weights, meanstructure=eng.opts.meanstructure)
-    return model, theta, q, cand, score, info, n
+    if not eng.n_exo():
+        return -0.5 * grad, ml_information(model, theta, weights, meanstructure=ms)
+    keep = _non_exo_moments(eng)
+    info = np.zeros((model.n_free, model.n_free))
+    for g, w in enumerate(weights):
+        Sig, _ = model.implied(theta, g)
+        D = model.jacobian(theta, g, meanstructure=ms)[keep]
+        W = h1_information_expected(Sig, ms)[np.ix_(keep, keep)]
+        info += w * (D.T @ W @ D)
+    return -0.5 * grad, info
 
 
 def _is_fiml(eng) -> bool:
@@ -329,7 +351,10 @@ def modindices(
     every indicator, all residual covariances of the indicators, covariances
     of the factors, regressions among the variables of the regressions and,
     with a mean structure, intercepts.  Rows whose index cannot be computed
-    are dropped (lavaan's ``na.remove = TRUE``).
+    are dropped (lavaan's ``na.remove = TRUE``).  With fixed exogenous
+    covariates (``fixed_x``) their moments carry no information, as in
+    lavaan; their fixed (co)variances are not listed (lavaan lists some of
+    them with ``mi`` = 0, rounding noise).
 
     Parameters
     ----------
@@ -649,12 +674,7 @@ def score_test(
     if _is_fiml(eng):
         s, info = _fiml_score_information(eng, model, theta)
     else:
-        moments = [gd.moments for gd in eng.groups]
-        _, grad = ml_discrepancy(model, theta, moments)
-        s = -0.5 * grad
-        info = ml_information(
-            model, theta, [m.n / n for m in moments], meanstructure=eng.opts.meanstructure
-        )
+        s, info = _ml_score_information(eng, model, theta)
     ncon = R.shape[0]
     if release is None:
         r_idx = np.arange(ncon)

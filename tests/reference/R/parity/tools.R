@@ -57,6 +57,12 @@ pd_explicit <- paste(
   "dem65 ~ ind60 + dem60",
   "a == d",
   "e == b", sep = "\n")
+# covariates (fixed.x): candidates that make a covariate endogenous
+hs_cov <- paste(
+  "visual =~ x1 + x2 + x3",
+  "textual =~ x4 + x5 + x6",
+  "visual ~ ageyr + sex",
+  "textual ~ ageyr", sep = "\n")
 hs_data <- read.csv(file.path(ref_dir, hs_csv))
 
 tools_extra <- function(estimator) function(fit) {
@@ -87,6 +93,9 @@ list(
        "sem", pd_explicit, pd_csv, list(estimator = "ML"),
        extra = function(fit) list(
          lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)))),
+  case("tools_hs_covariates_ml", "HS two factors regressed on ageyr and sex (fixed.x), ML: modindices",
+       "sem", hs_cov, hs_csv, list(estimator = "ML"),
+       extra = function(fit) list(modindices = mi_table(fit))),
   case("tools_hs_mg_loadings", "HS CFA by school (two groups), group.equal = loadings, ML: modindices, lavTestScore",
        "cfa", hs_model, hs_csv, list(estimator = "ML", group = "school", group.equal = "loadings"),
        extra = function(fit) list(
