@@ -226,6 +226,7 @@ def _compare_residuals(ours: dict, lav: dict, z_atol: float) -> None:
         "tools_hs_mg_loadings",
         "tools_hs_fiml",
         "tools_hs_fiml_eq",
+        "tools_hs_covariates_ml",
     ],
 )
 def test_residuals_match_lavresiduals(fits, case):

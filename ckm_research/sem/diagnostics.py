@@ -931,7 +931,11 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
     model's information at the fitted moments (Ogasawara, 2001;
     Maydeu-Olivares, 2017); rescaled to correlation units for ``cor.*``."""
     from ckm_research.sem.numdiff import numerical_jacobian
-    from ckm_research.sem.robust import casewise_scores_moments, h1_information_expected
+    from ckm_research.sem.robust import (
+        _non_exo_moments,
+        casewise_scores_moments,
+        h1_information_expected,
+    )
 
     ms = eng.opts.meanstructure
     robust = eng.opts.estimator == "MLR"
@@ -960,15 +964,23 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
             A1s.append(mis.fiml_information_h1(pat, mu, Sig, "observed"))
             deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=True))
             continue
-        I1 = h1_information_expected(S, ms)
-        I1_inv = np.linalg.inv(I1)
+        # fixed.x: the covariates' moments carry no information (lavaan zeroes
+        # their rows and columns, x.idx, and inverts the rest)
+        keep = _non_exo_moments(eng)
+        I1_inv = np.zeros((len(keep), len(keep)))
+        I1_inv[np.ix_(keep, keep)] = np.linalg.inv(
+            h1_information_expected(S, ms)[np.ix_(keep, keep)]
+        )
         if robust:
             sc = casewise_scores_moments(gd.data, ybar, S, ms)
             gammas.append(I1_inv @ (sc.T @ sc / ng) @ I1_inv / ng)
-            A1s.append(_h1_information_observed(S, ybar, Sig, mu, ms))
+            A1 = _h1_information_observed(S, ybar, Sig, mu, ms)
         else:
             gammas.append(I1_inv / ng)
-            A1s.append(h1_information_expected(Sig, ms))
+            A1 = h1_information_expected(Sig, ms)
+        A1[~keep, :] = 0.0
+        A1[:, ~keep] = 0.0
+        A1s.append(A1)
         deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=ms))
     weights = [gd.moments.n / n for gd in eng.groups]
     info = sum(w * D.T @ A @ D for w, D, A in zip(weights, deltas, A1s, strict=True))
