@@ -158,7 +158,17 @@ def test_score_test_release_and_errors(fits):
 
 
 # --------------------------------------------------------------- factor scores
-@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mlr", "tools_pd_eq_ml", "tools_hs_fiml"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "tools_hs_ml",
+        "tools_hs_mlr",
+        "tools_pd_eq_ml",
+        "tools_hs_fiml",
+        "tools_hs_covariates_ml",
+        "tools_hs_ovreg_ml",
+    ],
+)
 @pytest.mark.parametrize("method", ["regression", "Bartlett"])
 def test_factor_scores_match_lavaan(fits, case, method):
     ref, res = fits(case)

@@ -772,13 +772,18 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
       indicators is observed gets a missing score.
 
     With missing cells (FIML fits) each case uses the rows and columns of
-    its observed indicators only, as lavaan does.
+    its observed indicators only, as lavaan does.  Observed predictors in
+    regressions (covariates) enter as lavaan's "dummy" factors measured
+    without error; without a mean structure the factor means are those
+    implied by the covariates' sample means (lavaan's ``computeEETA``).
 
     Parameters
     ----------
     results : SEMResults
         An ML, MLR or FIML fit (continuous indicators).
     method : {'regression', 'Bartlett'}
+        lavaan's ``method`` (``"EBM"`` and ``"ML"`` for categorical
+        indicators are not supported).
 
     Returns
     -------
@@ -817,23 +822,36 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
     if not lv:
         raise CkmError("factor_scores: the model has no latent variables")
     k = model.n_ov
+    # observed predictors in regressions are, for lavaan, "dummy" factors measured
+    # without error (lavaan's ov.x.dummy / ov.y.dummy); their rows of the loading
+    # matrix select them, and their own regressions are structural paths
+    t = eng.pt.table
+    reg = t[t["op"] == "~"]
+    ov_ind = set(eng.pt.roles.ov_ind)
+    rhs_reg = set(reg["rhs"])
+    dummy = [i for i, v in enumerate(model.ov) if v in rhs_reg and v not in ov_ind]
     frames = []
     for g, gd in enumerate(eng.groups):
-        A, _, _ = model.matrices(eng.theta, g)
-        if np.abs(A[:k, :k]).sum() > 0 or np.abs(A[k:, :k]).sum() > 0:
-            raise CkmError(
-                "factor_scores supports models whose observed variables are indicators only "
-                "(no regressions on or of observed variables); lavaan's lavPredict() handles "
-                "the others"
-            )
+        A, _, m_vec = model.matrices(eng.theta, g)
         C, mu_all = model.implied(eng.theta, g, full=True)
         Sig = C[:k, :k]
         mu = mu_all[:k]
-        if not eng.opts.meanstructure:
-            mu = gd.moments.mean if gd.moments is not None else np.nanmean(gd.data, axis=0)
         mu_eta = mu_all[k:]
+        if not eng.opts.meanstructure:
+            # no mean structure: the sample means, and factor means implied by
+            # the covariates' sample means (lavaan's computeEY / computeEETA)
+            mu = gd.moments.mean if gd.moments is not None else np.nanmean(gd.data, axis=0)
+            m_x = np.zeros_like(m_vec)
+            for i in dummy:
+                if model.ov[i] in eng.pt.roles.ov_x:
+                    m_x[i] = mu[i]
+            mu_eta = (model.total_effects_inverse(A) @ m_x)[k:]
         C_ey = C[k:, :k]
-        Lam = A[:k, k:]
+        # loadings (and regressions of observed outcomes) on the factors and on
+        # the dummy factors; a dummy's own row selects it
+        Lam = np.hstack([A[:k, k:], A[:k, dummy]])
+        Lam[dummy] = 0.0
+        Lam[dummy, len(model.lv) + np.arange(len(dummy))] = 1.0
         y = gd.data
         fs = np.full((y.shape[0], len(lv)), np.nan)
         obs = ~np.isnan(y)
@@ -851,7 +869,7 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
                 # without an observed indicator gets a zero row, hence NaN
                 L = Lam[o]
                 Si = np.linalg.inv(Sig[np.ix_(o, o)])
-                W = _ginv(L.T @ Si @ L) @ L.T @ Si
+                W = (_ginv(L.T @ Si @ L) @ L.T @ Si)[: len(lv)]
                 W[np.all(W == 0, axis=1)] = np.nan
             fs[rows] = mu_eta + dev @ W.T
         out = pd.DataFrame(fs, columns=lv)
