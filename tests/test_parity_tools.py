@@ -46,7 +46,7 @@ def _same_rows(ours: pd.DataFrame, lav: pd.DataFrame, keys) -> None:
     assert ours[keys].values.tolist() == lav[keys].values.tolist()
 
 
-@pytest.mark.parametrize("case", [*MI_CASES, "tools_hs_covariates_ml"])
+@pytest.mark.parametrize("case", [*MI_CASES, "tools_hs_covariates_ml", "tools_hs_ovreg_ml"])
 def test_modindices_match_lavaan(fits, case):
     ref, res = fits(case)
     lav = _lav_table(ref["modindices"])

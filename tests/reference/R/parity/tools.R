@@ -96,9 +96,9 @@ list(
   case("tools_hs_covariates_ml", "HS two factors regressed on ageyr and sex (fixed.x), ML: modindices",
        "sem", hs_cov, hs_csv, list(estimator = "ML"),
        extra = function(fit) list(modindices = mi_table(fit), lavPredict = predict_tables(fit))),
-  case("tools_hs_ovreg_ml", "HS: an observed outcome regressed on a factor and a covariate (x4 ~ visual + x5), ML: lavPredict",
+  case("tools_hs_ovreg_ml", "HS: an observed outcome regressed on a factor and a covariate (x4 ~ visual + x5), ML: modindices, lavPredict",
        "sem", "visual =~ x1 + x2 + x3\nx4 ~ visual + x5", hs_csv, list(estimator = "ML"),
-       extra = function(fit) list(lavPredict = predict_tables(fit))),
+       extra = function(fit) list(modindices = mi_table(fit), lavPredict = predict_tables(fit))),
   case("tools_hs_mg_loadings", "HS CFA by school (two groups), group.equal = loadings, ML: modindices, lavTestScore",
        "cfa", hs_model, hs_csv, list(estimator = "ML", group = "school", group.equal = "loadings"),
        extra = function(fit) list(
