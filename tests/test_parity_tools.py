@@ -150,8 +150,12 @@ def test_score_test_release_and_errors(fits):
     assert set(score_test(res, univariate=False)) == {"test"}
     with pytest.raises(CkmError, match="'release' parameter of score_test"):
         score_test(res, release=[7])
-    with pytest.raises(CkmError, match="lavTestScore\\(add = \\)\\) is not supported"):
-        score_test(res, add="x1 ~~ x2")
+    with pytest.raises(CkmError, match="already a parameter"):
+        score_test(res, add="x1 ~~ x1")
+    with pytest.raises(CkmError, match="'zz' is not a variable"):
+        score_test(res, add="zz ~~ x1")
+    with pytest.raises(CkmError, match="cannot be used together"):
+        score_test(res, add="x1 ~~ x2", release=[1])
     _, plain = fits("tools_hs_ml")
     with pytest.raises(CkmError, match="no equality constraints"):
         score_test(plain)
@@ -340,3 +344,30 @@ def test_cli_fit_modindices(tmp_path, capsys):
     rows = [line.split() for line in block[3:6]]
     assert [r[:3] for r in rows] == lav[["lhs", "op", "rhs"]].values[:3].tolist()
     np.testing.assert_allclose([float(r[3]) for r in rows], lav["mi"][:3], atol=1e-3)
+
+
+@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mg_loadings"])
+def test_score_test_add_matches_lavaan(fits, case):
+    ref, res = fits(case)
+    lav = ref["lavTestScore_add"]
+    with_epc = "epc" in lav
+    ours = score_test(res, add=ref["score_add"], cumulative=True, epc=with_epc)
+    for key in ("test", "uni", "cumulative"):
+        lav_t, got = pd.DataFrame(lav[key]), ours[key]
+        assert list(got.columns) == list(lav_t.columns), key
+        if key != "test":
+            _same_rows(got, lav_t, ["lhs", "op", "rhs"])
+        np.testing.assert_allclose(got["X2"], lav_t["X2"], atol=1e-3, rtol=1e-4, err_msg=key)
+        np.testing.assert_array_equal(got["df"], lav_t["df"])
+    if with_epc:
+        np.testing.assert_allclose(ours["uni"]["epc"], pd.DataFrame(lav["uni"])["epc"], atol=1e-4)
+        lav_t = _lav_table(lav["epc"])
+        got = ours["epc"]
+        assert list(got.columns) == list(lav_t.columns)
+        _same_rows(got, lav_t, ["lhs", "op", "rhs", "free", "plabel"])
+        np.testing.assert_allclose(got["epc"], lav_t["epc"].astype(float), atol=1e-3)
+        added = lav_t["plabel"] == ""
+        for col in ("sepc.lv", "sepc.all"):
+            np.testing.assert_allclose(
+                got.loc[added, col], lav_t.loc[added, col].astype(float), atol=1e-3
+            )

@@ -492,16 +492,42 @@ def _lavaan_order(t: pd.DataFrame) -> np.ndarray:
     return np.argsort(t["group"].to_numpy(), kind="stable")
 
 
-def _unconstrained(eng):
+def _unconstrained(eng, add_rows=()):
     """The model without its equality constraints (every free row its own
     parameter, numbered in lavaan's order), the constraint rows and their
-    names (lavaan's ``con.jac`` and its ``==`` rows)."""
-    t = eng.pt.table
-    order = _lavaan_order(t)
+    names (lavaan's ``con.jac`` and its ``==`` rows).  ``add_rows`` (lhs, op,
+    rhs, group) are appended as free parameters at zero (lavaan's
+    ``lav_object_extended(fit, add = )``); the returned table has them last."""
+    t0 = eng.pt.table
+    order = _lavaan_order(t0)
+    t = t0
+    if add_rows:
+        add = pd.DataFrame(
+            [
+                dict(
+                    lhs=a,
+                    op=o,
+                    rhs=b,
+                    user=10,
+                    group=g,
+                    free=0,
+                    ustart=0.0,
+                    label="",
+                    exo=0,
+                    start=np.nan,
+                )
+                for a, o, b, g in add_rows
+            ]  # fmt: skip
+        )
+        add.insert(0, "id", np.arange(len(t0) + 1, len(t0) + len(add) + 1))
+        t = pd.concat([t0, add[t0.columns]], ignore_index=True)
+        order = np.concatenate([order, np.arange(len(t0), len(t))])
     plabel = np.empty(len(t), dtype=object)
     plabel[order] = [f".p{k + 1}." for k in range(len(t))]
-    free = t["free"].to_numpy()
+    free = t["free"].to_numpy().copy()
+    free[len(t0) :] = 1  # the added parameters
     free_rows = [r for r in order if free[r] > 0]
+    free[len(t0) :] = 0
     ufree = np.zeros(len(t), dtype=int)
     ufree[free_rows] = np.arange(1, len(free_rows) + 1)
     ut = t.copy()
@@ -516,7 +542,7 @@ def _unconstrained(eng):
         std_lv=eng.pt.std_lv,
     )
     model = RAMModel(upt, ov_order=eng.model.ov)
-    vals = eng.row_values()
+    vals = np.concatenate([eng.row_values(), np.zeros(len(t) - len(t0))])
     model.values = vals.copy()
     theta = vals[free_rows]
     labels = t["label"].to_numpy()
@@ -549,7 +575,7 @@ def _unconstrained(eng):
         R[i, ufree[a] - 1] = 1.0
         R[i, ufree[b] - 1] = -1.0
     names = pd.DataFrame({"lhs": [c[0] for c in cons], "op": "==", "rhs": [c[1] for c in cons]})
-    return model, theta, R, names, plabel, ufree
+    return model, theta, R, names, plabel, ufree, t
 
 
 def _ginv(a: np.ndarray) -> np.ndarray:
@@ -575,7 +601,7 @@ def score_test(
     cumulative: bool = False,
     epc: bool = False,
     standardized: bool | None = None,
-    add=None,
+    add: str | None = None,
     information: str = "expected",
 ) -> dict[str, pd.DataFrame]:
     """Score (Lagrange multiplier) tests of the equality constraints
@@ -616,9 +642,12 @@ def score_test(
         with ``standardized``, ``sepc.lv sepc.all sepc.nox``.
     standardized : bool, optional
         Default: ``epc``.
-    add : None
-        lavaan's ``add`` (score tests of added parameters) is not supported:
-        use :func:`modindices` (one parameter at a time).
+    add : str, optional
+        Parameters to add, in lavaan syntax (``"x1 ~~ x2; visual =~ x9"``):
+        the tests are then of freeing them (their "== 0" constraints), each
+        alone (``uni``, with its ``epc`` when ``epc=True``) and together
+        (``test``), the model's own constraints kept (lavaan's ``add``; in a
+        multiple-group model each is added in every group).
     information : {'expected'}
         The information matrix (lavaan's default).
 
@@ -643,11 +672,9 @@ def score_test(
     """
     eng = _engine(results, "score_test")
     _check_ml(eng, "score_test", "lavTestScore()", fiml=True)
-    if add is not None:
-        raise CkmError(
-            "score_test(add=...) (lavaan's lavTestScore(add = )) is not supported; use "
-            "modindices() for the score test of each added parameter"
-        )
+    add_rows = _parse_add(eng, add) if add is not None else []
+    if add_rows and release is not None:
+        raise CkmError("score_test: 'add' and 'release' cannot be used together (as in lavaan)")
     if information != "expected":
         raise CkmError(
             "The 'information' parameter of score_test must be 'expected'. "
@@ -664,19 +691,40 @@ def score_test(
         standardized = epc
     if cumulative:
         univariate = True
-    model, theta, R, names, plabel, ufree = _unconstrained(eng)
-    if R.shape[0] == 0:
+    model, theta, R, names, plabel, ufree, ext = _unconstrained(eng, add_rows)
+    if R.shape[0] == 0 and not add_rows:
         raise CkmError(
             "score_test: the model has no equality constraints (shared labels or group_equal) "
-            "to test; use modindices() for fixed parameters"
+            "to test; use modindices() for fixed parameters, or add= for a set of them"
         )
+    n_model_cons = R.shape[0]
+    if add_rows:
+        # releasing "added parameter == 0": one identity row per added parameter
+        q_all = R.shape[1]
+        R_add = np.zeros((len(add_rows), q_all))
+        n_model_par = q_all - len(add_rows)
+        R_add[np.arange(len(add_rows)), n_model_par + np.arange(len(add_rows))] = 1.0
+        R = np.vstack([R, R_add])
+        ng = eng.pt.ngroups
+        add_names = pd.DataFrame(
+            {
+                "lhs": [f"{a}{o}{b}" + (f".g{g}" if g > 1 and ng > 1 else "")
+                        for a, o, b, g in add_rows],
+                "op": "==",
+                "rhs": "0",
+            }
+        )  # fmt: skip
+        names = pd.concat([names, add_names], ignore_index=True)
     n = float(eng.ntotal)
     if _is_fiml(eng):
         s, info = _fiml_score_information(eng, model, theta)
     else:
         s, info = _ml_score_information(eng, model, theta)
     ncon = R.shape[0]
-    if release is None:
+    if add_rows:
+        r_idx = np.arange(n_model_cons, ncon)
+        J = _released_inverse(info, R[:n_model_cons])
+    elif release is None:
         r_idx = np.arange(ncon)
         J = _ginv(info)
     else:
@@ -703,13 +751,19 @@ def score_test(
         )  # fmt: skip
     }
     ts = np.zeros(ncon)
+    epc_uni = np.zeros(ncon)
     if univariate:
         for r in r_idx:
-            ts[r] = stat(_released_inverse(info, np.delete(R, r, axis=0)))
+            P1 = _released_inverse(info, np.delete(R, r, axis=0))
+            ts[r] = stat(P1)
+            if add_rows:
+                epc_uni[r] = (s @ P1)[R.shape[1] - ncon + r]
         uni = names.iloc[r_idx].reset_index(drop=True)
         uni["X2"] = ts[r_idx]
         uni["df"] = 1
         uni["p.value"] = stats.chi2.sf(uni["X2"], 1)
+        if epc and add_rows:
+            uni["epc"] = epc_uni[r_idx]
         out["uni"] = uni
     if cumulative:
         order = np.argsort(-ts, kind="stable")
@@ -728,9 +782,9 @@ def score_test(
     if epc:
         P = _released_inverse(info, np.delete(R, r_idx, axis=0))
         e_free = s @ P
-        t = eng.pt.table
-        order = _lavaan_order(t)
-        vals = eng.row_values()
+        t = ext
+        order = np.argsort(np.array([int(p[2:-1]) for p in plabel]), kind="stable")
+        vals = model.values
         e_rows = np.where(ufree > 0, e_free[np.maximum(ufree, 1) - 1], np.nan)
         lab = t["label"].where(~t["label"].str.startswith("."), "")
         tab = pd.DataFrame(
@@ -743,14 +797,56 @@ def score_test(
         if standardized:
             is_var = (t["op"] == "~~") & (t["lhs"] == t["rhs"]) & (t["exo"] != 1)
             est = np.where(is_var, vals, e_rows)
-            sepc = _sepc(eng, tab, e_rows, est)
+            sepc = _sepc(eng, tab.reset_index(drop=True), e_rows, est)
             for k, v in sepc.items():
                 tab[k] = np.where(np.isnan(e_rows), np.nan, v)
+        # the added parameters: not free, no label (lavaan's epc table)
+        n0 = len(eng.pt.table)
+        tab.loc[n0:, "free"] = 0
+        tab.loc[n0:, "plabel"] = ""
         tab = tab.iloc[order].reset_index(drop=True)
         if eng.pt.ngroups == 1:
             tab = tab.drop(columns="group")
         out["epc"] = tab
     return out
+
+
+def _parse_add(eng, add) -> list[tuple[str, str, str, int]]:
+    """The parameters of ``score_test(add=)``: lavaan syntax, each statement in
+    every group; parameters the model already has are refused."""
+    from ckm_research.sem.syntax import parse_model
+
+    if not isinstance(add, str) or not add.strip():
+        raise CkmError(
+            "The 'add' parameter of score_test must be lavaan syntax naming parameters to add "
+            f"(e.g. 'x1 ~~ x2; visual =~ x9'). Got {add!r} instead."
+        )
+    parsed = parse_model(add.replace(";", "\n"))
+    known = set(eng.model.variables)
+    t = eng.pt.table
+    have = set()
+    for r in t.itertuples(index=False):
+        have.add((r.lhs, r.op, r.rhs, r.group))
+        if r.op == "~~":
+            have.add((r.rhs, r.op, r.lhs, r.group))
+    rows = []
+    for g in range(1, eng.pt.ngroups + 1):
+        for st in parsed.statements:
+            if st.op not in ("=~", "~", "~~", "~1"):
+                raise CkmError(f"score_test(add=): '{st.lhs} {st.op} {st.rhs}' is not a parameter")
+            bad = [v for v in (st.lhs, st.rhs) if v and v not in known]
+            if bad:
+                raise CkmError(
+                    f"score_test(add=): '{bad[0]}' is not a variable of the model; variables are "
+                    + ", ".join(eng.model.variables)
+                )
+            if (st.lhs, st.op, st.rhs, g) in have:
+                raise CkmError(
+                    f"score_test(add=): '{st.lhs} {st.op} {st.rhs}' is already a parameter of "
+                    "the model; add= names parameters the model fixes at zero by leaving them out"
+                )
+            rows.append((st.lhs, st.op, st.rhs, g))
+    return rows
 
 
 # --------------------------------------------------------------- factor scores

@@ -36,6 +36,7 @@ hs_eq <- paste(
   "visual =~ x1 + a*x2 + a*x3",
   "textual =~ x4 + b*x5 + b*x6",
   "speed =~ x7 + x8 + x9", sep = "\n")
+score_add <- "x7 ~~ x8\nvisual =~ x9\ntextual =~ x1"
 hs_wald <- "l2 == l3; l5 == l6; l8 == 1"
 pd_eq <- paste(
   "ind60 =~ x1 + x2 + x3",
@@ -74,6 +75,9 @@ tools_extra <- function(estimator) function(fit) {
        lavTestWald = lavTestWald(fit, constraints = hs_wald)[c("stat", "df", "p.value", "se")],
        lavTestLRT = lrt_table(fit0, fit),
        lavTestLRT_sb2010 = lrt_table(fit0, fit, method = "satorra.bentler.2010"),
+       lavTestScore_add = score_tables(lavTestScore(fit, add = score_add, cumulative = TRUE,
+                                                    epc = TRUE)),
+       score_add = score_add,
        nested_model = hs_nested,
        wald_constraints = hs_wald)
 }
@@ -104,6 +108,8 @@ list(
        extra = function(fit) list(
          modindices = mi_table(fit),
          lavTestScore = score_tables(lavTestScore(fit, cumulative = TRUE)),
+         lavTestScore_add = score_tables(lavTestScore(fit, add = score_add, cumulative = TRUE)),
+         score_add = score_add,
          lavPredict = lapply(lavPredict(fit), function(m) json_ready(as.data.frame(m))))),
   case("tools_hs_fiml_eq", "HS CFA with equal loadings (labels a b shared), 10% MCAR cells, FIML: lavTestScore, modindices",
        "cfa", hs_eq, "data/fiml_hs_missing.csv", list(estimator = "ML", missing = "ml"),
