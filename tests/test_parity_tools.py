@@ -273,7 +273,7 @@ def test_residuals_options_and_refusals(fits):
 
 
 # ------------------------------------------------------- Wald and LR tests
-@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mlr"])
+@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mlr", "tools_ordinal_wlsmv"])
 def test_wald_test_matches_lavaan(fits, case):
     ref, res = fits(case)
     lav = ref["lavTestWald"]
@@ -371,3 +371,24 @@ def test_score_test_add_matches_lavaan(fits, case):
             np.testing.assert_allclose(
                 got.loc[added, col], lav_t.loc[added, col].astype(float), atol=1e-3
             )
+
+
+def test_tools_refuse_lms_and_wlsmv_fits():
+    hs = load_data(load("parity_tools_hs_ml"))
+    model = (
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+        "speed ~ visual + textual + visual:textual"
+    )
+    lms = fit(model, hs, interaction="lms")
+    for tool in (modindices, score_test, factor_scores, residuals):
+        with pytest.raises(CkmError, match="not supported for LMS fits"):
+            tool(lms)
+    with pytest.raises(CkmError, match="not supported for LMS fits"):
+        wald_test(lms, "a == 0")
+    ordinal = load("ordinal_hs")
+    wres = fit(ordinal["model"], load_data(ordinal), estimator="WLSMV", ordered="all")
+    for tool in (score_test, residuals):
+        with pytest.raises(CkmError, match="not supported for WLSMV"):
+            tool(wres)
+    with pytest.raises(CkmError, match="lavPredict\\(\\)\\) is not supported for WLSMV"):
+        factor_scores(wres)

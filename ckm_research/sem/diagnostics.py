@@ -56,6 +56,15 @@ def _engine(results, what: str):
             f"{what} needs the fitted model: pass the SEMResults returned by fit() in this "
             "session (a result read back from JSON has no model)"
         )
+    from ckm_research.sem.api import BaseEngine
+
+    if not isinstance(eng, BaseEngine):
+        kind = "LMS" if "LMS" in type(eng).__name__ else type(eng).__name__
+        raise CkmError(
+            f"{what} is not supported for {kind} fits (latent interactions by LMS, which lavaan "
+            "does not have either); refit with interaction='dblcent' (product indicators) to "
+            f"use {what}"
+        )
     return eng
 
 
@@ -1307,7 +1316,12 @@ def residuals(
 
 
 # ------------------------------------------------------------------ Wald test
-_SE_NAMES = {"ML": "standard", "FIML": "standard", "MLR": "robust.huber.white"}
+_SE_NAMES = {
+    "ML": "standard",
+    "FIML": "standard",
+    "MLR": "robust.huber.white",
+    "WLSMV": "robust.sem",
+}
 
 
 def _split_constraints(constraints) -> list[str]:
@@ -1334,7 +1348,7 @@ def wald_test(results, constraints) -> pd.DataFrame:
     Parameters
     ----------
     results : SEMResults
-        An ML, MLR or FIML fit.
+        An ML, MLR, FIML or WLSMV fit.
     constraints : str or list of str
         Constraints separated by ``;`` or new lines.
 
@@ -1354,11 +1368,6 @@ def wald_test(results, constraints) -> pd.DataFrame:
     from ckm_research.sem.syntax import evaluate_definitions, evaluate_expression
 
     eng = _engine(results, "wald_test")
-    if eng.opts.estimator == "WLSMV":
-        raise CkmError(
-            "wald_test (lavaan's lavTestWald()) is not supported for WLSMV fits; use an ML or "
-            "MLR fit"
-        )
     cons = _split_constraints(constraints)
     if not cons:
         raise CkmError(
@@ -1379,7 +1388,9 @@ def wald_test(results, constraints) -> pd.DataFrame:
     defs = eng.pt.definitions
 
     def env_of(theta):
-        vals = eng.model.row_values(theta)
+        # WLSMV: the items' residual variances follow from theta (delta parameterization)
+        full = getattr(eng, "full_row_values", None)
+        vals = full(theta) if full is not None else eng.model.row_values(theta)
         env = {}
         for lab, v in zip(labels, vals, strict=True):
             if lab and lab not in env:

@@ -103,6 +103,12 @@ list(
   case("tools_hs_ovreg_ml", "HS: an observed outcome regressed on a factor and a covariate (x4 ~ visual + x5), ML: modindices, lavPredict",
        "sem", "visual =~ x1 + x2 + x3\nx4 ~ visual + x5", hs_csv, list(estimator = "ML"),
        extra = function(fit) list(modindices = mi_table(fit), lavPredict = predict_tables(fit))),
+  case("tools_ordinal_wlsmv", "HS items cut into ordinal categories (ordinal_hs.csv), labelled loadings, WLSMV: lavTestWald",
+       "cfa", hs_labelled, "data/ordinal_hs.csv",
+       list(estimator = "WLSMV", ordered = paste0("x", 1:9)),
+       extra = function(fit) list(
+         lavTestWald = lavTestWald(fit, constraints = hs_wald)[c("stat", "df", "p.value", "se")],
+         wald_constraints = hs_wald)),
   case("tools_hs_mg_loadings", "HS CFA by school (two groups), group.equal = loadings, ML: modindices, lavTestScore",
        "cfa", hs_model, hs_csv, list(estimator = "ML", group = "school", group.equal = "loadings"),
        extra = function(fit) list(
