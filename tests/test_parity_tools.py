@@ -46,7 +46,9 @@ def _same_rows(ours: pd.DataFrame, lav: pd.DataFrame, keys) -> None:
     assert ours[keys].values.tolist() == lav[keys].values.tolist()
 
 
-@pytest.mark.parametrize("case", [*MI_CASES, "tools_hs_covariates_ml", "tools_hs_ovreg_ml"])
+@pytest.mark.parametrize(
+    "case", [*MI_CASES, "tools_hs_covariates_ml", "tools_hs_ovreg_ml", "tools_hs_orth_ml"]
+)
 def test_modindices_match_lavaan(fits, case):
     ref, res = fits(case)
     lav = _lav_table(ref["modindices"])
@@ -392,3 +394,31 @@ def test_tools_refuse_lms_and_wlsmv_fits():
             tool(wres)
     with pytest.raises(CkmError, match="lavPredict\\(\\)\\) is not supported for WLSMV"):
         factor_scores(wres)
+
+
+def test_factor_scores_newdata(fits):
+    ref, res = fits("tools_hs_ml")
+    lav = pd.DataFrame(ref["lavPredict"]["Bartlett"]).astype(float)
+    data = load_data(ref).iloc[10:20].copy()
+    got = factor_scores(res, method="Bartlett", newdata=data)
+    assert list(got.index) == list(data.index)
+    np.testing.assert_allclose(got.to_numpy(), lav.iloc[10:20].to_numpy(), atol=1e-4)
+    data.iloc[0, data.columns.get_loc("x5")] = np.nan
+    assert factor_scores(res, newdata=data).iloc[0].isna().all()
+    with pytest.raises(CkmError, match="not in the data: x9"):
+        factor_scores(res, newdata=data.drop(columns="x9"))
+    with pytest.raises(CkmError, match="type='yhat'.*not supported"):
+        factor_scores(res, type="yhat")
+
+
+def test_modindices_cov_std_false_and_refusals(fits):
+    ref, res = fits("tools_hs_orth_ml")
+    lav = _lav_table(ref["modindices_covstd_false"])
+    ours = modindices(res, cov_std=False)
+    _same_rows(ours, lav, ["lhs", "op", "rhs"])
+    for col in ("epc", "sepc.lv", "sepc.all", "sepc.nox"):
+        np.testing.assert_allclose(ours[col], lav[col], atol=1e-4, err_msg=col)
+    with pytest.raises(CkmError, match="information='observed'.*not supported"):
+        modindices(res, information="observed")
+    with pytest.raises(CkmError, match="free_remove=False"):
+        modindices(res, free_remove=False)

@@ -252,7 +252,7 @@ def _fiml_score_information(eng, model: RAMModel, theta: np.ndarray):
 
 
 # ------------------------------------------------------------- standardizing
-def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray):
+def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray, cov_std: bool = True):
     """``sepc.lv``, ``sepc.all`` and ``sepc.nox`` of candidate rows (lavaan's
     ``lav_standardize_lv`` / ``_all`` / ``_all_nox`` applied to ``|EPC|`` with
     ``cov.std = TRUE``, the sign of the EPC put back): loadings and
@@ -306,7 +306,10 @@ def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray):
                 s_all = s_lv if a in lv else e / var[a]
                 s_nox = s_all if a not in ov_x else e
             elif op == "~~":
-                ra, rb = np.sqrt(resid.get(a, np.nan)), np.sqrt(resid.get(b, np.nan))
+                if cov_std:  # correlations of the residuals
+                    ra, rb = np.sqrt(resid.get(a, np.nan)), np.sqrt(resid.get(b, np.nan))
+                else:  # lavaan's cov.std = FALSE: by the total standard deviations
+                    ra, rb = sd[a], sd[b]
                 s_lv = e / (ra if a in lv else 1.0) / (rb if b in lv else 1.0)
                 s_all = e / ra / rb
                 s_nox = s_all if not (a in ov_x or b in ov_x) else e / ra / rb
@@ -333,6 +336,9 @@ def modindices(
     high_power: float = 0.75,
     na_remove: bool = True,
     op: str | list[str] | None = None,
+    cov_std: bool = True,
+    information: str = "expected",
+    free_remove: bool = True,
 ) -> pd.DataFrame:
     """Modification indices and expected parameter changes (lavaan's ``modindices``).
 
@@ -390,6 +396,15 @@ def modindices(
         Drop rows whose index is missing.
     op : str or list of str, optional
         Keep only these operators (``"=~"``, ``"~~"``, ``"~"``, ``"~1"``).
+    cov_std : bool
+        Standardize covariances by the residual standard deviations (lavaan's
+        default) or, with ``False``, by the total ones.
+    information : {'expected'}
+        lavaan's ``information`` (``"observed"`` and ``"first.order"`` are not
+        supported).
+    free_remove : {True}
+        lavaan's ``free.remove`` (listing the free parameters too is not
+        supported).
 
     Returns
     -------
@@ -426,6 +441,16 @@ def modindices(
             "The 'maximum_number' parameter of modindices must be an int in the range "
             f"[0, inf). Got {maximum_number!r} instead."
         )
+    if information != "expected":
+        raise CkmError(
+            f"modindices(information={information!r}) is not supported; modification indices "
+            "use the expected information (lavaan's default, information='expected')"
+        )
+    if free_remove is not True:
+        raise CkmError(
+            "modindices(free_remove=False) (lavaan's free.remove = FALSE) is not supported; "
+            "the indices of the free parameters are zero at the estimates anyway"
+        )
     if power:
         standardized = True
     model, theta, q, cand, score, info, n = _score_statistics(eng)
@@ -459,8 +484,9 @@ def modindices(
         vals = model.values[cand].copy()
         is_var = (out["op"] == "~~") & (out["lhs"] == out["rhs"])
         exo = ext["exo"].to_numpy()[cand] == 1
-        est = np.where(is_var & ~exo, vals, epc)
-        out = pd.concat([out, pd.DataFrame(_sepc(eng, out, epc, est), index=out.index)], axis=1)
+        est = np.where(is_var & ~exo, vals, epc) if cov_std else epc
+        sepc = _sepc(eng, out, epc, est, cov_std)
+        out = pd.concat([out, pd.DataFrame(sepc, index=out.index)], axis=1)
     if power:
         out["delta"] = delta
         out["ncp"] = out["mi"] / out["epc"] ** 2 * delta**2
@@ -859,7 +885,12 @@ def _parse_add(eng, add) -> list[tuple[str, str, str, int]]:
 
 
 # --------------------------------------------------------------- factor scores
-def factor_scores(results, method: str = "regression") -> pd.DataFrame:
+def factor_scores(
+    results,
+    method: str = "regression",
+    newdata=None,
+    type: str = "lv",  # noqa: A002
+) -> pd.DataFrame:
     """Factor scores of every case (lavaan's ``lavPredict(fit, method = )``).
 
     With :math:`\\Lambda` the loadings, :math:`\\Theta` the residual
@@ -889,6 +920,13 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
     method : {'regression', 'Bartlett'}
         lavaan's ``method`` (``"EBM"`` and ``"ML"`` for categorical
         indicators are not supported).
+    newdata : pandas.DataFrame, optional
+        Score these cases instead (lavaan's ``newdata``; single-group fits),
+        with the model's observed variables as columns; the fitted moments are
+        used.  Incomplete rows get NaN, except for FIML fits, which score
+        them from their observed values.
+    type : {'lv'}
+        lavaan's ``type``; ``"ov"`` and ``"yhat"`` are not supported.
 
     Returns
     -------
@@ -917,6 +955,12 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
             f"Got {method!r} instead."
         )
     method = methods[method.lower()]
+    if type != "lv":
+        raise CkmError(
+            f"factor_scores(type={type!r}) (lavaan's lavPredict(type = )) is not supported; "
+            "only the factor scores (type='lv') are; the model-implied item values are "
+            "loadings times these scores"
+        )
     if eng.opts.estimator == "WLSMV":
         raise CkmError(
             "factor_scores (lavaan's lavPredict()) is not supported for WLSMV (categorical) "
@@ -927,6 +971,19 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
     if not lv:
         raise CkmError("factor_scores: the model has no latent variables")
     k = model.n_ov
+    if newdata is not None:
+        if eng.pt.ngroups > 1:
+            raise CkmError(
+                "factor_scores(newdata=) is available for single-group fits; split the data by "
+                "group and use the group's own fit"
+            )
+        from ckm_research.measurement._common import as_frame, check_columns
+
+        frame = as_frame(newdata)
+        check_columns(frame, list(model.ov))
+        y_new = frame[list(model.ov)].apply(pd.to_numeric, errors="coerce").to_numpy(float).copy()
+        if not _is_fiml(eng):
+            y_new[np.isnan(y_new).any(axis=1)] = np.nan
     # observed predictors in regressions are, for lavaan, "dummy" factors measured
     # without error (lavaan's ov.x.dummy / ov.y.dummy); their rows of the loading
     # matrix select them, and their own regressions are structural paths
@@ -957,7 +1014,7 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
         Lam = np.hstack([A[:k, k:], A[:k, dummy]])
         Lam[dummy] = 0.0
         Lam[dummy, len(model.lv) + np.arange(len(dummy))] = 1.0
-        y = gd.data
+        y = gd.data if newdata is None else y_new
         fs = np.full((y.shape[0], len(lv)), np.nan)
         obs = ~np.isnan(y)
         patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
@@ -977,10 +1034,12 @@ def factor_scores(results, method: str = "regression") -> pd.DataFrame:
                 W = (_ginv(L.T @ Si @ L) @ L.T @ Si)[: len(lv)]
                 W[np.all(W == 0, axis=1)] = np.nan
             fs[rows] = mu_eta + dev @ W.T
-        out = pd.DataFrame(fs, columns=lv)
+        out = pd.DataFrame(fs, columns=lv, index=None if newdata is None else frame.index)
         if eng.pt.ngroups > 1:
             out.insert(0, "group", gd.label)
         frames.append(out)
+    if newdata is not None:
+        return frames[0]
     return pd.concat(frames, ignore_index=True)
 
 

@@ -109,6 +109,11 @@ list(
        extra = function(fit) list(
          lavTestWald = lavTestWald(fit, constraints = hs_wald)[c("stat", "df", "p.value", "se")],
          wald_constraints = hs_wald)),
+  case("tools_hs_orth_ml", "HS CFA with factor covariances fixed at 0, ML: modindices with cov.std = TRUE and FALSE",
+       "cfa", paste(hs_model, "visual ~~ 0*textual + 0*speed\ntextual ~~ 0*speed", sep = "\n"),
+       hs_csv, list(estimator = "ML"),
+       extra = function(fit) list(modindices = mi_table(fit),
+                                  modindices_covstd_false = mi_table(fit, cov.std = FALSE))),
   case("tools_hs_mg_loadings", "HS CFA by school (two groups), group.equal = loadings, ML: modindices, lavTestScore",
        "cfa", hs_model, hs_csv, list(estimator = "ML", group = "school", group.equal = "loadings"),
        extra = function(fit) list(
