@@ -1,31 +1,41 @@
 """The tools a lavaan user reaches for after fitting.
 
 Each function takes the :class:`~ckm_research.sem.results.SEMResults` that
-:func:`ckm_research.fit` returns and gives a tidy :class:`pandas.DataFrame`
-with lavaan's column names:
+:func:`ckm_research.fit` returns and gives tidy :class:`pandas.DataFrame`
+output with lavaan's column names:
 
-==================  =========================================================
-function            lavaan
-==================  =========================================================
-:func:`modindices`  ``modindices(fit)``: modification indices, expected
-                    parameter changes (Sörbom, 1989) and their standardized
-                    versions (Saris, Satorra & van der Veld, 2009)
-:func:`score_test`  ``lavTestScore(fit)``: score tests of releasing the
-                    equality constraints (Bentler, 1990; Satorra, 1989)
-:func:`factor_scores` ``lavPredict(fit)``: regression (Thurstone, 1935) and
-                    Bartlett (1937) factor scores, also with missing cells
-:func:`residuals`   ``lavResiduals(fit)``: residual means and covariances
-                    (raw, correlation or standardized) with z statistics and
-                    the SRMR/CRMR summary (Maydeu-Olivares, 2017)
-:func:`wald_test`   ``lavTestWald(fit, constraints)``: Wald test of
-                    constraints written with parameter labels
-:func:`lrt`         ``lavTestLRT(fit0, fit1)``: (scaled) chi-square
-                    difference tests of nested models (Satorra & Bentler, 2001)
-==================  =========================================================
+=====================  ======================================================
+function               lavaan
+=====================  ======================================================
+:func:`modindices`     ``modindices(fit)``: modification indices, expected
+                       parameter changes (Sörbom, 1989) and their
+                       standardized versions (Saris, Satorra & van der Veld,
+                       2009)
+:func:`score_test`     ``lavTestScore(fit)``: score tests of releasing the
+                       equality constraints or of adding parameters
+                       (Satorra, 1989; Bentler, 1990)
+:func:`factor_scores`  ``lavPredict(fit)``: regression (Thurstone, 1935) and
+                       Bartlett (1937) factor scores, also with missing cells
+:func:`residuals`      ``lavResiduals(fit)``: residual means and covariances
+                       (raw, correlation or standardized) with z statistics
+                       and the SRMR/CRMR summary (Maydeu-Olivares, 2017)
+:func:`wald_test`      ``lavTestWald(fit, constraints)``: Wald test of
+                       constraints written with parameter labels
+:func:`lrt`            ``lavTestLRT(fit0, fit1)``: (scaled) chi-square
+                       difference tests of nested models (Satorra & Bentler,
+                       2001, 2010)
+=====================  ======================================================
 
-All of them are score (Lagrange multiplier) statistics computed at the
-estimates of the fitted model, with the expected information (Satorra, 1989;
-Bentler, 1990), as lavaan computes them by default.
+The score tests (modification indices, ``score_test``) are computed at the
+estimates of the fitted model with the expected information, as lavaan
+computes them by default.  The modification indices work in the reduced
+parameterization the engine estimates (one parameter per shared label),
+which gives lavaan's statistics without its constrained inverse;
+``score_test`` releases constraints through lavaan's bordered information
+matrix of the unconstrained model.
+ML, MLR and FIML fits are supported (``wald_test`` also WLSMV); what is not
+supported raises :class:`~ckm_research.errors.CkmError` naming the lavaan
+feature.
 """
 
 from __future__ import annotations
