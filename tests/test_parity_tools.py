@@ -47,7 +47,14 @@ def _same_rows(ours: pd.DataFrame, lav: pd.DataFrame, keys) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", [*MI_CASES, "tools_hs_covariates_ml", "tools_hs_ovreg_ml", "tools_hs_orth_ml"]
+    "case",
+    [
+        *MI_CASES,
+        "tools_hs_covariates_ml",
+        "tools_hs_ovreg_ml",
+        "tools_hs_orth_ml",
+        "tools_ordinal_wlsmv",
+    ],
 )
 def test_modindices_match_lavaan(fits, case):
     ref, res = fits(case)
@@ -94,15 +101,10 @@ def test_modindices_power(fits):
     assert ours["decision"].tolist() == lav["decision"].tolist()
 
 
-def test_modindices_refused_for_wlsmv_and_bad_arguments(fits):
+def test_modindices_bad_arguments(fits):
     _, res = fits("tools_hs_ml")
     with pytest.raises(CkmError, match="'maximum_number' parameter of modindices"):
         modindices(res, maximum_number=-1)
-    ordinal = load("ordinal_hs")
-    data = load_data(ordinal)
-    wres = fit(ordinal["model"], data, estimator="WLSMV", ordered="all")
-    with pytest.raises(CkmError, match="not supported for WLSMV"):
-        modindices(wres)
 
 
 # ------------------------------------------------------------------ score tests
@@ -348,7 +350,7 @@ def test_cli_fit_modindices(tmp_path, capsys):
     np.testing.assert_allclose([float(r[3]) for r in rows], lav["mi"][:3], atol=1e-3)
 
 
-@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mg_loadings"])
+@pytest.mark.parametrize("case", ["tools_hs_ml", "tools_hs_mg_loadings", "tools_ordinal_wlsmv"])
 def test_score_test_add_matches_lavaan(fits, case):
     ref, res = fits(case)
     lav = ref["lavTestScore_add"]
@@ -389,9 +391,8 @@ def test_tools_refuse_lms_and_wlsmv_fits():
         wald_test(lms, "a == 0")
     ordinal = load("ordinal_hs")
     wres = fit(ordinal["model"], load_data(ordinal), estimator="WLSMV", ordered="all")
-    for tool in (score_test, residuals):
-        with pytest.raises(CkmError, match="not supported for WLSMV"):
-            tool(wres)
+    with pytest.raises(CkmError, match="not supported for WLSMV"):
+        residuals(wres)
     with pytest.raises(CkmError, match="lavPredict\\(\\)\\) is not supported for WLSMV"):
         factor_scores(wres)
 

@@ -33,7 +33,8 @@ parameterization the engine estimates (one parameter per shared label),
 which gives lavaan's statistics without its constrained inverse;
 ``score_test`` releases constraints through lavaan's bordered information
 matrix of the unconstrained model.
-ML, MLR and FIML fits are supported (``wald_test`` also WLSMV); what is not
+ML, MLR and FIML fits are supported (``modindices``, ``score_test`` and
+``wald_test`` also WLSMV, with the DWLS score and information); what is not
 supported raises :class:`~ckm_research.errors.CkmError` naming the lavaan
 feature.
 """
@@ -78,10 +79,11 @@ def _engine(results, what: str):
     return eng
 
 
-def _check_ml(eng, what: str, lavaan_name: str, fiml: bool = False) -> None:
+def _check_ml(eng, what: str, lavaan_name: str, fiml: bool = False, wlsmv: bool = False) -> None:
     from ckm_research.sem.api import MLEngine
 
-    if type(eng) is not MLEngine and not (fiml and _is_fiml(eng)):
+    ok = type(eng) is MLEngine or (fiml and _is_fiml(eng)) or (wlsmv and _is_wlsmv(eng))
+    if not ok:
         if eng.opts.estimator == "WLSMV":
             kind = "WLSMV (categorical) fits"
         elif eng.opts.missing == "ml":
@@ -200,11 +202,41 @@ def _score_statistics(eng):
     information of the extended model at the estimates."""
     model, theta, q, cand = _extended(eng)
     n = float(eng.ntotal)
-    if _is_fiml(eng):
-        score, info = _fiml_score_information(eng, model, theta)
-        return model, theta, q, cand, score, info, n
-    score, info = _ml_score_information(eng, model, theta)
+    score, info = _score_information(eng, model, theta)
     return model, theta, q, cand, score, info, n
+
+
+def _score_information(eng, model: RAMModel, theta: np.ndarray):
+    """Score and expected information per case for the parameters of
+    ``model`` (the fitted model extended or unconstrained), by estimator."""
+    if _is_fiml(eng):
+        return _fiml_score_information(eng, model, theta)
+    if _is_wlsmv(eng):
+        return _wls_score_information(eng, model, theta)
+    return _ml_score_information(eng, model, theta)
+
+
+def _is_wlsmv(eng) -> bool:
+    return eng.opts.estimator == "WLSMV"
+
+
+def _wls_score_information(eng, model: RAMModel, theta: np.ndarray):
+    """DWLS (WLSMV) score and information: with :math:`r` the residual
+    thresholds and polychoric correlations and :math:`W` the diagonal weight,
+    :math:`s = \\tfrac{N-1}{N}\\Delta^\\top W r` (the derivative of lavaan's
+    objective :math:`\\tfrac12\\tfrac{N-1}{N} r^\\top W r`) and
+    :math:`I = \\Delta^\\top W\\Delta` (lavaan's expected information of
+    DWLS)."""
+    import copy
+
+    other = copy.copy(eng)  # the engine's Delta and moments for another parameter table
+    other.model = model
+    other.pt = model.partable
+    D = other.delta(theta)
+    w = eng.weight
+    r = eng.mom.wls_obs - other.wls_est(theta)
+    n = float(eng.n)
+    return (n - 1) / n * (D.T @ (w * r)), D.T @ (D * w[:, None])
 
 
 def _ml_score_information(eng, model: RAMModel, theta: np.ndarray):
@@ -274,8 +306,11 @@ def _sepc(eng, table: pd.DataFrame, epc: np.ndarray, est: np.ndarray, cov_std: b
     t = eng.pt.table
     out = {k: np.full(len(table), np.nan) for k in ("sepc.lv", "sepc.all", "sepc.nox")}
     for g in range(model.ngroups):
-        C, _ = model.implied(eng.theta, g, full=True)
-        var = dict(zip(model.variables, np.diag(C), strict=True))
+        # model-implied variances from the row values (WLSMV: with the items'
+        # residual variances of the delta parameterization)
+        A, S, _ = model._matrices(eng.row_values(), g)
+        E = model.total_effects_inverse(A)
+        var = dict(zip(model.variables, np.diag(E @ S @ E.T), strict=True))
         sd = {k: np.sqrt(v) if v > 0 else np.nan for k, v in var.items()}
         tg = t[t["group"] == g + 1]
         vals = eng.row_values()[tg.index.to_numpy()]
@@ -384,10 +419,12 @@ def modindices(
     Parameters
     ----------
     results : SEMResults
-        An ML, MLR or FIML fit (MLR uses the same expected information and
-        score as ML, as lavaan does for ``modindices``; FIML the casewise
+        An ML, MLR, FIML or WLSMV fit (MLR uses the same expected information
+        and score as ML, as lavaan does for ``modindices``; FIML the casewise
         score and the expected information with missing data, as lavaan's
-        ``modindices`` of a ``missing = "ml"`` fit).
+        ``modindices`` of a ``missing = "ml"`` fit; WLSMV the DWLS score
+        :math:`\\tfrac{N-1}{N}\\Delta^\\top W r` and information
+        :math:`\\Delta^\\top W\\Delta`, as lavaan).
     sort : bool
         Sort by decreasing ``mi`` (lavaan's ``sort.``).
     minimum_value : float
@@ -424,7 +461,7 @@ def modindices(
     Raises
     ------
     CkmError
-        For WLSMV fits (not supported) and invalid arguments.
+        For LMS fits (not supported) and invalid arguments.
 
     References
     ----------
@@ -442,7 +479,7 @@ def modindices(
     In R: ``lavaan::modindices(fit, sort. = TRUE, maximum.number = 10)``.
     """
     eng = _engine(results, "modindices")
-    _check_ml(eng, "modindices", "modindices()", fiml=True)
+    _check_ml(eng, "modindices", "modindices()", fiml=True, wlsmv=True)
     if maximum_number is not None and (
         isinstance(maximum_number, bool) or not isinstance(maximum_number, (int, np.integer))
         or maximum_number < 0
@@ -673,7 +710,7 @@ def score_test(
     Parameters
     ----------
     results : SEMResults
-        An ML, MLR or FIML fit with equality constraints.  As lavaan,
+        An ML, MLR, FIML or WLSMV fit with equality constraints.  As lavaan,
         the statistic is the ordinary (not robust) score test also for MLR
         (lavaan warns that the robust version is not implemented).
     release : sequence of int, optional
@@ -716,7 +753,7 @@ def score_test(
     In R: ``lavaan::lavTestScore(fit, cumulative = TRUE)``.
     """
     eng = _engine(results, "score_test")
-    _check_ml(eng, "score_test", "lavTestScore()", fiml=True)
+    _check_ml(eng, "score_test", "lavTestScore()", fiml=True, wlsmv=True)
     add_rows = _parse_add(eng, add) if add is not None else []
     if add_rows and release is not None:
         raise CkmError("score_test: 'add' and 'release' cannot be used together (as in lavaan)")
@@ -761,10 +798,7 @@ def score_test(
         )  # fmt: skip
         names = pd.concat([names, add_names], ignore_index=True)
     n = float(eng.ntotal)
-    if _is_fiml(eng):
-        s, info = _fiml_score_information(eng, model, theta)
-    else:
-        s, info = _ml_score_information(eng, model, theta)
+    s, info = _score_information(eng, model, theta)
     ncon = R.shape[0]
     if add_rows:
         r_idx = np.arange(n_model_cons, ncon)
