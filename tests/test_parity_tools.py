@@ -391,8 +391,8 @@ def test_tools_refuse_lms_and_wlsmv_fits():
         wald_test(lms, "a == 0")
     ordinal = load("ordinal_hs")
     wres = fit(ordinal["model"], load_data(ordinal), estimator="WLSMV", ordered="all")
-    with pytest.raises(CkmError, match="not supported for WLSMV"):
-        residuals(wres)
+    with pytest.raises(CkmError, match="type='standardized'.*WLSMV fit is not supported"):
+        residuals(wres, type="standardized")
     with pytest.raises(CkmError, match="lavPredict\\(\\)\\) is not supported for WLSMV"):
         factor_scores(wres)
 
@@ -423,3 +423,14 @@ def test_modindices_cov_std_false_and_refusals(fits):
         modindices(res, information="observed")
     with pytest.raises(CkmError, match="free_remove=False"):
         modindices(res, free_remove=False)
+
+
+def test_residuals_wlsmv_match_lavresiduals(fits):
+    ref, res = fits("tools_ordinal_wlsmv")
+    lav = ref["lavResiduals"]
+    ours = residuals(res)
+    # lavaan's mean.z of a categorical fit is recycled to the length of th.z;
+    # its first p entries are the means'
+    lav = {**lav, "mean.z": dict(list(lav["mean.z"].items())[: len(ours["mean.z"])])}
+    _compare_residuals(ours, lav, 1e-3)
+    assert list(ours["th"].index[:2]) == ["x1|t1", "x1|t2"]

@@ -33,10 +33,9 @@ parameterization the engine estimates (one parameter per shared label),
 which gives lavaan's statistics without its constrained inverse;
 ``score_test`` releases constraints through lavaan's bordered information
 matrix of the unconstrained model.
-ML, MLR and FIML fits are supported (``modindices``, ``score_test`` and
-``wald_test`` also WLSMV, with the DWLS score and information); what is not
-supported raises :class:`~ckm_research.errors.CkmError` naming the lavaan
-feature.
+ML, MLR, FIML and WLSMV fits are supported (WLSMV with the DWLS score and
+information; ``factor_scores`` not for WLSMV); what is not supported raises
+:class:`~ckm_research.errors.CkmError` naming the lavaan feature.
 """
 
 from __future__ import annotations
@@ -1283,9 +1282,9 @@ def _rms_values(stats_, acov, pstar, index):
 
 def residuals(
     results,
-    type: str = "cor.bentler",
+    type: str = "cor.bentler",  # noqa: A002
     zstat: bool = True,
-    summary: bool = True,  # noqa: A002
+    summary: bool = True,
 ) -> dict:
     """Residual means and covariances with z statistics and the SRMR summary
     (lavaan's ``lavResiduals``).
@@ -1306,10 +1305,13 @@ def residuals(
     Parameters
     ----------
     results : SEMResults
-        An ML, MLR or FIML fit (the standard errors use the normal-theory or,
-        for MLR, the robust covariance of the sample moments, as lavaan; with
-        missing data the sample moments are the EM estimates of the saturated
-        model and their covariance comes from its observed information).
+        An ML, MLR, FIML or WLSMV fit (the standard errors use the
+        normal-theory or, for MLR, the robust covariance of the sample moments,
+        as lavaan; with missing data the sample moments are the EM estimates of
+        the saturated model and their covariance comes from its observed
+        information; WLSMV gives lavaan's categorical output: ``cov`` of the
+        polychoric correlations, ``mean``, ``th`` and the summary columns
+        ``cor thresholds total``).
     type : {'cor.bentler', 'raw', 'cor.bollen', 'standardized', 'normalized'}
     zstat, summary : bool
         Add ``cov.z``/``mean.z`` and ``summary`` (not for ``standardized`` and
@@ -1347,6 +1349,8 @@ def residuals(
         )
     z_type = type in ("standardized", "normalized")
     need_acov = zstat or summary or z_type
+    if _is_wlsmv(eng):
+        return _residuals_categorical(eng, type, zstat, summary)
     _check_ml(eng, "residuals", "lavResiduals()", fiml=True)
     ms = eng.opts.meanstructure
     ov = list(eng.model.ov)
@@ -1686,3 +1690,76 @@ def _sb2010(free, restricted) -> dict:
 
 def _scaled(res) -> bool:
     return "chisq.scaling.factor" in res.fit_measures
+
+
+def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
+    """lavResiduals of a WLSMV fit: polychoric correlations and thresholds
+    minus the model's, z statistics from :math:`Q\\,\\Gamma Q^\\top/N` with
+    :math:`Q = I - \\Delta(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W`, and
+    the summary over the correlations, the thresholds and both (lavaan's
+    categorical branch of ``lav_residuals_summary``).  lavaan 0.6.14 computes
+    the ``total`` column with the statistics in the order (correlations,
+    thresholds) but their covariance matrix in the order (thresholds,
+    correlations); this is reproduced, so ``usrmr`` and its interval in that
+    column are lavaan's, not those of the aligned formula."""
+    if kind in ("standardized", "normalized", "cor.bollen"):
+        raise CkmError(
+            f"residuals(type={kind!r}) of a WLSMV fit is not supported; use 'cor.bentler' "
+            "(or 'raw', the same for the unit-variance latent responses)"
+        )
+    model = eng.model
+    ov = list(model.ov)
+    p = len(ov)
+    t = eng.pt.table
+    th_names = [f"{t['lhs'].iat[r]}|{t['rhs'].iat[r]}" for r in eng.th_rows]
+    nth = len(th_names)
+    obs = eng.mom.wls_obs
+    est = eng.wls_est(eng.theta)
+    r_all = obs - est  # thresholds, then the correlations (lavaan's WLS.obs order)
+    R = np.zeros((p, p))
+    ri, ci = np.tril_indices(p, k=-1)
+    order = np.lexsort((ri, ci))
+    R[ri[order], ci[order]] = r_all[nth:]
+    R = R + R.T
+    name = {"raw": "rmr", "cor.bentler": "srmr"}[kind]
+    res = {
+        "type": kind,
+        "cov": pd.DataFrame(R, index=ov, columns=ov),
+        "mean": pd.Series(np.zeros(p), index=ov),
+        "th": pd.Series(r_all[:nth], index=th_names),
+    }
+    if not (zstat or summary):
+        return res
+    D = eng.delta(eng.theta)
+    w = eng.weight
+    Q = np.eye(len(w)) - D @ np.linalg.solve(D.T @ (D * w[:, None]), D.T * w[None, :])
+    acov = Q @ (eng.mom.gamma / eng.n) @ Q.T
+    dg = np.diag(acov).copy()
+    dg[~np.isfinite(dg) | (dg < 0)] = np.nan
+    se = np.sqrt(dg)
+    if zstat:
+        se_cov = np.zeros((p, p))
+        se_cov[ri[order], ci[order]] = se[nth:]
+        se_cov = se_cov + se_cov.T
+
+        def ratio(a, b):
+            b = b.copy()
+            b[np.abs(a) < 1e-4] = 1.0
+            return a / b
+
+        res["cov.z"] = pd.DataFrame(ratio(R, se_cov), index=ov, columns=ov)
+        res["mean.z"] = pd.Series(np.zeros(p), index=ov)
+        res["th.z"] = pd.Series(ratio(r_all[:nth], se[:nth]), index=th_names)
+    if summary:
+        st_cor = r_all[nth:]
+        cols = {
+            "cor": _rms_summary(st_cor, acov[nth:, nth:], len(st_cor) + p, name),
+            "thresholds": _rms_summary(r_all[:nth], acov[:nth, :nth], nth, name),
+            # lavaan pairs the statistics (correlations, thresholds) with the
+            # covariance matrix in its own order (thresholds, correlations)
+            "total": _rms_summary(
+                np.concatenate([st_cor, r_all[:nth]]), acov, len(st_cor) + nth + p, name
+            ),
+        }
+        res["summary"] = pd.DataFrame(cols)
+    return res
