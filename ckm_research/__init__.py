@@ -10,7 +10,27 @@ lavaan's ``growth()`` conventions.
 __version__ = "0.1.0"
 
 from ckm_research.sem.api import ESTIMATORS, fit  # noqa: E402
+from ckm_research.sem.diagnostics import (  # noqa: E402
+    factor_scores,
+    lrt,
+    modindices,
+    residuals,
+    score_test,
+    wald_test,
+)
 from ckm_research.sem.growth import growth  # noqa: E402
 from ckm_research.sem.results import SEMResults  # noqa: E402
 
-__all__ = ["fit", "growth", "SEMResults", "ESTIMATORS", "__version__"]
+__all__ = [
+    "fit",
+    "growth",
+    "SEMResults",
+    "ESTIMATORS",
+    "modindices",
+    "score_test",
+    "factor_scores",
+    "residuals",
+    "wald_test",
+    "lrt",
+    "__version__",
+]

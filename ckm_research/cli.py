@@ -296,6 +296,11 @@ def _add_fit(subparsers) -> None:
                         "std.ov = TRUE)")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
+    p.add_argument(
+        "--modindices", type=_positive_int, nargs="?", const=10, default=None, metavar="N",
+        help="also print the N largest modification indices (default 10; lavaan's "
+             "modindices(fit, sort. = TRUE, maximum.number = N))",
+    )
     inference_cli.add_bootstrap_options(p)
     p.set_defaults(func=_run_fit)
 
@@ -350,6 +355,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         result = inference_cli.bootstrap_fit(args, model_text, data, options, result)
 
     print(result.summary(), flush=True)
+    if getattr(args, "modindices", None) is not None:
+        _print_modindices(result, args.modindices)
 
     if args.json is not None:
         try:
@@ -362,6 +369,28 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
     if getattr(result, "converged", True) is False:
         ui.warning("the model did not converge: the estimates above are not trustworthy.")
     return EXIT_OK
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
+    return n
+
+
+def _print_modindices(result, n: int) -> None:
+    """The ``n`` largest modification indices (``ckm fit --modindices N``)."""
+    from ckm_research.sem.diagnostics import modindices
+
+    mi = modindices(result, sort=True, maximum_number=n)
+    print("", flush=True)
+    print(f"Modification Indices (the {len(mi)} largest):", flush=True)
+    print("", flush=True)
+    text = mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  none"
+    print(text, flush=True)
 
 
 def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> None:
