@@ -266,6 +266,25 @@ def _add_fit(subparsers) -> None:
     p.add_argument("--group", default=None, metavar="COL",
                    help="column defining the groups of a multi-group model")
     p.add_argument(
+        "--group-equal", type=_name_list, default=None, metavar="WHAT,...",
+        help="parameters equal across groups (lavaan's group.equal): loadings, intercepts, "
+             "means, thresholds, regressions, residuals, residual.covariances, lv.variances, "
+             "lv.covariances",
+    )
+    p.add_argument(
+        "--group-partial", type=_name_list, default=None, metavar="PAR,...",
+        help="parameters exempted from --group-equal (lavaan's group.partial), written "
+             "lhs op rhs: e.g. 'visual=~x2,x3~1'",
+    )
+    p.add_argument("--std-lv", action="store_true",
+                   help="identify factors by unit variances instead of first loadings "
+                        "(lavaan's std.lv = TRUE)")
+    p.add_argument(
+        "--fixed-x", choices=["true", "false"], default=None,
+        help="treat observed exogenous covariates as fixed (lavaan's fixed.x; default true, "
+             "false for GLS/ULS/WLS/DWLS on continuous items, as lavaan)",
+    )
+    p.add_argument(
         "--missing", choices=["listwise", "ml", "ml.x"], default=None,
         help="missing answers: listwise deletion (default, as lavaan) or ml (casewise "
              "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
@@ -338,9 +357,15 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["missing"] = args.missing
     if getattr(args, "interaction", None) is not None:
         options["interaction"] = args.interaction
-    for flag in ("meanstructure", "orthogonal", "std_ov"):
+    for flag in ("meanstructure", "orthogonal", "std_ov", "std_lv"):
         if getattr(args, flag, False):
             options[flag] = True
+    if getattr(args, "group_equal", None):
+        options["group_equal"] = args.group_equal
+    if getattr(args, "group_partial", None):
+        options["group_partial"] = args.group_partial
+    if getattr(args, "fixed_x", None) is not None:
+        options["fixed_x"] = args.fixed_x == "true"
     if getattr(args, "growth", False):
         from ckm_research.sem.growth import GROWTH_OPTIONS
 
@@ -369,6 +394,13 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
     if getattr(result, "converged", True) is False:
         ui.warning("the model did not converge: the estimates above are not trustworthy.")
     return EXIT_OK
+
+
+def _name_list(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {value!r}")
+    return names
 
 
 def _positive_int(value: str) -> int:
