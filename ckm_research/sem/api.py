@@ -138,6 +138,7 @@ def fit(
     int_lv_free: bool = False,
     group_partial: Iterable[str] | str = (),
     cluster: str | None = None,
+    **lavaan_options: Any,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
 
@@ -218,6 +219,11 @@ def fit(
         lavaan's ``cluster`` (cluster-robust SEs, two-level SEM) is not
         supported: any value raises a :class:`ModelSpecificationError` that
         says to fit such a model in lavaan or Mplus.
+    **lavaan_options
+        Other lavaan options are refused with a :class:`CkmError` that names
+        the lavaan option, says it is not supported and what to do instead
+        (``sampling_weights``, ``parameterization``, ``se``, ``test`` ...);
+        a name that is no lavaan option gets the list of ``fit()``'s options.
 
     Returns
     -------
@@ -251,6 +257,8 @@ def fit(
             "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
         )
     estimator = estimator.upper()
+    if lavaan_options:
+        _refuse_lavaan_options(lavaan_options)
     if cluster is not None:
         raise ModelSpecificationError(
             f"cluster={cluster!r}: clustered data (lavaan's cluster =, for cluster-robust "
@@ -493,6 +501,64 @@ def _build_engine(
 
         return LSEngine(pt, groups, opts, notes)
     return MLEngine(pt, groups, opts, notes)
+
+
+#: lavaan options fit() does not take, and what to do instead
+_LAVAAN_REFUSED = {
+    "sampling_weights": (
+        "sampling.weights", "fit the unweighted model, or fit the weighted one in lavaan "
+        "(sem(..., sampling.weights = 'w', estimator = 'MLR'))"),
+    "parameterization": (
+        "parameterization", "ordinal models are fitted in lavaan's default delta "
+        "parameterization (the same model; the theta parameterization only rescales the "
+        "residual variances): use lavaan for parameterization = 'theta'"),
+    "conditional_x": (
+        "conditional.x", "fit with fixed_x=True (lavaan's default for continuous data), "
+        "which gives the same estimates for ML"),
+    "se": (
+        "se", "the standard errors follow the estimator as lavaan's defaults do "
+        "(estimator='MLR' or 'MLM' for robust ones); for bootstrap SEs use "
+        "ckm_research.inference.bootstrap() or ckm fit --bootstrap B"),
+    "test": (
+        "test", "the test statistic follows the estimator as lavaan's defaults do "
+        "(MLR: Yuan-Bentler, MLM: Satorra-Bentler, MLMV/WLSMV: scaled-shifted)"),
+    "bootstrap": (
+        "bootstrap", "use ckm_research.inference.bootstrap(model, data, n_boot=...) or "
+        "ckm fit --bootstrap B"),
+    "information": (
+        "information", "standard errors use lavaan's default information for the "
+        "estimator (expected for ML, observed for FIML)"),
+    "start": ("start", "write start values in the syntax with start(value)*x"),
+    "optim_method": ("optim.method", "the optimiser is fixed; control={'iter.max': N} "
+                     "raises the iteration limit"),
+    "bounds": ("bounds", "write inequality constraints in the syntax (v > 0)"),
+    "auto_fix_first": ("auto.fix.first", "write the scaling in the syntax (1*x, NA*x) or "
+                       "use std_lv=True"),
+    "auto_var": ("auto.var", "fit() adds lavaan sem()'s variances; fix one in the syntax "
+                 "(x ~~ 0*x)"),
+    "likelihood": ("likelihood", "ML uses lavaan's default likelihood = 'normal'"),
+    "mimic": ("mimic", "ckm-research follows lavaan's own conventions (mimic = 'lavaan')"),
+    "group_label": ("group.label", "the groups are taken in the order of the data"),
+    "ov_order": ("ov.order", "the variables are taken in the model's order"),
+}
+
+
+def _refuse_lavaan_options(options: dict) -> None:
+    """A lavaan option fit() lacks: name it, say it is not supported and what to do."""
+    name = next(iter(options))
+    key = name.replace(".", "_")
+    if key in _LAVAAN_REFUSED:
+        lavaan_name, instead = _LAVAAN_REFUSED[key]
+        raise CkmError(
+            f"fit() does not support lavaan's {lavaan_name} option ({name}=...): {instead}."
+        )
+    import inspect
+
+    known = [p for p in inspect.signature(fit).parameters if p not in ("lavaan_options",)]
+    raise CkmError(
+        f"fit() has no option '{name}'; its options are: {', '.join(known)} "
+        "(lavaan's dotted names are written with '_': std.lv -> std_lv)."
+    )
 
 
 def _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free) -> None:
