@@ -37,3 +37,9 @@ def test_lavaan_options_without_support_are_named(hs, option, lavaan_name, advic
 def test_an_unknown_option_lists_fits_options(hs):
     with pytest.raises(CkmError, match="fit\\(\\) has no option 'std.lv'.*std_lv"):
         fit(MODEL, hs, **{"std.lv": True})
+
+
+@pytest.mark.parametrize("missing", ["pairwise", "two.stage", "robust.two.stage"])
+def test_lavaans_other_missing_data_methods_are_named(hs, missing):
+    with pytest.raises(CkmError, match=f"lavaan's missing='{missing}' is not supported"):
+        fit(MODEL, hs, missing=missing)

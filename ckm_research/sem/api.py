@@ -374,6 +374,12 @@ def _build_engine(
         fixed_x = spec.fitted_by == "ML" or bool(ordered)
     if missing is None:
         missing = "ml" if estimator == "FIML" else "listwise"
+    if missing in ("pairwise", "available.cases", "two.stage", "robust.two.stage",
+                   "doubly.robust", "ml.v"):
+        raise CkmError(
+            f"lavaan's missing={missing!r} is not supported by ckm-research; use "
+            "missing='ml' (FIML, estimator='MLR' for robust SEs), or missing='listwise'"
+        )
     if missing not in ("listwise", "ml", "ml.x"):
         raise _param_error("missing", "one of 'listwise', 'ml', 'ml.x'", missing)
     if estimator == "FIML" and missing == "listwise":
