@@ -198,7 +198,12 @@ def test_factor_scores_multigroup(fits):
         got = ours[ours["group"] == label].drop(columns="group")
         np.testing.assert_allclose(got.to_numpy(), lav.to_numpy(), atol=1e-4)
     with pytest.raises(CkmError, match="'method' parameter of factor_scores"):
-        factor_scores(res, method="EBM")
+        factor_scores(res, method="ML")
+    # with normal indicators EBM is the regression method
+    np.testing.assert_allclose(
+        factor_scores(res, method="EBM").drop(columns="group").to_numpy(),
+        ours.drop(columns="group").to_numpy(),
+    )
 
 
 # ------------------------------------------------------------------- residuals
@@ -377,7 +382,7 @@ def test_score_test_add_matches_lavaan(fits, case):
             )
 
 
-def test_tools_refuse_lms_and_wlsmv_fits():
+def test_tools_refuse_lms_fits_and_wlsmv_options():
     hs = load_data(load("parity_tools_hs_ml"))
     model = (
         "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
@@ -393,8 +398,8 @@ def test_tools_refuse_lms_and_wlsmv_fits():
     wres = fit(ordinal["model"], load_data(ordinal), estimator="WLSMV", ordered="all")
     with pytest.raises(CkmError, match="type='standardized'.*WLSMV fit is not supported"):
         residuals(wres, type="standardized")
-    with pytest.raises(CkmError, match="lavPredict\\(\\)\\) is not supported for WLSMV"):
-        factor_scores(wres)
+    with pytest.raises(CkmError, match="method='regression'.*not supported for WLSMV"):
+        factor_scores(wres, method="regression")
 
 
 def test_factor_scores_newdata(fits):
@@ -434,3 +439,18 @@ def test_residuals_wlsmv_match_lavresiduals(fits):
     lav = {**lav, "mean.z": dict(list(lav["mean.z"].items())[: len(ours["mean.z"])])}
     _compare_residuals(ours, lav, 1e-3)
     assert list(ours["th"].index[:2]) == ["x1|t1", "x1|t2"]
+
+
+def test_factor_scores_wlsmv_ebm(fits):
+    ref, res = fits("tools_ordinal_wlsmv")
+    lav = pd.DataFrame(ref["lavPredict"]["EBM"]).astype(float)
+    ours = factor_scores(res)  # EBM is the default for ordinal items, as in lavaan
+    assert list(ours.columns) == list(lav.columns)
+    # posterior modes found by two optimisers: 1e-3
+    np.testing.assert_allclose(ours.to_numpy(), lav.to_numpy(), atol=1e-3)
+    data = load_data(ref).iloc[:5]
+    np.testing.assert_allclose(
+        factor_scores(res, method="EBM", newdata=data).to_numpy(), lav.iloc[:5], atol=1e-3
+    )
+    with pytest.raises(CkmError, match="method='Bartlett'.*not supported for WLSMV"):
+        factor_scores(res, method="Bartlett")

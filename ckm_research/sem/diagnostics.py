@@ -14,8 +14,9 @@ function               lavaan
 :func:`score_test`     ``lavTestScore(fit)``: score tests of releasing the
                        equality constraints or of adding parameters
                        (Satorra, 1989; Bentler, 1990)
-:func:`factor_scores`  ``lavPredict(fit)``: regression (Thurstone, 1935) and
-                       Bartlett (1937) factor scores, also with missing cells
+:func:`factor_scores`  ``lavPredict(fit)``: regression (Thurstone, 1935),
+                       Bartlett (1937) and, for ordinal items, empirical
+                       Bayes modal factor scores, also with missing cells
 :func:`residuals`      ``lavResiduals(fit)``: residual means and covariances
                        (raw, correlation or standardized) with z statistics
                        and the SRMR/CRMR summary (Maydeu-Olivares, 2017)
@@ -34,7 +35,7 @@ which gives lavaan's statistics without its constrained inverse;
 ``score_test`` releases constraints through lavaan's bordered information
 matrix of the unconstrained model.
 ML, MLR, FIML and WLSMV fits are supported (WLSMV with the DWLS score and
-information; ``factor_scores`` not for WLSMV); what is not supported raises
+information, and EBM factor scores); what is not supported raises
 :class:`~ckm_research.errors.CkmError` naming the lavaan feature.
 """
 
@@ -928,9 +929,80 @@ def _parse_add(eng, add) -> list[tuple[str, str, str, int]]:
 
 
 # --------------------------------------------------------------- factor scores
+def _factor_scores_ebm(eng, newdata) -> pd.DataFrame:
+    """Empirical Bayes modal factor scores of ordinal items (lavaan's EBM for
+    categorical indicators): per response pattern, the minimum over
+    :math:`\\eta` of :math:`\\tfrac12(\\eta-\\mu_\\eta)^\\top\\Psi^{-1}(\\eta-\\mu_\\eta)
+    - \\sum_j \\log[\\Phi(z_{j,c+1}) - \\Phi(z_{j,c})]`,
+    :math:`z_{j,c} = (\\tau_{j,c} - \\lambda_j^\\top\\eta)/\\sqrt{\\theta_{jj}}`;
+    missing answers are left out of the sum."""
+    from scipy import optimize
+
+    model = eng.model
+    lv = list(model.lv)
+    ov = list(model.ov)
+    k = len(ov)
+    vals = eng.row_values()
+    A, S, m = model._matrices(vals, 0)
+    E = model.total_effects_inverse(A)
+    C = E @ S @ E.T
+    lam = A[:k, k:]
+    sd = np.sqrt(np.diag(S)[:k])
+    psi_inv = np.linalg.inv(C[k:, k:])
+    mu_eta = (E @ m)[k:]
+    t = eng.pt.table
+    taus: dict[str, list[float]] = {v: [] for v in ov}
+    for r in eng.th_rows:
+        taus[t["lhs"].iat[r]].append(vals[r])
+    cuts = [np.concatenate([[-np.inf], taus[v], [np.inf]]) for v in ov]
+    fitted = eng.groups[0].data
+    levels = [np.unique(fitted[:, j][~np.isnan(fitted[:, j])]) for j in range(k)]
+    if newdata is None:
+        y, index = fitted, None
+    else:
+        from ckm_research.measurement._common import as_frame, check_columns
+
+        frame = as_frame(newdata)
+        check_columns(frame, ov)
+        y = frame[ov].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        index = frame.index
+    cat = np.full(y.shape, -1)
+    for j in range(k):
+        ok = ~np.isnan(y[:, j])
+        known = np.isin(y[ok, j], levels[j])
+        if not known.all():
+            raise CkmError(
+                f"factor_scores: '{ov[j]}' has a category the fitted data do not have; "
+                f"its categories are {levels[j].tolist()}"
+            )
+        cat[ok, j] = np.searchsorted(levels[j], y[ok, j])
+    patterns, inverse = np.unique(cat, axis=0, return_inverse=True)
+    scores = np.zeros((len(patterns), len(lv)))
+    for p_i, c in enumerate(patterns):
+        obs = np.flatnonzero(c >= 0)
+        lo = np.array([cuts[j][c[j]] for j in obs])
+        hi = np.array([cuts[j][c[j] + 1] for j in obs])
+        lam_o, sd_o = lam[obs], sd[obs]
+
+        def objective(eta, lo=lo, hi=hi, lam_o=lam_o, sd_o=sd_o):
+            yhat = lam_o @ eta
+            zl, zh = (lo - yhat) / sd_o, (hi - yhat) / sd_o
+            prob = np.clip(stats.norm.cdf(zh) - stats.norm.cdf(zl), 1e-300, None)
+            dens = (stats.norm.pdf(zh) - stats.norm.pdf(zl)) / sd_o
+            dev = eta - mu_eta
+            f = 0.5 * dev @ psi_inv @ dev - np.sum(np.log(prob))
+            return f, psi_inv @ dev + lam_o.T @ (dens / prob)
+
+        sol = optimize.minimize(
+            objective, mu_eta.copy(), jac=True, method="BFGS", options={"gtol": 1e-10}
+        )
+        scores[p_i] = sol.x
+    return pd.DataFrame(scores[inverse.ravel()], columns=lv, index=index)
+
+
 def factor_scores(
     results,
-    method: str = "regression",
+    method: str | None = None,
     newdata=None,
     type: str = "lv",  # noqa: A002
 ) -> pd.DataFrame:
@@ -959,10 +1031,15 @@ def factor_scores(
     Parameters
     ----------
     results : SEMResults
-        An ML, MLR or FIML fit (continuous indicators).
-    method : {'regression', 'Bartlett'}
-        lavaan's ``method`` (``"EBM"`` and ``"ML"`` for categorical
-        indicators are not supported).
+        An ML, MLR, FIML or WLSMV fit.
+    method : {'regression', 'Bartlett', 'EBM'}, optional
+        lavaan's ``method``; the default is ``'regression'``, and ``'EBM'``
+        for WLSMV fits, as lavaan.  ``'EBM'`` (empirical Bayes modal) is the
+        mode of the posterior of the factors given the ordinal answers, with
+        the model's factor distribution as prior and probit item response
+        functions from the thresholds, loadings and residual variances
+        (lavaan's ``lav_predict_eta_ebm_ml``); for continuous indicators it
+        equals the regression scores.  lavaan's ``'ML'`` is not supported.
     newdata : pandas.DataFrame, optional
         Score these cases instead (lavaan's ``newdata``; single-group fits),
         with the model's observed variables as columns; the fitted moments are
@@ -991,11 +1068,13 @@ def factor_scores(
     In R: ``lavaan::lavPredict(fit, method = "Bartlett")``.
     """
     eng = _engine(results, "factor_scores")
-    methods = {"regression": "regression", "bartlett": "Bartlett"}
+    methods = {"regression": "regression", "bartlett": "Bartlett", "ebm": "EBM"}
+    if method is None:
+        method = "EBM" if _is_wlsmv(eng) else "regression"
     if not isinstance(method, str) or method.lower() not in methods:
         raise CkmError(
-            "The 'method' parameter of factor_scores must be one of 'regression', 'Bartlett'. "
-            f"Got {method!r} instead."
+            "The 'method' parameter of factor_scores must be one of 'regression', 'Bartlett', "
+            f"'EBM'. Got {method!r} instead."
         )
     method = methods[method.lower()]
     if type != "lv":
@@ -1004,11 +1083,16 @@ def factor_scores(
             "only the factor scores (type='lv') are; the model-implied item values are "
             "loadings times these scores"
         )
-    if eng.opts.estimator == "WLSMV":
-        raise CkmError(
-            "factor_scores (lavaan's lavPredict()) is not supported for WLSMV (categorical) "
-            "fits; use lavaan's lavPredict(fit, method = 'EBM') for ordinal indicators"
-        )
+    if _is_wlsmv(eng):
+        if method != "EBM":
+            raise CkmError(
+                f"factor_scores(method='{method}') is not supported for WLSMV (ordinal) fits; "
+                "use method='EBM' (empirical Bayes modal, lavaan's default for ordinal items)"
+            )
+        return _factor_scores_ebm(eng, newdata)
+    if method == "EBM":
+        # with normal indicators the posterior mode is the posterior mean
+        method = "regression"
     model = eng.model
     lv = list(model.lv)
     if not lv:

@@ -103,7 +103,7 @@ list(
   case("tools_hs_ovreg_ml", "HS: an observed outcome regressed on a factor and a covariate (x4 ~ visual + x5), ML: modindices, lavPredict",
        "sem", "visual =~ x1 + x2 + x3\nx4 ~ visual + x5", hs_csv, list(estimator = "ML"),
        extra = function(fit) list(modindices = mi_table(fit), lavPredict = predict_tables(fit))),
-  case("tools_ordinal_wlsmv", "HS items cut into ordinal categories (ordinal_hs.csv), labelled loadings, WLSMV: lavTestWald, modindices, lavTestScore(add = )",
+  case("tools_ordinal_wlsmv", "HS items cut into ordinal categories (ordinal_hs.csv), labelled loadings, WLSMV: lavTestWald, modindices, lavTestScore(add = ), lavPredict (EBM)",
        "cfa", hs_labelled, "data/ordinal_hs.csv",
        list(estimator = "WLSMV", ordered = paste0("x", 1:9)),
        extra = function(fit) list(
@@ -111,7 +111,8 @@ list(
          wald_constraints = hs_wald,
          modindices = mi_table(fit),
          lavTestScore_add = score_tables(lavTestScore(fit, add = score_add, cumulative = TRUE)),
-         score_add = score_add)),
+         score_add = score_add,
+         lavPredict = list(EBM = json_ready(as.data.frame(lavPredict(fit)))))),
   case("tools_hs_orth_ml", "HS CFA with factor covariances fixed at 0, ML: modindices with cov.std = TRUE and FALSE",
        "cfa", paste(hs_model, "visual ~~ 0*textual + 0*speed\ntextual ~~ 0*speed", sep = "\n"),
        hs_csv, list(estimator = "ML"),
