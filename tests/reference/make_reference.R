@@ -34,6 +34,8 @@
 #   engine:ckm_fiml           about 30 min (sem() 4 min, fitMeasures() 13 min:
 #                             lavaan fits the saturated model by EM then, and
 #                             resid()/lavResiduals() 13 min)
+#   parity                    about a minute (the lavaan parity issue: one case file
+#                             per topic under R/parity/, ~130 small cases)
 #   the other topics          under a minute together (38 s for fiml, measurement,
 #                             missing, moderation and ordinal)
 #   everything                about 36 minutes; run it under nohup, e.g.
