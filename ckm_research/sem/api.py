@@ -226,10 +226,11 @@ def fit(
         total number of cases (over all groups), the sample moments are
         weighted, and the estimator is MLR (robust Huber-White SEs with
         weighted casewise scores, Yuan-Bentler scaled test): ``estimator='ML'``
-        becomes ``'MLR'``, with a note saying so.  Supported for ML/MLR with
-        complete data or listwise deletion, one group or several; a column
-        with missing, negative or non-numeric values, or only zeros, is
-        refused naming the column and rows.  See :mod:`ckm_research.sem.weights`.
+        becomes ``'MLR'``, with a note saying so (``'FIML'`` too).  Supported for
+        ML/MLR with complete data or listwise deletion and with
+        ``missing='ml'`` (weighted FIML), one group or several; a column with
+        missing, negative or non-numeric values, or only zeros, is refused
+        naming the column and rows.  See :mod:`ckm_research.sem.weights`.
     **lavaan_options
         Other lavaan options are refused with a :class:`CkmError` that names
         the lavaan option, says it is not supported and what to do instead
@@ -430,12 +431,12 @@ def _build_engine(
         weights_all = sampling_weights_column(frame, sampling_weights)
         estimator = check_weights_options(estimator, missing, ordered)
         if estimator != spec.name:  # lavaan: estimator "ML" becomes "MLR" with weights
-            spec = estimator_spec(estimator)
             notes.append(
-                "sampling weights: estimator 'ML' was fitted as 'MLR' (robust Huber-White "
-                "standard errors and the Yuan-Bentler scaled test), as lavaan does with "
-                "sampling.weights; naive ML standard errors ignore the weighting"
+                f"sampling weights: estimator '{spec.name}' was fitted as 'MLR' (robust "
+                "Huber-White standard errors and the Yuan-Bentler scaled test), as lavaan "
+                "does with sampling.weights; naive ML standard errors ignore the weighting"
             )
+            spec = estimator_spec(estimator)
     if std_ov and fixed_x and roles.ov_x:
         notes.append(
             "std_ov=True with fixed-x covariates: lavaan 0.6.14 reports another baseline "
@@ -462,6 +463,12 @@ def _build_engine(
                 )
             x = x[keep]
         else:
+            if weights_all is not None:
+                from ckm_research.sem.weights import fiml_case_mask
+
+                w = weights_all if gcol is None else weights_all[gcol == lab]
+                ix = [ov.index(v) for v in roles.ov_x] if missing == "ml" and fixed_x else []
+                group_weights.append(w[fiml_case_mask(x, ix)])
             if missing == "ml" and fixed_x:
                 from ckm_research.sem.fiml import drop_missing_covariates
 
@@ -542,6 +549,10 @@ def _build_engine(
         from ckm_research.sem.wlsmv import WLSMVEngine
 
         return WLSMVEngine(pt, groups, opts, notes)
+    if missing in ("ml", "ml.x") and weights_all is not None:
+        from ckm_research.sem.weights import WeightedFIMLEngine
+
+        return WeightedFIMLEngine(pt, groups, opts, notes, weights_column=sampling_weights)
     if missing in ("ml", "ml.x"):
         from ckm_research.sem.fiml import FIMLEngine
 
