@@ -186,3 +186,78 @@ def test_bootstrap_with_weights_is_refused(hsw):
 
     with pytest.raises(CkmError, match="bootstrap is not supported with sampling_weights"):
         bootstrap(MODEL, hsw, n_boot=2, sampling_weights="w")
+
+
+# ----------------------------------------------------- tools after a weighted fit
+TOOLS = ["parity_weights_cfa_ml", "parity_weights_cfa_fiml_mlr"]
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_modindices_of_a_weighted_fit_are_lavaans(fits, name):
+    from ckm_research import modindices
+
+    lav = pd.DataFrame(load(name)["modindices"])
+    ours = modindices(fits[name])
+    m = lav.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_lav", ""))
+    assert len(m) == len(lav) == len(ours)
+    for col in ("mi", "epc", "sepc.all"):
+        np.testing.assert_allclose(m[col], m[col + "_lav"], atol=1e-3, rtol=1e-4, err_msg=col)
+
+
+@pytest.mark.parametrize("name", TOOLS)
+@pytest.mark.parametrize("method", ["regression", "Bartlett"])
+def test_factor_scores_of_a_weighted_fit_are_lavaans(fits, name, method):
+    from ckm_research import factor_scores
+
+    lav = pd.DataFrame(load(name)["lavPredict"][method]).astype(float)
+    ours = factor_scores(fits[name], method=method)
+    np.testing.assert_allclose(ours.to_numpy(), lav.to_numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_lrt_of_weighted_fits_is_lavaans(fits, name):
+    from ckm_research import lrt
+
+    ref = load(name)
+    res0 = fit_like_lavaan({**ref, "model": ref["nested_model"]})
+    lav = pd.DataFrame(ref["lavTestLRT"]["rows"]).T
+    got = lrt(fits[name], res0)
+    assert list(got.columns) == list(lav.columns)
+    np.testing.assert_allclose(
+        got.to_numpy(dtype=float), lav.to_numpy(dtype=float), rtol=1e-5, atol=1e-4
+    )
+
+
+def _matrix(m) -> np.ndarray:
+    return np.array([[np.nan if v is None else v for v in row] for row in m["values"]], float)
+
+
+# (FIML with covariates is left out: residuals() differs from lavResiduals() there
+# without weights too)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "parity_weights_cfa_ml",
+        "parity_weights_sem_mlr",
+        "parity_weights_cfa_mlr_2g",
+        "parity_weights_cfa_fiml_mlr",
+        "parity_weights_cfa_fiml_ml_2g",
+    ],
+)
+def test_residuals_of_a_weighted_fit_are_lavaans(fits, name):
+    from ckm_research import residuals
+
+    ref = load(name)
+    res = fits[name]
+    for key, kind in (("lavResiduals", "cor.bentler"), ("resid_standardized", "standardized")):
+        ours, lav = residuals(res, type=kind), ref[key]
+        pairs = [(ours[g], lav[g]) for g in lav] if res.ngroups > 1 else [(ours, lav)]
+        for o, v in pairs:
+            for k in ("cov", "cov.z"):
+                if k in v:  # z statistics: ratios of two estimates, 1e-3
+                    np.testing.assert_allclose(o[k].to_numpy(), _matrix(v[k]), atol=1e-3)
+            if "summary" in v:
+                want = pd.DataFrame(v["summary"]).T.astype(float)
+                np.testing.assert_allclose(
+                    o["summary"].to_numpy(), want.to_numpy(), atol=1e-3, rtol=1e-4
+                )

@@ -37,11 +37,28 @@ weights_missing_csv <- "data/parity_weights_hs_missing.csv"
 weights_sem_model <- paste(hs_model, "visual ~ ageyr + sex", "speed ~ visual + textual",
                            sep = "\n")
 
+# the tools after fitting on a weighted fit: modindices(), lavPredict(), lavTestLRT()
+# against a nested model (lavResiduals() is stored by every case)
+weights_nested_model <- paste(hs_model, "visual ~~ 0*textual", sep = "\n")
+weights_tools <- function(fit) {
+  mi <- as.data.frame(modindices(fit))
+  rownames(mi) <- NULL
+  fit0 <- update(fit, model = weights_nested_model)
+  lrt <- as.data.frame(lavTestLRT(fit, fit0))
+  list(modindices = json_ready(mi),
+       lavPredict = list(
+         regression = json_ready(as.data.frame(lavPredict(fit, method = "regression"))),
+         Bartlett = json_ready(as.data.frame(lavPredict(fit, method = "Bartlett")))),
+       nested_model = weights_nested_model,
+       lavTestLRT = list(rows = json_ready(lrt), rownames = I(rownames(lrt))))
+}
+
 list(
   # ---- one group -------------------------------------------------------------------
   case("weights_cfa_ml",
        "HS 3-factor CFA, sampling.weights = 'w', estimator = 'ML' (lavaan fits MLR)",
-       "cfa", hs_model, weights_csv, args = list(estimator = "ML", sampling.weights = "w")),
+       "cfa", hs_model, weights_csv, args = list(estimator = "ML", sampling.weights = "w"),
+       extra = weights_tools),
   case("weights_cfa_mlr", "HS 3-factor CFA, sampling.weights = 'w', estimator = 'MLR'",
        "cfa", hs_model, weights_csv, args = list(estimator = "MLR", sampling.weights = "w"),
        information = FALSE),
@@ -65,7 +82,8 @@ list(
   case("weights_cfa_fiml_mlr",
        "HS 3-factor CFA, 10% MCAR, sampling.weights = 'w', MLR with missing = 'ml'",
        "cfa", hs_model, weights_missing_csv,
-       args = list(estimator = "MLR", missing = "ml", sampling.weights = "w")),
+       args = list(estimator = "MLR", missing = "ml", sampling.weights = "w"),
+       extra = weights_tools),
   case("weights_sem_fiml_mlr",
        "HS SEM with covariates ageyr and sex (fixed.x), 10% MCAR in x1..x9, sampling.weights = 'w', MLR with missing = 'ml'",
        "sem", weights_sem_model, weights_missing_csv,
