@@ -23,6 +23,7 @@ COMPLETE = [
     "parity_weights_sem_mlr",
     "parity_weights_cfa_mlr_2g",
     "parity_weights_sem_ml_2g",
+    "parity_weights_cfa_eq_ml",
 ]
 FIML = [
     "parity_weights_cfa_fiml_mlr",
@@ -261,3 +262,16 @@ def test_residuals_of_a_weighted_fit_are_lavaans(fits, name):
                 np.testing.assert_allclose(
                     o["summary"].to_numpy(), want.to_numpy(), atol=1e-3, rtol=1e-4
                 )
+
+
+def test_score_test_of_a_weighted_fit_is_lavaans(fits):
+    from ckm_research import score_test
+
+    lav = load("parity_weights_cfa_eq_ml")["lavTestScore"]
+    # lavaan and we fall back on the ordinary score test for MLR (with a warning)
+    with pytest.warns(UserWarning, match="ordinary score test"):
+        ours = score_test(fits["parity_weights_cfa_eq_ml"])
+    for part in ("test", "uni"):
+        want = pd.DataFrame(lav[part])
+        np.testing.assert_allclose(ours[part]["X2"], want["X2"], rtol=1e-4)
+        np.testing.assert_allclose(ours[part]["p.value"], want["p.value"], atol=1e-4)

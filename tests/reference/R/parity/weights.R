@@ -66,6 +66,16 @@ list(
        "HS SEM with covariates ageyr and sex (fixed.x), sampling.weights = 'w', MLR",
        "sem", weights_sem_model, weights_csv,
        args = list(estimator = "MLR", sampling.weights = "w")),
+  case("weights_cfa_eq_ml",
+       "HS 3-factor CFA with a == b on two loadings, sampling.weights = 'w', ML (MLR): lavTestScore",
+       "cfa", paste("visual =~ x1 + a*x2 + b*x3", "textual =~ x4 + x5 + x6",
+                    "speed =~ x7 + x8 + x9", "a == b", sep = "\n"), weights_csv,
+       args = list(estimator = "ML", sampling.weights = "w"), information = FALSE,
+       extra = function(fit) {
+         st <- lavTestScore(fit)
+         list(lavTestScore = list(test = json_ready(as.data.frame(st$test)),
+                                  uni = json_ready(as.data.frame(st$uni))))
+       }),
   # ---- two groups ------------------------------------------------------------------
   case("weights_cfa_mlr_2g",
        "HS 3-factor CFA by school, sampling.weights = 'w' (normalized over all groups), MLR",
