@@ -24,6 +24,7 @@ COMPLETE = [
     "parity_weights_cfa_mlr_2g",
     "parity_weights_sem_ml_2g",
     "parity_weights_cfa_eq_ml",
+    "parity_weights_cfa_listwise_mlr",
 ]
 FIML = [
     "parity_weights_cfa_fiml_mlr",

@@ -76,6 +76,10 @@ list(
          list(lavTestScore = list(test = json_ready(as.data.frame(st$test)),
                                   uni = json_ready(as.data.frame(st$uni))))
        }),
+  case("weights_cfa_listwise_mlr",
+       "HS 3-factor CFA, 10% MCAR deleted listwise (weights of the complete cases normalized), MLR",
+       "cfa", hs_model, weights_missing_csv,
+       args = list(estimator = "MLR", sampling.weights = "w"), information = FALSE),
   # ---- two groups ------------------------------------------------------------------
   case("weights_cfa_mlr_2g",
        "HS 3-factor CFA by school, sampling.weights = 'w' (normalized over all groups), MLR",
