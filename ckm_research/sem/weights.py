@@ -164,8 +164,9 @@ def case_weights(group) -> np.ndarray | None:
 def refuse_weights(what: str, instead: str) -> CkmError:
     """One phrasing for the combinations with sampling weights that are not supported."""
     return CkmError(
-        f"sampling_weights is not supported with {what} by ckm-research (lavaan's "
-        f"sampling.weights is supported for ML and MLR with complete data): {instead}."
+        f"sampling_weights is not supported with {what} by ckm-research (it supports "
+        "lavaan's sampling.weights for ML and MLR, with complete data, listwise deletion or "
+        f"missing='ml'): {instead}."
     )
 
 
