@@ -266,6 +266,12 @@ def _add_fit(subparsers) -> None:
     p.add_argument("--group", default=None, metavar="COL",
                    help="column defining the groups of a multi-group model")
     p.add_argument(
+        "--sampling-weights", default=None, metavar="COL",
+        help="column of sampling (case) weights, as lavaan's sampling.weights: rescaled to "
+             "sum to N, weighted sample moments, MLR (robust SEs and scaled test; ML is "
+             "fitted as MLR, as lavaan does)",
+    )
+    p.add_argument(
         "--group-equal", type=_name_list, default=None, metavar="WHAT,...",
         help="parameters equal across groups (lavaan's group.equal): loadings, intercepts, "
              "means, thresholds, regressions, residuals, residual.covariances, lv.variances, "
@@ -366,6 +372,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["group_partial"] = args.group_partial
     if getattr(args, "fixed_x", None) is not None:
         options["fixed_x"] = args.fixed_x == "true"
+    if getattr(args, "sampling_weights", None) is not None:
+        options["sampling_weights"] = args.sampling_weights
     if getattr(args, "growth", False):
         from ckm_research.sem.growth import GROWTH_OPTIONS
 

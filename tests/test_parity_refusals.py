@@ -20,7 +20,6 @@ def hs():
 @pytest.mark.parametrize(
     "option,lavaan_name,advice",
     [
-        ("sampling_weights", "sampling.weights", "fit the weighted one in lavaan"),
         ("parameterization", "parameterization", "delta"),
         ("se", "se", "--bootstrap"),
         ("test", "test", "Satorra-Bentler"),

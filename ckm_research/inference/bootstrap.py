@@ -523,6 +523,14 @@ def bootstrap(
         raise _param_error("ci", "one of 'perc', 'bca'", ci)
     if ci == "bca" and not bca:
         raise CkmError("ci='bca' needs bca=True (the jackknife acceleration)")
+    if fit_kwargs.get("sampling_weights") is not None:
+        # lavaan's bootstrap (lav_bootstrap_internal) resamples the cases without their
+        # weights: there is no weighted bootstrap to match
+        raise CkmError(
+            "the bootstrap is not supported with sampling_weights (lavaan's "
+            "sampling.weights): use the robust (MLR) standard errors of the weighted fit, "
+            "which are design-based sandwich SEs, or drop --bootstrap"
+        )
     if scheduler is None:
         resolve_n_jobs(n_jobs, "bootstrap")
     from ckm_research.data.io import read_data

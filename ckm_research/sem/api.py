@@ -138,6 +138,7 @@ def fit(
     int_lv_free: bool = False,
     group_partial: Iterable[str] | str = (),
     cluster: str | None = None,
+    sampling_weights: str | None = None,
     **lavaan_options: Any,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
@@ -219,10 +220,21 @@ def fit(
         lavaan's ``cluster`` (cluster-robust SEs, two-level SEM) is not
         supported: any value raises a :class:`ModelSpecificationError` that
         says to fit such a model in lavaan or Mplus.
+    sampling_weights : str, optional
+        lavaan's ``sampling.weights``: the name of a column of case weights.
+        As lavaan, the weights of the cases used are rescaled to sum to the
+        total number of cases (over all groups), the sample moments are
+        weighted, and the estimator is MLR (robust Huber-White SEs with
+        weighted casewise scores, Yuan-Bentler scaled test): ``estimator='ML'``
+        becomes ``'MLR'``, with a note saying so (``'FIML'`` too).  Supported for
+        ML/MLR with complete data or listwise deletion and with
+        ``missing='ml'`` (weighted FIML), one group or several; a column with
+        missing, negative or non-numeric values, or only zeros, is refused
+        naming the column and rows.  See :mod:`ckm_research.sem.weights`.
     **lavaan_options
         Other lavaan options are refused with a :class:`CkmError` that names
         the lavaan option, says it is not supported and what to do instead
-        (``sampling_weights``, ``parameterization``, ``se``, ``test`` ...);
+        (``parameterization``, ``se``, ``test`` ...);
         a name that is no lavaan option gets the list of ``fit()``'s options.
 
     Returns
@@ -270,6 +282,13 @@ def fit(
         raise _param_error("level", "a float in the range (0, 1)", level)
     _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free)
     parsed = parse_model(model)
+    if sampling_weights is not None and variable_roles(parsed).interactions:
+        from ckm_research.sem.weights import refuse_weights
+
+        raise refuse_weights(
+            "latent product terms (X:Z)",
+            "fit the weighted interaction model in lavaan, or fit it without weights",
+        )
     # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
     if interaction is not None or variable_roles(parsed).interactions:
         from ckm_research.moderation.dispatch import fit_with_interactions
@@ -314,6 +333,7 @@ def fit(
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
         group_partial=group_partial,
+        sampling_weights=sampling_weights,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -353,6 +373,7 @@ def _build_engine(
     int_ov_free=True,
     int_lv_free=False,
     group_partial=(),
+    sampling_weights=None,
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -403,6 +424,19 @@ def _build_engine(
         or len(glabels) > 1  # lavaan: multiple groups imply a mean structure
     )
     notes: list[str] = []
+    weights_all = None
+    if sampling_weights is not None:
+        from ckm_research.sem.weights import check_weights_options, sampling_weights_column
+
+        weights_all = sampling_weights_column(frame, sampling_weights)
+        estimator = check_weights_options(estimator, missing, ordered)
+        if estimator != spec.name:  # lavaan: estimator "ML" becomes "MLR" with weights
+            notes.append(
+                f"sampling weights: estimator '{spec.name}' was fitted as 'MLR' (robust "
+                "Huber-White standard errors and the Yuan-Bentler scaled test), as lavaan "
+                "does with sampling.weights; naive ML standard errors ignore the weighting"
+            )
+            spec = estimator_spec(estimator)
     if std_ov and fixed_x and roles.ov_x:
         notes.append(
             "std_ov=True with fixed-x covariates: lavaan 0.6.14 reports another baseline "
@@ -411,11 +445,15 @@ def _build_engine(
             "data, as they do not depend on the scale"
         )
     groups: list[GroupData] = []
+    group_weights: list[np.ndarray] = []
     for lab in glabels:
         sub = clean if gcol is None else clean[gcol == lab]
         x = sub.to_numpy(dtype=float)
         if missing == "listwise":
             keep = ~np.isnan(x).any(axis=1)
+            if weights_all is not None:
+                w = weights_all if gcol is None else weights_all[gcol == lab]
+                group_weights.append(w[keep])
             dropped = int((~keep).sum())
             if dropped:
                 where = "" if lab is None else f" in group {lab}"
@@ -425,6 +463,12 @@ def _build_engine(
                 )
             x = x[keep]
         else:
+            if weights_all is not None:
+                from ckm_research.sem.weights import fiml_case_mask
+
+                w = weights_all if gcol is None else weights_all[gcol == lab]
+                ix = [ov.index(v) for v in roles.ov_x] if missing == "ml" and fixed_x else []
+                group_weights.append(w[fiml_case_mask(x, ix)])
             if missing == "ml" and fixed_x:
                 from ckm_research.sem.fiml import drop_missing_covariates
 
@@ -438,6 +482,12 @@ def _build_engine(
             keep_raw = set(ordered) | (set(roles.ov_x) if fixed_x else set())
             x = _standardize_columns(x, [v not in keep_raw for v in ov])
         groups.append(GroupData(lab, x))
+    if weights_all is not None:
+        from ckm_research.sem.weights import WEIGHTS_KEY, normalize_weights
+
+        labels = glabels if len(glabels) > 1 else None
+        for gd, w in zip(groups, normalize_weights(group_weights, labels), strict=True):
+            gd.extra[WEIGHTS_KEY] = w
     for gd in groups:
         if gd.data.shape[0] < len(ov) + 1 and missing == "listwise":
             where = "" if gd.label is None else f" in group {gd.label}"
@@ -486,11 +536,23 @@ def _build_engine(
     if pt.constraints:
         engine = _constrained_engine(pt, groups, opts, notes)
         if engine is not None:
+            if weights_all is not None:
+                from ckm_research.sem.weights import refuse_weights
+
+                raise refuse_weights(
+                    "general (linear, nonlinear or inequality) constraints",
+                    "fit the weighted model in lavaan, or write the constraints as equal "
+                    "labels (a == b, or the same label on both parameters)",
+                )
             return engine
     if ordered:
         from ckm_research.sem.wlsmv import WLSMVEngine
 
         return WLSMVEngine(pt, groups, opts, notes)
+    if missing in ("ml", "ml.x") and weights_all is not None:
+        from ckm_research.sem.weights import WeightedFIMLEngine
+
+        return WeightedFIMLEngine(pt, groups, opts, notes, weights_column=sampling_weights)
     if missing in ("ml", "ml.x"):
         from ckm_research.sem.fiml import FIMLEngine
 
@@ -506,14 +568,15 @@ def _build_engine(
             )
 
         return LSEngine(pt, groups, opts, notes)
+    if weights_all is not None:
+        from ckm_research.sem.weights import WeightedMLEngine
+
+        return WeightedMLEngine(pt, groups, opts, notes, weights_column=sampling_weights)
     return MLEngine(pt, groups, opts, notes)
 
 
 #: lavaan options fit() does not take, and what to do instead
 _LAVAAN_REFUSED = {
-    "sampling_weights": (
-        "sampling.weights", "fit the unweighted model, or fit the weighted one in lavaan "
-        "(sem(..., sampling.weights = 'w', estimator = 'MLR'))"),
     "parameterization": (
         "parameterization", "ordinal models are fitted in lavaan's default delta "
         "parameterization (the same model; the theta parameterization only rescales the "
@@ -950,8 +1013,8 @@ class MLEngine(BaseEngine):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.label = self.opts.estimator
-        for gd in self.groups:
-            gd.moments = SampleMoments.from_data(gd.data)
+        for gd in self.groups:  # weighted with sampling weights (ckm_research.sem.weights)
+            gd.moments = SampleMoments.from_data(gd.data, gd.extra.get("sampling_weights"))
         self._fill_exo()
 
     def estimate(self) -> None:

@@ -81,8 +81,13 @@ def _engine(results, what: str):
 
 def _check_ml(eng, what: str, lavaan_name: str, fiml: bool = False, wlsmv: bool = False) -> None:
     from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.weights import WeightedMLEngine
 
-    ok = type(eng) is MLEngine or (fiml and _is_fiml(eng)) or (wlsmv and _is_wlsmv(eng))
+    ok = (
+        type(eng) in (MLEngine, WeightedMLEngine)  # sampling weights: lavaan's too
+        or (fiml and _is_fiml(eng))
+        or (wlsmv and _is_wlsmv(eng))
+    )
     if not ok:
         if eng.opts.estimator == "WLSMV":
             kind = "WLSMV (categorical) fits"
@@ -1242,6 +1247,7 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
     from ckm_research.sem.numdiff import numerical_jacobian
     from ckm_research.sem.robust import (
         _non_exo_moments,
+        _weighted,
         casewise_scores_moments,
         h1_information_expected,
     )
@@ -1281,7 +1287,8 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
             h1_information_expected(S, ms)[np.ix_(keep, keep)]
         )
         if robust:
-            sc = casewise_scores_moments(gd.data, ybar, S, ms)
+            # with sampling weights the weighted scores w_i s_i and ng = sum w_i
+            sc = _weighted(gd, casewise_scores_moments(gd.data, ybar, S, ms))
             gammas.append(I1_inv @ (sc.T @ sc / ng) @ I1_inv / ng)
             A1 = _h1_information_observed(S, ybar, Sig, mu, ms)
         else:

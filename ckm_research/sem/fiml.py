@@ -137,7 +137,7 @@ class FIMLEngine(BaseEngine):
 
             theta = start_values(self.model, moments)
         weights = [
-            float(pat.n_cases) * cov for pat, cov in zip(self.patterns, self.coverage, strict=True)
+            pat.n_weighted * cov for pat, cov in zip(self.patterns, self.coverage, strict=True)
         ]
         ll = self.loglik(theta)
         if not np.isfinite(ll):

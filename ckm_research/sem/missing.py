@@ -167,6 +167,13 @@ class MissingPatterns:
     groups : tuple
         Internal: the incomplete patterns batched by their number of missing
         variables, with the index arrays the vectorised computations use.
+    weights : ndarray or None, shape (n_cases,)
+        Sampling weights of the non-empty cases (lavaan's ``sampling.weights``,
+        see :mod:`ckm_research.sem.weights`), or ``None``.  With weights, the
+        log-likelihood, its gradient, the EM estimates and the saturated
+        information are those of the weighted casewise log-likelihood
+        :math:`\\sum_i w_i \\ell_i` (lavaan's ``lav_mvnorm_missing_*`` with
+        ``wt``); ``means``, ``scatter`` and ``freq`` stay unweighted.
     """
 
     data: np.ndarray
@@ -181,12 +188,25 @@ class MissingPatterns:
     scatter: tuple[np.ndarray, ...]
     names: tuple[str, ...] | None = None
     groups: tuple[_Group, ...] = field(default=(), repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ sizes
     @property
     def n_cases(self) -> int:
         """Number of non-empty cases (lavaan's ``N`` with ``missing = "ml"``)."""
         return int(self.data.shape[0])
+
+    @property
+    def n_weighted(self) -> float:
+        """The sum of the case weights (``n_cases`` without weights)."""
+        return float(self.n_cases if self.weights is None else self.weights.sum())
+
+    @property
+    def weighted_freq(self) -> np.ndarray:
+        """Per pattern, the sum of its cases' weights (``freq`` without weights)."""
+        if self.weights is None:
+            return self.freq
+        return np.bincount(self.case_pattern, weights=self.weights, minlength=self.n_patterns)
 
     @property
     def n_vars(self) -> int:
@@ -231,7 +251,7 @@ class MissingPatterns:
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_data(cls, data, *, names=None, warn: bool = True) -> MissingPatterns:
+    def from_data(cls, data, *, names=None, warn: bool = True, weights=None) -> MissingPatterns:
         """Find the missing-data patterns of ``data`` (``NaN`` = missing).
 
         Parameters
@@ -243,6 +263,9 @@ class MissingPatterns:
         warn : bool, default True
             Warn (:class:`~ckm_research.errors.CkmWarning`) when empty cases
             are dropped.
+        weights : array_like, shape (n,), optional
+            Sampling weights of the rows (those of empty rows are dropped with
+            them).
 
         Raises
         ------
@@ -320,6 +343,7 @@ class MissingPatterns:
             scatter=tuple(scatter),
             names=names,
             groups=groups,
+            weights=None if weights is None else _readonly(np.asarray(weights, float)[rows]),
         )
 
 
@@ -517,7 +541,7 @@ def _estep(pats: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> _EStep:
             resid[rows, case_miss] = np.einsum("nkq,nq->nk", beta[grp.local], ro)
             s_mm = sigma[grp.miss[:, :, None], grp.miss[:, None, :]]
             cond = s_mm - beta @ np.swapaxes(s_mo, 1, 2)
-        freq = pats.freq[grp.patterns].astype(float)
+        freq = pats.weighted_freq[grp.patterns].astype(float)
         _scatter_add(ccov, grp.miss, cond * freq[:, None, None])
     scaled = resid @ prec
     scaled[~pats.observed] = 0.0  # zero in exact arithmetic
@@ -525,6 +549,11 @@ def _estep(pats: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> _EStep:
 
 
 def _loglik_from(pats: MissingPatterns, es: _EStep) -> float:
+    if pats.weights is not None:  # sum_i w_i l_i
+        w = pats.weights
+        quad = float(np.einsum("ij,ij,i->", es.resid, es.scaled, w))
+        n_obs = float(pats.observed.sum(axis=1) @ w)
+        return -0.5 * (n_obs * _LOG_2PI + float(pats.weighted_freq @ es.pattern_logdet) + quad)
     quad = float(np.einsum("ij,ij->", es.resid, es.scaled))
     logdet = float(pats.freq @ es.pattern_logdet)
     return -0.5 * (pats.n_observed * _LOG_2PI + logdet + quad)
@@ -532,6 +561,11 @@ def _loglik_from(pats: MissingPatterns, es: _EStep) -> float:
 
 def _gradient_from(pats: MissingPatterns, es: _EStep) -> tuple[np.ndarray, np.ndarray]:
     v, prec = es.scaled, es.precision
+    if pats.weights is not None:
+        w = pats.weights
+        g_mu = w @ v
+        g_sigma = 0.5 * (v.T @ (v * w[:, None]) + prec @ es.ccov @ prec - pats.n_weighted * prec)
+        return g_mu, 0.5 * (g_sigma + g_sigma.T)
     g_mu = v.sum(axis=0)
     g_sigma = 0.5 * (v.T @ v + prec @ es.ccov @ prec - pats.n_cases * prec)
     return g_mu, 0.5 * (g_sigma + g_sigma.T)
@@ -825,7 +859,8 @@ def fiml_information_h1(patterns, mu, sigma, information: str = "observed") -> n
         )
     pats = _as_patterns(patterns)
     mu, sigma = _check_moments(pats, mu, sigma)
-    p, n = pats.n_vars, pats.n_cases
+    p, n = pats.n_vars, pats.n_weighted
+    wt = pats.weights
     try:
         es = _estep(pats, mu, sigma)
         spat = _pattern_precisions(pats, es, sigma)
@@ -833,10 +868,12 @@ def fiml_information_h1(patterns, mu, sigma, information: str = "observed") -> n
         raise _not_pd_error("fiml_information_h1") from None
     if information == "firstorder":
         sc = np.hstack([es.scaled, _vech_scores(pats, es, spat)])
+        if wt is not None:  # lavaan: weighted scores w_i s_i, sum_i w_i^2 s_i s_i' / sum_i w_i
+            sc = sc * wt[:, None]
         return sc.T @ sc / n
 
     ri, ci = vech_indices(p)
-    freq = pats.freq.astype(float)
+    freq = pats.weighted_freq.astype(float)
     x = spat[:, ri, ci]  # (n_pat, p*) vech(S_g)
     gram = (x * freq[:, None]).T @ x  # sum_g f_g vech(S_g) vech(S_g)'
     i11 = np.einsum("g,gab->ab", freq, spat)
@@ -845,11 +882,11 @@ def fiml_information_h1(patterns, mu, sigma, information: str = "observed") -> n
         i21 = np.zeros((ri.size, p))
     else:
         # sum_g f_g vech(A_g) vech(S_g)' with f_g A_g = 2 sum_{i in g} v_i v_i' - f_g S_g
-        v = es.scaled
+        v = es.scaled if wt is None else es.scaled * np.sqrt(wt)[:, None]
         q = _pattern_sums(pats, v[:, ri] * v[:, ci])
         cross = 2.0 * (q.T @ x) - gram
         i22 = 0.5 * _kron_vech(cross + cross.T, p)
-        vsum = _pattern_sums(pats, v)  # sum_{i in g} t_i
+        vsum = _pattern_sums(pats, es.scaled if wt is None else es.scaled * wt[:, None])
         # t3[b, a, c] = sum_g f_g t_g[b] S_g[a, c]
         t3 = (vsum.T @ spat.reshape(pats.n_patterns, p * p)).reshape(p, p, p)
         i21 = (t3[ci, ri, :] + t3[ri, ci, :]) * np.where(ri == ci, 0.5, 1.0)[:, None]
@@ -906,6 +943,12 @@ def _start_moments(pats: MissingPatterns) -> tuple[np.ndarray, np.ndarray]:
 def _em_map(pats: MissingPatterns, mu, sigma):
     """E-step at (mu, sigma); returns the log-likelihood there and the M-step."""
     es = _estep(pats, mu, sigma)
+    if pats.weights is not None:  # weighted M-step (lavaan's EM with wt)
+        w, n = pats.weights, pats.n_weighted
+        delta = w @ es.resid / n
+        t2 = (es.resid.T @ (es.resid * w[:, None]) + es.ccov) / n
+        new_sigma = t2 - np.outer(delta, delta)
+        return _loglik_from(pats, es), mu + delta, 0.5 * (new_sigma + new_sigma.T)
     n = pats.n_cases
     delta = es.resid.sum(axis=0) / n
     t2 = (es.resid.T @ es.resid + es.ccov) / n

@@ -38,15 +38,28 @@ __all__ = ["SampleMoments", "ml_discrepancy", "ml_information", "fit_ml", "start
 
 @dataclass(frozen=True)
 class SampleMoments:
-    """Sample moments of one group (covariance with divisor N)."""
+    """Sample moments of one group (covariance with divisor N).
+
+    ``n`` is the number of cases, or with sampling weights the sum of the
+    group's (normalized) weights, lavaan's weighted ``nobs``.
+    """
 
     n: int
     cov: np.ndarray
     mean: np.ndarray
 
     @classmethod
-    def from_data(cls, x: np.ndarray) -> SampleMoments:
+    def from_data(cls, x: np.ndarray, wt: np.ndarray | None = None) -> SampleMoments:
+        """Moments of complete data ``x``; with case weights ``wt`` the weighted
+        mean and covariance (divisor :math:`\\sum_i w_i`, which is then ``n``), as
+        lavaan's ``sampling.weights`` (``stats::cov.wt(x, wt, method = "ML")``)."""
         x = np.asarray(x, dtype=float)
+        if wt is not None:
+            wt = np.asarray(wt, dtype=float)
+            n_w = float(wt.sum())
+            mean = wt @ x / n_w
+            xc = x - mean
+            return cls(n_w, (xc * wt[:, None]).T @ xc / n_w, mean)
         n = x.shape[0]
         mean = x.mean(axis=0)
         xc = x - mean

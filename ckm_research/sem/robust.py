@@ -105,10 +105,19 @@ def _model_scores(engine) -> list[np.ndarray]:
     for g, gd in enumerate(engine.groups):
         Sig, mu = engine.model.implied(engine.theta, g)
         mean = mu if ms else gd.moments.mean
-        s = casewise_scores_moments(gd.data, mean, Sig, ms)
+        s = _weighted(gd, casewise_scores_moments(gd.data, mean, Sig, ms))
         delta = engine.model.jacobian(engine.theta, g, meanstructure=ms)
         out.append(s @ delta)
     return out
+
+
+def _weighted(gd, scores: np.ndarray) -> np.ndarray:
+    """Casewise scores times the case's sampling weight, :math:`w_i s_i`, when the
+    group has sampling weights (lavaan's ``lav_mvnorm_scores_mu_vech_sigma`` with
+    ``wt``; :mod:`ckm_research.sem.weights`); with the weighted number of cases
+    :math:`N_g^w` as ``moments.n``, :math:`B = \\sum_i w_i^2 s_i s_i^\\top / N_g^w`."""
+    wt = gd.extra.get("sampling_weights") if gd.extra else None
+    return scores if wt is None else scores * wt[:, None]
 
 
 def _info_observed_cached(engine) -> np.ndarray:
@@ -148,7 +157,8 @@ def yuan_bentler_trace(engine) -> tuple[float, float, float]:
     trace_h1 = 0.0
     for gd in engine.groups:
         A1 = h1_information_expected(gd.moments.cov, ms)[np.ix_(keep, keep)]
-        s1 = casewise_scores_moments(gd.data, gd.moments.mean, gd.moments.cov, ms)[:, keep]
+        s1 = _weighted(gd, casewise_scores_moments(gd.data, gd.moments.mean, gd.moments.cov, ms))
+        s1 = s1[:, keep]
         B1 = s1.T @ s1 / gd.moments.n
         trace_h1 += float(np.sum(np.linalg.solve(A1, B1).diagonal()))
     E = _info_observed_cached(engine)
