@@ -186,11 +186,9 @@ def test_fiml_constraints_match_lavaan(name):
 
 
 def test_fiml_active_inequalities_match_lavaan():
-    """crmr is left out: with means under FIML ours differs from lavaan's
-    without constraints too (0.065384 against 0.065322 for this model without
-    its constraints); a difference of the FIML residual measures, not of the
-    constraints, reported in the parity issue."""
-    ref, res = _check("constraints_fiml_ineq_active_ml", ("crmr",), REQUIRED_FIML)
+    """Every fit measure, crmr included (its mean residuals are scaled by the
+    sample SDs as lavaan's, which fixed a 0.005 difference under FIML)."""
+    ref, res = _check("constraints_fiml_ineq_active_ml", (), REQUIRED_FIML + ["crmr"])
     est = res.estimates.set_index(["lhs", "op", "rhs"])
     assert est.loc[("x1", "~~", "x1"), "est"] == pytest.approx(0.7, abs=1e-8)
     assert est.loc[("x1", "~~", "x1"), "se"] == 0.0
