@@ -134,6 +134,110 @@ class SEMResults:
         """Residual matrices (sample minus implied), as lavaan's ``lavResiduals``."""
         return self._engine.residuals(type)
 
+    #: what :meth:`inspect` knows, as lavaan's ``lavInspect(fit, what)`` names it
+    INSPECT = ("coef", "vcov", "information", "implied", "sampstat", "rsquare", "nobs",
+               "npar", "converged", "iterations")
+
+    def parameter_names(self) -> list[str]:
+        """The free parameters' names, as lavaan names the rows of
+        ``lavInspect(fit, "vcov")``: the label where there is one, else
+        ``lhs op rhs`` without spaces, with ``.g2``, ``.g3`` ... in later groups."""
+        table = self._engine.pt.table
+        # lavaan's parameter table lists group 1's rows (the user's, then the
+        # defaults), then group 2's ...: its row ids give the .pK. names of
+        # group.equal constraints
+        lavaan_id = {
+            i: k + 1 for k, i in enumerate(table.sort_values(["group", "id"], kind="stable")["id"])
+        }
+        first: dict[str, int] = {}
+        for r in table.itertuples():
+            if isinstance(r.label, str) and r.label.startswith("."):
+                first.setdefault(r.label, lavaan_id[r.id])
+        names: dict[int, str] = {}
+        for r in table[table["free"] > 0].itertuples():
+            if r.free in names:
+                continue
+            if isinstance(r.label, str) and r.label.startswith("."):
+                names[r.free] = f".p{first[r.label]}."
+            elif isinstance(r.label, str) and r.label:
+                names[r.free] = r.label
+            else:
+                names[r.free] = f"{r.lhs}{r.op}{r.rhs}" + (f".g{r.group}" if r.group > 1 else "")
+        return [names[k] for k in sorted(names)]
+
+    def inspect(self, what: str):
+        """lavaan's ``lavInspect(fit, what)`` for the common ``what``.
+
+        Parameters
+        ----------
+        what : str
+            ``"coef"`` (free parameters, a Series), ``"vcov"`` (their sampling
+            covariance matrix, the one behind ``se``), ``"information"``
+            (lavaan's unit expected information, total over N; ML-type
+            estimators), ``"implied"`` / ``"sampstat"`` (per group: ``cov``
+            and ``mean``), ``"rsquare"``, ``"nobs"`` (cases per group),
+            ``"npar"``, ``"converged"``, ``"iterations"``.
+
+        Returns
+        -------
+        pandas.Series, pandas.DataFrame, dict or number
+            Parameters are named as lavaan names them (:meth:`parameter_names`);
+            parameters that share a label appear once (lavaan repeats them).
+
+        Examples
+        --------
+        >>> import ckm_research, pandas as pd  # doctest: +SKIP
+        >>> res = ckm_research.fit("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
+        >>> res.inspect("vcov").loc["f=~x2", "f=~x2"] ** 0.5  # the SE  # doctest: +SKIP
+
+        In R: ``lavInspect(fit, "vcov")``.
+        """
+        from ckm_research.errors import CkmError
+
+        if what not in self.INSPECT:
+            raise CkmError(
+                f"inspect({what!r}) is not available; choose one of {', '.join(self.INSPECT)} "
+                "(lavaan's lavInspect has more: ask for what you need)"
+            )
+        if what in ("converged", "iterations"):
+            return getattr(self, what)
+        if what == "npar":
+            return int(self.fit_measures["npar"])
+        if what == "nobs":
+            return list(self.n_per_group) if self.n_per_group else [self.n]
+        if what == "rsquare":
+            return self.r_squared
+        if what == "implied":
+            return self.implied
+        if self._engine is None:
+            raise CkmError("this result was not produced by a fit in this session")
+        if what == "sampstat":
+            out = {}
+            for g, gd in enumerate(self._engine.groups):
+                S, m = self._engine.sample_moments(g)
+                ov = list(self._engine.model.ov)
+                key = "sampstat" if gd.label is None else str(gd.label)
+                out[key] = {"cov": pd.DataFrame(S, index=ov, columns=ov),
+                            "mean": None if m is None else pd.Series(m, index=ov)}
+            return out
+        names = self.parameter_names()
+        if what == "coef":
+            if self.theta is None or len(self.theta) != len(names):
+                raise CkmError("inspect('coef') is not available for this kind of fit")
+            return pd.Series(np.asarray(self.theta, float), index=names)
+        if what == "vcov":
+            vc = self.vcov
+            if vc is None or np.shape(vc) != (len(names), len(names)):
+                raise CkmError("inspect('vcov') is not available for this kind of fit")
+            return pd.DataFrame(np.asarray(vc, float), index=names, columns=names)
+        info = getattr(self._engine, "information_expected", None)
+        if info is None:
+            raise CkmError(
+                f"inspect('information') is available for ML-type fits, not for {self.estimator}"
+            )
+        unit = np.asarray(info(), float) / float(self.n)
+        return pd.DataFrame(unit, index=names, columns=names)
+
     # ---------------------------------------------------------------- output
     def to_dict(self) -> dict[str, Any]:
         """The JSON document: ``estimator n converged fit estimates``."""
