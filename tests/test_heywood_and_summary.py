@@ -1,0 +1,232 @@
+"""Every failure a correct diagnosis: inadmissible solutions (Heywood cases) are
+flagged wherever they appear, and ``ckm fit`` / ``ckm power`` print what a
+lavaan user reads.
+
+The Heywood case is real: the ECSI mobile-phone data (Tenenhaus et al., 2005;
+/work/shared/data/real/ecsi_mobi.csv, copied to tests/reference/data) with
+Satisfaction regressed on Image, Expectation, Quality and Value and Loyalty on
+Satisfaction and Image gives Loyalty a negative residual variance (-0.238), so
+its R² is 1.09. lavaan 0.6.14 gives the same solution (see
+``test_ecsi_heywood_solution_is_lavaans``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ckm_research.errors import CkmError, HeywoodCaseWarning
+
+ROOT = Path(__file__).resolve().parents[1]
+ECSI = ROOT / "tests" / "reference" / "data" / "ecsi_mobi.csv"
+
+ECSI_HEYWOOD = """\
+Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation  =~ CUEX1 + CUEX2 + CUEX3
+Quality      =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+Value        =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Loyalty      =~ CUSL1 + CUSL2 + CUSL3
+Satisfaction ~ Image + Expectation + Quality + Value
+Loyalty      ~ Satisfaction + Image
+"""
+
+
+@pytest.fixture(scope="module")
+def ecsi() -> pd.DataFrame:
+    if not ECSI.exists():
+        pytest.skip(f"{ECSI} is missing")
+    return pd.read_csv(ECSI).astype(float)
+
+
+@pytest.fixture(scope="module")
+def heywood_fit(ecsi):
+    from ckm_research.report import analysis
+
+    return analysis.fit_model(ECSI_HEYWOOD, ecsi, estimator="ML", missing="listwise")
+
+
+# ---------------------------------------------------------------------- the diagnosis
+def test_heywood_cases_name_the_variable_and_its_r2(heywood_fit):
+    from ckm_research.report import analysis
+
+    res, messages = heywood_fit
+    cases = analysis.heywood_cases(res)
+    assert [c["variable"] for c in cases] == ["Loyalty"]
+    case = cases[0]
+    assert case["what"] == "residual variance" and case["kind"] == "latent"
+    assert case["est"] < 0 and case["r2"] > 1
+    row = res.estimates.query("lhs == 'Loyalty' and op == '~~' and rhs == 'Loyalty'").iloc[0]
+    assert case["est"] == row["est"] and case["r2"] == pytest.approx(1 - row["std.all"])
+    # R² as the report's table computes it: above 1, not hidden
+    assert analysis.r_squared(res)["Loyalty"] == pytest.approx(case["r2"])
+    text = analysis.heywood_text(cases, model="The structural model")
+    for words in (
+        "Loyalty",
+        "inadmissible",
+        "R² is 1.09",
+        "Kolenikov & Bollen, 2012",
+        "Chen et al., 2001",
+        "misspecification",
+    ):
+        assert words in text
+
+
+def test_an_admissible_solution_has_no_case(ecsi):
+    from ckm_research.report import analysis
+
+    model = ECSI_HEYWOOD.replace(
+        "Loyalty      ~ Satisfaction + Image", "Loyalty      ~ Satisfaction"
+    )
+    model = model.replace(
+        "Satisfaction ~ Image + Expectation + Quality + Value", "Satisfaction ~ Image + Expectation"
+    )
+    res, _ = analysis.fit_model(model, ecsi, estimator="ML", missing="listwise")
+    assert analysis.heywood_cases(res) == []
+    assert analysis.heywood_text([]) == "" and analysis.power_blocker(res) == ""
+
+
+def test_structural_stage_records_the_problem(heywood_fit, tmp_path):
+    from ckm_research.report import analysis
+    from ckm_research.report.store import StageOutput
+
+    res, _ = heywood_fit
+    out = StageOutput(tmp_path, "structural", display=False)
+    analysis.flag_heywood(out, res, model="The structural model")
+    out.table(analysis.r2_table(res))
+    data = json.loads(out.save().read_text(encoding="utf-8"))
+    assert data["numbers"]["admissible"] is False
+    assert data["numbers"]["heywood"][0]["variable"] == "Loyalty"
+    ((part, message),) = data["problems"].items()
+    assert "Heywood case: Loyalty" in part and "Loyalty" in message
+    r2 = data["tables"]["r2"]
+    assert "Loyalty" in r2["note"] and "Heywood" in r2["note"]
+
+
+def test_power_refuses_an_inadmissible_population_with_the_reason(heywood_fit):
+    from ckm_research.report import analysis
+
+    res, _ = heywood_fit
+    why = analysis.power_blocker(res)
+    assert "Loyalty" in why and "inadmissible" in why and "ckm run --only power" in why
+    power_fn, _ = analysis.feature("power")
+    with pytest.raises(CkmError, match="Heywood case: Loyalty"):
+        analysis.run_power(
+            power_fn, ECSI_HEYWOOD, res, sample_sizes=[100], reps=10, alpha=0.05, seed=1, n_jobs=1
+        )
+
+
+def _results(tmp_path, heywood_fit, power_stage):
+    from ckm_research.report import analysis
+    from ckm_research.report.store import StageOutput
+
+    res, _ = heywood_fit
+    out = StageOutput(tmp_path, "structural", display=False)
+    analysis.flag_heywood(out, res, model="The structural model")
+    row = analysis.fit_row("Structural model", res)
+    out.numbers(fit=row, n=res.n, r2=analysis.r_squared(res), n_paths=6, n_significant=3)
+    out.table(analysis.fit_table([row], name="fit_structural"))
+    out.table(analysis.paths_table(res))
+    out.table(analysis.r2_table(res))
+    stages = {
+        "structural": json.loads(out.save().read_text(encoding="utf-8")),
+        "power": power_stage,
+    }
+    (tmp_path / "results.json").write_text(
+        json.dumps({"stages": stages, "study": {}}), encoding="utf-8"
+    )
+
+
+def test_report_names_the_heywood_case_and_the_skipped_power(heywood_fit, tmp_path):
+    from ckm_research.report import analysis
+    from ckm_research.report.render import Report
+
+    why = analysis.power_blocker(heywood_fit[0])
+    _results(tmp_path, heywood_fit, {"stage": "power", "status": "skipped", "status_reason": why})
+    rep = Report(tmp_path)
+    summary = rep.summary()
+    assert "Inadmissible solution (Heywood case: Loyalty)" in summary
+    assert "Loyalty = 1.09 (inadmissible: negative residual variance)" in summary
+    section = rep.results_structural()
+    assert 'class="problem"' in section and "Kolenikov &amp; Bollen, 2012" in section
+    assert "inadmissible (negative residual variance)" in section  # the R² table's column
+    power = rep.results_power()
+    assert "Heywood case: Loyalty" in power and "power: false" not in power
+    refs = rep.references()
+    assert "Kolenikov, S., &amp; Bollen" in refs or "Kolenikov, S., & Bollen" in refs
+    assert "Improper solutions" in refs
+
+
+def test_switched_off_power_still_says_so(heywood_fit, tmp_path):
+    from ckm_research.report.render import Report
+
+    _results(
+        tmp_path,
+        heywood_fit,
+        {
+            "stage": "power",
+            "status": "skipped",
+            "status_reason": "the power stage was switched off (power: false)",
+        },
+    )
+    assert "power: false" in Report(tmp_path).results_power()
+
+
+# ---------------------------------------------------------------------- the notebooks
+def test_structural_and_power_notebooks_finish_on_a_heywood_case(ecsi, tmp_path, monkeypatch):
+    """The stage notebooks 04 and 06 on the ECSI Heywood case: the structural stage
+    records the problem, the power stage is skipped with the reason (it used to die
+    with 'the population (residual) covariance matrix is not positive semi-definite')."""
+    for module in ("papermill", "nbformat", "ipykernel", "jupytext"):
+        pytest.importorskip(module)
+    import papermill
+
+    from ckm_research.report.runner import _kernel_environment, resolve_kernel
+
+    out = tmp_path / "run"
+    (out / "data").mkdir(parents=True)
+    ecsi.to_csv(out / "data" / "analysis.csv", index=False)
+    model = tmp_path / "ecsi.lav"
+    model.write_text(ECSI_HEYWOOD, encoding="utf-8")
+    kernel = resolve_kernel()
+    # the kernel imports this checkout's package (the registered kernel may point elsewhere)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    common = {"model": str(model), "estimator": "ML", "missing": "listwise", "output_dir": str(out)}
+    with _kernel_environment(kernel):
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "04_structural.ipynb"),
+            str(tmp_path / "04.ipynb"),
+            parameters={**common, "n_boot": 0},
+            kernel_name=kernel.name,
+            progress_bar=False,
+            cwd=str(out),
+        )
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "06_power.ipynb"),
+            str(tmp_path / "06.ipynb"),
+            parameters={**common, "power_sample_sizes": [100], "power_replications": 10},
+            kernel_name=kernel.name,
+            progress_bar=False,
+            cwd=str(out),
+        )
+    structural = json.loads((out / "results" / "structural.json").read_text(encoding="utf-8"))
+    assert any("Heywood case: Loyalty" in p for p in structural["problems"])
+    assert structural["numbers"]["r2"]["Loyalty"] > 1
+    power = json.loads((out / "results" / "power.json").read_text(encoding="utf-8"))
+    assert power["status"] == "skipped" and "Heywood case: Loyalty" in power["status_reason"]
+
+
+# ---------------------------------------------------------------------- ckm fit
+def test_engine_warns_once_naming_the_variable(ecsi):
+    import ckm_research
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = ckm_research.fit(ECSI_HEYWOOD, ecsi)
+    heywood = [str(w.message) for w in caught if issubclass(w.category, HeywoodCaseWarning)]
+    assert len(heywood) == 1 and "'Loyalty'" in heywood[0]
+    assert sum("'Loyalty'" in w for w in res.warnings) == 1
