@@ -437,7 +437,7 @@ def _build_engine(
             # lavaan scales the numeric variables but not the fixed-x covariates
             keep_raw = set(ordered) | (set(roles.ov_x) if fixed_x else set())
             x = _standardize_columns(x, [v not in keep_raw for v in ov])
-        groups.append(GroupData(lab, x))
+        groups.append(GroupData(lab, x, extra={"n_total": int(len(sub))}))  # lavaan norig
     for gd in groups:
         if gd.data.shape[0] < len(ov) + 1 and missing == "listwise":
             where = "" if gd.label is None else f" in group {gd.label}"
