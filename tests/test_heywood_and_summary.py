@@ -390,3 +390,36 @@ def test_ckm_fit_prints_each_warning_once(ecsi, tmp_path, capsys):
     # the summary itself still marks the residual variance: '.Loyalty' with its negative value
     line = next(x for x in captured.out.splitlines() if x.strip().startswith(".Loyalty"))
     assert float(line.split()[1]) < 0
+
+
+# ---------------------------------------------------------------------- ckm power
+def test_ckm_power_prints_estimates_bias_coverage_and_se_ratio(tmp_path, capsys):
+    """``ckm power`` printed only power in the terminal; the mean estimate, bias,
+    coverage and SE ratio were in --json alone."""
+    from ckm_research.cli import main
+    from ckm_research.inference.power import power_analysis
+    from tests.reference_compare import REF
+
+    ref = json.loads((REF / "json" / "power_cfa3.json").read_text())
+    pop = tmp_path / "pop.lav"
+    pop.write_text(ref["population"], encoding="utf-8")
+    ana = tmp_path / "ana.lav"
+    ana.write_text(ref["analysis"], encoding="utf-8")
+    args = ["--n", "80", "120", "--reps", "20", "--seed", "5", "--jobs", "1"]
+    assert main(["power", str(pop), "--analysis", str(ana), *args]) == 0
+    out = capsys.readouterr().out
+    assert "mean est" in out and "coverage" in out and "SE ratio" in out
+    assert "N = 80" in out and "N = 120" in out
+    res = power_analysis(
+        ref["population"], [80, 120], reps=20, analysis=ref["analysis"], random_state=5,
+        n_jobs=1, progress=False,
+    )  # fmt: skip
+    block = out[out.index("Estimates over the converged replications") :]
+    for n, g in res.table.groupby("n"):
+        section = block[block.index(f"N = {n}") :].splitlines()
+        row = g[g["op"] == "=~"].iloc[1]
+        line = next(x for x in section if x.strip().startswith(f"{row.lhs} =~ {row.rhs}"))
+        values = [float(v) for v in line.split()[3:9] if v[0].isdigit() or v[0] == "-"]
+        ratio = row.mean_se / row.sd_est
+        expected = [row.true, row.mean_est, row.bias, row.bias / row.true, row.coverage, ratio]
+        assert values == pytest.approx(expected, abs=1.5e-3)
