@@ -423,3 +423,20 @@ def test_ckm_power_prints_estimates_bias_coverage_and_se_ratio(tmp_path, capsys)
         ratio = row.mean_se / row.sd_est
         expected = [row.true, row.mean_est, row.bias, row.bias / row.true, row.coverage, ratio]
         assert values == pytest.approx(expected, abs=1.5e-3)
+
+
+def test_report_flags_a_heywood_case_of_the_interaction_model(heywood_fit, tmp_path):
+    from ckm_research.report import analysis
+    from ckm_research.report.render import Report
+    from ckm_research.report.store import StageOutput
+
+    _results(tmp_path, heywood_fit, {"stage": "power", "status": "skipped"})
+    out = StageOutput(tmp_path, "moderation", display=False)
+    analysis.flag_heywood(out, heywood_fit[0], model="The model with the latent interactions")
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    doc["stages"]["moderation"] = json.loads(out.save().read_text(encoding="utf-8"))
+    (tmp_path / "results.json").write_text(json.dumps(doc), encoding="utf-8")
+    rep = Report(tmp_path)
+    assert "Model with the latent interactions: Inadmissible solution" in rep.summary()
+    section = rep.results_moderation()
+    assert 'class="problem"' in section and "The model with the latent interactions" in section

@@ -316,11 +316,13 @@ class Report:
                          f"CR ≥ {f(self.num('measurement', 'cr_min'), 'r2')}; AVE ≥ "
                          f"{f(self.num('measurement', 'ave_min'), 'r2')}; largest HTMT "
                          f"{f(self.num('measurement', 'htmt_max'), 'r2')}.")
-        for stage in ("measurement", "structural"):
+        for stage, label in (("measurement", "Measurement model"),
+                             ("structural", "Structural model"),
+                             ("moderation", "Model with the latent interactions")):
             for part in (self.stages.get(stage, {}).get("problems") or {}):
-                items.append(f'<span class="problem"><strong>{_e(stage.capitalize())} model: '
-                             f"{_e(part)}</strong>; its results below cannot be interpreted as "
-                             "they stand (see the section on the model).</span>")
+                items.append(f'<span class="problem"><strong>{label}: {_e(part)}</strong>; its '
+                             "results below cannot be interpreted as they stand (see the "
+                             "section on the model).</span>")
         struct = self.num("structural", "fit")
         if struct:
             r2 = self.num("structural", "r2") or {}
@@ -559,6 +561,7 @@ class Report:
         if st is None:
             return self._wrap(body + self._stage_gaps("moderation"))
         n = st["numbers"]
+        body += self.problems("moderation")
         if "interactions" in st.get("tables", {}):
             self.cite("mccabe", "bauer")
             body += (f"<p>The latent interactions were added to the structural model and "
