@@ -440,3 +440,15 @@ def test_report_flags_a_heywood_case_of_the_interaction_model(heywood_fit, tmp_p
     assert "Model with the latent interactions: Inadmissible solution" in rep.summary()
     section = rep.results_moderation()
     assert 'class="problem"' in section and "The model with the latent interactions" in section
+
+
+def test_json_has_std_lv_and_the_total_number_of_cases():
+    from tests.reference_compare import fit_like_lavaan, load
+
+    ref = load("parity_heywood_hs_listwise_mlr")
+    doc = fit_like_lavaan(ref).to_dict()
+    assert (doc["n"], doc["n_total"]) == (ref["nobs"], ref["norig"])
+    lav = {(r["lhs"], r["op"], r["rhs"]): r["std.lv"] for r in ref["estimates"]}
+    ours = {(r["lhs"], r["op"], r["rhs"]): r["std.lv"] for r in doc["estimates"]}
+    for key, value in lav.items():
+        assert ours[key] == pytest.approx(value, abs=1e-3), key

@@ -188,12 +188,18 @@ class SEMResults:
 
     # ---------------------------------------------------------------- output
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document: ``estimator n converged fit estimates``."""
+        """The JSON document: ``estimator n n_total converged fit estimates`` (the
+        estimates with lavaan's ``std.lv`` beside ``std.all``)."""
         est = self.estimates
+        std_lv = self.std_lv
+        if "std.all" in est and np.isfinite(std_lv).any():
+            est = est.copy()
+            est.insert(int(est.columns.get_loc("std.all")), "std.lv", std_lv)
         rows = [{k: _clean(v) for k, v in rec.items()} for rec in est.to_dict(orient="records")]
         out = {
             "estimator": self.estimator,
             "n": int(self.n),
+            "n_total": int(self.n_total),
             "converged": bool(self.converged),
             "iterations": int(self.iterations),
             "ngroups": int(self.ngroups),
