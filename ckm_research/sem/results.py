@@ -338,7 +338,11 @@ class SEMResults:
                 lines.append("")
                 lines.append("R-Square:")
                 for rec in r2.to_dict(orient="records"):
-                    lines.append(f"  {'    ' + rec['variable']:<24}{self._fmt(rec['r2'], digits)}")
+                    # NA above 1 (a negative residual variance), as lavaan prints it
+                    value = (
+                        self._fmt(rec["r2"], digits) if rec["r2"] == rec["r2"] else f"{'NA':>10}"
+                    )
+                    lines.append(f"  {'    ' + rec['variable']:<24}{value}")
         if warnings and self.warnings:
             lines.append("")
             lines.append("Warnings:")
