@@ -392,7 +392,7 @@ def test_ckm_fit_prints_each_warning_once(ecsi, tmp_path, capsys):
     assert float(line.split()[1]) < 0
     # and its R² as lavaan's summary(fit, rsquare = TRUE) does: NA (it would exceed 1)
     r2 = captured.out[captured.out.index("R-Square:") :].splitlines()
-    assert next(x for x in r2 if x.split()[0] == "Loyalty").split()[1] == "NA"
+    assert next(x for x in r2 if x.split()[:1] == ["Loyalty"]).split()[1] == "NA"
 
 
 # ---------------------------------------------------------------------- ckm power
