@@ -387,7 +387,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
             result = ckm_research.fit(model_text, data, **options)
         result = inference_cli.bootstrap_fit(args, model_text, data, options, result)
 
-    print(result.summary(), flush=True)
+    # the warnings follow on stderr (_report_warnings), not inside the summary: once each
+    print(result.summary(warnings=False), flush=True)
     if getattr(args, "modindices", None) is not None:
         _print_modindices(result, args.modindices)
 

@@ -54,6 +54,7 @@ cfa, messages = analysis.fit_model(cfa_text, data, estimator=estimator, missing=
                                    ci_level=ci_level)
 for message in messages:
     out.note(f"Measurement model: {message}")
+analysis.flag_heywood(out, cfa, model="The measurement model")
 row = analysis.fit_row("Measurement model (CFA)", cfa)
 out.numbers(fit=row, n=cfa.n, converged=cfa.converged)
 out.table(analysis.fit_table([row], name="fit_measurement", title="Fit of the Measurement Model"))

@@ -55,6 +55,7 @@ res, messages = analysis.fit_model(sem_text, data, estimator=estimator, missing=
                                    ci_level=ci_level)
 for message in messages:
     out.note(f"Structural model: {message}")
+heywood = analysis.flag_heywood(out, res, model="The structural model")
 row = analysis.fit_row("Structural model", res)
 rows = [row]
 try:

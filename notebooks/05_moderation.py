@@ -67,6 +67,7 @@ else:
                                          ci_level=ci_level, interaction=interaction_method)
     for message in messages:
         out.note(f"Interaction model: {message}")
+    analysis.flag_heywood(out, res_i, model="The model with the latent interactions")
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
                 converged=res_i.converged)
     out.table(analysis.interaction_table(res_i, terms))

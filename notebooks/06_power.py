@@ -50,10 +50,14 @@ sem_text = indirect_syntax(model_text)[0] if indirect_effects else model_text
 
 # %%
 power_fn, why = analysis.feature("power")
+if power_fn is not None:
+    res, messages = analysis.fit_model(sem_text, data, estimator=estimator, missing=missing)
+    heywood = analysis.power_blocker(res)  # an inadmissible fit has no population to draw from
 if power_fn is None:
     out.status("not available", why)
+elif heywood:
+    out.status("skipped", heywood)
 else:
-    res, messages = analysis.fit_model(sem_text, data, estimator=estimator, missing=missing)
     pr, population = analysis.run_power(power_fn, sem_text, res,
                                         sample_sizes=power_sample_sizes,
                                         reps=power_replications, alpha=power_alpha, seed=seed,

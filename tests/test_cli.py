@@ -60,7 +60,8 @@ class FakeResult:
         self.converged = True
         self.written_to = None
 
-    def summary(self) -> str:
+    def summary(self, **options) -> str:
+        self.summary_options = options
         return "FAKE SUMMARY"
 
     def to_dict(self) -> dict:

@@ -124,8 +124,9 @@ def add_parser(subparsers) -> None:
             "Simulate samples of each size N from a population model (lavaan syntax whose "
             "fixed values are the population values, every variance given), fit the "
             "analysis model to each, and report per parameter the power (share of p < "
-            "alpha), mean estimate, bias and CI coverage, with the analytic RMSEA-based "
-            "power of MacCallum, Browne & Sugawara (1996)."
+            "alpha), mean estimate, bias, CI coverage and SE ratio (flagged against Muthén & "
+            "Muthén's 2002 criteria), with the analytic RMSEA-based power of MacCallum, "
+            "Browne & Sugawara (1996)."
         ),
         epilog=(
             "examples:\n"

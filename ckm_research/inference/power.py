@@ -457,7 +457,8 @@ class PowerResult:
         return text
 
     def summary(self, digits: int = 3) -> str:
-        """A text table: power per parameter and sample size, then the model test."""
+        """Text tables: power per parameter and sample size, the model test, then per
+        sample size the mean estimate, bias, coverage and SE ratio of every parameter."""
         s = self.settings
         ns = list(self.convergence["n"])
         lines = [
@@ -490,7 +491,57 @@ class PowerResult:
         ):
             lines.append(f"  {label:<35}" + "".join(f"{v:>10.{digits}f}" for v in mt[col]))
         lines.append("  (analytic RMSEA power: MacCallum, Browne & Sugawara, 1996)")
+        lines.extend(self._estimate_lines(digits))
         return "\n".join(lines)
+
+    def _estimate_lines(self, digits: int = 3) -> list[str]:
+        """Per sample size, the quality of the estimates over the converged
+        replications: mean estimate, bias (and relative bias), coverage of the
+        ``1 - alpha`` Wald interval and the SE ratio (mean SE over the SD of the
+        estimates), flagged against Muthén & Muthén's (2002, p. 605) criteria:
+        parameter and SE bias within 10% and coverage between .91 and .98."""
+        s = self.settings
+        lines = [
+            "",
+            f"Estimates over the converged replications (coverage of the "
+            f"{1 - s['alpha']:.0%} Wald interval; SE ratio = mean SE / SD of the estimates):",
+        ]
+        for n, g in self.table.groupby("n", sort=True):
+            lines.append("")
+            lines.append(f"  N = {int(n)}")
+            lines.append(
+                f"  {'parameter':<28}{'true':>9}{'mean est':>10}{'bias':>9}{'rel.bias':>9}"
+                f"{'coverage':>9}{'SE ratio':>9}  flag"
+            )
+            for row in g.itertuples(index=False):
+                name = row.lhs if row.op == ":=" else f"{row.lhs} {row.op} {row.rhs}"
+                true, bias = float(row.true), float(row.bias)
+                rel = bias / true if np.isfinite(true) and true != 0 else np.nan
+                ratio = (
+                    float(row.mean_se) / float(row.sd_est)
+                    if np.isfinite(row.sd_est) and row.sd_est > 0
+                    else np.nan
+                )
+                flags = []
+                if np.isfinite(rel) and abs(rel) > 0.10:
+                    flags.append("bias")
+                if np.isfinite(ratio) and abs(ratio - 1) > 0.10:
+                    flags.append("SE")
+                if np.isfinite(row.coverage) and not 0.91 <= row.coverage <= 0.98:
+                    flags.append("coverage")
+
+                def f(v, w=9):
+                    return f"{v:>{w}.{digits}f}" if np.isfinite(v) else f"{'':>{w}}"
+
+                lines.append(
+                    f"  {name[:28]:<28}{f(true)}{f(float(row.mean_est), 10)}{f(bias)}{f(rel)}"
+                    f"{f(float(row.coverage))}{f(ratio)}  {','.join(flags)}".rstrip()
+                )
+        lines.append(
+            "  (flags: relative bias or SE bias beyond 10%, coverage outside .91-.98; "
+            "Muthén & Muthén, 2002)"
+        )
+        return lines
 
     def plot(self, path: str | Path | None = None, parameters: list[str] | None = None):
         """Power curves with Monte Carlo 95% intervals, and the analytic

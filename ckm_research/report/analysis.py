@@ -41,12 +41,22 @@ __all__ = [
     "r2_table", "indirect_table", "interaction_table", "slopes_table", "invariance_table",
     "path_comparison_table", "bootstrap_defined", "interaction_fit_options",
     "multigroup_comparison", "run_power", "power_table", "power_model_test_table", "HU_BENTLER",
+    "heywood_cases", "heywood_text", "flag_heywood", "power_blocker", "HEYWOOD_REFS",
 ]
 
 #: Fit guidelines of Hu & Bentler (1999), read as guidelines, not pass/fail rules.
 HU_BENTLER = {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}
 HU_BENTLER_REF = ("Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance "
                   "structure analysis. Structural Equation Modeling, 6(1), 1-55.")
+
+#: What the report cites on inadmissible solutions (negative variances, R² > 1).
+HEYWOOD_REFS = (
+    "Kolenikov, S., & Bollen, K. A. (2012). Testing negative error variances: Is a Heywood "
+    "case a symptom of misspecification? Sociological Methods & Research, 41(1), 124-167.",
+    "Chen, F., Bollen, K. A., Paxton, P., Curran, P. J., & Kirby, J. B. (2001). Improper "
+    "solutions in structural equation models: Causes, consequences, and strategies. "
+    "Sociological Methods & Research, 29(4), 468-508.",
+)
 
 # ---------------------------------------------------------------------- features
 #: Parts of the toolkit the pipeline uses, by issue: (module, attribute, what).
@@ -688,6 +698,150 @@ def cmv_table(harman=None, ulmc_res=None, marker=None) -> Table:
     )
 
 
+# ---------------------------------------------------------------------- admissibility
+def heywood_cases(res, *, alpha: float = 0.05) -> list[dict[str, Any]]:
+    """The inadmissible estimates of a fit: negative (residual) variances and
+    correlations beyond ±1 (Heywood cases; Chen et al., 2001).
+
+    A negative residual variance of an endogenous variable makes its R² exceed 1
+    (lavaan's ``lavInspect(fit, "r2")`` then gives ``NA``). Each case carries the
+    one-sided Wald test of Kolenikov & Bollen (2012, sec. 4), :math:`H_0: \\theta
+    \\ge 0` against :math:`\\theta < 0`, with the fit's own (robust, under MLR)
+    standard error: a variance significantly below zero points to a misspecified
+    model, one within sampling error of zero to a true variance near zero.
+
+    Parameters
+    ----------
+    res : SEMResults
+    alpha : float
+        Level of the one-sided test.
+
+    Returns
+    -------
+    list of dict
+        ``variable`` (``"A ~~ B"`` for a correlation), ``kind`` (``"latent"`` or
+        ``"observed"``), ``what`` (``"residual variance"``, ``"variance"`` or
+        ``"correlation"``), ``est``, ``se``, ``z``, ``p_negative`` (one-sided p),
+        ``significant``, ``r2`` (1 - std.all, for a residual variance),
+        ``std`` (std.all) and ``group`` (multi-group fits).
+    """
+    est = res.estimates
+    latent = set(est.loc[est["op"].isin(["=~", "<~"]), "lhs"])
+    endogenous = set(est.loc[est["op"] == "~", "lhs"]) | set(est.loc[est["op"] == "=~", "rhs"])
+    out = []
+    for rec in est[est["op"] == "~~"].to_dict(orient="records"):
+        lhs, rhs, value = rec["lhs"], rec["rhs"], float(rec["est"])
+        std = rec.get("std.all")
+        std = None if std is None or not np.isfinite(std) else float(std)
+        if lhs == rhs:
+            if not value < 0:
+                continue
+            what = "residual variance" if lhs in endogenous else "variance"
+            variable = lhs
+        else:
+            if std is None or abs(std) <= 1.0:
+                continue
+            what, variable = "correlation", f"{lhs} ~~ {rhs}"
+        se = float(rec["se"]) if rec.get("se") is not None and np.isfinite(rec["se"]) else None
+        z = value / se if se else None
+        p_neg = float(stats.norm.cdf(z)) if z is not None and what != "correlation" else None
+        case = {
+            "variable": variable, "what": what,
+            "kind": "latent" if lhs in latent else "observed",
+            "est": value, "se": se, "z": z, "p_negative": p_neg,
+            "significant": None if p_neg is None else bool(p_neg < alpha),
+            "r2": (1.0 - std) if what == "residual variance" and std is not None else None,
+            "std": std,
+        }
+        if "group" in rec and getattr(res, "ngroups", 1) > 1:
+            case["group"] = rec["group"]
+        out.append(case)
+    return out
+
+
+def _case_phrase(c: dict) -> str:
+    where = f" in group {c['group']}" if "group" in c else ""
+    if c["what"] == "correlation":
+        return (f"the correlation {c['variable']}{where} is {c['std']:.3f}, beyond ±1")
+    kind = "factor" if c["kind"] == "latent" else "observed variable"
+    text = f"the {c['what']} of the {kind} {c['variable']}{where} is negative ({c['est']:.3f}"
+    if c.get("se"):
+        text += f", SE {c['se']:.3f}"
+    text += ")"
+    if c.get("r2") is not None:
+        text += f", so its R² is {c['r2']:.2f} (above 1)"
+    return text
+
+
+def heywood_text(cases: list[dict], *, model: str = "The model") -> str:
+    """What the inadmissible estimates of :func:`heywood_cases` mean and what to do.
+
+    Names each variable, says why the solution cannot be interpreted as it
+    stands, reports the one-sided test of Kolenikov & Bollen (2012) and lists
+    the causes to check (Chen et al., 2001). Empty if there is no case.
+    """
+    if not cases:
+        return ""
+    names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
+    text = (f"{model} has an inadmissible solution (a Heywood case: {names}): "
+            + "; ".join(_case_phrase(c) for c in cases) + ". A variance cannot be negative "
+            "nor a correlation exceed ±1 (a negative residual variance means the model "
+            "explains more than all of the variable's variance), so the estimates, standard "
+            "errors and fit measures cannot be interpreted as they stand.")
+    tested = [c for c in cases if c.get("p_negative") is not None]
+    sig = [c["variable"] for c in tested if c["significant"]]
+    near = [c["variable"] for c in tested if not c["significant"]]
+    if sig:
+        text += (f" The negative variance of {', '.join(sig)} is significantly below zero "
+                 "(one-sided Wald test), which points to a misspecified model rather than "
+                 "sampling error (Kolenikov & Bollen, 2012).")
+    if near:
+        text += (f" The negative variance of {', '.join(near)} is within sampling error of "
+                 "zero (one-sided Wald test): the true variance may be close to zero "
+                 "(Kolenikov & Bollen, 2012).")
+    text += (" What to do: check the model for a structural misspecification (a missing path "
+             "or residual covariance, predictors so strongly correlated that they explain "
+             "everything), empirical under-identification (a factor with two indicators or a "
+             "near-zero loading), outliers and too small a sample (Chen et al., 2001); revise "
+             "the model where theory allows. Fixing the variance at zero or bounding it hides "
+             "a misspecification and is defensible only when the test above finds it within "
+             "sampling error (Kolenikov & Bollen, 2012).")
+    return text
+
+
+def flag_heywood(out, res, *, model: str = "The structural model") -> list[dict[str, Any]]:
+    """Record the Heywood cases of ``res`` in a stage's results: the list under
+    ``numbers["heywood"]`` (empty when the solution is admissible) and, if any,
+    a problem (``StageOutput.problem``) that names the variables and says what
+    to do (:func:`heywood_text`)."""
+    cases = heywood_cases(res)
+    out.numbers(heywood=cases, admissible=not cases)
+    if cases:
+        names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
+        out.problem(f"Inadmissible solution (Heywood case: {names})",
+                    heywood_text(cases, model=model))
+    return cases
+
+
+def power_blocker(res) -> str:
+    """Why no power analysis can be simulated from the fit ``res`` ("" if it can).
+
+    The power stage draws samples from the fitted model; a negative variance
+    (or a correlation beyond ±1) gives no covariance matrix to draw from, and
+    power computed from an inadmissible solution would mean nothing.
+    """
+    cases = heywood_cases(res)
+    if not cases:
+        return ""
+    names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
+    return (f"The power analysis was not run: it simulates samples from the fitted structural "
+            f"model, whose solution is inadmissible (Heywood case: {names}; "
+            + "; ".join(_case_phrase(c) for c in cases) + "). Such a model has no covariance "
+            "matrix to draw samples from, and power at an inadmissible solution would mean "
+            "nothing. Resolve the Heywood case first (see the structural model), then rerun "
+            "the power stage (ckm run --only power).")
+
+
 # ---------------------------------------------------------------------- structural
 def paths_table(res, *, name: str = "paths",
                 title: str = "Structural Model: Path Coefficients") -> Table:
@@ -738,12 +892,22 @@ def r_squared(res) -> dict[str, float]:
 
 
 def r2_table(res, *, name: str = "r2") -> Table:
+    """R² of the endogenous factors; an R² above 1 (a negative residual variance,
+    :func:`heywood_cases`) is shown, marked inadmissible, not hidden."""
     r2 = r_squared(res)
+    bad = {c["variable"] for c in heywood_cases(res) if c["what"] == "residual variance"}
+    flags = ["inadmissible (negative residual variance)" if k in bad else "" for k in r2]
+    note = "R² = 1 − standardized residual variance."
+    if bad:
+        note += (" An R² above 1 (" + ", ".join(k for k in r2 if k in bad) + ") comes from a "
+                 "negative residual variance, a Heywood case: the solution is inadmissible and "
+                 "these values cannot be interpreted (Chen et al., 2001; Kolenikov & Bollen, "
+                 "2012).")
     return Table(
         name, "Variance Explained in the Endogenous Factors",
-        pd.DataFrame({"outcome": list(r2), "r2": list(r2.values())}),
-        formats={"r2": "r2"}, labels={"outcome": "Factor", "r2": "R²"},
-        note="R² = 1 − standardized residual variance.",
+        pd.DataFrame({"outcome": list(r2), "r2": list(r2.values()), "flag": flags}),
+        formats={"r2": "r2"}, labels={"outcome": "Factor", "r2": "R²", "flag": "Problem"},
+        hide=[] if bad else ["flag"], note=note,
     )
 
 
@@ -966,6 +1130,8 @@ def run_power(power_fn, sem_text: str, res, *, sample_sizes: list[int], reps: in
     """
     from ckm_research.report.modelsyntax import population_syntax
 
+    if why := power_blocker(res):
+        raise CkmError(why)
     population = population_syntax(res.estimates, header="Population: the fitted model's "
                                                          "estimates")
     result = _call(power_fn, population, list(sample_sizes), int(reps), analysis=sem_text,

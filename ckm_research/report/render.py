@@ -44,6 +44,12 @@ REFERENCES = {
     "brosseau": "Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit "
                 "indices for nonnormality. <i>Multivariate Behavioral Research, 49</i>(5), "
                 "460-470.",
+    "chen01": "Chen, F., Bollen, K. A., Paxton, P., Curran, P. J., & Kirby, J. B. (2001). "
+              "Improper solutions in structural equation models: Causes, consequences, and "
+              "strategies. <i>Sociological Methods & Research, 29</i>(4), 468-508.",
+    "kolenikov": "Kolenikov, S., & Bollen, K. A. (2012). Testing negative error variances: Is "
+                 "a Heywood case a symptom of misspecification? <i>Sociological Methods & "
+                 "Research, 41</i>(1), 124-167.",
     "chen": "Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement "
             "invariance. <i>Structural Equation Modeling, 14</i>(3), 464-504.",
     "cheung": "Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for "
@@ -310,13 +316,23 @@ class Report:
                          f"CR ≥ {f(self.num('measurement', 'cr_min'), 'r2')}; AVE ≥ "
                          f"{f(self.num('measurement', 'ave_min'), 'r2')}; largest HTMT "
                          f"{f(self.num('measurement', 'htmt_max'), 'r2')}.")
+        for stage, label in (("measurement", "Measurement model"),
+                             ("structural", "Structural model"),
+                             ("moderation", "Model with the latent interactions")):
+            for part in (self.stages.get(stage, {}).get("problems") or {}):
+                items.append(f'<span class="problem"><strong>{label}: {_e(part)}</strong>; its '
+                             "results below cannot be interpreted as they stand (see the "
+                             "section on the model).</span>")
         struct = self.num("structural", "fit")
         if struct:
             r2 = self.num("structural", "r2") or {}
+            bad = {c["variable"] for c in self.num("structural", "heywood") or []}
             items.append(f"Structural model: {self._fit_sentence(struct)}; "
                          f"{self.num('structural', 'n_significant')} of "
                          f"{self.num('structural', 'n_paths')} paths significant; R² "
-                         + ", ".join(f"{_e(k)} = {f(v, 'r2')}" for k, v in r2.items()) + ".")
+                         + ", ".join(f"{_e(k)} = {f(v, 'r2')}"
+                                     + (" (inadmissible: negative residual variance)"
+                                        if k in bad else "") for k, v in r2.items()) + ".")
         jn = self.num("moderation", "johnson_neyman") or {}
         if jn:
             tab = (self.stages.get("moderation", {}).get("tables", {}).get("interactions", {})
@@ -441,6 +457,7 @@ class Report:
         self.cite("hu", "marsh", "kline")
         if row.get("robust"):
             self.cite("brosseau")
+        body += self.problems("measurement")
         body += (f"<p>A confirmatory factor analysis with every factor correlated fitted the "
                  f"data of N = {f(n['n'], 'int')} respondents with {self._fit_sentence(row)} "
                  f"(Table {self._tables + 1}). {self._verdict(row)} The largest correlation "
@@ -470,6 +487,16 @@ class Report:
         body += self._cmv(st)
         body += self._stage_gaps_parts("measurement")
         return self._wrap(body)
+
+    def problems(self, stage: str) -> str:
+        """The stage's inadmissible results (Heywood cases), each named with what it
+        means and what to do, in a box that stands out (see ``StageOutput.problem``)."""
+        st = self.stages.get(stage) or {}
+        out = []
+        for part, message in (st.get("problems") or {}).items():
+            self.cite("kolenikov", "chen01")
+            out.append(f'<p class="problem"><strong>{_e(part)}.</strong> {_e(message)}</p>')
+        return "".join(out)
 
     def _stage_gaps_parts(self, stage: str) -> str:
         st = self.stages.get(stage) or {}
@@ -507,6 +534,7 @@ class Report:
         if st is None:
             return self._wrap(body + self._stage_gaps("structural"))
         n = st["numbers"]
+        body += self.problems("structural")
         body += (f"<p>The structural model fitted with {self._fit_sentence(n['fit'])} "
                  f"(Table {self._tables + 1}, beside the measurement model). "
                  f"{self._verdict(n['fit'])} {n['n_significant']} of its {n['n_paths']} paths "
@@ -533,6 +561,7 @@ class Report:
         if st is None:
             return self._wrap(body + self._stage_gaps("moderation"))
         n = st["numbers"]
+        body += self.problems("moderation")
         if "interactions" in st.get("tables", {}):
             self.cite("mccabe", "bauer")
             body += (f"<p>The latent interactions were added to the structural model and "
@@ -582,9 +611,12 @@ class Report:
         st = self.stages.get("power")
         if st is None:
             return self._wrap(body + self._stage_gaps("power"))
-        if st.get("status") == STATUS_SKIPPED:
+        if st.get("status") == STATUS_SKIPPED and st.get("status_reason", "").startswith(
+                "the power stage was switched off"):
             return self._wrap(body + "<p>No power analysis was run for this report "
                                      "(parameter <code>power: false</code>).</p>")
+        if st.get("status") == STATUS_SKIPPED:
+            return self._wrap(body + f'<p class="problem">{_e(st.get("status_reason", ""))}</p>')
         if st.get("status") != STATUS_OK:
             return self._wrap(body + self.unavailable("The power analysis",
                                                       st.get("status_reason", "")))

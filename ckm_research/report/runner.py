@@ -608,6 +608,8 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
                 status = data.get("status", "ok")
                 if data.get("unavailable"):
                     status += " (not available: " + ", ".join(data["unavailable"]) + ")"
+                if data.get("problems"):
+                    status += " (PROBLEM: " + "; ".join(data["problems"]) + ")"
             result.stages.append(StageRun(s.name, status, seconds, str(target)))
             progress.stage_end(s, status, seconds)
             if s.name == "report" and html:

@@ -102,7 +102,7 @@ class StageOutput:
         self.display = display
         self.data: dict[str, Any] = {
             "stage": stage, "status": STATUS_OK, "numbers": {}, "tables": {}, "figures": {},
-            "texts": {}, "notes": [], "unavailable": {},
+            "texts": {}, "notes": [], "unavailable": {}, "problems": {},
         }
         for sub in ("results", "tables", "figures", "data", "models"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
@@ -138,6 +138,14 @@ class StageOutput:
         self.data["unavailable"][part] = str(reason)
         if self.display:
             _show_markdown(f"**{part}: not available.** {reason}")
+
+    def problem(self, part: str, message: str) -> None:
+        """Record that a result of this stage is computed but not admissible
+        (a Heywood case), and why; the report prints ``message`` beside it and the
+        runner's progress line names ``part``."""
+        self.data.setdefault("problems", {})[part] = str(message)
+        if self.display:
+            _show_markdown(f"**{part}.** {message}")
 
     def status(self, status: str, reason: str = "") -> None:
         """Mark the whole stage (``"ok"``, ``"not available"``, ``"skipped"``)."""

@@ -481,7 +481,7 @@ def _build_engine(
             # lavaan scales the numeric variables but not the fixed-x covariates
             keep_raw = set(ordered) | (set(roles.ov_x) if fixed_x else set())
             x = _standardize_columns(x, [v not in keep_raw for v in ov])
-        groups.append(GroupData(lab, x))
+        groups.append(GroupData(lab, x, extra={"n_total": int(len(sub))}))  # lavaan norig
     if weights_all is not None:
         from ckm_research.sem.weights import WEIGHTS_KEY, normalize_weights
 

@@ -44,6 +44,9 @@ _SUMMARY_FIT = [
     ("rmsea.ci.upper", "RMSEA 90% CI upper"),
     ("rmsea.pvalue", "P-value H0: RMSEA <= .05"),
     ("rmsea.robust", "Robust RMSEA"),
+    ("rmsea.ci.lower.robust", "Robust RMSEA 90% CI lower"),
+    ("rmsea.ci.upper.robust", "Robust RMSEA 90% CI upper"),
+    ("rmsea.pvalue.robust", "P-value H0: Robust RMSEA <= .05"),
     ("srmr", "SRMR"),
     ("logl", "Log-likelihood"),
     ("aic", "AIC"),
@@ -124,6 +127,55 @@ class SEMResults:
         if self._engine is None:
             raise AttributeError("this result was not produced by a fit in this session")
         return self._engine.r_squared()
+
+    @property
+    def n_total(self) -> int:
+        """Number of cases in the data (all groups), before listwise deletion or the
+        removal of empty rows (lavaan's ``lavInspect(fit, "norig")``); equals
+        :attr:`n` when every case was used."""
+        groups = getattr(self._engine, "groups", None) or []
+        totals = [gd.extra.get("n_total") for gd in groups]
+        if not totals or any(t is None for t in totals):
+            return int(self.n)
+        return int(sum(totals))
+
+    @property
+    def n_total_per_group(self) -> tuple:
+        """:attr:`n_total` per group."""
+        groups = getattr(self._engine, "groups", None) or []
+        return tuple(
+            int(gd.extra.get("n_total", n)) for gd, n in zip(groups, self.n_per_group, strict=False)
+        )
+
+    @cached_property
+    def std_lv(self) -> np.ndarray:
+        """lavaan's ``std.lv`` column (``parameterEstimates(fit, standardized =
+        TRUE)``), aligned with the rows of :attr:`estimates`: only the latent
+        variables standardized (:func:`~ckm_research.sem.standardized.standardize_lv`);
+        defined parameters re-evaluated on it, as lavaan does."""
+        from ckm_research.sem.model import RAMModel
+        from ckm_research.sem.standardized import standardize_lv
+
+        eng = self._engine
+        if not (hasattr(eng, "pt") and isinstance(getattr(eng, "model", None), RAMModel)):
+            return np.full(len(self.estimates), np.nan)  # not a fit of the SEM engine (LMS)
+        t = eng.pt.table
+        rows = standardize_lv(eng.model, self.theta)
+        keys = {
+            (a, o, b, int(g)): v
+            for a, o, b, g, v in zip(t["lhs"], t["op"], t["rhs"], t["group"], rows, strict=True)
+        }
+        if getattr(eng.pt, "definitions", None):
+            values = eng.defined_values(self.theta, row_vals=rows)
+            for d, v in zip(eng.pt.definitions, values, strict=True):
+                keys[(d.name, ":=", None, 0)] = v
+        est = self.estimates
+        groups = est["group"] if "group" in est else pd.Series(1, index=est.index)
+        out = []
+        for a, o, b, g in zip(est["lhs"], est["op"], est["rhs"], groups, strict=True):
+            key = (a, o, None, 0) if o == ":=" else (a, o, b, int(g) if g == g else 1)
+            out.append(keys.get(key, np.nan))
+        return np.asarray(out, dtype=float)
 
     @property
     def implied(self) -> dict[str, Any]:
@@ -240,12 +292,18 @@ class SEMResults:
 
     # ---------------------------------------------------------------- output
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document: ``estimator n converged fit estimates``."""
+        """The JSON document: ``estimator n n_total converged fit estimates`` (the
+        estimates with lavaan's ``std.lv`` beside ``std.all``)."""
         est = self.estimates
+        std_lv = self.std_lv
+        if "std.all" in est and np.isfinite(std_lv).any():
+            est = est.copy()
+            est.insert(int(est.columns.get_loc("std.all")), "std.lv", std_lv)
         rows = [{k: _clean(v) for k, v in rec.items()} for rec in est.to_dict(orient="records")]
         out = {
             "estimator": self.estimator,
             "n": int(self.n),
+            "n_total": int(self.n_total),
             "converged": bool(self.converged),
             "iterations": int(self.iterations),
             "ngroups": int(self.ngroups),
@@ -270,8 +328,18 @@ class SEMResults:
             path.write_text(text + "\n", encoding="utf-8")
         return text
 
-    def summary(self, digits: int = 3) -> str:
-        """A lavaan-like text summary."""
+    def summary(self, digits: int = 3, warnings: bool = True) -> str:
+        """A lavaan-like text summary (lavaan's ``summary(fit, fit.measures = TRUE,
+        standardized = TRUE)``).
+
+        Parameters
+        ----------
+        digits : int
+            Decimals.
+        warnings : bool
+            End with the fit's warnings. ``ckm fit`` prints them on stderr instead
+            (``warnings=False``), so each is printed once.
+        """
         fm = self.fit_measures
         lines = []
         lines.append(
@@ -282,11 +350,19 @@ class SEMResults:
         lines.append("")
         lines.append(f"  Estimator                                  {self.estimator:>12}")
         lines.append(f"  Number of model parameters                 {int(fm.get('npar', 0)):>12}")
+        totals = self.n_total_per_group if self.ngroups > 1 else (self.n_total,)
+        used = self.n_per_group if self.ngroups > 1 else (self.n,)
+        deleted = tuple(int(t) for t in totals) != tuple(int(u) for u in used)
+        if deleted:  # lavaan: "Used" and "Total" columns when cases were dropped
+            lines.append("")
+            lines.append(f"  {'':<42} {'Used':>12} {'Total':>12}")
         if self.ngroups > 1:
             lines.append(f"  Number of groups                           {self.ngroups:>12}")
-            for lab, n in zip(self.group_labels, self.n_per_group, strict=True):
-                lines.append(f"    {str(lab):<40} {int(n):>12}")
-        lines.append(f"  Number of observations                     {self.n:>12}")
+            for lab, n, tot in zip(self.group_labels, self.n_per_group, totals, strict=False):
+                extra = f" {int(tot):>12}" if deleted else ""
+                lines.append(f"    {str(lab):<40} {int(n):>12}{extra}")
+        extra = f" {self.n_total:>12}" if deleted else ""
+        lines.append(f"  Number of observations                     {self.n:>12}{extra}")
         for key, label in self.notes.get("summary_lines", []):
             lines.append(f"  {label:<42} {key:>12}")
         lines.append("")
@@ -301,9 +377,19 @@ class SEMResults:
                 v = fm[key]
                 txt = f"{int(v)}" if key == "df" and float(v).is_integer() else f"{v:.{digits}f}"
                 lines.append(f"  {label:<42} {txt:>12}")
+        lines.extend(self._baseline_lines(digits))
         lines.append("")
         lines.append("Parameter Estimates:")
-        est = self.estimates
+        lines.extend(self._se_lines())
+        est = self.estimates.copy()
+        est["std.lv"] = self.std_lv
+        # lavaan marks residual (co)variances and intercepts of dependent variables
+        # (regression outcomes and indicators) with a dot: ".x1"
+        dot = set(est.loc[est["op"] == "~", "lhs"]) | set(est.loc[est["op"] == "=~", "rhs"])
+
+        def mark(name, op):
+            return ("." + name) if op in ("~~", "var", "~1") and name in dot else name
+
         groups = [None] if self.ngroups == 1 else list(range(1, self.ngroups + 1))
         for g in groups:
             sub = est if g is None else est[est["group"] == g]
@@ -323,22 +409,24 @@ class SEMResults:
                 lines.append(f"{_OP_HEADINGS[op]}:")
                 lines.append(
                     f"  {'':<24}{'Estimate':>10}{'Std.Err':>10}{'z-value':>10}"
-                    f"{'P(>|z|)':>10}{'Std.all':>10}"
+                    f"{'P(>|z|)':>10}{'Std.lv':>10}{'Std.all':>10}"
                 )
                 current = None
                 for d in block.to_dict(orient="records"):
                     lhs, rhs = d["lhs"], d["rhs"]
                     if op in ("=~", "<~", "~") or (op == "~~" and lhs != rhs):
                         if lhs != current:
-                            lines.append(f"  {lhs} {op}")
+                            lines.append(f"  {mark(lhs, op)} {op}")
                             current = lhs
-                        name = "    " + rhs
+                        name = "    " + mark(rhs, op)
                     elif op == "|":
                         name = f"    {lhs}|{rhs}"
                     elif op == ":=":
                         name = f"    {lhs}"
                     else:
-                        name = "    " + lhs
+                        name = "    " + mark(lhs, op)
+                    if name.startswith("    ."):
+                        name = name[1:]  # lavaan's dot takes a column of the indent
                     lab = d.get("label") or ""
                     if lab and op != ":=":
                         name = f"{name} ({lab})"
@@ -346,7 +434,7 @@ class SEMResults:
                     lines.append(
                         f"  {name:<24}{fmt(d['est'], digits)}{fmt(d['se'], digits, blank0=True)}"
                         f"{fmt(d['z'], digits)}{fmt(d['pvalue'], digits)}"
-                        f"{fmt(d['std.all'], digits)}"
+                        f"{fmt(d['std.lv'], digits)}{fmt(d['std.all'], digits)}"
                     )
         if hasattr(self._engine, "r_squared") and self.ngroups == 1:
             r2 = self.r_squared
@@ -354,13 +442,82 @@ class SEMResults:
                 lines.append("")
                 lines.append("R-Square:")
                 for rec in r2.to_dict(orient="records"):
-                    lines.append(f"  {'    ' + rec['variable']:<24}{self._fmt(rec['r2'], digits)}")
-        if self.warnings:
+                    # NA above 1 (a negative residual variance), as lavaan prints it
+                    value = (
+                        self._fmt(rec["r2"], digits) if rec["r2"] == rec["r2"] else f"{'NA':>10}"
+                    )
+                    lines.append(f"  {'    ' + rec['variable']:<24}{value}")
+        if warnings and self.warnings:
             lines.append("")
             lines.append("Warnings:")
             for w in self.warnings:
                 lines.append(f"  - {w}")
         return "\n".join(lines)
+
+    def _baseline_lines(self, digits: int) -> list[str]:
+        """lavaan's "Model Test Baseline Model" block: the independence model's
+        chi-square, df and p (and the scaled test beside it, for robust tests)."""
+        fm = self.fit_measures
+
+        def num(key):
+            v = fm.get(key)
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+        if num("baseline.chisq") is None:
+            return []
+        scaled = num("baseline.chisq.scaled") is not None
+        out = ["", "Model Test Baseline Model:", ""]
+        if scaled:
+            out.append(f"  {'':<42} {'Standard':>12} {'Scaled':>12}")
+        rows = [
+            ("Test statistic", "baseline.chisq", "baseline.chisq.scaled"),
+            ("Degrees of freedom", "baseline.df", "baseline.df.scaled"),
+            ("P-value", "baseline.pvalue", "baseline.pvalue.scaled"),
+        ]
+        if scaled and num("baseline.chisq.scaling.factor") is not None:
+            rows.append(("Scaling correction factor", None, "baseline.chisq.scaling.factor"))
+        for label, key, skey in rows:
+            vals = [num(key) if key else None] + ([num(skey)] if scaled else [])
+            txt = []
+            for k, v in zip((key, skey), vals, strict=False):
+                if v is None:
+                    txt.append("")
+                elif k and k.startswith("baseline.df") and float(v).is_integer():
+                    txt.append(f"{int(v)}")
+                else:
+                    txt.append(f"{v:.{digits}f}")
+            out.append(f"  {label:<42} " + " ".join(f"{t:>12}" for t in txt))
+        return out
+
+    def _se_lines(self) -> list[str]:
+        """How the standard errors were computed, as lavaan's summary prints it:
+        ``Standard errors`` (Standard, Sandwich for robust.huber.white, Robust.sem),
+        the information matrix and, for the expected information, the saturated
+        (h1) model (lavaan's ``lav_print_parameters`` header)."""
+        if self.notes.get("se") == "bootstrap" or not hasattr(self._engine, "pt"):
+            return []  # bootstrap: printed in the header; LMS: not the SEM engine's SEs
+        from ckm_research.sem.estimators import estimator_spec
+
+        try:
+            spec = estimator_spec(self.estimator)
+        except KeyError:
+            return []
+        fiml = getattr(getattr(self._engine, "opts", None), "missing", "listwise") != "listwise"
+        if spec.se == "robust.huber.white":
+            rows = [
+                ("Standard errors", "Sandwich"),
+                ("Information bread", "Observed"),
+                ("Observed information based on", "Hessian"),
+            ]
+        else:
+            se = "Robust.sem" if spec.se == "robust.sem" else "Standard"
+            rows = [("Standard errors", se)]
+            if fiml:
+                rows += [("Information", "Observed"), ("Observed information based on", "Hessian")]
+            else:
+                h1 = "Structured" if spec.fitted_by in ("ML", "GLS") else "Unstructured"
+                rows += [("Information", "Expected"), ("Information saturated (h1) model", h1)]
+        return [""] + [f"  {label:<42} {value:>12}" for label, value in rows]
 
     @staticmethod
     def _fmt(v, digits, blank0=False):

@@ -18,7 +18,7 @@ import numpy as np
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.numdiff import numerical_jacobian
 
-__all__ = ["standardize_all", "standardize_rows", "delta_method_se"]
+__all__ = ["standardize_all", "standardize_lv", "standardize_rows", "delta_method_se"]
 
 
 def standardize_all(
@@ -57,6 +57,43 @@ def standardize_all(
         out[rows] = standardize_rows(
             ops[rows], lhs[rows], rhs[rows], est[rows], var, np.diag(S), model.variables
         )
+    return out
+
+
+def standardize_lv(
+    model: RAMModel,
+    theta: np.ndarray,
+    row_est: np.ndarray | None = None,
+) -> np.ndarray:
+    """``std.lv`` of every parameter-table row: only the latent variables are
+    standardized (lavaan's ``lav_standardize_lv`` with ``cov.std = TRUE``).
+
+    The rule of :func:`standardize_rows` with every observed variable's
+    variance taken as 1: loadings times the factor's model-implied SD,
+    regressions rescaled by the SDs of the latent variables they link, factor
+    (residual) variances as shares, factor residual covariances as
+    correlations; parameters of observed variables alone stay as estimated.
+    """
+    t = model.table
+    est = model.row_values(theta) if row_est is None else row_est
+    out = np.full(len(t), np.nan)
+    ops = t["op"].to_numpy()
+    lhs = t["lhs"].to_numpy()
+    rhs = t["rhs"].to_numpy()
+    grp = t["group"].to_numpy()
+    latent = np.array([v in set(model.lv) for v in model.variables])
+    for g in range(model.ngroups):
+        A, S, m = model._matrices(est, g)
+        E = model.total_effects_inverse(A)
+        C = E @ S @ E.T
+        var = np.where(latent, np.diag(C), 1.0)
+        resid = np.where(latent, np.diag(S), 1.0)
+        rows = np.flatnonzero(grp == g + 1)
+        out[rows] = standardize_rows(
+            ops[rows], lhs[rows], rhs[rows], est[rows], var, resid, model.variables
+        )
+        scale = rows[ops[rows] == "~*~"]
+        out[scale] = est[scale]
     return out
 
 
