@@ -1243,7 +1243,11 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
     :math:`A_1^{-1}B_1A_1^{-1}` for MLR), :math:`Q = I - w_g \\Delta_g
     I(\\hat\\theta)^{-1}\\Delta_g^\\top A_{1,g}` and :math:`A_1` the saturated
     model's information at the fitted moments (Ogasawara, 2001;
-    Maydeu-Olivares, 2017); rescaled to correlation units for ``cor.*``."""
+    Maydeu-Olivares, 2017); rescaled to correlation units for ``cor.*``.
+    With fixed exogenous covariates (``fixed.x``) their means, variances and
+    covariances carry no information: their rows and columns of :math:`A_1` and
+    of the information behind :math:`\\Gamma` are zeroed (lavaan's ``x.idx``),
+    with complete data and under FIML alike."""
     from ckm_research.sem.numdiff import numerical_jacobian
     from ckm_research.sem.robust import (
         _non_exo_moments,
@@ -1266,17 +1270,27 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
         if fiml:
             # missing data: the saturated model's observed information at the EM
             # moments (unstructured) and at the fitted ones (structured), the
-            # first-order one for MLR (lavaan's information = "observed")
+            # first-order one for MLR (lavaan's information = "observed"); with
+            # fixed.x the covariates' moments zeroed in both and left out of the
+            # inverse, as lavaan's x.idx (lav_mvnorm_missing_logl_hessian_samplestats,
+            # lav_mvnorm_missing_scores_mu_vech_sigma)
             from ckm_research.sem import missing as mis
 
             pat = eng.patterns[g]
-            I1_inv = np.linalg.inv(mis.fiml_information_h1(pat, ybar, S, "observed"))
+            keep = _non_exo_moments(eng)
+            I1_inv = np.zeros((len(keep), len(keep)))
+            I1_inv[np.ix_(keep, keep)] = np.linalg.inv(
+                mis.fiml_information_h1(pat, ybar, S, "observed")[np.ix_(keep, keep)]
+            )
             if robust:
                 B1 = mis.fiml_information_h1(pat, ybar, S, "firstorder")
                 gammas.append(I1_inv @ B1 @ I1_inv / ng)
             else:
                 gammas.append(I1_inv / ng)
-            A1s.append(mis.fiml_information_h1(pat, mu, Sig, "observed"))
+            A1 = mis.fiml_information_h1(pat, mu, Sig, "observed")
+            A1[~keep, :] = 0.0
+            A1[:, ~keep] = 0.0
+            A1s.append(A1)
             deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=True))
             continue
         # fixed.x: the covariates' moments carry no information (lavaan zeroes
