@@ -4,14 +4,20 @@ Fixtures: tests/reference/R/parity/resid.R (``parity_resid_*``: a MIMIC model wi
 the covariates ageyr, sex, grade under ``missing = "ml"``, ML and MLR; the HS CFA
 with 10% MCAR, MLR; the weighted FIML SEM with covariates), which store
 ``lavResiduals(fit)`` for the types cor.bentler, raw and cor.bollen, and
-``resid(fit, type = "standardized")``; and the ``lavResiduals`` every other FIML
-fixture with covariates stores (fimlx.R, structure.R, weights.R).
+``resid(fit, type = "standardized")`` and ``"normalized"`` (also for complete
+data: ``parity_resid_hs_ml``, ``_hs_mlr``, ``_mimic_mlr``); and the
+``lavResiduals`` every other FIML fixture with covariates stores (fimlx.R,
+structure.R, weights.R).
 
 lavaan's asymptotic covariance of the residuals under FIML uses the saturated
 model's observed information with missing data, with the fixed covariates'
 moments zeroed and left out of the inverse (``x.idx``), at the EM moments and at
 the fitted ones; before, ours kept the covariates' moments there, and cov.z,
-mean.z and the summaries' standard errors differed from lavaan's.
+mean.z and the summaries' standard errors differed from lavaan's.  The
+"normalized" residuals divide by the standard errors of the sample moments
+(lavaan's ``lav_model_h1_acov``): before, ours used the normal-theory expected
+information at the sample moments for every fit, which differs from lavaan's
+for MLR, with fixed covariates and under FIML.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ OWN = [
     "resid_fiml_hs_mlr",
     "resid_weights_sem_fiml_mlr",
 ]
+#: complete data (normalized residuals)
+COMPLETE = ["resid_hs_ml", "resid_hs_mlr", "resid_mimic_mlr"]
 #: other topics' FIML fixtures with fixed covariates (their lavResiduals, cor.bentler)
 OTHERS = [
     "fimlx_mimic_ml",
@@ -98,7 +106,8 @@ def _compare(ours: dict, lav: dict) -> None:
             )
             continue
         # z statistics are ratios of two estimated quantities: 1e-3 absolute
-        atol = 1e-3 if key.endswith(".z") or lav["type"] == "standardized" else 1e-4
+        z_type = lav["type"] in ("standardized", "normalized")
+        atol = 1e-3 if key.endswith(".z") or z_type else 1e-4
         if "values" in lav[key]:
             want = _matrix(lav[key])
             got = ours[key].loc[want.index, want.columns]
@@ -126,6 +135,7 @@ def test_cor_bentler_residuals_z_and_srmr_like_lavaan(fits, case):
         ("raw", "lavResiduals_raw"),
         ("cor.bollen", "lavResiduals_cor_bollen"),
         ("standardized", "resid_standardized"),
+        ("normalized", "resid_normalized"),
     ],
 )
 def test_other_residual_types_like_lavaan(fits, case, kind, key):
@@ -145,3 +155,12 @@ def test_covariates_moments_have_no_z(fits):
     np.testing.assert_array_equal(ours["mean.z"][ox].to_numpy(), 0.0)
     # and lavaan's cov.z of the indicators with the covariates are not zero
     assert np.all(_matrix(ref["lavResiduals"]["cov.z"]).loc["x1", ox].abs() > 1e-3)
+
+
+@pytest.mark.parametrize("case", COMPLETE)
+def test_normalized_residuals_like_lavaan(fits, case):
+    """resid(fit, type = "normalized") divides by lavaan's lav_model_h1_acov: the
+    sandwich for MLR, with the fixed covariates' moments left out."""
+    ref, res = fits[case]
+    _compare(residuals(res, type="normalized"), ref["resid_normalized"])
+    _compare(residuals(res), ref["lavResiduals"])

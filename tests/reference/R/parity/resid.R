@@ -12,7 +12,10 @@
 #
 # Every case stores lavResiduals(fit) (cor.bentler) and resid(fit, type =
 # "standardized") through run_case(); `extra` adds the "raw" and "cor.bollen"
-# versions (z statistics and their summaries: rmr, crmr).  Data written by other
+# versions (z statistics and their summaries: rmr, crmr) and resid(fit, type =
+# "normalized") (divided by the standard errors of the sample moments: lavaan's
+# lav_model_h1_acov, the robust sandwich for MLR).  The complete-data cases
+# check the normalized residuals without missing data.  Data written by other
 # case files: parity_fimlx_hs.csv (fimlx.R), parity_weights_hs_missing.csv
 # (weights.R); fiml_hs_missing.csv (engine.R).
 resid_lavresiduals <- function(r) {
@@ -28,6 +31,7 @@ resid_lavresiduals <- function(r) {
 resid_extra <- function(fit) list(
   lavResiduals_raw = resid_lavresiduals(lavResiduals(fit, type = "raw")),
   lavResiduals_cor_bollen = resid_lavresiduals(lavResiduals(fit, type = "cor.bollen")),
+  resid_normalized = resid_lavresiduals(resid(fit, type = "normalized")),
   ov_x = I(lavNames(fit, "ov.x"))
 )
 
@@ -60,5 +64,15 @@ list(
        "HS SEM with covariates ageyr and sex (fixed.x), 10% MCAR, sampling.weights = 'w', MLR with missing = 'ml': lavResiduals",
        "sem", resid_weights_sem, "data/parity_weights_hs_missing.csv",
        args = list(missing = "ml", estimator = "MLR", sampling.weights = "w"),
-       information = FALSE, extra = resid_extra)
+       information = FALSE, extra = resid_extra),
+  case("resid_hs_ml", "HS 3-factor CFA, complete data, ML: resid(type = 'normalized')",
+       "cfa", hs_model, hs_csv, args = list(estimator = "ML"), information = FALSE,
+       extra = resid_extra),
+  case("resid_hs_mlr", "HS 3-factor CFA, complete data, MLR: resid(type = 'normalized')",
+       "cfa", hs_model, hs_csv, args = list(estimator = "MLR"), information = FALSE,
+       extra = resid_extra),
+  case("resid_mimic_mlr",
+       "MIMIC model with covariates (fixed.x), complete HS data (one case without grade deleted), MLR",
+       "sem", resid_mimic, hs_csv, args = list(estimator = "MLR"), information = FALSE,
+       extra = resid_extra)
 )
