@@ -164,3 +164,11 @@ def test_normalized_residuals_like_lavaan(fits, case):
     ref, res = fits[case]
     _compare(residuals(res, type="normalized"), ref["resid_normalized"])
     _compare(residuals(res), ref["lavResiduals"])
+
+
+@pytest.mark.parametrize("case", OTHERS)
+def test_standardized_residuals_of_other_fiml_fixtures_like_lavaan(fits, case):
+    ref, res = fits[case]
+    got = residuals(res, type="standardized")
+    for ours, lav in _per_group(got, ref["resid_standardized"], res.ngroups):
+        _compare(ours, lav)
