@@ -234,8 +234,6 @@ def _matrix(m) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in row] for row in m["values"]], float)
 
 
-# (FIML with covariates is left out: residuals() differs from lavResiduals() there
-# without weights too)
 @pytest.mark.parametrize(
     "name",
     [
@@ -243,6 +241,7 @@ def _matrix(m) -> np.ndarray:
         "parity_weights_sem_mlr",
         "parity_weights_cfa_mlr_2g",
         "parity_weights_cfa_fiml_mlr",
+        "parity_weights_sem_fiml_mlr",
         "parity_weights_cfa_fiml_ml_2g",
     ],
 )

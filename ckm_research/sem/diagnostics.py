@@ -1235,7 +1235,7 @@ def _h1_information_observed(S, ybar, Sig, mu, ms) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
-def _residual_acov(eng, kind: str) -> list[np.ndarray]:
+def _residual_acov(eng, kind: str, observed: bool = False) -> list[np.ndarray]:
     """Asymptotic covariance of the residuals of each group (lavaan's
     ``lav_residuals_acov`` with ``z.type = "standardized"``, ``h1.acov =
     "unstructured"``): :math:`Q\\,\\Gamma\\,Q^\\top` with :math:`\\Gamma` the
@@ -1243,7 +1243,13 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
     :math:`A_1^{-1}B_1A_1^{-1}` for MLR), :math:`Q = I - w_g \\Delta_g
     I(\\hat\\theta)^{-1}\\Delta_g^\\top A_{1,g}` and :math:`A_1` the saturated
     model's information at the fitted moments (Ogasawara, 2001;
-    Maydeu-Olivares, 2017); rescaled to correlation units for ``cor.*``."""
+    Maydeu-Olivares, 2017); rescaled to correlation units for ``cor.*``.
+    With fixed exogenous covariates (``fixed.x``) their means, variances and
+    covariances carry no information: their rows and columns of :math:`A_1` and
+    of the information behind :math:`\\Gamma` are zeroed (lavaan's ``x.idx``),
+    with complete data and under FIML alike.  With ``observed`` only
+    :math:`\\Gamma` of each group, lavaan's ``lav_model_h1_acov`` (the
+    ``z.type = "normalized"`` residuals' standard errors)."""
     from ckm_research.sem.numdiff import numerical_jacobian
     from ckm_research.sem.robust import (
         _non_exo_moments,
@@ -1266,17 +1272,27 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
         if fiml:
             # missing data: the saturated model's observed information at the EM
             # moments (unstructured) and at the fitted ones (structured), the
-            # first-order one for MLR (lavaan's information = "observed")
+            # first-order one for MLR (lavaan's information = "observed"); with
+            # fixed.x the covariates' moments zeroed in both and left out of the
+            # inverse, as lavaan's x.idx (lav_mvnorm_missing_logl_hessian_samplestats,
+            # lav_mvnorm_missing_scores_mu_vech_sigma)
             from ckm_research.sem import missing as mis
 
             pat = eng.patterns[g]
-            I1_inv = np.linalg.inv(mis.fiml_information_h1(pat, ybar, S, "observed"))
+            keep = _non_exo_moments(eng)
+            I1_inv = np.zeros((len(keep), len(keep)))
+            I1_inv[np.ix_(keep, keep)] = np.linalg.inv(
+                mis.fiml_information_h1(pat, ybar, S, "observed")[np.ix_(keep, keep)]
+            )
             if robust:
                 B1 = mis.fiml_information_h1(pat, ybar, S, "firstorder")
                 gammas.append(I1_inv @ B1 @ I1_inv / ng)
             else:
                 gammas.append(I1_inv / ng)
-            A1s.append(mis.fiml_information_h1(pat, mu, Sig, "observed"))
+            A1 = mis.fiml_information_h1(pat, mu, Sig, "observed")
+            A1[~keep, :] = 0.0
+            A1[:, ~keep] = 0.0
+            A1s.append(A1)
             deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=True))
             continue
         # fixed.x: the covariates' moments carry no information (lavaan zeroes
@@ -1298,6 +1314,8 @@ def _residual_acov(eng, kind: str) -> list[np.ndarray]:
         A1[:, ~keep] = 0.0
         A1s.append(A1)
         deltas.append(eng.model.jacobian(eng.theta, g, meanstructure=ms))
+    if observed:
+        return gammas
     weights = [gd.moments.n / n for gd in eng.groups]
     info = sum(w * D.T @ A @ D for w, D, A in zip(weights, deltas, A1s, strict=True))
     info_inv = _ginv(info)
@@ -1386,7 +1404,10 @@ def residuals(
     the difference of the two correlation matrices (the CRMR's); ``"standardized"``
     the raw residuals divided by their standard errors (lavaan's ``resid(fit,
     type = "standardized")``); ``"normalized"`` divided by the standard errors
-    of the sample moments.  With ``zstat`` each residual is divided by its
+    of the sample moments (lavaan's ``resid(fit, type = "normalized")``: the
+    same covariance of the sample moments as the z statistics, robust for MLR,
+    from the observed information under FIML; the fixed covariates' own
+    moments are left as they are).  With ``zstat`` each residual is divided by its
     asymptotic standard error (``cov.z``, ``mean.z``; residuals under 1e-4 are
     left as they are, as lavaan), and ``summary`` gives the SRMR (RMR, CRMR)
     with its standard error and test of exact fit, and the unbiased estimate
@@ -1447,7 +1468,11 @@ def residuals(
     ov = list(eng.model.ov)
     p = len(ov)
     acov_kind = "raw" if z_type else type
-    acovs = _residual_acov(eng, acov_kind) if need_acov else None
+    acovs = None
+    if need_acov:
+        # "normalized": lavaan divides by the standard errors of the sample moments
+        # (lav_model_h1_acov: the sandwich for MLR, FIML's observed information)
+        acovs = _residual_acov(eng, acov_kind, observed=type == "normalized")
     out_groups = {}
     for g, gd in enumerate(eng.groups):
         S, ybar = eng.sample_moments(g)
@@ -1468,10 +1493,6 @@ def residuals(
         se_all = None
         if need_acov:
             acov = acovs[g]
-            if type == "normalized":
-                from ckm_research.sem.robust import h1_information_expected
-
-                acov = np.linalg.inv(h1_information_expected(S, ms)) / gd.data.shape[0]
             dg = np.diag(acov).copy()
             dg[~np.isfinite(dg) | (dg < 0)] = np.nan
             se_all = np.sqrt(dg)
