@@ -131,3 +131,18 @@ def test_invariance_bad_input_exits_2(hs_files, capsys):
     assert "nofactor" in capsys.readouterr().err
     assert main(["invariance", str(model), str(csv), "--split", "speed", "--cut", "99"]) == 2
     assert main(["invariance", str(model), str(csv)]) == 2  # --group or --split required
+
+
+def test_single_indicator_factor_is_flagged(tmp_path, capsys):
+    # its reliability is blank: the flags must say why instead of "none"
+    model = tmp_path / "single.lav"
+    model.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7\n")
+    out = tmp_path / "v.json"
+    csv = REF / "data" / "HolzingerSwineford1939.csv"
+    assert main(["validity", str(model), str(csv), "--no-cmv", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "speed has a single indicator (x7)" in text
+    flags = json.loads(out.read_text())["flags"]
+    single = [f for f in flags if f["check"] == "single_indicator"]
+    assert [f["subject"] for f in single] == ["speed"]
+    assert not [f for f in flags if f["check"] == "single_indicator" and f["subject"] != "speed"]

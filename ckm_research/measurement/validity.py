@@ -83,6 +83,11 @@ THRESHOLDS: dict[str, dict[str, Any]] = {
         "rule": "sqrt(AVE) of each factor exceeds its correlations with the other factors",
         "source": "Fornell & Larcker (1981), Journal of Marketing Research 18(1), 39-50",
     },
+    "single_indicator": {
+        "rule": "a construct measured by one item has no estimable reliability or AVE",
+        "source": "Petrescu (2013), Journal of Marketing Analytics 1(2), 99-117; Hair, "
+        "Risher, Sarstedt & Ringle (2019), European Business Review 31(1), 2-24",
+    },
     "loading": {
         "min": 0.708,
         "source": "Hair, Risher, Sarstedt & Ringle (2019), European Business Review 31(1), "
@@ -369,6 +374,19 @@ def validity_flags(
                     f"sqrt(AVE) of {a} ({fl[i, i]:.3f}) does not exceed its correlation with "
                     f"{facs[j]} ({fl[i, j]:.3f})", "fornell_larcker")
     if loadings is not None:
+        keys = ["factor"] + (["group"] if "group" in loadings.columns else [])
+        for _key, sub in loadings.groupby(keys, sort=False):
+            if len(sub) != 1:
+                continue
+            row = sub.iloc[0].to_dict()
+            add("single_indicator", row["factor"] + where(loadings, row), 1, 3, "warning",
+                f"{row['factor']}{where(loadings, row)} has a single indicator "
+                f"({row['item']}): its reliability, AVE and HTMT cannot be estimated, and "
+                "the model takes the item as measured without error (its residual variance "
+                "is fixed at 0, lavaan's auto.fix.single). Measure the construct with "
+                "several items, or fix the residual variance from an external reliability "
+                f"estimate ({row['item']} ~~ (1 - rel) * var({row['item']}) as a number)",
+                "single_indicator")
         lim = THRESHOLDS["loading"]["min"]
         for row in loadings.to_dict(orient="records"):
             v = row["loading"]
