@@ -80,6 +80,29 @@ def test_only_model_and_data_are_needed(survey):
     assert any("derived from the model and the data" in n for n in notes["instrument"])
 
 
+def test_an_instrument_given_is_used_and_the_ckm_defaults_still_adapt(survey):
+    from ckm_research.instrument.derive import derive_instrument, instrument_yaml
+
+    ins = derive_instrument((survey / "ecsi.lav").read_text(encoding="utf-8"), ECSI)
+    instrument_yaml(ins, survey / "ecsi.yaml")  # as a researcher would edit and pass back
+    params = load_params(
+        None, [("data_file", "ecsi_mobi.csv"), ("model", "ecsi.lav"), ("instrument", "ecsi.yaml")]
+    )
+    learned = check_params(params)
+    assert not learned["derived"] and learned["instrument"].path == str(survey / "ecsi.yaml")
+    assert learned["adjusted"]["interactions"] == [] and learned["adjusted"]["multigroup"] == []
+    with pytest.raises(ParameterError, match="give scale only for a survey without an instrument"):
+        load_params(
+            None,
+            [
+                ("data_file", "ecsi_mobi.csv"),
+                ("model", "ecsi.lav"),
+                ("instrument", "ecsi.yaml"),
+                ("scale", "[1, 10]"),
+            ],
+        )
+
+
 def test_ckm_defaults_set_explicitly_must_still_apply(survey):
     with pytest.raises(ParameterError, match="names INS, CKM, CTU in 'INS ~ CKM:CTU'"):
         load_params(
