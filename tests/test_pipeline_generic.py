@@ -145,6 +145,20 @@ def test_paths_in_a_parameters_file_are_relative_to_it(survey, tmp_path, monkeyp
     assert params.output_dir == survey / "reports" / "ecsi"
 
 
+def test_paths_in_a_grid_file_are_relative_to_it(survey, tmp_path, monkeypatch):
+    from ckm_research.report.grid import load_grid
+
+    (survey / "grid.yaml").write_text(
+        "base: {data_file: ecsi_mobi.csv, model: ecsi.lav, power: false}\n"
+        "runs: {ml: {estimator: ML}, mlr: {estimator: MLR}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    runs = load_grid(survey / "grid.yaml", output_dir=tmp_path / "grid")
+    assert {r.params.data_file for r in runs} == {survey / "ecsi_mobi.csv"}
+    assert {r.params.model_path() for r in runs} == {survey / "ecsi.lav"}
+
+
 def test_an_instrument_path_is_made_absolute_for_the_notebooks(monkeypatch):
     # the notebooks run in the output folder, where a relative path means nothing
     monkeypatch.chdir(ROOT)
