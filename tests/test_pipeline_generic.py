@@ -302,5 +302,6 @@ def test_ckm_run_on_a_survey_with_only_a_model_and_a_data_file(survey):
     assert (out / "instrument" / "derived_instrument.yaml").exists()
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "No instrument definition was given" in html
+    assert "Items adapted (rephrased, not copied)" not in html
     assert "latent interactions (INS ~ CKM:CTU" in html
     assert "Latent interactions were estimated by" not in html

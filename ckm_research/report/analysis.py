@@ -178,6 +178,12 @@ def instrument_table(ins, model_text: str) -> Table:
     note = ("Items adapted (rephrased, not copied) from the sources named; "
             f"answers on the scale {scale.describe('en')}. " if scale else "")
     note += "Reverse-keyed items are reverse-coded before analysis."
+    if ins.id == "derived":  # no instrument was given (ckm_research.instrument.derive)
+        for row in rows:
+            row["adapted_from"] = ""
+        note = ("No instrument was given: the constructs are the factors of the model and the "
+                "items the data's columns (wording and sources not recorded); answers from "
+                f"{scale.lowest} to {scale.highest}.")
     return Table(
         "constructs", "Constructs and Items of the Survey Instrument", pd.DataFrame(rows),
         formats={"items": "int"},
