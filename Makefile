@@ -45,9 +45,9 @@ report: $(STAMP) ## Set up, then run the main job: the whole CKM study (ckm run)
 	@test -f "$(EXAMPLE_DATA)" || { \
 	  echo "error: the example data $(EXAMPLE_DATA) does not exist yet." >&2; \
 	  echo "       It is produced by the project's data simulation (not available in this checkout);" >&2; \
-	  echo "       to fit your own survey instead: make report EXAMPLE_DATA=path/to/data.csv" >&2; \
+	  echo "       to fit your own survey instead: make report EXAMPLE_DATA=path/to/data.csv MODEL=path/to/model.lav" >&2; \
 	  exit 1; }
-	$(VENV)/bin/ckm run -p data_file $(EXAMPLE_DATA) -p model $(MODEL) --output $(REPORT_DIR)
+	$(VENV)/bin/ckm run -p data_file "$(EXAMPLE_DATA)" -p model "$(MODEL)" --output "$(REPORT_DIR)"
 
 .PHONY: lab
 lab: $(STAMP) ## Set up, then open the notebooks in JupyterLab with the project kernel

@@ -21,17 +21,27 @@
 
 # %% tags=["parameters"]
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
-instrument = "ckm"  # instrument: a name in surveys/ (ckm) or the path of a YAML definition
+instrument = None  # a name in surveys/ (ckm), a YAML path, or None: derived (see below)
 model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
+data_file = "../data/example/ckm_example.csv"  # raw responses (to derive an instrument)
+scale = None  # [lowest, highest] answer of a derived instrument (None: range of the data)
+missing_values = []  # codes meaning no answer besides empty cells, e.g. [-99]
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
+from ckm_research.instrument.derive import DERIVED_ID, instrument_yaml
 from ckm_research.instrument.export import to_codebook, to_lavaan
 from ckm_research.report import analysis
+from ckm_research.report.params import DERIVED_INSTRUMENT
 from ckm_research.report.store import StageOutput
 
 out = StageOutput(output_dir, "instrument")
-ins = analysis.load_instrument(instrument)
+# None: the CKM instrument if the model uses only its items, else one derived from the
+# model (constructs) and the data (items, answer scale), written for the later stages
+ins = analysis.load_instrument(instrument, model=model, data_file=data_file, scale=scale,
+                               missing_values=missing_values)
+if instrument is None and ins.id == DERIVED_ID:
+    instrument_yaml(ins, out.path(str(DERIVED_INSTRUMENT)))
 model_text = analysis.read_model(model)
 
 # %% [markdown]

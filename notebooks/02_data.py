@@ -23,7 +23,7 @@
 # %% tags=["parameters"]
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
 data_file = "../data/example/ckm_example.csv"  # raw responses (CSV, Excel, SPSS, Stata, ...)
-instrument = "ckm"  # instrument the data were collected with (name in surveys/ or YAML path)
+instrument = None  # name in surveys/ or YAML path; None: CKM or derived by 01_instrument
 model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
 missing_values = []  # codes meaning no answer besides empty cells, e.g. [-99]
 drop = ["longstring", "attention", "speed"]  # screening flags that exclude a respondent
@@ -38,14 +38,14 @@ from ckm_research.report.store import StageOutput
 
 figures.use_report_style()
 out = StageOutput(output_dir, "data")
-ins = analysis.load_instrument(instrument)
+ins = analysis.load_instrument(instrument, model=model, output_dir=output_dir)
 factors = indicators(analysis.read_model(model))
 
 # %% [markdown]
 # ## Import and screening
 
 # %%
-imp = analysis.import_survey(data_file, instrument, missing_values=missing_values, drop=drop)
+imp = analysis.import_survey(data_file, ins, missing_values=missing_values, drop=drop)
 write_import(imp, out.path("data", "responses.csv"))
 frame, subset_text = analysis.apply_subset(imp.data, subset)
 analysis.save_analysis_data(frame, out)

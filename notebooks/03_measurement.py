@@ -22,7 +22,7 @@
 # %% tags=["parameters"]
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
 model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
-instrument = "ckm"  # instrument of the data (for the marker items)
+instrument = None  # instrument of the data (for the marker items); None: CKM or derived
 estimator = "MLR"  # ML, MLR (robust, for non-normal Likert items) or FIML
 missing = "ml"  # missing answers: ml (full-information ML, MAR) or listwise
 ci_level = 0.95  # confidence level of every interval
@@ -99,7 +99,8 @@ cmv_fn, why = analysis.feature("cmv")
 if cmv_fn is None:
     out.unavailable("Common method variance", why)
 elif cmv_methods:
-    markers = marker_items or [i.id for i in analysis.load_instrument(instrument).items()
+    ins = analysis.load_instrument(instrument, model=model, output_dir=output_dir)
+    markers = marker_items or [i.id for i in ins.items()
                                if i.role == "marker" and i.kind == "indicator"]
     cmv = analysis.run_cmv(data, cfa_text, cmv_methods, estimator=estimator, missing=missing,
                            markers=markers, alpha=1 - ci_level)

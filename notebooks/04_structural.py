@@ -22,7 +22,7 @@
 # %% tags=["parameters"]
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
 model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
-instrument = "ckm"  # instrument (the roles of the constructs place them in the diagram)
+instrument = None  # instrument (roles of the constructs in the diagram); None: CKM or derived
 estimator = "MLR"  # ML, MLR (robust, for non-normal Likert items) or FIML
 missing = "ml"  # missing answers: ml (full-information ML, MAR) or listwise
 ci_level = 0.95  # confidence level of every interval
@@ -104,7 +104,7 @@ ok, why = dot_available()
 if not ok:
     out.unavailable("Path diagram", why)
 else:
-    ins = analysis.load_instrument(instrument)
+    ins = analysis.load_instrument(instrument, model=model, output_dir=output_dir)
     roles = {s.factor: s.role for s in ins.sections if s.factor}
     graph = path_diagram(paths.frame, r2=r2, latent=set(indicators(model_text)), roles=roles,
                          alpha=1 - ci_level)

@@ -27,7 +27,9 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 from IPython.display import HTML, display
 
 from ckm_research.report.render import Report
+from ckm_research.report.store import check_inputs
 
+check_inputs(output_dir, "report")  # results.json complete and of one set of parameters
 report = Report(output_dir)
 
 # %%

@@ -171,7 +171,8 @@ def _message(err: dict) -> str:
         return "required field is missing"
     if err.get("type") == "string_pattern_mismatch":
         return (f"{err.get('input')!r} is not a valid id (lowercase letters, digits and _, "
-                "starting with a letter; at most 32 characters; factor names may use capitals)")
+                "starting with a letter; at most 32 characters; item ids and factor names may "
+                "use capitals)")
     return msg
 
 
@@ -277,9 +278,13 @@ def _cross_check(ins: Instrument) -> list[str]:
         n_indicators = 0
         for i_idx, item in enumerate(section.items, start=1):
             where = f"{s_where} > item {item.id!r} (items[{i_idx}])"
-            if item.id in seen_items:
+            same = next((k for k in seen_items if k.lower() == item.id.lower()), None)
+            if same is not None:
                 problems.append(f"{where} > field 'id': {item.id!r} is also an item of "
-                                f"section {seen_items[item.id]!r}; item ids must be unique")
+                                f"section {seen_items[same]!r}"
+                                + (f" (as {same!r})" if same != item.id else "")
+                                + "; item ids must be unique (ignoring case, as data columns "
+                                "are matched)")
             seen_items[item.id] = section.id
             check_langs(item.text, f"{where} > field 'text'")
             kind = item.kind or ("profile" if section.role == "profile" else "indicator")

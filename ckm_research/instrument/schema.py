@@ -57,6 +57,8 @@ LANGUAGE_NAMES = {
 CONSTRUCT_ROLES = ("condition", "mediator", "outcome", "moderator", "marker", "construct")
 
 _ID = r"^[a-z][a-z0-9_]{0,31}$"
+# item ids are column names: capitals allowed (as in a data file's header), unique ignoring case
+_ITEM_ID = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 _FACTOR = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
@@ -156,7 +158,7 @@ class Source(_Strict):
 class Item(_Strict):
     """One question of the instrument."""
 
-    id: str = Field(pattern=_ID)
+    id: str = Field(pattern=_ITEM_ID)
     text: Text
     kind: Literal["indicator", "attention", "profile"] | None = None
     scale: str | None = None

@@ -107,10 +107,38 @@ def read_model(path: str | Path) -> str:
     return read_model_file(path)
 
 
-def load_instrument(name_or_path: str):
+def load_instrument(name_or_path: str | None, *, model: str | Path | None = None,
+                    data_file: str | Path | None = None, output_dir: str | Path | None = None,
+                    scale=None, missing_values=None):
+    """The instrument of the study: named, or (``None``) the CKM instrument when the
+    model uses only its items, else derived from the model and the data
+    (:func:`ckm_research.instrument.derive.derive_instrument`), or the one the
+    instrument stage derived into ``output_dir``."""
     from ckm_research.instrument import load_instrument as _load
 
-    return _load(name_or_path)
+    if name_or_path is not None:
+        return _load(name_or_path)
+    ckm = _load("ckm")
+    if model is None:
+        return ckm
+    from ckm_research.report.params import DERIVED_INSTRUMENT
+    from ckm_research.sem.partable import variable_roles
+    from ckm_research.sem.syntax import parse_model
+
+    text = read_model(model)
+    if set(variable_roles(parse_model(text)).ov) <= set(ckm.item_ids()):
+        return ckm
+    if data_file is not None:
+        from ckm_research.instrument.derive import derive_instrument
+
+        return derive_instrument(text, data_file, scale=scale, missing_values=missing_values)
+    derived = Path(output_dir or ".") / DERIVED_INSTRUMENT
+    if not derived.exists():
+        raise CkmError(f"The model uses variables that are not items of the CKM instrument, and "
+                       f"no instrument was given: run notebooks/01_instrument.ipynb first (it "
+                       f"derives one from the model and the data into {derived}), or set "
+                       f"instrument to the path of the survey's YAML definition.")
+    return _load(derived)
 
 
 def _short_citation(citation: str) -> str:
@@ -160,6 +188,12 @@ def instrument_table(ins, model_text: str) -> Table:
     note = ("Items adapted (rephrased, not copied) from the sources named; "
             f"answers on the scale {scale.describe('en')}. " if scale else "")
     note += "Reverse-keyed items are reverse-coded before analysis."
+    if ins.id == "derived":  # no instrument was given (ckm_research.instrument.derive)
+        for row in rows:
+            row["adapted_from"] = ""
+        note = ("No instrument was given: the constructs are the factors of the model and the "
+                "items the data's columns (wording and sources not recorded); answers from "
+                f"{scale.lowest} to {scale.highest}.")
     return Table(
         "constructs", "Constructs and Items of the Survey Instrument", pd.DataFrame(rows),
         formats={"items": "int"},

@@ -41,7 +41,13 @@ import pandas as pd
 import yaml
 
 from ckm_research.errors import CkmError
-from ckm_research.report.params import PROJECT_ROOT, ParameterError, PipelineParams, load_params
+from ckm_research.report.params import (
+    PROJECT_ROOT,
+    ParameterError,
+    PipelineParams,
+    _relative_to,
+    load_params,
+)
 from ckm_research.report.tables import Table, format_value
 
 __all__ = ["load_grid", "run_grid", "comparison_table", "GridRun", "GridResult"]
@@ -134,7 +140,8 @@ def load_grid(path: str | Path, *, params_file: str | Path | None = None,
         if folder in seen:
             raise ParameterError("--grid", f"two runs would write to the same folder '{folder}'")
         seen.add(folder)
-        merged = {**base, **values}
+        # paths written in the grid file are relative to its folder
+        merged = _relative_to({**base, **values}, Path(path).resolve().parent)
         extra = [(k, v) for k, v in (overrides or [])]
         try:
             if "output_dir" in merged:
@@ -154,7 +161,7 @@ def _params_for(params_file, values: dict, overrides, output: Path) -> PipelineP
         loaded = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise ParameterError("--params", f"{params_file} must be a mapping of parameters.")
-        merged.update(loaded)
+        merged.update(_relative_to(loaded, Path(params_file).resolve().parent))
     merged.update(values)
     from ckm_research.report.params import parse_override
 

@@ -11,7 +11,14 @@ Parameters come from three places, later ones winning: the defaults below, a
 YAML file (``ckm run --params FILE.yaml``) and ``-p NAME VALUE`` options
 (``VALUE`` is read as YAML, so ``-p n_boot 200`` is a number and ``-p
 interactions "[INS ~ CKM:CTU]"`` a list). Relative paths are taken from the
-current folder.
+current folder, or, when written in a parameters file, from that file's folder.
+
+A survey other than the CKM study needs only a model and a data file
+(``-p data_file my.csv -p model my.lav``): without an ``instrument``, the
+instrument is derived from them (:func:`ckm_research.instrument.derive.derive_instrument`),
+and the CKM study's defaults that do not apply to the model (its latent
+interactions, multi-group split and marker items) are left out, with a note
+in the report (:func:`adapt_defaults`); set explicitly, they must apply.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ __all__ = [
     "DEFAULT_DATA",
     "DEFAULT_MODEL",
     "parse_interaction",
+    "adapt_defaults",
+    "DERIVED_INSTRUMENT",
 ]
 
 #: The checkout (or installation) folder holding ``ckm_research/``.
@@ -50,6 +59,8 @@ _CRITERIA = Literal["missing", "longstring", "attention", "outlier", "speed"]
 _CMV = Literal["harman", "ulmc", "marker"]
 _LEVEL = Literal["configural", "metric", "scalar", "strict"]
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
+#: Where ``ckm run`` writes a derived instrument, inside the output folder.
+DERIVED_INSTRUMENT = Path("instrument") / "derived_instrument.yaml"
 _INTERACTION = re.compile(rf"^\s*({_NAME})\s*~\s*({_NAME})\s*:\s*({_NAME})\s*$")
 
 
@@ -85,9 +96,14 @@ class PipelineParams(BaseModel):
         DEFAULT_DATA,
         description="Survey responses as collected: CSV, Excel, SPSS, Stata, or a Qualtrics "
                     "or KoboToolbox export (read only, never changed).")
-    instrument: str = Field(
-        "ckm", description="The instrument the data were collected with: a name in surveys/ "
-                           "(ckm) or the path of a YAML definition.")
+    instrument: str | None = Field(
+        None, description="The instrument the data were collected with: a name in surveys/ "
+                          "(ckm) or the path of a YAML definition; none: the CKM instrument "
+                          "when the model uses only its items, else derived from the model "
+                          "(constructs) and the data (items, answer scale).")
+    scale: list[int] | None = Field(
+        None, description="[lowest, highest] answer of the rating scale of a derived "
+                          "instrument (default: the range of the answers in the data).")
     model: str = Field(
         str(DEFAULT_MODEL), description="The structural model in lavaan syntax: a .lav file, "
                                         "or the name of a model shipped with ckm-research.")
@@ -181,6 +197,24 @@ class PipelineParams(BaseModel):
     def _absolute(cls, value: Path) -> Path:
         return Path(value).expanduser().resolve()
 
+    @field_validator("instrument", mode="after")
+    @classmethod
+    def _instrument_path(cls, value: str | None) -> str | None:
+        # a path is made absolute, as the notebooks run in the output folder
+        if value is None:
+            return value
+        path = Path(value).expanduser()
+        looks_like_path = path.suffix.lower() in (".yaml", ".yml") or "/" in value or \
+            "\\" in value
+        return str(path.resolve()) if looks_like_path or path.is_file() else value
+
+    @field_validator("scale", mode="after")
+    @classmethod
+    def _scale(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and (len(value) != 2 or value[0] >= value[1]):
+            raise ValueError("must be [lowest, highest] with lowest < highest, e.g. [1, 7]")
+        return value
+
     @field_validator("interactions", mode="after")
     @classmethod
     def _interactions(cls, value: list[str]) -> list[str]:
@@ -257,6 +291,25 @@ def parse_override(text: str) -> Any:
         return yaml.safe_load(text) if text.strip() else text
     except yaml.YAMLError:
         return text
+
+
+def _relative_to(loaded: dict, base: Path) -> dict:
+    """The paths a parameters file gives, relative to its folder, made absolute (a
+    model or instrument named without a path keeps its name)."""
+    out = dict(loaded)
+    for key in ("data_file", "output_dir", "model", "instrument"):
+        value = out.get(key)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            continue
+        named = key in ("model", "instrument") and "/" not in value and "\\" not in value \
+            and path.suffix.lower() not in (".lav", ".txt", ".yaml", ".yml") \
+            and not (base / path).exists()
+        if not named:
+            out[key] = str(base / path)
+    return out
 
 
 def _describe_source(name: str, sources: dict[str, str]) -> str:
@@ -359,7 +412,7 @@ def load_params(params_file: str | Path | None = None,
             raise ParameterError("--params", f"The parameter file {path} must be a mapping of "
                                              f"parameter names to values, not a "
                                              f"{type(loaded).__name__}.")
-        values.update(loaded)
+        values.update(_relative_to(loaded, path.resolve().parent))
         sources.update({str(k): f"in {path.name}" for k in loaded})
     if isinstance(overrides, dict):
         values.update(overrides)
@@ -420,11 +473,6 @@ def check_params(params: PipelineParams, sources: dict[str, str] | None = None) 
         fail("output_dir", f"would write into {params.output_dir}, which holds the project or "
                            "the raw data; choose a folder of its own (e.g. reports/ckm-study).")
 
-    try:
-        instrument = load_instrument(params.instrument)
-    except CkmError as exc:
-        fail("instrument", f"cannot be loaded: {exc}")
-
     model_path = params.model_path()
     try:
         text = model_path.read_text(encoding="utf-8-sig")
@@ -434,6 +482,37 @@ def check_params(params: PipelineParams, sources: dict[str, str] | None = None) 
     except CkmError as exc:
         fail("model", f"({model_path.name}) is not valid lavaan syntax: {exc}")
     roles = variable_roles(parsed)
+    derived = False
+    if params.instrument is None:
+        instrument = load_instrument("ckm")
+        if not set(roles.ov) <= set(instrument.item_ids()):
+            from ckm_research.instrument.derive import derive_instrument
+
+            derived = True
+            try:
+                instrument = derive_instrument(text, data, scale=params.scale,
+                                               missing_values=params.missing_values)
+            except CkmError as exc:
+                fail("instrument", f"is not given, and none can be derived from the model "
+                                   f"and the data: {exc}")
+    else:
+        try:
+            instrument = load_instrument(params.instrument)
+        except CkmError as exc:
+            fail("instrument", f"cannot be loaded: {exc}")
+    if params.scale is not None and not derived:
+        fail("scale", f"is set, but the answer scale is the instrument '{instrument.id}''s; "
+                      "give scale only for a survey without an instrument.")
+    adjusted, notes = adapt_defaults(params, roles, instrument)
+    if derived:
+        scale = next(i.scale for i in instrument.items() if i.kind == "indicator")
+        notes.setdefault("instrument", []).insert(0, (
+            "No instrument was given: it was derived from the model and the data (the "
+            "constructs of the model, its items named as the data's columns, answers on the "
+            f"scale {scale.lowest}-{scale.highest}"
+            + (" set by the 'scale' parameter" if params.scale else " observed in the data")
+            + f"), and written to {DERIVED_INSTRUMENT.as_posix()} in the output folder."))
+    params = params.model_copy(update=adjusted)
     if roles.interactions:
         fail("model", "already has product terms (" + ", ".join(roles.interactions) + "); "
                       "give the model without them and list them in the 'interactions' "
@@ -501,4 +580,58 @@ def check_params(params: PipelineParams, sources: dict[str, str] | None = None) 
                                     "cases); use interaction_method: dblcent or "
                                     "interaction_missing: listwise.")
     return {"instrument": instrument, "model_path": model_path, "roles": roles,
-            "markers": markers}
+            "markers": markers, "derived": derived, "adjusted": adjusted, "notes": notes}
+
+
+def adapt_defaults(params: PipelineParams, roles, instrument) -> tuple[dict, dict]:
+    """Leave out the CKM study's defaults that do not apply to another model.
+
+    The defaults of ``interactions``, ``multigroup`` and ``cmv_methods`` (its
+    marker technique) and the title are those of the CKM study; a parameter
+    left at its default whose factors are not in the model (or, for the
+    marker technique, whose instrument has no marker section) is dropped.
+    Parameters set explicitly are kept (and :func:`check_params` refuses them
+    when they do not apply).
+
+    Returns
+    -------
+    adjusted : dict
+        ``{parameter: value to use}``.
+    notes : dict
+        ``{stage: [note for the report]}`` saying what was left out and why.
+    """
+    explicit = params.model_fields_set
+    latent = set(roles.lv)
+    adjusted: dict[str, Any] = {}
+    notes: dict[str, list[str]] = {}
+    if "interactions" not in explicit and params.interactions:
+        keep = [t for t in params.interactions if set(parse_interaction(t)) <= latent]
+        if keep != params.interactions:
+            gone = [t for t in params.interactions if t not in keep]
+            adjusted["interactions"] = keep
+            notes.setdefault("moderation", []).append(
+                "The CKM study's latent interactions (" + "; ".join(gone) + ") were not "
+                "estimated: the model has no such factors. List the interactions of this "
+                "model in the 'interactions' parameter (OUTCOME ~ PREDICTOR:MODERATOR).")
+    if "multigroup" not in explicit and params.multigroup:
+        keep = [f for f in params.multigroup if f in latent]
+        if keep != params.multigroup:
+            adjusted["multigroup"] = keep
+            notes.setdefault("moderation", []).append(
+                "The CKM study's multi-group comparison (low vs. high "
+                + ", ".join(f for f in params.multigroup if f not in keep) + ") was not run: "
+                "the model has no such factor. Name a moderating factor of this model in the "
+                "'multigroup' parameter.")
+    if ("cmv_methods" not in explicit and "marker" in params.cmv_methods
+            and params.marker_items is None
+            and not any(i.role == "marker" and i.kind == "indicator"
+                        for i in instrument.items())):
+        adjusted["cmv_methods"] = [m for m in params.cmv_methods if m != "marker"]
+        notes.setdefault("measurement", []).append(
+            "The marker-variable check of common method variance was not run: the survey has "
+            "no marker items (theoretically unrelated to the model). Name them in the "
+            "'marker_items' parameter to run it.")
+    if "title" not in explicit and instrument.id != "ckm":
+        adjusted["title"] = "A Structural Equation Study of " + instrument.text(
+            instrument.title, "en").removeprefix("Survey of ")
+    return adjusted, notes

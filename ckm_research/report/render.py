@@ -353,6 +353,13 @@ class Report:
         if st is None:
             return self._wrap(body + self._stage_gaps("instrument"))
         n = st["numbers"]
+        if n.get("instrument_id") == "derived":  # no instrument given: say what is known
+            body += (f"<p>No instrument definition was given: the {n['n_constructs']} "
+                     f"constructs are the factors of the model, measured by {n['n_items']} "
+                     f"items named as the data's columns, answered on a {n['scale_points']}-point "
+                     f"scale (Table {self._tables + 1}). Item wording and sources were not "
+                     "recorded; no item was reverse-coded.</p>")
+            return self._wrap(body + self.table("instrument", "constructs"))
         body += (f"<p>The survey instrument (<code>{_e(n['instrument_id'])}</code>, version "
                  f"{_e(n['instrument_version'])}, in {', '.join(_e(x) for x in n['languages'])}) "
                  f"measures the {n['n_constructs']} constructs of the model with "
@@ -423,7 +430,7 @@ class Report:
             why = ""
             if params.get("estimator") == "MLR":
                 self.cite("yuan", "satorra")
-                why = (" MLR was chosen because seven-point ratings are not multivariate normal "
+                why = (" MLR was chosen because ratings are not multivariate normal "
                        "(see Mardia's coefficient above); its standard errors and scaled test "
                        "do not assume normality (Yuan & Bentler, 2000).")
             if params.get("missing") == "ml":
@@ -434,13 +441,16 @@ class Report:
                      f"{_e(self.study.get('ckm_research_version', ''))} (Python; its estimators "
                      "reproduce lavaan 0.6, Rosseel, 2012, to the published digits), with "
                      f"{f(params.get('ci_level', 0.95) * 100, 'int')}% Wald confidence "
-                     f"intervals.{why} Latent interactions were estimated by "
-                     + ("double-mean-centred product indicators (Lin et al., 2010)"
-                        if params.get("interaction_method") == "dblcent"
-                        else "latent moderated structural equations (LMS; Klein & Moosbrugger, "
-                             "2000)")
-                     + f". Seed of all random numbers: {_e(self.study.get('seed'))}.</p>")
-            self.cite("lin" if params.get("interaction_method") == "dblcent" else "klein")
+                     f"intervals.{why}"
+                     + (" Latent interactions were estimated by "
+                        + ("double-mean-centred product indicators (Lin et al., 2010)"
+                           if params.get("interaction_method") == "dblcent"
+                           else "latent moderated structural equations (LMS; Klein & "
+                                "Moosbrugger, 2000)") + "."
+                        if params.get("interactions", True) else "")
+                     + f" Seed of all random numbers: {_e(self.study.get('seed'))}.</p>")
+            if params.get("interactions", True):
+                self.cite("lin" if params.get("interaction_method") == "dblcent" else "klein")
         if versions:
             body += ("<p>Software: " + ", ".join(
                 f"{_e(k)} {_e(v)}" for k, v in versions.items() if v and k in (
@@ -603,6 +613,9 @@ class Report:
                 body += text
                 body += self.table("moderation", f"invariance_{factor.lower()}")
                 body += self.table("moderation", f"path_comparison_{factor.lower()}")
+        if "interactions" not in st.get("tables", {}) and not groups:
+            body += "<p>No moderation analysis was run. " + " ".join(
+                _e(x) for x in st.get("notes", [])) + "</p>"
         body += self._stage_gaps_parts("moderation")
         return self._wrap(body)
 

@@ -41,9 +41,20 @@ from typing import Any
 
 from ckm_research import __version__
 from ckm_research.errors import CkmError
-from ckm_research.report.params import PROJECT_ROOT, PipelineParams, check_params
+from ckm_research.report.params import (
+    DERIVED_INSTRUMENT,
+    PROJECT_ROOT,
+    PipelineParams,
+    check_params,
+)
 from ckm_research.report.stages import STAGE_NAMES, STAGES, Stage, stage
-from ckm_research.report.store import RESULTS_SCHEMA, STATUS_SKIPPED, to_jsonable
+from ckm_research.report.store import (
+    RESULTS_SCHEMA,
+    RUN_FINGERPRINT,
+    STATUS_SKIPPED,
+    check_inputs,
+    to_jsonable,
+)
 
 __all__ = ["run_pipeline", "PipelineResult", "StageRun", "PipelineError", "Progress",
            "resolve_kernel", "KERNEL_NAME", "notebook_parameters", "export_html",
@@ -228,10 +239,14 @@ def resolve_kernel(name: str = KERNEL_NAME) -> _Kernel:
 
 
 @contextlib.contextmanager
-def _kernel_environment(kernel: _Kernel) -> Iterator[None]:
+def _kernel_environment(kernel: _Kernel, fingerprint: str | None = None) -> Iterator[None]:
     """Environment of the kernel processes: one BLAS thread (reproducible sums,
-    no oversubscription), a non-interactive matplotlib, the package importable."""
+    no oversubscription), a non-interactive matplotlib, the package importable,
+    and the run's parameters fingerprint (the stages check the results they read
+    against it: :func:`~ckm_research.report.store.check_inputs`)."""
     saved = dict(os.environ)
+    if fingerprint:
+        os.environ[RUN_FINGERPRINT] = fingerprint
     os.environ.update({
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -322,7 +337,8 @@ def _describe_cells(nb) -> list[str]:
     return labels
 
 
-def _stage_values(params: PipelineParams, declared: dict[str, Any], notebook: Path) -> dict:
+def _stage_values(params: PipelineParams, declared: dict[str, Any], notebook: Path,
+                  instrument: str | None = None) -> dict:
     values = params.as_dict()
     unknown = [n for n in declared if n not in values]
     if unknown:
@@ -331,18 +347,20 @@ def _stage_values(params: PipelineParams, declared: dict[str, Any], notebook: Pa
     out = {name: values[name] for name in declared}
     if "model" in out:
         out["model"] = str(params.model_path())
+    if "instrument" in out and instrument is not None:
+        out["instrument"] = instrument
     return out
 
 
 def _run_notebook(stage_: Stage, index: int, params: PipelineParams, kernel: _Kernel,
-                  progress: Progress, target: Path) -> None:
+                  progress: Progress, target: Path, instrument: str | None = None) -> None:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     _register_engine()
     nb = nbformat.read(stage_.path, as_version=4)
-    values = _stage_values(params, notebook_parameters(stage_.path), stage_.path)
+    values = _stage_values(params, notebook_parameters(stage_.path), stage_.path, instrument)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     n_cells = len(code_cells) + 1  # + the injected parameters
     progress.stage_start(index, stage_, n_cells)
@@ -358,7 +376,7 @@ def _run_notebook(stage_: Stage, index: int, params: PipelineParams, kernel: _Ke
             order.update({i: k + 1 for k, i in enumerate(code_idx)})
         progress.cell_start(order.get(cell_index, 0), n_cells, labels.get(cell_index, "cell"))
 
-    with _kernel_environment(kernel):
+    with _kernel_environment(kernel, params.fingerprint()):
         try:
             papermill.execute_notebook(
                 str(stage_.path), str(target), parameters=values, engine_name=_ENGINE_NAME,
@@ -545,6 +563,8 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
     learned = check_params(params)
     selected = _select(only, params)
     out = params.output_dir
+    # the CKM study's defaults that do not apply to this model are left out (notes say so)
+    params = params.model_copy(update=learned["adjusted"])
     for s in selected:
         if not s.path.exists():
             raise CkmError(f"the notebook of stage '{s.name}' is missing: {s.path}")
@@ -555,9 +575,23 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
                         out / "results" / f"{need}.json").exists():
                     raise CkmError(f"--only {s.name} needs the results of the '{need}' stage, "
                                    f"which are not in {out}; run the whole pipeline first")
+        names = [x.name for x in selected]
+        for s in selected:
+            check_inputs(out, s.name, fingerprint=params.fingerprint(), skip=names,
+                         merged=False)
     for sub in ("notebooks", "results", "tables", "figures", "data", "models"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     kernel = resolve_kernel(kernel_name)
+    instrument = None
+    if learned["derived"]:
+        from ckm_research.instrument import load_instrument
+        from ckm_research.instrument.derive import instrument_yaml
+
+        path = instrument_yaml(learned["instrument"], out / DERIVED_INSTRUMENT)
+        learned["instrument"] = load_instrument(path)
+        instrument = str(path)
+    elif params.instrument is None:
+        instrument = "ckm"
     inputs = _inputs(params, learned)
     result = PipelineResult(output_dir=out, kernel={
         "name": kernel.name, "fallback": kernel.fallback, "argv": kernel.argv,
@@ -588,7 +622,7 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
                 stage_file.unlink()
             started = time.perf_counter()
             try:
-                _run_notebook(s, index, params, kernel, progress, target)
+                _run_notebook(s, index, params, kernel, progress, target, instrument)
             except PipelineError as exc:
                 result.stages.append(StageRun(s.name, "failed", time.perf_counter() - started,
                                               str(target), exc.error))
@@ -604,6 +638,9 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
                                         notebook=str(target))
                 data = json.loads(stage_file.read_text(encoding="utf-8"))
                 data["parameters_sha256"] = params.fingerprint()
+                for note in learned["notes"].get(s.name, []):
+                    if note not in data.setdefault("notes", []):
+                        data["notes"].append(note)
                 _write_json(stage_file, data)
                 status = data.get("status", "ok")
                 if data.get("unavailable"):

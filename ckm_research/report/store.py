@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,16 @@ from ckm_research.errors import CkmError
 from ckm_research.report.tables import Table
 
 __all__ = ["StageOutput", "to_jsonable", "read_stage", "read_results", "RESULTS_SCHEMA",
-           "STATUS_OK", "STATUS_UNAVAILABLE", "STATUS_SKIPPED"]
+           "STATUS_OK", "STATUS_UNAVAILABLE", "STATUS_SKIPPED", "check_inputs",
+           "RUN_FINGERPRINT"]
 
 RESULTS_SCHEMA = "ckm-research/results/1"
 STATUS_OK = "ok"
 STATUS_UNAVAILABLE = "not available"
 STATUS_SKIPPED = "skipped"
+#: Environment variable through which ``ckm run`` tells a stage the fingerprint of
+#: its parameters (unset when a notebook runs on its own in JupyterLab).
+RUN_FINGERPRINT = "CKM_PARAMETERS_SHA256"
 
 
 def to_jsonable(value: Any) -> Any:
@@ -104,6 +109,7 @@ class StageOutput:
             "stage": stage, "status": STATUS_OK, "numbers": {}, "tables": {}, "figures": {},
             "texts": {}, "notes": [], "unavailable": {}, "problems": {},
         }
+        self.inputs_sha256 = check_inputs(self.root, stage) if _is_stage(stage) else None
         for sub in ("results", "tables", "figures", "data", "models"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -196,8 +202,16 @@ class StageOutput:
         return target
 
     def load(self, stage: str) -> dict[str, Any]:
-        """The results of an earlier stage (an error says which stage to run first)."""
-        return read_stage(self.root, stage)
+        """The results of an earlier stage (an error says which stage to run first, or
+        that they were made with other parameters than this stage's inputs)."""
+        data = read_stage(self.root, stage)
+        expected = os.environ.get(RUN_FINGERPRINT) or self.inputs_sha256
+        got = data.get("parameters_sha256")
+        if expected and got != expected:
+            raise CkmError(f"results/{stage}.json in {self.root} {_origin(got)}, not with the "
+                           f"parameters of this stage's inputs ({expected[:12]}); rerun the "
+                           f"'{stage}' stage first")
+        return data
 
 
 def read_stage(output_dir: str | Path, stage: str) -> dict[str, Any]:
@@ -209,6 +223,127 @@ def read_stage(output_dir: str | Path, stage: str) -> dict[str, Any]:
             f"first (ckm run --only {stage} --output {Path(output_dir)}, or the whole pipeline)"
         )
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _is_stage(name: str) -> bool:
+    from ckm_research.report.stages import STAGE_NAMES
+
+    return name in STAGE_NAMES
+
+
+def _origin(sha: str | None) -> str:
+    if sha is None:
+        return "was written by its notebook run on its own (not by ckm run), with parameters " \
+               "that were not recorded"
+    return f"was made by ckm run with other parameters (parameters_sha256 {sha[:12]})"
+
+
+def check_inputs(output_dir: str | Path, stage: str, *, fingerprint: str | None = None,
+                 skip=(), merged: bool = True) -> str | None:
+    """Check the results a stage reads before it reads them.
+
+    Every stage this one needs (:attr:`~ckm_research.report.stages.Stage.needs`)
+    must have written ``results/<stage>.json``, and all of them with the same
+    parameters: the ``parameters_sha256`` that ``ckm run`` stamps on each
+    (:meth:`~ckm_research.report.params.PipelineParams.fingerprint`) must be
+    the run's (``fingerprint``, by default the one ``ckm run`` passes to the
+    notebooks), or, for a notebook run on its own, one and the same. The report
+    stage (``merged``) also needs ``results.json`` to hold exactly these
+    results, none of them stale.
+
+    Parameters
+    ----------
+    output_dir : path
+        The output folder.
+    stage : str
+        The stage about to run.
+    fingerprint : str, optional
+        The parameters fingerprint the inputs must have.
+    skip : sequence of str
+        Stages not to check (they run first in the same ``ckm run --only``).
+    merged : bool
+        For the report stage, check ``results.json`` too.
+
+    Returns
+    -------
+    str or None
+        The inputs' common fingerprint.
+
+    Raises
+    ------
+    CkmError
+        Saying which stage to run first, or which results are stale.
+    """
+    from ckm_research.report.stages import STAGES
+    from ckm_research.report.stages import stage as _stage
+
+    root = Path(output_dir).resolve()
+    this = _stage(stage)
+    fingerprint = fingerprint or os.environ.get(RUN_FINGERPRINT) or None
+    rerun = f"ckm run --output {root}"
+    if stage == "report" and merged and not (root / "results.json").exists():
+        raise CkmError(
+            f"The report is made from {root / 'results.json'}, which does not exist: run the "
+            f"pipeline first ({rerun}; or, when every stage's results are in {root / 'results'}, "
+            f"ckm run --only report --output {root}).")
+    found: dict[str, str | None] = {}
+    for need in this.needs:
+        if need in skip:
+            continue
+        path = root / "results" / f"{need}.json"
+        if not path.exists():
+            raise CkmError(
+                f"The '{stage}' stage ({this.notebook}) reads the results of the '{need}' stage, "
+                f"which are not in {root}: run notebooks/{_stage(need).notebook} first (or "
+                f"ckm run --only {need} --output {root}; or the whole pipeline: {rerun}).")
+        found[need] = json.loads(path.read_text(encoding="utf-8")).get("parameters_sha256")
+    reference = fingerprint
+    if reference is None and found:
+        # the notebook runs on its own: its inputs must agree with each other; the
+        # results of ckm run (recorded fingerprint) are the reference
+        known = [v for v in found.values() if v]
+        reference = known[-1] if known else None
+    stale = [n for n, v in found.items() if v != reference]
+    if stale:
+        order = [s.name for s in STAGES]
+        first = min(order.index(n) for n in stale)
+        redo = [n for n in order[first:] if n != "report"]
+        if reference is None:
+            against = "the other results"
+        else:
+            against = ("this run's parameters" if fingerprint else "the other results'") + \
+                f" (parameters_sha256 {reference[:12]})"
+        raise CkmError(
+            f"The '{stage}' stage ({this.notebook}) would read results that do not belong "
+            f"together: " + "; ".join(f"results/{n}.json {_origin(found[n])}" for n in stale)
+            + f", unlike {against}. Rerun the stages from '{order[first]}' on with one set of "
+            f"parameters: ckm run --only {','.join(redo + [stage] if stage not in redo else redo)}"
+            f" --output {root} (or the whole pipeline: {rerun}).")
+    if stage == "report" and merged:
+        results = json.loads((root / "results.json").read_text(encoding="utf-8"))
+        study = results.get("study", {}).get("parameters_sha256")
+        old = []
+        for s in STAGES:
+            path = root / "results" / f"{s.name}.json"
+            current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+            if results.get("stages", {}).get(s.name) != current:
+                old.append(s.name)
+        if old:
+            raise CkmError(
+                f"{root / 'results.json'} is older than the results of "
+                + ", ".join(old) + f" (rerun since the last ckm run): merge them with "
+                f"ckm run --only report --output {root}.")
+        stale = results.get("study", {}).get("stale_stages") or [
+            n for n, v in results.get("stages", {}).items()
+            if v and v.get("parameters_sha256") != study]
+        if stale:
+            raise CkmError(
+                "The results of " + ", ".join(stale) + " in " + str(root) + " were made with "
+                "other parameters than the report's (or by a notebook run on its own): rerun "
+                f"them with ckm run --only {','.join(stale)},report --output {root}, or the "
+                f"whole pipeline ({rerun}).")
+        reference = study
+    return reference
 
 
 def read_results(output_dir: str | Path) -> dict[str, Any]:
