@@ -228,6 +228,7 @@ def _wls_score_information(eng, model: RAMModel, theta: np.ndarray):
     DWLS)."""
     import copy
 
+    _refuse_multigroup_wls(eng, "modification indices and score tests")
     other = copy.copy(eng)  # the engine's Delta and moments for another parameter table
     other.model = model
     other.pt = model.partable
@@ -1692,6 +1693,15 @@ def _scaled(res) -> bool:
     return "chisq.scaling.factor" in res.fit_measures
 
 
+def _refuse_multigroup_wls(eng, what: str) -> None:
+    """The categorical diagnostics are single-group; say so for several groups."""
+    if len(getattr(eng, "moms", (None,))) > 1:
+        raise CkmError(
+            f"{what} of a multiple-group {eng.label} fit are not supported; fit each group "
+            "separately for them (the multiple-group fit itself is lavaan's)"
+        )
+
+
 def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
     """lavResiduals of a WLSMV fit: polychoric correlations and thresholds
     minus the model's, z statistics from :math:`Q\\,\\Gamma Q^\\top/N` with
@@ -1707,6 +1717,7 @@ def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
             f"residuals(type={kind!r}) of a WLSMV fit is not supported; use 'cor.bentler' "
             "(or 'raw', the same for the unit-variance latent responses)"
         )
+    _refuse_multigroup_wls(eng, "residuals")
     model = eng.model
     ov = list(model.ov)
     p = len(ov)

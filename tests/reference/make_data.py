@@ -107,6 +107,7 @@ R_WRITTEN = (
     "parity_means_demo_growth_groups.csv",
     "parity_groups_hs_age3.csv",
     "parity_constraints_heywood.csv",
+    "parity_ordinal_hs_groups.csv",
 )
 
 

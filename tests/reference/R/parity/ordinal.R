@@ -1,0 +1,51 @@
+# Ordinal items with several groups (lavaan's multiple-group conventions for
+# ordered data in the delta parameterization, lav_partable_flat of lavaan
+# 0.6.14), the steps of ordinal measurement invariance (Wu & Estabrook, 2016):
+#   configural     thresholds free, scaling factors ~*~ fixed at 1, latent means 0
+#   thresholds     thresholds equal; in groups 2.. the scaling factors and the
+#                  latent means are free
+#   + loadings     also the loadings equal
+#   + intercepts   the same model (the intercepts of ordered items stay at 0)
+# Data: HS x1..x9 cut into 3-5 ordered categories with the cut points of
+# R/ordinal.R's ordinal_hs.csv (no gaps, no missing values, every category in
+# both schools), plus school; written here as data/parity_ordinal_hs_groups.csv.
+ord_groups_csv <- "data/parity_ordinal_hs_groups.csv"
+local({
+  cut_q <- function(x, probs) {
+    br <- unique(quantile(x, c(0, probs, 1), na.rm = TRUE))
+    as.integer(cut(x, breaks = br, include.lowest = TRUE))
+  }
+  hs <- read.csv(file.path(ref_dir, hs_csv))
+  d <- data.frame(
+    x1 = cut_q(hs$x1, c(.3, .7)), x2 = cut_q(hs$x2, c(.25, .6)),
+    x3 = cut_q(hs$x3, c(.4, .8)), x4 = cut_q(hs$x4, c(.2, .5, .8)),
+    x5 = cut_q(hs$x5, c(.15, .45, .75)), x6 = cut_q(hs$x6, c(.3, .6, .9)),
+    x7 = cut_q(hs$x7, c(.1, .3, .6, .85)), x8 = cut_q(hs$x8, c(.2, .4, .6, .8)),
+    x9 = cut_q(hs$x9, c(.05, .25, .55, .9)),
+    school = hs$school)
+  write.csv(d, file.path(ref_dir, ord_groups_csv), row.names = FALSE)
+})
+ord_items <- paste0("x", 1:9)
+mg <- function(name, what, est = "WLSMV", group.equal = NULL)
+  case(paste0("ordinal_mg_", name),
+       sprintf("ordinal HS 3-factor CFA, group = \"school\", estimator = \"%s\"%s", est,
+               if (is.null(group.equal)) " (configural)"
+               else sprintf(", group.equal = c(%s)",
+                            paste0('"', group.equal, '"', collapse = ", "))),
+       "cfa", hs_model, ord_groups_csv,
+       args = c(list(estimator = est, ordered = ord_items, group = "school"),
+                if (is.null(group.equal)) list() else list(group.equal = group.equal)),
+       extra = function(fit) list(wls_obs = lapply(lavInspect(fit, "wls.obs"), named_num),
+                                  what = what))
+list(
+  mg("configural", "configural"),
+  mg("thresholds", "thresholds", group.equal = "thresholds"),
+  mg("thresholds_loadings", "thresholds + loadings",
+     group.equal = c("thresholds", "loadings")),
+  mg("thresholds_loadings_intercepts", "thresholds + loadings + intercepts",
+     group.equal = c("thresholds", "loadings", "intercepts")),
+  mg("ulsmv_thresholds", "thresholds, ULSMV", est = "ULSMV", group.equal = "thresholds"),
+  mg("wlsm_configural", "configural, WLSM", est = "WLSM"),
+  mg("dwls_thresholds_loadings", "thresholds + loadings, DWLS", est = "DWLS",
+     group.equal = c("thresholds", "loadings"))
+)

@@ -1,0 +1,138 @@
+"""Ordinal items with several groups against lavaan 0.6.14.
+
+Fixtures: tests/reference/R/parity/ordinal.R (parity_ordinal_mg_<case>.json): the
+ordinal HS 3-factor CFA by school with WLSMV (configural, thresholds,
+thresholds + loadings, thresholds + loadings + intercepts), ULSMV, WLSM and
+DWLS.  lavaan's conventions for ordered data in the delta parameterization
+(``lav_partable_flat``): with ``group.equal`` holding "thresholds" the scaling
+factors ``~*~`` and the latent means of groups 2.. are free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ckm_research.errors import CkmError
+from tests.reference_compare import (
+    NOT_COMPUTED,
+    compare_estimates,
+    compare_fit,
+    fit_like_lavaan,
+    load,
+    load_data,
+)
+
+CASES = [
+    "configural",
+    "thresholds",
+    "thresholds_loadings",
+    "thresholds_loadings_intercepts",
+    "ulsmv_thresholds",
+    "wlsm_configural",
+    "dwls_thresholds_loadings",
+]
+
+
+@pytest.fixture(scope="module")
+def fits():
+    return {}
+
+
+def _fit(case, fits):
+    if case not in fits:
+        ref = load(f"parity_ordinal_mg_{case}")
+        fits[case] = (ref, fit_like_lavaan(ref))
+    return fits[case]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_multigroup_ordinal_estimates_match_lavaan(case, fits):
+    ref, res = _fit(case, fits)
+    assert res.estimator == ref["args"]["estimator"]
+    assert res.n_per_group == tuple(ref["nobs"])
+    compare_estimates(res.estimates, ref["estimates"], se_rtol=0.02)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_multigroup_ordinal_fit_measures_match_lavaan(case, fits):
+    ref, res = _fit(case, fits)
+    required = [
+        k
+        for k, v in ref["fit"].items()
+        if v is not None and np.isfinite(v) and k not in NOT_COMPUTED
+    ]
+    compare_fit(res.fit_measures, ref["fit"], required=required)
+
+
+@pytest.mark.parametrize("case", ["thresholds", "thresholds_loadings_intercepts", "configural"])
+def test_free_parameters_are_lavaans(case, fits):
+    """Which rows are free, fixed or equal across groups: lavaan's parameter table."""
+    ref, res = _fit(case, fits)
+    pt = pd.DataFrame(ref["partable"])
+    pt = pt[pt["op"].isin(["=~", "~~", "~1", "|", "~*~"])]
+    ours = res._engine.pt.table
+    key = ["lhs", "op", "rhs", "group"]
+    m = pt.merge(ours, on=key, suffixes=("_lav", ""), how="left")
+    assert m["free"].notna().all()
+    np.testing.assert_array_equal(m["free"] > 0, m["free_lav"] > 0)
+    # equal across groups exactly where lavaan's are (lavaan: a shared label and an
+    # equality constraint; ours: one free parameter in both groups)
+    lab = m[(m["free_lav"] > 0) & (m["label_lav"].fillna("") != "")]
+    equal_lav = {tuple(r) for r in lab[lab.duplicated("label_lav", keep=False)][key[:3]].to_numpy()}
+    fr = m[m["free"] > 0]
+    equal_ours = {tuple(r) for r in fr[fr.duplicated("free", keep=False)][key[:3]].to_numpy()}
+    assert equal_ours == equal_lav
+    if case != "configural":
+        assert equal_ours
+
+
+def test_group_sample_statistics_match_lavaan(fits):
+    """Thresholds and polychoric correlations per group (lavaan's wls.obs)."""
+    ref, res = _fit("configural", fits)
+    eng = res._engine
+    for g, label in enumerate(res.group_labels):
+        lav = ref["wls_obs"][str(label)]
+        assert list(eng.moms[g].labels) == list(lav)
+        np.testing.assert_allclose(eng.moms[g].wls_obs, list(lav.values()), atol=1e-6)
+
+
+def test_equal_thresholds_free_scaling_factors_and_means(fits):
+    """Wu & Estabrook (2016) threshold invariance as lavaan fits it: in group 2 the
+    scaling factors (~*~) and latent means are estimated, and the residual variances
+    of the items are 1/delta^2 minus the common-factor variance."""
+    _, res = _fit("thresholds", fits)
+    e = res.estimates
+    g2 = e[e["group"] == 2]
+    assert (g2.loc[g2["op"] == "~*~", "se"] > 0).all()
+    assert (
+        g2.loc[(g2["op"] == "~1") & g2["lhs"].isin(["visual", "textual", "speed"]), "se"] > 0
+    ).all()
+    g1 = e[e["group"] == 1]
+    assert (g1.loc[g1["op"] == "~*~", "est"] == 1.0).all()
+
+
+def test_empty_category_in_a_group_is_refused():
+    ref = load("parity_ordinal_mg_configural")
+    d = load_data(ref)
+    first = d["school"].iloc[0]
+    d.loc[(d["school"] == first) & (d["x1"] == 3), "x1"] = 2
+    with pytest.raises(CkmError, match="x1.*empty in some groups"):
+        _fit_data(ref, d)
+
+
+def _fit_data(ref, d):
+    from ckm_research import fit
+
+    return fit(ref["model"], d, estimator="WLSMV", ordered="all", group="school")
+
+
+def test_multigroup_diagnostics_are_refused(fits):
+    from ckm_research.sem.diagnostics import modindices, residuals
+
+    _, res = _fit("configural", fits)
+    with pytest.raises(CkmError, match="multiple-group WLSMV"):
+        residuals(res)
+    with pytest.raises(CkmError, match="multiple-group WLSMV"):
+        modindices(res)
