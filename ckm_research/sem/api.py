@@ -394,6 +394,10 @@ def _build_engine(
             f"missing={missing!r} is not allowed for estimator '{estimator}' (as in lavaan): it "
             "needs complete data; use estimator='MLR', missing='ml' instead"
         )
+    if ordered and any(g in ("intercepts", "thresholds") for g in group_equal):
+        # lavaan (lav_options_set): with ordered items "intercepts" implies "thresholds"
+        # and "thresholds" implies "intercepts" (of the continuous items)
+        group_equal = tuple(dict.fromkeys([*group_equal, "thresholds", "intercepts"]))
     meanstructure = (
         meanstructure
         or missing != "listwise"

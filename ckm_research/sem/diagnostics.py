@@ -1694,11 +1694,16 @@ def _scaled(res) -> bool:
 
 
 def _refuse_multigroup_wls(eng, what: str) -> None:
-    """The categorical diagnostics are single-group; say so for several groups."""
+    """The categorical diagnostics are for one group of ordinal items; say so otherwise."""
     if len(getattr(eng, "moms", (None,))) > 1:
         raise CkmError(
             f"{what} of a multiple-group {eng.label} fit are not supported; fit each group "
             "separately for them (the multiple-group fit itself is lavaan's)"
+        )
+    if getattr(eng, "mixed", False):
+        raise CkmError(
+            f"{what} of a {eng.label} fit with continuous and ordinal items are not "
+            "supported; use lavaan for them (the fit itself is lavaan's)"
         )
 
 

@@ -55,13 +55,24 @@ class WLSMVEngine(BaseEngine):
         self.label = self.spec.name
         t = self.pt.table
         ov = self.model.ov
-        non_ord = [v for v in ov if v not in set(self.opts.ordered)]
-        if non_ord:
+        ord_set = set(self.opts.ordered)
+        self.is_ordered = np.array([v in ord_set for v in ov])
+        self.mixed = not self.is_ordered.all()
+        covariates = [v for v in self.pt.roles.ov_x if v in ov]
+        if covariates:
             raise CkmError(
-                f"{self.label} here needs every observed variable of the model to be ordinal; "
-                "not ordered: " + ", ".join(non_ord)
+                f"{self.label} with observed exogenous covariates ("
+                + ", ".join(covariates)
+                + ") is not supported: lavaan treats them with conditional.x = TRUE "
+                "(probit/linear regressions on the covariates); make them indicators, or fit "
+                "the model in lavaan"
             )
-        self.moms = [ordm.ordinal_moments(gd.data, names=list(ov)) for gd in self.groups]
+        if self.mixed:
+            from ckm_research.sem.mixed import mixed_moments
+
+            self.moms = [mixed_moments(gd.data, list(ov), self.is_ordered) for gd in self.groups]
+        else:
+            self.moms = [ordm.ordinal_moments(gd.data, names=list(ov)) for gd in self.groups]
         self._check_categories()
         self.weights = [self._weight(m.gamma) for m in self.moms]
         ops = t["op"].to_numpy()
@@ -69,11 +80,16 @@ class WLSMVEngine(BaseEngine):
         rhs = t["rhs"].to_numpy()
         grp = t["group"].to_numpy()
         # per group: rows of the parameter table holding each model threshold (wls_obs
-        # order), each item's scaling factor (~*~) and the items' residual variances
+        # order; -1 for the slot of a continuous item, its negated mean) and each item's
+        # scaling factor (~*~)
         self.th_rows_g, self.th_item_g, self.delta_rows_g = [], [], []
         for g, mom in enumerate(self.moms):
             rows, items = [], []
             for i, v in enumerate(ov):
+                if not self.is_ordered[i]:
+                    rows.append(-1)
+                    items.append(i)
+                    continue
                 for k in range(len(mom.thresholds[i])):
                     hit = np.flatnonzero(
                         (ops == "|") & (lhs == v) & (rhs == f"t{k + 1}") & (grp == g + 1)
@@ -91,6 +107,7 @@ class WLSMVEngine(BaseEngine):
                 hit = np.flatnonzero((ops == "~*~") & (lhs == v) & (grp == g + 1))
                 drow.append(hit[0] if len(hit) else -1)
             self.delta_rows_g.append(np.asarray(drow, dtype=int))
+        self.num_idx = np.flatnonzero(~self.is_ordered)
         self.resvar_rows = np.flatnonzero(
             (ops == "~~")
             & (lhs == rhs)
@@ -112,6 +129,8 @@ class WLSMVEngine(BaseEngine):
             return
         ov = self.model.ov
         for i, v in enumerate(ov):
+            if not self.is_ordered[i]:
+                continue
             levels = [tuple(np.asarray(m.levels[i]).tolist()) for m in self.moms]
             if len(set(levels)) > 1:
                 allv = sorted(set().union(*levels))
@@ -215,11 +234,14 @@ class WLSMVEngine(BaseEngine):
         mu = (E @ m)[:p]
         d = self._deltas(vals, g)
         items = self.th_item_g[g]
-        th = (vals[self.th_rows_g[g]] - mu[items]) * d[items]
+        rows = self.th_rows_g[g]
+        tau = np.where(rows >= 0, vals[np.maximum(rows, 0)], 0.0)
+        th = (tau - mu[items]) * d[items]
         r, c = np.tril_indices(p, k=-1)
         order = np.lexsort((r, c))
         r, c = r[order], c[order]
-        return np.concatenate([th, d[r] * d[c] * sigma[r, c]])
+        num = self.num_idx
+        return np.concatenate([th, sigma[num, num], d[r] * d[c] * sigma[r, c]])
 
     def wls_est(self, theta: np.ndarray) -> np.ndarray:
         """``WLS.est`` of every group, stacked."""
@@ -236,9 +258,13 @@ class WLSMVEngine(BaseEngine):
         """:math:`\\partial\\,\\mathrm{WLS.est}_g/\\partial\\theta^\\top` by the chain rule:
         the RAM Jacobian of :math:`(\\mu, \\Sigma)` times the scaling factors, plus
         the thresholds' and scaling factors' own columns."""
+        from ckm_research.sem.model import vech_indices
+
         p = self.model.n_ov
-        J = self.model.jacobian(theta, g, meanstructure=True, diagonal=False)
-        dmu, dsig = J[:p], J[p:]
+        J = self.model.jacobian(theta, g, meanstructure=True, diagonal=True)
+        dmu, dvech = J[:p], J[p:]
+        vi, vj = vech_indices(p)
+        at = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(vi, vj, strict=True))}
         A, S, m = self.model._matrices(vals, g)
         E = self.model.total_effects_inverse(A)
         sigma = (E @ S @ E.T)[:p, :p]
@@ -249,18 +275,19 @@ class WLSMVEngine(BaseEngine):
         th_rows = self.th_rows_g[g]
         D_th = np.array(
             [
-                d[i] * (self._unit(r) - dmu[i]) + (vals[r] - mu[i]) * dd[i]
+                d[i] * (self._unit(r) - dmu[i]) + ((vals[r] if r >= 0 else 0.0) - mu[i]) * dd[i]
                 for r, i in zip(th_rows, items, strict=True)
             ]
         ).reshape(len(th_rows), self.model.n_free)
+        D_var = dvech[[at[(int(i), int(i))] for i in self.num_idx]]
         r, c = np.tril_indices(p, k=-1)
         order = np.lexsort((r, c))
         r, c = r[order], c[order]
-        # model.jacobian's off-diagonal rows are in the same (column by column) order
+        dsig = dvech[[at[(int(a), int(b))] for a, b in zip(r, c, strict=True)]]
         D_cor = (d[r] * d[c])[:, None] * dsig + sigma[r, c][:, None] * (
             d[c][:, None] * dd[r] + d[r][:, None] * dd[c]
         )
-        return np.vstack([D_th, D_cor])
+        return np.vstack([D_th, D_var, D_cor])
 
     def delta_groups(self, theta: np.ndarray) -> list[np.ndarray]:
         vals = self.model.row_values(theta)
@@ -274,14 +301,14 @@ class WLSMVEngine(BaseEngine):
     def _start(self) -> np.ndarray:
         from ckm_research.sem.ml import SampleMoments, start_values
 
-        moms = [SampleMoments(m.n, m.corr, np.zeros(self.model.n_ov)) for m in self.moms]
+        moms = [SampleMoments(m.n, *self.sample_moments(g)) for g, m in enumerate(self.moms)]
         theta = start_values(self.model, moms)
         t = self.pt.table
         free = self.model.free
         for g, mom in enumerate(self.moms):
             obs_th = mom.wls_obs[: len(self.th_rows_g[g])]
             for k, r in enumerate(self.th_rows_g[g]):
-                if free[r] > 0:
+                if r >= 0 and free[r] > 0:
                     theta[free[r] - 1] = obs_th[k]
             for r in self.delta_rows_g[g]:
                 if r >= 0 and free[r] > 0:
@@ -358,11 +385,15 @@ class WLSMVEngine(BaseEngine):
         return ordm.standard_vcov_wls(D, V, n_eff)
 
     def ndat(self) -> int:
-        p = self.model.n_ov
-        return sum(len(r) + p * (p - 1) // 2 for r in self.th_rows_g)
+        return sum(len(m.wls_obs) for m in self.moms)
 
     def sample_moments(self, g: int):
-        return self.moms[g].corr, np.zeros(self.model.n_ov)
+        """Polychoric (polyserial) correlations, with the variances and means of
+        continuous items when there are any."""
+        m = self.moms[g]
+        if self.mixed:
+            return m.cov, m.mean
+        return m.corr, np.zeros(self.model.n_ov)
 
     def _implied_cor(self, g: int) -> np.ndarray:
         """Model-implied correlations of the latent responses of group ``g``."""
@@ -372,7 +403,8 @@ class WLSMVEngine(BaseEngine):
         p = self.model.n_ov
         d = self._deltas(vals, g)
         sig = (E @ S @ E.T)[:p, :p] * np.outer(d, d)
-        np.fill_diagonal(sig, 1.0)
+        o = np.flatnonzero(self.is_ordered)
+        sig[o, o] = 1.0
         return sig
 
     def implied_moments(self):
@@ -392,7 +424,7 @@ class WLSMVEngine(BaseEngine):
         for g, gd in enumerate(self.groups):
             key = "residuals" if gd.label is None else str(gd.label)
             out[key] = pd.DataFrame(
-                self.moms[g].corr - self._implied_cor(g),
+                self.sample_moments(g)[0] - self._implied_cor(g),
                 index=self.model.ov,
                 columns=self.model.ov,
             )
@@ -405,8 +437,10 @@ class WLSMVEngine(BaseEngine):
         unless the weight is full WLS, whose thresholds absorb the correlations'
         residuals)."""
         chisq, f, df, ests, deltas = 0.0, 0.0, 0, [], []
+        p = self.model.n_ov
         for g, mom in enumerate(self.moms):
-            nth = len(self.th_rows_g[g])
+            # thresholds (negated means) and variances are free, covariances zero
+            nth = len(mom.wls_obs) - p * (p - 1) // 2
             s = mom.wls_obs
             w = self.weights[g]
             th = s[:nth].copy()
@@ -485,10 +519,16 @@ class WLSMVEngine(BaseEngine):
         return fm
 
     def _residual_measures(self, df) -> dict[str, float]:
-        """SRMR, RMR, CRMR on the correlation residuals (the "mean" versions also
-        count the thresholds), and GFI/AGFI; with several groups lavaan's
-        average over the groups weighted by :math:`N_g/N`."""
-        keys = ("srmr_bentler_nomean", "srmr_bentler", "crmr_nomean", "crmr", "gfi")
+        """SRMR, RMR, CRMR and GFI/AGFI/PGFI, as lavaan's categorical branch of
+        ``lav_residuals_summary``: SRMR on the residuals divided by the sample
+        standard deviations (lower triangle with the diagonal), RMR on the raw
+        residuals, CRMR on the correlation residuals (no diagonal); the "mean"
+        versions also count the thresholds of the ordered items.  With several
+        groups the average over the groups weighted by :math:`N_g/N`."""
+        keys = (
+            "srmr_bentler_nomean", "srmr_bentler", "rmr_nomean", "rmr", "crmr_nomean", "crmr",
+            "gfi",
+        )  # fmt: skip
         acc = dict.fromkeys(keys, 0.0)
         est_all = self.wls_est(self.theta)
         off = 0
@@ -496,19 +536,30 @@ class WLSMVEngine(BaseEngine):
             m = len(mom.wls_obs)
             est = est_all[off : off + m]
             off += m
-            r = mom.corr - self._implied_cor(g)
-            il = np.tril_indices_from(r, k=-1)
-            p = r.shape[0]
-            nth = len(self.th_rows_g[g])
-            th_res = mom.wls_obs[:nth] - est[:nth]
-            ss = float(np.sum(r[il] ** 2))
+            S = self.sample_moments(g)[0]
+            sig = self._implied_cor(g)
+            sd = np.sqrt(np.diag(S))
+            raw = S - sig
+            std = raw / np.outer(sd, sd)
+            isd = np.sqrt(np.diag(sig))
+            cor = S / np.outer(sd, sd) - sig / np.outer(isd, isd)
+            p = S.shape[0]
+            il = np.tril_indices(p)
+            lo = np.tril_indices(p, k=-1)
+            rows = self.th_rows_g[g]
+            th_res = (mom.wls_obs[: len(rows)] - est[: len(rows)])[rows >= 0]
+            nth = len(th_res)
             ss_th = float(np.sum(th_res**2))
             pstar = p * (p + 1) / 2
+            ss_std, ss_raw = float(np.sum(std[il] ** 2)), float(np.sum(raw[il] ** 2))
+            ss_cor = float(np.sum(cor[lo] ** 2))
             one = {
-                "srmr_bentler_nomean": np.sqrt(ss / pstar),
-                "srmr_bentler": np.sqrt((ss + ss_th) / (pstar + nth)),
-                "crmr_nomean": np.sqrt(ss / len(il[0])),
-                "crmr": np.sqrt((ss + ss_th) / (len(il[0]) + nth)),
+                "srmr_bentler_nomean": np.sqrt(ss_std / pstar),
+                "srmr_bentler": np.sqrt((ss_std + ss_th) / (pstar + nth)),
+                "rmr_nomean": np.sqrt(ss_raw / pstar),
+                "rmr": np.sqrt((ss_raw + ss_th) / (pstar + nth)),
+                "crmr_nomean": np.sqrt(ss_cor / len(lo[0])),
+                "crmr": np.sqrt((ss_cor + ss_th) / (len(lo[0]) + nth)),
             }
             one.update(fmx.gfi(mom.wls_obs, est, self._wmat(g), df))
             for k in keys:
@@ -519,8 +570,6 @@ class WLSMVEngine(BaseEngine):
         fm["agfi"] = float(1.0 - (nel / df) * (1.0 - fm["gfi"]) if df > 0 else 1.0)
         fm["pgfi"] = float((df / nel) * fm["gfi"])
         fm["srmr"] = fm["srmr_bentler_nomean"]
-        fm["rmr_nomean"] = fm["srmr_bentler_nomean"]
-        fm["rmr"] = fm["srmr_bentler"]
         return fm
 
     def catml_robust(self) -> dict[str, float]:
@@ -538,6 +587,8 @@ class WLSMVEngine(BaseEngine):
         from ckm_research.sem.model import vech_indices
         from ckm_research.sem.robust import h1_information_expected, robust_fit_measures
 
+        if self.mixed:  # lavaan's lav_fit_catml_dwls: only for all items ordinal
+            return {}
         p = self.model.n_ov
         npair = p * (p - 1) // 2
         t = self.pt.table

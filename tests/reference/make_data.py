@@ -108,6 +108,7 @@ R_WRITTEN = (
     "parity_groups_hs_age3.csv",
     "parity_constraints_heywood.csv",
     "parity_ordinal_hs_groups.csv",
+    "parity_ordinal_hs_mixed.csv",
 )
 
 

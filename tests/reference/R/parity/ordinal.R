@@ -9,7 +9,10 @@
 # Data: HS x1..x9 cut into 3-5 ordered categories with the cut points of
 # R/ordinal.R's ordinal_hs.csv (no gaps, no missing values, every category in
 # both schools), plus school; written here as data/parity_ordinal_hs_groups.csv.
+# Mixed ordinal and continuous items (polyserial correlations, lavaan's
+# muthen1984): x1..x3 cut as above, x4..x9 continuous, data/parity_ordinal_hs_mixed.csv.
 ord_groups_csv <- "data/parity_ordinal_hs_groups.csv"
+ord_mixed_csv <- "data/parity_ordinal_hs_mixed.csv"
 local({
   cut_q <- function(x, probs) {
     br <- unique(quantile(x, c(0, probs, 1), na.rm = TRUE))
@@ -24,6 +27,9 @@ local({
     x9 = cut_q(hs$x9, c(.05, .25, .55, .9)),
     school = hs$school)
   write.csv(d, file.path(ref_dir, ord_groups_csv), row.names = FALSE)
+  # mixed: x1..x3 ordinal (as above), x4..x9 the continuous HS scores
+  m <- cbind(d[, c("x1", "x2", "x3")], hs[, paste0("x", 4:9)], school = hs$school)
+  write.csv(m, file.path(ref_dir, ord_mixed_csv), row.names = FALSE)
 })
 ord_items <- paste0("x", 1:9)
 mg <- function(name, what, est = "WLSMV", group.equal = NULL)
@@ -37,13 +43,28 @@ mg <- function(name, what, est = "WLSMV", group.equal = NULL)
                 if (is.null(group.equal)) list() else list(group.equal = group.equal)),
        extra = function(fit) list(wls_obs = lapply(lavInspect(fit, "wls.obs"), named_num),
                                   what = what))
+mixed <- function(name, what, model = hs_model, args = list())
+  case(paste0("ordinal_mixed_", name),
+       sprintf("HS 3-factor CFA, x1..x3 ordered, x4..x9 continuous, WLSMV%s", what),
+       "cfa", model, ord_mixed_csv,
+       args = c(list(estimator = "WLSMV", ordered = c("x1", "x2", "x3")), args),
+       extra = function(fit) list(
+         wls_obs = if (lavInspect(fit, "ngroups") > 1)
+           lapply(lavInspect(fit, "wls.obs"), named_num) else named_num(lavInspect(fit, "wls.obs")),
+         gamma = if (lavInspect(fit, "ngroups") > 1)
+           lapply(lavInspect(fit, "gamma"), json_ready) else json_ready(lavInspect(fit, "gamma"))))
 list(
+  mixed("cfa", ""),
+  mixed("groups", ", group = \"school\", group.equal = thresholds + loadings",
+        args = list(group = "school", group.equal = c("thresholds", "loadings"))),
   mg("configural", "configural"),
   mg("thresholds", "thresholds", group.equal = "thresholds"),
   mg("thresholds_loadings", "thresholds + loadings",
      group.equal = c("thresholds", "loadings")),
   mg("thresholds_loadings_intercepts", "thresholds + loadings + intercepts",
      group.equal = c("thresholds", "loadings", "intercepts")),
+  # with ordered items lavaan adds "thresholds" to "intercepts" (and vice versa)
+  mg("intercepts", "intercepts (implies thresholds)", group.equal = "intercepts"),
   mg("ulsmv_thresholds", "thresholds, ULSMV", est = "ULSMV", group.equal = "thresholds"),
   mg("wlsm_configural", "configural, WLSM", est = "WLSM"),
   mg("dwls_thresholds_loadings", "thresholds + loadings, DWLS", est = "DWLS",
