@@ -35,6 +35,11 @@ CASES = [
     "mg_dwls_thresholds_loadings",
     "mixed_cfa",
     "mixed_groups",
+    "theta_cfa",
+    "theta_configural",
+    "theta_thresholds",
+    "theta_thresholds_loadings",
+    "theta_mixed",
 ]
 
 
@@ -72,7 +77,7 @@ def test_multigroup_ordinal_fit_measures_match_lavaan(case, fits):
 @pytest.mark.parametrize(
     "case",
     ["mg_thresholds", "mg_thresholds_loadings_intercepts", "mg_configural", "mg_intercepts",
-     "mixed_groups"],
+     "mixed_groups", "theta_thresholds", "theta_configural"],
 )  # fmt: skip
 def test_free_parameters_are_lavaans(case, fits):
     """Which rows are free, fixed or equal across groups: lavaan's parameter table."""
@@ -91,7 +96,7 @@ def test_free_parameters_are_lavaans(case, fits):
     fr = m[m["free"] > 0]
     equal_ours = {tuple(r) for r in fr[fr.duplicated("free", keep=False)][key[:3]].to_numpy()}
     assert equal_ours == equal_lav
-    if case != "mg_configural":
+    if "configural" not in case:
         assert equal_ours
 
 
@@ -187,3 +192,34 @@ def test_ordinal_with_observed_covariate_is_refused():
     d = load_data(ref)
     with pytest.raises(CkmError, match="conditional.x"):
         fit("visual =~ x1 + x2 + x3\nvisual ~ x4", d, estimator="WLSMV", ordered=["x1", "x2", "x3"])
+
+
+def test_theta_parameterization_fixes_residual_variances(fits):
+    """parameterization='theta': unit residual variances of the items in group 1, free
+    in group 2 with equal thresholds; the scaling factors are implied (lavaan reports
+    1/sqrt of the latent responses' variances)."""
+    _, res = _fit("theta_thresholds", fits)
+    e = res.estimates
+    rv = e[(e["op"] == "~~") & (e["lhs"] == e["rhs"]) & e["lhs"].str.startswith("x")]
+    assert (rv.loc[rv["group"] == 1, "est"] == 1.0).all()
+    assert (rv.loc[rv["group"] == 2, "se"] > 0).all()
+    assert (e.loc[e["op"] == "~*~", "se"] == 0).all()
+
+
+def test_theta_and_delta_are_the_same_model(fits):
+    """The two parameterizations fit the same model: same chi-square and df."""
+    _, theta = _fit("theta_thresholds", fits)
+    _, delta = _fit("mg_thresholds", fits)
+    for k in ("chisq", "df", "chisq.scaled"):
+        assert theta.fit_measures[k] == pytest.approx(delta.fit_measures[k], rel=1e-6)
+
+
+def test_parameterization_is_checked_and_modindices_refused(fits):
+    from ckm_research import fit
+    from ckm_research.sem.diagnostics import modindices
+
+    ref, res = _fit("theta_cfa", fits)
+    with pytest.raises(CkmError, match="The 'parameterization' parameter of fit"):
+        fit(ref["model"], load_data(ref), estimator="WLSMV", ordered="all", parameterization="x")
+    with pytest.raises(CkmError, match="parameterization='theta'"):
+        modindices(res)

@@ -21,7 +21,6 @@ def hs():
     "option,lavaan_name,advice",
     [
         ("sampling_weights", "sampling.weights", "fit the weighted one in lavaan"),
-        ("parameterization", "parameterization", "delta"),
         ("se", "se", "--bootstrap"),
         ("test", "test", "Satorra-Bentler"),
         ("conditional_x", "conditional.x", "fixed_x=True"),

@@ -77,6 +77,7 @@ class FitOptions:
     std_ov: bool = False
     int_ov_free: bool = True
     int_lv_free: bool = False
+    parameterization: str = "delta"
 
 
 @dataclass
@@ -138,6 +139,7 @@ def fit(
     int_lv_free: bool = False,
     group_partial: Iterable[str] | str = (),
     cluster: str | None = None,
+    parameterization: str = "delta",
     **lavaan_options: Any,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
@@ -219,10 +221,17 @@ def fit(
         lavaan's ``cluster`` (cluster-robust SEs, two-level SEM) is not
         supported: any value raises a :class:`ModelSpecificationError` that
         says to fit such a model in lavaan or Mplus.
+    parameterization : {'delta', 'theta'}
+        lavaan's ``parameterization`` for ordered items: ``'delta'`` (the
+        default) fixes the total variances of the latent responses at 1 (their
+        residual variances follow; scaling factors ``~*~``), ``'theta'`` fixes
+        their residual variances at 1 (in groups 2.. free when the thresholds
+        are equal).  The same model, the estimates are rescaled; ignored
+        without ordered items, as in lavaan.
     **lavaan_options
         Other lavaan options are refused with a :class:`CkmError` that names
         the lavaan option, says it is not supported and what to do instead
-        (``sampling_weights``, ``parameterization``, ``se``, ``test`` ...);
+        (``sampling_weights``, ``se``, ``test`` ...);
         a name that is no lavaan option gets the list of ``fit()``'s options.
 
     Returns
@@ -268,6 +277,8 @@ def fit(
         )
     if not (isinstance(level, float) and 0 < level < 1):
         raise _param_error("level", "a float in the range (0, 1)", level)
+    if parameterization not in ("delta", "theta"):
+        raise _param_error("parameterization", "one of 'delta', 'theta'", parameterization)
     _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free)
     parsed = parse_model(model)
     # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
@@ -314,6 +325,7 @@ def fit(
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
         group_partial=group_partial,
+        parameterization=parameterization,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -353,6 +365,7 @@ def _build_engine(
     int_ov_free=True,
     int_lv_free=False,
     group_partial=(),
+    parameterization="delta",
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -471,6 +484,7 @@ def _build_engine(
         orthogonal=orthogonal,
         group_partial=(group_partial,) if isinstance(group_partial, str) else tuple(group_partial),
         general_constraints=True,
+        parameterization=parameterization,
     )
     opts = FitOptions(
         estimator=estimator,
@@ -486,6 +500,7 @@ def _build_engine(
         std_ov=std_ov,
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
+        parameterization=parameterization,
     )
     if pt.constraints:
         engine = _constrained_engine(pt, groups, opts, notes)
@@ -518,10 +533,6 @@ _LAVAAN_REFUSED = {
     "sampling_weights": (
         "sampling.weights", "fit the unweighted model, or fit the weighted one in lavaan "
         "(sem(..., sampling.weights = 'w', estimator = 'MLR'))"),
-    "parameterization": (
-        "parameterization", "ordinal models are fitted in lavaan's default delta "
-        "parameterization (the same model; the theta parameterization only rescales the "
-        "residual variances): use lavaan for parameterization = 'theta'"),
     "conditional_x": (
         "conditional.x", "fit with fixed_x=True (lavaan's default for continuous data), "
         "which gives the same estimates for ML"),

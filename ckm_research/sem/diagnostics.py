@@ -229,6 +229,11 @@ def _wls_score_information(eng, model: RAMModel, theta: np.ndarray):
     import copy
 
     _refuse_multigroup_wls(eng, "modification indices and score tests")
+    if getattr(eng, "theta_param", False):
+        raise CkmError(
+            "modification indices and score tests of a fit with parameterization='theta' are "
+            "not supported; refit with the default parameterization='delta' (the same model)"
+        )
     other = copy.copy(eng)  # the engine's Delta and moments for another parameter table
     other.model = model
     other.pt = model.partable

@@ -193,6 +193,7 @@ def build_partable(
     orthogonal: bool = False,
     group_partial: tuple[str, ...] = (),
     general_constraints: bool = False,
+    parameterization: str = "delta",
 ) -> ParTable:
     """Build lavaan's parameter table for a model.
 
@@ -232,6 +233,12 @@ def build_partable(
         in ``constraints`` for :mod:`ckm_research.sem.constraints`, which the
         ML/MLR engine applies); by default they are refused, for callers that
         would otherwise ignore them.
+    parameterization : {'delta', 'theta'}
+        lavaan's ``parameterization`` for ordered items: in ``'delta'`` their
+        residual variances are computed (fixed, no value) and the scaling factors
+        ``~*~`` of groups 2.. are free when ``group_equal`` holds
+        ``"thresholds"``; in ``'theta'`` the residual variances are fixed at 1,
+        free in groups 2.. when the thresholds are equal (``lav_partable_flat``).
 
     Returns
     -------
@@ -366,7 +373,12 @@ def build_partable(
             elif lhs in ov_x_set and fixed_x:
                 r["fixed"], r["exo"] = True, 1
             elif lhs in ord_set and not user_set:
-                r["fixed"], r["ustart"] = True, np.nan  # delta parameterization: computed
+                if parameterization == "theta":
+                    # theta: unit residual variances, free in groups 2.. with equal thresholds
+                    if not (r["group"] > 1 and "thresholds" in group_equal):
+                        r["fixed"], r["ustart"] = True, 1.0
+                else:
+                    r["fixed"], r["ustart"] = True, np.nan  # delta parameterization: computed
             elif (lhs, r["group"]) in single_ind and not user_set and r["user"] == 0:
                 r["fixed"], r["ustart"] = True, 0.0
         elif op == "~~":
@@ -396,7 +408,9 @@ def build_partable(
         elif op == "~*~":
             # delta parameterization: the scaling factors of groups 2.. are free when the
             # thresholds are equal across groups (lavaan's auto.delta, lav_partable_flat)
-            free_delta = r["group"] > 1 and "thresholds" in group_equal
+            free_delta = (
+                r["group"] > 1 and "thresholds" in group_equal and parameterization == "delta"
+            )
             if not user_set and not free_delta:
                 r["fixed"], r["ustart"] = True, 1.0
 

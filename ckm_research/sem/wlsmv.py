@@ -108,12 +108,16 @@ class WLSMVEngine(BaseEngine):
                 drow.append(hit[0] if len(hit) else -1)
             self.delta_rows_g.append(np.asarray(drow, dtype=int))
         self.num_idx = np.flatnonzero(~self.is_ordered)
+        self.theta_param = getattr(self.opts, "parameterization", "delta") == "theta"
+        # delta parameterization: the ordinal items' residual variances are computed;
+        # theta: they are parameters (fixed at 1 or free) and the scaling factors follow
         self.resvar_rows = np.flatnonzero(
             (ops == "~~")
             & (lhs == rhs)
             & np.isin(lhs, ov)
             & (t["free"].to_numpy() == 0)
             & np.isin(lhs, list(self.opts.ordered))
+            & (not self.theta_param)
         )
         self.n_per_group = [m.n for m in self.moms]
         self.ntotal = int(sum(self.n_per_group))
@@ -196,7 +200,15 @@ class WLSMVEngine(BaseEngine):
 
     # ------------------------------------------------------------- model side
     def _deltas(self, vals: np.ndarray, g: int) -> np.ndarray:
-        """Scaling factors :math:`\\delta_i` of group ``g`` (1 without a ``~*~`` row)."""
+        """Scaling factors :math:`\\delta_i` of group ``g``: the ``~*~`` rows (1 for a
+        continuous item) in the delta parameterization; in the theta
+        parameterization :math:`1/\\sqrt{\\Sigma_{ii}}` of the ordinal items (lavaan's
+        ``setDeltaElements``)."""
+        if self.theta_param:
+            A, S, _ = self.model._matrices(vals, g)
+            E = self.model.total_effects_inverse(A)
+            var = np.diag(E @ S @ E.T)[: self.model.n_ov]
+            return np.where(self.is_ordered, 1.0 / np.sqrt(np.abs(var)), 1.0)
         dr = self.delta_rows_g[g]
         return np.where(dr >= 0, vals[np.maximum(dr, 0)], 1.0)
 
@@ -221,6 +233,10 @@ class WLSMVEngine(BaseEngine):
             for r in rows:
                 i = pos[lhs[r]]
                 vals[r] = 1.0 / d[i] ** 2 - C[i, i]
+        if self.theta_param:  # report the implied scaling factors, as lavaan does
+            for g in range(self.ngroups):
+                dr = self.delta_rows_g[g]
+                vals[dr[dr >= 0]] = self._deltas(vals, g)[dr >= 0]
         return vals
 
     def _group_est(self, theta: np.ndarray, g: int, vals=None):
@@ -270,7 +286,18 @@ class WLSMVEngine(BaseEngine):
         sigma = (E @ S @ E.T)[:p, :p]
         mu = (E @ m)[:p]
         d = self._deltas(vals, g)
-        dd = np.array([self._unit(r) for r in self.delta_rows_g[g]])  # (p, q)
+        if self.theta_param:
+            # d delta_i = -1/2 Sigma_ii^(-3/2) d Sigma_ii for the ordinal items
+            dd = np.array(
+                [
+                    -0.5 * d[i] ** 3 * dvech[at[(i, i)]]
+                    if self.is_ordered[i]
+                    else np.zeros(self.model.n_free)
+                    for i in range(p)
+                ]
+            ).reshape(p, self.model.n_free)
+        else:
+            dd = np.array([self._unit(r) for r in self.delta_rows_g[g]])  # (p, q)
         items = self.th_item_g[g]
         th_rows = self.th_rows_g[g]
         D_th = np.array(

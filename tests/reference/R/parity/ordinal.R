@@ -53,7 +53,21 @@ mixed <- function(name, what, model = hs_model, args = list())
            lapply(lavInspect(fit, "wls.obs"), named_num) else named_num(lavInspect(fit, "wls.obs")),
          gamma = if (lavInspect(fit, "ngroups") > 1)
            lapply(lavInspect(fit, "gamma"), json_ready) else json_ready(lavInspect(fit, "gamma"))))
+theta <- function(name, what, args = list(), csv = ord_groups_csv)
+  case(paste0("ordinal_theta_", name),
+       sprintf("ordinal HS 3-factor CFA, WLSMV, parameterization = \"theta\"%s", what),
+       "cfa", hs_model, csv,
+       args = modifyList(list(estimator = "WLSMV", ordered = ord_items,
+                              parameterization = "theta"), args))
 list(
+  theta("cfa", ""),
+  theta("configural", ", group = \"school\"", args = list(group = "school")),
+  theta("thresholds", ", group = \"school\", group.equal = \"thresholds\"",
+        args = list(group = "school", group.equal = "thresholds")),
+  theta("thresholds_loadings", ", group = \"school\", group.equal = thresholds + loadings",
+        args = list(group = "school", group.equal = c("thresholds", "loadings"))),
+  theta("mixed", ", x1..x3 ordered, x4..x9 continuous",
+        args = list(ordered = c("x1", "x2", "x3")), csv = ord_mixed_csv),
   mixed("cfa", ""),
   mixed("groups", ", group = \"school\", group.equal = thresholds + loadings",
         args = list(group = "school", group.equal = c("thresholds", "loadings"))),
