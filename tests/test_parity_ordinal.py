@@ -223,3 +223,17 @@ def test_parameterization_is_checked_and_modindices_refused(fits):
         fit(ref["model"], load_data(ref), estimator="WLSMV", ordered="all", parameterization="x")
     with pytest.raises(CkmError, match="parameterization='theta'"):
         modindices(res)
+
+
+@pytest.mark.parametrize("case", ["mg_thresholds", "mixed_cfa", "theta_thresholds"])
+def test_standardized_solution_ses_match_lavaan(case, fits):
+    """standardizedSolution() SEs (delta method) of the std.all estimates."""
+    ref, res = _fit(case, fits)
+    ss = res._engine.standardized_solution()
+    lav = pd.DataFrame(ref["estimates"])
+    if "group" not in lav:
+        lav["group"] = 1
+    m = lav.merge(ss, on=["lhs", "op", "rhs", "group"], suffixes=("_lav", ""))
+    assert len(m) == len(lav)
+    ok = m["se.std"].fillna(0) > 1e-8
+    np.testing.assert_allclose(m.loc[ok, "se"], m.loc[ok, "se.std"], rtol=0.02)
