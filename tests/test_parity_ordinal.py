@@ -140,14 +140,34 @@ def _fit_data(ref, d):
     return fit(ref["model"], d, estimator="WLSMV", ordered="all", group="school")
 
 
-def test_multigroup_diagnostics_are_refused(fits):
-    from ckm_research.sem.diagnostics import modindices, residuals
+def test_multigroup_modindices_are_refused(fits):
+    from ckm_research.sem.diagnostics import modindices
 
     _, res = _fit("mg_configural", fits)
     with pytest.raises(CkmError, match="multiple-group WLSMV"):
-        residuals(res)
-    with pytest.raises(CkmError, match="multiple-group WLSMV"):
         modindices(res)
+
+
+@pytest.mark.parametrize("case", ["mg_thresholds", "mg_configural"])
+def test_multigroup_residuals_match_lavaan(case, fits):
+    """lavResiduals per group: residual thresholds and correlations, their z
+    statistics and the SRMR summary (lavaan's lav_residuals_acov: the group's Q with
+    the information of all groups, and Gamma_g divided by the total N)."""
+    from ckm_research.sem.diagnostics import residuals
+
+    ref, res = _fit(case, fits)
+    out = residuals(res)
+    assert set(out) == set(res.group_labels)
+    for label, lav in ref["lavResiduals"].items():
+        ours = out[label]
+        np.testing.assert_allclose(ours["th"], list(lav["th"].values()), atol=1e-4)
+        np.testing.assert_allclose(ours["th.z"], list(lav["th.z"].values()), atol=2e-3)
+        np.testing.assert_allclose(ours["cov"], lav["cov"]["values"], atol=1e-4)
+        np.testing.assert_allclose(ours["cov.z"], lav["cov.z"]["values"], atol=2e-3)
+        for stat, cols in lav["summary"].items():
+            for col, value in cols.items():
+                if value is not None and np.isfinite(value):
+                    assert ours["summary"].loc[stat, col] == pytest.approx(value, abs=1e-4)
 
 
 def test_mixed_sample_statistics_match_lavaan():
@@ -176,11 +196,13 @@ def test_mixed_items_equal_intercepts_with_thresholds(fits):
 
 
 def test_mixed_diagnostics_are_refused(fits):
-    from ckm_research.sem.diagnostics import residuals
+    from ckm_research.sem.diagnostics import modindices, residuals
 
     _, res = _fit("mixed_cfa", fits)
     with pytest.raises(CkmError, match="continuous and ordinal items"):
         residuals(res)
+    with pytest.raises(CkmError, match="continuous and ordinal items"):
+        modindices(res)
 
 
 def test_ordinal_with_observed_covariate_is_refused():

@@ -1713,8 +1713,8 @@ def _refuse_multigroup_wls(eng, what: str) -> None:
 
 
 def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
-    """lavResiduals of a WLSMV fit: polychoric correlations and thresholds
-    minus the model's, z statistics from :math:`Q\\,\\Gamma Q^\\top/N` with
+    """lavResiduals of a WLSMV fit (one or several groups): polychoric correlations
+    and thresholds minus the model's, z statistics from :math:`Q\\,\\Gamma Q^\\top/N` with
     :math:`Q = I - \\Delta(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W`, and
     the summary over the correlations, the thresholds and both (lavaan's
     categorical branch of ``lav_residuals_summary``).  lavaan 0.6.14 computes
@@ -1727,16 +1727,52 @@ def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
             f"residuals(type={kind!r}) of a WLSMV fit is not supported; use 'cor.bentler' "
             "(or 'raw', the same for the unit-variance latent responses)"
         )
-    _refuse_multigroup_wls(eng, "residuals")
+    if getattr(eng, "mixed", False):
+        raise CkmError(
+            f"residuals of a {eng.label} fit with continuous and ordinal items are not "
+            "supported (lavaan 0.6.14 has no standard errors for them either); use a fit "
+            "with all items ordered"
+        )
+    # several groups (lavaan's lav_residuals_acov): per group
+    # Q_g = I - f_g Delta_g E^-1 Delta_g' W_g with E the information of all groups,
+    # and the covariance Q_g Gamma_g Q_g' / N (lavaan divides every group's Gamma by
+    # the total N)
+    moms = getattr(eng, "moms", [eng.mom])
+    several = len(moms) > 1
+    est_all = eng.wls_est(eng.theta)
+    obs_all = eng.wls_obs_all() if several else eng.mom.wls_obs
+    Dg = eng.delta_groups(eng.theta) if several else [eng.delta(eng.theta)]
+    weights = eng.weights if several else [eng.weight]
+    fg = eng._fg() if several else np.ones(1)
+    einv = None
+    if zstat or summary:
+        info = sum(f * D.T @ (D * w[:, None]) for f, D, w in zip(fg, Dg, weights, strict=True))
+        einv = np.linalg.inv(info)
+    out, off = {}, 0
+    for g, mom in enumerate(moms):
+        sl = slice(off, off + len(mom.wls_obs))
+        off = sl.stop
+        th_rows = eng.th_rows_g[g] if several else eng.th_rows
+        acov = None
+        if einv is not None:
+            D, w = Dg[g], weights[g]
+            Q = np.eye(len(w)) - fg[g] * (D @ einv @ D.T) * w[None, :]
+            acov = Q @ (mom.gamma / eng.n) @ Q.T
+        out[eng.groups[g].label] = _residuals_categorical_group(
+            eng, kind, zstat, summary, th_rows, obs_all[sl] - est_all[sl], acov
+        )
+    return out if several else out[eng.groups[0].label]
+
+
+def _residuals_categorical_group(eng, kind, zstat, summary, th_rows, r_all, acov) -> dict:
+    """One group of :func:`_residuals_categorical`: ``r_all`` the residual
+    thresholds and correlations, ``acov`` their covariance matrix."""
     model = eng.model
     ov = list(model.ov)
     p = len(ov)
     t = eng.pt.table
-    th_names = [f"{t['lhs'].iat[r]}|{t['rhs'].iat[r]}" for r in eng.th_rows]
+    th_names = [f"{t['lhs'].iat[r]}|{t['rhs'].iat[r]}" for r in th_rows]
     nth = len(th_names)
-    obs = eng.mom.wls_obs
-    est = eng.wls_est(eng.theta)
-    r_all = obs - est  # thresholds, then the correlations (lavaan's WLS.obs order)
     R = np.zeros((p, p))
     ri, ci = np.tril_indices(p, k=-1)
     order = np.lexsort((ri, ci))
@@ -1751,10 +1787,6 @@ def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
     }
     if not (zstat or summary):
         return res
-    D = eng.delta(eng.theta)
-    w = eng.weight
-    Q = np.eye(len(w)) - D @ np.linalg.solve(D.T @ (D * w[:, None]), D.T * w[None, :])
-    acov = Q @ (eng.mom.gamma / eng.n) @ Q.T
     dg = np.diag(acov).copy()
     dg[~np.isfinite(dg) | (dg < 0)] = np.nan
     se = np.sqrt(dg)
