@@ -259,3 +259,45 @@ def test_standardized_solution_ses_match_lavaan(case, fits):
     assert len(m) == len(lav)
     ok = m["se.std"].fillna(0) > 1e-8
     np.testing.assert_allclose(m.loc[ok, "se"], m.loc[ok, "se.std"], rtol=0.02)
+
+
+@pytest.mark.parametrize(
+    "case,against",
+    [
+        ("mg_thresholds", "mg_configural"),
+        ("mg_thresholds_loadings", "mg_thresholds"),
+        ("mg_ulsmv_thresholds", None),
+    ],
+)
+def test_satorra2000_difference_matches_lavtestlrt(case, against, fits):
+    """lavTestLRT of nested WLSMV (ULSMV) fits: Satorra's (2000) scaled-and-shifted
+    difference (lavaan's method = "satorra.2000"), the test of ordinal measurement
+    invariance (Wu & Estabrook, 2016)."""
+    from ckm_research import fit
+    from ckm_research.sem.diagnostics import lrt
+
+    ref, res = _fit(case, fits)
+    if against is not None:
+        _, res0 = _fit(against, fits)
+    else:  # the ULSMV configural model
+        res0 = fit(ref["model"], load_data(ref), estimator="ULSMV", ordered="all", group="school")
+    table = lrt(res0, res, model_names=["fit0", "fit"])
+    assert table.attrs["method"] == "satorra.2000"
+    assert "satorra.2000" in ref["lrt_method"]
+    lav = ref["lrt"]
+    for col in ("Df", "Chisq", "Chisq diff", "Df diff", "Pr(>Chisq)"):
+        want = lav["fit"][col]
+        assert table.loc["fit", col] == pytest.approx(want, rel=1e-4, abs=1e-6), col
+    assert table.loc["fit0", "Chisq"] == pytest.approx(lav["fit0"]["Chisq"], rel=1e-5)
+
+
+def test_difference_test_of_wlsmv_and_ml_fits_is_refused(fits):
+    from ckm_research import fit
+    from ckm_research.measurement.invariance import chisq_difference
+
+    ref, res = _fit("mg_configural", fits)
+    ml = fit(ref["model"], load_data(ref), group="school")
+    with pytest.raises(CkmError, match="Satorra \\(2000\\)"):
+        chisq_difference(res, ml)
+    with pytest.raises(CkmError, match="satorra.2000"):
+        chisq_difference(res, _fit("mg_thresholds", fits)[1], method="standard")

@@ -1559,13 +1559,15 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
     *fits : SEMResults
         Two or more fits of nested models to the same data, with the same
         estimator.
-    method : {'default', 'standard', 'satorra.bentler.2001', 'satorra.bentler.2010'}
+    method : {'default', 'standard', 'satorra.bentler.2001', 'satorra.bentler.2010', \
+'satorra.2000'}
         lavaan's ``method``; ``'default'`` is lavaan's default for the
         estimator.  ``'satorra.bentler.2010'`` (complete-data MLR only) is the
         strictly positive scaled difference of Satorra & Bentler (2010), with
         the scaling factor of the less restricted model evaluated at the
         restricted model's estimates (lavaan's ``M10`` model).
-        ``'satorra.2000'`` is not supported.
+        ``'satorra.2000'`` (Satorra's scaled-and-shifted difference) is the
+        default, and the only method, for WLSMV and ULSMV fits.
     model_names : list of str, optional
         Row names (default ``fit1, fit2, ...`` in the order given).
 
@@ -1595,11 +1597,18 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
 
     if len(fits) < 2:
         raise CkmError("lrt needs at least two fitted models to compare")
-    if method in ("satorra.2000", "mean.var.adjusted.PLRT"):
+    if method == "mean.var.adjusted.PLRT":
         raise CkmError(
             f"lrt(method='{method}') (lavaan's lavTestLRT method) is not supported; use "
             "method='default' (Satorra-Bentler 2001 for MLR, the standard test for ML) or "
             "'satorra.bentler.2010'"
+        )
+    if method == "satorra.2000" and not all(f.estimator in ("WLSMV", "ULSMV") for f in fits):
+        raise CkmError(
+            "lrt(method='satorra.2000') (lavaan's lavTestLRT method) is not supported for "
+            f"{', '.join(sorted({f.estimator for f in fits}))} fits here: it is the test of "
+            "WLSMV and ULSMV fits; use method='default' (Satorra-Bentler 2001 for MLR, the "
+            "standard test for ML) or 'satorra.bentler.2010'"
         )
     names = list(model_names) if model_names is not None else [
         f"fit{i + 1}" for i in range(len(fits))

@@ -32,7 +32,20 @@ local({
   write.csv(m, file.path(ref_dir, ord_mixed_csv), row.names = FALSE)
 })
 ord_items <- paste0("x", 1:9)
-mg <- function(name, what, est = "WLSMV", group.equal = NULL)
+# lavTestLRT (method satorra.2000 for WLSMV/ULSMV) against the less restricted
+# model with group.equal = `against` ("none": configural)
+lrt_vs <- function(against, est)
+  function(fit) {
+    d <- read.csv(file.path(ref_dir, ord_groups_csv))
+    args <- list(model = hs_model, data = d, estimator = est, ordered = ord_items,
+                 group = "school")
+    if (!identical(against, "none")) args$group.equal <- against
+    fit0 <- do.call("cfa", args)
+    lrt <- lavTestLRT(fit0, fit)
+    list(lrt_against = against, lrt = json_ready(as.data.frame(lrt)),
+         lrt_method = attr(lrt, "heading"))
+  }
+mg <- function(name, what, est = "WLSMV", group.equal = NULL, against = NULL)
   case(paste0("ordinal_mg_", name),
        sprintf("ordinal HS 3-factor CFA, group = \"school\", estimator = \"%s\"%s", est,
                if (is.null(group.equal)) " (configural)"
@@ -41,8 +54,9 @@ mg <- function(name, what, est = "WLSMV", group.equal = NULL)
        "cfa", hs_model, ord_groups_csv,
        args = c(list(estimator = est, ordered = ord_items, group = "school"),
                 if (is.null(group.equal)) list() else list(group.equal = group.equal)),
-       extra = function(fit) list(wls_obs = lapply(lavInspect(fit, "wls.obs"), named_num),
-                                  what = what))
+       extra = function(fit) c(list(wls_obs = lapply(lavInspect(fit, "wls.obs"), named_num),
+                                    what = what),
+                               if (is.null(against)) list() else lrt_vs(against, est)(fit)))
 mixed <- function(name, what, model = hs_model, args = list())
   case(paste0("ordinal_mixed_", name),
        sprintf("HS 3-factor CFA, x1..x3 ordered, x4..x9 continuous, WLSMV%s", what),
@@ -72,14 +86,15 @@ list(
   mixed("groups", ", group = \"school\", group.equal = thresholds + loadings",
         args = list(group = "school", group.equal = c("thresholds", "loadings"))),
   mg("configural", "configural"),
-  mg("thresholds", "thresholds", group.equal = "thresholds"),
+  mg("thresholds", "thresholds", group.equal = "thresholds", against = "none"),
   mg("thresholds_loadings", "thresholds + loadings",
-     group.equal = c("thresholds", "loadings")),
+     group.equal = c("thresholds", "loadings"), against = "thresholds"),
   mg("thresholds_loadings_intercepts", "thresholds + loadings + intercepts",
      group.equal = c("thresholds", "loadings", "intercepts")),
   # with ordered items lavaan adds "thresholds" to "intercepts" (and vice versa)
   mg("intercepts", "intercepts (implies thresholds)", group.equal = "intercepts"),
-  mg("ulsmv_thresholds", "thresholds, ULSMV", est = "ULSMV", group.equal = "thresholds"),
+  mg("ulsmv_thresholds", "thresholds, ULSMV", est = "ULSMV", group.equal = "thresholds",
+     against = "none"),
   mg("wlsm_configural", "configural, WLSM", est = "WLSM"),
   mg("dwls_thresholds_loadings", "thresholds + loadings, DWLS", est = "DWLS",
      group.equal = c("thresholds", "loadings"))
