@@ -649,10 +649,11 @@ class WLSMVEngine(BaseEngine):
         V, W, Gam, Dc = block_diag(*Vs), block_diag(*Ws), block_diag(*Gs), np.vstack(Ds)
         D = np.vstack(Dall)
         wfull = self._stack_weight(fg)
-        wfull = np.diag(wfull) if wfull.ndim == 1 else wfull
-        einv = np.linalg.inv(D.T @ wfull @ D)
-        wiu = np.eye(Dc.shape[0]) - Dc @ einv @ Dc.T @ W
-        c3 = float(np.trace(wiu.T @ V @ wiu @ Gam)) / df3
+        WD = ordm._w_times(wfull, D)
+        einv = np.linalg.inv(D.T @ WD)
+        wiu = np.eye(Dc.shape[0]) - (Dc @ einv @ Dc.T) @ W
+        # tr(wiu' V wiu Gam) without the last product
+        c3 = float(np.sum((wiu.T @ V @ wiu) * Gam.T)) / df3
         df_null = self.ngroups * npair
         c3_null = float(np.trace(Gam)) / df_null
         # lavaan's RMSEA for (D)WLS uses N - G
