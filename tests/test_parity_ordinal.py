@@ -30,6 +30,9 @@ CASES = [
     "mg_thresholds_loadings",
     "mg_thresholds_loadings_intercepts",
     "mg_intercepts",
+    "mg_loadings",
+    "mg_std_lv_thresholds_loadings",
+    "mg_partial_threshold",
     "mg_ulsmv_thresholds",
     "mg_wlsm_configural",
     "mg_dwls_thresholds_loadings",
@@ -77,7 +80,8 @@ def test_multigroup_ordinal_fit_measures_match_lavaan(case, fits):
 @pytest.mark.parametrize(
     "case",
     ["mg_thresholds", "mg_thresholds_loadings_intercepts", "mg_configural", "mg_intercepts",
-     "mixed_groups", "theta_thresholds", "theta_configural"],
+     "mixed_groups", "theta_thresholds", "theta_configural", "mg_loadings",
+     "mg_std_lv_thresholds_loadings", "mg_partial_threshold"],
 )  # fmt: skip
 def test_free_parameters_are_lavaans(case, fits):
     """Which rows are free, fixed or equal across groups: lavaan's parameter table."""

@@ -45,7 +45,8 @@ lrt_vs <- function(against, est)
     list(lrt_against = against, lrt = json_ready(as.data.frame(lrt)),
          lrt_method = attr(lrt, "heading"))
   }
-mg <- function(name, what, est = "WLSMV", group.equal = NULL, against = NULL)
+mg <- function(name, what, est = "WLSMV", group.equal = NULL, against = NULL,
+               more = list())
   case(paste0("ordinal_mg_", name),
        sprintf("ordinal HS 3-factor CFA, group = \"school\", estimator = \"%s\"%s", est,
                if (is.null(group.equal)) " (configural)"
@@ -53,7 +54,7 @@ mg <- function(name, what, est = "WLSMV", group.equal = NULL, against = NULL)
                             paste0('"', group.equal, '"', collapse = ", "))),
        "cfa", hs_model, ord_groups_csv,
        args = c(list(estimator = est, ordered = ord_items, group = "school"),
-                if (is.null(group.equal)) list() else list(group.equal = group.equal)),
+                if (is.null(group.equal)) list() else list(group.equal = group.equal), more),
        extra = function(fit) c(list(wls_obs = lapply(lavInspect(fit, "wls.obs"), named_num),
                                     what = what),
                                if (is.null(against)) list() else lrt_vs(against, est)(fit)))
@@ -93,6 +94,11 @@ list(
      group.equal = c("thresholds", "loadings", "intercepts")),
   # with ordered items lavaan adds "thresholds" to "intercepts" (and vice versa)
   mg("intercepts", "intercepts (implies thresholds)", group.equal = "intercepts"),
+  mg("loadings", "loadings only", group.equal = "loadings"),
+  mg("std_lv_thresholds_loadings", "thresholds + loadings, std.lv = TRUE",
+     group.equal = c("thresholds", "loadings"), more = list(std.lv = TRUE)),
+  mg("partial_threshold", "thresholds + loadings, group.partial x3|t2",
+     group.equal = c("thresholds", "loadings"), more = list(group.partial = "x3|t2")),
   mg("ulsmv_thresholds", "thresholds, ULSMV", est = "ULSMV", group.equal = "thresholds",
      against = "none"),
   mg("wlsm_configural", "configural, WLSM", est = "WLSM"),
