@@ -285,6 +285,11 @@ def _add_fit(subparsers) -> None:
              "false for GLS/ULS/WLS/DWLS on continuous items, as lavaan)",
     )
     p.add_argument(
+        "--parameterization", choices=["delta", "theta"], default=None,
+        help="ordinal items: lavaan's parameterization (default delta: unit variances of "
+             "the latent responses; theta: unit residual variances)",
+    )
+    p.add_argument(
         "--missing", choices=["listwise", "ml", "ml.x"], default=None,
         help="missing answers: listwise deletion (default, as lavaan) or ml (casewise "
              "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
@@ -366,6 +371,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["group_partial"] = args.group_partial
     if getattr(args, "fixed_x", None) is not None:
         options["fixed_x"] = args.fixed_x == "true"
+    if getattr(args, "parameterization", None) is not None:
+        options["parameterization"] = args.parameterization
     if getattr(args, "growth", False):
         from ckm_research.sem.growth import GROWTH_OPTIONS
 

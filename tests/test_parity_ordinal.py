@@ -305,3 +305,27 @@ def test_difference_test_of_wlsmv_and_ml_fits_is_refused(fits):
         chisq_difference(res, ml)
     with pytest.raises(CkmError, match="satorra.2000"):
         chisq_difference(res, _fit("mg_thresholds", fits)[1], method="standard")
+
+
+def test_cli_fits_ordinal_groups_in_the_theta_parameterization(tmp_path, capsys):
+    """ckm fit --ordered all --group school --group-equal thresholds --parameterization
+    theta gives lavaan's fit."""
+    import json
+
+    from ckm_research.cli import main
+    from tests.reference_compare import REF
+
+    ref = load("parity_ordinal_theta_thresholds")
+    model = tmp_path / "model.lav"
+    model.write_text(ref["model"], encoding="utf-8")
+    out = tmp_path / "fit.json"
+    args = ["--estimator", "WLSMV", "--ordered", "all", "--group", "school", "--group-equal",
+            "thresholds", "--parameterization", "theta", "--json", str(out)]  # fmt: skip
+    code = main(["fit", str(model), str(REF / ref["data_csv"]), *args])
+    assert code == 0, capsys.readouterr().err
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    compare_fit(doc["fit"], ref["fit"], required=["chisq", "df", "chisq.scaled", "cfi"])
+    ours = pd.DataFrame(doc["estimates"])
+    labels = {lab: i + 1 for i, lab in enumerate(dict.fromkeys(ours["group"]))}
+    ours["group"] = ours["group"].map(labels)
+    compare_estimates(ours, ref["estimates"], se_rtol=0.02)
