@@ -416,7 +416,10 @@ def measurement_invariance(
     if estimator == "WLSMV":
         raise CkmError(
             "invariance of ordinal items (WLSMV: thresholds, Wu & Estabrook, 2016) is not "
-            "implemented; use ML or MLR"
+            "implemented in measurement_invariance (its levels are those of continuous items); "
+            "fit the sequence with fit(..., estimator='WLSMV', ordered='all', group=..., "
+            "group_equal=[]), ['thresholds'], ['thresholds', 'loadings'] and compare the fits "
+            "with ckm_research.lrt (lavaan's satorra.2000 test), or use ML or MLR here"
         )
     _check_difference_estimator(estimator, "measurement invariance testing")
     levels = list(levels)
