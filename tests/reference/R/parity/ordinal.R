@@ -102,6 +102,9 @@ list(
   mg("ulsmv_thresholds", "thresholds, ULSMV", est = "ULSMV", group.equal = "thresholds",
      against = "none"),
   mg("wlsm_configural", "configural, WLSM", est = "WLSM"),
+  mg("wls_thresholds", "thresholds, full WLS", est = "WLS", group.equal = "thresholds"),
+  mg("uls_configural", "configural, ULS", est = "ULS"),
+  mg("wlsmvs_thresholds", "thresholds, WLSMVS", est = "WLSMVS", group.equal = "thresholds"),
   mg("dwls_thresholds_loadings", "thresholds + loadings, DWLS", est = "DWLS",
      group.equal = c("thresholds", "loadings"))
 )
