@@ -147,12 +147,27 @@ def _fit_data(ref, d):
     return fit(ref["model"], d, estimator="WLSMV", ordered="all", group="school")
 
 
-def test_multigroup_modindices_are_refused(fits):
-    from ckm_research.sem.diagnostics import modindices
+@pytest.mark.parametrize("case", ["mg_configural", "mg_thresholds_loadings"])
+def test_multigroup_modindices_match_lavaan(case, fits):
+    """modindices() of multiple-group WLSMV fits: the score and information summed
+    over groups (weights (N_g - 1)/N and N_g/N, lavaan's objective and expected
+    information), the same candidates in lavaan's order."""
+    from ckm_research import modindices
 
-    _, res = _fit("mg_configural", fits)
-    with pytest.raises(CkmError, match="multiple-group WLSMV"):
-        modindices(res)
+    ref, res = _fit(case, fits)
+    lav = pd.DataFrame(ref["modindices"])
+    lav["rhs"] = lav["rhs"].fillna("")
+    ours = modindices(res)
+    keys = ["lhs", "op", "rhs", "group"]
+    # the same candidates (lavaan lists the fixed rows group by group, we parameter by
+    # parameter when they are in several groups)
+    assert sorted(map(tuple, ours[keys].values.tolist())) == sorted(
+        map(tuple, lav[keys].values.tolist())
+    )
+    m = lav.merge(ours, on=keys, suffixes=("_lav", ""))
+    np.testing.assert_allclose(m["mi"], m["mi_lav"], atol=1e-3, rtol=1e-4, err_msg="mi")
+    for col in ("epc", "sepc.lv", "sepc.all", "sepc.nox"):
+        np.testing.assert_allclose(m[col], m[col + "_lav"], atol=1e-4, err_msg=col)
 
 
 @pytest.mark.parametrize("case", ["mg_thresholds", "mg_configural"])
@@ -332,3 +347,19 @@ def test_cli_fits_ordinal_groups_in_the_theta_parameterization(tmp_path, capsys)
     labels = {lab: i + 1 for i, lab in enumerate(dict.fromkeys(ours["group"]))}
     ours["group"] = ours["group"].map(labels)
     compare_estimates(ours, ref["estimates"], se_rtol=0.02)
+
+
+def test_multigroup_score_test_matches_lavaan(fits):
+    """lavTestScore of the equality constraints of equal thresholds and loadings."""
+    from ckm_research import score_test
+
+    ref, res = _fit("mg_thresholds_loadings", fits)
+    ours = score_test(res)
+    for key, lav in (("test", ref["score_test"]), ("uni", ref["score_uni"])):
+        lav_t, got = pd.DataFrame(lav), ours[key]
+        if key == "uni":
+            assert got[["lhs", "op", "rhs"]].values.tolist() == (
+                lav_t[["lhs", "op", "rhs"]].values.tolist()
+            )
+        np.testing.assert_allclose(got["X2"], lav_t["X2"], atol=1e-3, rtol=1e-4, err_msg=key)
+        np.testing.assert_array_equal(got["df"], lav_t["df"])

@@ -228,7 +228,8 @@ def _wls_score_information(eng, model: RAMModel, theta: np.ndarray):
     DWLS)."""
     import copy
 
-    _refuse_multigroup_wls(eng, "modification indices and score tests")
+    if getattr(eng, "mixed", False):
+        _refuse_multigroup_wls(eng, "modification indices and score tests")
     if getattr(eng, "theta_param", False):
         raise CkmError(
             "modification indices and score tests of a fit with parameterization='theta' are "
@@ -237,11 +238,20 @@ def _wls_score_information(eng, model: RAMModel, theta: np.ndarray):
     other = copy.copy(eng)  # the engine's Delta and moments for another parameter table
     other.model = model
     other.pt = model.partable
-    D = other.delta(theta)
-    w = eng.weight
-    r = eng.mom.wls_obs - other.wls_est(theta)
+    # several groups: sum over groups, weights (N_g - 1)/N in the score and N_g/N in
+    # the information (lavaan's objective and expected information)
+    moms = getattr(eng, "moms", [eng.mom])
+    weights = getattr(eng, "weights", [eng.weight])
+    Dg = other.delta_groups(theta) if len(moms) > 1 else [other.delta(theta)]
+    est = other.wls_est(theta)
     n = float(eng.n)
-    return (n - 1) / n * (D.T @ (w * r)), D.T @ (D * w[:, None])
+    score, info, off = 0.0, 0.0, 0
+    for mom, w, D in zip(moms, weights, Dg, strict=True):
+        r = mom.wls_obs - est[off : off + len(mom.wls_obs)]
+        off += len(mom.wls_obs)
+        score = score + (mom.n - 1) / n * (D.T @ (w * r))
+        info = info + mom.n / n * (D.T @ (D * w[:, None]))
+    return score, info
 
 
 def _ml_score_information(eng, model: RAMModel, theta: np.ndarray):

@@ -45,8 +45,19 @@ lrt_vs <- function(against, est)
     list(lrt_against = against, lrt = json_ready(as.data.frame(lrt)),
          lrt_method = attr(lrt, "heading"))
   }
+mi_of <- function(fit) {
+  mi <- as.data.frame(modindices(fit))
+  rownames(mi) <- NULL
+  out <- list(modindices = json_ready(mi))
+  if (lavInspect(fit, "ngroups") > 1 && any(parTable(fit)$op == "==")) {
+    st <- lavTestScore(fit)
+    out$score_test <- json_ready(as.data.frame(st$test))
+    out$score_uni <- json_ready(as.data.frame(st$uni))
+  }
+  out
+}
 mg <- function(name, what, est = "WLSMV", group.equal = NULL, against = NULL,
-               more = list())
+               more = list(), mi = FALSE)
   case(paste0("ordinal_mg_", name),
        sprintf("ordinal HS 3-factor CFA, group = \"school\", estimator = \"%s\"%s", est,
                if (is.null(group.equal)) " (configural)"
@@ -57,7 +68,8 @@ mg <- function(name, what, est = "WLSMV", group.equal = NULL, against = NULL,
                 if (is.null(group.equal)) list() else list(group.equal = group.equal), more),
        extra = function(fit) c(list(wls_obs = lapply(lavInspect(fit, "wls.obs"), named_num),
                                     what = what),
-                               if (is.null(against)) list() else lrt_vs(against, est)(fit)))
+                               if (is.null(against)) list() else lrt_vs(against, est)(fit),
+                               if (mi) mi_of(fit) else list()))
 mixed <- function(name, what, model = hs_model, args = list())
   case(paste0("ordinal_mixed_", name),
        sprintf("HS 3-factor CFA, x1..x3 ordered, x4..x9 continuous, WLSMV%s", what),
@@ -86,10 +98,10 @@ list(
   mixed("cfa", ""),
   mixed("groups", ", group = \"school\", group.equal = thresholds + loadings",
         args = list(group = "school", group.equal = c("thresholds", "loadings"))),
-  mg("configural", "configural"),
+  mg("configural", "configural", mi = TRUE),
   mg("thresholds", "thresholds", group.equal = "thresholds", against = "none"),
   mg("thresholds_loadings", "thresholds + loadings",
-     group.equal = c("thresholds", "loadings"), against = "thresholds"),
+     group.equal = c("thresholds", "loadings"), against = "thresholds", mi = TRUE),
   mg("thresholds_loadings_intercepts", "thresholds + loadings + intercepts",
      group.equal = c("thresholds", "loadings", "intercepts")),
   # with ordered items lavaan adds "thresholds" to "intercepts" (and vice versa)
