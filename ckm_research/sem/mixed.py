@@ -193,6 +193,17 @@ def mixed_moments(data: np.ndarray, names, ordered) -> MixedMoments:
     Returns
     -------
     MixedMoments
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> z = rng.multivariate_normal([0, 0, 0], 0.5 + 0.5 * np.eye(3), size=500)
+    >>> x = np.column_stack([np.digitize(z[:, 0], [-0.5, 0.5]), z[:, 1:]])
+    >>> mom = mixed_moments(x, ["a", "b", "c"], [True, False, False])
+    >>> mom.labels[:4]
+    ('a|t1', 'a|t2', 'b~1', 'c~1')
+    >>> # In R: lavInspect(cfa(model, d, ordered = "a", estimator = "WLSMV"), "wls.obs")
     """
     x = np.asarray(data, dtype=float)
     names = tuple(names)
