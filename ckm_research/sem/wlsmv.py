@@ -4,15 +4,19 @@ lavaan's ``estimator = "WLSMV"`` with ``ordered =`` (Muthén, du Toit &
 Spisic, 1997; Flora & Curran, 2004):
 
 1. thresholds and polychoric correlations (two-step), and their asymptotic
-   covariance matrix :math:`\\Gamma`, from :mod:`ckm_research.sem.ordinal`;
+   covariance matrix :math:`\\Gamma`, from :mod:`ckm_research.sem.ordinal`
+   (with continuous items among them: means, variances, polyserial and
+   Pearson covariances from :mod:`ckm_research.sem.mixed`), per group;
 2. estimates minimising :math:`F = (s - \\sigma(\\theta))^\\top W_D
    (s - \\sigma(\\theta))`, :math:`W_D = \\operatorname{diag}(\\Gamma)^{-1}`, by
-   Gauss-Newton, with the model in lavaan's *delta* parameterization: the
-   latent responses have unit variance, so the residual variances of the
-   items are :math:`1 - \\operatorname{diag}(\\Lambda\\Psi\\Lambda^\\top)` and not
-   free;
+   Gauss-Newton, with the model in lavaan's *delta* parameterization (the
+   latent responses have variance :math:`1/\\delta^2`, 1 unless the scaling
+   factors ``~*~`` are free, so the residual variances of the items follow and
+   are not free) or its *theta* parameterization (unit residual variances, the
+   scaling factors follow);
 3. robust ("sandwich") standard errors and the scaled-and-shifted test
-   statistic (Asparouhov & Muthén, 2010).
+   statistic (Asparouhov & Muthén, 2010), with several groups stacked as
+   lavaan stacks them.
 """
 
 from __future__ import annotations
