@@ -291,6 +291,11 @@ def _add_fit(subparsers) -> None:
              "false for GLS/ULS/WLS/DWLS on continuous items, as lavaan)",
     )
     p.add_argument(
+        "--parameterization", choices=["delta", "theta"], default=None,
+        help="ordinal items: lavaan's parameterization (default delta: unit variances of "
+             "the latent responses; theta: unit residual variances)",
+    )
+    p.add_argument(
         "--missing", choices=["listwise", "ml", "ml.x"], default=None,
         help="missing answers: listwise deletion (default, as lavaan) or ml (casewise "
              "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
@@ -374,6 +379,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         options["fixed_x"] = args.fixed_x == "true"
     if getattr(args, "sampling_weights", None) is not None:
         options["sampling_weights"] = args.sampling_weights
+    if getattr(args, "parameterization", None) is not None:
+        options["parameterization"] = args.parameterization
     if getattr(args, "growth", False):
         from ckm_research.sem.growth import GROWTH_OPTIONS
 

@@ -261,28 +261,6 @@ def test_modifier_values_per_group():
         fit(ref["model"].replace("c(a,a)", "c(a,a,a)"), load_data(ref), group="school")
 
 
-def test_thresholds_need_multigroup_wlsmv():
-    """group.equal = "thresholds" acts on ordinal items, which need WLSMV; multiple-group
-    WLSMV is refused with a clear message."""
-    import pandas as pd
-
-    from ckm_research import fit
-    from ckm_research.errors import CkmError
-    from tests.reference_compare import REF
-
-    d = pd.read_csv(REF / "data" / "ordinal_hs.csv")
-    d["g"] = [1, 2] * (len(d) // 2) + [1] * (len(d) % 2)
-    with pytest.raises(CkmError, match="multiple-group WLSMV is not supported"):
-        fit(
-            "visual =~ x1 + x2 + x3",
-            d,
-            estimator="WLSMV",
-            ordered="all",
-            group="g",
-            group_equal=["loadings", "thresholds"],
-        )
-
-
 # ---- more than two groups -----------------------------------------------------------------
 def test_three_groups_robust_fiml(fits):
     ref, res = fits("age3_missing_mlr")

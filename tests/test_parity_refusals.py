@@ -20,7 +20,6 @@ def hs():
 @pytest.mark.parametrize(
     "option,lavaan_name,advice",
     [
-        ("parameterization", "parameterization", "delta"),
         ("se", "se", "--bootstrap"),
         ("test", "test", "Satorra-Bentler"),
         ("conditional_x", "conditional.x", "fixed_x=True"),

@@ -97,6 +97,36 @@ def _is_scaled(res) -> bool:
     return res.estimator in SB2001_ESTIMATORS and "chisq.scaling.factor" in res.fit_measures
 
 
+#: estimators whose difference test is lavaan's satorra.2000 (scaled-shifted tests)
+SATORRA2000_ESTIMATORS = ("WLSMV", "ULSMV")
+
+
+def _satorra2000(a, b, method: str) -> dict[str, Any]:
+    """lavaan's ``satorra.2000`` difference of two WLSMV/ULSMV fits
+    (:func:`ckm_research.sem.difftest.satorra2000_difference`)."""
+    from ckm_research.sem.difftest import satorra2000_difference
+
+    if method not in ("default", "satorra.2000"):
+        raise CkmError(
+            f"the difference test of {a.estimator} fits is lavaan's method='satorra.2000'; "
+            f"got method={method!r}"
+        )
+    if a.estimator != b.estimator:
+        raise CkmError(
+            f"the Satorra (2000) difference test needs two fits with the same estimator; got "
+            f"{a.estimator} and {b.estimator}"
+        )
+    if a.fit_measures["df"] == b.fit_measures["df"]:
+        raise CkmError(
+            "the two models have the same degrees of freedom, so they are not nested; a "
+            "difference test needs a restricted and a less restricted model"
+        )
+    free, restricted = (a, b) if a.fit_measures["df"] < b.fit_measures["df"] else (b, a)
+    out = satorra2000_difference(free, restricted)
+    out["rmsea.diff"] = np.nan
+    return out
+
+
 def _check_difference_estimator(estimator: str, who: str) -> None:
     if estimator in DIFFERENCE_ESTIMATORS:
         return
@@ -124,6 +154,9 @@ def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, 
       :math:`\\sqrt{G}\\sqrt{\\max(0, \\Delta T/(N \\Delta d) - 1/N)}` (lavaan's
       ``RMSEA`` column; Savalei, Brace & Fouladi, 2023, *Psychological
       Methods*).
+    * ``"satorra.2000"`` (the default for WLSMV and ULSMV fits, the only one
+      for them): Satorra's (2000) scaled-and-shifted difference
+      (:func:`ckm_research.sem.difftest.satorra2000_difference`).
     * ``"satorra.bentler.2001"`` (the default for MLR): with the scaling
       factors :math:`c_0, c_1` of the two scaled statistics,
       :math:`c_d = (d_0 c_0 - d_1 c_1)/(d_0 - d_1)` and
@@ -147,8 +180,7 @@ def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, 
     Raises
     ------
     CkmError
-        For WLSMV fits (lavaan's ``satorra.2000`` difference is not
-        implemented), models with the same df, or mixed scaled/unscaled fits.
+        For models with the same df, or mixed scaled/unscaled fits.
 
     Examples
     --------
@@ -158,6 +190,8 @@ def chisq_difference(model_a, model_b, *, method: str = "default") -> dict[str, 
     """
     a = require_result(model_a, "chisq_difference")
     b = require_result(model_b, "chisq_difference")
+    if a.estimator in SATORRA2000_ESTIMATORS or b.estimator in SATORRA2000_ESTIMATORS:
+        return _satorra2000(a, b, method)
     for r in (a, b):
         _check_difference_estimator(r.estimator, "a chi-square difference test")
     if a.fit_measures["df"] == b.fit_measures["df"]:
@@ -382,7 +416,10 @@ def measurement_invariance(
     if estimator == "WLSMV":
         raise CkmError(
             "invariance of ordinal items (WLSMV: thresholds, Wu & Estabrook, 2016) is not "
-            "implemented; use ML or MLR"
+            "implemented in measurement_invariance (its levels are those of continuous items); "
+            "fit the sequence with fit(..., estimator='WLSMV', ordered='all', group=..., "
+            "group_equal=[]), ['thresholds'], ['thresholds', 'loadings'] and compare the fits "
+            "with ckm_research.lrt (lavaan's satorra.2000 test), or use ML or MLR here"
         )
     _check_difference_estimator(estimator, "measurement invariance testing")
     levels = list(levels)

@@ -77,6 +77,7 @@ class FitOptions:
     std_ov: bool = False
     int_ov_free: bool = True
     int_lv_free: bool = False
+    parameterization: str = "delta"
 
 
 @dataclass
@@ -139,6 +140,7 @@ def fit(
     group_partial: Iterable[str] | str = (),
     cluster: str | None = None,
     sampling_weights: str | None = None,
+    parameterization: str = "delta",
     **lavaan_options: Any,
 ) -> SEMResults:
     """Fit a CFA/SEM written in lavaan syntax.
@@ -231,10 +233,17 @@ def fit(
         ``missing='ml'`` (weighted FIML), one group or several; a column with
         missing, negative or non-numeric values, or only zeros, is refused
         naming the column and rows.  See :mod:`ckm_research.sem.weights`.
+    parameterization : {'delta', 'theta'}
+        lavaan's ``parameterization`` for ordered items: ``'delta'`` (the
+        default) fixes the total variances of the latent responses at 1 (their
+        residual variances follow; scaling factors ``~*~``), ``'theta'`` fixes
+        their residual variances at 1 (in groups 2.. free when the thresholds
+        are equal).  The same model, the estimates are rescaled; ignored
+        without ordered items, as in lavaan.
     **lavaan_options
         Other lavaan options are refused with a :class:`CkmError` that names
         the lavaan option, says it is not supported and what to do instead
-        (``parameterization``, ``se``, ``test`` ...);
+        (``se``, ``test``, ``conditional_x`` ...);
         a name that is no lavaan option gets the list of ``fit()``'s options.
 
     Returns
@@ -280,6 +289,8 @@ def fit(
         )
     if not (isinstance(level, float) and 0 < level < 1):
         raise _param_error("level", "a float in the range (0, 1)", level)
+    if parameterization not in ("delta", "theta"):
+        raise _param_error("parameterization", "one of 'delta', 'theta'", parameterization)
     _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free)
     parsed = parse_model(model)
     if sampling_weights is not None and variable_roles(parsed).interactions:
@@ -334,6 +345,7 @@ def fit(
         int_lv_free=int_lv_free,
         group_partial=group_partial,
         sampling_weights=sampling_weights,
+        parameterization=parameterization,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
@@ -374,6 +386,7 @@ def _build_engine(
     int_lv_free=False,
     group_partial=(),
     sampling_weights=None,
+    parameterization="delta",
 ):
     from ckm_research.data.checks import check_model_data
 
@@ -415,6 +428,10 @@ def _build_engine(
             f"missing={missing!r} is not allowed for estimator '{estimator}' (as in lavaan): it "
             "needs complete data; use estimator='MLR', missing='ml' instead"
         )
+    if ordered and any(g in ("intercepts", "thresholds") for g in group_equal):
+        # lavaan (lav_options_set): with ordered items "intercepts" implies "thresholds"
+        # and "thresholds" implies "intercepts" (of the continuous items)
+        group_equal = tuple(dict.fromkeys([*group_equal, "thresholds", "intercepts"]))
     meanstructure = (
         meanstructure
         or missing != "listwise"
@@ -517,6 +534,7 @@ def _build_engine(
         orthogonal=orthogonal,
         group_partial=(group_partial,) if isinstance(group_partial, str) else tuple(group_partial),
         general_constraints=True,
+        parameterization=parameterization,
     )
     opts = FitOptions(
         estimator=estimator,
@@ -532,6 +550,7 @@ def _build_engine(
         std_ov=std_ov,
         int_ov_free=int_ov_free,
         int_lv_free=int_lv_free,
+        parameterization=parameterization,
     )
     if pt.constraints:
         engine = _constrained_engine(pt, groups, opts, notes)
@@ -577,10 +596,6 @@ def _build_engine(
 
 #: lavaan options fit() does not take, and what to do instead
 _LAVAAN_REFUSED = {
-    "parameterization": (
-        "parameterization", "ordinal models are fitted in lavaan's default delta "
-        "parameterization (the same model; the theta parameterization only rescales the "
-        "residual variances): use lavaan for parameterization = 'theta'"),
     "conditional_x": (
         "conditional.x", "fit with fixed_x=True (lavaan's default for continuous data), "
         "which gives the same estimates for ML"),

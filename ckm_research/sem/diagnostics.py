@@ -234,14 +234,30 @@ def _wls_score_information(eng, model: RAMModel, theta: np.ndarray):
     DWLS)."""
     import copy
 
+    if getattr(eng, "mixed", False):
+        _refuse_multigroup_wls(eng, "modification indices and score tests")
+    if getattr(eng, "theta_param", False):
+        raise CkmError(
+            "modification indices and score tests of a fit with parameterization='theta' are "
+            "not supported; refit with the default parameterization='delta' (the same model)"
+        )
     other = copy.copy(eng)  # the engine's Delta and moments for another parameter table
     other.model = model
     other.pt = model.partable
-    D = other.delta(theta)
-    w = eng.weight
-    r = eng.mom.wls_obs - other.wls_est(theta)
+    # several groups: sum over groups, weights (N_g - 1)/N in the score and N_g/N in
+    # the information (lavaan's objective and expected information)
+    moms = getattr(eng, "moms", [eng.mom])
+    weights = getattr(eng, "weights", [eng.weight])
+    Dg = other.delta_groups(theta) if len(moms) > 1 else [other.delta(theta)]
+    est = other.wls_est(theta)
     n = float(eng.n)
-    return (n - 1) / n * (D.T @ (w * r)), D.T @ (D * w[:, None])
+    score, info, off = 0.0, 0.0, 0
+    for mom, w, D in zip(moms, weights, Dg, strict=True):
+        r = mom.wls_obs - est[off : off + len(mom.wls_obs)]
+        off += len(mom.wls_obs)
+        score = score + (mom.n - 1) / n * (D.T @ (w * r))
+        info = info + mom.n / n * (D.T @ (D * w[:, None]))
+    return score, info
 
 
 def _ml_score_information(eng, model: RAMModel, theta: np.ndarray):
@@ -1665,13 +1681,15 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
     *fits : SEMResults
         Two or more fits of nested models to the same data, with the same
         estimator.
-    method : {'default', 'standard', 'satorra.bentler.2001', 'satorra.bentler.2010'}
+    method : {'default', 'standard', 'satorra.bentler.2001', 'satorra.bentler.2010', \
+'satorra.2000'}
         lavaan's ``method``; ``'default'`` is lavaan's default for the
         estimator.  ``'satorra.bentler.2010'`` (complete-data MLR only) is the
         strictly positive scaled difference of Satorra & Bentler (2010), with
         the scaling factor of the less restricted model evaluated at the
         restricted model's estimates (lavaan's ``M10`` model).
-        ``'satorra.2000'`` is not supported.
+        ``'satorra.2000'`` (Satorra's scaled-and-shifted difference) is the
+        default, and the only method, for WLSMV and ULSMV fits.
     model_names : list of str, optional
         Row names (default ``fit1, fit2, ...`` in the order given).
 
@@ -1701,11 +1719,18 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
 
     if len(fits) < 2:
         raise CkmError("lrt needs at least two fitted models to compare")
-    if method in ("satorra.2000", "mean.var.adjusted.PLRT"):
+    if method == "mean.var.adjusted.PLRT":
         raise CkmError(
             f"lrt(method='{method}') (lavaan's lavTestLRT method) is not supported; use "
             "method='default' (Satorra-Bentler 2001 for MLR, the standard test for ML) or "
             "'satorra.bentler.2010'"
+        )
+    if method == "satorra.2000" and not all(f.estimator in ("WLSMV", "ULSMV") for f in fits):
+        raise CkmError(
+            "lrt(method='satorra.2000') (lavaan's lavTestLRT method) is not supported for "
+            f"{', '.join(sorted({f.estimator for f in fits}))} fits here: it is the test of "
+            "WLSMV and ULSMV fits; use method='default' (Satorra-Bentler 2001 for MLR, the "
+            "standard test for ML) or 'satorra.bentler.2010'"
         )
     names = list(model_names) if model_names is not None else [
         f"fit{i + 1}" for i in range(len(fits))
@@ -1804,9 +1829,23 @@ def _scaled(res) -> bool:
     return "chisq.scaling.factor" in res.fit_measures
 
 
+def _refuse_multigroup_wls(eng, what: str) -> None:
+    """The categorical diagnostics are for one group of ordinal items; say so otherwise."""
+    if len(getattr(eng, "moms", (None,))) > 1:
+        raise CkmError(
+            f"{what} of a multiple-group {eng.label} fit are not supported; fit each group "
+            "separately for them (the multiple-group fit itself is lavaan's)"
+        )
+    if getattr(eng, "mixed", False):
+        raise CkmError(
+            f"{what} of a {eng.label} fit with continuous and ordinal items are not "
+            "supported; use lavaan for them (the fit itself is lavaan's)"
+        )
+
+
 def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
-    """lavResiduals of a WLSMV fit: polychoric correlations and thresholds
-    minus the model's, z statistics from :math:`Q\\,\\Gamma Q^\\top/N` with
+    """lavResiduals of a WLSMV fit (one or several groups): polychoric correlations
+    and thresholds minus the model's, z statistics from :math:`Q\\,\\Gamma Q^\\top/N` with
     :math:`Q = I - \\Delta(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W`, and
     the summary over the correlations, the thresholds and both (lavaan's
     categorical branch of ``lav_residuals_summary``).  lavaan 0.6.14 computes
@@ -1819,15 +1858,52 @@ def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
             f"residuals(type={kind!r}) of a WLSMV fit is not supported; use 'cor.bentler' "
             "(or 'raw', the same for the unit-variance latent responses)"
         )
+    if getattr(eng, "mixed", False):
+        raise CkmError(
+            f"residuals of a {eng.label} fit with continuous and ordinal items are not "
+            "supported (lavaan 0.6.14 has no standard errors for them either); use a fit "
+            "with all items ordered"
+        )
+    # several groups (lavaan's lav_residuals_acov): per group
+    # Q_g = I - f_g Delta_g E^-1 Delta_g' W_g with E the information of all groups,
+    # and the covariance Q_g Gamma_g Q_g' / N (lavaan divides every group's Gamma by
+    # the total N)
+    moms = getattr(eng, "moms", [eng.mom])
+    several = len(moms) > 1
+    est_all = eng.wls_est(eng.theta)
+    obs_all = eng.wls_obs_all() if several else eng.mom.wls_obs
+    Dg = eng.delta_groups(eng.theta) if several else [eng.delta(eng.theta)]
+    weights = eng.weights if several else [eng.weight]
+    fg = eng._fg() if several else np.ones(1)
+    einv = None
+    if zstat or summary:
+        info = sum(f * D.T @ (D * w[:, None]) for f, D, w in zip(fg, Dg, weights, strict=True))
+        einv = np.linalg.inv(info)
+    out, off = {}, 0
+    for g, mom in enumerate(moms):
+        sl = slice(off, off + len(mom.wls_obs))
+        off = sl.stop
+        th_rows = eng.th_rows_g[g] if several else eng.th_rows
+        acov = None
+        if einv is not None:
+            D, w = Dg[g], weights[g]
+            Q = np.eye(len(w)) - fg[g] * (D @ einv @ D.T) * w[None, :]
+            acov = Q @ (mom.gamma / eng.n) @ Q.T
+        out[eng.groups[g].label] = _residuals_categorical_group(
+            eng, kind, zstat, summary, th_rows, obs_all[sl] - est_all[sl], acov
+        )
+    return out if several else out[eng.groups[0].label]
+
+
+def _residuals_categorical_group(eng, kind, zstat, summary, th_rows, r_all, acov) -> dict:
+    """One group of :func:`_residuals_categorical`: ``r_all`` the residual
+    thresholds and correlations, ``acov`` their covariance matrix."""
     model = eng.model
     ov = list(model.ov)
     p = len(ov)
     t = eng.pt.table
-    th_names = [f"{t['lhs'].iat[r]}|{t['rhs'].iat[r]}" for r in eng.th_rows]
+    th_names = [f"{t['lhs'].iat[r]}|{t['rhs'].iat[r]}" for r in th_rows]
     nth = len(th_names)
-    obs = eng.mom.wls_obs
-    est = eng.wls_est(eng.theta)
-    r_all = obs - est  # thresholds, then the correlations (lavaan's WLS.obs order)
     R = np.zeros((p, p))
     ri, ci = np.tril_indices(p, k=-1)
     order = np.lexsort((ri, ci))
@@ -1842,10 +1918,6 @@ def _residuals_categorical(eng, kind: str, zstat: bool, summary: bool) -> dict:
     }
     if not (zstat or summary):
         return res
-    D = eng.delta(eng.theta)
-    w = eng.weight
-    Q = np.eye(len(w)) - D @ np.linalg.solve(D.T @ (D * w[:, None]), D.T * w[None, :])
-    acov = Q @ (eng.mom.gamma / eng.n) @ Q.T
     dg = np.diag(acov).copy()
     dg[~np.isfinite(dg) | (dg < 0)] = np.nan
     se = np.sqrt(dg)

@@ -24,7 +24,9 @@ section 5; ``?lavOptions``):
   between latent variables (exogenous factors, and residual covariances of
   purely dependent factors) are fixed at 0;
 * ordered items get thresholds ``|`` (free), fixed intercepts, and a scaling
-  row ``~*~`` fixed at 1 (lavaan's delta parameterization).
+  row ``~*~`` fixed at 1 (lavaan's delta parameterization); with several groups
+  and ``group_equal`` holding ``"thresholds"``, the scaling factors and the
+  latent means of groups 2.. are free (lavaan's ``auto.delta``).
 
 Rows appear in lavaan's order: the user's rows first, then the defaults.
 Parameters sharing a label share one free parameter (equality constraint).
@@ -191,6 +193,7 @@ def build_partable(
     orthogonal: bool = False,
     group_partial: tuple[str, ...] = (),
     general_constraints: bool = False,
+    parameterization: str = "delta",
 ) -> ParTable:
     """Build lavaan's parameter table for a model.
 
@@ -230,6 +233,12 @@ def build_partable(
         in ``constraints`` for :mod:`ckm_research.sem.constraints`, which the
         ML/MLR engine applies); by default they are refused, for callers that
         would otherwise ignore them.
+    parameterization : {'delta', 'theta'}
+        lavaan's ``parameterization`` for ordered items: in ``'delta'`` their
+        residual variances are computed (fixed, no value) and the scaling factors
+        ``~*~`` of groups 2.. are free when ``group_equal`` holds
+        ``"thresholds"``; in ``'theta'`` the residual variances are fixed at 1,
+        free in groups 2.. when the thresholds are equal (``lav_partable_flat``).
 
     Returns
     -------
@@ -364,7 +373,12 @@ def build_partable(
             elif lhs in ov_x_set and fixed_x:
                 r["fixed"], r["exo"] = True, 1
             elif lhs in ord_set and not user_set:
-                r["fixed"], r["ustart"] = True, np.nan  # delta parameterization: computed
+                if parameterization == "theta":
+                    # theta: unit residual variances, free in groups 2.. with equal thresholds
+                    if not (r["group"] > 1 and "thresholds" in group_equal):
+                        r["fixed"], r["ustart"] = True, 1.0
+                else:
+                    r["fixed"], r["ustart"] = True, np.nan  # delta parameterization: computed
             elif (lhs, r["group"]) in single_ind and not user_set and r["user"] == 0:
                 r["fixed"], r["ustart"] = True, 0.0
         elif op == "~~":
@@ -376,9 +390,12 @@ def build_partable(
             # int.lv.free = FALSE fixes only the latent means lavaan adds itself: a
             # mean the user writes (f ~ 1) is free (lavaan's lav_partable_flat)
             if lhs in lv_set and not user_set and r["user"] == 0 and not int_lv_free:
-                # lavaan frees the factor means of groups 2.. when intercepts are equal
+                # lavaan frees the factor means of groups 2.. when intercepts are equal,
+                # or thresholds of ordered items (lav_partable_flat)
                 free_mean = (
-                    r["group"] > 1 and "intercepts" in group_equal and "means" not in group_equal
+                    r["group"] > 1
+                    and ("intercepts" in group_equal or ("thresholds" in group_equal and ord_set))
+                    and "means" not in group_equal
                 )
                 if not free_mean:
                     r["fixed"], r["ustart"] = True, 0.0
@@ -389,7 +406,12 @@ def build_partable(
             elif lhs not in lv_set and not int_ov_free and r["user"] == 0:
                 r["fixed"], r["ustart"] = True, 0.0
         elif op == "~*~":
-            if not user_set:
+            # delta parameterization: the scaling factors of groups 2.. are free when the
+            # thresholds are equal across groups (lavaan's auto.delta, lav_partable_flat)
+            free_delta = (
+                r["group"] > 1 and "thresholds" in group_equal and parameterization == "delta"
+            )
+            if not user_set and not free_delta:
                 r["fixed"], r["ustart"] = True, 1.0
 
     # group.equal: shared automatic labels across groups

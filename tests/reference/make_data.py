@@ -109,6 +109,8 @@ R_WRITTEN = (
     "parity_constraints_heywood.csv",
     "parity_weights_hs.csv",
     "parity_weights_hs_missing.csv",
+    "parity_ordinal_hs_groups.csv",
+    "parity_ordinal_hs_mixed.csv",
 )
 
 
