@@ -107,6 +107,9 @@ R_WRITTEN = (
     "parity_means_demo_growth_groups.csv",
     "parity_groups_hs_age3.csv",
     "parity_constraints_heywood.csv",
+    "parity_diagnose_zh.csv",
+    "parity_diagnose_x1_100.csv",
+    "parity_diagnose_hs15.csv",
 )
 
 
