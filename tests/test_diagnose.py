@@ -243,3 +243,18 @@ def test_single_label_across_groups_warns_as_lavaan(lavaan_says):
     hs = pd.read_csv(REF / ref["data_csv"])
     res = fit(HS_MODEL.replace("x2", "c(a, a)*x2"), hs, group="school")
     assert not any("single label" in w for w in res.warnings)
+
+
+def test_latent_interaction_with_chinese_names_equals_ascii(hs):
+    ascii_model = HS_MODEL + "\nspeed ~ visual + textual + visual:textual"
+    zh = {"visual": "视觉", "textual": "语文", "speed": "速度"}
+    zh_model = ascii_model
+    for en, cn in zh.items():
+        zh_model = zh_model.replace(en, cn)
+    ours = _quiet_fit(zh_model, hs)
+    ref = _quiet_fit(ascii_model, hs)
+    row = ours.estimates[(ours.estimates["op"] == "~") & (ours.estimates["rhs"] == "视觉:语文")]
+    ref_row = ref.estimates[
+        (ref.estimates["op"] == "~") & (ref.estimates["rhs"] == "visual:textual")
+    ]
+    assert row["est"].iloc[0] == pytest.approx(ref_row["est"].iloc[0], abs=1e-8)
