@@ -258,3 +258,21 @@ def test_latent_interaction_with_chinese_names_equals_ascii(hs):
         (ref.estimates["op"] == "~") & (ref.estimates["rhs"] == "visual:textual")
     ]
     assert row["est"].iloc[0] == pytest.approx(ref_row["est"].iloc[0], abs=1e-8)
+
+
+def test_a_stalled_optimiser_is_not_reported_as_converged(hs, monkeypatch):
+    """With a step truncated where the (unscaled) information looks singular, scoring
+    stalls at chi-square 107.1 for x1 * 100 (lavaan: 85.3); that point must be refused
+    (the Newton decrement is not zero there), never returned as a solution."""
+    import ckm_research.sem.ml as ml
+
+    def truncated_step(H, grad):
+        if np.linalg.cond(H) < 1e12:
+            return -np.linalg.solve(H, grad)
+        return -np.linalg.lstsq(H, grad, rcond=1e-10)[0]
+
+    monkeypatch.setattr(ml, "_scoring_step", truncated_step)
+    data = hs.copy()
+    data["x1"] = data["x1"] * 100
+    with pytest.raises(DataError, match="stalled at a point that is not a minimum"):
+        _quiet_fit(HS_MODEL, data)

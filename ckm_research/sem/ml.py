@@ -281,6 +281,15 @@ def fit_ml(
             H = 2.0 * ml_information(model, theta, weights)
             if scaled_cond(H) > 1e12:
                 _raise_unidentified(model, H)
+            # a tiny step is a minimum only where the full Newton step predicts no further
+            # decrease (the Newton decrement g' H^-1 g), not a step cut short
+            if grad @ np.linalg.solve(H, grad) > 1e-6 * (1 + abs(f)):
+                raise ConvergenceError(
+                    "maximum likelihood estimation stalled at a point that is not a minimum "
+                    "(the gradient is not zero there). Check for Heywood cases or empirical "
+                    "under-identification, rescale variables on very different scales, or "
+                    "give other starting values."
+                )
             return theta, f, it
     raise ConvergenceError(
         f"maximum likelihood estimation did not converge in {max_iter} iterations. "
