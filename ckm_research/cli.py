@@ -307,6 +307,11 @@ def _add_fit(subparsers) -> None:
         help="codes meaning 'no answer', e.g. -99,-999 (empty cells are always missing)",
     )
     p.add_argument(
+        "--encoding", default="utf-8", metavar="CODEC",
+        help="text encoding of a CSV data file (default utf-8; e.g. gb18030 for a CSV "
+             "saved by a Chinese-language Excel, cp1252 for a Western-European one)",
+    )
+    p.add_argument(
         "--interaction", choices=["dblcent", "lms"], default=None,
         help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
              "indicators (default), lms = latent moderated structural equations",
@@ -357,7 +362,7 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
     from ckm_research.data.io import read_data
 
     with ui.status(f"Reading {data_path.name} ..."):
-        data = read_data(data_path, missing_values=args.missing_values)
+        data = read_data(data_path, missing_values=args.missing_values, encoding=args.encoding)
 
     options = {"estimator": args.estimator}
     if args.ordered is not None:

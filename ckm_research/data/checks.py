@@ -143,6 +143,15 @@ def check_model_data(
                 f"(missing_values=[{_fmt(code)}], or --missing-values {_fmt(code)} on the "
                 "command line)."
             )
+        elif not _finite_variance(observed.to_numpy(dtype=float)):
+            # lavaan: "some variables have only 1 observation or no finite variance"
+            big = int(np.argmax(np.abs(out[name].fillna(0).to_numpy())))
+            problems.append(
+                f"column {name!r} has no finite variance: its value {out[name].iloc[big]:.3g} "
+                f"(row {big + 1}) is too large to compute with. Check that cell for a "
+                'data-entry error, or rescale the column (lavaan: "some variables have only 1 '
+                'observation or no finite variance").'
+            )
         elif observed.nunique() == 1:
             problems.append(
                 f"column {name!r} has the same value ({_fmt(observed.iloc[0])}) in all "
@@ -274,6 +283,13 @@ def _fmt(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def _finite_variance(values: np.ndarray) -> bool:
+    """Whether the variance of ``values`` is a finite double (not when a cell is
+    so large that its square overflows, e.g. 1e300)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.var(values)))
 
 
 def _rows(positions: np.ndarray) -> str:

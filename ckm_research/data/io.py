@@ -272,7 +272,8 @@ def _decode(raw: bytes, path: Path, encoding: str) -> str:
         raise DataError(
             f"The data file {path} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} "
             f"on line {line}). Save it from Excel as 'CSV UTF-8', or give its encoding "
-            "(for example read_data(path, encoding='gb18030') or encoding='cp1252')."
+            "(for example read_data(path, encoding='gb18030') or encoding='cp1252'; "
+            "ckm fit --encoding gb18030)."
         ) from None
 
 

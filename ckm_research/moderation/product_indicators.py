@@ -53,8 +53,8 @@ __all__ = [
     "product_terms",
 ]
 
-_NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
-_PRODUCT_RE = re.compile(rf"(?<![A-Za-z0-9_.])({_NAME}):({_NAME})(?![A-Za-z0-9_.])")
+_NAME = r"(?:[^\W\d]|\.)[\w.]*"  # as syntax._NAME_RE: letters of any alphabet
+_PRODUCT_RE = re.compile(rf"(?<![\w.])({_NAME}):({_NAME})(?![\w.])")
 RES_COV_METHODS = ("simple", "none")
 
 

@@ -133,7 +133,7 @@ def cfa_syntax(model: str) -> str:
 def _uses_only(expression: str, labels: set[str]) -> bool:
     import re
 
-    names = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", expression))
+    names = set(re.findall(r"(?:[^\W\d]|\.)[\w.]*", expression))  # any alphabet
     names -= {"exp", "log", "sqrt", "abs", "pi"}
     return names <= labels
 

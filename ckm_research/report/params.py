@@ -58,7 +58,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "ckm_study.lav"
 _CRITERIA = Literal["missing", "longstring", "attention", "outlier", "speed"]
 _CMV = Literal["harman", "ulmc", "marker"]
 _LEVEL = Literal["configural", "metric", "scalar", "strict"]
-_NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
+_NAME = r"(?:[^\W\d]|\.)[\w.]*"  # letters of any alphabet, as sem.syntax
 #: Where ``ckm run`` writes a derived instrument, inside the output folder.
 DERIVED_INSTRUMENT = Path("instrument") / "derived_instrument.yaml"
 _INTERACTION = re.compile(rf"^\s*({_NAME})\s*~\s*({_NAME})\s*:\s*({_NAME})\s*$")

@@ -47,6 +47,7 @@ from ckm_research.errors import (
     NonPositiveDefiniteWarning,
 )
 from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.checks import check_latent_names, run_engine
 from ckm_research.sem.estimators import ESTIMATORS, NOT_SUPPORTED, check_estimator, estimator_spec
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
@@ -320,6 +321,7 @@ def fit(
     roles = variable_roles(parsed)
     ov = roles.ov
     frame = _prepare_frame(data, ov, group, missing_values)
+    check_latent_names(roles, frame.columns)
     if roles.ov_interactions:  # observed product terms x1:x2 (lavaan's ov.interaction)
         from ckm_research.sem.products import add_product_columns
 
@@ -349,7 +351,7 @@ def fit(
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
-        return engine.run()
+        return run_engine(engine, frame, parsed)
 
 
 def _iter_max(control) -> int:

@@ -169,7 +169,9 @@ class LSEngine(MLEngine):
         sandwich :math:`(N-G)^{-1} E^{-1} \\Delta^\\top W\\Gamma W\\Delta E^{-1}`
         (Satorra & Bentler, 1994; lavaan's ``lav_model_nvcov_robust_sem``)."""
         info = self.information_expected()
-        if np.linalg.cond(info) > 1e12:  # as fit_ml: singular at the solution
+        from ckm_research.sem.ml import scaled_cond
+
+        if scaled_cond(info) > 1e12:  # as fit_ml: singular at the solution
             from ckm_research.sem.ml import _raise_unidentified
 
             _raise_unidentified(self.model, info)

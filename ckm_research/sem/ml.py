@@ -292,8 +292,17 @@ def fit_ml(
         theta, f, grad = new, f_new, g_new
         if converged or np.max(np.abs(grad)) < 1e-12:
             H = 2.0 * ml_information(model, theta, weights)
-            if np.linalg.cond(H) > 1e12:
+            if scaled_cond(H) > 1e12:
                 _raise_unidentified(model, H)
+            # a tiny step is a minimum only where the full Newton step predicts no further
+            # decrease (the Newton decrement g' H^-1 g), not a step cut short
+            if grad @ np.linalg.solve(H, grad) > 1e-6 * (1 + abs(f)):
+                raise ConvergenceError(
+                    "maximum likelihood estimation stalled at a point that is not a minimum "
+                    "(the gradient is not zero there). Check for Heywood cases or empirical "
+                    "under-identification, rescale variables on very different scales, or "
+                    "give other starting values."
+                )
             return theta, f, it
     raise ConvergenceError(
         f"maximum likelihood estimation did not converge in {max_iter} iterations. "
@@ -303,11 +312,37 @@ def fit_ml(
 
 def _scoring_step(H: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
     """Newton step ``-H^{-1} g``; the minimum-norm solution when ``H`` is singular."""
-    if np.linalg.cond(H) < 1e12:
+    if scaled_cond(H) < 1e12:
         step = -np.linalg.solve(H, grad)
     else:
-        step = -np.linalg.lstsq(H, grad, rcond=1e-10)[0]
+        d = _jacobi_scale(H)
+        step = -d * np.linalg.lstsq(H * np.outer(d, d), d * grad, rcond=1e-10)[0]
     return step if np.all(np.isfinite(step)) else None
+
+
+def _jacobi_scale(H: np.ndarray) -> np.ndarray:
+    """``1/sqrt(diag(H))`` (1 where the diagonal is not positive)."""
+    diag = np.abs(np.diag(H))
+    return np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+
+
+def scaled_cond(H: np.ndarray) -> float:
+    """Condition number of ``H`` after scaling it to a unit diagonal.
+
+    The plain condition number of the information matrix grows with the
+    squared ratio of the variables' scales (an item in cents next to items
+    in units gives a large one for an identified model); the condition number
+    of :math:`D^{-1/2} H D^{-1/2}`, :math:`D = \\operatorname{diag}(H)`, does
+    not depend on the units of the parameters, so it tells a singular
+    (non-identified) model from a badly scaled one (van der Sluis, 1969: the
+    Jacobi scaling is within a factor ``n`` of the best diagonal scaling).
+    """
+    if not np.all(np.isfinite(H)):
+        return np.inf
+    d = _jacobi_scale(H)
+    if np.any(np.diag(H) <= 0):
+        return np.inf
+    return float(np.linalg.cond(H * np.outer(d, d)))
 
 
 def _raise_unidentified(model: RAMModel, H: np.ndarray):

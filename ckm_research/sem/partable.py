@@ -281,6 +281,13 @@ def build_partable(
                 if mod.free:
                     row["fixed"], row["force_free"] = False, True
                 if mod.label:
+                    if row["label"] and row["label"] != mod.label:
+                        # lavaan 0.6.14 keeps the first label silently
+                        raise ModelSpecificationError(
+                            f"the parameter '{s.lhs} {s.op} {s.rhs}' is given two labels, "
+                            f"'{row['label']}' and '{mod.label}' (line {s.line}); give one (to "
+                            "make two parameters equal, give them the same label)"
+                        )
                     row["label"] = mod.label
                 if mod.start is not None:
                     row["start"] = mod.start

@@ -49,7 +49,9 @@ __all__ = ["Modifier", "Statement", "ParsedModel", "parse_model"]
 # order matters: longest operators first
 _OPERATORS = ("=~", "~~", "~*~", ":=", "==", "<=", ">=", "<~", "~", "|", "<", ">")
 _OP_RE = re.compile(r"(=~|~\*~|~~|:=|==|<=|>=|<~|~|\||<|>)")
-_NAME_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+# lavaan accepts any syntactic R name, in any script (R's make.names: letters of the
+# locale, digits, '.' and '_'); \w is Unicode-aware, so 满意度 or Zufriedenheit_ä are names
+_NAME_RE = re.compile(r"^(?:[^\W\d]|\.)[\w.]*$")
 _NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
@@ -122,6 +124,8 @@ class ParsedModel:
     definitions: tuple[Definition, ...] = field(default_factory=tuple)
     constraints: tuple[Constraint, ...] = field(default_factory=tuple)
     text: str = ""
+    #: what the syntax does differently from lavaan 0.6.14 (shown with the results)
+    notes: tuple[str, ...] = ()
 
 
 def _strip_comment(line: str) -> str:
@@ -257,9 +261,44 @@ def _parse_modifier_token(tok: str, line: int, col: int) -> list[Modifier]:
     )
 
 
-def _merge(mods_list: list[list[Modifier]]) -> tuple[Modifier, ...]:
-    """Merge chained modifiers (``a*start(.5)*x``) group by group."""
+def _merge(
+    mods_list: list[list[Modifier]], term: str = "", line: int = 0, col: int = 0
+) -> tuple[Modifier, ...]:
+    """Merge chained modifiers (``a*start(.5)*x``) group by group.
+
+    Two modifiers of one kind (two labels ``a*b*x``, two values ``0.5*0.7*x``,
+    two ``start()``) are refused: lavaan 0.6.14 stops on two labels ("wrong
+    number of arguments in modifier") and multiplies two numbers, keeping one
+    of them here would change the model silently.
+    """
     ngroups = max(len(m) for m in mods_list)
+    for g in range(ngroups):
+        picked = [m[0] if len(m) == 1 else (m[g] if g < len(m) else Modifier()) for m in mods_list]
+        for kind, values in (
+            ("labels", [m.label for m in picked if m.label is not None]),
+            ("fixed values", [m.fixed for m in picked if m.fixed is not None]),
+            ("start values", [m.start for m in picked if m.start is not None]),
+        ):
+            if len(values) > 1:
+                if kind == "labels":
+                    lavaan = (
+                        'lavaan refuses it too ("wrong number of arguments in modifier"). '
+                        "Give one label; to make two parameters equal, give them the same label"
+                    )
+                elif kind == "fixed values":
+                    lavaan = (
+                        f"lavaan multiplies the numbers (fixing it at {math.prod(values):g}). "
+                        "Write the one value meant"
+                    )
+                else:
+                    lavaan = "lavaan keeps one of them. Give one"
+                raise ModelSyntaxError(
+                    f"'{term}' gives one parameter two {kind} "
+                    f"({', '.join(f'{v:g}' if isinstance(v, float) else v for v in values)}); "
+                    f"{lavaan}.",
+                    line,
+                    col,
+                )
     out = []
     for g in range(ngroups):
         fixed, free, label, start = None, False, None, None
@@ -275,7 +314,9 @@ def _merge(mods_list: list[list[Modifier]]) -> tuple[Modifier, ...]:
     return tuple(out)
 
 
-def _parse_term(term: str, line: int, col: int, op: str) -> tuple[str, tuple[Modifier, ...]]:
+def _parse_term(
+    term: str, line: int, col: int, op: str, notes: list[str] | None = None
+) -> tuple[str, tuple[Modifier, ...]]:
     term = term.strip()
     if not term:
         raise ModelSyntaxError("empty term (two '+' in a row, or a '+' at the end?)", line, col)
@@ -294,15 +335,26 @@ def _parse_term(term: str, line: int, col: int, op: str) -> tuple[str, tuple[Mod
         ":" in var and all(_NAME_RE.match(v) for v in var.split(":"))
     ):
         raise ModelSyntaxError(
-            f"'{var}' is not a valid variable name (names start with a letter, '.' or '_' "
-            "and contain letters, digits, '.' and '_')",
+            f"'{var}' is not a valid variable name (names start with a letter (of any "
+            "alphabet), '.' or '_' and contain letters, digits, '.' and '_')",
             line,
             col,
         )
     if len(pieces) == 1:
         return var, ()
     mods = [_parse_modifier_token(p, line, col) for p in pieces[:-1]]
-    return var, _merge(mods)
+    merged = _merge(mods, term, line, col)
+    labelled = [k for k, m in enumerate(mods) if any(x.label is not None for x in m)]
+    valued = [k for k, m in enumerate(mods) if any(x.fixed is not None or x.free for x in m)]
+    if notes is not None and labelled and valued:
+        notes.append(
+            f"line {line}: '{term}' chains a label with a fixed value or NA; ckm-research "
+            "applies both, but lavaan 0.6.14 keeps only the label of such a chain (it frees a "
+            "fixed parameter, or keeps a marker loading fixed at 1 after NA). To fit the same "
+            f"model in lavaan, write the modifiers as separate terms (e.g. a*{var} + "
+            f"0.5*{var})."
+        )
+    return var, merged
 
 
 _BLOCK_RE = re.compile(r"(level|group|class)\s*:(?!=)\s*(.*)", flags=re.I | re.S)
@@ -352,6 +404,30 @@ def _refuse_block(stmt: str, line: int) -> None:
     )
 
 
+def _refuse_self_measurement(statements: list[Statement]) -> None:
+    """Refuse ``F =~ F``: a factor measured by itself (as lavaan's ``lavaanify``,
+    "latent variable `F' can not be measured by itself").
+
+    Such a line usually means a factor was given the name of one of its items
+    (``x4 =~ x4 + x5 + x6``).
+
+    Raises
+    ------
+    ckm_research.errors.ModelSpecificationError
+        Naming the factor, the line and what to do (rename the factor).
+    """
+    from ckm_research.errors import ModelSpecificationError
+
+    for s in statements:
+        if s.op in ("=~", "<~") and s.lhs == s.rhs:
+            raise ModelSpecificationError(
+                f"line {s.line}: the latent variable '{s.lhs}' is measured by itself "
+                f"('{s.lhs} {s.op} {s.rhs}'; lavaan: \"latent variable `{s.lhs}' can not be "
+                'measured by itself"). A factor cannot have the name of one of its items: '
+                f"rename the factor (e.g. F_{s.lhs} {s.op} {s.rhs} + ...)."
+            )
+
+
 def parse_model(text: str) -> ParsedModel:
     """Parse lavaan model syntax.
 
@@ -384,6 +460,7 @@ def parse_model(text: str) -> ParsedModel:
     statements: list[Statement] = []
     definitions: list[Definition] = []
     constraints: list[Constraint] = []
+    notes: list[str] = []
     for stmt, line, col in _logical_statements(text):
         _refuse_block(stmt, line)
         m = _OP_RE.search(stmt)
@@ -429,7 +506,7 @@ def parse_model(text: str) -> ParsedModel:
                     statements.append(Statement(name, "|", var, mods, line))
             continue
         for term in _split_top(rhs, "+"):
-            var, mods = _parse_term(term, line, op_col + 1, op)
+            var, mods = _parse_term(term, line, op_col + 1, op, notes)
             if ":" in var and op != "~":
                 raise ModelSyntaxError(
                     f"the product term '{var}' may only appear on the right of '~'", line, op_col
@@ -441,7 +518,10 @@ def parse_model(text: str) -> ParsedModel:
                     statements.append(Statement(name, op, var, mods, line))
     if not statements:
         raise ModelSyntaxError("the model is empty: it has no =~, ~ or ~~ statements")
-    return ParsedModel(tuple(statements), tuple(definitions), tuple(constraints), text)
+    _refuse_self_measurement(statements)
+    return ParsedModel(
+        tuple(statements), tuple(definitions), tuple(constraints), text, tuple(notes)
+    )
 
 
 def evaluate_expression(expression: str, values: dict[str, float]) -> float:

@@ -111,6 +111,9 @@ R_WRITTEN = (
     "parity_weights_hs_missing.csv",
     "parity_ordinal_hs_groups.csv",
     "parity_ordinal_hs_mixed.csv",
+    "parity_diagnose_zh.csv",
+    "parity_diagnose_x1_100.csv",
+    "parity_diagnose_hs15.csv",
 )
 
 
