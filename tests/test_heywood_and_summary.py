@@ -95,7 +95,7 @@ def test_structural_stage_records_the_problem(heywood_fit, tmp_path):
     from ckm_research.report.store import StageOutput
 
     res, _ = heywood_fit
-    out = StageOutput(tmp_path, "structural", display=False)
+    out = StageOutput(tmp_path, "structural", display=False, check=False)
     analysis.flag_heywood(out, res, model="The structural model")
     out.table(analysis.r2_table(res))
     data = json.loads(out.save().read_text(encoding="utf-8"))
@@ -125,7 +125,7 @@ def _results(tmp_path, heywood_fit, power_stage):
     from ckm_research.report.store import StageOutput
 
     res, _ = heywood_fit
-    out = StageOutput(tmp_path, "structural", display=False)
+    out = StageOutput(tmp_path, "structural", display=False, check=False)
     analysis.flag_heywood(out, res, model="The structural model")
     row = analysis.fit_row("Structural model", res)
     out.numbers(fit=row, n=res.n, r2=analysis.r_squared(res), n_paths=6, n_significant=3)
@@ -190,12 +190,24 @@ def test_structural_and_power_notebooks_finish_on_a_heywood_case(ecsi, tmp_path,
     out = tmp_path / "run"
     (out / "data").mkdir(parents=True)
     ecsi.to_csv(out / "data" / "analysis.csv", index=False)
+    # the stages check that the results they read exist and belong together: a
+    # data stage result of this (hand-made) run
+    (out / "results").mkdir()
+    (out / "results" / "data.json").write_text(
+        json.dumps({"stage": "data", "status": "ok", "numbers": {}, "parameters_sha256": "x"}),
+        encoding="utf-8",
+    )
     model = tmp_path / "ecsi.lav"
     model.write_text(ECSI_HEYWOOD, encoding="utf-8")
+    # the ECSI survey's instrument, derived from the model and the data as ckm run does
+    from ckm_research.instrument.derive import derive_instrument, instrument_yaml
+
+    instrument = instrument_yaml(derive_instrument(ECSI_HEYWOOD, ecsi), tmp_path / "ecsi.yaml")
     kernel = resolve_kernel()
     # the kernel imports this checkout's package (the registered kernel may point elsewhere)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    common = {"model": str(model), "estimator": "ML", "missing": "listwise", "output_dir": str(out)}
+    common = {"model": str(model), "estimator": "ML", "missing": "listwise",
+              "output_dir": str(out), "instrument": str(instrument)}  # fmt: skip
     with _kernel_environment(kernel):
         papermill.execute_notebook(
             str(ROOT / "notebooks" / "04_structural.ipynb"),
@@ -205,6 +217,11 @@ def test_structural_and_power_notebooks_finish_on_a_heywood_case(ecsi, tmp_path,
             progress_bar=False,
             cwd=str(out),
         )
+        # ckm run stamps each stage's results with the parameters' fingerprint
+        stage_file = out / "results" / "structural.json"
+        stamped = json.loads(stage_file.read_text(encoding="utf-8"))
+        stamped["parameters_sha256"] = "x"
+        stage_file.write_text(json.dumps(stamped), encoding="utf-8")
         papermill.execute_notebook(
             str(ROOT / "notebooks" / "06_power.ipynb"),
             str(tmp_path / "06.ipynb"),
@@ -434,7 +451,7 @@ def test_report_flags_a_heywood_case_of_the_interaction_model(heywood_fit, tmp_p
     from ckm_research.report.store import StageOutput
 
     _results(tmp_path, heywood_fit, {"stage": "power", "status": "skipped"})
-    out = StageOutput(tmp_path, "moderation", display=False)
+    out = StageOutput(tmp_path, "moderation", display=False, check=False)
     analysis.flag_heywood(out, heywood_fit[0], model="The model with the latent interactions")
     doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     doc["stages"]["moderation"] = json.loads(out.save().read_text(encoding="utf-8"))

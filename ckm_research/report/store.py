@@ -93,6 +93,10 @@ class StageOutput:
     display : bool
         Show tables and figures in the notebook as they are recorded (on by
         default; off in scripts and tests).
+    check : bool
+        Check first that the results this stage reads exist and belong
+        together (:func:`check_inputs`); off only for results made outside a
+        pipeline run (a script recording one stage's results by hand).
 
     Examples
     --------
@@ -101,7 +105,8 @@ class StageOutput:
     >>> out.save()                                                  # doctest: +SKIP
     """
 
-    def __init__(self, output_dir: str | Path, stage: str, *, display: bool = True):
+    def __init__(self, output_dir: str | Path, stage: str, *, display: bool = True,
+                 check: bool = True):
         self.root = Path(output_dir).resolve()
         self.stage = stage
         self.display = display
@@ -109,7 +114,9 @@ class StageOutput:
             "stage": stage, "status": STATUS_OK, "numbers": {}, "tables": {}, "figures": {},
             "texts": {}, "notes": [], "unavailable": {}, "problems": {},
         }
-        self.inputs_sha256 = check_inputs(self.root, stage) if _is_stage(stage) else None
+        self.inputs_sha256 = (
+            check_inputs(self.root, stage) if check and _is_stage(stage) else None
+        )
         for sub in ("results", "tables", "figures", "data", "models"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
