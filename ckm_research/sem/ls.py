@@ -188,11 +188,7 @@ class LSEngine(MLEngine):
 
     def _robust_test(self, chisq: float, df: float, deltas: list[np.ndarray]):
         """The estimator's Satorra-Bentler type test, from the groups' Jacobians."""
-        fn = {
-            "scaled.shifted": ordm.scaled_shifted_test,
-            "satorra.bentler": ordm.satorra_bentler_test,
-            "mean.var.adjusted": ordm.mean_var_adjusted_test,
-        }.get(self.spec.test)
+        fn = ordm.ROBUST_TESTS.get(self.spec.test)
         if fn is None:
             return None
         f = [gd.data.shape[0] / self.ntotal for gd in self.groups]

@@ -1297,3 +1297,11 @@ def scaled_shifted_test(chisq: float, df: int, delta, weight, gamma) -> ScaledTe
         tr1,
         tr2,
     )
+
+
+#: lavaan's ``test =`` names of the robust tests above (``"standard"``: none)
+ROBUST_TESTS = {
+    "scaled.shifted": scaled_shifted_test,
+    "satorra.bentler": satorra_bentler_test,
+    "mean.var.adjusted": mean_var_adjusted_test,
+}

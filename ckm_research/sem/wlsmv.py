@@ -494,11 +494,7 @@ class WLSMVEngine(BaseEngine):
     def _test(self, chisq, df, D):
         """The estimator's robust test (None for ``test = "standard"``), on the
         stacked groups (lavaan's ``Gamma.all``, ``V.all``)."""
-        fn = {
-            "scaled.shifted": ordm.scaled_shifted_test,
-            "satorra.bentler": ordm.satorra_bentler_test,
-            "mean.var.adjusted": ordm.mean_var_adjusted_test,
-        }.get(self.spec.test)
+        fn = ordm.ROBUST_TESTS.get(self.spec.test)
         if fn is None:
             return None
         return fn(chisq, df, D, self._stack_weight(self._fg()), self._stack_gamma())
