@@ -305,3 +305,5 @@ def test_ckm_run_on_a_survey_with_only_a_model_and_a_data_file(survey):
     assert "Items adapted (rephrased, not copied)" not in html
     assert "latent interactions (INS ~ CKM:CTU" in html
     assert "Latent interactions were estimated by" not in html
+    # no profile questions: no empty sample-description table
+    assert "has no profile questions" in html and "Sample Description" not in html

@@ -380,14 +380,20 @@ class Report:
         self.cite("meade", "curran16")
         excluded = n.get("excluded_by", {})
         crit = ", ".join(f"{k} ({v})" for k, v in excluded.items()) or "none"
+        sample = st.get("tables", {}).get("sample") or {}
+        has_profile = bool(sample.get("rows"))
         body += (f"<p>Of {f(n['n_read'], 'int')} responses read, {f(n['n_excluded'], 'int')} "
                  f"were excluded by the screening criteria chosen in advance ({crit}; Table "
                  f"{self._tables + 1}), leaving {f(n['n_after_screening'], 'int')}"
                  + (f"; the analysed subsample has N = {f(n['n_analysed'], 'int')}"
                     if n["n_analysed"] != n["n_after_screening"] else "")
-                 + ". Flagged respondents were otherwise kept; Table "
-                 f"{self._tables + 2} describes the sample.</p>")
-        body += self.table("data", "screening") + self.table("data", "sample")
+                 + ". Flagged respondents were otherwise kept"
+                 + (f"; Table {self._tables + 2} describes the sample.</p>" if has_profile else
+                    ". The instrument has no profile questions (industry, size, informant's "
+                    "position ...), so the sample is not described beyond its size.</p>"))
+        body += self.table("data", "screening")
+        if has_profile:
+            body += self.table("data", "sample")
         for note in st.get("notes", []):
             body += f"<p>{_e(note)}</p>"
         return self._wrap(body)
