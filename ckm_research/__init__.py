@@ -9,17 +9,21 @@ lavaan's ``growth()`` conventions.
 
 __version__ = "0.1.0"
 
-from ckm_research.sem.api import ESTIMATORS, fit  # noqa: E402
-from ckm_research.sem.diagnostics import (  # noqa: E402
-    factor_scores,
-    lrt,
-    modindices,
-    residuals,
-    score_test,
-    wald_test,
-)
-from ckm_research.sem.growth import growth  # noqa: E402
-from ckm_research.sem.results import SEMResults  # noqa: E402
+from ckm_research._lazy import lazy_names, names_from  # noqa: E402
+
+# The public API is imported when first used (PEP 562): ``import ckm_research``
+# and ``ckm --help`` stay cheap (no scipy.stats, pandas), while
+# ``ckm_research.fit`` and ``from ckm_research import fit`` work as before.
+_LAZY = {
+    **names_from("ckm_research.sem.api", ["ESTIMATORS", "fit"]),
+    **names_from(
+        "ckm_research.sem.diagnostics",
+        ["factor_scores", "lrt", "modindices", "residuals", "score_test", "wald_test"],
+    ),
+    "growth": "ckm_research.sem.growth",
+    "SEMResults": "ckm_research.sem.results",
+}
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
 
 __all__ = [
     "fit",

@@ -30,9 +30,9 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from rich.console import Console
-from rich.text import Text
-
+# Only light modules here: ``ckm --help`` builds every subcommand's parser, and each
+# handler imports what it runs (the engine, scipy, pandas) when called
+# (benchmarks/bench_startup.py; tests/test_startup.py checks nothing heavy is imported).
 from ckm_research import __version__
 from ckm_research.data import cli_import, cli_simulate
 from ckm_research.errors import CkmError, CkmWarning, ModelFileError
@@ -65,11 +65,15 @@ class UI:
     """
 
     def __init__(self, debug: bool = False):
+        from rich.console import Console  # imported here: rich is slow to import
+
         self.debug = debug
         self.console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
         self.interactive = sys.stderr.isatty()
 
     def _print(self, label: str, style: str, message: str) -> None:
+        from rich.text import Text
+
         line = Text()
         line.append(label, style=style or None)
         line.append(str(message))
@@ -90,6 +94,8 @@ class UI:
         if not self.interactive:
             yield
             return
+        from rich.text import Text
+
         with self.console.status(Text(message), spinner="dots"):
             yield
 

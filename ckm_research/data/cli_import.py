@@ -25,7 +25,7 @@ def _share(value: str) -> float:
 def add_parser(subparsers) -> None:
     """Add ``data`` (with its ``import`` subcommand) to the ``ckm`` parser."""
     from ckm_research.cli import _common_options, _missing_values
-    from ckm_research.data.screening import CRITERIA
+    from ckm_research.data.choices import CRITERIA
 
     group = subparsers.add_parser(
         "data", parents=[_common_options()],

@@ -45,7 +45,7 @@ def _seed(value: str) -> int:
 def add_parser(subparsers) -> None:
     """Add ``simulate`` to the ``ckm`` parser."""
     from ckm_research.cli import _common_options
-    from ckm_research.data.formats import WRITE_FORMATS
+    from ckm_research.data.choices import WRITE_FORMATS
 
     p = subparsers.add_parser(
         "simulate", parents=[_common_options()],

@@ -38,14 +38,7 @@ from ckm_research.instrument import Instrument
 __all__ = ["WRITE_FORMATS", "write_responses", "format_for_path"]
 
 #: Formats :func:`write_responses` writes, with their usual extensions.
-WRITE_FORMATS = {
-    "csv": (".csv",),
-    "excel": (".xlsx",),
-    "spss": (".sav",),
-    "stata": (".dta",),
-    "qualtrics": (".csv",),
-    "kobo": (".csv", ".xlsx"),
-}
+from ckm_research.data.choices import WRITE_FORMATS  # noqa: E402  (light, for ckm --help)
 
 _ID = "respondent"
 _DURATION = "duration_sec"

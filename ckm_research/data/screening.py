@@ -51,7 +51,7 @@ __all__ = ["ScreeningRules", "screen", "longstring", "mahalanobis", "CRITERIA",
            "SCREENING_COLUMNS"]
 
 #: Screening criteria, as named by ``--drop`` and the ``flag_*`` columns.
-CRITERIA = ("missing", "longstring", "attention", "outlier", "speed")
+from ckm_research.data.choices import CRITERIA  # noqa: E402  (light, for ckm --help)
 
 #: Columns :func:`screen` returns.
 SCREENING_COLUMNS = ("missing_items", "longstring", "attention_failures", "mahalanobis_d2",

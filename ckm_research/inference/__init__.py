@@ -9,6 +9,32 @@
   processes or a dask cluster; same seed, same numbers).
 """
 
-from ckm_research.inference.bootstrap import BootstrapResult, bootstrap
+import sys
+import types
+
+from ckm_research._lazy import lazy_names, names_from
+
+# imported when first used (PEP 562), so ``ckm --help`` does not load scipy and pandas
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    globals(),
+    names_from("ckm_research.inference.bootstrap", ["bootstrap", "BootstrapResult"]),
+)
+
+
+class _Package(types.ModuleType):
+    """Keep ``ckm_research.inference.bootstrap`` the function, as when it was imported eagerly.
+
+    Importing the submodule ``ckm_research.inference.bootstrap`` binds the
+    package's attribute ``bootstrap`` to the module; the function is bound instead.
+    """
+
+    def __setattr__(self, name, value):
+        if name == "bootstrap" and isinstance(value, types.ModuleType):
+            value = value.bootstrap
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = ["bootstrap", "BootstrapResult"]

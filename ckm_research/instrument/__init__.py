@@ -7,13 +7,23 @@ for ODK/KoboToolbox, a printable HTML questionnaire), for the analyst (a
 codebook) and for the model (lavaan measurement syntax).
 """
 
-from ckm_research.instrument.load import (
-    DEFAULT_INSTRUMENT,
-    available_instruments,
-    instrument_from_dict,
-    load_instrument,
+from ckm_research._lazy import lazy_names, names_from
+
+# imported when first used (PEP 562), so ``ckm --help`` does not load scipy and pandas
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    globals(),
+    {
+        **names_from(
+            "ckm_research.instrument.load",
+            ["DEFAULT_INSTRUMENT", "available_instruments", "instrument_from_dict",
+             "load_instrument"],
+        ),
+        **names_from(
+            "ckm_research.instrument.schema", ["Instrument", "InstrumentError", "ItemInfo"]
+        ),
+    },
 )
-from ckm_research.instrument.schema import Instrument, InstrumentError, ItemInfo
 
 __all__ = [
     "load_instrument",

@@ -30,12 +30,7 @@ __all__ = ["FORMATS", "export_instrument", "to_xlsform", "to_html", "to_codebook
            "codebook_table"]
 
 #: Export formats and what they write.
-FORMATS = {
-    "xlsform": "XLSForm workbook (.xlsx) for ODK Collect / KoboToolbox",
-    "html": "printable self-contained questionnaire (.html)",
-    "codebook": "codebook (.csv and .md)",
-    "lavaan": "measurement model in lavaan syntax (.lav)",
-}
+from ckm_research.instrument.formats import FORMATS  # noqa: E402  (light, for ckm --help)
 
 _ROLE_NAMES = {
     "profile": "key-informant and firm profile",

@@ -19,38 +19,33 @@ Every number is checked against lavaan 0.6.14 / semTools 0.5.6 / psych
 (``tests/reference/R/measurement.R``).
 """
 
-from ckm_research.measurement.cmv import (
-    CFAMarkerResult,
-    HarmanResult,
-    LindellWhitneyResult,
-    ULMCResult,
-    cfa_marker,
-    harman_single_factor,
-    lindell_whitney,
-    ulmc,
-)
-from ckm_research.measurement.invariance import (
-    LEVELS,
-    InvarianceResult,
-    chisq_difference,
-    compare_paths,
-    factor_scores,
-    measurement_invariance,
-    split_groups,
-)
-from ckm_research.measurement.reliability import (
-    average_variance_extracted,
-    composite_reliability,
-    cronbach_alpha,
-)
-from ckm_research.measurement.validity import (
-    THRESHOLDS,
-    ValidityReport,
-    fornell_larcker,
-    htmt,
-    standardized_loadings,
-    validity_flags,
-    validity_report,
+from ckm_research._lazy import lazy_names, names_from
+
+# imported when first used (PEP 562), so ``ckm --help`` does not load scipy and pandas
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    globals(),
+    {
+        **names_from(
+            "ckm_research.measurement.cmv",
+            ["CFAMarkerResult", "HarmanResult", "LindellWhitneyResult", "ULMCResult",
+             "cfa_marker", "harman_single_factor", "lindell_whitney", "ulmc"],
+        ),
+        **names_from(
+            "ckm_research.measurement.invariance",
+            ["LEVELS", "InvarianceResult", "chisq_difference", "compare_paths",
+             "factor_scores", "measurement_invariance", "split_groups"],
+        ),
+        **names_from(
+            "ckm_research.measurement.reliability",
+            ["average_variance_extracted", "composite_reliability", "cronbach_alpha"],
+        ),
+        **names_from(
+            "ckm_research.measurement.validity",
+            ["THRESHOLDS", "ValidityReport", "fornell_larcker", "htmt",
+             "standardized_loadings", "validity_flags", "validity_report"],
+        ),
+    },
 )
 
 __all__ = [

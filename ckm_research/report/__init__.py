@@ -23,10 +23,21 @@ Importing this package is cheap; papermill and nbconvert are imported when a
 pipeline runs.
 """
 
-from ckm_research.report.params import ParameterError, PipelineParams, load_params
-from ckm_research.report.stages import STAGE_NAMES, STAGES
-from ckm_research.report.store import StageOutput
-from ckm_research.report.tables import Table
+from ckm_research._lazy import lazy_names, names_from
+
+# imported when first used (PEP 562), so ``ckm --help`` does not load pandas and pydantic
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    globals(),
+    {
+        **names_from(
+            "ckm_research.report.params", ["ParameterError", "PipelineParams", "load_params"]
+        ),
+        **names_from("ckm_research.report.stages", ["STAGE_NAMES", "STAGES"]),
+        "StageOutput": "ckm_research.report.store",
+        "Table": "ckm_research.report.tables",
+    },
+)
 
 __all__ = ["PipelineParams", "ParameterError", "load_params", "STAGES", "STAGE_NAMES",
            "StageOutput", "Table", "run_pipeline", "run_grid"]

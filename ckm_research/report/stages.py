@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ckm_research.report.params import PROJECT_ROOT
+#: the repository root, as report.params.PROJECT_ROOT (not imported: pydantic is slow to
+#: import, and ckm --help lists the stage names)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 __all__ = ["Stage", "STAGES", "STAGE_NAMES", "NOTEBOOK_DIR", "stage", "TUTORIAL"]
 

@@ -1,0 +1,89 @@
+"""Start-up stays cheap: importing the package and the CLI loads no heavy library.
+
+``import ckm_research`` and ``ckm --help`` must not import scipy.stats, pandas or
+matplotlib (the public API is imported on first use, PEP 562, and each ``ckm``
+subcommand imports its engine in its handler); the timings themselves are in
+benchmarks/bench_startup.py. Each check runs in a fresh interpreter so that
+modules other tests imported do not count.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("scipy.stats", "pandas", "matplotlib")
+
+
+def _modules_after(code: str) -> set[str]:
+    """The names in sys.modules after running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import ckm_research",
+        "import ckm_research.cli",
+        "import ckm_research.errors",
+        "from ckm_research.cli import build_parser; build_parser()",
+        "import contextlib, io\nfrom ckm_research.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['--help'])",
+    ],
+)
+def test_no_heavy_import(code):
+    loaded = _modules_after(code)
+    assert not [m for m in HEAVY if m in loaded], code
+
+
+def test_lazy_public_names_still_work():
+    """The lazy names resolve to the same objects, and stay listed."""
+    import ckm_research
+    from ckm_research import SEMResults, fit
+    from ckm_research.sem.api import fit as api_fit
+    from ckm_research.sem.results import SEMResults as api_results
+
+    assert fit is api_fit and ckm_research.fit is api_fit and SEMResults is api_results
+    assert set(ckm_research.__all__) <= set(dir(ckm_research))
+    for name in ckm_research.__all__:
+        assert getattr(ckm_research, name) is not None
+    with pytest.raises(AttributeError, match="no_such_name"):
+        ckm_research.no_such_name  # noqa: B018
+
+
+def test_inference_bootstrap_is_the_function():
+    """``ckm_research.inference.bootstrap`` is the function, also after the submodule import."""
+    code = (
+        "import sys\nimport ckm_research.inference.bootstrap\n"
+        "m = sys.modules['ckm_research.inference.bootstrap']\n"
+        "import ckm_research.inference as i\n"
+        "assert i.bootstrap is m.bootstrap and callable(i.bootstrap)\n"
+        "from ckm_research.inference import bootstrap\nassert bootstrap is m.bootstrap"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "ckm_research.measurement",
+        "ckm_research.instrument",
+        "ckm_research.report",
+        "ckm_research.sem",
+    ],
+)
+def test_subpackage_names_resolve(package):
+    import importlib
+
+    mod = importlib.import_module(package)
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None, name
