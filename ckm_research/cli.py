@@ -528,6 +528,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.error("interrupted.")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of the output went away (`ckm fit ... | head`): not an error of ours;
+        # send what is left to /dev/null so that Python's exit flush stays quiet
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug: keep the message short unless --debug
         if ui.debug:
             traceback.print_exc(file=sys.stderr)

@@ -394,3 +394,19 @@ def test_real_engine_study_model_names_its_items(files, capsys):
     err = capsys.readouterr().err
     assert "53 variables that are not in the data" in err
     assert "'cip1'" in err and "'loy4'" in err
+
+
+def test_a_closed_pipe_is_not_a_bug(files, fake_fit, monkeypatch, tmp_path, capsys):
+    # `ckm fit ... | head -5`: the reader goes away while we print
+    model, csv = files
+
+    def closed_pipe(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(ckm_research, "fit", closed_pipe)
+    with open(tmp_path / "stdout.txt", "w") as real_file:  # dup2 needs a real descriptor
+        monkeypatch.setattr(sys, "stdout", real_file)
+        code = main(["fit", str(model), str(csv)])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
