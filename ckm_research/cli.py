@@ -35,7 +35,7 @@ from pathlib import Path
 # (benchmarks/bench_startup.py; tests/test_startup.py checks nothing heavy is imported).
 from ckm_research import __version__
 from ckm_research.data import cli_import, cli_simulate
-from ckm_research.errors import CkmError, CkmWarning, ModelFileError
+from ckm_research.errors import CkmError, ModelFileError
 from ckm_research.inference import cli as inference_cli
 from ckm_research.instrument import cli as instrument_cli
 from ckm_research.measurement import cli as measurement_cli
@@ -122,24 +122,6 @@ def _ordered(value: str) -> str | list[str]:
     return names
 
 
-def _missing_values(value: str) -> list[float | int | str]:
-    codes: list[float | int | str] = []
-    for token in value.split(","):
-        token = token.strip()
-        if not token:
-            raise argparse.ArgumentTypeError(
-                f"empty code in {value!r}; give codes separated by commas, e.g. -99,-999"
-            )
-        try:
-            codes.append(int(token))
-        except ValueError:
-            try:
-                codes.append(float(token))
-            except ValueError:
-                codes.append(token)  # a text code such as "." or "NA"
-    return codes
-
-
 # Options whose value may start with "-" (a negative missing-value code): argparse
 # would take "-99,-999" for an option, so "--missing-values -99,-999" is rewritten
 # as "--missing-values=-99,-999".
@@ -163,69 +145,12 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
-# shared helpers
+# shared helpers (in ckm_research.cli_common; the old names stay importable here)
 
-
-def _common_options() -> argparse.ArgumentParser:
-    """Options every subcommand accepts (``ckm fit ... --debug``)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS,
-        help="show the full traceback when something goes wrong",
-    )
-    return common
-
-
-#: Extensions of data files, to catch MODEL and DATA given the wrong way round.
-_DATA_EXTENSIONS = (".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".sav", ".zsav", ".por", ".dta")
-
-
-def read_model_file(path: str | Path) -> str:
-    """Read a lavaan model file as UTF-8 text, with clear errors.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The model file.
-
-    Returns
-    -------
-    str
-        The model syntax (a UTF-8 byte-order mark is dropped).
-
-    Raises
-    ------
-    ModelFileError
-        The file does not exist, is a folder or a data file, is not UTF-8
-        text, or is empty.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"The model file {path} does not exist.")
-    if path.is_dir():
-        raise ModelFileError(f"The model file {path} is a folder, not a file.")
-    if path.suffix.lower() in _DATA_EXTENSIONS:
-        raise ModelFileError(
-            f"{path} looks like a data file, not a model: the usage is `ckm fit MODEL DATA` "
-            "(model file first). Did you swap them?"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"Cannot read the model file {path}: {exc.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ModelFileError(
-            f"The model file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line "
-            f"{line}). Save it as plain UTF-8 text (in most editors: Save As > Encoding: "
-            "UTF-8)."
-        ) from None
-    if not text.strip():
-        raise ModelFileError(f"The model file {path} is empty.")
-    return text
-
+from ckm_research.cli_common import common_options as _common_options  # noqa: E402
+from ckm_research.cli_common import missing_values as _missing_values  # noqa: E402
+from ckm_research.cli_common import read_model_file  # noqa: E402, F401
+from ckm_research.cli_common import report_warnings as _report_warnings  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # ckm fit
@@ -450,25 +375,6 @@ def _print_modindices(result, n: int) -> None:
     print("", flush=True)
     text = mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  none"
     print(text, flush=True)
-
-
-def _report_warnings(ui: UI, result, caught: list[warnings.WarningMessage]) -> None:
-    """Print the toolkit's warnings once each; other libraries' only with --debug."""
-    messages = list(getattr(result, "warnings", []) or [])
-    messages += [str(w.message) for w in caught if issubclass(w.category, CkmWarning)]
-    for message in dict.fromkeys(messages):
-        ui.warning(message)
-    other = [w for w in caught if not issubclass(w.category, CkmWarning)]
-    if not other:
-        return
-    if ui.debug:
-        for w in other:
-            ui.warning(f"{w.category.__name__} ({Path(w.filename).name}:{w.lineno}): {w.message}")
-    else:
-        ui.note(
-            f"({len(other)} technical warning{'s' if len(other) != 1 else ''} from the "
-            "numerical libraries hidden; rerun with --debug to see them.)"
-        )
 
 
 # ---------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def _stub(g1, g3, V, mean=0.0, sd=1.0):
         implied_latent=lambda th: (np.array([0.0, mean]), np.diag([1.0, sd**2])),
         model=SimpleNamespace(variables=("X", "Z")),
     )
-    return SimpleNamespace(estimates=est, vcov=np.asarray(V), theta=np.zeros(2), _engine=eng)
+    return SimpleNamespace(estimates=est, vcov=np.asarray(V), theta=np.zeros(2), engine=eng)
 
 
 @pytest.mark.parametrize(

@@ -24,17 +24,17 @@ def _share(value: str) -> float:
 
 def add_parser(subparsers) -> None:
     """Add ``data`` (with its ``import`` subcommand) to the ``ckm`` parser."""
-    from ckm_research.cli import _common_options, _missing_values
+    from ckm_research.cli_common import common_options, missing_values
     from ckm_research.data.choices import CRITERIA
 
     group = subparsers.add_parser(
-        "data", parents=[_common_options()],
+        "data", parents=[common_options()],
         help="survey responses: import, validate, screen",
         description="Survey responses.",
     )
     sub = group.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
     p = sub.add_parser(
-        "import", parents=[_common_options()],
+        "import", parents=[common_options()],
         help="validate, reverse-code, de-identify and screen a response file",
         description=(
             "Read a response file (CSV, Excel, SPSS .sav, Stata .dta, a Qualtrics CSV export "
@@ -59,7 +59,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--report", default=None, metavar="PATH",
                    help="screening report, .md or .json (default: OUTPUT stem + "
                         ".screening.md)")
-    p.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
+    p.add_argument("--missing-values", type=missing_values, default=None, metavar="CODE,...",
                    help="codes meaning 'no answer', e.g. -99,-999 (empty cells always are)")
     p.add_argument("--drop", default=None, metavar="CRITERIA",
                    help=f"drop flagged respondents: any, or some of {','.join(CRITERIA)}")

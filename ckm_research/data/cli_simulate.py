@@ -44,11 +44,11 @@ def _seed(value: str) -> int:
 
 def add_parser(subparsers) -> None:
     """Add ``simulate`` to the ``ckm`` parser."""
-    from ckm_research.cli import _common_options
+    from ckm_research.cli_common import common_options
     from ckm_research.data.choices import WRITE_FORMATS
 
     p = subparsers.add_parser(
-        "simulate", parents=[_common_options()],
+        "simulate", parents=[common_options()],
         help="simulate survey answers from a population model (known truth)",
         description=(
             "Draw survey answers, as respondents give them (reverse-keyed items not "

@@ -433,7 +433,7 @@ class BootstrapResult:
         return dataclasses.replace(result, estimates=est, notes=notes, warnings=warns)
 
     def to_dict(self) -> dict[str, Any]:
-        from ckm_research.sem.results import _clean
+        from ckm_research.sem.results import clean_value as _clean
 
         rows = [{k: _clean(v) for k, v in r.items()} for r in self.estimates.to_dict("records")]
         return {"bootstrap": self.summary_dict(), "estimates": rows}
@@ -612,7 +612,7 @@ def bootstrap(
 def _make_tasks(model, frame, result, fit_kwargs, n_rows):
     from ckm_research.sem.api import MLEngine
 
-    engine = result._engine
+    engine = result.engine
     if type(engine) is MLEngine:
         inter = result.notes.get("interaction") or {}
         products = {}

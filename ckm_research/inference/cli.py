@@ -114,11 +114,11 @@ def bootstrap_fit(args: argparse.Namespace, model_text: str, data, options: dict
 
 def add_parser(subparsers) -> None:
     """Add ``ckm power``."""
-    from ckm_research.cli import _common_options
+    from ckm_research.cli_common import common_options
 
     p = subparsers.add_parser(
         "power",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="Monte Carlo power of a SEM (with the RMSEA-based power beside it)",
         description=(
             "Simulate samples of each size N from a population model (lavaan syntax whose "
@@ -163,7 +163,8 @@ def add_parser(subparsers) -> None:
 
 
 def run_power(args: argparse.Namespace, ui) -> int:
-    from ckm_research.cli import EXIT_OK, read_model_file
+    from ckm_research.cli import EXIT_OK
+    from ckm_research.cli_common import read_model_file
     from ckm_research.errors import CkmError, CkmWarning
     from ckm_research.inference.power import power_analysis
 

@@ -169,7 +169,7 @@ class _Plan:
 
 def _plan(population, analysis, estimator, interaction, alpha, iter_max) -> _Plan:
     from ckm_research.inference.refit import Definitions, MomentFitter, fill_exogenous
-    from ckm_research.sem.api import _build_engine
+    from ckm_research.sem.api import build_engine
     from ckm_research.sem.ml import SampleMoments, fit_ml
     from ckm_research.sem.partable import variable_roles
     from ckm_research.sem.syntax import parse_model
@@ -202,7 +202,7 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max) -> _Pla
         for t in spec.terms:
             products.update(t.members)
         rename = spec.term_for_factor()
-    engine = _build_engine(
+    engine = build_engine(
         parse_model(fit_text), frame, estimator=estimator, ordered=(), group=None,
         group_equal=(), std_lv=False, level=1 - alpha, control={"iter.max": iter_max},
     )  # fmt: skip
@@ -620,7 +620,7 @@ class PowerResult:
 
 
 def _clean(v):
-    from ckm_research.sem.results import _clean as clean
+    from ckm_research.sem.results import clean_value as clean
 
     if isinstance(v, (list, tuple)):
         return [clean(x) for x in v]

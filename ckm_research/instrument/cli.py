@@ -13,17 +13,17 @@ __all__ = ["add_parser", "run_export"]
 
 def add_parser(subparsers) -> None:
     """Add ``instrument`` (with its ``export`` subcommand) to the ``ckm`` parser."""
-    from ckm_research.cli import _common_options
+    from ckm_research.cli_common import common_options
     from ckm_research.instrument.formats import FORMATS
 
     group = subparsers.add_parser(
-        "instrument", parents=[_common_options()],
+        "instrument", parents=[common_options()],
         help="survey instruments: export for ODK/Kobo, print, codebook, lavaan",
         description="Survey instruments (surveys/*.yaml).",
     )
     sub = group.add_subparsers(dest="instrument_command", metavar="SUBCOMMAND", required=True)
     p = sub.add_parser(
-        "export", parents=[_common_options()],
+        "export", parents=[common_options()],
         help="write an instrument as XLSForm, HTML, codebook or lavaan syntax",
         description="Write a survey instrument in one format:\n"
                     + "\n".join(f"  {k:9s} {v}" for k, v in FORMATS.items()),

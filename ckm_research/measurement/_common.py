@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ckm_research.data.frames import as_frame, check_columns  # noqa: F401 (re-exported)
 from ckm_research.errors import CkmError, ModelSpecificationError
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.syntax import parse_model
@@ -48,7 +49,7 @@ def factor_indicators(model) -> dict[str, list[str]]:
         if "group" in est.columns:
             est = est[est["group"] == 1]
         rows = est[est["op"] == "=~"]
-        ov = set(model._engine.model.ov)
+        ov = set(model.engine.model.ov)
         out: dict[str, list[str]] = {}
         for lhs, rhs in zip(rows["lhs"], rows["rhs"], strict=True):
             if rhs in ov:
@@ -70,26 +71,6 @@ def factor_indicators(model) -> dict[str, list[str]]:
     return out
 
 
-def check_columns(data: pd.DataFrame, columns, what: str = "model") -> None:
-    """Raise a clear error when columns are missing from the data."""
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise CkmError(
-            f"the {what} uses variable(s) not in the data: {', '.join(missing)}; "
-            f"columns are: {', '.join(map(str, data.columns[:30]))}"
-            + (" ..." if data.shape[1] > 30 else "")
-        )
-
-
-def as_frame(data) -> pd.DataFrame:
-    """A DataFrame from a DataFrame or a data file path."""
-    if isinstance(data, pd.DataFrame):
-        return data
-    from ckm_research.data.io import read_data
-
-    return read_data(data)
-
-
 @dataclass
 class Block:
     """The matrices of one group of a fitted model."""
@@ -104,7 +85,7 @@ class Block:
 
 
 def require_result(result, who: str) -> SEMResults:
-    if not isinstance(result, SEMResults) or result._engine is None:
+    if not isinstance(result, SEMResults) or result.engine is None:
         raise CkmError(
             f"The 'result' parameter of {who} must be a fitted SEMResults "
             f"(from ckm_research.fit). Got {type(result).__name__} instead."
@@ -114,7 +95,7 @@ def require_result(result, who: str) -> SEMResults:
 
 def blocks(result: SEMResults) -> list[Block]:
     """Loadings, factor covariances and sample/implied covariances per group."""
-    eng = result._engine
+    eng = result.engine
     model = eng.model
     ov = list(model.ov)
     lv = list(model.lv)

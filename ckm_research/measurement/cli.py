@@ -61,11 +61,11 @@ def _cut(value: str) -> str | float:
 
 def add_parser(subparsers) -> None:
     """Add ``validity`` and ``invariance`` to the ``ckm`` parser."""
-    from ckm_research.cli import _common_options, _missing_values
+    from ckm_research.cli_common import common_options, missing_values
 
     p = subparsers.add_parser(
         "validity",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="reliability, validity and common-method checks of a measurement model",
         description=(
             "Fit the model, then report per factor Cronbach's alpha, composite reliability "
@@ -96,7 +96,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--missing", choices=["listwise", "ml"], default=None,
                    help="missing answers: listwise deletion (default, as lavaan) or ml "
                         "(FIML; '--estimator MLR --missing ml' for robust FIML)")
-    p.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
+    p.add_argument("--missing-values", type=missing_values, default=None, metavar="CODE,...",
                    help="codes meaning 'no answer', e.g. -99,-999")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
@@ -104,7 +104,7 @@ def add_parser(subparsers) -> None:
 
     q = subparsers.add_parser(
         "invariance",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="measurement invariance across groups and path comparisons",
         description=(
             "Fit the configural, metric, scalar and strict invariance models across the "
@@ -137,7 +137,7 @@ def add_parser(subparsers) -> None:
                    help="levels to fit (default: configural,metric,scalar,strict)")
     q.add_argument("--missing", choices=["listwise", "ml"], default=None,
                    help="missing answers: listwise deletion (default) or ml (FIML)")
-    q.add_argument("--missing-values", type=_missing_values, default=None, metavar="CODE,...",
+    q.add_argument("--missing-values", type=missing_values, default=None, metavar="CODE,...",
                    help="codes meaning 'no answer', e.g. -99,-999")
     q.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
@@ -145,7 +145,7 @@ def add_parser(subparsers) -> None:
 
 
 def _inputs(args):
-    from ckm_research.cli import read_model_file
+    from ckm_research.cli_common import read_model_file
     from ckm_research.data.io import read_data
     from ckm_research.errors import CkmError, ModelFileError
 
@@ -183,7 +183,8 @@ def _write_json(path: Path | None, doc: dict, ui) -> None:
 def run_validity(args: argparse.Namespace, ui) -> int:
     """Handler of ``ckm validity``."""
     import ckm_research
-    from ckm_research.cli import EXIT_OK, _report_warnings
+    from ckm_research.cli import EXIT_OK
+    from ckm_research.cli_common import report_warnings
     from ckm_research.measurement import (
         cfa_marker,
         harman_single_factor,
@@ -214,14 +215,15 @@ def run_validity(args: argparse.Namespace, ui) -> int:
                                                       missing=args.missing)
     print(report.summary(), flush=True)
     _write_json(args.json, report.to_dict(), ui)
-    _report_warnings(ui, result, caught)
+    report_warnings(ui, result, caught)
     return EXIT_OK
 
 
 def run_invariance(args: argparse.Namespace, ui) -> int:
     """Handler of ``ckm invariance``."""
     import ckm_research
-    from ckm_research.cli import EXIT_OK, _report_warnings
+    from ckm_research.cli import EXIT_OK
+    from ckm_research.cli_common import report_warnings
     from ckm_research.errors import CkmError
     from ckm_research.measurement import compare_paths, measurement_invariance, split_groups
     from ckm_research.measurement._common import clean_json
@@ -280,5 +282,5 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
         print(format_table(paths), flush=True)
         doc["paths"] = {"model": ref_level, "tests": clean_json(paths)}
     _write_json(args.json, clean_json(doc), ui)
-    _report_warnings(ui, inv.fits[levels[0]], caught)
+    report_warnings(ui, inv.fits[levels[0]], caught)
     return EXIT_OK

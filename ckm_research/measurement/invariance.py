@@ -563,7 +563,7 @@ def compare_paths(result, *, paths: Iterable[str] | None = None,
     result = require_result(result, "compare_paths")
     if result.ngroups < 2:
         raise CkmError("compare_paths needs a multiple-group fit (fit(..., group='COL'))")
-    eng = result._engine
+    eng = result.engine
     t = eng.pt.table
     theta = np.asarray(result.theta, dtype=float)
     vcov = np.asarray(result.vcov, dtype=float)
@@ -646,7 +646,7 @@ def factor_scores(result, data) -> pd.DataFrame:
     result = require_result(result, "factor_scores")
     if result.ngroups > 1:
         raise CkmError("factor_scores needs a single-group fit")
-    eng = result._engine
+    eng = result.engine
     model = eng.model
     frame = as_frame(data)
     ov, lv = list(model.ov), list(model.lv)

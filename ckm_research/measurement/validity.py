@@ -265,7 +265,7 @@ def standardized_loadings(result) -> pd.DataFrame:
     """
     result = require_result(result, "standardized_loadings")
     ss = result.standardized_solution
-    ov = set(result._engine.model.ov)
+    ov = set(result.engine.model.ov)
     load = ss[(ss["op"] == "=~") & ss["rhs"].isin(ov)].copy()
     resid = ss[(ss["op"] == "~~") & (ss["lhs"] == ss["rhs"]) & ss["lhs"].isin(ov)]
     r2 = {(g, v): 1.0 - e for g, v, e in zip(resid["group"], resid["lhs"], resid["est.std"],

@@ -57,7 +57,7 @@ __all__ = [
 # ----------------------------------------------------------------- accessors
 def _free_index(results) -> np.ndarray:
     """Free-parameter index (1-based, 0 = fixed) of every estimates row."""
-    eng = results._engine
+    eng = results.engine
     if eng is None:
         raise CkmError("these results carry no fitted model; refit them in this session")
     if hasattr(eng, "row_free_index"):
@@ -116,7 +116,7 @@ def _coef_and_vcov(results, rows: list[int | None]):
 
 def _latent_moments(results, name: str) -> tuple[float, float]:
     """Model-implied mean and SD of a variable (latent or observed)."""
-    eng = results._engine
+    eng = results.engine
     if hasattr(eng, "implied_latent"):  # LMS: integrated over the moderators
         mean, cov = eng.implied_latent(results.theta)
         variables = list(eng.model.variables)

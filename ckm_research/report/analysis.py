@@ -102,7 +102,7 @@ def _call(fn, *args, **kwargs):
 # ---------------------------------------------------------------------- inputs
 def read_model(path: str | Path) -> str:
     """The model syntax in a file (UTF-8)."""
-    from ckm_research.cli import read_model_file
+    from ckm_research.cli_common import read_model_file
 
     return read_model_file(path)
 

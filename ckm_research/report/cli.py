@@ -10,12 +10,12 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> None:
     """Add ``ckm run`` to the ``ckm`` command line."""
-    from ckm_research.cli import _common_options
+    from ckm_research.cli_common import common_options
     from ckm_research.report.stages import STAGE_NAMES
 
     p = subparsers.add_parser(
         "run",
-        parents=[_common_options()],
+        parents=[common_options()],
         help="run the whole study (notebooks with papermill) and write the report",
         description=(
             "Run the study's notebooks (" + ", ".join(STAGE_NAMES) + ") with papermill in the "

@@ -596,6 +596,22 @@ def _build_engine(
     return MLEngine(pt, groups, opts, notes)
 
 
+def build_engine(parsed: ParsedModel, frame: pd.DataFrame, **options):
+    """The unfitted estimation engine :func:`fit` builds for a parsed model and data.
+
+    Public entry for other packages (e.g. ``inference.power``, which fits the engine to
+    population moments) to the engine :func:`fit` uses, with the same keyword options
+    (``estimator``, ``ordered``, ``group``, ``group_equal``, ``std_lv``, ``level``,
+    ``control``, ...); see issue 10.
+
+    Returns
+    -------
+    MLEngine, LSEngine or another engine of ``ckm_research.sem``
+        With the parameter table (``.pt``), the data groups and the options (``.opts``).
+    """
+    return _build_engine(parsed, frame, **options)
+
+
 #: lavaan options fit() does not take, and what to do instead
 _LAVAAN_REFUSED = {
     "conditional_x": (

@@ -981,7 +981,7 @@ def _factor_scores_ebm(eng, newdata) -> pd.DataFrame:
     if newdata is None:
         y, index = fitted, None
     else:
-        from ckm_research.measurement._common import as_frame, check_columns
+        from ckm_research.data.frames import as_frame, check_columns
 
         frame = as_frame(newdata)
         check_columns(frame, ov)
@@ -1125,7 +1125,7 @@ def factor_scores(
                 "factor_scores(newdata=) is available for single-group fits; split the data by "
                 "group and use the group's own fit"
             )
-        from ckm_research.measurement._common import as_frame, check_columns
+        from ckm_research.data.frames import as_frame, check_columns
 
         frame = as_frame(newdata)
         check_columns(frame, list(model.ov))

@@ -77,6 +77,10 @@ def _clean(v):
     return v
 
 
+#: Public name of the JSON-ready scalar conversion (NaN/inf -> None, numpy -> Python).
+clean_value = _clean
+
+
 @dataclass
 class SEMResults:
     """A fitted CFA/SEM model.
@@ -113,6 +117,16 @@ class SEMResults:
     _engine: Any = None  # the fitted internals, for lazy statistics
 
     # ---------------------------------------------------------------- access
+    @property
+    def engine(self) -> Any:
+        """The fitted engine: parameter table (``.pt``), model matrices (``.model``),
+        options (``.opts``), groups and sample moments; None for results without one.
+
+        The public way for other packages (measurement, moderation, inference) to
+        reach what ``SEMResults`` keeps for its lazy statistics (issue 10).
+        """
+        return self._engine
+
     @cached_property
     def standardized_solution(self) -> pd.DataFrame:
         """lavaan's ``standardizedSolution()``: ``est.std`` with delta-method
