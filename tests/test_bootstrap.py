@@ -364,3 +364,20 @@ def test_jackknife_runs_only_when_bca_is_asked_for(normal_data, tmp_path):
     assert "boot.bca.lower" in bca.apply_to(res).estimates.columns
     # the resamples are the same either way
     np.testing.assert_array_equal(perc.replicates, bca.replicates)
+
+
+def test_cli_fit_bootstrap_percentile_json_has_no_bca_limits(tmp_path, normal_data):
+    from ckm_research.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(MODEL, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    normal_data.to_csv(data, index=False)
+    out = tmp_path / "fit.json"
+    code = main(["fit", str(model), str(data), "--bootstrap", "10", "--seed", "4", "--jobs", "1",
+                 "--json", str(out)])  # fmt: skip
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["bootstrap"]["ci"] == "percentile" and doc["bootstrap"]["bca"] is None
+    cols = pd.DataFrame(doc["estimates"]).columns
+    assert "boot.perc.lower" in cols and "boot.bca.lower" not in cols
