@@ -322,3 +322,62 @@ def test_cli_fit_bootstrap_json(tmp_path, normal_data):
                                rtol=1e-9)  # fmt: skip
     assert "boot.perc.lower" in got.columns
     assert main(["fit", str(model), str(data), "--bootstrap", "1"]) == 2
+
+
+# ---------------------------------------------------------------------------
+# BCa: only when asked for, and as scipy computes it
+
+
+def test_bca_interval_matches_scipy_bootstrap_on_the_same_resamples():
+    """Our BCa limits from scipy's own resamples (``bootstrap_distribution``) and the
+    delete-one jackknife equal ``scipy.stats.bootstrap(method='BCa')`` up to the
+    quantile rule: scipy interpolates linearly between order statistics, we as boot's
+    ``norm.inter``, so the two may differ within the order statistics around the limit."""
+    x = np.random.default_rng(5).exponential(size=30)
+    res = stats.bootstrap(
+        (x,), np.std, method="BCa", n_resamples=9999, rng=np.random.default_rng(1)
+    )
+    t = res.bootstrap_distribution
+    jack = np.array([np.std(np.delete(x, i)) for i in range(len(x))])
+    ours = bca_interval(t, float(np.std(x)), jackknife_acceleration(jack), 0.95)
+    s = np.sort(t)
+    perc = norm_inter(t, [0.025, 0.975])
+    for got, want, p in zip(ours, res.confidence_interval, perc, strict=True):
+        i = int(np.searchsorted(s, want))
+        gap = s[i + 1] - s[i - 2]
+        assert abs(got - want) <= gap
+        assert abs(p - want) > 20 * gap  # the comparison tells BCa from percentile
+
+
+def test_jackknife_runs_only_when_bca_is_asked_for(normal_data, tmp_path):
+    perc = bootstrap(MODEL, normal_data, n_boot=20, random_state=2, n_jobs=1, progress=False)
+    assert perc.jackknife is None and not perc.has_bca
+    assert perc.summary_dict()["bca"] is None
+    free = perc.estimates["se"] > 0  # fixed parameters keep ci = est, as in lavaan
+    assert free.any() and perc.estimates.loc[free, "bca.lower"].isna().all()
+    res = fit(MODEL, normal_data)
+    cols = perc.apply_to(res).estimates.columns
+    assert "boot.perc.lower" in cols and "boot.bca.lower" not in cols
+    bca = bootstrap(MODEL, normal_data, n_boot=20, random_state=2, n_jobs=1, ci="bca",
+                    progress=False)  # fmt: skip
+    assert bca.jackknife.shape[0] == len(normal_data)
+    assert "boot.bca.lower" in bca.apply_to(res).estimates.columns
+    # the resamples are the same either way
+    np.testing.assert_array_equal(perc.replicates, bca.replicates)
+
+
+def test_cli_fit_bootstrap_percentile_json_has_no_bca_limits(tmp_path, normal_data):
+    from ckm_research.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(MODEL, encoding="utf-8")
+    data = tmp_path / "d.csv"
+    normal_data.to_csv(data, index=False)
+    out = tmp_path / "fit.json"
+    code = main(["fit", str(model), str(data), "--bootstrap", "10", "--seed", "4", "--jobs", "1",
+                 "--json", str(out)])  # fmt: skip
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["bootstrap"]["ci"] == "percentile" and doc["bootstrap"]["bca"] is None
+    cols = pd.DataFrame(doc["estimates"]).columns
+    assert "boot.perc.lower" in cols and "boot.bca.lower" not in cols

@@ -330,7 +330,8 @@ class BootstrapResult:
         ``lhs op rhs label [group] est se bias z pvalue ci.lower ci.upper
         perc.lower perc.upper bca.lower bca.upper n.valid``.  ``se``, ``z``,
         ``pvalue`` come from the bootstrap; ``ci.lower``/``ci.upper`` are the
-        interval chosen by ``ci``.  Fixed parameters keep ``se = 0`` and
+        interval chosen by ``ci``; ``bca.lower``/``bca.upper`` are NaN unless
+        the jackknife ran (``ci='bca'`` or ``bca=True``).  Fixed parameters keep ``se = 0`` and
         ``ci = est``, as in lavaan.
     replicates : numpy.ndarray
         ``(n_boot, n_rows)`` estimates of every resample (NaN rows for failed
@@ -380,6 +381,11 @@ class BootstrapResult:
         out["improper"] = int(self.n_improper)
         return out
 
+    @property
+    def has_bca(self) -> bool:
+        """Whether BCa limits were computed (the jackknife ran: ``bca=True`` or ``ci='bca'``)."""
+        return self.jackknife is not None
+
     def summary_dict(self) -> dict[str, Any]:
         """What a JSON report says about the bootstrap."""
         return {
@@ -399,13 +405,15 @@ class BootstrapResult:
 
     def apply_to(self, result):
         """A copy of ``result`` whose ``se z pvalue ci.lower ci.upper`` come from
-        the bootstrap, with the percentile and BCa limits as extra columns and
+        the bootstrap, with the percentile limits (and the BCa limits, when
+        computed) as extra ``boot.*`` columns and
         ``notes["bootstrap"]`` saying so (written to the JSON)."""
         est = result.estimates.copy()
         b = self.estimates
         for col in ("se", "z", "pvalue", "ci.lower", "ci.upper"):
             est[col] = b[col].to_numpy()
-        for col in ("perc.lower", "perc.upper", "bca.lower", "bca.upper"):
+        cols = ("perc.lower", "perc.upper") + (("bca.lower", "bca.upper") if self.has_bca else ())
+        for col in cols:
             est[f"boot.{col}"] = b[col].to_numpy()
         notes = dict(result.notes)
         notes["se"] = "bootstrap"
@@ -453,7 +461,7 @@ def bootstrap(
     scheduler=None,
     level: float = 0.95,
     ci: str = "perc",
-    bca: bool = True,
+    bca: bool | None = None,
     progress: bool | None = None,
     result=None,
     **fit_kwargs,
@@ -482,9 +490,11 @@ def bootstrap(
     ci : {'perc', 'bca'}
         The interval reported as ``ci.lower``/``ci.upper`` (both are computed
         when ``bca`` is true).
-    bca : bool
+    bca : bool or None
         Compute BCa intervals (costs N extra delete-one refits for the
-        jackknife acceleration).
+        jackknife acceleration).  ``None`` (default): only when ``ci='bca'``;
+        otherwise ``bca.lower``/``bca.upper`` are NaN and :meth:`BootstrapResult.apply_to`
+        adds no ``boot.bca.*`` columns.
     progress : bool, optional
         Progress bar on stderr (default: when stderr is a terminal).
     result : SEMResults, optional
@@ -521,6 +531,8 @@ def bootstrap(
         raise _param_error("level", "a float in the range (0, 1)", level)
     if ci not in CI_TYPES:
         raise _param_error("ci", "one of 'perc', 'bca'", ci)
+    if bca is None:  # the N-case jackknife only when BCa intervals are asked for
+        bca = ci == "bca"
     if ci == "bca" and not bca:
         raise CkmError("ci='bca' needs bca=True (the jackknife acceleration)")
     if fit_kwargs.get("sampling_weights") is not None:

@@ -82,15 +82,15 @@ def add_bootstrap_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
         "bootstrap",
         "with --bootstrap B, the se, z, pvalue, ci.lower and ci.upper of every parameter "
-        "and := effect come from B nonparametric bootstrap resamples (percentile and BCa "
-        "limits are both reported), and the JSON says so",
+        "and := effect come from B nonparametric bootstrap resamples (percentile limits "
+        "always, BCa limits too with --boot-ci bca), and the JSON says so",
     )
     g.add_argument("--bootstrap", type=_positive_int, default=None, metavar="B",
                    help="number of bootstrap resamples (e.g. 2000)")
     g.add_argument(
         "--boot-ci", choices=["perc", "bca"], default="perc",
         help="the interval reported as ci.lower/ci.upper: percentile (default, as lavaan) "
-             "or BCa (Efron 1987, jackknife acceleration)",
+             "or BCa (Efron 1987, jackknife acceleration: N extra refits, run only for bca)",
     )
     _parallel_options(g)
 

@@ -167,7 +167,7 @@ class _Plan:
     alpha: float
 
 
-def _plan(population, analysis, estimator, interaction, alpha, iter_max) -> _Plan:
+def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_seed) -> _Plan:
     from ckm_research.inference.refit import Definitions, MomentFitter, fill_exogenous
     from ckm_research.sem.api import build_engine
     from ckm_research.sem.ml import SampleMoments, fit_ml
@@ -188,8 +188,9 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max) -> _Pla
         raise _param_error("interaction", "one of 'dblcent', 'lms' or None", interaction)
     if interaction == "lms" and estimator != "ML":
         raise CkmError("LMS is a maximum-likelihood method: use estimator='ML' with it")
-    # a pilot sample gives the data layout the engine expects (values do not matter)
-    pilot = pop.simulate(max(200, 5 * len(pop.ov)), np.random.default_rng(20240601))
+    # a pilot sample gives the data layout the engine expects (values do not matter);
+    # it draws from its own child of random_state (see power_analysis)
+    pilot = pop.simulate(max(200, 5 * len(pop.ov)), np.random.default_rng(pilot_seed))
     products: dict = {}
     rename: dict = {}
     fit_text = analysis_text
@@ -670,7 +671,9 @@ def power_analysis(
         ``'dblcent'`` when it has any).
     random_state : int, numpy.random.SeedSequence or None
         Seed; replication ``r`` of sample size ``k`` uses stream
-        ``SeedSequence(seed).spawn(len(n) * reps)[k * reps + r]``.
+        ``SeedSequence(seed).spawn(len(n) * reps)[k * reps + r]``; the pilot
+        sample that sets up the data layout draws from the next child,
+        ``spawn(len(n) * reps + 1)[-1]`` (it used a fixed seed before).
     n_jobs : int, optional
         Local worker processes (``None``/``-1``: all cores).
     scheduler : str or distributed.Client, optional
@@ -718,8 +721,11 @@ def power_analysis(
     if scheduler is None:
         resolve_n_jobs(n_jobs, "power_analysis")
 
-    plan = _plan(population, analysis, estimator, interaction, alpha, iter_max)
-    root, seeds = spawn_seeds(random_state, len(ns) * int(reps))
+    # replication i draws from child i of SeedSequence(random_state); the pilot sample
+    # (the data layout) from the next child, so it never shares draws with a replication
+    root, seeds = spawn_seeds(random_state, len(ns) * int(reps) + 1)
+    pilot_seed = seeds.pop()
+    plan = _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_seed)
     task = _PowerTask(plan, ns, int(reps), alpha, iter_max)
     zcrit = stats.norm.isf(alpha / 2)
     k = len(plan.keys)

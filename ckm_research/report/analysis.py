@@ -17,7 +17,6 @@ that the part is not available - no number is invented in its place.
 from __future__ import annotations
 
 import importlib
-import inspect
 import re
 import warnings
 from pathlib import Path
@@ -91,12 +90,20 @@ def feature(name: str) -> tuple[Any, str]:
     return fn, ""
 
 
-def _call(fn, *args, **kwargs):
-    """Call ``fn`` with the keyword arguments its signature accepts."""
-    params = inspect.signature(fn).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return fn(*args, **kwargs)
+#: One random stream per use of the study seed: ``SeedSequence(seed, spawn_key=(k,))``
+#: (numpy's ``spawn_key``, as ``SeedSequence(seed).spawn``'s k-th child), so the bootstrap
+#: and the power simulation never share draws while each stays reproducible from the seed.
+#: Within a use, replication ``i`` draws from child ``(k, i)`` (see
+#: :func:`ckm_research.inference.parallel.spawn_seeds`).
+SEED_STREAMS = {"bootstrap": 1, "power": 2}
+
+
+def study_stream(seed: int, purpose: str) -> np.random.SeedSequence:
+    """The random stream of one use (``purpose``, a key of :data:`SEED_STREAMS`) of the
+    study seed: ``numpy.random.SeedSequence(seed, spawn_key=(SEED_STREAMS[purpose],))``."""
+    if purpose not in SEED_STREAMS:
+        raise CkmError(f"no random stream '{purpose}': one of {', '.join(SEED_STREAMS)}")
+    return np.random.SeedSequence(int(seed), spawn_key=(SEED_STREAMS[purpose],))
 
 
 # ---------------------------------------------------------------------- inputs
@@ -653,11 +660,11 @@ def run_cmv(data: pd.DataFrame, model_text: str, methods: list[str], *, estimato
 
     out: dict[str, Any] = {"harman": None, "ulmc": None, "marker": None}
     if "harman" in methods:
-        out["harman"] = _call(measurement.harman_single_factor, data, model_text,
-                              estimator=estimator, missing=missing)
+        out["harman"] = measurement.harman_single_factor(data, model_text,
+                                                         estimator=estimator, missing=missing)
     if "ulmc" in methods:
-        out["ulmc"] = _call(measurement.ulmc, data, model_text, estimator=estimator,
-                            missing=missing, alpha=alpha)
+        out["ulmc"] = measurement.ulmc(data, model_text, estimator=estimator,
+                                       missing=missing, alpha=alpha)
     if "marker" in methods and markers:
         out["marker"] = measurement.lindell_whitney(data, model_text, marker=list(markers),
                                                     alpha=alpha)
@@ -1114,6 +1121,9 @@ def bootstrap_defined(bootstrap_fn, model_text: str, data: pd.DataFrame, res, *,
     """Percentile bootstrap intervals of the ``:=`` effects of a fit
     (:func:`ckm_research.inference.bootstrap`).
 
+    The resamples draw from the study seed's ``"bootstrap"`` stream
+    (:func:`study_stream`), never shared with the power simulation.
+
     With ``boot_missing="listwise"`` and a FIML fit, the resamples are drawn
     from the complete cases and refitted by ML from their moments (fast); the
     returned frame then also holds the complete-case estimate (``est``).
@@ -1129,9 +1139,10 @@ def bootstrap_defined(bootstrap_fn, model_text: str, data: pd.DataFrame, res, *,
         opts = _fit_options(estimator, missing)
     else:
         opts = _fit_options("ML" if estimator == "FIML" else estimator, "listwise")
-    b = _call(bootstrap_fn, model_text, data, n_boot=int(n_boot), random_state=int(seed),
-              n_jobs=int(n_jobs), level=float(level), ci="perc", bca=False, progress=False,
-              result=res if same else None, **opts)
+    b = bootstrap_fn(model_text, data, n_boot=int(n_boot),
+                     random_state=study_stream(seed, "bootstrap"), n_jobs=int(n_jobs),
+                     level=float(level), ci="perc", bca=False, progress=False,
+                     result=res if same else None, **opts)
     est = b.estimates[b.estimates["op"] == ":="]
     frame = pd.DataFrame({
         "name": est["lhs"].to_numpy(), "est": est["est"].to_numpy(dtype=float),
@@ -1160,7 +1171,9 @@ def run_power(power_fn, sem_text: str, res, *, sample_sizes: list[int], reps: in
     The population model fixes every parameter of ``res`` at its estimate
     (:func:`~ckm_research.report.modelsyntax.population_syntax`); each sample is
     analysed with ``sem_text`` by ML
-    (:func:`ckm_research.inference.power_analysis`).
+    (:func:`ckm_research.inference.power_analysis`).  The samples draw from the
+    study seed's ``"power"`` stream (:func:`study_stream`), never shared with the
+    bootstrap.
     """
     from ckm_research.report.modelsyntax import population_syntax
 
@@ -1168,9 +1181,10 @@ def run_power(power_fn, sem_text: str, res, *, sample_sizes: list[int], reps: in
         raise CkmError(why)
     population = population_syntax(res.estimates, header="Population: the fitted model's "
                                                          "estimates")
-    result = _call(power_fn, population, list(sample_sizes), int(reps), analysis=sem_text,
-                   estimator="ML", alpha=float(alpha), random_state=int(seed),
-                   n_jobs=int(n_jobs), progress=False)
+    result = power_fn(population, list(sample_sizes), int(reps), analysis=sem_text,
+                      estimator="ML", alpha=float(alpha),
+                      random_state=study_stream(seed, "power"), n_jobs=int(n_jobs),
+                      progress=False)
     return result, population
 
 
@@ -1260,8 +1274,8 @@ def multigroup_comparison(data: pd.DataFrame, model_text: str, factor: str, *, s
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CkmWarning)
-            inv = _call(measurement.measurement_invariance, cfa_syntax(reduced), frame, name,
-                        levels=list(levels), **opts)
+            inv = measurement.measurement_invariance(cfa_syntax(reduced), frame, name,
+                                                     levels=list(levels), **opts)
         out["invariance"] = inv
         decisions = dict(zip(inv.table["model"], inv.table["decision"], strict=False))
         if str(decisions.get("scalar", "")).startswith("supported") and \
