@@ -22,25 +22,8 @@ from ckm_research.inference.parallel import spawn_seeds
 from ckm_research.inference.population import PopulationModel
 from ckm_research.report import analysis
 
-POP = """
-f1 =~ 0.8*x1 + 0.7*x2 + 0.6*x3
-f2 =~ 0.8*x4 + 0.7*x5 + 0.6*x6
-f2 ~ 0.4*f1
-f1 ~~ 1*f1
-f2 ~~ 0.84*f2
-x1 ~~ 0.36*x1
-x2 ~~ 0.51*x2
-x3 ~~ 0.64*x3
-x4 ~~ 0.36*x4
-x5 ~~ 0.51*x5
-x6 ~~ 0.64*x6
-"""
-MODEL = """
-f1 =~ x1 + a*x2 + x3
-f2 =~ x4 + x5 + x6
-f2 ~ b*f1
-ab := a*b
-"""
+# the two-factor population and model of the bootstrap tests
+from tests.test_bootstrap import MODEL, POP  # noqa: E402
 
 
 class _Seen(Exception):
