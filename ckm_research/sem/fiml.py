@@ -230,16 +230,11 @@ class FIMLEngine(BaseEngine):
         estimates."""
         ix = self._covariate_index()
         logl_b = 0.0
-        for g, gd in enumerate(self.groups):
-            x = gd.data
-            for j in range(x.shape[1]):
-                if j in ix:
-                    continue
-                col = x[:, j]
-                col = col[~np.isnan(col)]
-                n = len(col)
-                var = np.mean((col - col.mean()) ** 2)
-                logl_b += -0.5 * n * (np.log(2 * np.pi) + np.log(var) + 1.0)
+        for g in range(len(self.groups)):
+            _, var, count = self._column_moments(g)
+            for j in range(len(var)):
+                if j not in ix:
+                    logl_b += -0.5 * count[j] * (np.log(2 * np.pi) + np.log(var[j]) + 1.0)
             if ix:
                 logl_b += self._baseline_x(g)[2]
         logl_h1 = sum(h.loglik for h in self.h1)
@@ -338,10 +333,22 @@ class FIMLEngine(BaseEngine):
         D[free, np.arange(len(free))] = 1.0
         return D
 
-    def _baseline_moments(self, g: int):
+    def _column_moments(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each variable's mean, ML variance and number of answers over its
+        observed values; with sampling weights (lavaan's ``sampling.weights``)
+        the weighted ones and the sum of the weights."""
         x = self.groups[g].data
-        mu = np.nanmean(x, axis=0)
-        var = np.nanmean((x - mu) ** 2, axis=0)
+        w = ~np.isnan(x)
+        if self.patterns[g].weights is not None:
+            w = self.patterns[g].weights[:, None] * w
+        count = w.sum(axis=0)
+        x0 = np.nan_to_num(x)
+        mu = (w * x0).sum(axis=0) / count
+        var = (w * (x0 - mu) ** 2).sum(axis=0) / count
+        return mu, var, count
+
+    def _baseline_moments(self, g: int):
+        mu, var, _ = self._column_moments(g)
         sigma = np.diag(var)
         ix = self._covariate_index()
         if ix:

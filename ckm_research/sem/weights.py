@@ -321,43 +321,6 @@ class WeightedFIMLEngine(_CaseCounts, FIMLEngine):
             h1 += _saturated_loglik(self._x_sample_moments(g)[1], pat.n_weighted)
         return h0, h1
 
-    def _column_moments(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each variable's weighted mean and (ML) variance over its observed values."""
-        x = self.groups[g].data
-        w = self.patterns[g].weights[:, None] * ~np.isnan(x)
-        x0 = np.nan_to_num(x)
-        mu = (w * x0).sum(axis=0) / w.sum(axis=0)
-        var = (w * (x0 - mu) ** 2).sum(axis=0) / w.sum(axis=0)
-        return mu, var
-
-    def _baseline_moments(self, g: int):
-        mu, var = self._column_moments(g)
-        sigma = np.diag(var)
-        ix = self._covariate_index()
-        if ix:
-            mu_x, sigma[np.ix_(ix, ix)], _ = self._baseline_x(g)
-            mu[ix] = mu_x
-        return mu, sigma
-
-    def baseline(self) -> tuple[float, float, float]:
-        """The independence model with weights: each variable's weighted mean and
-        variance from its observed values, the covariates' block as
-        :meth:`FIMLEngine.baseline`."""
-        ix = self._covariate_index()
-        logl_b = 0.0
-        for g, gd in enumerate(self.groups):
-            mu, var = self._column_moments(g)
-            wsum = (self.patterns[g].weights[:, None] * ~np.isnan(gd.data)).sum(axis=0)
-            for j in range(gd.data.shape[1]):
-                if j not in ix:
-                    logl_b += -0.5 * wsum[j] * (np.log(2 * np.pi) + np.log(var[j]) + 1.0)
-            if ix:
-                logl_b += self._baseline_x(g)[2]
-        logl_h1 = sum(h.loglik for h in self.h1)
-        chisq_b = 2 * (logl_h1 - logl_b)
-        df_b = self.ndat() - len(self._baseline_free_moments()) * len(self.groups)
-        return float(chisq_b), float(df_b), float(logl_b)
-
     def fiml_corrected(self, fm: dict, version: str = "V3"):
         """:meth:`FIMLEngine.fiml_corrected` with lavaan's group sizes for the
         FIML-corrected statistics: lavaan (``lav_fit_fiml_corrected``) refits the
