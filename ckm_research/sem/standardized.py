@@ -41,23 +41,7 @@ def standardize_all(
     ndarray
         One value per parameter-table row (NaN for rows that have none).
     """
-    t = model.table
-    est = model.row_values(theta) if row_est is None else row_est
-    out = np.full(len(t), np.nan)
-    ops = t["op"].to_numpy()
-    lhs = t["lhs"].to_numpy()
-    rhs = t["rhs"].to_numpy()
-    grp = t["group"].to_numpy()
-    for g in range(model.ngroups):
-        A, S, m = model._matrices(est, g)
-        E = model.total_effects_inverse(A)
-        C = E @ S @ E.T
-        var = np.diag(C).copy()
-        rows = np.flatnonzero(grp == g + 1)
-        out[rows] = standardize_rows(
-            ops[rows], lhs[rows], rhs[rows], est[rows], var, np.diag(S), model.variables
-        )
-    return out
+    return _standardize(model, theta, row_est, latent_only=False)
 
 
 def standardize_lv(
@@ -74,6 +58,13 @@ def standardize_lv(
     (residual) variances as shares, factor residual covariances as
     correlations; parameters of observed variables alone stay as estimated.
     """
+    return _standardize(model, theta, row_est, latent_only=True)
+
+
+def _standardize(model: RAMModel, theta, row_est, *, latent_only: bool) -> np.ndarray:
+    """:func:`standardize_rows` group by group, with the model-implied total
+    and residual variances (observed variables' taken as 1 when
+    ``latent_only``, lavaan's ``std.lv``, which also keeps the ``~*~`` scales)."""
     t = model.table
     est = model.row_values(theta) if row_est is None else row_est
     out = np.full(len(t), np.nan)
@@ -81,19 +72,23 @@ def standardize_lv(
     lhs = t["lhs"].to_numpy()
     rhs = t["rhs"].to_numpy()
     grp = t["group"].to_numpy()
-    latent = np.array([v in set(model.lv) for v in model.variables])
+    if latent_only:
+        lv = set(model.lv)
+        latent = np.array([v in lv for v in model.variables])
     for g in range(model.ngroups):
         A, S, m = model._matrices(est, g)
         E = model.total_effects_inverse(A)
         C = E @ S @ E.T
-        var = np.where(latent, np.diag(C), 1.0)
-        resid = np.where(latent, np.diag(S), 1.0)
+        var, resid = np.diag(C).copy(), np.diag(S)
+        if latent_only:
+            var, resid = np.where(latent, var, 1.0), np.where(latent, resid, 1.0)
         rows = np.flatnonzero(grp == g + 1)
         out[rows] = standardize_rows(
             ops[rows], lhs[rows], rhs[rows], est[rows], var, resid, model.variables
         )
-        scale = rows[ops[rows] == "~*~"]
-        out[scale] = est[scale]
+        if latent_only:
+            scale = rows[ops[rows] == "~*~"]
+            out[scale] = est[scale]
     return out
 
 
