@@ -188,6 +188,16 @@ def _private_sem_reads(tree: ast.AST, sem_private: set[str]) -> list[tuple[int, 
     modules = _module_names(tree)
     hits = []
     for node in ast.walk(tree):
+        if (  # getattr(res, "_engine", None) is the same read
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in sem_private - own
+        ):
+            hits.append((node.lineno, ast.unparse(node)))
+            continue
         if not (isinstance(node, ast.Attribute) and node.attr in sem_private - own):
             continue
         value = node.value
@@ -238,10 +248,15 @@ def test_private_sem_reads_can_fail():
         "        c = self._engine\n"
         "        d = super()._engine\n"
         "        e = np._engine\n"
+        "        g = getattr(res, '_engine', None)\n"
         "        return res.engine, eng.model.matrices_from_rows(v, 0)\n"
     )
-    hits = _private_sem_reads(planted, _sem_private())
-    assert hits == [(4, "res._engine"), (5, "eng.model._matrices")]
+    hits = sorted(_private_sem_reads(planted, _sem_private()))
+    assert hits == [
+        (4, "res._engine"),
+        (5, "eng.model._matrices"),
+        (9, "getattr(res, '_engine', None)"),
+    ]
     own = ast.parse("class D:\n    def _engine(self):\n        pass\nx = other._engine\n")
     assert _private_sem_reads(own, _sem_private()) == []  # a name of the module's own
 

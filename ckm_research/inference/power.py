@@ -240,7 +240,8 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
     pos = {v: i for i, v in enumerate(pop.ov)}
     source = np.array([pos.get(v, -1) for v in ov])
     df = float(engine.ndat() - engine.npar())
-    generic = estimator == "FIML" or interaction == "lms"
+    # FIML (estimator 'FIML', resolved by FitOptions to missing='ml') and LMS refit by fit()
+    generic = options.missing != "listwise" or interaction == "lms"
     plan = _Plan(
         population=pop, analysis_text=analysis_text, fit_text=fit_text, interaction=interaction,
         estimator=estimator, pt=pt, opts=engine.opts, ov=ov, products=products, source=source,
