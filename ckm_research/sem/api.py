@@ -230,12 +230,17 @@ def fit(
     Returns
     -------
     SEMResults
+        With ``.options`` (the options as one validated
+        :class:`~ckm_research.sem.options.FitOptions`), ``.model_text`` and
+        ``.model`` (parameter table and model matrices).
 
     Raises
     ------
     ckm_research.errors.CkmError
         For any problem with the model, the data or the options; the message
-        names the variable, row or parameter at fault.
+        names the variable, row or parameter at fault.  The options are
+        validated first, all in :meth:`FitOptions.from_kwargs
+        <ckm_research.sem.options.FitOptions.from_kwargs>`.
 
     Examples
     --------

@@ -166,6 +166,17 @@ class FitOptions:
             ``The 'X' parameter of fit must be ... Got ... instead.`` for a bad
             value; a :class:`~ckm_research.errors.ModelSpecificationError` for
             ``cluster``.
+
+        Examples
+        --------
+        >>> from ckm_research.sem.options import FitOptions
+        >>> opts = FitOptions.from_kwargs(estimator="FIML")
+        >>> opts.estimator, opts.missing, opts.label
+        ('ML', 'ml', 'FIML')
+        >>> FitOptions.from_kwargs(estimator="ULS").fixed_x  # lavaan's default for ULS
+        False
+
+        In R: ``lavOptions()`` and ``lavInspect(fit, "options")``.
         """
         kw = dict(kwargs)
         estimator = kw.pop("estimator", "ML")
