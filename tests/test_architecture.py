@@ -147,6 +147,120 @@ def test_no_private_engine_outside_sem():
     assert not bad, "SEMResults._engine read outside ckm_research.sem:\n" + "\n".join(bad)
 
 
+def _private_members(tree: ast.AST) -> set[str]:
+    """Private attribute names a module defines on its classes: methods and class-level
+    fields (``def _x``, ``_x: int = 0``) and attributes set on ``self``/``cls``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    names.add(item.target.id)
+                elif isinstance(item, ast.Assign):
+                    names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+        ):
+            names.add(node.attr)
+    return {n for n in names if _private(n)}
+
+
+def _module_names(tree: ast.AST) -> set[str]:
+    """Local names bound by imports (modules and imported objects)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                out.add((a.asname or a.name).split(".")[0])
+    return out
+
+
+def _private_sem_reads(tree: ast.AST, sem_private: set[str]) -> list[tuple[int, str]]:
+    """``<expr>._x`` where ``_x`` is a private member of a ``ckm_research.sem`` class
+    (SEMResults, the engines, RAMModel ...), outside ``self``/``cls``/``super()``, a
+    module-level name reached through an import, and names the module defines itself."""
+    own = _private_members(tree)
+    modules = _module_names(tree)
+    hits = []
+    for node in ast.walk(tree):
+        if (  # getattr(res, "_engine", None) is the same read
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in sem_private - own
+        ):
+            hits.append((node.lineno, ast.unparse(node)))
+            continue
+        if not (isinstance(node, ast.Attribute) and node.attr in sem_private - own):
+            continue
+        value = node.value
+        if isinstance(value, ast.Name) and (value.id in ("self", "cls") or value.id in modules):
+            continue
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "super"
+        ):
+            continue
+        hits.append((node.lineno, ast.unparse(node)))
+    return hits
+
+
+def _sem_private() -> set[str]:
+    names: set[str] = set()
+    for module, _path, tree, _imports, _aliases in SCAN:
+        if _unit(module) == "sem":
+            names |= _private_members(tree)
+    return names
+
+
+def test_no_private_sem_attributes_outside_sem():
+    """Nothing outside ``ckm_research/sem/`` (package and tests) reads a private
+    attribute of a sem object (results, engines, models): use ``.engine``, ``.model``,
+    ``.options``, ``.model_text`` or another public name (issue 10)."""
+    sem_private = _sem_private()
+    assert "_engine" in sem_private and "_matrices" in sem_private  # the scan sees sem
+    files = [path for module, path, *_ in SCAN if _unit(module) != "sem"]
+    files += sorted((ROOT.parent / "tests").rglob("*.py"))
+    bad = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for lineno, text in _private_sem_reads(tree, sem_private):
+            bad.append(f"{path.relative_to(ROOT.parent)}:{lineno}: {text}")
+    assert not bad, "private attributes of sem objects read outside sem:\n" + "\n".join(bad)
+
+
+def test_private_sem_reads_can_fail():
+    """The rule flags a planted ``res._engine`` / ``model._matrices`` and nothing else."""
+    planted = ast.parse(
+        "import numpy as np\n"
+        "class C:\n"
+        "    def f(self, res, eng):\n"
+        "        a = res._engine.pt\n"
+        "        b = eng.model._matrices(v, 0)\n"
+        "        c = self._engine\n"
+        "        d = super()._engine\n"
+        "        e = np._engine\n"
+        "        g = getattr(res, '_engine', None)\n"
+        "        return res.engine, eng.model.matrices_from_rows(v, 0)\n"
+    )
+    hits = sorted(_private_sem_reads(planted, _sem_private()))
+    assert hits == [
+        (4, "res._engine"),
+        (5, "eng.model._matrices"),
+        (9, "getattr(res, '_engine', None)"),
+    ]
+    own = ast.parse("class D:\n    def _engine(self):\n        pass\nx = other._engine\n")
+    assert _private_sem_reads(own, _sem_private()) == []  # a name of the module's own
+
+
 def _unit_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for module, _path, _tree, imports, _aliases in SCAN:

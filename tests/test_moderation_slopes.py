@@ -39,7 +39,7 @@ def res(request, data):
 def _row_value_fn(res, key):
     """theta -> value of the estimates row ``key``, through the engine's own
     parameter mapping (independent of the estimates table)."""
-    eng = res._engine
+    eng = res.engine
     lhs, op, rhs = key
     if hasattr(eng, "implied_latent"):  # LMS: base table rows, then product rows
         t = eng.model.partable.table

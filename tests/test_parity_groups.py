@@ -184,7 +184,7 @@ def test_group_equal_partial_and_labels(fits, case):
     compare_fit(res.fit_measures, ref["fit"], required=required)
     # the same parameters are free, and the same ones are equal, as in lavaan's
     # parameter table (lavaan 0.6.14 numbers every row and adds .pX. == .pY. rows)
-    assert _equality_classes(ref["partable"]) == _our_classes(res._engine.pt.table)
+    assert _equality_classes(ref["partable"]) == _our_classes(res.engine.pt.table)
 
 
 def _equality_classes(partable: list[dict]) -> set[frozenset]:
@@ -277,4 +277,4 @@ def test_three_groups_equalities(fits):
         ref["fit"],
         required=["npar", "df", "chisq", "chisq.scaled", "cfi.scaled", "cfi.robust", "crmr"],
     )
-    assert _equality_classes(ref["partable"]) == _our_classes(res._engine.pt.table)
+    assert _equality_classes(ref["partable"]) == _our_classes(res.engine.pt.table)

@@ -91,7 +91,7 @@ def test_free_parameters_are_lavaans(case, fits):
     ref, res = _fit(case, fits)
     pt = pd.DataFrame(ref["partable"])
     pt = pt[pt["op"].isin(["=~", "~~", "~1", "|", "~*~"])]
-    ours = res._engine.pt.table
+    ours = res.engine.pt.table
     key = ["lhs", "op", "rhs", "group"]
     m = pt.merge(ours, on=key, suffixes=("_lav", ""), how="left")
     assert m["free"].notna().all()
@@ -110,7 +110,7 @@ def test_free_parameters_are_lavaans(case, fits):
 def test_group_sample_statistics_match_lavaan(fits):
     """Thresholds and polychoric correlations per group (lavaan's wls.obs)."""
     ref, res = _fit("mg_configural", fits)
-    eng = res._engine
+    eng = res.engine
     for g, label in enumerate(res.group_labels):
         lav = ref["wls_obs"][str(label)]
         assert list(eng.moms[g].labels) == list(lav)
@@ -273,7 +273,7 @@ def test_parameterization_is_checked_and_modindices_refused(fits):
 def test_standardized_solution_ses_match_lavaan(case, fits):
     """standardizedSolution() SEs (delta method) of the std.all estimates."""
     ref, res = _fit(case, fits)
-    ss = res._engine.standardized_solution()
+    ss = res.engine.standardized_solution()
     lav = pd.DataFrame(ref["estimates"])
     if "group" not in lav:
         lav["group"] = 1

@@ -71,7 +71,7 @@ def test_parameter_table_matches_lavaan(case):
     """Same rows, same free/fixed pattern, same fixed values (the defaults lavaan
     adds for a higher-order factor or a product covariate)."""
     ref, res = case
-    t = res._engine.pt.table
+    t = res.engine.pt.table
     ours = {(r.lhs, r.op, r.rhs): (r.free > 0, r.ustart) for r in t.itertuples()}
     lav = {(r["lhs"], r["op"], r["rhs"] or ""): r for r in ref["partable"] if r["op"] != ":="}
     assert set(ours) == set(lav)

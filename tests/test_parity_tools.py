@@ -276,7 +276,7 @@ def test_residuals_options_and_refusals(fits):
     with pytest.raises(CkmError, match="'type' parameter of residuals"):
         residuals(ml, type="cor")
     raw = residuals(ml, type="raw")
-    S = ml._engine.groups[0].moments.cov
+    S = ml.engine.groups[0].moments.cov
     np.testing.assert_allclose(raw["cov"].to_numpy(), S - ml.implied["implied"]["cov"].to_numpy())
     assert list(raw["summary"].index[:2]) == ["rmr", "rmr.se"]
 

@@ -99,7 +99,7 @@ def test_weighted_sample_moments_and_case_counts(fits, name):
     ref = load(name)
     res = fits[name]
     samp = ref["sampstat"] if "cov" not in ref["sampstat"] else {"": ref["sampstat"]}
-    ours = [res._engine.sample_moments(g) for g in range(len(samp))]
+    ours = [res.engine.sample_moments(g) for g in range(len(samp))]
     assert res.ngroups == 1 or all("mean" in lav for lav in samp.values())
     for (cov, mean), lav in zip(ours, samp.values(), strict=True):
         # FIML: the EM estimates, which lavaan stops at an absolute change of 1e-5

@@ -70,7 +70,7 @@ def test_standardized_standard_errors(case):
 
 def test_h1_moments_match_lavaan(case):
     ref, res = case
-    eng = res._engine
+    eng = res.engine
     h1 = eng.h1[0]
     np.testing.assert_allclose(h1.sigma, np.asarray(ref["h1"]["cov"]), atol=1e-5)
     np.testing.assert_allclose(h1.mu, np.asarray(ref["h1"]["mean"]), atol=1e-5)

@@ -268,11 +268,11 @@ class _MomentTask(ReplicationTask):
 class _RefitTask(ReplicationTask):
     """Refit with :func:`ckm_research.fit` (FIML, WLSMV, LMS, ...)."""
 
-    def __init__(self, model, frame, fit_kwargs, keys, group, *, deletions=False):
+    def __init__(self, model, frame, options, keys, group, *, deletions=False):
         super().__init__()
         self.model = model
         self.frame = frame.reset_index(drop=True)
-        self.fit_kwargs = fit_kwargs
+        self.options = options  # FitOptions
         self.keys = keys
         self.group = group
         self.deletions = deletions
@@ -283,7 +283,7 @@ class _RefitTask(ReplicationTask):
             self.strata = [np.flatnonzero(g == lab) for lab in pd.unique(g[pd.notna(g)])]
 
     def run(self, state, index, rng):
-        from ckm_research.sem.api import fit
+        from ckm_research.sem.api import fit_with_options
 
         if self.deletions:
             rows = np.delete(np.arange(len(self.frame)), index)
@@ -293,7 +293,7 @@ class _RefitTask(ReplicationTask):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = fit(self.model, sub, **self.fit_kwargs)
+                res = fit_with_options(self.model, sub, self.options)
             est = res.estimates
             keys = _row_keys(est)
             if keys != self.keys:
@@ -535,7 +535,10 @@ def bootstrap(
         bca = ci == "bca"
     if ci == "bca" and not bca:
         raise CkmError("ci='bca' needs bca=True (the jackknife acceleration)")
-    if fit_kwargs.get("sampling_weights") is not None:
+    from ckm_research.sem.options import FitOptions
+
+    options = FitOptions.from_kwargs(**dict(fit_kwargs, level=level))
+    if options.sampling_weights is not None:
         # lavaan's bootstrap (lav_bootstrap_internal) resamples the cases without their
         # weights: there is no weighted bootstrap to match
         raise CkmError(
@@ -546,22 +549,22 @@ def bootstrap(
     if scheduler is None:
         resolve_n_jobs(n_jobs, "bootstrap")
     from ckm_research.data.io import read_data
-    from ckm_research.sem.api import fit
+    from ckm_research.sem.api import fit_with_options
 
     if isinstance(model, Path) or (
         isinstance(model, str) and "\n" not in model and model.endswith(".lav")
         and Path(model).exists()
     ):
         model = Path(model).read_text(encoding="utf-8")
-    frame = read_data(data, missing_values=fit_kwargs.pop("missing_values", None))
-    fit_kwargs = dict(fit_kwargs, level=level)
+    frame = read_data(data, missing_values=options.missing_values)
+    options = options.replace(missing_values=None)  # the codes are read
     if result is None:
-        result = fit(model, frame, **fit_kwargs)
+        result = fit_with_options(model, frame, options)
     root, seeds = spawn_seeds(random_state, int(n_boot))
     est = result.estimates
     n_rows = len(est)
 
-    task, jack_task, n_cases, method = _make_tasks(model, frame, result, fit_kwargs, n_rows)
+    task, jack_task, n_cases, method = _make_tasks(model, frame, result, options, n_rows)
     reps = np.full((n_boot, n_rows), np.nan)
     status = np.zeros(n_boot, dtype=int)
     failures: Counter = Counter()
@@ -621,7 +624,7 @@ def bootstrap(
     )
 
 
-def _make_tasks(model, frame, result, fit_kwargs, n_rows):
+def _make_tasks(model, frame, result, options, n_rows):
     from ckm_research.sem.api import MLEngine
 
     engine = result.engine
@@ -645,10 +648,10 @@ def _make_tasks(model, frame, result, fit_kwargs, n_rows):
             "refit from resampled sample moments, warm-started at the estimates",
         )
     keys = _row_keys(result.estimates)
-    group = fit_kwargs.get("group")
+    group = options.group
     return (
-        _RefitTask(model, frame, fit_kwargs, keys, group),
-        _RefitTask(model, frame, fit_kwargs, keys, group, deletions=True),
+        _RefitTask(model, frame, options, keys, group),
+        _RefitTask(model, frame, options, keys, group, deletions=True),
         len(frame),
         "full refit with ckm_research.fit",
     )

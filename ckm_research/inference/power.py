@@ -165,12 +165,14 @@ class _Plan:
     fmin_population: float
     generic: bool
     alpha: float
+    options: Any = None  # FitOptions of the replications fitted by ckm_research.fit
 
 
 def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_seed) -> _Plan:
     from ckm_research.inference.refit import Definitions, MomentFitter, fill_exogenous
     from ckm_research.sem.api import build_engine
     from ckm_research.sem.ml import SampleMoments, fit_ml
+    from ckm_research.sem.options import FitOptions
     from ckm_research.sem.partable import variable_roles
     from ckm_research.sem.syntax import parse_model
 
@@ -203,10 +205,11 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
         for t in spec.terms:
             products.update(t.members)
         rename = spec.term_for_factor()
-    engine = build_engine(
-        parse_model(fit_text), frame, estimator=estimator, ordered=(), group=None,
-        group_equal=(), std_lv=False, level=1 - alpha, control={"iter.max": iter_max},
+    options = FitOptions.from_kwargs(
+        estimator=estimator, level=float(1 - alpha), control={"iter.max": iter_max},
+        interaction=interaction,
     )  # fmt: skip
+    engine = build_engine(parse_model(fit_text), frame, options)
     pt = engine.pt
     fitter = MomentFitter(pt, max_iter=iter_max)
     ov = fitter.model.ov
@@ -237,12 +240,13 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
     pos = {v: i for i, v in enumerate(pop.ov)}
     source = np.array([pos.get(v, -1) for v in ov])
     df = float(engine.ndat() - engine.npar())
-    generic = estimator == "FIML" or interaction == "lms"
+    # FIML (estimator 'FIML', resolved by FitOptions to missing='ml') and LMS refit by fit()
+    generic = options.missing != "listwise" or interaction == "lms"
     plan = _Plan(
         population=pop, analysis_text=analysis_text, fit_text=fit_text, interaction=interaction,
         estimator=estimator, pt=pt, opts=engine.opts, ov=ov, products=products, source=source,
         rows=rows, keys=keys, labels=labels, true=true, theta_true=theta_true, df=df,
-        fmin_population=float(fmin), generic=generic, alpha=alpha,
+        fmin_population=float(fmin), generic=generic, alpha=alpha, options=options,
     )  # fmt: skip
     if generic:
         _generic_layout(plan, pilot)
@@ -252,13 +256,12 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
 def _generic_layout(plan: _Plan, pilot: pd.DataFrame) -> None:
     """Rows reported when replications are fitted by ckm_research.fit: those of a
     pilot fit (LMS parameterises the model differently); true values by key."""
-    from ckm_research.sem.api import fit
+    from ckm_research.sem.api import fit_with_options
 
-    kwargs = _fit_kwargs(plan)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = fit(plan.analysis_text, pilot, **kwargs)
+            res = fit_with_options(plan.analysis_text, pilot, plan.options)
     except CkmError as exc:
         raise CkmError(
             f"the analysis model cannot be fitted to a simulated sample: {exc}"
@@ -270,13 +273,6 @@ def _generic_layout(plan: _Plan, pilot: pd.DataFrame) -> None:
     plan.keys = keys
     plan.labels = [str(x) if isinstance(x, str) else "" for x in est.loc[keep, "label"]]
     plan.true = np.array([truth.get(k, np.nan) for k in keys])
-
-
-def _fit_kwargs(plan: _Plan) -> dict:
-    kw = {"estimator": plan.estimator, "level": float(1 - plan.alpha)}
-    if plan.interaction is not None:
-        kw["interaction"] = plan.interaction
-    return kw
 
 
 # ---------------------------------------------------------------------------
@@ -363,13 +359,13 @@ class _PowerTask(ReplicationTask):
         return vcov, chisq_p
 
     def _generic(self, raw):
-        from ckm_research.sem.api import fit
+        from ckm_research.sem.api import fit_with_options
 
         plan = self.plan
         frame = pd.DataFrame(raw, columns=list(plan.population.ov))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = fit(plan.analysis_text, frame, **_fit_kwargs(plan))
+            res = fit_with_options(plan.analysis_text, frame, plan.options)
         if getattr(res, "converged", True) is False:
             return NOT_CONVERGED, None, None, np.nan, False, "did not converge"
         est = res.estimates

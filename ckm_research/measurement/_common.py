@@ -104,7 +104,7 @@ def blocks(result: SEMResults) -> list[Block]:
     t = eng.pt.table
     out = []
     for g in range(model.ngroups):
-        A, S, _ = model._matrices(vals, g)
+        A, S, _ = model.matrices_from_rows(vals, g)
         E = model.total_effects_inverse(A)
         C = E @ S @ E.T
         lam = pd.DataFrame(0.0, index=ov, columns=lv)

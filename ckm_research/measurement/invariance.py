@@ -653,7 +653,7 @@ def factor_scores(result, data) -> pd.DataFrame:
     check_columns(frame, ov)
     k = len(ov)
     vals = eng.row_values()
-    A, S, m = model._matrices(vals, 0)
+    A, S, m = model.matrices_from_rows(vals, 0)
     E = model.total_effects_inverse(A)
     C = E @ S @ E.T
     if eng.opts.meanstructure:

@@ -18,74 +18,41 @@ interaction     method                                           R equivalent
 from __future__ import annotations
 
 from ckm_research.errors import CkmError, ModelSpecificationError
+from ckm_research.sem.options import INTERACTION_METHODS, FitOptions
 from ckm_research.sem.partable import variable_roles
 from ckm_research.sem.syntax import ParsedModel
 
 __all__ = ["INTERACTION_METHODS", "fit_with_interactions"]
 
-INTERACTION_METHODS = ("dblcent", "lms")
 
-
-def fit_with_interactions(
-    model: str,
-    parsed: ParsedModel,
-    data,
-    *,
-    interaction: str | None,
-    estimator: str = "ML",
-    ordered=None,
-    group=None,
-    group_equal=(),
-    std_lv: bool = False,
-    missing_values=None,
-    level: float = 0.95,
-    control=None,
-    **options,
-):
-    """Fit ``model`` by the chosen interaction method.
+def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: FitOptions):
+    """Fit ``model`` by the chosen interaction method (``options.interaction``).
 
     Returns ``None`` when the model has no product term (the caller then fits
-    it as an ordinary SEM; ``interaction`` has nothing to act on).  Further
-    ``options`` of :func:`ckm_research.fit` (``missing``, ``fixed_x``) go to
-    the product-indicator fit unchanged.
+    it as an ordinary SEM; ``interaction`` has nothing to act on).  The other
+    ``options`` (``missing``, ``fixed_x``, ...) go to the product-indicator fit
+    unchanged; ``options.interaction`` was validated by
+    :meth:`~ckm_research.sem.options.FitOptions.from_kwargs`.
 
     Raises
     ------
     CkmError
-        For an unknown ``interaction`` or options the method cannot honour.
+        For options the method cannot honour.
     """
-    if interaction is not None and (
-        not isinstance(interaction, str) or interaction.lower() not in INTERACTION_METHODS
-    ):
-        raise CkmError(
-            "The 'interaction' parameter of fit must be one of "
-            + ", ".join(f"'{m}'" for m in INTERACTION_METHODS)
-            + f" or None. Got {interaction!r} instead."
-        )
     if not variable_roles(parsed).interactions:
         return None
-    method = "dblcent" if interaction is None else interaction.lower()
+    method = options.interaction or "dblcent"
+    ordered, group, estimator = options.ordered, options.group, options.label
     if method == "dblcent":
         from ckm_research.moderation.product_indicators import fit_dblcent
 
         _check_single_indicator_products(parsed)
 
-        return fit_dblcent(
-            model,
-            data,
-            missing_values=missing_values,
-            estimator=estimator,
-            ordered=ordered,
-            group=group,
-            group_equal=group_equal,
-            std_lv=std_lv,
-            level=level,
-            control=control,
-            **options,
-        )
+        return fit_dblcent(model, data, options=options)
     from ckm_research.moderation.lms import fit_lms
 
-    if options.get("missing") not in (None, "listwise"):
+    # (estimator='FIML' is refused below as an estimator other than ML)
+    if options.missing != "listwise" and options.estimator_alias is None:
         raise CkmError(
             "LMS here deletes incomplete cases listwise; missing='ml' (FIML) is available "
             "with interaction='dblcent'"
@@ -103,9 +70,12 @@ def fit_with_interactions(
             f"LMS is a maximum-likelihood method: use estimator='ML' (got '{estimator}'); "
             "incomplete cases are deleted listwise"
         )
-    if std_lv:
+    if options.std_lv:
         raise CkmError("LMS identifies factors by their first loading; use std_lv=False")
-    return fit_lms(model, data, missing_values=missing_values, level=level, control=control)
+    return fit_lms(
+        model, data, missing_values=options.missing_values, level=options.level,
+        control=options.control,
+    )  # fmt: skip
 
 
 def _check_single_indicator_products(parsed: ParsedModel) -> None:

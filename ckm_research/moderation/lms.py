@@ -314,7 +314,7 @@ class LMSModel:
         definite.
         """
         vals = self.ram.row_values(theta[: self.n_base])
-        A, S, m = self.ram._matrices(vals, 0)
+        A, S, m = self.ram.matrices_from_rows(vals, 0)
         xp = self.xi_pos
         k = self.k
         Phi = S[np.ix_(xp, xp)]
@@ -668,7 +668,7 @@ class LMSEngine:
         sd = np.sqrt(np.abs(var))
         pos = {v: i for i, v in enumerate(M.variables)}
         vb = M.ram.row_values(theta[: M.n_base])
-        _, S, _ = M.ram._matrices(vb, 0)
+        _, S, _ = M.ram.matrices_from_rows(vb, 0)
         out = np.full(len(vals), np.nan)
         n = len(t)
         out[:n] = standardize_rows(
@@ -886,7 +886,8 @@ def fit_lms(
         "function_evaluations": int(engine.n_evals),
         "seconds": elapsed,
     }
-    res = SEMResults(
+    res = SEMResults.from_engine(
+        engine,
         estimates=est.drop(columns=["free"]),
         fit_measures=fm,
         estimator="ML",
@@ -904,7 +905,6 @@ def fit_lms(
         },
         theta=engine.theta,
         vcov=vc,
-        _engine=engine,
     )
     engine.row_free_index = est["free"].to_numpy()
     return res

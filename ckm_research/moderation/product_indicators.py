@@ -309,7 +309,15 @@ def product_indicator_model(
     )
 
 
-def fit_dblcent(model: str, data, *, res_cov: str = "simple", missing_values=None, **fit_kwargs):
+def fit_dblcent(
+    model: str,
+    data,
+    *,
+    res_cov: str = "simple",
+    missing_values=None,
+    options=None,
+    **fit_kwargs,
+):
     """Fit a latent interaction model by double-mean-centred product indicators.
 
     Parameters
@@ -321,8 +329,11 @@ def fit_dblcent(model: str, data, *, res_cov: str = "simple", missing_values=Non
         See :func:`product_indicator_model`.
     missing_values : optional
         Missing-value codes, as for :func:`ckm_research.fit`.
+    options : ckm_research.sem.options.FitOptions, optional
+        The options of :func:`ckm_research.fit` (validated); without it they are
+        built from ``missing_values`` and ``fit_kwargs``.
     **fit_kwargs
-        Passed to :func:`ckm_research.fit` (``estimator``, ``std_lv``, ...).
+        Keywords of :func:`ckm_research.fit` (``estimator``, ``std_lv``, ...).
 
     Returns
     -------
@@ -339,21 +350,33 @@ def fit_dblcent(model: str, data, *, res_cov: str = "simple", missing_values=Non
     In R: ``modsem::modsem(model, data, method = "dblcent")``.
     """
     from ckm_research.data.io import read_data
-    from ckm_research.sem.api import fit
+    from ckm_research.sem.api import fit_with_options
+    from ckm_research.sem.options import FitOptions
 
-    if fit_kwargs.get("ordered"):
+    if options is None:
+        options = FitOptions.from_kwargs(missing_values=missing_values, **fit_kwargs)
+    elif fit_kwargs or missing_values is not None:  # validated again with the changes
+        changes = dict(fit_kwargs)
+        if missing_values is not None:
+            changes["missing_values"] = missing_values
+        options = FitOptions.from_kwargs(**{**options.to_kwargs(), **changes})
+    if options.ordered:
         raise ModelSpecificationError(
             "product indicators of ordinal items are not meaningful; fit the interaction "
             "with continuous items (estimator 'ML' or 'MLR')"
         )
-    frame = read_data(data, missing_values=missing_values)
+    frame = read_data(data, missing_values=options.missing_values)
     spec = product_indicator_model(model, frame, res_cov=res_cov)
-    res = fit(spec.syntax, spec.data, **fit_kwargs)
+    # the codes are read already; the product-indicator model has no product term left
+    res = fit_with_options(
+        spec.syntax, spec.data, options.replace(missing_values=None, interaction=None)
+    )
     rename = spec.term_for_factor()
     est = res.estimates
     is_int = (est["op"] == "~") & est["rhs"].isin(list(rename))
     est.loc[is_int, "rhs"] = est.loc[is_int, "rhs"].map(rename)
     res.model_text = model
+    res.options = options
     res.notes["interaction"] = {
         "method": "dblcent",
         "lavaan_syntax": spec.syntax,

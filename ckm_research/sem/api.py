@@ -48,37 +48,16 @@ from ckm_research.errors import (
 )
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.checks import check_latent_names, run_engine
-from ckm_research.sem.estimators import ESTIMATORS, NOT_SUPPORTED, check_estimator, estimator_spec
+from ckm_research.sem.estimators import ESTIMATORS, check_estimator, estimator_spec
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
+from ckm_research.sem.options import FitOptions
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
-__all__ = ["fit", "ESTIMATORS"]
-
-
-def _param_error(name: str, allowed: str, got: Any) -> CkmError:
-    return CkmError(f"The '{name}' parameter of fit must be {allowed}. Got {got!r} instead.")
-
-
-@dataclass
-class FitOptions:
-    estimator: str = "ML"
-    std_lv: bool = False
-    level: float = 0.95
-    meanstructure: bool = False
-    missing: str = "listwise"
-    ordered: tuple[str, ...] = ()
-    group_equal: tuple[str, ...] = ()
-    fixed_x: bool = True
-    iter_max: int = 500
-    orthogonal: bool = False
-    std_ov: bool = False
-    int_ov_free: bool = True
-    int_lv_free: bool = False
-    parameterization: str = "delta"
+__all__ = ["fit", "fit_with_options", "build_engine", "FitOptions", "ESTIMATORS"]
 
 
 @dataclass
@@ -90,6 +69,7 @@ class GroupData:
 
 
 def _resolve_ordered(ordered, ov: tuple[str, ...]) -> tuple[str, ...]:
+    """The model's ordered items from ``FitOptions.ordered`` (``()``, ``'all'`` or names)."""
     if ordered is None or ordered is False:
         return ()
     if ordered is True or (isinstance(ordered, str) and ordered.lower() == "all"):
@@ -250,12 +230,17 @@ def fit(
     Returns
     -------
     SEMResults
+        With ``.options`` (the options as one validated
+        :class:`~ckm_research.sem.options.FitOptions`), ``.model_text`` and
+        ``.model`` (parameter table and model matrices).
 
     Raises
     ------
     ckm_research.errors.CkmError
         For any problem with the model, the data or the options; the message
-        names the variable, row or parameter at fault.
+        names the variable, row or parameter at fault.  The options are
+        validated first, all in :meth:`FitOptions.from_kwargs
+        <ckm_research.sem.options.FitOptions.from_kwargs>`.
 
     Examples
     --------
@@ -265,36 +250,53 @@ def fit(
 
     In R: ``lavaan::sem(model, data, estimator = "ML")``.
     """
+    options = FitOptions.from_kwargs(
+        estimator=estimator, ordered=ordered, group=group, group_equal=group_equal,
+        std_lv=std_lv, missing_values=missing_values, level=level, control=control,
+        interaction=interaction, fixed_x=fixed_x, missing=missing, meanstructure=meanstructure,
+        orthogonal=orthogonal, std_ov=std_ov, int_ov_free=int_ov_free, int_lv_free=int_lv_free,
+        group_partial=group_partial, cluster=cluster, sampling_weights=sampling_weights,
+        parameterization=parameterization, **lavaan_options,
+    )  # fmt: skip
+    return fit_with_options(model, data, options)
+
+
+def read_model_text(model: str | Path) -> str:
+    """The model syntax: ``model`` itself, or the text of the ``.lav`` file it names."""
     if isinstance(model, Path) or (
         isinstance(model, str)
         and "\n" not in model
         and model.endswith(".lav")
         and Path(model).exists()
     ):
-        model = Path(model).read_text(encoding="utf-8")
-    if not isinstance(estimator, str) or estimator.upper() not in ESTIMATORS:
-        if isinstance(estimator, str) and estimator.upper() in NOT_SUPPORTED:
-            check_estimator(estimator, ordered=False)  # names it and says what to use
-        raise _param_error(
-            "estimator", "one of " + ", ".join(f"'{e}'" for e in ESTIMATORS), estimator
-        )
-    estimator = estimator.upper()
-    if lavaan_options:
-        _refuse_lavaan_options(lavaan_options)
-    if cluster is not None:
-        raise ModelSpecificationError(
-            f"cluster={cluster!r}: clustered data (lavaan's cluster =, for cluster-robust "
-            "standard errors or a two-level SEM with level: blocks) are not supported by "
-            "ckm-research. Fit the model in lavaan (sem(model, data, cluster = ...)) or in "
-            "Mplus (TYPE = COMPLEX or TWOLEVEL)."
-        )
-    if not (isinstance(level, float) and 0 < level < 1):
-        raise _param_error("level", "a float in the range (0, 1)", level)
-    if parameterization not in ("delta", "theta"):
-        raise _param_error("parameterization", "one of 'delta', 'theta'", parameterization)
-    _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free)
+        return Path(model).read_text(encoding="utf-8")
+    return model
+
+
+def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults:
+    """:func:`fit` with its options already validated, as one :class:`FitOptions`.
+
+    The entry for the package's own callers (the interaction methods,
+    :func:`~ckm_research.sem.growth.growth`, the bootstrap, the power analysis),
+    which pass the options on (changed with :func:`dataclasses.replace`) instead
+    of re-typing fit()'s keywords.
+
+    Parameters
+    ----------
+    model : str or pathlib.Path
+        lavaan syntax, or a ``.lav`` file.
+    data : pandas.DataFrame or path
+    options : FitOptions
+        From :meth:`FitOptions.from_kwargs`.
+
+    Returns
+    -------
+    SEMResults
+        With ``.options`` this ``options`` and ``.model_text`` the syntax.
+    """
+    model = read_model_text(model)
     parsed = parse_model(model)
-    if sampling_weights is not None and variable_roles(parsed).interactions:
+    if options.sampling_weights is not None and variable_roles(parsed).interactions:
         from ckm_research.sem.weights import refuse_weights
 
         raise refuse_weights(
@@ -302,96 +304,46 @@ def fit(
             "fit the weighted interaction model in lavaan, or fit it without weights",
         )
     # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
-    if interaction is not None or variable_roles(parsed).interactions:
+    if options.interaction is not None or variable_roles(parsed).interactions:
         from ckm_research.moderation.dispatch import fit_with_interactions
 
         if variable_roles(parsed).interactions:
-            _refuse_mean_options_with_interactions(
-                meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free
-            )
+            _refuse_mean_options_with_interactions(options)
 
-        res = fit_with_interactions(
-            model, parsed, data, interaction=interaction, estimator=estimator,
-            ordered=ordered, group=group, group_equal=group_equal, std_lv=std_lv,
-            missing_values=missing_values, level=level, control=control, fixed_x=fixed_x,
-            missing=missing, group_partial=group_partial,
-        )  # fmt: skip
+        res = fit_with_interactions(model, parsed, data, options=options)
         if res is not None:
+            res.options = options
+            res.model_text = model
             return res
     roles = variable_roles(parsed)
     ov = roles.ov
-    frame = _prepare_frame(data, ov, group, missing_values)
+    frame = _prepare_frame(data, ov, options.group, options.missing_values)
     check_latent_names(roles, frame.columns)
     if roles.ov_interactions:  # observed product terms x1:x2 (lavaan's ov.interaction)
         from ckm_research.sem.products import add_product_columns
 
         frame = add_product_columns(frame, parsed, roles)
-    ordered_t = _resolve_ordered(ordered, ov)
-    check_estimator(estimator, ordered=bool(ordered_t))
-    engine = _build_engine(
-        parsed,
-        frame,
-        estimator=estimator,
-        ordered=ordered_t,
-        group=group,
-        group_equal=tuple(group_equal),
-        std_lv=std_lv,
-        level=level,
-        control=control,
-        fixed_x=fixed_x,
-        missing=missing,
-        meanstructure=bool(meanstructure),
-        orthogonal=orthogonal,
-        std_ov=std_ov,
-        int_ov_free=int_ov_free,
-        int_lv_free=int_lv_free,
-        group_partial=group_partial,
-        sampling_weights=sampling_weights,
-        parameterization=parameterization,
-    )
+    ordered_t = _resolve_ordered(options.ordered, ov)
+    check_estimator(options.label, ordered=bool(ordered_t))
+    engine = _build_engine(parsed, frame, options.replace(ordered=ordered_t))
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
     with threadpool_limits(limits=1, user_api="blas"):
-        return run_engine(engine, frame, parsed)
+        res = run_engine(engine, frame, parsed)
+    res.options = options
+    res.model_text = model
+    return res
 
 
-def _iter_max(control) -> int:
-    control = dict(control or {})
-    unknown = set(control) - {"iter.max"}
-    if unknown:
-        raise CkmError(
-            "The 'control' parameter of fit accepts only 'iter.max'. "
-            f"Got {sorted(unknown)} instead."
-        )
-    value = control.get("iter.max", 500)
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise _param_error("control['iter.max']", "an int in the range [1, inf)", value)
-    return int(value)
-
-
-def _build_engine(
-    parsed: ParsedModel,
-    frame: pd.DataFrame,
-    *,
-    estimator,
-    ordered,
-    group,
-    group_equal,
-    std_lv,
-    level,
-    control=None,
-    fixed_x=True,
-    missing=None,
-    meanstructure=False,
-    orthogonal=False,
-    std_ov=False,
-    int_ov_free=True,
-    int_lv_free=False,
-    group_partial=(),
-    sampling_weights=None,
-    parameterization="delta",
-):
+def _build_engine(parsed: ParsedModel, frame: pd.DataFrame, options: FitOptions):
+    """The unfitted engine for ``parsed`` and ``frame``; its ``opts`` are ``options`` with
+    the model-dependent values resolved (ordered items, mean structure, lavaan's implied
+    group.equal, MLR with sampling weights)."""
     from ckm_research.data.checks import check_model_data
 
+    ordered = _resolve_ordered(options.ordered, variable_roles(parsed).ov)
+    estimator, group, group_equal = options.estimator, options.group, options.group_equal
+    fixed_x, missing, std_ov = options.fixed_x, options.missing, options.std_ov
+    sampling_weights = options.sampling_weights
     roles = variable_roles(parsed, ordered)
     ov = roles.ov
     # numeric checks on the model's variables (names the column and rows at fault)
@@ -406,36 +358,13 @@ def _build_engine(
         glabels = [None]
         gcol = None
     spec = estimator_spec(estimator)
-    if fixed_x is None:  # lavaan's default: fixed.x = FALSE for GLS/ULS/WLS/DWLS
-        fixed_x = spec.fitted_by == "ML" or bool(ordered)
-    if missing is None:
-        missing = "ml" if estimator == "FIML" else "listwise"
-    if missing in ("pairwise", "available.cases", "two.stage", "robust.two.stage",
-                   "doubly.robust", "ml.v"):
-        raise CkmError(
-            f"lavaan's missing={missing!r} is not supported by ckm-research; use "
-            "missing='ml' (FIML, estimator='MLR' for robust SEs), or missing='listwise'"
-        )
-    if missing not in ("listwise", "ml", "ml.x"):
-        raise _param_error("missing", "one of 'listwise', 'ml', 'ml.x'", missing)
-    if estimator == "FIML" and missing == "listwise":
-        raise CkmError("estimator='FIML' is ML with missing='ml'; drop missing='listwise'")
-    if ordered and missing != "listwise":
-        raise CkmError(
-            f"missing={missing!r} is not available with {estimator} (lavaan uses listwise or "
-            "pairwise deletion there); use estimator='MLR', missing='ml' instead"
-        )
-    if (spec.se == "robust.sem" or spec.fitted_by != "ML") and missing != "listwise":
-        raise CkmError(
-            f"missing={missing!r} is not allowed for estimator '{estimator}' (as in lavaan): it "
-            "needs complete data; use estimator='MLR', missing='ml' instead"
-        )
+    options.check_ordered(ordered)
     if ordered and any(g in ("intercepts", "thresholds") for g in group_equal):
         # lavaan (lav_options_set): with ordered items "intercepts" implies "thresholds"
         # and "thresholds" implies "intercepts" (of the continuous items)
         group_equal = tuple(dict.fromkeys([*group_equal, "thresholds", "intercepts"]))
     meanstructure = (
-        meanstructure
+        options.meanstructure
         or missing != "listwise"
         or bool(ordered)
         or any(s.op == "~1" for s in parsed.statements)
@@ -444,6 +373,7 @@ def _build_engine(
     )
     notes: list[str] = []
     weights_all = None
+    alias = options.estimator_alias
     if sampling_weights is not None:
         from ckm_research.sem.weights import check_weights_options, sampling_weights_column
 
@@ -451,11 +381,12 @@ def _build_engine(
         estimator = check_weights_options(estimator, missing, ordered)
         if estimator != spec.name:  # lavaan: estimator "ML" becomes "MLR" with weights
             notes.append(
-                f"sampling weights: estimator '{spec.name}' was fitted as 'MLR' (robust "
+                f"sampling weights: estimator '{options.label}' was fitted as 'MLR' (robust "
                 "Huber-White standard errors and the Yuan-Bentler scaled test), as lavaan "
                 "does with sampling.weights; naive ML standard errors ignore the weighting"
             )
             spec = estimator_spec(estimator)
+            alias = None
     if std_ov and fixed_x and roles.ov_x:
         notes.append(
             "std_ov=True with fixed-x covariates: lavaan 0.6.14 reports another baseline "
@@ -526,33 +457,24 @@ def _build_engine(
         parsed,
         ngroups=len(groups),
         meanstructure=meanstructure,
-        std_lv=std_lv,
+        std_lv=options.std_lv,
         ordered=ordered,
         nthresholds=nthresholds,
         group_equal=group_equal,
         fixed_x=fixed_x,
-        int_ov_free=int_ov_free,
-        int_lv_free=int_lv_free,
-        orthogonal=orthogonal,
-        group_partial=(group_partial,) if isinstance(group_partial, str) else tuple(group_partial),
+        int_ov_free=options.int_ov_free,
+        int_lv_free=options.int_lv_free,
+        orthogonal=options.orthogonal,
+        group_partial=options.group_partial,
         general_constraints=True,
-        parameterization=parameterization,
+        parameterization=options.parameterization,
     )
-    opts = FitOptions(
+    opts = options.replace(
         estimator=estimator,
-        std_lv=std_lv,
-        level=level,
+        estimator_alias=alias,
         meanstructure=meanstructure,
-        missing=missing,
         ordered=ordered,
         group_equal=group_equal,
-        iter_max=_iter_max(control),
-        fixed_x=fixed_x,
-        orthogonal=orthogonal,
-        std_ov=std_ov,
-        int_ov_free=int_ov_free,
-        int_lv_free=int_lv_free,
-        parameterization=parameterization,
     )
     if pt.constraints:
         engine = _constrained_engine(pt, groups, opts, notes)
@@ -596,103 +518,46 @@ def _build_engine(
     return MLEngine(pt, groups, opts, notes)
 
 
-def build_engine(parsed: ParsedModel, frame: pd.DataFrame, **options):
+def build_engine(
+    parsed: ParsedModel, frame: pd.DataFrame, options: FitOptions | None = None, **kwargs
+):
     """The unfitted estimation engine :func:`fit` builds for a parsed model and data.
 
     Public entry for other packages (e.g. ``inference.power``, which fits the engine to
-    population moments) to the engine :func:`fit` uses, with the same keyword options
-    (``estimator``, ``ordered``, ``group``, ``group_equal``, ``std_lv``, ``level``,
-    ``control``, ...); see issue 10.
+    population moments) to the engine :func:`fit` uses.
+
+    Parameters
+    ----------
+    parsed : ParsedModel
+    frame : pandas.DataFrame
+    options : FitOptions, optional
+        The options; without it, ``kwargs`` (keywords of :func:`fit`) are validated into one.
 
     Returns
     -------
     MLEngine, LSEngine or another engine of ``ckm_research.sem``
         With the parameter table (``.pt``), the data groups and the options (``.opts``).
     """
-    return _build_engine(parsed, frame, **options)
+    if options is None:
+        options = FitOptions.from_kwargs(**kwargs)
+    elif kwargs:
+        options = options.replace(**kwargs)
+    return _build_engine(parsed, frame, options)
 
 
-#: lavaan options fit() does not take, and what to do instead
-_LAVAAN_REFUSED = {
-    "conditional_x": (
-        "conditional.x", "fit with fixed_x=True (lavaan's default for continuous data), "
-        "which gives the same estimates for ML"),
-    "se": (
-        "se", "the standard errors follow the estimator as lavaan's defaults do "
-        "(estimator='MLR' or 'MLM' for robust ones); for bootstrap SEs use "
-        "ckm_research.inference.bootstrap() or ckm fit --bootstrap B"),
-    "test": (
-        "test", "the test statistic follows the estimator as lavaan's defaults do "
-        "(MLR: Yuan-Bentler, MLM: Satorra-Bentler, MLMV/WLSMV: scaled-shifted)"),
-    "bootstrap": (
-        "bootstrap", "use ckm_research.inference.bootstrap(model, data, n_boot=...) or "
-        "ckm fit --bootstrap B"),
-    "information": (
-        "information", "standard errors use lavaan's default information for the "
-        "estimator (expected for ML, observed for FIML)"),
-    "start": ("start", "write start values in the syntax with start(value)*x"),
-    "optim_method": ("optim.method", "the optimiser is fixed; control={'iter.max': N} "
-                     "raises the iteration limit"),
-    "bounds": ("bounds", "write inequality constraints in the syntax (v > 0)"),
-    "auto_fix_first": ("auto.fix.first", "write the scaling in the syntax (1*x, NA*x) or "
-                       "use std_lv=True"),
-    "auto_var": ("auto.var", "fit() adds lavaan sem()'s variances; fix one in the syntax "
-                 "(x ~~ 0*x)"),
-    "likelihood": ("likelihood", "ML uses lavaan's default likelihood = 'normal'"),
-    "mimic": ("mimic", "ckm-research follows lavaan's own conventions (mimic = 'lavaan')"),
-    "group_label": ("group.label", "the groups are taken in the order of the data"),
-    "ov_order": ("ov.order", "the variables are taken in the model's order"),
-}
-
-
-def _refuse_lavaan_options(options: dict) -> None:
-    """A lavaan option fit() lacks: name it, say it is not supported and what to do."""
-    name = next(iter(options))
-    key = name.replace(".", "_")
-    if key in _LAVAAN_REFUSED:
-        lavaan_name, instead = _LAVAAN_REFUSED[key]
-        raise CkmError(
-            f"fit() does not support lavaan's {lavaan_name} option ({name}=...): {instead}."
-        )
-    import inspect
-
-    known = [p for p in inspect.signature(fit).parameters if p not in ("lavaan_options",)]
-    raise CkmError(
-        f"fit() has no option '{name}'; its options are: {', '.join(known)} "
-        "(lavaan's dotted names are written with '_': std.lv -> std_lv)."
-    )
-
-
-def _check_mean_options(meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free) -> None:
-    """One phrasing for the lavaan options ``meanstructure``, ``orthogonal``,
-    ``std.ov``, ``int.ov.free`` and ``int.lv.free``."""
-    if meanstructure is not None and not isinstance(meanstructure, (bool, np.bool_)):
-        raise _param_error("meanstructure", "a bool or None", meanstructure)
-    for name, value in (
-        ("orthogonal", orthogonal),
-        ("std_ov", std_ov),
-        ("int_ov_free", int_ov_free),
-        ("int_lv_free", int_lv_free),
-    ):
-        if not isinstance(value, (bool, np.bool_)):
-            raise _param_error(name, "a bool", value)
-
-
-def _refuse_mean_options_with_interactions(
-    meanstructure, orthogonal, std_ov, int_ov_free, int_lv_free
-) -> None:
+def _refuse_mean_options_with_interactions(options: FitOptions) -> None:
     """The latent-interaction methods build their own model: refuse options they
     would ignore instead of dropping them silently."""
     given = [
         name
-        for name, value, default in (
-            ("meanstructure", bool(meanstructure), False),
-            ("orthogonal", orthogonal, False),
-            ("std_ov", std_ov, False),
-            ("int_ov_free", int_ov_free, True),
-            ("int_lv_free", int_lv_free, False),
+        for name, default in (
+            ("meanstructure", False),
+            ("orthogonal", False),
+            ("std_ov", False),
+            ("int_ov_free", True),
+            ("int_lv_free", False),
         )
-        if value != default
+        if getattr(options, name) != default
     ]
     if given:
         raise CkmError(

@@ -43,7 +43,7 @@ class FIMLEngine(BaseEngine):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.label = "FIML" if self.opts.estimator == "FIML" else self.opts.estimator
+        self.label = self.opts.label  # "FIML" when fit() was given the alias
         self.patterns = [mis.MissingPatterns.from_data(gd.data) for gd in self.groups]
         self.h1 = []
         for gd, pat in zip(self.groups, self.patterns, strict=True):

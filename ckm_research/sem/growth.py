@@ -21,7 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ckm_research.errors import CkmError
-from ckm_research.sem.api import fit
+from ckm_research.sem.api import fit_with_options
+from ckm_research.sem.options import FitOptions
 from ckm_research.sem.results import SEMResults
 
 __all__ = ["growth", "GROWTH_OPTIONS"]
@@ -73,4 +74,5 @@ def growth(model: str | Path, data, **options) -> SEMResults:
                 f"{options[name]!r}. Use ckm_research.fit() with the options you want, or "
                 "write the intercepts in the syntax (t1 ~ 1 frees one, f ~ 0*1 fixes one)."
             )
-    return fit(model, data, **{**options, **GROWTH_OPTIONS})
+    opts = FitOptions.from_kwargs(**options).replace(**GROWTH_OPTIONS)
+    return fit_with_options(model, data, opts)

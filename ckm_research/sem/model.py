@@ -142,6 +142,11 @@ class RAMModel:
         vals = self.row_values(theta)
         return self._matrices(vals, g)
 
+    def matrices_from_rows(self, vals: np.ndarray, g: int = 0):
+        """The RAM matrices ``A``, ``S`` and ``m`` of group ``g`` from the values of every
+        parameter-table row (:meth:`row_values`)."""
+        return self._matrices(vals, g)
+
     def _matrices(self, vals: np.ndarray, g: int):
         gm = self.groups[g]
         n = self.n_var

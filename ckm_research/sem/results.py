@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["SEMResults", "ESTIMATE_COLUMNS"]
+__all__ = ["SEMResults", "FittedModel", "ESTIMATE_COLUMNS"]
 
 ESTIMATE_COLUMNS = [
     "lhs",
@@ -81,6 +81,106 @@ def _clean(v):
 clean_value = _clean
 
 
+class FittedModel:
+    """The fitted model of a :class:`SEMResults` (read-only): lavaan's parameter
+    table with the estimates, and the model matrices at the estimates.
+
+    In R: ``parTable(fit)`` and ``lavInspect(fit, "est")`` (lavaan's LISREL
+    matrices; here the RAM matrices ``A``, ``S``, ``m`` of McArdle & McDonald,
+    1984, from which :mod:`ckm_research.sem.model` computes the implied moments).
+    """
+
+    def __init__(self, engine: Any, theta: np.ndarray | None):
+        self._engine = engine
+        self._theta = theta
+
+    def _ram(self):
+        from ckm_research.sem.model import RAMModel
+
+        ram = getattr(self._engine, "model", None)
+        if isinstance(ram, RAMModel) and hasattr(self._engine, "pt"):
+            return ram
+        return None
+
+    @property
+    def partable(self) -> pd.DataFrame:
+        """lavaan's ``parTable(fit)``: one row per parameter (``lhs op rhs group free
+        ustart exo label ...``) with ``est`` at the estimates (a copy)."""
+        pt = getattr(self._engine, "pt", None)
+        if pt is None:  # LMS: its own parameter table (no est column)
+            pt = getattr(getattr(self._engine, "model", None), "partable", None)
+            if pt is None:
+                raise AttributeError("this result has no parameter table")
+            return pt.table.copy()
+        table = pt.table.copy()
+        ram = self._ram()
+        if ram is not None and self._theta is not None:
+            table["est"] = ram.row_values(np.asarray(self._theta, float))
+        return table
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        """The observed variables in the model's order (lavaan's ``lavNames(fit, "ov")``)."""
+        ram = self._ram()
+        model = ram if ram is not None else getattr(self._engine, "model", None)
+        return tuple(getattr(model, "ov", ()))
+
+    @property
+    def latent(self) -> tuple[str, ...]:
+        """The latent variables (lavaan's ``lavNames(fit, "lv")``)."""
+        ram = self._ram()
+        if ram is None:
+            ram = getattr(getattr(self._engine, "model", None), "ram", None)
+        return tuple(getattr(ram, "lv", ()))
+
+    @property
+    def ngroups(self) -> int:
+        """Number of groups."""
+        ram = self._ram()
+        return int(ram.ngroups) if ram is not None else 1
+
+    def matrices(self, group: int = 1) -> dict[str, Any]:
+        """The RAM matrices of ``group`` (1-based) at the estimates.
+
+        Returns
+        -------
+        dict
+            ``"A"`` (directed paths, row <- column), ``"S"`` ((co)variances of
+            the residuals and exogenous variables), both
+            :class:`pandas.DataFrame` over observed then latent variables, and
+            ``"m"`` (intercepts and means, a :class:`pandas.Series`).
+
+        Raises
+        ------
+        ckm_research.errors.CkmError
+            For fits that are not of the SEM engine (LMS) or a group that does not exist.
+        """
+        from ckm_research.errors import CkmError
+
+        ram = self._ram()
+        if ram is None or self._theta is None:
+            raise CkmError("the model matrices are available for fits of the SEM engine, not LMS")
+        if not isinstance(group, (int, np.integer)) or not 1 <= group <= ram.ngroups:
+            raise CkmError(
+                f"The 'group' parameter of matrices must be an int in the range "
+                f"[1, {ram.ngroups}]. Got {group!r} instead."
+            )
+        vals = ram.row_values(np.asarray(self._theta, float))
+        A, S, m = ram.matrices_from_rows(vals, int(group) - 1)
+        names = list(ram.variables)
+        return {
+            "A": pd.DataFrame(A, index=names, columns=names),
+            "S": pd.DataFrame(S, index=names, columns=names),
+            "m": pd.Series(m, index=names),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<FittedModel observed={len(self.observed)} latent={len(self.latent)} "
+            f"groups={self.ngroups}>"
+        )
+
+
 @dataclass
 class SEMResults:
     """A fitted CFA/SEM model.
@@ -97,7 +197,13 @@ class SEMResults:
     n : int
         Number of cases used (all groups).
     converged : bool
+    model_text : str
+        The lavaan syntax that was fitted (as given to :func:`ckm_research.fit`).
     warnings : list of str
+    options : ckm_research.sem.options.FitOptions or None
+        The options of the fit, validated, with lavaan's defaults resolved
+        (``FitOptions.from_kwargs``); the engine's copy with the model-dependent
+        values resolved is ``engine.opts``.
     """
 
     estimates: pd.DataFrame
@@ -115,6 +221,22 @@ class SEMResults:
     theta: np.ndarray | None = None
     vcov: np.ndarray | None = None
     _engine: Any = None  # the fitted internals, for lazy statistics
+    options: Any = None
+
+    @classmethod
+    def from_engine(cls, engine: Any, **fields: Any) -> SEMResults:
+        """A result for a fitted ``engine`` (any estimation engine: ML, FIML, LMS ...).
+
+        The public constructor for engines outside :mod:`ckm_research.sem`
+        (:mod:`ckm_research.moderation.lms`); ``fields`` are the dataclass fields
+        (``estimates``, ``fit_measures``, ``estimator``, ``n`` ...).
+        """
+        return cls(**fields, _engine=engine)
+
+    @property
+    def model(self) -> FittedModel:
+        """The fitted model: parameter table (``.partable``) and matrices (``.matrices()``)."""
+        return FittedModel(self._engine, self.theta)
 
     # ---------------------------------------------------------------- access
     @property
