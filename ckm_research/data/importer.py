@@ -462,9 +462,9 @@ def import_responses(
     frame = read_data(path, missing_values=codes or None, encoding=encoding)
     fmt = detect_format(path, frame, instrument)
     rules_applied = []
-    encoding_used = frame.attrs.get("encoding")
+    encoding_used, encoding_note = frame.attrs.get("encoding"), frame.attrs.get("encoding_note")
     if encoding_used:
-        rules_applied.append(f"text decoded as {frame.attrs['encoding_note']}")
+        rules_applied.append(f"text decoded as {encoding_note}")
     if column_map is not None and fmt != "wjx":
         raise DataError(f"A column mapping file is for Wenjuanxing exports; {path} is a {fmt} "
                         "file, whose columns are named by the item ids.")
@@ -541,7 +541,8 @@ def import_responses(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "raw_file": {"name": path.name, "path": str(path), "bytes": size, "sha256": before,
                      "format": fmt, "reader": SUPPORTED_EXTENSIONS.get(path.suffix.lower()),
-                     "encoding": encoding_used, "layout": wjx.variant if wjx else None},
+                     "encoding": encoding_used, "encoding_note": encoding_note,
+                     "layout": wjx.variant if wjx else None},
         "instrument": {"id": instrument.id, "version": instrument.version,
                        "file": instrument.path, "sha256": instrument.sha256},
         "rules": {
