@@ -94,6 +94,13 @@ def test_bom_followed_by_invalid_utf8_names_the_offset(tmp_path):
         read_data(path)
 
 
+def test_given_utf8_with_bom_counts_offsets_from_the_first_byte():
+    raw = b"\xef\xbb\xbfab\xffc"
+    with pytest.raises(DataError, match=r"byte 0xff at byte offset 5 \(line 1\)"):
+        decode_bytes(raw, "f.csv", "utf-8")
+    assert decode_bytes(raw[:5], "f.csv", "utf-8").text == "ab"
+
+
 def test_a_wrong_given_encoding_names_the_offset(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes(CASES["gbk"])

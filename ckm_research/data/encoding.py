@@ -163,17 +163,20 @@ def decode_bytes(
     if encoding is None or str(encoding).lower() == AUTO:
         codec = detect_encoding(raw, path)
         return Decoded(raw.decode(codec), codec, True)
-    codec = encoding
+    codec, skip = encoding, 0
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        codec = "utf-8-sig" if raw.startswith(_BOM) else "utf-8"
+        codec, skip = ("utf-8-sig", 3) if raw.startswith(_BOM) else ("utf-8", 0)
     name = f"the data file {path}" if path is not None else "the text"
     try:
-        return Decoded(raw.decode(codec), codec, False)
+        # the BOM is cut off here, so that error offsets count from the file's first byte
+        text = raw[skip:].decode("utf-8") if skip else raw.decode(codec)
+        return Decoded(text, codec, False)
     except LookupError:
         raise DataError(f"Unknown text encoding {encoding!r} given for {name}.") from None
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{name[0].upper() + name[1:]} is not valid {encoding} text: {_where(raw, exc.start)} "
+            f"{name[0].upper() + name[1:]} is not valid {encoding} text: "
+            f"{_where(raw, exc.start + skip)} "
             "cannot be decoded. Leave the encoding out to detect UTF-8, GBK or GB18030 "
             "(encoding='auto', the default), save the file from Excel as 'CSV UTF-8', or "
             "give its encoding (for example encoding='gb18030' or 'cp1252'; ckm fit "
