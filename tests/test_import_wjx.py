@@ -95,6 +95,18 @@ def test_each_export_imports_to_the_same_processed_data_as_the_csv(exports, base
     assert set(mapping) == set(ckm.item_ids())
 
 
+@pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_the_importer_reads_each_encoding(text_frame, ckm, baseline, tmp_path, codec):
+    path = tmp_path / f"export_{codec}.csv"
+    path.write_bytes(text_frame.to_csv(index=False).encode(codec))
+    result = import_responses(path, ckm)
+    cols = [c for c in baseline.data.columns if c != "respondent"]
+    pd.testing.assert_frame_equal(result.data[cols], baseline.data[cols])
+    # GB18030 text that is also GBK is reported as GBK, the subset tried first
+    assert result.manifest["raw_file"]["encoding"] == ("gbk" if codec == "gb18030" else codec)
+    assert result.manifest["rules"]["applied"][0].startswith("text decoded as ")
+
+
 def test_the_speed_screen_uses_suoyong_shijian(exports, ckm, text_frame, baseline, tmp_path):
     result = import_responses(exports["text_xlsx"], ckm)
     example = pd.read_csv(EXAMPLE)
