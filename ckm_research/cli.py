@@ -238,9 +238,9 @@ def _add_fit(subparsers) -> None:
         help="codes meaning 'no answer', e.g. -99,-999 (empty cells are always missing)",
     )
     p.add_argument(
-        "--encoding", default="utf-8", metavar="CODEC",
-        help="text encoding of a CSV data file (default utf-8; e.g. gb18030 for a CSV "
-             "saved by a Chinese-language Excel, cp1252 for a Western-European one)",
+        "--encoding", default="auto", metavar="CODEC",
+        help="text encoding of a CSV data file (default auto: UTF-8, UTF-8 with BOM, GBK "
+             "or GB18030, detected; give others by name, e.g. cp1252)",
     )
     p.add_argument(
         "--interaction", choices=["dblcent", "lms"], default=None,
@@ -294,6 +294,8 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
 
     with ui.status(f"Reading {data_path.name} ..."):
         data = read_data(data_path, missing_values=args.missing_values, encoding=args.encoding)
+    if data.attrs.get("encoding_note"):
+        ui.note(f"Read {data_path.name} as {data.attrs['encoding_note']} text.")
 
     options = {"estimator": args.estimator}
     if args.ordered is not None:

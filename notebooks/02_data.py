@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (ckm-research)
 #     language: python
@@ -47,6 +49,9 @@ factors = indicators(analysis.read_model(model))
 # %%
 imp = analysis.import_survey(data_file, ins, missing_values=missing_values, drop=drop)
 write_import(imp, out.path("data", "responses.csv"))
+if imp.manifest["raw_file"].get("encoding_note"):  # a CSV file: say how its text was decoded
+    out.note(f"{imp.manifest['raw_file']['name']} was read as "
+             f"{imp.manifest['raw_file']['encoding_note']} text.")
 frame, subset_text = analysis.apply_subset(imp.data, subset)
 analysis.save_analysis_data(frame, out)
 if subset_text:

@@ -54,6 +54,11 @@ def _write_inputs(d: Path) -> None:
     items.iloc[:, :0].to_csv(d / "no_columns.csv", index=False)
     (d / "empty.csv").write_bytes(b"")
     (d / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    # a Wenjuanxing export: metadata columns, then a question no item has
+    wjx = ("序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、您的建议\n"
+           "1,2026/03/02 09:00:00,256秒,微信,直接访问,192.0.2.1,无\n")
+    (d / "wjx_unknown.csv").write_bytes(wjx.encode("gbk"))
+    (d / "wjx_broken.csv").write_bytes(wjx.encode("gbk") + b"2,\xff\n")
     (d / "latin1.lav").write_bytes("visual =~ x1 + x2 + x3 # é".encode("latin-1"))
     (d / "empty.lav").write_text("# nothing but a comment\n", encoding="utf-8")
     (d / "data.txt").write_text("x1 x2\n1 2\n", encoding="utf-8")
@@ -163,6 +168,10 @@ CASES = [
     ("run --only nosuch_stage", "nosuch_stage"),
     # --- ckm data import / simulate / instrument ---------------------------------------------
     ("data import {d}/nothing.csv --output {d}/out.csv", "nothing.csv"),
+    ("data import {d}/wjx_unknown.csv --output {d}/out.csv", "'1、您的建议'"),
+    ("data import {d}/wjx_broken.csv --output {d}/out.csv", "byte 0xff at byte offset"),
+    ("data import {d}/wjx_unknown.csv --column-map {d}/nothing.yaml --output {d}/out.csv",
+     "nothing.yaml"),
     ("data import {d}/good.csv --output {d}/good.csv", "raw file"),
     ("data import {d}/good.csv --instrument nosuch --output {d}/out.csv", "nosuch"),
     ("data import {d}/good.csv --output {d}/blocker/out.csv", "blocker"),

@@ -71,8 +71,12 @@ def test_csv_with_byte_order_mark_and_spaces_in_header(tmp_path):
 def test_csv_in_another_encoding(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("满意1,满意2\n1,2\n3,4\n".encode("gb18030"))
-    with pytest.raises(DataError, match="not valid utf-8 text.*line 1.*encoding"):
-        read_data(path)
+    # detected (these bytes are GBK too, the subset tried first), and said so
+    df = read_data(path)
+    assert list(df.columns) == ["满意1", "满意2"]
+    assert df.attrs["encoding_note"] == "GBK (detected)"
+    with pytest.raises(DataError, match="not valid utf-8 text: .*byte offset 0 .line 1.*encoding"):
+        read_data(path, encoding="utf-8")
     df = read_data(path, encoding="gb18030")
     assert list(df.columns) == ["满意1", "满意2"]
 

@@ -93,8 +93,10 @@ def test_cli_reads_a_gb18030_csv_with_encoding(tmp_path, capsys):
     csv.write_bytes(data.to_csv(index=False).encode("gb18030"))
     model = tmp_path / "model.lav"
     model.write_text(ref["model"], encoding="utf-8")
-    assert main(["fit", str(model), str(csv)]) == 2
+    assert main(["fit", str(model), str(csv), "--encoding", "utf-8"]) == 2
     assert "--encoding gb18030" in capsys.readouterr().err
+    assert main(["fit", str(model), str(csv)]) == 0  # detected (ckm_research.data.encoding)
+    assert "GBK (detected)" in capsys.readouterr().err
     assert main(["fit", str(model), str(csv), "--encoding", "gb18030"]) == 0
     out = capsys.readouterr().out
     assert "视觉" in out and "ended normally" in out

@@ -63,8 +63,12 @@ def add_parser(subparsers) -> None:
                    help="codes meaning 'no answer', e.g. -99,-999 (empty cells always are)")
     p.add_argument("--drop", default=None, metavar="CRITERIA",
                    help=f"drop flagged respondents: any, or some of {','.join(CRITERIA)}")
-    p.add_argument("--encoding", default="utf-8",
-                   help="text encoding of a CSV file (e.g. gb18030); default utf-8")
+    p.add_argument("--encoding", default="auto",
+                   help="text encoding of a CSV file (default auto: UTF-8, UTF-8 with BOM, "
+                        "GBK or GB18030, detected; give others by name, e.g. cp1252)")
+    p.add_argument("--column-map", default=None, metavar="PATH",
+                   help="Wenjuanxing (问卷星) exports: YAML or CSV file naming the item id "
+                        "(or ~ to leave out) of question columns not matched by their wording")
     p.add_argument("--longstring-min", type=int, default=None, metavar="K",
                    help="flag runs of K identical answers or more (default 15)")
     p.add_argument("--outlier-alpha", type=float, default=None, metavar="P",
@@ -106,9 +110,13 @@ def run_import(args: argparse.Namespace, ui) -> int:
     check_output_file(args.output, "--output")
     with ui.status(f"Importing {Path(args.file).name} ..."):
         result = import_responses(args.file, args.instrument, missing_values=args.missing_values,
-                                  drop=drop, rules=rules, encoding=args.encoding)
+                                  drop=drop, rules=rules, encoding=args.encoding,
+                                  column_map=args.column_map)
         paths = write_import(result, args.output, args.report)
     counts = result.manifest["counts"]
+    for rule in result.manifest["rules"]["applied"]:
+        if rule.startswith(("text decoded as", "Wenjuanxing layout")):
+            ui.note(rule[0].upper() + rule[1:] + ".")
     ui.note(f"Read {counts['rows_read']} respondents ({result.manifest['raw_file']['format']} "
             f"layout); wrote {counts['rows_written']} to {paths['data']}.")
     flagged = ", ".join(f"{k} {v}" for k, v in counts["flagged"].items())

@@ -20,6 +20,10 @@ qualtrics  a Qualtrics CSV export: row 1 export tags, row 2 question text,
            ``-99`` ("seen but unanswered") is read as missing
 kobo       a KoboToolbox / ODK export: item columns may carry group names
            (``cip/cip1``); ``start``/``end``, ``_uuid``, ``_submission_time``
+wjx        a Wenjuanxing (问卷星) export, by number or by text: metadata
+           ``序号``, ``提交答卷时间``, ``所用时间``, ``来源``, ``来源详情``,
+           ``来自IP``; question columns ``N、题干`` matched to items by their
+           wording (:mod:`ckm_research.data.wjx`)
 ========== ==============================================================
 
 Answers may be numeric codes or answer labels in any language of the
@@ -64,6 +68,7 @@ import pandas as pd
 from ckm_research import __version__
 from ckm_research.data.io import SUPPORTED_EXTENSIONS, read_data
 from ckm_research.data.screening import CRITERIA, ScreeningRules, screen
+from ckm_research.data.wjx import is_wjx, prepare_wjx
 from ckm_research.errors import DataError
 from ckm_research.instrument import Instrument, load_instrument
 
@@ -71,13 +76,14 @@ __all__ = ["ImportResult", "import_responses", "write_import", "detect_format", 
            "pseudonym", "FORMATS"]
 
 #: Formats :func:`import_responses` recognises.
-FORMATS = ("csv", "excel", "spss", "stata", "qualtrics", "kobo")
+FORMATS = ("csv", "excel", "spss", "stata", "qualtrics", "kobo", "wjx")
 
 #: Respondent-id columns, by preference (matched case-insensitively).
 _ID_COLUMNS = ("ResponseId", "_uuid", "meta/instanceID", "instanceID", "respondent",
-               "respondent_id", "id", "_id")
+               "respondent_id", "id", "_id", "序号")
 #: Completion-time columns in seconds.
-_DURATION_COLUMNS = ("Duration (in seconds)", "duration_sec", "duration", "duration_seconds")
+_DURATION_COLUMNS = ("Duration (in seconds)", "duration_sec", "duration", "duration_seconds",
+                     "所用时间")
 #: Start and end time stamps, from which a duration is computed.
 _TIMESTAMP_PAIRS = (("start", "end"), ("StartDate", "EndDate"))
 
@@ -87,7 +93,7 @@ _PERSONAL = re.compile(
     r"respondentname|contactname|recipient|phone|mobile|^tel$|telephone|latitude|longitude|"
     r"geolocation|^location|^gps|address|externalreference|externaldatareference|"
     r"^externalref|deviceid|^imei|simserial|subscriberid|username|submittedby|^user$|"
-    r"postcode|zipcode)"
+    r"postcode|zipcode|来自ip|^ip地址|来源详情|姓名|昵称|手机|电话|邮箱|微信|身份证|地址)"
 )
 
 _QUALTRICS_MISSING = -99
@@ -162,6 +168,8 @@ def detect_format(path: str | os.PathLike, frame: pd.DataFrame,
         return "stata"
     if len(frame) >= 2 and any(_is_import_id(v) for v in frame.iloc[1].tolist()):
         return "qualtrics"
+    if is_wjx(frame):
+        return "wjx"
     lowered = {str(c).lower() for c in frame.columns}
     item_ids = set(instrument.item_ids()) if instrument else set()
     grouped = any("/" in str(c) and str(c).rsplit("/", 1)[1].lower() in item_ids
@@ -173,7 +181,7 @@ def detect_format(path: str | os.PathLike, frame: pd.DataFrame,
 
 def _row_offset(fmt: str) -> int:
     """File line of data row 1, minus 1 (header lines before the data)."""
-    return {"qualtrics": 3, "csv": 1, "excel": 1, "kobo": 1}.get(fmt, 0)
+    return {"qualtrics": 3, "csv": 1, "excel": 1, "kobo": 1, "wjx": 1}.get(fmt, 0)
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +401,8 @@ def import_responses(
     missing_values=None,
     drop=None,
     rules: ScreeningRules | None = None,
-    encoding: str = "utf-8",
+    encoding: str = "auto",
+    column_map=None,
 ) -> ImportResult:
     """Import survey responses: map, validate, reverse-code, de-identify, screen.
 
@@ -411,8 +420,14 @@ def import_responses(
         nothing is dropped.
     rules : ScreeningRules, optional
         Cut-offs of the screening flags.
-    encoding : str, default "utf-8"
-        Text encoding of a CSV file.
+    encoding : str, default "auto"
+        Text encoding of a CSV file; ``"auto"`` detects UTF-8 (with or without
+        BOM), GBK and GB18030 (:mod:`ckm_research.data.encoding`). The one used
+        is in the manifest and the report.
+    column_map : path or dict, optional
+        Wenjuanxing exports only: a mapping file (YAML or CSV) naming the item,
+        or nothing, for question columns
+        (:func:`ckm_research.data.wjx.read_column_map`).
 
     Returns
     -------
@@ -447,6 +462,17 @@ def import_responses(
     frame = read_data(path, missing_values=codes or None, encoding=encoding)
     fmt = detect_format(path, frame, instrument)
     rules_applied = []
+    encoding_used, encoding_note = frame.attrs.get("encoding"), frame.attrs.get("encoding_note")
+    if encoding_used:
+        rules_applied.append(f"text decoded as {encoding_note}")
+    if column_map is not None and fmt != "wjx":
+        raise DataError(f"A column mapping file is for Wenjuanxing exports; {path} is a {fmt} "
+                        "file, whose columns are named by the item ids.")
+    wjx = prepare_wjx(frame, instrument, path, column_map) if fmt == "wjx" else None
+    if wjx is not None:
+        frame = wjx.frame
+        codes += [c for c in wjx.missing_codes if c not in codes]
+        rules_applied += wjx.notes
     if fmt == "qualtrics":
         frame = frame.iloc[2:].reset_index(drop=True)
         if _QUALTRICS_MISSING not in codes:
@@ -456,7 +482,7 @@ def import_responses(
     if len(frame) == 0:
         raise DataError(f"{path} has no responses (only header rows).")
 
-    mapping = _map_columns(frame, instrument, path)
+    mapping = wjx.mapping if wjx is not None else _map_columns(frame, instrument, path)
     raw_codes, label_info = _validate(frame, mapping, instrument, path, fmt, codes)
     if label_info["labels_converted"]:
         rules_applied.append(f"{label_info['labels_converted']} answer labels converted to "
@@ -514,7 +540,9 @@ def import_responses(
         "created_by": f"ckm-research {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "raw_file": {"name": path.name, "path": str(path), "bytes": size, "sha256": before,
-                     "format": fmt, "reader": SUPPORTED_EXTENSIONS.get(path.suffix.lower())},
+                     "format": fmt, "reader": SUPPORTED_EXTENSIONS.get(path.suffix.lower()),
+                     "encoding": encoding_used, "encoding_note": encoding_note,
+                     "layout": wjx.variant if wjx else None},
         "instrument": {"id": instrument.id, "version": instrument.version,
                        "file": instrument.path, "sha256": instrument.sha256},
         "rules": {

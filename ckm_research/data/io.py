@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ckm_research.data.encoding import decode_bytes
 from ckm_research.errors import DataError
 
 __all__ = ["read_data", "SUPPORTED_EXTENSIONS"]
@@ -53,7 +54,7 @@ def read_data(
     *,
     missing_values: Iterable[float | int | str] | float | int | str | None = None,
     sheet: str | int = 0,
-    encoding: str = "utf-8",
+    encoding: str = "auto",
 ) -> pd.DataFrame:
     """Read survey data from a file, or take a ``DataFrame`` as it is.
 
@@ -74,17 +75,20 @@ def read_data(
         missing; so are SPSS user-defined and Stata missing values.
     sheet : str or int, default 0
         For Excel files, the worksheet to read (name, or 0-based position).
-    encoding : str, default "utf-8"
-        Text encoding of a CSV file (a UTF-8 byte-order mark is skipped). Files
-        saved by a Chinese-language Excel as plain "CSV" are often ``"gb18030"``;
-        Western-European ones ``"cp1252"``.
+    encoding : str, default "auto"
+        Text encoding of a CSV file. ``"auto"`` detects UTF-8, UTF-8 with BOM,
+        GBK and GB18030 (:func:`ckm_research.data.encoding.detect_encoding`);
+        the one used is in ``df.attrs["encoding"]``. Give any other encoding
+        by name (Western-European Excel CSV files are ``"cp1252"``).
 
     Returns
     -------
     pandas.DataFrame
         One row per respondent. Column names are strings with surrounding
         spaces removed. ``df.attrs`` holds ``"source"`` (the file path, when
-        read from a file) and, for SPSS and Stata files, ``"value_labels"``
+        read from a file), for CSV files ``"encoding"`` (the codec used) and
+        ``"encoding_note"`` (``'GBK (detected)'``), and, for SPSS and Stata
+        files, ``"value_labels"``
         (``{column: {code: label}}``) and ``"column_labels"``
         (``{column: label}``); for Excel, ``"sheet"``.
 
@@ -261,22 +265,6 @@ def _check_duplicate_names(header: list, path: Path) -> None:
         )
 
 
-def _decode(raw: bytes, path: Path, encoding: str) -> str:
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    try:
-        return raw.decode(codec)
-    except LookupError:
-        raise DataError(f"Unknown text encoding {encoding!r} given for {path}.") from None
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"The data file {path} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} "
-            f"on line {line}). Save it from Excel as 'CSV UTF-8', or give its encoding "
-            "(for example read_data(path, encoding='gb18030') or encoding='cp1252'; "
-            "ckm fit --encoding gb18030)."
-        ) from None
-
-
 def _sniff_delimiter(text: str) -> str:
     lines = [ln for ln in text.splitlines()[:_SNIFF_LINES] if ln.strip()]
     best, best_fields = ",", 1
@@ -298,7 +286,8 @@ def _n_text_columns(df: pd.DataFrame) -> int:
 
 
 def _read_csv(path: Path, codes: list, encoding: str) -> tuple[pd.DataFrame, dict]:
-    text = _decode(path.read_bytes(), path, encoding)
+    decoded = decode_bytes(path.read_bytes(), path, encoding)
+    text = decoded.text
     if not text.strip():
         raise DataError(f"The data file {path} is empty (only blank lines).")
     delim = _sniff_delimiter(text)
@@ -325,7 +314,8 @@ def _read_csv(path: Path, codes: list, encoding: str) -> tuple[pd.DataFrame, dic
             "that every row has as many fields as the header, and that text containing "
             "the delimiter is quoted."
         ) from None
-    return df, {"delimiter": delim}
+    return df, {"delimiter": delim, "encoding": decoded.encoding,
+                "encoding_note": decoded.description}
 
 
 def _read_excel(path: Path, sheet: str | int) -> tuple[pd.DataFrame, dict]:
