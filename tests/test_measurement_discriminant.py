@@ -297,3 +297,49 @@ def test_full_collinearity_vif_bad_input(hs):
         full_collinearity_vif(hs[["x1"]])
     with pytest.raises(CkmError, match="score of k is constant"):
         full_collinearity_vif(hs[["x1", "x2"]].assign(k=1.0))
+
+
+# ---------------------------------------------------------------------------
+# ckm validity --inference
+
+
+def test_cli_validity_inference(tmp_path, capsys):
+    import json
+
+    from ckm_research.cli import main
+
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL + "\n", encoding="utf-8")
+    out = tmp_path / "v.json"
+    args = ["validity", str(model), str(HS), "--no-cmv", "--inference", "--chi2-sys"]
+    assert main([*args, "--n-boot", "100", "--seed", "5", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "CICFA(sys) and chi2(sys)" in text and "Full collinearity VIFs" in text
+    doc = json.loads(out.read_text())["inference"]
+    ref = load("validity_cicfa")["hs"]
+    cors = {(p["lhs"], p["rhs"]): p["cor"] for p in doc["discriminant_cfa"]["pairs"]}
+    for a, b, est in zip(
+        ref["pairs"]["lhs"], ref["pairs"]["rhs"], ref["pairs"]["est"], strict=True
+    ):
+        assert cors[(a, b)] == pytest.approx(est, abs=1e-3)
+    assert len(doc["discriminant_cfa"]["tests"]) == 3
+    h = {(p["lhs"], p["rhs"]): p["htmt"] for p in doc["htmt_inference"]["pairs"]}
+    assert h[("visual", "textual")] == pytest.approx(
+        load("validity_htmt")["hs"]["htmt2"]["visual"]["textual"], abs=1e-6
+    )
+    vif = {r["construct"]: r["vif"] for r in doc["full_collinearity_vif"]}
+    assert vif["visual"] == pytest.approx(load("validity_vif")["hs"]["vif"]["visual"], rel=1e-4)
+    assert doc["htmt_inference"]["n_boot"] == 100
+    # the same seed gives the same bootstrap
+    assert main([*args, "--n-boot", "100", "--seed", "5", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["inference"] == doc
+
+
+def test_validity_inference_of_a_fiml_fit_uses_the_delta_method(hs):
+    from ckm_research.measurement import validity_inference
+
+    res = ckm_research.fit(HS_MODEL, hs, estimator="FIML")
+    inf = validity_inference(res, hs, n_boot=50, random_state=2)
+    assert inf.reliability["boot.se"].isna().all() and inf.reliability["se"].notna().all()
+    assert any("delta method only" in n for n in inf.notes)
+    assert inf.cfa.estimator == "FIML" and inf.alpha["boot.se"].notna().all()

@@ -40,7 +40,8 @@ __getattr__, __dir__ = lazy_names(
         **names_from(
             "ckm_research.measurement.discriminant",
             ["DiscriminantCFA", "HTMTInference", "HTMT_THRESHOLDS", "RONKKO_CHO_CUTOFFS",
-             "VIF_THRESHOLD", "discriminant_cfa", "full_collinearity_vif", "htmt_inference"],
+             "VIF_THRESHOLD", "ValidityInference", "discriminant_cfa", "full_collinearity_vif",
+             "htmt_inference", "validity_inference"],
         ),
         **names_from(
             "ckm_research.measurement.reliability_inference",
@@ -101,4 +102,6 @@ __all__ = [
     "HTMT_THRESHOLDS",
     "RONKKO_CHO_CUTOFFS",
     "VIF_THRESHOLD",
+    "validity_inference",
+    "ValidityInference",
 ]

@@ -56,6 +56,8 @@ __all__ = [
     "HTMT_THRESHOLDS",
     "RONKKO_CHO_CUTOFFS",
     "VIF_THRESHOLD",
+    "ValidityInference",
+    "validity_inference",
 ]
 
 #: thresholds of the HTMT test (Henseler et al., 2015: HTMT.85, HTMT.90, HTMT(inference) = 1)
@@ -635,3 +637,133 @@ def full_collinearity_vif(scores, *, threshold: float = VIF_THRESHOLD) -> pd.Dat
             {"construct": name, "r2": 1.0 - 1.0 / vif, "vif": vif, "above": bool(vif > threshold)}
         )
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# everything at once (``ckm validity --inference``)
+
+
+@dataclass
+class ValidityInference:
+    """The inferential checks of a fitted measurement model, for ``ckm validity``.
+
+    Attributes
+    ----------
+    htmt : HTMTInference
+    cfa : DiscriminantCFA
+        CICFA(sys), and chi2(sys) when asked for.
+    reliability : pandas.DataFrame
+        :func:`~ckm_research.measurement.reliability_intervals`.
+    alpha : pandas.DataFrame
+        :func:`~ckm_research.measurement.alpha_intervals`.
+    vif : pandas.DataFrame
+        :func:`full_collinearity_vif` of the regression factor scores.
+    notes : list of str
+    """
+
+    htmt: HTMTInference
+    cfa: DiscriminantCFA
+    reliability: pd.DataFrame
+    alpha: pd.DataFrame
+    vif: pd.DataFrame
+    notes: list = field(default_factory=list)
+
+    def summary(self, digits: int = 3) -> str:
+        lines = [
+            "Reliability intervals (omega and AVE of the model-implied variances: delta method "
+            "and bootstrap percentile; Cronbach's alpha: Feldt et al., 1987, and bootstrap):",
+            format_table(self.reliability, digits),
+            format_table(self.alpha, digits),
+            "",
+            self.htmt.summary(digits),
+            "",
+            self.cfa.summary(digits),
+            "",
+            f"Full collinearity VIFs of the factor scores (Kock, 2015; threshold {VIF_THRESHOLD}):",
+            format_table(self.vif, digits),
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean_json(
+            {
+                "reliability_intervals": self.reliability,
+                "alpha_intervals": self.alpha,
+                "htmt_inference": self.htmt.to_dict(),
+                "discriminant_cfa": self.cfa.to_dict(),
+                "full_collinearity_vif": self.vif,
+                "notes": self.notes,
+            }
+        )
+
+
+def validity_inference(
+    result,
+    data,
+    *,
+    htmt2: bool = True,
+    n_boot: int = 1000,
+    random_state=None,
+    chisq: bool = False,
+    level: float = 0.95,
+) -> ValidityInference:
+    """All the inferential validity checks of a fitted single-group CFA/SEM.
+
+    :func:`htmt_inference`, :func:`discriminant_cfa` (on the measurement model:
+    the ``=~`` statements of ``result``, fitted with ``std.lv`` and the same estimator),
+    :func:`~ckm_research.measurement.reliability_intervals` (bootstrap only for ML/MLR
+    fits of complete data, the delta method otherwise),
+    :func:`~ckm_research.measurement.alpha_intervals` and :func:`full_collinearity_vif`
+    of the regression factor scores (``lavPredict``).
+
+    Parameters
+    ----------
+    result : SEMResults
+    data : pandas.DataFrame or path
+        The data ``result`` was fitted to.
+    htmt2 : bool
+    n_boot : int
+        Bootstrap resamples of each bootstrap.
+    random_state : int or None
+    chisq : bool
+        Also run chi2(sys) (one constrained CFA per factor pair and cutoff).
+    level : float
+
+    Returns
+    -------
+    ValidityInference
+    """
+    from ckm_research.measurement.invariance import factor_scores
+    from ckm_research.measurement.reliability_inference import (
+        alpha_intervals,
+        reliability_intervals,
+    )
+    from ckm_research.sem.api import MLEngine
+
+    result = require_result(result, "validity_inference")
+    if result.ngroups > 1:
+        raise CkmError("validity_inference needs a single-group fit")
+    frame = as_frame(data)
+    notes = []
+    h = htmt_inference(frame, result, htmt2=htmt2, n_boot=n_boot, random_state=random_state)
+    items = factor_indicators(result)
+    cfa_text = "\n".join(f"{f} =~ {' + '.join(v)}" for f, v in items.items())
+    opts = result.engine.opts
+    fit_kwargs = {"estimator": result.estimator}
+    if opts.missing != "listwise" and result.estimator not in ("FIML",):
+        fit_kwargs["missing"] = opts.missing
+    cfa = discriminant_cfa(cfa_text, frame, chisq=chisq, level=level, **fit_kwargs)
+    if type(result.engine) is MLEngine:
+        rel = reliability_intervals(result, level=level, n_boot=n_boot, random_state=random_state)
+    else:
+        rel = reliability_intervals(result, level=level, n_boot=0)
+        notes.append(
+            f"omega/AVE intervals: delta method only (the bootstrap refits need an ML or MLR "
+            f"fit of complete data; this is {result.estimator})"
+        )
+    alpha = alpha_intervals(frame, result, level=level, n_boot=n_boot, random_state=random_state)
+    vif = full_collinearity_vif(factor_scores(result, frame))
+    if not chisq:
+        notes.append("chi2(sys) not run (ckm validity --chi2-sys: one CFA per pair and cutoff)")
+    return ValidityInference(htmt=h, cfa=cfa, reliability=rel, alpha=alpha, vif=vif, notes=notes)
