@@ -343,3 +343,19 @@ def test_validity_inference_of_a_fiml_fit_uses_the_delta_method(hs):
     assert inf.reliability["boot.se"].isna().all() and inf.reliability["se"].notna().all()
     assert any("delta method only" in n for n in inf.notes)
     assert inf.cfa.estimator == "FIML" and inf.alpha["boot.se"].notna().all()
+
+
+def test_chi2_sys_of_ml_fits_refits_from_moments(hs, monkeypatch):
+    """ML fits of complete data refit the constrained CFAs from the sample moments (no
+    call to fit()); the numbers are lavaan's, at every cutoff including 1."""
+    ref = load("validity_cicfa")["hs"]
+    res = ckm_research.fit(HS_MODEL, hs, std_lv=True)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fit() called: the moment refit was not used")
+
+    monkeypatch.setattr(ckm_research, "fit", no_fit)
+    for cut in (0.8, 0.9, 1.0):
+        dv = discriminant_cfa(HS_MODEL, hs, cutoffs=(cut,), result=res)
+        _check_tests(dv.tests, [t for t in ref["tests"] if t["cutoff"] == cut])
+        assert (dv.tests["method"] == "standard").all()

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from ckm_research.errors import CkmError
 from ckm_research.measurement._common import (
@@ -518,6 +519,7 @@ def discriminant_cfa(
         ]
     )
     if chisq:
+        fast = _moment_refit(result, data, level)
         wanted = None if pairs is None else {frozenset(p) for p in pairs}
         test_rows = []
         classes = []
@@ -529,16 +531,14 @@ def discriminant_cfa(
             k = len(cutoffs)
             for j, c in enumerate(cutoffs):
                 value = math.copysign(c, phi)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    fit1 = ckm_research.fit(
-                        f"{text}\n{a} ~~ {value!r}*{b}",
-                        data,
-                        std_lv=True,
-                        level=level,
-                        **fit_kwargs,
-                    )
-                    d = chisq_difference(result, fit1)
+                text1 = f"{text}\n{a} ~~ {value!r}*{b}"
+                d = fast(text1) if fast is not None else None
+                if d is None:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        fit1 = ckm_research.fit(text1, data, std_lv=True, level=level, **fit_kwargs)
+                        d = chisq_difference(result, fit1)
+                        d["chisq"] = fit1.fit_measures.get("chisq", np.nan)
                 p = float(d["pvalue"])
                 below = bool(abs(phi) < c and np.isfinite(p) and p < 1 - level)
                 test_rows.append(
@@ -546,7 +546,7 @@ def discriminant_cfa(
                         "lhs": a,
                         "rhs": b,
                         "cutoff": c,
-                        "chisq": fit1.fit_measures.get("chisq", np.nan),
+                        "chisq": d["chisq"],
                         "chisq.diff": d["chisq.diff"],
                         "df.diff": d["df.diff"],
                         "pvalue": p,
@@ -574,6 +574,68 @@ def discriminant_cfa(
         n=int(result.n),
         notes=notes,
     )
+
+
+def _moment_refit(result, data, level):
+    """A function ``text -> chi-square difference`` that refits a constrained ML model
+    from the sample moments, warm-started at the unconstrained estimates (the bootstrap's
+    :class:`~ckm_research.inference.refit.MomentFitter`), or None when the fit is not an ML
+    fit of complete data (then :func:`ckm_research.fit` refits). The same minimum as a
+    full fit; the tests compare both with lavaan."""
+    from ckm_research.inference.refit import MomentFitter, weighted_moments
+    from ckm_research.sem.api import MLEngine, build_engine
+    from ckm_research.sem.syntax import parse_model
+
+    eng0 = result.engine
+    if type(eng0) is not MLEngine or result.estimator != "ML" or eng0.opts.missing != "listwise":
+        return None
+    chisq0 = float(result.fit_measures["chisq"])
+    t0 = eng0.pt.table
+    free0 = {
+        (r.lhs, r.op, r.rhs, r.group): int(r.free) - 1
+        for r in t0[["lhs", "op", "rhs", "group", "free"]].itertuples(index=False)
+        if r.free > 0
+    }
+    theta0 = np.asarray(eng0.theta, dtype=float)
+    frame = as_frame(data)
+
+    def refit(text: str):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                eng = build_engine(
+                    parse_model(text),
+                    frame,
+                    std_lv=True,
+                    estimator="ML",
+                    level=level,
+                    ordered=(),
+                    group=None,
+                    group_equal=(),
+                )
+                fitter = MomentFitter(eng.pt, max_iter=eng.opts.iter_max)
+                start = np.zeros(fitter.q)
+                t = eng.pt.table
+                for r in t[["lhs", "op", "rhs", "group", "free"]].itertuples(index=False):
+                    if r.free > 0:
+                        start[int(r.free) - 1] = theta0[free0[(r.lhs, r.op, r.rhs, r.group)]]
+                moments = [weighted_moments(np.asarray(g.data, dtype=float)) for g in eng.groups]
+                with threadpool_limits(1):
+                    _, fmin, _ = fitter.fit(moments, start)
+            n = sum(m.n for m in moments)
+        except (CkmError, KeyError, np.linalg.LinAlgError, ArithmeticError, ValueError):
+            return None
+        chisq1 = float(n * fmin)
+        diff = max(chisq1 - chisq0, 0.0)
+        return {
+            "chisq": chisq1,
+            "chisq.diff": diff,
+            "df.diff": 1.0,
+            "pvalue": float(stats.chi2.sf(diff, 1)),
+            "method": "standard",
+        }
+
+    return refit
 
 
 # ---------------------------------------------------------------------------
