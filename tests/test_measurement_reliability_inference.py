@@ -120,7 +120,7 @@ def test_categorical_omega_matches_semtools(ordinal_fit):
 
 def test_omega_categorical_of_continuous_limit():
     """With many thresholds (fine categories) the categorical omega tends to the omega of
-    the latent responses, (sum lambda)^2 / 1'Sigma 1 (Green & Yang, 2009, p. 160)."""
+    the latent responses, (sum lambda)^2 / 1'Sigma 1 (Green & Yang, 2009)."""
     lam = np.array([0.5, 0.6, 0.7, 0.8])
     common = np.outer(lam, lam)
     total = common.copy()

@@ -8,7 +8,7 @@ function                            what it tests, and its reference
 ==================================  ===========================================================
 :func:`htmt_inference`              HTMT or HTMT2 with bootstrap percentile intervals and the
                                     one-sided test of H0: HTMT >= c (Henseler, Ringle &
-                                    Sarstedt, 2015, *JAMS* 43, 115-135, p. 129; Franke &
+                                    Sarstedt, 2015, *JAMS* 43, 115-135; Franke &
                                     Sarstedt, 2019, *Internet Research* 29, 430-447); point
                                     estimates as ``semTools::htmt``
 :func:`discriminant_cfa`            CICFA(sys) and chi2(sys) of Ronkko & Cho (2022),
@@ -198,11 +198,11 @@ def htmt_inference(
 
     with arithmetic means of the absolute item correlations (Henseler, Ringle &
     Sarstedt, 2015, eq. 6) or geometric ones (HTMT2; Roemer, Schuberth & Henseler,
-    2021, *Industrial Management & Data Systems* 121, 2637-2650, eq. 5).
+    2021, *Industrial Management & Data Systems* 121, 2637-2650).
     Each of ``n_boot`` resamples draws N cases with replacement and recomputes every
-    ratio. Henseler et al. (2015, p. 129) test discriminant validity with the null
+    ratio. Henseler et al. (2015) test discriminant validity with the null
     hypothesis :math:`H_0: HTMT \\ge c` against :math:`H_1: HTMT < c`; Franke &
-    Sarstedt (2019, p. 438) make it a one-sided test at level :math:`\\alpha`:
+    Sarstedt (2019) make it a one-sided test at level :math:`\\alpha`:
     reject :math:`H_0` when the upper limit of the :math:`1 - 2\\alpha` percentile
     interval is below ``c`` (alpha = .05: the 90% interval). The percentile limits
     are interpolated as ``boot``/lavaan do

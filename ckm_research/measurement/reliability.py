@@ -249,7 +249,7 @@ def omega_categorical(common, total, thresholds, scales=None) -> float:
     The reliability of the sum of the item *scores* (not of their latent
     responses), for items whose latent responses :math:`y^*_j` are cut at
     thresholds :math:`\\tau_{jc}` (Green & Yang, 2009, *Psychometrika* 74(1),
-    155-167, eq. 21):
+    155-167):
 
     .. math::
 

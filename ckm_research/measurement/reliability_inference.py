@@ -5,12 +5,12 @@
 function                               intervals and their reference
 =====================================  ==========================================================
 :func:`alpha_intervals`                Feldt, Woodruff & Salih (1987), *Applied Psychological
-                                       Measurement* 11(1), 93-103, eq. 4 (``psych::alpha.ci``);
+                                       Measurement* 11(1), 93-103 (``psych::alpha.ci``);
                                        bootstrap percentile
 :func:`reliability_intervals`          omega (composite reliability) and AVE: delta method
                                        (as lavaan's ``:=`` parameters) and bootstrap percentile
-                                       (as measureQ, Cheung, Cooper-Thomas, Lau & Wang, 2023,
-                                       *Asia Pacific Journal of Management*)
+                                       (as measureQ; Cheung, Cooper-Thomas, Lau & Wang, 2024,
+                                       *Asia Pacific Journal of Management* 41, 745-783)
 =====================================  ==========================================================
 
 The tests compare the delta-method intervals with lavaan (``omega := (l1+l2+l3)^2 /
@@ -66,7 +66,7 @@ def alpha_intervals(
 ) -> pd.DataFrame:
     """Cronbach's alpha of each factor with Feldt's and bootstrap intervals.
 
-    Feldt's interval (Feldt, Woodruff & Salih, 1987, eq. 4) takes
+    Feldt's interval (Feldt, Woodruff & Salih, 1987) takes
     :math:`(1 - \\alpha)/(1 - \\hat\\alpha)` as F-distributed with :math:`N - 1` and
     :math:`(N - 1)(k - 1)` degrees of freedom:
 
