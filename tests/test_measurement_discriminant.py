@@ -359,3 +359,12 @@ def test_chi2_sys_of_ml_fits_refits_from_moments(hs, monkeypatch):
         dv = discriminant_cfa(HS_MODEL, hs, cutoffs=(cut,), result=res)
         _check_tests(dv.tests, [t for t in ref["tests"] if t["cutoff"] == cut])
         assert (dv.tests["method"] == "standard").all()
+
+
+def test_cli_validity_bad_n_boot(tmp_path, capsys):
+    from ckm_research.cli import main
+
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL + "\n", encoding="utf-8")
+    assert main(["validity", str(model), str(HS), "--inference", "--n-boot", "1"]) == 2
+    assert "'1' is not a whole number of resamples >= 2" in capsys.readouterr().err

@@ -49,6 +49,16 @@ def _columns(value: str) -> list[str]:
     return names
 
 
+def _n_boot(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of resamples >= 2")
+    return n
+
+
 def _cut(value: str) -> str | float:
     v = value.strip().lower()
     if v in ("median", "mean"):
@@ -107,7 +117,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--chi2-sys", action="store_true",
                    help="with --inference: also chi2(sys), one constrained CFA per factor "
                         "pair and cutoff (slow for many factors)")
-    p.add_argument("--n-boot", type=int, default=1000, metavar="B",
+    p.add_argument("--n-boot", type=_n_boot, default=1000, metavar="B",
                    help="bootstrap resamples for --inference (default 1000)")
     p.add_argument("--seed", type=int, default=None, help="seed of the --inference bootstraps")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
