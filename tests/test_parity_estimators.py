@@ -196,12 +196,14 @@ def test_chisq_difference_refuses_estimators_without_lavaans_method(estimator):
 @pytest.mark.parametrize("case", ["ord_wlsm", "ord_dwls"])
 def test_reliability_of_ordinal_fits_is_refused_for_every_ordinal_estimator(case):
     """Only WLSMV was recognised as ordinal before: a WLSM or DWLS fit of ordered
-    items would have got a composite reliability computed as for continuous items."""
-    from ckm_research.measurement.reliability import composite_reliability
+    items would have got an AVE computed as for continuous items. (The composite
+    reliability of ordinal items is the categorical omega now, issue 12:
+    tests/test_measurement_reliability_inference.py.)"""
+    from ckm_research.measurement.reliability import average_variance_extracted
 
     res = fit_like_lavaan(load(f"parity_estimators_{case}"))
     with pytest.raises(CkmError, match=f"of ordinal items \\({res.estimator}\\)"):
-        composite_reliability(res)
+        average_variance_extracted(res)
 
 
 ALL_CASES = [

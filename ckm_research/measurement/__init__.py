@@ -7,6 +7,12 @@ The methods section of a survey study reports, for the measurement model:
 * validity (:mod:`~ckm_research.measurement.validity`): standardized
   loadings, HTMT, the Fornell-Larcker table, and flags against cited
   thresholds; :func:`validity_report` gathers everything;
+* inference for them (:mod:`~ckm_research.measurement.discriminant`,
+  :mod:`~ckm_research.measurement.reliability_inference`): HTMT/HTMT2 with
+  bootstrap intervals and the test of H0: HTMT >= c, Ronkko & Cho's (2022)
+  CICFA(sys) and chi2(sys), full collinearity VIFs (Kock, 2015), and
+  intervals for alpha (Feldt; bootstrap), omega and the AVE (delta method;
+  bootstrap); the categorical omega of ordinal items (Green & Yang, 2009);
 * common method variance (:mod:`~ckm_research.measurement.cmv`): Harman's
   single-factor test, the unmeasured latent method construct, and the marker
   techniques of Lindell & Whitney (2001) and Williams et al. (2010);
@@ -32,13 +38,24 @@ __getattr__, __dir__ = lazy_names(
              "cfa_marker", "harman_single_factor", "lindell_whitney", "ulmc"],
         ),
         **names_from(
+            "ckm_research.measurement.discriminant",
+            ["DiscriminantCFA", "HTMTInference", "HTMT_THRESHOLDS", "RONKKO_CHO_CUTOFFS",
+             "VIF_THRESHOLD", "ValidityInference", "discriminant_cfa", "full_collinearity_vif",
+             "htmt_inference", "validity_inference"],
+        ),
+        **names_from(
+            "ckm_research.measurement.reliability_inference",
+            ["alpha_intervals", "reliability_intervals"],
+        ),
+        **names_from(
             "ckm_research.measurement.invariance",
             ["LEVELS", "InvarianceResult", "chisq_difference", "compare_paths",
              "factor_scores", "measurement_invariance", "split_groups"],
         ),
         **names_from(
             "ckm_research.measurement.reliability",
-            ["average_variance_extracted", "composite_reliability", "cronbach_alpha"],
+            ["average_variance_extracted", "composite_reliability", "cronbach_alpha",
+             "omega_categorical"],
         ),
         **names_from(
             "ckm_research.measurement.validity",
@@ -74,4 +91,17 @@ __all__ = [
     "compare_paths",
     "factor_scores",
     "split_groups",
+    "omega_categorical",
+    "alpha_intervals",
+    "reliability_intervals",
+    "htmt_inference",
+    "HTMTInference",
+    "discriminant_cfa",
+    "DiscriminantCFA",
+    "full_collinearity_vif",
+    "HTMT_THRESHOLDS",
+    "RONKKO_CHO_CUTOFFS",
+    "VIF_THRESHOLD",
+    "validity_inference",
+    "ValidityInference",
 ]

@@ -9,7 +9,9 @@ handlers call the same public functions a notebook uses:
   (:func:`~ckm_research.measurement.harman_single_factor`,
   :func:`~ckm_research.measurement.ulmc`, and with ``--marker``
   :func:`~ckm_research.measurement.lindell_whitney` and
-  :func:`~ckm_research.measurement.cfa_marker`);
+  :func:`~ckm_research.measurement.cfa_marker`); with ``--inference``
+  :func:`~ckm_research.measurement.validity_inference` (HTMT intervals and tests,
+  CICFA(sys), with ``--chi2-sys`` chi2(sys), reliability intervals, VIFs);
 * ``ckm invariance MODEL DATA --group COL`` (or ``--split FACTOR --cut ...``):
   :func:`~ckm_research.measurement.measurement_invariance` and, when the model
   has regressions, :func:`~ckm_research.measurement.compare_paths`.
@@ -35,7 +37,7 @@ def _estimator(value: str) -> str:
     if upper not in _ESTIMATORS:
         raise argparse.ArgumentTypeError(
             f"unknown estimator {value!r}; choose one of {', '.join(_ESTIMATORS)} "
-            "(WLSMV: the categorical omega and invariance tests are not implemented)"
+            "(WLSMV: not in the CLI; composite_reliability gives the categorical omega in Python)"
         )
     return upper
 
@@ -45,6 +47,16 @@ def _columns(value: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError("give a comma-separated list of columns, e.g. m1,m2,m3")
     return names
+
+
+def _n_boot(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of resamples >= 2")
+    return n
 
 
 def _cut(value: str) -> str | float:
@@ -98,6 +110,16 @@ def add_parser(subparsers) -> None:
                         "(FIML; '--estimator MLR --missing ml' for robust FIML)")
     p.add_argument("--missing-values", type=missing_values, default=None, metavar="CODE,...",
                    help="codes meaning 'no answer', e.g. -99,-999")
+    p.add_argument("--inference", action="store_true",
+                   help="add intervals and tests: HTMT with bootstrap CIs and H0: HTMT >= "
+                        ".85/.90/1, CICFA(sys) (Ronkko & Cho, 2022), omega/AVE/alpha "
+                        "intervals, full collinearity VIFs (Kock, 2015)")
+    p.add_argument("--chi2-sys", action="store_true",
+                   help="with --inference: also chi2(sys), one constrained CFA per factor "
+                        "pair and cutoff (slow for many factors)")
+    p.add_argument("--n-boot", type=_n_boot, default=1000, metavar="B",
+                   help="bootstrap resamples for --inference (default 1000)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the --inference bootstraps")
     p.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
     p.set_defaults(func=run_validity)
@@ -213,8 +235,20 @@ def run_validity(args: argparse.Namespace, ui) -> int:
                 report.cmv["marker_cfa"] = cfa_marker(data, result, args.marker,
                                                       estimator=args.estimator,
                                                       missing=args.missing)
+        inference = None
+        if args.inference or args.chi2_sys:
+            from ckm_research.measurement import validity_inference
+
+            with ui.status("Intervals and tests (bootstrap, CICFA, VIF) ..."):
+                inference = validity_inference(
+                    result, data, htmt2=args.htmt == "htmt2", n_boot=args.n_boot,
+                    random_state=args.seed, chisq=args.chi2_sys)
     print(report.summary(), flush=True)
-    _write_json(args.json, report.to_dict(), ui)
+    doc = report.to_dict()
+    if inference is not None:
+        print("\n" + inference.summary(), flush=True)
+        doc["inference"] = inference.to_dict()
+    _write_json(args.json, doc, ui)
     report_warnings(ui, result, caught)
     return EXIT_OK
 

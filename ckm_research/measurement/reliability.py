@@ -42,7 +42,12 @@ from ckm_research.measurement._common import (
     require_result,
 )
 
-__all__ = ["cronbach_alpha", "composite_reliability", "average_variance_extracted"]
+__all__ = [
+    "cronbach_alpha",
+    "composite_reliability",
+    "average_variance_extracted",
+    "omega_categorical",
+]
 
 
 def _alpha_from_cov(c: np.ndarray) -> float:
@@ -118,9 +123,10 @@ def _check_continuous(result, who):
 
     if is_ordinal_fit(result):
         raise CkmError(
-            f"{who} of ordinal items ({result.estimator}) is not implemented (semTools uses the "
-            "categorical omega of Green & Yang, 2009, and latent-response scales); fit the "
-            "model with estimator='ML' or 'MLR' (items treated as continuous) to compute it"
+            f"{who} of ordinal items ({result.estimator}) is not implemented (it would be on "
+            "the latent-response scale; composite_reliability gives the categorical omega of "
+            "Green & Yang, 2009); fit the model with estimator='ML' or 'MLR' (items treated "
+            "as continuous) to compute it"
         )
 
 
@@ -143,6 +149,12 @@ def composite_reliability(result, *, obs_var: bool = True) -> pd.DataFrame:
     ch. 6; Raykov (1997), *Applied Psychological Measurement* 21, 173-184.
     Factors with a single indicator are skipped (semTools ``dropSingle``).
 
+    For ordinal items fitted by WLSMV (or another estimator of ordinal data)
+    the value is Green & Yang's (2009) categorical omega
+    (:func:`omega_categorical`), the reliability of the sum of the item scores,
+    as ``semTools::compRelSEM`` (``ord.scale = TRUE``); ``S`` is then the
+    polychoric correlation matrix (``obs_var=False``: the model-implied one).
+
     Parameters
     ----------
     result : SEMResults
@@ -163,8 +175,11 @@ def composite_reliability(result, *, obs_var: bool = True) -> pd.DataFrame:
 
     In R: ``semTools::compRelSEM(fit)``.
     """
+    from ckm_research.sem.estimators import is_ordinal_fit
+
     result = require_result(result, "composite_reliability")
-    _check_continuous(result, "composite reliability")
+    if is_ordinal_fit(result):
+        return _composite_reliability_ordinal(result, obs_var=obs_var)
     rows = []
     for b in blocks(result):
         denom = b.sample_cov if obs_var else b.implied_cov
@@ -225,4 +240,105 @@ def average_variance_extracted(result, *, obs_var: bool = True) -> pd.DataFrame:
             if not cross[items].any():
                 value = float((lam**2).sum() * b.phi.at[f, f] / var[items].sum())
             rows.append(dict(group=b.label, factor=f, n_items=len(items), ave=value))
+    return group_frame(result, rows)
+
+
+def omega_categorical(common, total, thresholds, scales=None) -> float:
+    """Green & Yang's (2009) categorical omega of one composite of ordinal items.
+
+    The reliability of the sum of the item *scores* (not of their latent
+    responses), for items whose latent responses :math:`y^*_j` are cut at
+    thresholds :math:`\\tau_{jc}` (Green & Yang, 2009, *Psychometrika* 74(1),
+    155-167):
+
+    .. math::
+
+        \\omega_{cat} = \\frac{\\sum_{j,j'} \\big[\\sum_{c,c'} \\Phi_2(\\tau_{jc},
+        \\tau_{j'c'}; \\rho^{com}_{jj'}) - \\sum_c \\Phi(\\tau_{jc})
+        \\sum_{c'} \\Phi(\\tau_{j'c'})\\big]}
+        {\\sum_{j,j'} \\big[\\sum_{c,c'} \\Phi_2(\\tau_{jc}, \\tau_{j'c'};
+        \\rho_{jj'}) - \\sum_c \\Phi(\\tau_{jc}) \\sum_{c'} \\Phi(\\tau_{j'c'})\\big]},
+
+    with :math:`\\rho^{com} = \\lambda\\phi\\lambda^\\top` the common part of the
+    latent-response correlations and :math:`\\rho` the total (polychoric or
+    model-implied) correlations. Thresholds and common parts are multiplied by
+    the latent-response scales (lavaan's ``delta``; 1 in the delta
+    parameterization of one group), as ``semTools:::omegaCat``.
+
+    Parameters
+    ----------
+    common, total : numpy.ndarray
+        Items x items common-factor covariance and total covariance matrices.
+    thresholds : list of numpy.ndarray
+        Each item's thresholds.
+    scales : numpy.ndarray, optional
+        Latent-response scales (default 1).
+
+    Returns
+    -------
+    float
+    """
+    from scipy.special import ndtr
+
+    from ckm_research.sem.ordinal import bivariate_normal_cdf
+
+    k = len(thresholds)
+    s = np.ones(k) if scales is None else np.asarray(scales, dtype=float)
+    rc = np.asarray(common, dtype=float) * np.outer(s, s)
+    tot = np.asarray(total, dtype=float)
+    sd = np.sqrt(np.diag(tot))
+    rt = tot / np.outer(sd, sd)
+    taus = [np.asarray(t, dtype=float) * s[j] for j, t in enumerate(thresholds)]
+
+    def p2(h, kk, r):
+        if abs(r) >= 1.0 - 1e-12:  # Phi_2 at |rho| = 1 (the diagonal of the total)
+            return ndtr(np.minimum(h, kk)) if r > 0 else np.maximum(ndtr(h) + ndtr(kk) - 1, 0)
+        return bivariate_normal_cdf(h, kk, r)
+
+    num = den = 0.0
+    for j in range(k):
+        for jp in range(k):
+            h, kk = np.meshgrid(taus[j], taus[jp], indexing="ij")
+            marg = ndtr(taus[j]).sum() * ndtr(taus[jp]).sum()
+            num += float(p2(h, kk, rc[j, jp]).sum()) - marg
+            den += float(p2(h, kk, rt[j, jp]).sum()) - marg
+    return num / den
+
+
+def _composite_reliability_ordinal(result, *, obs_var: bool) -> pd.DataFrame:
+    """:func:`composite_reliability` of a fit with ordinal items (categorical omega)."""
+    if str(getattr(result.engine.opts, "parameterization", "delta")) != "delta":
+        raise CkmError(
+            "categorical omega is implemented for the delta parameterization (lavaan's "
+            "default); refit with parameterization='delta'"
+        )
+    est = result.estimates
+    ordered = set(est.loc[est["op"] == "|", "lhs"])
+    rows = []
+    for gi, b in enumerate(blocks(result), start=1):
+        e = est[est["group"] == gi] if "group" in est.columns else est
+        thr = {v: e.loc[(e["op"] == "|") & (e["lhs"] == v), "est"].to_numpy(dtype=float)
+               for v in ordered}
+        sc = e[e["op"] == "~*~"]
+        scales = dict(zip(sc["lhs"], sc["est"].astype(float), strict=True))
+        total = b.sample_cov if obs_var else b.implied_cov
+        for f in multi_indicator_factors(b.lam):
+            items = [i for i in b.ov if b.lam.at[i, f] != 0]
+            cat = [i in ordered for i in items]
+            if not all(cat):
+                if any(cat):
+                    raise CkmError(
+                        f"composite reliability of {f}: its items mix ordinal "
+                        f"({', '.join(i for i, c in zip(items, cat, strict=True) if c)}) and "
+                        "continuous ones; semTools gives no omega for such a composite"
+                    )
+                lam = b.lam.loc[items, f].to_numpy()
+                value = lam.sum() ** 2 * b.phi.at[f, f] / total.loc[items, items].to_numpy().sum()
+            else:
+                lam = b.lam.loc[items, [f]].to_numpy()
+                common = lam @ lam.T * b.phi.at[f, f]
+                value = omega_categorical(common, total.loc[items, items].to_numpy(),
+                                          [thr[i] for i in items],
+                                          [scales.get(i, 1.0) for i in items])
+            rows.append(dict(group=b.label, factor=f, n_items=len(items), omega=value))
     return group_frame(result, rows)
