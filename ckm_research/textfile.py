@@ -143,7 +143,9 @@ def model_text(model: str | Path) -> str:
     from ckm_research.errors import ModelFileError
 
     if isinstance(model, Path) or (
-        isinstance(model, str) and "\n" not in model and model.endswith(".lav")
+        isinstance(model, str)
+        and "\n" not in model
+        and model.endswith(".lav")
         and Path(model).exists()
     ):
         return read_text(model, what="model file", error=ModelFileError)

@@ -78,8 +78,11 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     args = list(argv)
     i = 0
     while i < len(args):
-        if (args[i] in _NEGATIVE_VALUE_OPTIONS and i + 1 < len(args)
-                and _NEGATIVE_VALUE.match(args[i + 1])):
+        if (
+            args[i] in _NEGATIVE_VALUE_OPTIONS
+            and i + 1 < len(args)
+            and _NEGATIVE_VALUE.match(args[i + 1])
+        ):
             out.append(f"{args[i]}={args[i + 1]}")
             i += 2
         else:
@@ -93,8 +96,13 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
 
 #: Functions that add one subcommand each (see the module docstring).
 SUBCOMMANDS: list[Callable] = [
-    fit_cli.add_parser, instrument_cli.add_parser, data_cli.add_parser, simulate_cli.add_parser,
-    measurement_cli.add_parser, inference_cli.add_parser, report_cli.add_parser,
+    fit_cli.add_parser,
+    instrument_cli.add_parser,
+    data_cli.add_parser,
+    simulate_cli.add_parser,
+    measurement_cli.add_parser,
+    inference_cli.add_parser,
+    report_cli.add_parser,
 ]
 
 
@@ -104,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ckm",
         parents=[_common_options()],
         description="ckm-research: Customer Knowledge Management studies, from survey "
-                    "data to SEM results.",
+        "data to SEM results.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -167,4 +175,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--debug and report it with the traceback."
             )
         return EXIT_BUG
-

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ckm_research.errors import DataError
+from ckm_research.textfile import decode
 
 __all__ = ["read_data", "SUPPORTED_EXTENSIONS"]
 
@@ -262,19 +263,13 @@ def _check_duplicate_names(header: list, path: Path) -> None:
 
 
 def _decode(raw: bytes, path: Path, encoding: str) -> str:
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    try:
-        return raw.decode(codec)
-    except LookupError:
-        raise DataError(f"Unknown text encoding {encoding!r} given for {path}.") from None
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"The data file {path} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} "
-            f"on line {line}). Save it from Excel as 'CSV UTF-8', or give its encoding "
-            "(for example read_data(path, encoding='gb18030') or encoding='cp1252'; "
-            "ckm fit --encoding gb18030)."
-        ) from None
+    """The CSV's text (:func:`ckm_research.textfile.decode`: one message for every reader)."""
+    return decode(
+        raw, path, what="data file", encoding=encoding, error=DataError,
+        advice="Save it from Excel as 'CSV UTF-8', or give its encoding (for example "
+               "read_data(path, encoding='gb18030') or encoding='cp1252'; ckm fit --encoding "
+               "gb18030).",
+    )  # fmt: skip
 
 
 def _sniff_delimiter(text: str) -> str:

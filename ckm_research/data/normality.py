@@ -25,8 +25,7 @@ def mardia(data: pd.DataFrame | np.ndarray) -> dict[str, float]:
     x = np.asarray(pd.DataFrame(data).dropna(), dtype=float)
     n, p = x.shape
     if n <= p:
-        raise CkmError(f"Mardia's coefficients need more complete cases ({n}) than variables "
-                       f"({p})")
+        raise CkmError(f"Mardia's coefficients need more complete cases ({n}) than variables ({p})")
     xc = x - x.mean(axis=0)
     s = xc.T @ xc / n
     d = xc @ np.linalg.solve(s, xc.T)
@@ -35,7 +34,15 @@ def mardia(data: pd.DataFrame | np.ndarray) -> dict[str, float]:
     skew_stat = n * b1 / 6
     skew_df = p * (p + 1) * (p + 2) / 6
     kurt_z = (b2 - p * (p + 2)) / np.sqrt(8 * p * (p + 2) / n)
-    return {"n": int(n), "p": int(p), "b1p": b1, "b2p": b2, "skew_chisq": float(skew_stat),
-            "skew_df": float(skew_df), "skew_pvalue": float(stats.chi2.sf(skew_stat, skew_df)),
-            "kurtosis_expected": float(p * (p + 2)), "kurtosis_z": float(kurt_z),
-            "kurtosis_pvalue": float(2 * stats.norm.sf(abs(kurt_z)))}
+    return {
+        "n": int(n),
+        "p": int(p),
+        "b1p": b1,
+        "b2p": b2,
+        "skew_chisq": float(skew_stat),
+        "skew_df": float(skew_df),
+        "skew_pvalue": float(stats.chi2.sf(skew_stat, skew_df)),
+        "kurtosis_expected": float(p * (p + 2)),
+        "kurtosis_z": float(kurt_z),
+        "kurtosis_pvalue": float(2 * stats.norm.sf(abs(kurt_z))),
+    }

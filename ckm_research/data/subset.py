@@ -16,10 +16,14 @@ def apply_subset(frame: pd.DataFrame, subset: dict[str, list]) -> tuple[pd.DataF
     keep = pd.Series(True, index=frame.index)
     parts = []
     for column, values in subset.items():
-        col = pd.to_numeric(frame[column], errors="coerce") if all(
-            isinstance(v, (int, float)) for v in values) else frame[column].astype(str)
-        wanted = values if all(isinstance(v, (int, float)) for v in values) else \
-            [str(v) for v in values]
+        col = (
+            pd.to_numeric(frame[column], errors="coerce")
+            if all(isinstance(v, (int, float)) for v in values)
+            else frame[column].astype(str)
+        )
+        wanted = (
+            values if all(isinstance(v, (int, float)) for v in values) else [str(v) for v in values]
+        )
         keep &= col.isin(wanted).fillna(False).astype(bool)
         parts.append(f"{column} in {{{', '.join(str(v) for v in values)}}}")
     out = frame.loc[keep].reset_index(drop=True)

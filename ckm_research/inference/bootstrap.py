@@ -547,12 +547,10 @@ def bootstrap(
         resolve_n_jobs(n_jobs, "bootstrap")
     from ckm_research.data.io import read_data
     from ckm_research.sem.api import fit
+    from ckm_research.textfile import model_text
 
-    if isinstance(model, Path) or (
-        isinstance(model, str) and "\n" not in model and model.endswith(".lav")
-        and Path(model).exists()
-    ):
-        model = Path(model).read_text(encoding="utf-8")
+    if isinstance(model, (str, Path)):
+        model = model_text(model)
     frame = read_data(data, missing_values=fit_kwargs.pop("missing_values", None))
     fit_kwargs = dict(fit_kwargs, level=level)
     if result is None:

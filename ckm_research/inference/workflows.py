@@ -35,10 +35,20 @@ def study_stream(seed: int, purpose: str) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed), spawn_key=(SEED_STREAMS[purpose],))
 
 
-def bootstrap_defined(model_text: str, data: pd.DataFrame, res, *, n_boot: int, seed: int,
-                      n_jobs: int, level: float, estimator: str, missing: str,
-                      boot_missing: str = "listwise",
-                      bootstrap_fn: Callable | None = None) -> tuple[pd.DataFrame, dict]:
+def bootstrap_defined(
+    model_text: str,
+    data: pd.DataFrame,
+    res,
+    *,
+    n_boot: int,
+    seed: int,
+    n_jobs: int,
+    level: float,
+    estimator: str,
+    missing: str,
+    boot_missing: str = "listwise",
+    bootstrap_fn: Callable | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Percentile bootstrap intervals of the ``:=`` effects of a fit
     (:func:`ckm_research.inference.bootstrap`).
 
@@ -67,32 +77,58 @@ def bootstrap_defined(model_text: str, data: pd.DataFrame, res, *, n_boot: int, 
         opts = fit_options(estimator, missing)
     else:
         opts = fit_options("ML" if estimator == "FIML" else estimator, "listwise")
-    b = bootstrap_fn(model_text, data, n_boot=int(n_boot),
-                     random_state=study_stream(seed, "bootstrap"), n_jobs=int(n_jobs),
-                     level=float(level), ci="perc", bca=False, progress=False,
-                     result=res if same else None, **opts)
+    b = bootstrap_fn(
+        model_text,
+        data,
+        n_boot=int(n_boot),
+        random_state=study_stream(seed, "bootstrap"),
+        n_jobs=int(n_jobs),
+        level=float(level),
+        ci="perc",
+        bca=False,
+        progress=False,
+        result=res if same else None,
+        **opts,
+    )
     est = b.estimates[b.estimates["op"] == ":="]
-    frame = pd.DataFrame({
-        "name": est["lhs"].to_numpy(), "est": est["est"].to_numpy(dtype=float),
-        "se": est["se"].to_numpy(dtype=float),
-        "ci.lower": est["perc.lower"].to_numpy(dtype=float),
-        "ci.upper": est["perc.upper"].to_numpy(dtype=float),
-    })
+    frame = pd.DataFrame(
+        {
+            "name": est["lhs"].to_numpy(),
+            "est": est["est"].to_numpy(dtype=float),
+            "se": est["se"].to_numpy(dtype=float),
+            "ci.lower": est["perc.lower"].to_numpy(dtype=float),
+            "ci.upper": est["perc.upper"].to_numpy(dtype=float),
+        }
+    )
     counts = b.counts()
     from ckm_research.sem.partable import variable_roles
     from ckm_research.sem.syntax import parse_model
 
     ov = [v for v in variable_roles(parse_model(model_text)).ov if v in data.columns]
-    info = {"n_boot": int(n_boot), "converged": counts.get("converged"),
-            "failed": int(counts["requested"] - counts.get("converged", 0)),
-            "complete_cases": not same and bool(data[ov].isna().any().any()),
-            "n": int(data[ov].notna().all(axis=1).sum()) if not same else int(res.n),
-            "method": b.method, "ci": "percentile", "seed": int(seed)}
+    info = {
+        "n_boot": int(n_boot),
+        "converged": counts.get("converged"),
+        "failed": int(counts["requested"] - counts.get("converged", 0)),
+        "complete_cases": not same and bool(data[ov].isna().any().any()),
+        "n": int(data[ov].notna().all(axis=1).sum()) if not same else int(res.n),
+        "method": b.method,
+        "ci": "percentile",
+        "seed": int(seed),
+    }
     return frame, info
 
 
-def run_power(sem_text: str, res, *, sample_sizes: list[int], reps: int, alpha: float,
-              seed: int, n_jobs: int, power_fn: Callable | None = None):
+def run_power(
+    sem_text: str,
+    res,
+    *,
+    sample_sizes: list[int],
+    reps: int,
+    alpha: float,
+    seed: int,
+    n_jobs: int,
+    power_fn: Callable | None = None,
+):
     """Monte Carlo power at the estimated values (population = the fitted model).
 
     The population model fixes every parameter of ``res`` at its estimate
@@ -116,10 +152,16 @@ def run_power(sem_text: str, res, *, sample_sizes: list[int], reps: int, alpha: 
 
     if why := power_blocker(res):
         raise CkmError(why)
-    population = population_syntax(res.estimates, header="Population: the fitted model's "
-                                                         "estimates")
-    result = power_fn(population, list(sample_sizes), int(reps), analysis=sem_text,
-                      estimator="ML", alpha=float(alpha),
-                      random_state=study_stream(seed, "power"), n_jobs=int(n_jobs),
-                      progress=False)
+    population = population_syntax(res.estimates, header="Population: the fitted model's estimates")
+    result = power_fn(
+        population,
+        list(sample_sizes),
+        int(reps),
+        analysis=sem_text,
+        estimator="ML",
+        alpha=float(alpha),
+        random_state=study_stream(seed, "power"),
+        n_jobs=int(n_jobs),
+        progress=False,
+    )
     return result, population

@@ -94,15 +94,19 @@ class GroupComparison:
         """JSON-safe: the split, the invariance table and the path tests."""
         doc: dict[str, Any] = {}
         if self.factor is not None:
-            doc["split"] = {"factor": self.factor, "score": self.score, "cut_value": self.cut,
-                            "group": self.group, "n": self.counts()}
+            doc["split"] = {
+                "factor": self.factor,
+                "score": self.score,
+                "cut_value": self.cut,
+                "group": self.group,
+                "n": self.counts(),
+            }
         if self.invariance is not None:
             doc.update(self.invariance.to_dict())
         else:
             doc["invariance_error"] = self.invariance_error
         if self.comparison is not None:
-            doc["paths"] = {"group_equal": list(self.group_equal),
-                            "tests": self.comparison}
+            doc["paths"] = {"group_equal": list(self.group_equal), "tests": self.comparison}
         elif self.comparison_error:
             doc["paths_error"] = self.comparison_error
         return clean_json(doc)
@@ -124,7 +128,8 @@ class GroupComparison:
         if self.comparison is not None:
             parts.append(
                 "Wald tests of equal regression paths across groups (equal "
-                + " and ".join(self.group_equal) + "):\n"
+                + " and ".join(self.group_equal)
+                + "):\n"
                 + format_table(self.comparison, digits)
             )
         elif self.comparison_error:
@@ -202,33 +207,51 @@ def multigroup_comparison(
     from ckm_research.structural.fitting import fit_model, fit_options
 
     if (group is None) == (factor is None):
-        raise CkmError("multigroup_comparison needs either 'group' (a column) or 'factor' "
-                       "(a factor whose score is split), not both.")
+        raise CkmError(
+            "multigroup_comparison needs either 'group' (a column) or 'factor' "
+            "(a factor whose score is split), not both."
+        )
     model_text = read_model(model)
     out: dict[str, Any] = {}
     if factor is not None:
         found = indicators(model_text)
         if factor not in found:
-            raise CkmError(f"'{factor}' is not a factor of the model; its factors: "
-                           f"{', '.join(found)}.")
+            raise CkmError(
+                f"'{factor}' is not a factor of the model; its factors: {', '.join(found)}."
+            )
         name = f"{factor}_group"
         if name in data.columns:
-            raise CkmError(f"the data already have a column '{name}', the name of the groups "
-                           f"made from {factor}; rename it.")
+            raise CkmError(
+                f"the data already have a column '{name}', the name of the groups "
+                f"made from {factor}; rename it."
+            )
         base = None
         if score == "regression":
             base, _ = fit_model(model_text, data, estimator=estimator, missing=missing)
-        groups = split_groups(data, items=found[factor] if score == "mean" else None,
-                              result=base, factor=factor, score=score, cut=cut,
-                              labels=labels, name=name)
+        groups = split_groups(
+            data,
+            items=found[factor] if score == "mean" else None,
+            result=base,
+            factor=factor,
+            score=score,
+            cut=cut,
+            labels=labels,
+            name=name,
+        )
         frame = data.assign(**{name: groups})
         reduced = drop_factor(model_text, factor)
-        out = {"factor": factor, "score": score, "items": list(found[factor]),
-               "cut": float(groups.attrs.get("cut", np.nan))}
+        out = {
+            "factor": factor,
+            "score": score,
+            "items": list(found[factor]),
+            "cut": float(groups.attrs.get("cut", np.nan)),
+        }
     else:
         if group not in data.columns:
-            raise CkmError(f"The group column '{group}' is not in the data; its columns: "
-                           f"{', '.join(map(str, data.columns))}.")
+            raise CkmError(
+                f"The group column '{group}' is not in the data; its columns: "
+                f"{', '.join(map(str, data.columns))}."
+            )
         name, frame, reduced = group, data, model_text
         groups = data[group]
     res = GroupComparison(group=name, groups=groups, model=reduced, **out)
@@ -236,14 +259,17 @@ def multigroup_comparison(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            inv = measurement_invariance(cfa_syntax(reduced), frame, name, levels=list(levels),
-                                         **opts)
+            inv = measurement_invariance(
+                cfa_syntax(reduced), frame, name, levels=list(levels), **opts
+            )
         res.invariance = inv
-        res.invariance_warnings = list(dict.fromkeys(
-            str(w.message) for w in caught if issubclass(w.category, CkmWarning)))
+        res.invariance_warnings = list(
+            dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CkmWarning))
+        )
         decisions = dict(zip(inv.table["model"], inv.table["decision"], strict=False))
-        if str(decisions.get("scalar", "")).startswith("supported") and \
-                str(decisions.get("metric", "")).startswith("supported"):
+        if str(decisions.get("scalar", "")).startswith("supported") and str(
+            decisions.get("metric", "")
+        ).startswith("supported"):
             res.group_equal = ["loadings", "intercepts"]
     except CkmError as exc:
         res.invariance_error = str(exc)
@@ -251,8 +277,14 @@ def multigroup_comparison(
         res.comparison_error = "the model has no regression paths to compare"
         return res
     try:
-        mg, messages = fit_model(reduced, frame, estimator=estimator, missing=missing,
-                                 group=name, group_equal=res.group_equal)
+        mg, messages = fit_model(
+            reduced,
+            frame,
+            estimator=estimator,
+            missing=missing,
+            group=name,
+            group_equal=res.group_equal,
+        )
         res.fit, res.messages = mg, messages
         res.comparison = compare_paths(mg)
     except CkmError as exc:

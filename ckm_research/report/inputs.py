@@ -15,25 +15,45 @@ import pandas as pd
 
 from ckm_research.errors import CkmError
 
-__all__ = ["feature", "read_model", "load_instrument", "save_analysis_data",
-           "read_analysis_data"]
+__all__ = ["feature", "read_model", "load_instrument", "save_analysis_data", "read_analysis_data"]
 
 #: Parts of the toolkit the pipeline uses, by issue: (module, attribute, what).
 _FEATURES = {
-    "measurement": ("ckm_research.measurement", "validity_report",
-                    "reliability and validity (ckm_research.measurement, issue 4)"),
-    "cmv": ("ckm_research.measurement", "ulmc",
-            "common-method checks (ckm_research.measurement, issue 4)"),
-    "invariance": ("ckm_research.measurement", "measurement_invariance",
-                   "measurement invariance (ckm_research.measurement, issue 4)"),
-    "interactions": ("ckm_research.moderation.dispatch", "fit_with_interactions",
-                     "latent interactions (ckm_research.moderation, issue 4)"),
-    "simple_slopes": ("ckm_research.moderation.simple_slopes", "simple_slopes",
-                      "simple slopes and Johnson-Neyman (ckm_research.moderation, issue 4)"),
-    "bootstrap": ("ckm_research.inference.bootstrap", "bootstrap",
-                  "the bootstrap (ckm_research.inference, issue 6)"),
-    "power": ("ckm_research.inference.power", "power_analysis",
-              "Monte Carlo power analysis (ckm_research.inference, issue 6)"),
+    "measurement": (
+        "ckm_research.measurement",
+        "validity_report",
+        "reliability and validity (ckm_research.measurement, issue 4)",
+    ),
+    "cmv": (
+        "ckm_research.measurement",
+        "ulmc",
+        "common-method checks (ckm_research.measurement, issue 4)",
+    ),
+    "invariance": (
+        "ckm_research.measurement",
+        "measurement_invariance",
+        "measurement invariance (ckm_research.measurement, issue 4)",
+    ),
+    "interactions": (
+        "ckm_research.moderation.dispatch",
+        "fit_with_interactions",
+        "latent interactions (ckm_research.moderation, issue 4)",
+    ),
+    "simple_slopes": (
+        "ckm_research.moderation.simple_slopes",
+        "simple_slopes",
+        "simple slopes and Johnson-Neyman (ckm_research.moderation, issue 4)",
+    ),
+    "bootstrap": (
+        "ckm_research.inference.bootstrap",
+        "bootstrap",
+        "the bootstrap (ckm_research.inference, issue 6)",
+    ),
+    "power": (
+        "ckm_research.inference.power",
+        "power_analysis",
+        "Monte Carlo power analysis (ckm_research.inference, issue 6)",
+    ),
 }
 
 
@@ -44,9 +64,11 @@ def feature(name: str) -> tuple[Any, str]:
         mod = importlib.import_module(module)
         fn = getattr(mod, attr)
     except (ImportError, AttributeError):
-        return None, (f"{what} is not part of this installation of ckm-research yet "
-                      f"({module}.{attr} is missing), so this part is left out rather than "
-                      "estimated some other way.")
+        return None, (
+            f"{what} is not part of this installation of ckm-research yet "
+            f"({module}.{attr} is missing), so this part is left out rather than "
+            "estimated some other way."
+        )
     return fn, ""
 
 
@@ -58,9 +80,15 @@ def read_model(path: str | Path) -> str:
     return read_text(path, what="model file", error=ModelFileError)
 
 
-def load_instrument(name_or_path: str | None, *, model: str | Path | None = None,
-                    data_file: str | Path | None = None, output_dir: str | Path | None = None,
-                    scale=None, missing_values=None):
+def load_instrument(
+    name_or_path: str | None,
+    *,
+    model: str | Path | None = None,
+    data_file: str | Path | None = None,
+    output_dir: str | Path | None = None,
+    scale=None,
+    missing_values=None,
+):
     """The instrument of the study: named, or (``None``) the CKM instrument when the
     model uses only its items, else derived from the model and the data
     (:func:`ckm_research.instrument.derive.derive_instrument`), or the one the
@@ -85,10 +113,12 @@ def load_instrument(name_or_path: str | None, *, model: str | Path | None = None
         return derive_instrument(text, data_file, scale=scale, missing_values=missing_values)
     derived = Path(output_dir or ".") / DERIVED_INSTRUMENT
     if not derived.exists():
-        raise CkmError(f"The model uses variables that are not items of the CKM instrument, and "
-                       f"no instrument was given: run notebooks/01_instrument.ipynb first (it "
-                       f"derives one from the model and the data into {derived}), or set "
-                       f"instrument to the path of the survey's YAML definition.")
+        raise CkmError(
+            f"The model uses variables that are not items of the CKM instrument, and "
+            f"no instrument was given: run notebooks/01_instrument.ipynb first (it "
+            f"derives one from the model and the data into {derived}), or set "
+            f"instrument to the path of the survey's YAML definition."
+        )
     return _load(derived)
 
 

@@ -73,9 +73,13 @@ def heywood_cases(res, *, alpha: float = 0.05) -> list[dict[str, Any]]:
         z = value / se if se else None
         p_neg = float(stats.norm.cdf(z)) if z is not None and what != "correlation" else None
         case = {
-            "variable": variable, "what": what,
+            "variable": variable,
+            "what": what,
             "kind": "latent" if lhs in latent else "observed",
-            "est": value, "se": se, "z": z, "p_negative": p_neg,
+            "est": value,
+            "se": se,
+            "z": z,
+            "p_negative": p_neg,
             "significant": None if p_neg is None else bool(p_neg < alpha),
             "r2": (1.0 - std) if what == "residual variance" and std is not None else None,
             "std": std,
@@ -89,7 +93,7 @@ def heywood_cases(res, *, alpha: float = 0.05) -> list[dict[str, Any]]:
 def _case_phrase(c: dict) -> str:
     where = f" in group {c['group']}" if "group" in c else ""
     if c["what"] == "correlation":
-        return (f"the correlation {c['variable']}{where} is {c['std']:.3f}, beyond ±1")
+        return f"the correlation {c['variable']}{where} is {c['std']:.3f}, beyond ±1"
     kind = "factor" if c["kind"] == "latent" else "observed variable"
     text = f"the {c['what']} of the {kind} {c['variable']}{where} is negative ({c['est']:.3f}"
     if c.get("se"):
@@ -110,29 +114,38 @@ def heywood_text(cases: list[dict], *, model: str = "The model") -> str:
     if not cases:
         return ""
     names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
-    text = (f"{model} has an inadmissible solution (a Heywood case: {names}): "
-            + "; ".join(_case_phrase(c) for c in cases) + ". A variance cannot be negative "
-            "nor a correlation exceed ±1 (a negative residual variance means the model "
-            "explains more than all of the variable's variance), so the estimates, standard "
-            "errors and fit measures cannot be interpreted as they stand.")
+    text = (
+        f"{model} has an inadmissible solution (a Heywood case: {names}): "
+        + "; ".join(_case_phrase(c) for c in cases)
+        + ". A variance cannot be negative "
+        "nor a correlation exceed ±1 (a negative residual variance means the model "
+        "explains more than all of the variable's variance), so the estimates, standard "
+        "errors and fit measures cannot be interpreted as they stand."
+    )
     tested = [c for c in cases if c.get("p_negative") is not None]
     sig = [c["variable"] for c in tested if c["significant"]]
     near = [c["variable"] for c in tested if not c["significant"]]
     if sig:
-        text += (f" The negative variance of {', '.join(sig)} is significantly below zero "
-                 "(one-sided Wald test), which points to a misspecified model rather than "
-                 "sampling error (Kolenikov & Bollen, 2012).")
+        text += (
+            f" The negative variance of {', '.join(sig)} is significantly below zero "
+            "(one-sided Wald test), which points to a misspecified model rather than "
+            "sampling error (Kolenikov & Bollen, 2012)."
+        )
     if near:
-        text += (f" The negative variance of {', '.join(near)} is within sampling error of "
-                 "zero (one-sided Wald test): the true variance may be close to zero "
-                 "(Kolenikov & Bollen, 2012).")
-    text += (" What to do: check the model for a structural misspecification (a missing path "
-             "or residual covariance, predictors so strongly correlated that they explain "
-             "everything), empirical under-identification (a factor with two indicators or a "
-             "near-zero loading), outliers and too small a sample (Chen et al., 2001); revise "
-             "the model where theory allows. Fixing the variance at zero or bounding it hides "
-             "a misspecification and is defensible only when the test above finds it within "
-             "sampling error (Kolenikov & Bollen, 2012).")
+        text += (
+            f" The negative variance of {', '.join(near)} is within sampling error of "
+            "zero (one-sided Wald test): the true variance may be close to zero "
+            "(Kolenikov & Bollen, 2012)."
+        )
+    text += (
+        " What to do: check the model for a structural misspecification (a missing path "
+        "or residual covariance, predictors so strongly correlated that they explain "
+        "everything), empirical under-identification (a factor with two indicators or a "
+        "near-zero loading), outliers and too small a sample (Chen et al., 2001); revise "
+        "the model where theory allows. Fixing the variance at zero or bounding it hides "
+        "a misspecification and is defensible only when the test above finds it within "
+        "sampling error (Kolenikov & Bollen, 2012)."
+    )
     return text
 
 
@@ -147,12 +160,15 @@ def power_blocker(res) -> str:
     if not cases:
         return ""
     names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
-    return (f"The power analysis was not run: it simulates samples from the fitted structural "
-            f"model, whose solution is inadmissible (Heywood case: {names}; "
-            + "; ".join(_case_phrase(c) for c in cases) + "). Such a model has no covariance "
-            "matrix to draw samples from, and power at an inadmissible solution would mean "
-            "nothing. Resolve the Heywood case first (see the structural model), then rerun "
-            "the power stage (ckm run --only power).")
+    return (
+        f"The power analysis was not run: it simulates samples from the fitted structural "
+        f"model, whose solution is inadmissible (Heywood case: {names}; "
+        + "; ".join(_case_phrase(c) for c in cases)
+        + "). Such a model has no covariance "
+        "matrix to draw samples from, and power at an inadmissible solution would mean "
+        "nothing. Resolve the Heywood case first (see the structural model), then rerun "
+        "the power stage (ckm run --only power)."
+    )
 
 
 def r_squared(res) -> dict[str, float]:

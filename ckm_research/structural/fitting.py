@@ -41,23 +41,37 @@ def fit_options(estimator: str, missing: str) -> dict[str, Any]:
     if estimator == "FIML":
         return {"estimator": "FIML"}
     if missing == "ml":
-        return {"estimator": "FIML"} if estimator == "ML" else {"estimator": estimator,
-                                                                 "missing": "ml"}
+        return (
+            {"estimator": "FIML"}
+            if estimator == "ML"
+            else {"estimator": estimator, "missing": "ml"}
+        )
     return {"estimator": estimator, "missing": "listwise"}
 
 
 def estimator_text(estimator: str, missing: str) -> str:
     """How the model was estimated, in words (for the report)."""
     robust = estimator == "MLR"
-    base = ("robust maximum likelihood (MLR: Huber-White standard errors and the "
-            "Yuan-Bentler scaled chi-square)" if robust else "maximum likelihood (ML)")
+    base = (
+        "robust maximum likelihood (MLR: Huber-White standard errors and the "
+        "Yuan-Bentler scaled chi-square)"
+        if robust
+        else "maximum likelihood (ML)"
+    )
     if estimator == "FIML" or missing == "ml":
         return base + " with full-information ML for missing answers (FIML, assuming MAR)"
     return base + " on complete cases (listwise deletion)"
 
 
-def fit_model(model_text: str, data: pd.DataFrame, *, estimator: str, missing: str,
-              ci_level: float = 0.95, **options):
+def fit_model(
+    model_text: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str,
+    missing: str,
+    ci_level: float = 0.95,
+    **options,
+):
     """``ckm_research.fit`` with the pipeline's options; warnings returned as text.
 
     Returns
