@@ -76,3 +76,12 @@ def test_the_readers_use_it(tmp_path):
     csv.write_bytes(b"x1,x2\n1,\xff\n")
     with pytest.raises(DataError, match=r"data file .* byte 0xff at offset 8 \(line 2\)"):
         read_data(csv)
+
+
+def test_population_file_reader_uses_it(tmp_path):
+    from ckm_research.data.simulate import PopulationError, load_population
+
+    bad = tmp_path / "pop.yaml"
+    bad.write_bytes(b"name: \xfe\n")
+    with pytest.raises(PopulationError, match=r"population file .* byte 0xfe at offset 6"):
+        load_population(bad)
