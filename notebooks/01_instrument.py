@@ -31,18 +31,18 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 # %%
 from ckm_research.instrument.derive import DERIVED_ID, instrument_yaml
 from ckm_research.instrument.export import to_codebook, to_lavaan
-from ckm_research.report import analysis
+from ckm_research.report import analysis, inputs
 from ckm_research.report.params import DERIVED_INSTRUMENT
 from ckm_research.report.store import StageOutput
 
 out = StageOutput(output_dir, "instrument")
 # None: the CKM instrument if the model uses only its items, else one derived from the
 # model (constructs) and the data (items, answer scale), written for the later stages
-ins = analysis.load_instrument(instrument, model=model, data_file=data_file, scale=scale,
+ins = inputs.load_instrument(instrument, model=model, data_file=data_file, scale=scale,
                                missing_values=missing_values)
 if instrument is None and ins.id == DERIVED_ID:
     instrument_yaml(ins, out.path(str(DERIVED_INSTRUMENT)))
-model_text = analysis.read_model(model)
+model_text = inputs.read_model(model)
 
 # %% [markdown]
 # ## Constructs and items

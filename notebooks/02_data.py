@@ -33,27 +33,30 @@ subset = {}  # subsample to analyse, {column: [values]}, e.g. {"industry": [1, 2
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
-from ckm_research.data.importer import write_import
-from ckm_research.report import analysis, figures
-from ckm_research.report.modelsyntax import indicators
+from ckm_research.data.importer import import_responses, write_import
+from ckm_research.data.normality import mardia
+from ckm_research.data.subset import apply_subset
+from ckm_research.report import analysis, figures, inputs
 from ckm_research.report.store import StageOutput
+from ckm_research.sem.modelsyntax import indicators
 
 figures.use_report_style()
 out = StageOutput(output_dir, "data")
-ins = analysis.load_instrument(instrument, model=model, output_dir=output_dir)
-factors = indicators(analysis.read_model(model))
+ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
+factors = indicators(inputs.read_model(model))
 
 # %% [markdown]
 # ## Import and screening
 
 # %%
-imp = analysis.import_survey(data_file, ins, missing_values=missing_values, drop=drop)
+imp = import_responses(data_file, ins, missing_values=missing_values or None,
+                       drop=list(drop or []) or None)
 write_import(imp, out.path("data", "responses.csv"))
 if imp.manifest["raw_file"].get("encoding_note"):  # a CSV file: say how its text was decoded
     out.note(f"{imp.manifest['raw_file']['name']} was read as "
              f"{imp.manifest['raw_file']['encoding_note']} text.")
-frame, subset_text = analysis.apply_subset(imp.data, subset)
-analysis.save_analysis_data(frame, out)
+frame, subset_text = apply_subset(imp.data, subset)
+inputs.save_analysis_data(frame, out)
 if subset_text:
     out.note(subset_text)
 counts = imp.manifest["counts"]
@@ -87,7 +90,7 @@ out.table(analysis.missing_table(frame, factors))
 
 # %%
 item_tab = out.table(analysis.item_table(frame, factors))
-m = analysis.mardia(block)
+m = mardia(block)
 out.numbers(mardia=m, max_abs_skew=float(item_tab.frame["skew"].abs().max()),
             max_abs_kurtosis=float(item_tab.frame["kurtosis"].abs().max()))
 print(f"Mardia's multivariate kurtosis: b2p = {m['b2p']:.1f} (expected "

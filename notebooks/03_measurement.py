@@ -31,27 +31,29 @@ marker_items = None  # marker-variable items; None means the marker section of t
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
-from ckm_research.report import analysis, figures
-from ckm_research.report.modelsyntax import cfa_syntax, indicators
+from ckm_research import structural
+from ckm_research.measurement import cmv_checks
+from ckm_research.report import analysis, figures, inputs
 from ckm_research.report.store import StageOutput
+from ckm_research.sem.modelsyntax import cfa_syntax, indicators
 
 figures.use_report_style()
 out = StageOutput(output_dir, "measurement")
-data = analysis.read_analysis_data(output_dir)
-model_text = analysis.read_model(model)
+data = inputs.read_analysis_data(output_dir)
+model_text = inputs.read_model(model)
 factors = indicators(model_text)
 cfa_text = cfa_syntax(model_text)
 out.path("models", "measurement.lav").write_text(cfa_text, encoding="utf-8")
 out.text("syntax", cfa_text)
 out.numbers(estimator=estimator, missing=missing,
-            estimator_text=analysis.estimator_text(estimator, missing))
+            estimator_text=structural.estimator_text(estimator, missing))
 
 # %% [markdown]
 # ## Confirmatory factor analysis: global and local fit
 
 # %%
-cfa, messages = analysis.fit_model(cfa_text, data, estimator=estimator, missing=missing,
-                                   ci_level=ci_level)
+cfa, messages = structural.fit_model(cfa_text, data, estimator=estimator, missing=missing,
+                                     ci_level=ci_level)
 for message in messages:
     out.note(f"Measurement model: {message}")
 analysis.flag_heywood(out, cfa, model="The measurement model")
@@ -66,7 +68,7 @@ out.table(analysis.residual_table(cfa))
 # ## Reliability and validity
 
 # %%
-validity_report, why = analysis.feature("measurement")
+validity_report, why = inputs.feature("measurement")
 if validity_report is None:
     out.unavailable("Reliability and validity", why)
 else:
@@ -95,15 +97,15 @@ if validity_report is not None:
 # ## Common method variance
 
 # %%
-cmv_fn, why = analysis.feature("cmv")
+cmv_fn, why = inputs.feature("cmv")
 if cmv_fn is None:
     out.unavailable("Common method variance", why)
 elif cmv_methods:
-    ins = analysis.load_instrument(instrument, model=model, output_dir=output_dir)
+    ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
     markers = marker_items or [i.id for i in ins.items()
                                if i.role == "marker" and i.kind == "indicator"]
-    cmv = analysis.run_cmv(data, cfa_text, cmv_methods, estimator=estimator, missing=missing,
-                           markers=markers, alpha=1 - ci_level)
+    cmv = cmv_checks(data, cfa_text, cmv_methods, estimator=estimator, missing=missing,
+                     markers=markers, alpha=1 - ci_level)
     if cmv["harman"] is not None:
         out.numbers(harman_first_share=float(cmv["harman"].first_component_share))
     if cmv["ulmc"] is not None:

@@ -29,20 +29,22 @@ ci_level = 0.95  # confidence level of every interval
 indirect_effects = True  # estimate every indirect effect (products of paths along each chain)
 n_boot = 1000  # bootstrap resamples for the indirect effects (0: delta-method CIs only)
 boot_missing = "listwise"  # bootstrap of a FIML fit: listwise (fast) or ml (FIML refits, slow)
-seed = 20240601  # seed of the bootstrap
+seed = 20240601  # study seed; the bootstrap draws from its "bootstrap" stream (study_stream)
 n_jobs = 1  # worker processes for the bootstrap (-1: all CPUs); results do not depend on it
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
-from ckm_research.report import analysis, figures
-from ckm_research.report.modelsyntax import indicators, indirect_syntax
+from ckm_research import structural
+from ckm_research.inference import bootstrap_defined
+from ckm_research.report import analysis, figures, inputs
 from ckm_research.report.pathdiagram import dot_available, path_diagram, render_diagram
 from ckm_research.report.store import StageOutput
+from ckm_research.sem.modelsyntax import indicators, indirect_syntax
 
 figures.use_report_style()
 out = StageOutput(output_dir, "structural")
-data = analysis.read_analysis_data(output_dir)
-model_text = analysis.read_model(model)
+data = inputs.read_analysis_data(output_dir)
+model_text = inputs.read_model(model)
 sem_text, effects = indirect_syntax(model_text) if indirect_effects else (model_text, [])
 out.path("models", "structural.lav").write_text(sem_text, encoding="utf-8")
 out.text("syntax", sem_text)
@@ -51,8 +53,8 @@ out.text("syntax", sem_text)
 # ## Fit
 
 # %%
-res, messages = analysis.fit_model(sem_text, data, estimator=estimator, missing=missing,
-                                   ci_level=ci_level)
+res, messages = structural.fit_model(sem_text, data, estimator=estimator, missing=missing,
+                                     ci_level=ci_level)
 for message in messages:
     out.note(f"Structural model: {message}")
 heywood = analysis.flag_heywood(out, res, model="The structural model")
@@ -71,7 +73,7 @@ out.table(analysis.fit_table(rows, name="fit_structural",
 
 # %%
 paths = out.table(analysis.paths_table(res))
-r2 = analysis.r_squared(res)
+r2 = structural.r_squared(res)
 out.numbers(r2=r2, n_paths=len(paths.frame),
             n_significant=int((paths.frame["pvalue"] < 1 - ci_level).sum()))
 out.table(analysis.r2_table(res))
@@ -82,12 +84,12 @@ out.table(analysis.r2_table(res))
 # %%
 boot = boot_info = None
 if effects:
-    bootstrap, why = analysis.feature("bootstrap")
+    bootstrap, why = inputs.feature("bootstrap")
     if n_boot > 0 and bootstrap is None:
         out.unavailable("Bootstrap confidence intervals", why)
     elif n_boot > 0:
-        boot, boot_info = analysis.bootstrap_defined(
-            bootstrap, sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
+        boot, boot_info = bootstrap_defined(
+            sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
             level=ci_level, estimator=estimator, missing=missing, boot_missing=boot_missing)
         out.numbers(bootstrap=boot_info)
     ind = out.table(analysis.indirect_table(res, effects, boot, boot_info=boot_info))
@@ -104,7 +106,7 @@ ok, why = dot_available()
 if not ok:
     out.unavailable("Path diagram", why)
 else:
-    ins = analysis.load_instrument(instrument, model=model, output_dir=output_dir)
+    ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
     roles = {s.factor: s.role for s in ins.sections if s.factor}
     graph = path_diagram(paths.frame, r2=r2, latent=set(indicators(model_text)), roles=roles,
                          alpha=1 - ci_level)

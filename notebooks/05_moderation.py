@@ -36,22 +36,24 @@ invariance_levels = ["configural", "metric", "scalar", "strict"]  # invariance l
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
-from ckm_research.report import analysis, figures
-from ckm_research.report.modelsyntax import interaction_syntax
+from ckm_research import structural
+from ckm_research.measurement import multigroup_comparison
+from ckm_research.report import analysis, figures, inputs
 from ckm_research.report.params import parse_interaction
 from ckm_research.report.store import StageOutput
+from ckm_research.sem.modelsyntax import interaction_syntax
 
 figures.use_report_style()
 out = StageOutput(output_dir, "moderation")
-data = analysis.read_analysis_data(output_dir)
-model_text = analysis.read_model(model)
+data = inputs.read_analysis_data(output_dir)
+model_text = inputs.read_model(model)
 terms = [parse_interaction(t) for t in interactions]
 
 # %% [markdown]
 # ## Latent interactions
 
 # %%
-fit_interactions, why = analysis.feature("interactions")
+fit_interactions, why = inputs.feature("interactions")
 res_i = None
 if not terms:
     out.note("No latent interaction was requested (interactions: []).")
@@ -61,10 +63,10 @@ else:
     int_text = interaction_syntax(model_text, terms)
     out.path("models", "interaction.lav").write_text(int_text, encoding="utf-8")
     out.text("syntax", int_text)
-    est_i, miss_i = analysis.interaction_fit_options(interaction_method, estimator,
-                                                     interaction_missing)
-    res_i, messages = analysis.fit_model(int_text, data, estimator=est_i, missing=miss_i,
-                                         ci_level=ci_level, interaction=interaction_method)
+    est_i, miss_i = structural.interaction_fit_options(interaction_method, estimator,
+                                                       interaction_missing)
+    res_i, messages = structural.fit_model(int_text, data, estimator=est_i, missing=miss_i,
+                                           ci_level=ci_level, interaction=interaction_method)
     for message in messages:
         out.note(f"Interaction model: {message}")
     analysis.flag_heywood(out, res_i, model="The model with the latent interactions")
@@ -76,7 +78,7 @@ else:
 # ## Simple slopes and Johnson-Neyman intervals
 
 # %%
-slopes_fn, why = analysis.feature("simple_slopes")
+slopes_fn, why = inputs.feature("simple_slopes")
 if res_i is not None and slopes_fn is None:
     out.unavailable("Simple slopes and Johnson-Neyman intervals", why)
 elif res_i is not None:
@@ -112,26 +114,27 @@ elif res_i is not None:
 # ## Multi-group comparison: low vs. high moderator
 
 # %%
-invariance_fn, why = analysis.feature("invariance")
+invariance_fn, why = inputs.feature("invariance")
 if multigroup and invariance_fn is None:
     out.unavailable("Multi-group comparison", why)
 elif multigroup:
     groups_numbers = {}
     for factor in multigroup:
-        mg = analysis.multigroup_comparison(
-            data, model_text, factor, split=group_split, levels=invariance_levels,
+        # the same comparison as `ckm invariance --split FACTOR` (measurement.multigroup_comparison)
+        mg = multigroup_comparison(
+            model_text, data, factor=factor, cut=group_split, levels=invariance_levels,
             estimator=estimator, missing=missing)
-        out.path("models", f"multigroup_{factor.lower()}.lav").write_text(mg["model"],
+        out.path("models", f"multigroup_{factor.lower()}.lav").write_text(mg.model,
                                                                          encoding="utf-8")
-        for message in mg["messages"]:
+        for message in mg.messages:
             out.note(f"Multi-group model ({factor}): {message}")
-        numbers = {"cut": mg["cut"], "split": group_split, "items": mg["items"],
-                   "group_equal": mg["group_equal"]}
-        inv = mg["invariance"]
+        numbers = {"cut": mg.cut, "split": group_split, "items": mg.items,
+                   "group_equal": mg.group_equal}
+        inv = mg.invariance
         if inv is None:
             out.unavailable(f"Measurement invariance across {factor} groups",
                             f"the invariance models could not be estimated: "
-                            f"{mg['invariance_error']}")
+                            f"{mg.invariance_error}")
         else:
             for message in inv.notes:
                 out.note(f"Invariance ({factor}): {message}")
@@ -141,18 +144,18 @@ elif multigroup:
                                             strict=False))
             out.table(analysis.invariance_table(inv, name=f"invariance_{factor.lower()}",
                                                 title_group=f"Low and High {factor}"))
-        if mg["comparison"] is None:
+        if mg.comparison is None:
             out.unavailable(f"Paths compared across {factor} groups",
                             f"the two-group model could not be estimated: "
-                            f"{mg['comparison_error']}")
+                            f"{mg.comparison_error}")
         else:
             numbers["n_per_group"] = numbers.get("n_per_group") or dict(zip(
-                [str(g) for g in mg["fit"].group_labels],
-                [int(n) for n in mg["fit"].n_per_group], strict=False))
-            numbers["omnibus_pvalue"] = float(mg["comparison"]["pvalue"].iloc[-1])
+                [str(g) for g in mg.fit.group_labels],
+                [int(n) for n in mg.fit.n_per_group], strict=False))
+            numbers["omnibus_pvalue"] = float(mg.comparison["pvalue"].iloc[-1])
             out.table(analysis.path_comparison_table(
-                mg["comparison"], f"{factor} Group (Split at the {group_split.title()})",
-                name=f"path_comparison_{factor.lower()}", equal=mg["group_equal"]))
+                mg.comparison, f"{factor} Group (Split at the {group_split.title()})",
+                name=f"path_comparison_{factor.lower()}", equal=mg.group_equal))
         groups_numbers[factor] = numbers
     out.numbers(multigroup=groups_numbers)
 

@@ -30,38 +30,39 @@ indirect_effects = True  # include the indirect effects
 power_sample_sizes = [200, 300, 400, 500]  # sample sizes at which power is estimated
 power_replications = 200  # simulated samples per sample size
 power_alpha = 0.05  # significance level of the tests
-seed = 20240601  # seed of the simulation
+seed = 20240601  # study seed; the simulation draws from its "power" stream (study_stream)
 n_jobs = 1  # worker processes (-1: all CPUs); results do not depend on it
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
-from ckm_research.report import analysis, figures
-from ckm_research.report.modelsyntax import indirect_syntax
+from ckm_research import structural
+from ckm_research.inference import run_power
+from ckm_research.report import analysis, figures, inputs
 from ckm_research.report.store import StageOutput
+from ckm_research.sem.modelsyntax import indirect_syntax
 
 figures.use_report_style()
 out = StageOutput(output_dir, "power")
-data = analysis.read_analysis_data(output_dir)
-model_text = analysis.read_model(model)
+data = inputs.read_analysis_data(output_dir)
+model_text = inputs.read_model(model)
 sem_text = indirect_syntax(model_text)[0] if indirect_effects else model_text
 
 # %% [markdown]
 # ## Monte Carlo power
 
 # %%
-power_fn, why = analysis.feature("power")
+power_fn, why = inputs.feature("power")
 if power_fn is not None:
-    res, messages = analysis.fit_model(sem_text, data, estimator=estimator, missing=missing)
-    heywood = analysis.power_blocker(res)  # an inadmissible fit has no population to draw from
+    res, messages = structural.fit_model(sem_text, data, estimator=estimator, missing=missing)
+    heywood = structural.power_blocker(res)  # an inadmissible fit has no population to draw from
 if power_fn is None:
     out.status("not available", why)
 elif heywood:
     out.status("skipped", heywood)
 else:
-    pr, population = analysis.run_power(power_fn, sem_text, res,
-                                        sample_sizes=power_sample_sizes,
-                                        reps=power_replications, alpha=power_alpha, seed=seed,
-                                        n_jobs=n_jobs)
+    pr, population = run_power(sem_text, res, sample_sizes=power_sample_sizes,
+                               reps=power_replications, alpha=power_alpha, seed=seed,
+                               n_jobs=n_jobs)
     out.path("models", "power_population.lav").write_text(population, encoding="utf-8")
     table = out.table(analysis.power_table(pr))
     out.table(analysis.power_model_test_table(pr))

@@ -181,6 +181,7 @@ fit_eq.estimates.query("op == ':='")[["lhs", "est", "se", "pvalue", "ci.lower", 
 # %%
 from IPython.display import HTML, Image, display
 
+from ckm_research import structural
 from ckm_research.report import analysis
 from ckm_research.report.pathdiagram import dot_available, path_diagram, render_diagram
 
@@ -194,7 +195,7 @@ import tempfile
 
 ok, why = dot_available()
 if ok:
-    graph = path_diagram(paths.frame, r2=analysis.r_squared(fit),
+    graph = path_diagram(paths.frame, r2=structural.r_squared(fit),
                          latent={"ind60", "dem60", "dem65"})
     files = render_diagram(graph, tempfile.mkdtemp(), "political_democracy")
     display(Image(filename=str(files["png"]), width=520))

@@ -318,3 +318,39 @@ def test_checks_can_fail():
 )
 def test_units_are_scanned(unit):
     assert any(_unit(m) == unit for m, *_ in SCAN)
+
+
+#: The packages that hold the study's methods; the command line sits on top of them.
+DOMAIN_UNITS = ("sem", "measurement", "moderation", "inference", "report", "data", "instrument")
+
+
+def _cli_imports(scan) -> list[str]:
+    """``argparse`` or ``ckm_research.cli`` imported (anywhere) by a domain package."""
+    bad = []
+    for module, path, _tree, imports, _aliases in scan:
+        if _unit(module) not in DOMAIN_UNITS:
+            continue
+        for target, _name, lineno, _top in imports:
+            if target == "argparse" or target.startswith("argparse.") or _unit(target) == "cli":
+                bad.append(f"{path.relative_to(ROOT.parent)}:{lineno}: import {target}")
+    return sorted(bad)
+
+
+def test_no_cli_code_in_domain_packages():
+    """(issue 10) The command line is the package ``ckm_research.cli`` on top: no domain
+    package imports :mod:`argparse` or ``ckm_research.cli`` (at module level or inside a
+    function), so every workflow is a public function the CLI and the notebooks share."""
+    bad = _cli_imports(SCAN)
+    assert not bad, "CLI code inside domain packages:\n" + "\n".join(bad)
+
+
+def test_cli_import_check_can_fail():
+    """The rule above sees ``import argparse`` and a function-level ``ckm_research.cli`` import."""
+    fake = []
+    for code in ("import argparse", "def f():\n    from ckm_research.cli.common import UI"):
+        tree = ast.parse(code)
+        node = next(n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
+        target = node.names[0].name if isinstance(node, ast.Import) else node.module
+        fake.append(("ckm_research.data.io", ROOT / "data" / "io.py", tree,
+                     [(target, None, 1, False)], {}))
+    assert len(_cli_imports(fake)) == 2

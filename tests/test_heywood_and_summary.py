@@ -19,7 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ckm_research import structural
 from ckm_research.errors import CkmError, HeywoodCaseWarning
+from ckm_research.inference import workflows
+from ckm_research.report import inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 ECSI = ROOT / "tests" / "reference" / "data" / "ecsi_mobi.csv"
@@ -45,17 +48,15 @@ def ecsi() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def heywood_fit(ecsi):
-    from ckm_research.report import analysis
 
-    return analysis.fit_model(ECSI_HEYWOOD, ecsi, estimator="ML", missing="listwise")
+    return structural.fit_model(ECSI_HEYWOOD, ecsi, estimator="ML", missing="listwise")
 
 
 # ---------------------------------------------------------------------- the diagnosis
 def test_heywood_cases_name_the_variable_and_its_r2(heywood_fit):
-    from ckm_research.report import analysis
 
     res, messages = heywood_fit
-    cases = analysis.heywood_cases(res)
+    cases = structural.heywood_cases(res)
     assert [c["variable"] for c in cases] == ["Loyalty"]
     case = cases[0]
     assert case["what"] == "residual variance" and case["kind"] == "latent"
@@ -63,8 +64,8 @@ def test_heywood_cases_name_the_variable_and_its_r2(heywood_fit):
     row = res.estimates.query("lhs == 'Loyalty' and op == '~~' and rhs == 'Loyalty'").iloc[0]
     assert case["est"] == row["est"] and case["r2"] == pytest.approx(1 - row["std.all"])
     # R² as the report's table computes it: above 1, not hidden
-    assert analysis.r_squared(res)["Loyalty"] == pytest.approx(case["r2"])
-    text = analysis.heywood_text(cases, model="The structural model")
+    assert structural.r_squared(res)["Loyalty"] == pytest.approx(case["r2"])
+    text = structural.heywood_text(cases, model="The structural model")
     for words in (
         "Loyalty",
         "inadmissible",
@@ -77,7 +78,6 @@ def test_heywood_cases_name_the_variable_and_its_r2(heywood_fit):
 
 
 def test_an_admissible_solution_has_no_case(ecsi):
-    from ckm_research.report import analysis
 
     model = ECSI_HEYWOOD.replace(
         "Loyalty      ~ Satisfaction + Image", "Loyalty      ~ Satisfaction"
@@ -85,9 +85,9 @@ def test_an_admissible_solution_has_no_case(ecsi):
     model = model.replace(
         "Satisfaction ~ Image + Expectation + Quality + Value", "Satisfaction ~ Image + Expectation"
     )
-    res, _ = analysis.fit_model(model, ecsi, estimator="ML", missing="listwise")
-    assert analysis.heywood_cases(res) == []
-    assert analysis.heywood_text([]) == "" and analysis.power_blocker(res) == ""
+    res, _ = structural.fit_model(model, ecsi, estimator="ML", missing="listwise")
+    assert structural.heywood_cases(res) == []
+    assert structural.heywood_text([]) == "" and structural.power_blocker(res) == ""
 
 
 def test_structural_stage_records_the_problem(heywood_fit, tmp_path):
@@ -108,15 +108,15 @@ def test_structural_stage_records_the_problem(heywood_fit, tmp_path):
 
 
 def test_power_refuses_an_inadmissible_population_with_the_reason(heywood_fit):
-    from ckm_research.report import analysis
 
     res, _ = heywood_fit
-    why = analysis.power_blocker(res)
+    why = structural.power_blocker(res)
     assert "Loyalty" in why and "inadmissible" in why and "ckm run --only power" in why
-    power_fn, _ = analysis.feature("power")
+    power_fn, _ = inputs.feature("power")
     with pytest.raises(CkmError, match="Heywood case: Loyalty"):
-        analysis.run_power(
-            power_fn, ECSI_HEYWOOD, res, sample_sizes=[100], reps=10, alpha=0.05, seed=1, n_jobs=1
+        workflows.run_power(
+            ECSI_HEYWOOD, res, sample_sizes=[100], reps=10, alpha=0.05, seed=1, n_jobs=1,
+            power_fn=power_fn,
         )
 
 
@@ -128,7 +128,7 @@ def _results(tmp_path, heywood_fit, power_stage):
     out = StageOutput(tmp_path, "structural", display=False, check=False)
     analysis.flag_heywood(out, res, model="The structural model")
     row = analysis.fit_row("Structural model", res)
-    out.numbers(fit=row, n=res.n, r2=analysis.r_squared(res), n_paths=6, n_significant=3)
+    out.numbers(fit=row, n=res.n, r2=structural.r_squared(res), n_paths=6, n_significant=3)
     out.table(analysis.fit_table([row], name="fit_structural"))
     out.table(analysis.paths_table(res))
     out.table(analysis.r2_table(res))
@@ -142,10 +142,9 @@ def _results(tmp_path, heywood_fit, power_stage):
 
 
 def test_report_names_the_heywood_case_and_the_skipped_power(heywood_fit, tmp_path):
-    from ckm_research.report import analysis
     from ckm_research.report.render import Report
 
-    why = analysis.power_blocker(heywood_fit[0])
+    why = structural.power_blocker(heywood_fit[0])
     _results(tmp_path, heywood_fit, {"stage": "power", "status": "skipped", "status_reason": why})
     rep = Report(tmp_path)
     summary = rep.summary()
@@ -297,7 +296,6 @@ def _pairs(lines: list[str], labels: tuple[str, ...]) -> dict[str, str]:
 
 
 def test_ecsi_heywood_solution_is_lavaans():
-    from ckm_research.report import analysis
     from tests.reference_compare import compare_estimates, fit_like_lavaan, load
 
     ref = load("parity_heywood_ecsi_ml")
@@ -307,7 +305,7 @@ def test_ecsi_heywood_solution_is_lavaans():
     compare_estimates(res.estimates, ref["estimates"], se_rtol=0.01)
     # lavaan warns 'some estimated lv variances are negative'; we name the variable
     assert any("negative" in w for w in ref["warnings"])
-    assert [c["variable"] for c in analysis.heywood_cases(res)] == ["Loyalty"]
+    assert [c["variable"] for c in structural.heywood_cases(res)] == ["Loyalty"]
     lav = {r["lhs"]: r for r in ref["estimates"] if r["op"] == "~~" and r["lhs"] == r["rhs"]}
     negative = sorted(k for k, r in lav.items() if r["est"] < 0)
     assert negative == ["Loyalty"]
@@ -315,7 +313,7 @@ def test_ecsi_heywood_solution_is_lavaans():
     assert ref["rsquare"]["Loyalty"] is None
     r2 = res.r_squared.set_index("variable")["r2"]
     assert pd.isna(r2["Loyalty"])
-    assert analysis.r_squared(res)["Loyalty"] == pytest.approx(
+    assert structural.r_squared(res)["Loyalty"] == pytest.approx(
         1 - lav["Loyalty"]["std.all"], abs=1e-3
     )
 

@@ -95,19 +95,73 @@ def test_invariance_by_group_column(hs_files, tmp_path, capsys):
     assert "Change from the previous level" in capsys.readouterr().out
 
 
+SPLIT_MODEL = """visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+textual ~ visual
+speed ~ visual
+"""
+
+
 def test_invariance_by_split_with_path_comparisons(tmp_path):
     ref = fixture("invariance_hs")
     model = tmp_path / "sem.lav"
-    model.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual\n",
-                     encoding="utf-8")
+    model.write_text(SPLIT_MODEL, encoding="utf-8")
     out = tmp_path / "inv.json"
-    code = main(["invariance", str(model), str(REF / ref["data_csv"]), "--split", "textual",
+    code = main(["invariance", str(model), str(REF / ref["data_csv"]), "--split", "speed",
                  "--cut", "median", "--levels", "configural,metric", "--json", str(out)])
     assert code == 0
     doc = json.loads(out.read_text())
-    assert doc["split"]["factor"] == "textual" and sum(doc["split"]["n"].values()) == 301
-    assert doc["paths"]["model"] == "metric"
-    assert doc["paths"]["tests"][0]["lhs"] == "textual"
+    assert doc["split"]["factor"] == "speed" and sum(doc["split"]["n"].values()) == 301
+    # speed defines the groups, so it is left out of the group models: only textual ~ visual
+    assert [(r["lhs"], r["rhs"]) for r in doc["paths"]["tests"]] == [("textual", "visual")]
+    assert doc["paths"]["group_equal"][0] == "loadings"
+
+
+def test_invariance_split_fits_the_pipelines_multigroup_model(tmp_path):
+    """``ckm invariance --split`` and the pipeline's comparison (notebooks/05_moderation calls
+    measurement.multigroup_comparison) fit the same models: the same numbers, which are
+    those of the two-group fit of the model without the split factor (issue 10; the CLI
+    used to keep the split factor in the group models)."""
+    import ckm_research
+    from ckm_research.data.io import read_data
+    from ckm_research.measurement import compare_paths, multigroup_comparison
+    from ckm_research.sem.modelsyntax import drop_factor
+
+    ref = fixture("invariance_hs")
+    csv = REF / ref["data_csv"]
+    model = tmp_path / "sem.lav"
+    model.write_text(SPLIT_MODEL, encoding="utf-8")
+    out = tmp_path / "inv.json"
+    levels = ["configural", "metric", "scalar"]
+    assert main(["invariance", str(model), str(csv), "--split", "speed", "--estimator", "MLR",
+                 "--levels", ",".join(levels), "--json", str(out)]) == 0
+    cli = json.loads(out.read_text())
+
+    data = read_data(csv)  # as the CLI reads it
+    # as notebooks/05_moderation.py calls it
+    mg = multigroup_comparison(SPLIT_MODEL, data, factor="speed", cut="median", levels=levels,
+                               estimator="MLR", missing="listwise")
+    pipe = mg.to_dict()
+    assert cli["split"]["cut_value"] == pytest.approx(pipe["split"]["cut_value"], abs=1e-12)
+    for a, b in zip(cli["table"], pipe["table"], strict=True):
+        assert a["model"] == b["model"]
+        for key in ("chisq", "df", "cfi", "rmsea", "chisq.diff"):
+            assert a[key] == pytest.approx(b[key], abs=1e-9, nan_ok=True), (a["model"], key)
+    assert cli["paths"]["group_equal"] == pipe["paths"]["group_equal"]
+    assert len(cli["paths"]["tests"]) == len(pipe["paths"]["tests"]) == 1
+    for a, b in zip(cli["paths"]["tests"], pipe["paths"]["tests"], strict=True):
+        for key in ("est.low", "est.high", "wald", "pvalue"):
+            assert a[key] == pytest.approx(b[key], abs=1e-9), key
+
+    # ... and these are the numbers of the two-group model without speed
+    frame = data.assign(speed_group=mg.groups)
+    direct = ckm_research.fit(drop_factor(SPLIT_MODEL, "speed"), frame, estimator="MLR",
+                              group="speed_group", group_equal=mg.group_equal)
+    cp = compare_paths(direct)
+    row = cli["paths"]["tests"][0]
+    assert row["est.low"] == pytest.approx(float(cp["est.low"].iloc[0]), abs=1e-6)
+    assert row["wald"] == pytest.approx(float(cp["wald"].iloc[0]), abs=1e-6)
 
 
 def test_invariance_with_robust_fiml(tmp_path):

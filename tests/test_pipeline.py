@@ -40,7 +40,7 @@ STAGES = ("instrument", "data", "measurement", "structural", "moderation", "powe
 
 
 def _available(feature: str) -> bool:
-    from ckm_research.report.analysis import feature as _feature
+    from ckm_research.report.inputs import feature as _feature
 
     return _feature(feature)[0] is not None
 

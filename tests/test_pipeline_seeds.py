@@ -1,4 +1,4 @@
-"""Random streams of the pipeline (ckm_research.report.analysis).
+"""Random streams of the pipeline (ckm_research.inference.workflows).
 
 * the bootstrap and the power simulation draw from their own streams of the study
   seed (``SeedSequence(seed, spawn_key=(k,))``), never the same child streams, and
@@ -17,10 +17,10 @@ import pytest
 
 from ckm_research import fit
 from ckm_research.inference import power as power_mod
+from ckm_research.inference import workflows
 from ckm_research.inference.bootstrap import bootstrap
 from ckm_research.inference.parallel import spawn_seeds
 from ckm_research.inference.population import PopulationModel
-from ckm_research.report import analysis
 
 # the two-factor population and model of the bootstrap tests
 from tests.test_bootstrap import MODEL, POP  # noqa: E402
@@ -48,10 +48,11 @@ def _draws(random_state, n=4):
 def _streams(data, res, seed):
     kw = dict(n_jobs=1, level=0.95, estimator="ML", missing="listwise")
     with pytest.raises(_Seen) as boot:
-        analysis.bootstrap_defined(_capture, MODEL, data, res, n_boot=10, seed=seed, **kw)
+        workflows.bootstrap_defined(MODEL, data, res, n_boot=10, seed=seed, bootstrap_fn=_capture,
+                                    **kw)
     with pytest.raises(_Seen) as power:
-        analysis.run_power(_capture, MODEL, res, sample_sizes=[100], reps=10, alpha=0.05,
-                           seed=seed, n_jobs=1)  # fmt: skip
+        workflows.run_power(MODEL, res, sample_sizes=[100], reps=10, alpha=0.05, seed=seed,
+                            n_jobs=1, power_fn=_capture)  # fmt: skip
     return boot.value.args[0], power.value.args[0]
 
 
@@ -72,9 +73,9 @@ def test_bootstrap_and_power_draw_their_own_streams_of_the_study_seed(data_and_f
 def test_pipeline_bootstrap_is_reproducible_from_the_seed(data_and_fit):
     data, res = data_and_fit
     kw = dict(n_boot=15, n_jobs=1, level=0.95, estimator="ML", missing="listwise")
-    one, info = analysis.bootstrap_defined(bootstrap, MODEL, data, res, seed=3, **kw)
-    two, _ = analysis.bootstrap_defined(bootstrap, MODEL, data, res, seed=3, **kw)
-    other, _ = analysis.bootstrap_defined(bootstrap, MODEL, data, res, seed=4, **kw)
+    one, info = workflows.bootstrap_defined(MODEL, data, res, seed=3, bootstrap_fn=bootstrap, **kw)
+    two, _ = workflows.bootstrap_defined(MODEL, data, res, seed=3, bootstrap_fn=bootstrap, **kw)
+    other, _ = workflows.bootstrap_defined(MODEL, data, res, seed=4, bootstrap_fn=bootstrap, **kw)
     pd.testing.assert_frame_equal(one, two)
     assert not np.allclose(one["se"], other["se"])
     assert info["seed"] == 3
@@ -108,5 +109,6 @@ def test_a_keyword_the_estimator_does_not_take_is_an_error_not_dropped(data_and_
         raise AssertionError("called without its random_state")
 
     with pytest.raises(TypeError, match="no_seed.*random_state"):
-        analysis.bootstrap_defined(no_seed, MODEL, data, res, n_boot=10, seed=1, n_jobs=1,
-                                   level=0.95, estimator="ML", missing="listwise")  # fmt: skip
+        workflows.bootstrap_defined(MODEL, data, res, n_boot=10, seed=1, n_jobs=1, level=0.95,
+                                    estimator="ML", missing="listwise",
+                                    bootstrap_fn=no_seed)  # fmt: skip

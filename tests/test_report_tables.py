@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 
 import ckm_research
-from ckm_research.report.analysis import fit_row, fit_table, mardia, paths_table, r_squared
-from ckm_research.report.modelsyntax import (
+from ckm_research.data.normality import mardia
+from ckm_research.report.analysis import fit_row, fit_table, paths_table
+from ckm_research.report.tables import Table, format_value, latex_escape
+from ckm_research.sem.modelsyntax import (
     cfa_syntax,
     drop_factor,
     indirect_syntax,
@@ -26,8 +28,8 @@ from ckm_research.report.modelsyntax import (
     population_syntax,
     to_syntax,
 )
-from ckm_research.report.tables import Table, format_value, latex_escape
 from ckm_research.sem.syntax import parse_model
+from ckm_research.structural import r_squared
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ckm_research.errors import DataError
+from ckm_research.textfile import bad_byte
 
 __all__ = ["AUTO", "DETECTED", "Decoded", "detect_encoding", "decode_bytes", "read_text"]
 
@@ -73,9 +74,6 @@ class Decoded:
         return f"{name} ({'detected' if self.detected else 'given'})"
 
 
-def _where(raw: bytes, offset: int) -> str:
-    line = raw[:offset].count(b"\n") + 1
-    return f"byte 0x{raw[offset]:02x} at byte offset {offset} (line {line})"
 
 
 def detect_encoding(raw: bytes, path: str | os.PathLike | None = None) -> str:
@@ -116,7 +114,7 @@ def detect_encoding(raw: bytes, path: str | os.PathLike | None = None) -> str:
             name = f"The data file {path}" if path is not None else "The text"
             raise DataError(
                 f"{name} starts with a UTF-8 byte-order mark but is not valid UTF-8: "
-                f"{_where(raw, exc.start + 3)} cannot be decoded. "
+                f"{bad_byte(raw, exc.start + 3)} cannot be decoded. "
                 "The file is damaged, or was edited with two different encodings; save it "
                 "again from Excel as 'CSV UTF-8'."
             ) from None
@@ -126,7 +124,7 @@ def detect_encoding(raw: bytes, path: str | os.PathLike | None = None) -> str:
             raw.decode(codec)
             return codec
         except UnicodeDecodeError as exc:
-            failures[codec] = _where(raw, exc.start)
+            failures[codec] = bad_byte(raw, exc.start)
     name = f"The data file {path}" if path is not None else "The text"
     raise DataError(
         f"{name} is not UTF-8, UTF-8 with BOM, GBK or GB18030 text: as UTF-8, "
@@ -176,7 +174,7 @@ def decode_bytes(
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{name[0].upper() + name[1:]} is not valid {encoding} text: "
-            f"{_where(raw, exc.start + skip)} "
+            f"{bad_byte(raw, exc.start + skip)} "
             "cannot be decoded. Leave the encoding out to detect UTF-8, GBK or GB18030 "
             "(encoding='auto', the default), save the file from Excel as 'CSV UTF-8', or "
             "give its encoding (for example encoding='gb18030' or 'cp1252'; ckm fit "

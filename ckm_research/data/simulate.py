@@ -164,10 +164,11 @@ def load_population(path: str | os.PathLike | None = None) -> Population:
     path = Path(path) if path is not None else DEFAULT_POPULATION
     if not path.is_file():
         raise PopulationError(f"The population file {path} does not exist.")
+    from ckm_research.textfile import read_text
+
+    text = read_text(path, what="population file", error=PopulationError)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PopulationError(f"Cannot read the population file {path}: {exc}.") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -7,6 +7,10 @@
   model, with the analytic RMSEA-based power beside it.
 * :mod:`~ckm_research.inference.parallel`: the execution layer both use (local
   processes or a dask cluster; same seed, same numbers).
+* :mod:`~ckm_research.inference.workflows`: the study's runs of both, as the
+  pipeline's notebooks call them: bootstrap intervals of the ``:=`` effects
+  (:func:`bootstrap_defined`) and power at the fitted model's estimates
+  (:func:`run_power`), each on its own stream of the study seed (:func:`study_stream`).
 """
 
 import sys
@@ -18,7 +22,13 @@ from ckm_research._lazy import lazy_names, names_from
 __getattr__, __dir__ = lazy_names(
     __name__,
     globals(),
-    names_from("ckm_research.inference.bootstrap", ["bootstrap", "BootstrapResult"]),
+    {
+        **names_from("ckm_research.inference.bootstrap", ["bootstrap", "BootstrapResult"]),
+        **names_from(
+            "ckm_research.inference.workflows",
+            ["SEED_STREAMS", "study_stream", "bootstrap_defined", "run_power"],
+        ),
+    },
 )
 
 
@@ -37,4 +47,5 @@ class _Package(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Package
 
-__all__ = ["bootstrap", "BootstrapResult"]
+__all__ = ["bootstrap", "BootstrapResult", "bootstrap_defined", "run_power", "study_stream",
+           "SEED_STREAMS"]

@@ -550,12 +550,10 @@ def bootstrap(
         resolve_n_jobs(n_jobs, "bootstrap")
     from ckm_research.data.io import read_data
     from ckm_research.sem.api import fit_with_options
+    from ckm_research.textfile import model_text
 
-    if isinstance(model, Path) or (
-        isinstance(model, str) and "\n" not in model and model.endswith(".lav")
-        and Path(model).exists()
-    ):
-        model = Path(model).read_text(encoding="utf-8")
+    if isinstance(model, (str, Path)):
+        model = model_text(model)
     frame = read_data(data, missing_values=options.missing_values)
     options = options.replace(missing_values=None)  # the codes are read
     if result is None:

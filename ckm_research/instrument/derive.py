@@ -78,7 +78,7 @@ def derive_instrument(
         A variable of the model is not a column of the data, or the answers
         are not whole numbers, or an id is not usable as an item id.
     """
-    from ckm_research.report.modelsyntax import indicators
+    from ckm_research.sem.modelsyntax import indicators
     from ckm_research.sem.partable import variable_roles
     from ckm_research.sem.syntax import parse_model
 

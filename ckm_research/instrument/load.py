@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from ckm_research.instrument.schema import Instrument, InstrumentError
+from ckm_research.textfile import decode
 
 __all__ = ["load_instrument", "instrument_from_dict", "survey_dirs", "available_instruments",
            "DEFAULT_INSTRUMENT"]
@@ -106,13 +107,8 @@ def load_instrument(name_or_path: str | os.PathLike | None = None) -> Instrument
         raw = path.read_bytes()
     except OSError as exc:
         raise InstrumentError(f"Cannot read the instrument file {path}: {exc.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InstrumentError(
-            f"The instrument file {path} is not UTF-8 text (line {line}); save it as UTF-8."
-        ) from None
+    text = decode(raw, path, what="instrument file", error=InstrumentError,
+                  advice="Save it as UTF-8 text.")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

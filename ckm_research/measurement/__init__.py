@@ -19,7 +19,9 @@ The methods section of a survey study reports, for the measurement model:
 * invariance across groups (:mod:`~ckm_research.measurement.invariance`):
   the configural -> metric -> scalar -> strict sequence with chi-square
   difference tests (Satorra-Bentler 2001 for MLR) and changes in CFI and
-  RMSEA, Wald tests of equal paths, and groups made by cutting a score.
+  RMSEA, Wald tests of equal paths, and groups made by cutting a score;
+  :func:`multigroup_comparison` (:mod:`~ckm_research.measurement.groups`) runs
+  the whole comparison, as ``ckm invariance`` and the pipeline do.
 
 Every number is checked against lavaan 0.6.14 / semTools 0.5.6 / psych
 (``tests/reference/R/measurement.R``).
@@ -35,7 +37,10 @@ __getattr__, __dir__ = lazy_names(
         **names_from(
             "ckm_research.measurement.cmv",
             ["CFAMarkerResult", "HarmanResult", "LindellWhitneyResult", "ULMCResult",
-             "cfa_marker", "harman_single_factor", "lindell_whitney", "ulmc"],
+             "cfa_marker", "harman_single_factor", "lindell_whitney", "ulmc", "cmv_checks"],
+        ),
+        **names_from(
+            "ckm_research.measurement.groups", ["GroupComparison", "multigroup_comparison"]
         ),
         **names_from(
             "ckm_research.measurement.discriminant",
@@ -84,6 +89,7 @@ __all__ = [
     "LindellWhitneyResult",
     "cfa_marker",
     "CFAMarkerResult",
+    "cmv_checks",
     "chisq_difference",
     "measurement_invariance",
     "InvarianceResult",
@@ -104,4 +110,6 @@ __all__ = [
     "VIF_THRESHOLD",
     "validity_inference",
     "ValidityInference",
+    "multigroup_comparison",
+    "GroupComparison",
 ]

@@ -9,7 +9,6 @@ the model-implied factor covariance matrix (lavaan's ``lavInspect(fit,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,18 +22,10 @@ __all__: list[str] = []
 
 
 def read_model(model) -> str:
-    """Model syntax from a string or a ``.lav`` path."""
-    if isinstance(model, Path) or (
-        isinstance(model, str) and "\n" not in model and model.endswith(".lav")
-        and Path(model).exists()
-    ):
-        return Path(model).read_text(encoding="utf-8")
-    if not isinstance(model, str):
-        raise CkmError(
-            f"The 'model' parameter must be lavaan syntax (str) or a path to a .lav file. "
-            f"Got {type(model).__name__} instead."
-        )
-    return model
+    """Model syntax from a string or a ``.lav`` path (:func:`ckm_research.textfile.model_text`)."""
+    from ckm_research.textfile import model_text
+
+    return model_text(model)
 
 
 def factor_indicators(model) -> dict[str, list[str]]:

@@ -53,6 +53,7 @@ from ckm_research.measurement._common import (
 from ckm_research.measurement.invariance import chisq_difference
 
 __all__ = [
+    "cmv_checks",
     "harman_single_factor",
     "HarmanResult",
     "ulmc",
@@ -862,3 +863,39 @@ def cfa_marker(
         models={"cfa": cfa_text, "baseline": base_text, "method_c": c_text,
                 "method_u": u_text, "method_r": r_text},
     )
+
+
+def cmv_checks(data: pd.DataFrame, model, methods: Sequence[str], *, estimator: str = "ML",
+               missing: str | None = None, markers: Sequence[str] | None = None,
+               alpha: float = 0.05) -> dict:
+    """Run the requested common-method checks (Podsakoff et al., 2003).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    model : str, pathlib.Path or SEMResults
+        The measurement model (lavaan syntax, a ``.lav`` file or its fit).
+    methods : sequence of str
+        Some of ``"harman"`` (:func:`harman_single_factor`), ``"ulmc"``
+        (:func:`ulmc`) and ``"marker"`` (:func:`lindell_whitney`, with ``markers``).
+    estimator, missing : str
+        Of the models the checks fit.
+    markers : sequence of str, optional
+        Marker items (a scale unrelated to the constructs).
+    alpha : float
+        Level of the tests.
+
+    Returns
+    -------
+    dict
+        ``{"harman": HarmanResult | None, "ulmc": ULMCResult | None,
+        "marker": LindellWhitneyResult | None}``.
+    """
+    out: dict[str, Any] = {"harman": None, "ulmc": None, "marker": None}
+    if "harman" in methods:
+        out["harman"] = harman_single_factor(data, model, estimator=estimator, missing=missing)
+    if "ulmc" in methods:
+        out["ulmc"] = ulmc(data, model, estimator=estimator, missing=missing, alpha=alpha)
+    if "marker" in methods and markers:
+        out["marker"] = lindell_whitney(data, model, marker=list(markers), alpha=alpha)
+    return out

@@ -7,10 +7,13 @@ notebook, passing results between stages through files in the output folder:
 * :mod:`~ckm_research.report.params`: every parameter, checked before any
   notebook runs;
 * :mod:`~ckm_research.report.stages`: the stages and their notebooks;
-* :mod:`~ckm_research.report.analysis`: what the notebooks call (toolkit
-  results arranged as report tables);
-* :mod:`~ckm_research.report.modelsyntax`: the model variants fitted
-  (measurement model, indirect effects, interactions, power population);
+* :mod:`~ckm_research.report.inputs`: the pipeline's inputs (model file,
+  instrument, the analysed rows the data stage wrote);
+* :mod:`~ckm_research.report.analysis`: the report's tables, built from the
+  results of the public workflow functions the notebooks call (the same ones
+  the ``ckm`` command line calls: :mod:`ckm_research.structural`,
+  :mod:`ckm_research.measurement`, :mod:`ckm_research.inference`, ...); the
+  model variants fitted are written by :mod:`ckm_research.sem.modelsyntax`;
 * :mod:`~ckm_research.report.store`: the results files of each stage;
 * :mod:`~ckm_research.report.tables`, :mod:`~ckm_research.report.figures`,
   :mod:`~ckm_research.report.pathdiagram`: APA tables, print-ready figures and

@@ -1,151 +1,46 @@
-"""What the stage notebooks call: ckm_research's results, arranged as report tables.
+"""The report's tables: ckm_research's results arranged as APA tables.
 
-The notebooks stay thin (STYLE: a ``parameters`` cell and calls into
-``ckm_research``): each step here runs the toolkit's public functions
-(:func:`ckm_research.fit`, :mod:`ckm_research.data.importer`,
-:mod:`ckm_research.measurement`, :mod:`ckm_research.moderation`) and turns
-their results into :class:`~ckm_research.report.tables.Table` objects with APA
-headers and notes that cite the cut-offs. The only statistics computed here
-are descriptive ones no other module offers (item moments, Mardia's
-coefficients, R-squared read off the standardized solution).
-
-Parts of the toolkit still being written are looked up when called
-(:func:`feature`); when one is missing the step says so and the report prints
-that the part is not available - no number is invented in its place.
+The stage notebooks (``notebooks/0*.py``) run the toolkit's public workflow
+functions, the same ones the ``ckm`` command line calls:
+:func:`ckm_research.structural.fit_model`, :func:`ckm_research.data.importer.import_responses`,
+:mod:`ckm_research.measurement` (:func:`~ckm_research.measurement.validity_report`,
+:func:`~ckm_research.measurement.cmv_checks`,
+:func:`~ckm_research.measurement.multigroup_comparison`),
+:mod:`ckm_research.moderation`, :func:`ckm_research.inference.bootstrap_defined` and
+:func:`ckm_research.inference.run_power`; the pipeline's inputs come from
+:mod:`ckm_research.report.inputs`. This module turns their results into
+:class:`~ckm_research.report.tables.Table` objects with APA headers and notes that
+cite the cut-offs (and records Heywood cases in a stage's results,
+:func:`flag_heywood`). No statistic is computed here.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ckm_research.errors import CkmError, CkmWarning
-from ckm_research.report.modelsyntax import IndirectEffect, indicators
 from ckm_research.report.tables import Table
+from ckm_research.sem.modelsyntax import IndirectEffect, indicators
+from ckm_research.structural.admissibility import heywood_cases, heywood_text
 
 __all__ = [
-    "feature", "read_model", "load_instrument", "instrument_table", "instrument_numbers",
-    "import_survey", "apply_subset", "save_analysis_data", "read_analysis_data",
-    "exclusions_table", "profile_table", "missing_table", "item_table", "mardia",
-    "likert_shares", "fit_model", "fit_row", "fit_table", "estimator_text",
+    "instrument_table", "instrument_numbers", "exclusions_table", "profile_table",
+    "missing_table", "item_table", "likert_shares", "fit_row", "fit_table",
     "measurement_table", "htmt_table", "fornell_larcker_table", "flags_table",
-    "residual_table", "run_cmv", "marker_table", "cmv_table", "paths_table", "r_squared",
-    "r2_table", "indirect_table", "interaction_table", "slopes_table", "invariance_table",
-    "path_comparison_table", "bootstrap_defined", "interaction_fit_options",
-    "multigroup_comparison", "run_power", "power_table", "power_model_test_table", "HU_BENTLER",
-    "heywood_cases", "heywood_text", "flag_heywood", "power_blocker", "HEYWOOD_REFS",
+    "residual_table", "marker_table", "cmv_table", "paths_table", "r2_table",
+    "indirect_table", "interaction_table", "slopes_table", "invariance_table",
+    "path_comparison_table", "power_table", "power_model_test_table", "flag_heywood",
+    "HU_BENTLER",
 ]
 
 #: Fit guidelines of Hu & Bentler (1999), read as guidelines, not pass/fail rules.
 HU_BENTLER = {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}
 HU_BENTLER_REF = ("Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance "
                   "structure analysis. Structural Equation Modeling, 6(1), 1-55.")
-
-#: What the report cites on inadmissible solutions (negative variances, R² > 1).
-HEYWOOD_REFS = (
-    "Kolenikov, S., & Bollen, K. A. (2012). Testing negative error variances: Is a Heywood "
-    "case a symptom of misspecification? Sociological Methods & Research, 41(1), 124-167.",
-    "Chen, F., Bollen, K. A., Paxton, P., Curran, P. J., & Kirby, J. B. (2001). Improper "
-    "solutions in structural equation models: Causes, consequences, and strategies. "
-    "Sociological Methods & Research, 29(4), 468-508.",
-)
-
-# ---------------------------------------------------------------------- features
-#: Parts of the toolkit the pipeline uses, by issue: (module, attribute, what).
-_FEATURES = {
-    "measurement": ("ckm_research.measurement", "validity_report",
-                    "reliability and validity (ckm_research.measurement, issue 4)"),
-    "cmv": ("ckm_research.measurement", "ulmc",
-            "common-method checks (ckm_research.measurement, issue 4)"),
-    "invariance": ("ckm_research.measurement", "measurement_invariance",
-                   "measurement invariance (ckm_research.measurement, issue 4)"),
-    "interactions": ("ckm_research.moderation.dispatch", "fit_with_interactions",
-                     "latent interactions (ckm_research.moderation, issue 4)"),
-    "simple_slopes": ("ckm_research.moderation.simple_slopes", "simple_slopes",
-                      "simple slopes and Johnson-Neyman (ckm_research.moderation, issue 4)"),
-    "bootstrap": ("ckm_research.inference.bootstrap", "bootstrap",
-                  "the bootstrap (ckm_research.inference, issue 6)"),
-    "power": ("ckm_research.inference.power", "power_analysis",
-              "Monte Carlo power analysis (ckm_research.inference, issue 6)"),
-}
-
-
-def feature(name: str) -> tuple[Any, str]:
-    """``(function, "")`` if the part of the toolkit is installed, else ``(None, reason)``."""
-    module, attr, what = _FEATURES[name]
-    try:
-        mod = importlib.import_module(module)
-        fn = getattr(mod, attr)
-    except (ImportError, AttributeError):
-        return None, (f"{what} is not part of this installation of ckm-research yet "
-                      f"({module}.{attr} is missing), so this part is left out rather than "
-                      "estimated some other way.")
-    return fn, ""
-
-
-#: One random stream per use of the study seed: ``SeedSequence(seed, spawn_key=(k,))``
-#: (numpy's ``spawn_key``, as ``SeedSequence(seed).spawn``'s k-th child), so the bootstrap
-#: and the power simulation never share draws while each stays reproducible from the seed.
-#: Within a use, replication ``i`` draws from child ``(k, i)`` (see
-#: :func:`ckm_research.inference.parallel.spawn_seeds`).
-SEED_STREAMS = {"bootstrap": 1, "power": 2}
-
-
-def study_stream(seed: int, purpose: str) -> np.random.SeedSequence:
-    """The random stream of one use (``purpose``, a key of :data:`SEED_STREAMS`) of the
-    study seed: ``numpy.random.SeedSequence(seed, spawn_key=(SEED_STREAMS[purpose],))``."""
-    if purpose not in SEED_STREAMS:
-        raise CkmError(f"no random stream '{purpose}': one of {', '.join(SEED_STREAMS)}")
-    return np.random.SeedSequence(int(seed), spawn_key=(SEED_STREAMS[purpose],))
-
-
-# ---------------------------------------------------------------------- inputs
-def read_model(path: str | Path) -> str:
-    """The model syntax in a file (UTF-8)."""
-    from ckm_research.cli_common import read_model_file
-
-    return read_model_file(path)
-
-
-def load_instrument(name_or_path: str | None, *, model: str | Path | None = None,
-                    data_file: str | Path | None = None, output_dir: str | Path | None = None,
-                    scale=None, missing_values=None):
-    """The instrument of the study: named, or (``None``) the CKM instrument when the
-    model uses only its items, else derived from the model and the data
-    (:func:`ckm_research.instrument.derive.derive_instrument`), or the one the
-    instrument stage derived into ``output_dir``."""
-    from ckm_research.instrument import load_instrument as _load
-
-    if name_or_path is not None:
-        return _load(name_or_path)
-    ckm = _load("ckm")
-    if model is None:
-        return ckm
-    from ckm_research.report.params import DERIVED_INSTRUMENT
-    from ckm_research.sem.partable import variable_roles
-    from ckm_research.sem.syntax import parse_model
-
-    text = read_model(model)
-    if set(variable_roles(parse_model(text)).ov) <= set(ckm.item_ids()):
-        return ckm
-    if data_file is not None:
-        from ckm_research.instrument.derive import derive_instrument
-
-        return derive_instrument(text, data_file, scale=scale, missing_values=missing_values)
-    derived = Path(output_dir or ".") / DERIVED_INSTRUMENT
-    if not derived.exists():
-        raise CkmError(f"The model uses variables that are not items of the CKM instrument, and "
-                       f"no instrument was given: run notebooks/01_instrument.ipynb first (it "
-                       f"derives one from the model and the data into {derived}), or set "
-                       f"instrument to the path of the survey's YAML definition.")
-    return _load(derived)
 
 
 def _short_citation(citation: str) -> str:
@@ -228,52 +123,6 @@ def instrument_numbers(ins, model_text: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- data
-def import_survey(data_file: str | Path, instrument: str, *, missing_values=None, drop=None):
-    """Import the raw responses (:func:`ckm_research.data.importer.import_responses`)."""
-    from ckm_research.data.importer import import_responses
-
-    return import_responses(data_file, instrument, missing_values=missing_values or None,
-                            drop=list(drop or []) or None)
-
-
-def apply_subset(frame: pd.DataFrame, subset: dict[str, list]) -> tuple[pd.DataFrame, str]:
-    """Rows whose columns take the listed values, and a sentence saying so."""
-    if not subset:
-        return frame, ""
-    keep = pd.Series(True, index=frame.index)
-    parts = []
-    for column, values in subset.items():
-        col = pd.to_numeric(frame[column], errors="coerce") if all(
-            isinstance(v, (int, float)) for v in values) else frame[column].astype(str)
-        wanted = values if all(isinstance(v, (int, float)) for v in values) else \
-            [str(v) for v in values]
-        keep &= col.isin(wanted).fillna(False).astype(bool)
-        parts.append(f"{column} in {{{', '.join(str(v) for v in values)}}}")
-    out = frame.loc[keep].reset_index(drop=True)
-    if out.empty:
-        raise CkmError("the subset " + " and ".join(parts) + " keeps no respondent")
-    return out, "Subsample analysed: respondents with " + " and ".join(parts) + "."
-
-
-def save_analysis_data(frame: pd.DataFrame, out) -> Path:
-    """Write the analysed rows to ``data/analysis.csv`` (derived data)."""
-    path = out.path("data", "analysis.csv")
-    frame.to_csv(path, index=False, lineterminator="\n")
-    return path
-
-
-def read_analysis_data(output_dir: str | Path) -> pd.DataFrame:
-    """The rows the data stage kept, items as floats (missing answers NaN)."""
-    path = Path(output_dir) / "data" / "analysis.csv"
-    if not path.exists():
-        raise CkmError(f"{path} does not exist: run the 'data' stage first")
-    frame = pd.read_csv(path)
-    for col in frame.columns:
-        if col != "respondent" and pd.api.types.is_numeric_dtype(frame[col]):
-            frame[col] = frame[col].astype("float64")
-    return frame
-
-
 def exclusions_table(imp) -> Table:
     """Respondents flagged and excluded by each screening criterion."""
     counts = imp.manifest["counts"]
@@ -401,36 +250,6 @@ def item_table(frame: pd.DataFrame, factors: dict[str, list[str]]) -> Table:
     )
 
 
-def mardia(data: pd.DataFrame | np.ndarray) -> dict[str, float]:
-    """Mardia's (1970) multivariate skewness and kurtosis, on complete cases.
-
-    :math:`b_{1,p} = n^{-2}\\sum_{i,j} d_{ij}^3` and :math:`b_{2,p} = n^{-1}\\sum_i
-    d_{ii}^2`, with :math:`d_{ij} = (x_i-\\bar x)^\\top S^{-1}(x_j-\\bar x)` and
-    :math:`S` the covariance matrix with divisor :math:`n`. Under multivariate
-    normality :math:`n b_{1,p}/6 \\sim \\chi^2_{p(p+1)(p+2)/6}` and
-    :math:`(b_{2,p} - p(p+2))/\\sqrt{8p(p+2)/n} \\sim N(0, 1)` (Mardia, 1970,
-    *Biometrika* 57(3), 519-530). In R: ``psych::mardia(x)`` (its ``b1p``,
-    ``b2p``, ``skew`` and ``kurtosis``).
-    """
-    x = np.asarray(pd.DataFrame(data).dropna(), dtype=float)
-    n, p = x.shape
-    if n <= p:
-        raise CkmError(f"Mardia's coefficients need more complete cases ({n}) than variables "
-                       f"({p})")
-    xc = x - x.mean(axis=0)
-    s = xc.T @ xc / n
-    d = xc @ np.linalg.solve(s, xc.T)
-    b1 = float((d**3).sum() / n**2)
-    b2 = float((np.diag(d) ** 2).mean())
-    skew_stat = n * b1 / 6
-    skew_df = p * (p + 1) * (p + 2) / 6
-    kurt_z = (b2 - p * (p + 2)) / np.sqrt(8 * p * (p + 2) / n)
-    return {"n": int(n), "p": int(p), "b1p": b1, "b2p": b2, "skew_chisq": float(skew_stat),
-            "skew_df": float(skew_df), "skew_pvalue": float(stats.chi2.sf(skew_stat, skew_df)),
-            "kurtosis_expected": float(p * (p + 2)), "kurtosis_z": float(kurt_z),
-            "kurtosis_pvalue": float(2 * stats.norm.sf(abs(kurt_z)))}
-
-
 def likert_shares(frame: pd.DataFrame, factors: dict[str, list[str]],
                   codes: list[int]) -> pd.DataFrame:
     """Share of each answer code over the items of each construct."""
@@ -443,47 +262,6 @@ def likert_shares(frame: pd.DataFrame, factors: dict[str, list[str]],
 
 
 # ---------------------------------------------------------------------- estimation
-def _fit_options(estimator: str, missing: str) -> dict[str, Any]:
-    if estimator == "FIML":
-        return {"estimator": "FIML"}
-    if missing == "ml":
-        return {"estimator": "FIML"} if estimator == "ML" else {"estimator": estimator,
-                                                                 "missing": "ml"}
-    return {"estimator": estimator, "missing": "listwise"}
-
-
-def estimator_text(estimator: str, missing: str) -> str:
-    """How the model was estimated, in words (for the report)."""
-    robust = estimator == "MLR"
-    base = ("robust maximum likelihood (MLR: Huber-White standard errors and the "
-            "Yuan-Bentler scaled chi-square)" if robust else "maximum likelihood (ML)")
-    if estimator == "FIML" or missing == "ml":
-        return base + " with full-information ML for missing answers (FIML, assuming MAR)"
-    return base + " on complete cases (listwise deletion)"
-
-
-def fit_model(model_text: str, data: pd.DataFrame, *, estimator: str, missing: str,
-              ci_level: float = 0.95, **options):
-    """``ckm_research.fit`` with the pipeline's options; warnings returned as text.
-
-    Returns
-    -------
-    (SEMResults, list of str)
-    """
-    import ckm_research
-
-    opts = _fit_options(estimator, missing)
-    opts.update(options)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = ckm_research.fit(model_text, data, level=float(ci_level), **opts)
-    messages = list(res.warnings or [])
-    messages += [str(w.message) for w in caught if issubclass(w.category, CkmWarning)]
-    if not res.converged:
-        messages.append("the model did not converge: its estimates are not trustworthy")
-    return res, list(dict.fromkeys(messages))
-
-
 def fit_row(label: str, res) -> dict[str, Any]:
     """The fit measures a report shows (scaled/robust versions under MLR)."""
     fm = res.fit_measures
@@ -649,28 +427,6 @@ def residual_table(res, *, k: int = 10) -> Table:
     )
 
 
-def run_cmv(data: pd.DataFrame, model_text: str, methods: list[str], *, estimator: str,
-            missing: str, markers: list[str] | None = None, alpha: float = 0.05) -> dict:
-    """Run the requested common-method checks of :mod:`ckm_research.measurement`.
-
-    Returns ``{"harman": HarmanResult | None, "ulmc": ULMCResult | None,
-    "marker": LindellWhitneyResult | None}``.
-    """
-    from ckm_research import measurement
-
-    out: dict[str, Any] = {"harman": None, "ulmc": None, "marker": None}
-    if "harman" in methods:
-        out["harman"] = measurement.harman_single_factor(data, model_text,
-                                                         estimator=estimator, missing=missing)
-    if "ulmc" in methods:
-        out["ulmc"] = measurement.ulmc(data, model_text, estimator=estimator,
-                                       missing=missing, alpha=alpha)
-    if "marker" in methods and markers:
-        out["marker"] = measurement.lindell_whitney(data, model_text, marker=list(markers),
-                                                    alpha=alpha)
-    return out
-
-
 def marker_table(marker) -> Table:
     """Correlations between constructs before and after the marker adjustment."""
     return Table(
@@ -740,116 +496,6 @@ def cmv_table(harman=None, ulmc_res=None, marker=None) -> Table:
 
 
 # ---------------------------------------------------------------------- admissibility
-def heywood_cases(res, *, alpha: float = 0.05) -> list[dict[str, Any]]:
-    """The inadmissible estimates of a fit: negative (residual) variances and
-    correlations beyond ±1 (Heywood cases; Chen et al., 2001).
-
-    A negative residual variance of an endogenous variable makes its R² exceed 1
-    (lavaan's ``lavInspect(fit, "r2")`` then gives ``NA``). Each case carries the
-    one-sided Wald test of Kolenikov & Bollen (2012, sec. 4), :math:`H_0: \\theta
-    \\ge 0` against :math:`\\theta < 0`, with the fit's own (robust, under MLR)
-    standard error: a variance significantly below zero points to a misspecified
-    model, one within sampling error of zero to a true variance near zero.
-
-    Parameters
-    ----------
-    res : SEMResults
-    alpha : float
-        Level of the one-sided test.
-
-    Returns
-    -------
-    list of dict
-        ``variable`` (``"A ~~ B"`` for a correlation), ``kind`` (``"latent"`` or
-        ``"observed"``), ``what`` (``"residual variance"``, ``"variance"`` or
-        ``"correlation"``), ``est``, ``se``, ``z``, ``p_negative`` (one-sided p),
-        ``significant``, ``r2`` (1 - std.all, for a residual variance),
-        ``std`` (std.all) and ``group`` (multi-group fits).
-    """
-    est = res.estimates
-    latent = set(est.loc[est["op"].isin(["=~", "<~"]), "lhs"])
-    endogenous = set(est.loc[est["op"] == "~", "lhs"]) | set(est.loc[est["op"] == "=~", "rhs"])
-    out = []
-    for rec in est[est["op"] == "~~"].to_dict(orient="records"):
-        lhs, rhs, value = rec["lhs"], rec["rhs"], float(rec["est"])
-        std = rec.get("std.all")
-        std = None if std is None or not np.isfinite(std) else float(std)
-        if lhs == rhs:
-            if not value < 0:
-                continue
-            what = "residual variance" if lhs in endogenous else "variance"
-            variable = lhs
-        else:
-            if std is None or abs(std) <= 1.0:
-                continue
-            what, variable = "correlation", f"{lhs} ~~ {rhs}"
-        se = float(rec["se"]) if rec.get("se") is not None and np.isfinite(rec["se"]) else None
-        z = value / se if se else None
-        p_neg = float(stats.norm.cdf(z)) if z is not None and what != "correlation" else None
-        case = {
-            "variable": variable, "what": what,
-            "kind": "latent" if lhs in latent else "observed",
-            "est": value, "se": se, "z": z, "p_negative": p_neg,
-            "significant": None if p_neg is None else bool(p_neg < alpha),
-            "r2": (1.0 - std) if what == "residual variance" and std is not None else None,
-            "std": std,
-        }
-        if "group" in rec and getattr(res, "ngroups", 1) > 1:
-            case["group"] = rec["group"]
-        out.append(case)
-    return out
-
-
-def _case_phrase(c: dict) -> str:
-    where = f" in group {c['group']}" if "group" in c else ""
-    if c["what"] == "correlation":
-        return (f"the correlation {c['variable']}{where} is {c['std']:.3f}, beyond ±1")
-    kind = "factor" if c["kind"] == "latent" else "observed variable"
-    text = f"the {c['what']} of the {kind} {c['variable']}{where} is negative ({c['est']:.3f}"
-    if c.get("se"):
-        text += f", SE {c['se']:.3f}"
-    text += ")"
-    if c.get("r2") is not None:
-        text += f", so its R² is {c['r2']:.2f} (above 1)"
-    return text
-
-
-def heywood_text(cases: list[dict], *, model: str = "The model") -> str:
-    """What the inadmissible estimates of :func:`heywood_cases` mean and what to do.
-
-    Names each variable, says why the solution cannot be interpreted as it
-    stands, reports the one-sided test of Kolenikov & Bollen (2012) and lists
-    the causes to check (Chen et al., 2001). Empty if there is no case.
-    """
-    if not cases:
-        return ""
-    names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
-    text = (f"{model} has an inadmissible solution (a Heywood case: {names}): "
-            + "; ".join(_case_phrase(c) for c in cases) + ". A variance cannot be negative "
-            "nor a correlation exceed ±1 (a negative residual variance means the model "
-            "explains more than all of the variable's variance), so the estimates, standard "
-            "errors and fit measures cannot be interpreted as they stand.")
-    tested = [c for c in cases if c.get("p_negative") is not None]
-    sig = [c["variable"] for c in tested if c["significant"]]
-    near = [c["variable"] for c in tested if not c["significant"]]
-    if sig:
-        text += (f" The negative variance of {', '.join(sig)} is significantly below zero "
-                 "(one-sided Wald test), which points to a misspecified model rather than "
-                 "sampling error (Kolenikov & Bollen, 2012).")
-    if near:
-        text += (f" The negative variance of {', '.join(near)} is within sampling error of "
-                 "zero (one-sided Wald test): the true variance may be close to zero "
-                 "(Kolenikov & Bollen, 2012).")
-    text += (" What to do: check the model for a structural misspecification (a missing path "
-             "or residual covariance, predictors so strongly correlated that they explain "
-             "everything), empirical under-identification (a factor with two indicators or a "
-             "near-zero loading), outliers and too small a sample (Chen et al., 2001); revise "
-             "the model where theory allows. Fixing the variance at zero or bounding it hides "
-             "a misspecification and is defensible only when the test above finds it within "
-             "sampling error (Kolenikov & Bollen, 2012).")
-    return text
-
-
 def flag_heywood(out, res, *, model: str = "The structural model") -> list[dict[str, Any]]:
     """Record the Heywood cases of ``res`` in a stage's results: the list under
     ``numbers["heywood"]`` (empty when the solution is admissible) and, if any,
@@ -862,25 +508,6 @@ def flag_heywood(out, res, *, model: str = "The structural model") -> list[dict[
         out.problem(f"Inadmissible solution (Heywood case: {names})",
                     heywood_text(cases, model=model))
     return cases
-
-
-def power_blocker(res) -> str:
-    """Why no power analysis can be simulated from the fit ``res`` ("" if it can).
-
-    The power stage draws samples from the fitted model; a negative variance
-    (or a correlation beyond ±1) gives no covariance matrix to draw from, and
-    power computed from an inadmissible solution would mean nothing.
-    """
-    cases = heywood_cases(res)
-    if not cases:
-        return ""
-    names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
-    return (f"The power analysis was not run: it simulates samples from the fitted structural "
-            f"model, whose solution is inadmissible (Heywood case: {names}; "
-            + "; ".join(_case_phrase(c) for c in cases) + "). Such a model has no covariance "
-            "matrix to draw samples from, and power at an inadmissible solution would mean "
-            "nothing. Resolve the Heywood case first (see the structural model), then rerun "
-            "the power stage (ckm run --only power).")
 
 
 # ---------------------------------------------------------------------- structural
@@ -919,22 +546,11 @@ def _level_of(res) -> float:
     return float(round(2 * stats.norm.cdf(half) - 1, 4))
 
 
-def r_squared(res) -> dict[str, float]:
-    """R-squared of each endogenous variable: 1 minus its standardized residual
-    variance (lavaan's ``inspect(fit, "r2")``)."""
-    est = res.estimates
-    endo = list(dict.fromkeys(est.loc[est["op"] == "~", "lhs"]))
-    out = {}
-    for y in endo:
-        row = est[(est["op"] == "~~") & (est["lhs"] == y) & (est["rhs"] == y)]
-        if len(row):
-            out[y] = float(1.0 - row["std.all"].iloc[0])
-    return out
-
-
 def r2_table(res, *, name: str = "r2") -> Table:
     """R² of the endogenous factors; an R² above 1 (a negative residual variance,
     :func:`heywood_cases`) is shown, marked inadmissible, not hidden."""
+    from ckm_research.structural.admissibility import r_squared
+
     r2 = r_squared(res)
     bad = {c["variable"] for c in heywood_cases(res) if c["what"] == "residual variance"}
     flags = ["inadmissible (negative residual variance)" if k in bad else "" for k in r2]
@@ -1114,80 +730,6 @@ def path_comparison_table(cp: pd.DataFrame, group: str, *, name: str = "path_com
     )
 
 
-# ---------------------------------------------------------------------- bootstrap
-def bootstrap_defined(bootstrap_fn, model_text: str, data: pd.DataFrame, res, *, n_boot: int,
-                      seed: int, n_jobs: int, level: float, estimator: str, missing: str,
-                      boot_missing: str = "listwise") -> tuple[pd.DataFrame, dict]:
-    """Percentile bootstrap intervals of the ``:=`` effects of a fit
-    (:func:`ckm_research.inference.bootstrap`).
-
-    The resamples draw from the study seed's ``"bootstrap"`` stream
-    (:func:`study_stream`), never shared with the power simulation.
-
-    With ``boot_missing="listwise"`` and a FIML fit, the resamples are drawn
-    from the complete cases and refitted by ML from their moments (fast); the
-    returned frame then also holds the complete-case estimate (``est``).
-    With ``"ml"`` each resample is refitted by FIML (slow for large models).
-
-    Returns
-    -------
-    (pandas.DataFrame, dict)
-        ``name est se ci.lower ci.upper`` per defined effect, and what was done.
-    """
-    same = boot_missing == "ml" or missing == "listwise"
-    if same:
-        opts = _fit_options(estimator, missing)
-    else:
-        opts = _fit_options("ML" if estimator == "FIML" else estimator, "listwise")
-    b = bootstrap_fn(model_text, data, n_boot=int(n_boot),
-                     random_state=study_stream(seed, "bootstrap"), n_jobs=int(n_jobs),
-                     level=float(level), ci="perc", bca=False, progress=False,
-                     result=res if same else None, **opts)
-    est = b.estimates[b.estimates["op"] == ":="]
-    frame = pd.DataFrame({
-        "name": est["lhs"].to_numpy(), "est": est["est"].to_numpy(dtype=float),
-        "se": est["se"].to_numpy(dtype=float),
-        "ci.lower": est["perc.lower"].to_numpy(dtype=float),
-        "ci.upper": est["perc.upper"].to_numpy(dtype=float),
-    })
-    counts = b.counts()
-    from ckm_research.sem.partable import variable_roles
-    from ckm_research.sem.syntax import parse_model
-
-    ov = [v for v in variable_roles(parse_model(model_text)).ov if v in data.columns]
-    info = {"n_boot": int(n_boot), "converged": counts.get("converged"),
-            "failed": int(counts["requested"] - counts.get("converged", 0)),
-            "complete_cases": not same and bool(data[ov].isna().any().any()),
-            "n": int(data[ov].notna().all(axis=1).sum()) if not same else int(res.n),
-            "method": b.method, "ci": "percentile", "seed": int(seed)}
-    return frame, info
-
-
-# ---------------------------------------------------------------------- power
-def run_power(power_fn, sem_text: str, res, *, sample_sizes: list[int], reps: int,
-              alpha: float, seed: int, n_jobs: int):
-    """Monte Carlo power at the estimated values (population = the fitted model).
-
-    The population model fixes every parameter of ``res`` at its estimate
-    (:func:`~ckm_research.report.modelsyntax.population_syntax`); each sample is
-    analysed with ``sem_text`` by ML
-    (:func:`ckm_research.inference.power_analysis`).  The samples draw from the
-    study seed's ``"power"`` stream (:func:`study_stream`), never shared with the
-    bootstrap.
-    """
-    from ckm_research.report.modelsyntax import population_syntax
-
-    if why := power_blocker(res):
-        raise CkmError(why)
-    population = population_syntax(res.estimates, header="Population: the fitted model's "
-                                                         "estimates")
-    result = power_fn(population, list(sample_sizes), int(reps), analysis=sem_text,
-                      estimator="ML", alpha=float(alpha),
-                      random_state=study_stream(seed, "power"), n_jobs=int(n_jobs),
-                      progress=False)
-    return result, population
-
-
 def power_table(pr, *, ops: tuple[str, ...] = ("~", ":=")) -> Table:
     """Power per structural path and indirect effect (columns: sample sizes)."""
     t = pr.table[pr.table["op"].isin(ops)].copy()
@@ -1225,71 +767,3 @@ def power_model_test_table(pr) -> Table:
         note=f"RMSEA tests of MacCallum, Browne & Sugawara (1996) at df = "
              f"{pr.settings['df']:g}.",
     )
-
-
-# ---------------------------------------------------------------------- moderation runs
-def interaction_fit_options(method: str, estimator: str, missing: str) -> tuple[str, str]:
-    """Estimator and missing-data handling of the interaction model.
-
-    LMS is a maximum-likelihood method on complete cases; product indicators
-    take the study's estimator (FIML when ``missing="ml"``).
-    """
-    if method == "lms":
-        return "ML", "listwise"
-    if estimator == "FIML" and missing == "listwise":
-        return "ML", "listwise"
-    return estimator, missing
-
-
-def multigroup_comparison(data: pd.DataFrame, model_text: str, factor: str, *, split: str,
-                          levels: list[str], estimator: str, missing: str) -> dict:
-    """Low/high groups of a moderator: invariance sequence, then equal-path tests.
-
-    The groups cut the moderator's item-mean score at its median (or mean)
-    (:func:`ckm_research.measurement.split_groups`). Within each group the
-    moderator's own range is restricted by construction, so the group models
-    leave it out (:func:`~ckm_research.report.modelsyntax.drop_factor`): the
-    invariance sequence is fitted to the measurement model of the other
-    factors (:func:`~ckm_research.measurement.measurement_invariance`), and
-    their structural paths are compared by Wald tests in a two-group fit with
-    equal loadings, and equal intercepts when scalar invariance holds
-    (:func:`~ckm_research.measurement.compare_paths`). A part that cannot be
-    estimated is returned as an error message, not raised.
-    """
-    from ckm_research import measurement
-    from ckm_research.report.modelsyntax import cfa_syntax, drop_factor
-    from ckm_research.report.modelsyntax import indicators as _indicators
-
-    items = _indicators(model_text)[factor]
-    name = f"{factor}_group"
-    groups = measurement.split_groups(data, items=items, cut=split, labels=("low", "high"),
-                                      name=name)
-    frame = data.assign(**{name: groups})
-    reduced = drop_factor(model_text, factor)
-    out: dict[str, Any] = {"name": name, "groups": groups, "items": items,
-                           "cut": float(groups.attrs.get("cut", np.nan)), "model": reduced,
-                           "invariance": None, "invariance_error": "", "comparison": None,
-                           "comparison_error": "", "group_equal": ["loadings"], "messages": []}
-    opts = _fit_options(estimator, missing)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CkmWarning)
-            inv = measurement.measurement_invariance(cfa_syntax(reduced), frame, name,
-                                                     levels=list(levels), **opts)
-        out["invariance"] = inv
-        decisions = dict(zip(inv.table["model"], inv.table["decision"], strict=False))
-        if str(decisions.get("scalar", "")).startswith("supported") and \
-                str(decisions.get("metric", "")).startswith("supported"):
-            out["group_equal"] = ["loadings", "intercepts"]
-    except CkmError as exc:
-        out["invariance_error"] = str(exc)
-    try:
-        mg, messages = fit_model(reduced, frame, estimator=estimator, missing=missing,
-                                 group=name, group_equal=out["group_equal"])
-        out["fit"], out["messages"] = mg, messages
-        out["comparison"] = measurement.compare_paths(mg)
-    except CkmError as exc:
-        out["comparison_error"] = str(exc)
-    return out
-
-

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ckm_research.errors import CkmError
 from ckm_research.outputs import output_dir_problem
+from ckm_research.textfile import read_text
 
 __all__ = [
     "PipelineParams",
@@ -475,10 +476,11 @@ def check_params(params: PipelineParams, sources: dict[str, str] | None = None) 
 
     model_path = params.model_path()
     try:
-        text = model_path.read_text(encoding="utf-8-sig")
+        text = read_text(model_path, what="model file")
+    except CkmError as exc:
+        fail("model", f"names a file that cannot be read: {exc}")
+    try:
         parsed = parse_model(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        fail("model", f"names a file that cannot be read as UTF-8 text ({model_path}): {exc}.")
     except CkmError as exc:
         fail("model", f"({model_path.name}) is not valid lavaan syntax: {exc}")
     roles = variable_roles(parsed)

@@ -13,7 +13,7 @@ __all__ = ["add_parser", "run_export"]
 
 def add_parser(subparsers) -> None:
     """Add ``instrument`` (with its ``export`` subcommand) to the ``ckm`` parser."""
-    from ckm_research.cli_common import common_options
+    from ckm_research.cli.common import common_options
     from ckm_research.instrument.formats import FORMATS
 
     group = subparsers.add_parser(

@@ -24,7 +24,7 @@ def _share(value: str) -> float:
 
 def add_parser(subparsers) -> None:
     """Add ``data`` (with its ``import`` subcommand) to the ``ckm`` parser."""
-    from ckm_research.cli_common import common_options, missing_values
+    from ckm_research.cli.common import common_options, missing_values
     from ckm_research.data.choices import CRITERIA
 
     group = subparsers.add_parser(

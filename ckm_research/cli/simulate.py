@@ -44,7 +44,7 @@ def _seed(value: str) -> int:
 
 def add_parser(subparsers) -> None:
     """Add ``simulate`` to the ``ckm`` parser."""
-    from ckm_research.cli_common import common_options
+    from ckm_research.cli.common import common_options
     from ckm_research.data.choices import WRITE_FORMATS
 
     p = subparsers.add_parser(

@@ -13,8 +13,9 @@ handlers call the same public functions a notebook uses:
   :func:`~ckm_research.measurement.validity_inference` (HTMT intervals and tests,
   CICFA(sys), with ``--chi2-sys`` chi2(sys), reliability intervals, VIFs);
 * ``ckm invariance MODEL DATA --group COL`` (or ``--split FACTOR --cut ...``):
-  :func:`~ckm_research.measurement.measurement_invariance` and, when the model
-  has regressions, :func:`~ckm_research.measurement.compare_paths`.
+  :func:`~ckm_research.measurement.multigroup_comparison` (the invariance sequence,
+  then, when the model has regressions, Wald tests of equal paths), the function
+  the pipeline's multi-group comparison calls.
 
 Errors in the input raise :class:`~ckm_research.errors.CkmError`, which the
 ``ckm`` entry point prints and turns into exit code 2.
@@ -73,7 +74,7 @@ def _cut(value: str) -> str | float:
 
 def add_parser(subparsers) -> None:
     """Add ``validity`` and ``invariance`` to the ``ckm`` parser."""
-    from ckm_research.cli_common import common_options, missing_values
+    from ckm_research.cli.common import common_options, missing_values
 
     p = subparsers.add_parser(
         "validity",
@@ -129,10 +130,13 @@ def add_parser(subparsers) -> None:
         parents=[common_options()],
         help="measurement invariance across groups and path comparisons",
         description=(
-            "Fit the configural, metric, scalar and strict invariance models across the "
-            "groups of a column (or of a score split at a cut), with chi-square difference "
-            "tests (Satorra-Bentler 2001 for MLR, as lavaan's lavTestLRT) and changes in "
-            "CFI and RMSEA in one table; then Wald tests of equal regression paths."
+            "Fit the configural, metric, scalar and strict invariance models of the "
+            "measurement model across the groups of a column (or of a factor's score split "
+            "at a cut; that factor is then left out of the group models), with chi-square "
+            "difference tests (Satorra-Bentler 2001 for MLR, as lavaan's lavTestLRT) and "
+            "changes in CFI and RMSEA in one table; then Wald tests of equal regression paths "
+            "in a multi-group fit with equal loadings (and intercepts, when scalar invariance "
+            "is supported). The pipeline (ckm run) compares its groups the same way."
         ),
         epilog=(
             "examples:\n"
@@ -167,7 +171,7 @@ def add_parser(subparsers) -> None:
 
 
 def _inputs(args):
-    from ckm_research.cli_common import read_model_file
+    from ckm_research.cli.common import read_model_file
     from ckm_research.data.io import read_data
     from ckm_research.errors import CkmError, ModelFileError
 
@@ -206,14 +210,8 @@ def run_validity(args: argparse.Namespace, ui) -> int:
     """Handler of ``ckm validity``."""
     import ckm_research
     from ckm_research.cli import EXIT_OK
-    from ckm_research.cli_common import report_warnings
-    from ckm_research.measurement import (
-        cfa_marker,
-        harman_single_factor,
-        lindell_whitney,
-        ulmc,
-        validity_report,
-    )
+    from ckm_research.cli.common import report_warnings
+    from ckm_research.measurement import cfa_marker, cmv_checks, validity_report
 
     model_text, data = _inputs(args)
     with warnings.catch_warnings(record=True) as caught:
@@ -222,16 +220,17 @@ def run_validity(args: argparse.Namespace, ui) -> int:
             result = ckm_research.fit(model_text, data, estimator=args.estimator,
                                       missing=args.missing)
         report = validity_report(result, data, htmt2=args.htmt == "htmt2")
-        if not args.no_cmv:
-            with ui.status("Common-method checks (Harman, ULMC) ..."):
-                report.cmv["harman"] = harman_single_factor(
-                    data, result, estimator=args.estimator, missing=args.missing)
-                report.cmv["ulmc"] = ulmc(data, result, estimator=args.estimator,
-                                          missing=args.missing)
+        methods = ([] if args.no_cmv else ["harman", "ulmc"]) + (["marker"] if args.marker else [])
+        with ui.status("Common-method checks ..."):
+            # the checks the pipeline runs (measurement.cmv_checks), then the CFA marker
+            cmv = cmv_checks(data, result, methods, estimator=args.estimator,
+                             missing=args.missing, markers=args.marker)
+        for key, name in (("harman", "harman"), ("ulmc", "ulmc"),
+                          ("marker", "marker_lindell_whitney")):
+            if cmv[key] is not None:
+                report.cmv[name] = cmv[key]
         if args.marker:
-            with ui.status("Marker-variable techniques ..."):
-                report.cmv["marker_lindell_whitney"] = lindell_whitney(data, result,
-                                                                       args.marker)
+            with ui.status("Marker-variable CFA ..."):
                 report.cmv["marker_cfa"] = cfa_marker(data, result, args.marker,
                                                       estimator=args.estimator,
                                                       missing=args.missing)
@@ -254,67 +253,29 @@ def run_validity(args: argparse.Namespace, ui) -> int:
 
 
 def run_invariance(args: argparse.Namespace, ui) -> int:
-    """Handler of ``ckm invariance``."""
-    import ckm_research
+    """Handler of ``ckm invariance``: :func:`ckm_research.measurement.multigroup_comparison`,
+    the function the pipeline's multi-group comparison calls."""
     from ckm_research.cli import EXIT_OK
-    from ckm_research.cli_common import report_warnings
+    from ckm_research.cli.common import report_warnings
     from ckm_research.errors import CkmError
-    from ckm_research.measurement import compare_paths, measurement_invariance, split_groups
-    from ckm_research.measurement._common import clean_json
+    from ckm_research.measurement import multigroup_comparison
 
     model_text, data = _inputs(args)
-    doc: dict = {}
+    levels = args.levels or ["configural", "metric", "scalar", "strict"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if args.split is not None:
-            base = None
-            if args.score == "regression":
-                with ui.status(f"Scoring {args.split} ..."):
-                    base = ckm_research.fit(model_text, data, estimator=args.estimator,
-                                            missing=args.missing)
-            from ckm_research.measurement._common import factor_indicators
-
-            items = None
-            if args.score == "mean":
-                fi = factor_indicators(model_text)
-                if args.split not in fi:
-                    raise CkmError(f"--split {args.split}: the model has no such factor; "
-                                   f"factors: {', '.join(fi)}")
-                items = fi[args.split]
-            groups = split_groups(data, items=items, result=base, factor=args.split,
-                                  score=args.score, cut=args.cut)
-            group = groups.name
-            if group in data.columns:
-                raise CkmError(f"the data already have a column '{group}'; rename it")
-            data = data.assign(**{group: groups})
-            doc["split"] = {"factor": args.split, "score": args.score, "cut": args.cut,
-                            "cut_value": groups.attrs["cut"],
-                            "n": {str(k): int(v) for k, v in groups.value_counts().items()}}
-            ui.note(f"Groups from {args.split} ({args.score} score) cut at "
-                    f"{groups.attrs['cut']:.4g}: " + ", ".join(
-                        f"{k} {v}" for k, v in groups.value_counts().items()))
-            ui.note(f"{args.split} itself has a restricted range within each group, so its "
-                    "variance and the paths from it are not comparable across the groups; "
-                    "test moderation by turbulence with the latent interaction instead.")
-        else:
-            group = args.group
-        levels = args.levels or ["configural", "metric", "scalar", "strict"]
-        with ui.status(f"Fitting {len(levels)} invariance models ({args.estimator}) ..."):
-            inv = measurement_invariance(model_text, data, group, estimator=args.estimator,
-                                         levels=levels, missing=args.missing)
-        paths = None
-        ref_level = "metric" if "metric" in inv.fits else levels[0]
-        has_paths = (inv.fits[ref_level].estimates["op"] == "~").any()
-        if has_paths:
-            paths = compare_paths(inv.fits[ref_level])
-    print(inv.summary(), flush=True)
-    doc.update(inv.to_dict())
-    if paths is not None:
-        from ckm_research.measurement._common import format_table
-
-        print(f"\nWald tests of equal regression paths across groups ({ref_level} model):")
-        print(format_table(paths), flush=True)
-        doc["paths"] = {"model": ref_level, "tests": clean_json(paths)}
-    _write_json(args.json, clean_json(doc), ui)
-    report_warnings(ui, inv.fits[levels[0]], caught)
+        with ui.status(f"Fitting {len(levels)} invariance models and the multi-group model "
+                       f"({args.estimator}) ..."):
+            mg = multigroup_comparison(
+                model_text, data, group=args.group, factor=args.split, cut=args.cut,
+                score=args.score, levels=levels, estimator=args.estimator,
+                missing=args.missing or "listwise",
+            )  # fmt: skip
+    if mg.invariance is None:
+        raise CkmError(mg.invariance_error)
+    print(mg.summary(), flush=True)
+    _write_json(args.json, mg.to_dict(), ui)
+    for message in mg.invariance_warnings + mg.messages:
+        ui.warning(message)
+    report_warnings(ui, mg.invariance.fits[levels[0]], caught)
     return EXIT_OK

@@ -10,7 +10,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> None:
     """Add ``ckm run`` to the ``ckm`` command line."""
-    from ckm_research.cli_common import common_options
+    from ckm_research.cli.common import common_options
     from ckm_research.report.stages import STAGE_NAMES
 
     p = subparsers.add_parser(

@@ -114,7 +114,7 @@ def bootstrap_fit(args: argparse.Namespace, model_text: str, data, options: dict
 
 def add_parser(subparsers) -> None:
     """Add ``ckm power``."""
-    from ckm_research.cli_common import common_options
+    from ckm_research.cli.common import common_options
 
     p = subparsers.add_parser(
         "power",
@@ -164,7 +164,7 @@ def add_parser(subparsers) -> None:
 
 def run_power(args: argparse.Namespace, ui) -> int:
     from ckm_research.cli import EXIT_OK
-    from ckm_research.cli_common import read_model_file
+    from ckm_research.cli.common import read_model_file
     from ckm_research.errors import CkmError, CkmWarning
     from ckm_research.inference.power import power_analysis
 

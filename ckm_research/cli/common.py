@@ -1,24 +1,84 @@
-"""Helpers shared by the ``ckm`` subcommands: argument types, common options,
-model files and warning reports.
+"""Helpers shared by the ``ckm`` subcommands: the terminal UI, exit codes, argument
+types, common options, model files and warning reports.
 
-The subcommand modules (``ckm_research.data.cli_import``, ``ckm_research.measurement.cli``,
-``ckm_research.inference.cli``, ...) import these from here, not from the private names of
-:mod:`ckm_research.cli`, which re-exports them under their old names (issue 10).
+The subcommand modules of :mod:`ckm_research.cli` (``fit``, ``data``, ``measurement``,
+``inference``, ...) import these from here; :mod:`ckm_research.cli` re-exports the public
+ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ckm_research.errors import CkmWarning, ModelFileError
+from ckm_research.sem import estimators as _estimators
+from ckm_research.textfile import read_text
 
-if TYPE_CHECKING:
-    from ckm_research.cli import UI
+__all__ = [
+    "UI", "EXIT_OK", "EXIT_BUG", "EXIT_USAGE", "EXIT_INTERRUPTED", "ESTIMATORS",
+    "common_options", "missing_values", "read_model_file", "report_warnings",
+]  # fmt: skip
 
-__all__ = ["common_options", "missing_values", "read_model_file", "report_warnings"]
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: the estimator names fit() accepts (one list, in ckm_research.sem.estimators)
+ESTIMATORS = _estimators.ESTIMATORS
+
+# ---------------------------------------------------------------------------
+# terminal output
+
+
+class UI:
+    """Messages on stderr: errors, warnings, notes and a progress spinner.
+
+    Colour and the spinner appear only when stderr is a terminal; messages are
+    never re-wrapped, so they can be searched and copied whole.
+    """
+
+    def __init__(self, debug: bool = False):
+        from rich.console import Console  # imported here: rich is slow to import
+
+        self.debug = debug
+        self.console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+        self.interactive = sys.stderr.isatty()
+
+    def _print(self, label: str, style: str, message: str) -> None:
+        from rich.text import Text
+
+        line = Text()
+        line.append(label, style=style or None)
+        line.append(str(message))
+        self.console.print(line, soft_wrap=True)
+
+    def error(self, message: str) -> None:
+        self._print("error: ", "bold red", message)
+
+    def warning(self, message: str) -> None:
+        self._print("warning: ", "bold yellow", message)
+
+    def note(self, message: str) -> None:
+        self._print("", "", message)
+
+    @contextlib.contextmanager
+    def status(self, message: str) -> Iterator[None]:
+        """A spinner while long work runs (only on a terminal)."""
+        if not self.interactive:
+            yield
+            return
+        from rich.text import Text
+
+        with self.console.status(Text(message), spinner="dots"):
+            yield
+
+
 
 
 def missing_values(value: str) -> list[float | int | str]:
@@ -89,19 +149,7 @@ def read_model_file(path: str | Path) -> str:
             f"{path} looks like a data file, not a model: the usage is `ckm fit MODEL DATA` "
             "(model file first). Did you swap them?"
         )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"Cannot read the model file {path}: {exc.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ModelFileError(
-            f"The model file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line "
-            f"{line}). Save it as plain UTF-8 text (in most editors: Save As > Encoding: "
-            "UTF-8)."
-        ) from None
+    text = read_text(path, what="model file", error=ModelFileError)
     if not text.strip():
         raise ModelFileError(f"The model file {path} is empty.")
     return text

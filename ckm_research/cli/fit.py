@@ -1,104 +1,25 @@
-"""The ``ckm`` command line: a thin layer over ckm-research's Python API.
+"""``ckm fit``: fit a CFA/SEM written in lavaan syntax and print a lavaan-like summary.
 
-Every subcommand calls the same public functions a notebook uses, and
-handles errors in one way:
-
-- an error in the user's input (any :class:`~ckm_research.errors.CkmError`:
-  a missing file, a variable not in the data, a model that does not
-  converge, ...) prints its message on stderr and exits with code 2, without
-  a traceback (``--debug`` shows it);
-- anything else is a bug: a short message asks to rerun with ``--debug`` and
-  report the traceback, exit code 1;
-- the toolkit's warnings (``HeywoodCaseWarning``, ...) are printed on stderr
-  after the results.
-
-Adding a subcommand
--------------------
-Write ``_add_NAME(subparsers)``, which builds the subcommand's parser (with
-``parents=[_common_options()]``) and sets ``func=_run_NAME``; write
-``_run_NAME(args, ui) -> int``; append ``_add_NAME`` to :data:`SUBCOMMANDS`.
+Registered in :mod:`ckm_research.cli` through :func:`add_parser`; the handler
+:func:`run_fit` calls :func:`ckm_research.fit` as a notebook does (and, with
+``--bootstrap``, :func:`ckm_research.cli.inference.bootstrap_fit`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import re
-import sys
-import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-# Only light modules here: ``ckm --help`` builds every subcommand's parser, and each
-# handler imports what it runs (the engine, scipy, pandas) when called
-# (benchmarks/bench_startup.py; tests/test_startup.py checks nothing heavy is imported).
-from ckm_research import __version__
-from ckm_research.data import cli_import, cli_simulate
+from ckm_research.cli import inference as inference_cli
+from ckm_research.cli.common import ESTIMATORS, EXIT_OK, UI, read_model_file
+from ckm_research.cli.common import common_options as _common_options
+from ckm_research.cli.common import missing_values as _missing_values
+from ckm_research.cli.common import report_warnings as _report_warnings
 from ckm_research.errors import CkmError, ModelFileError
-from ckm_research.inference import cli as inference_cli
-from ckm_research.instrument import cli as instrument_cli
-from ckm_research.measurement import cli as measurement_cli
-from ckm_research.report import cli as report_cli
 from ckm_research.sem import estimators as _estimators
 
-__all__ = ["main"]
-
-EXIT_OK = 0
-EXIT_BUG = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-#: the estimator names fit() accepts (one list, in ckm_research.sem.estimators)
-ESTIMATORS = _estimators.ESTIMATORS
-
-
-# ---------------------------------------------------------------------------
-# terminal output
-
-
-class UI:
-    """Messages on stderr: errors, warnings, notes and a progress spinner.
-
-    Colour and the spinner appear only when stderr is a terminal; messages are
-    never re-wrapped, so they can be searched and copied whole.
-    """
-
-    def __init__(self, debug: bool = False):
-        from rich.console import Console  # imported here: rich is slow to import
-
-        self.debug = debug
-        self.console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
-        self.interactive = sys.stderr.isatty()
-
-    def _print(self, label: str, style: str, message: str) -> None:
-        from rich.text import Text
-
-        line = Text()
-        line.append(label, style=style or None)
-        line.append(str(message))
-        self.console.print(line, soft_wrap=True)
-
-    def error(self, message: str) -> None:
-        self._print("error: ", "bold red", message)
-
-    def warning(self, message: str) -> None:
-        self._print("warning: ", "bold yellow", message)
-
-    def note(self, message: str) -> None:
-        self._print("", "", message)
-
-    @contextlib.contextmanager
-    def status(self, message: str) -> Iterator[None]:
-        """A spinner while long work runs (only on a terminal)."""
-        if not self.interactive:
-            yield
-            return
-        from rich.text import Text
-
-        with self.console.status(Text(message), spinner="dots"):
-            yield
-
+__all__ = ["add_parser", "run_fit"]
 
 # ---------------------------------------------------------------------------
 # argument types
@@ -122,41 +43,11 @@ def _ordered(value: str) -> str | list[str]:
     return names
 
 
-# Options whose value may start with "-" (a negative missing-value code): argparse
-# would take "-99,-999" for an option, so "--missing-values -99,-999" is rewritten
-# as "--missing-values=-99,-999".
-_NEGATIVE_VALUE_OPTIONS = ("--missing-values",)
-_NEGATIVE_VALUE = re.compile(r"^-[\d.]")
-
-
-def _join_negative_values(argv: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        if (args[i] in _NEGATIVE_VALUE_OPTIONS and i + 1 < len(args)
-                and _NEGATIVE_VALUE.match(args[i + 1])):
-            out.append(f"{args[i]}={args[i + 1]}")
-            i += 2
-        else:
-            out.append(args[i])
-            i += 1
-    return out
-
-
-# ---------------------------------------------------------------------------
-# shared helpers (in ckm_research.cli_common; the old names stay importable here)
-
-from ckm_research.cli_common import common_options as _common_options  # noqa: E402
-from ckm_research.cli_common import missing_values as _missing_values  # noqa: E402
-from ckm_research.cli_common import read_model_file  # noqa: E402, F401
-from ckm_research.cli_common import report_warnings as _report_warnings  # noqa: E402
-
 # ---------------------------------------------------------------------------
 # ckm fit
 
 
-def _add_fit(subparsers) -> None:
+def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "fit",
         parents=[_common_options()],
@@ -268,10 +159,10 @@ def _add_fit(subparsers) -> None:
              "modindices(fit, sort. = TRUE, maximum.number = N))",
     )
     inference_cli.add_bootstrap_options(p)
-    p.set_defaults(func=_run_fit)
+    p.set_defaults(func=run_fit)
 
 
-def _run_fit(args: argparse.Namespace, ui: UI) -> int:
+def run_fit(args: argparse.Namespace, ui: UI) -> int:
     model_text = read_model_file(args.model)
 
     data_path = Path(args.data)
@@ -379,86 +270,3 @@ def _print_modindices(result, n: int) -> None:
     print(text, flush=True)
 
 
-# ---------------------------------------------------------------------------
-# the parser and main()
-
-#: Functions that add one subcommand each (see the module docstring).
-SUBCOMMANDS: list[Callable] = [
-    _add_fit, instrument_cli.add_parser, cli_import.add_parser, cli_simulate.add_parser,
-    measurement_cli.add_parser, inference_cli.add_parser, report_cli.add_parser,
-]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``ckm`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="ckm",
-        parents=[_common_options()],
-        description="ckm-research: Customer Knowledge Management studies, from survey "
-                    "data to SEM results.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in SUBCOMMANDS:
-        add(subparsers)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``ckm`` command line; return the exit code.
-
-    Parameters
-    ----------
-    argv : sequence of str, optional
-        The arguments (without the program name); ``sys.argv[1:]`` by default.
-
-    Returns
-    -------
-    int
-        0 on success, 2 for a problem with the input (or a usage error), 1 for
-        an unexpected internal error, 130 when interrupted.
-    """
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
-    try:
-        args = parser.parse_args(_join_negative_values(argv))
-    except SystemExit as exc:  # usage errors (code 2), --help and --version (code 0)
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-
-    ui = UI(debug=getattr(args, "debug", False))
-    try:
-        return args.func(args, ui)
-    except CkmError as exc:
-        if ui.debug:
-            traceback.print_exc(file=sys.stderr)
-        ui.error(str(exc))
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        ui.error("interrupted.")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # the reader of the output went away (`ckm fit ... | head`): not an error of ours;
-        # send what is left to /dev/null so that Python's exit flush stays quiet
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
-    except Exception as exc:  # a bug: keep the message short unless --debug
-        if ui.debug:
-            traceback.print_exc(file=sys.stderr)
-            ui.error(
-                f"unexpected internal error ({type(exc).__name__}: {exc}). This is a bug in "
-                "ckm-research; please report it with the traceback above."
-            )
-        else:
-            ui.error(
-                f"unexpected internal error ({type(exc).__name__}: {exc}). This is a bug in "
-                "ckm-research, not a problem with your input. Rerun the same command with "
-                "--debug and report it with the traceback."
-            )
-        return EXIT_BUG
-
-
-if __name__ == "__main__":
-    sys.exit(main())
