@@ -167,8 +167,10 @@ def test_every_third_party_import_is_a_declared_dependency(pyproject):
 
     dists = metadata.packages_distributions()
     core = _declared(pyproject["project"]["dependencies"])
-    extras = {name: _declared(reqs)
-              for name, reqs in pyproject["project"]["optional-dependencies"].items()}
+    extras = {
+        name: _declared(reqs)
+        for name, reqs in pyproject["project"]["optional-dependencies"].items()
+    }
     extras.pop("dev")  # test tools: not for the package's own code
     anywhere = core.union(*extras.values())
     stdlib = set(sys.stdlib_module_names)
