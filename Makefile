@@ -29,7 +29,7 @@ $(VENV_PY):
 
 $(STAMP): pyproject.toml | $(VENV_PY)
 	$(VENV_PY) -m pip install --quiet --upgrade pip
-	$(VENV_PY) -m pip install --progress-bar off -e '.[dev]'
+	$(VENV_PY) -m pip install --progress-bar off -e '.[dev,cluster]'
 	$(VENV_PY) -m ipykernel install --sys-prefix --name $(KERNEL_NAME) --display-name "$(KERNEL_DISPLAY)"
 	@touch $@
 

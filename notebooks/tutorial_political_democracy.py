@@ -33,7 +33,7 @@ tolerance = 0.0005  # largest difference allowed from the published values, whic
 # %% [markdown]
 # ## Step 1: the data
 #
-# Eleven indicators for 75 countries (the data ship with semopy, as lavaan's
+# Eleven indicators for 75 countries (the data ship with ckm-research, as with lavaan:
 # `PoliticalDemocracy`): `x1`-`x3` measure industrialisation in 1960 (GNP per capita,
 # energy consumption per capita, share of the labour force in industry); `y1`-`y4`
 # political democracy in 1960 and `y5`-`y8` the same four indicators in 1965 (freedom of
@@ -41,9 +41,9 @@ tolerance = 0.0005  # largest difference allowed from the published values, whic
 # elected legislature).
 
 # %%
-from semopy.examples import political_democracy
+from ckm_research.data.examples import load_dataset
 
-data = political_democracy.get_data()
+data = load_dataset("PoliticalDemocracy")
 print(f"{len(data)} countries, {data.shape[1]} indicators")
 data.describe().T.round(2)
 

@@ -61,7 +61,12 @@ def compare_estimates(
 def compare_fit(
     ours: dict, lav: dict, *, atol: float = 1e-3, rtol: float = 1e-5, required=()
 ) -> list[str]:
-    """Every fit measure both have must agree; returns the keys compared."""
+    """Every fit measure both have must agree; returns the keys compared.
+
+    Each key of ``required`` must be in the fixture and in ``ours``."""
+    absent = [key for key in required if key not in lav]
+    if absent:
+        raise AssertionError(f"the fixture has no fit measure {', '.join(absent)}")
     compared = []
     for key, value in lav.items():
         if key in NOT_COMPUTED or value is None:

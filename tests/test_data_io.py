@@ -7,13 +7,12 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 import pytest
 
 from ckm_research.data.checks import check_model_data
 from ckm_research.data.io import SUPPORTED_EXTENSIONS, read_data
 from ckm_research.errors import CkmError, DataError, ModelSpecificationError
-
-pyreadstat = pytest.importorskip("pyreadstat")
 
 
 @pytest.fixture
@@ -101,7 +100,8 @@ def test_excel(tmp_path, survey):
 
 
 def test_excel_97_2003(tmp_path, survey):
-    xlwt = pytest.importorskip("xlwt")  # a dev dependency
+    import xlwt  # a dev dependency
+
     path = tmp_path / "survey.xls"
     book = xlwt.Workbook()
     sheet = book.add_sheet("answers")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 import pytest
 
 from ckm_research.cli import main
@@ -18,8 +19,6 @@ from ckm_research.data.screening import ScreeningRules, longstring, mahalanobis
 from ckm_research.data.simulate import simulate
 from ckm_research.errors import DataError
 from ckm_research.instrument import load_instrument
-
-pyreadstat = pytest.importorskip("pyreadstat")
 
 N = 300
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from openpyxl import load_workbook
+from pyxform.xls2xform import convert
 
 from ckm_research.cli import main
 from ckm_research.instrument import InstrumentError, instrument_from_dict, load_instrument
@@ -22,9 +23,6 @@ from ckm_research.instrument.export import (
     to_xlsform,
 )
 from ckm_research.sem.partable import build_partable
-
-pyxform = pytest.importorskip("pyxform")
-from pyxform.xls2xform import convert  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY_MODEL = ROOT / "ckm_research" / "models" / "ckm_study.lav"

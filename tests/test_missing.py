@@ -549,7 +549,8 @@ def test_speed_53_items():
     gradient in well under 20 ms (about 1 ms measured), EM in well under a
     second (about 20 ms; lavaan's EM 0.5 s).  BLAS is held to one thread:
     multithreaded OpenBLAS on tiny products is 20-30x slower on a busy machine."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
+
     rng = np.random.default_rng(1)
     p, n = 53, 500
     lam = np.zeros((p, 5))

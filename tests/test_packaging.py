@@ -56,7 +56,8 @@ def environment() -> dict:
 
 def _pip_requirements(pyproject: dict) -> dict[str, str]:
     reqs = list(pyproject["project"]["dependencies"])
-    reqs += pyproject["project"]["optional-dependencies"]["dev"]
+    for extra in pyproject["project"]["optional-dependencies"].values():
+        reqs += extra
     parsed = dict(_parse(r) for r in reqs)
     assert len(parsed) == len(reqs), "a dependency is listed twice in pyproject.toml"
     return parsed
@@ -116,3 +117,75 @@ def test_console_script_and_package_data(pyproject):
 def test_kernel_name_is_the_one_the_makefile_registers():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "--name ckm-research" in makefile or "KERNEL_NAME := ckm-research" in makefile
+
+
+# ------------------------------------------------------ imports are declared dependencies
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """``(top-level module, at module level?)`` of every absolute import in a file."""
+    import ast
+
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                found.extend((a.name.split(".")[0], not in_function) for a in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                found.append((child.module.split(".")[0], not in_function))
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return found
+
+
+def _declared(requirements: list[str]) -> set[str]:
+    """Distributions the requirements install directly, with those of the extras they
+    name (``dask[distributed]`` declares ``distributed``)."""
+    from importlib import metadata
+
+    names: set[str] = set()
+    for req in requirements:
+        match = _REQ_RE.match(req)
+        assert match, req
+        name, extras = _normalise(match.group(1)), match.group(2)
+        names.add(name)
+        for extra in (extras or "[]")[1:-1].split(","):
+            if not extra.strip():
+                continue
+            marker = re.compile(rf"extra\s*==\s*['\"]{re.escape(extra.strip())}['\"]")
+            for dep in metadata.requires(name) or []:
+                if marker.search(dep):
+                    names.add(_parse(dep.split(";")[0])[0])
+    return names
+
+
+def test_every_third_party_import_is_a_declared_dependency(pyproject):
+    """A module ckm_research imports at module level must be a dependency; one imported
+    inside a function (used only by some feature) a dependency or in an extra."""
+    from importlib import metadata
+
+    dists = metadata.packages_distributions()
+    core = _declared(pyproject["project"]["dependencies"])
+    extras = {
+        name: _declared(reqs)
+        for name, reqs in pyproject["project"]["optional-dependencies"].items()
+    }
+    extras.pop("dev")  # test tools: not for the package's own code
+    anywhere = core.union(*extras.values())
+    stdlib = set(sys.stdlib_module_names)
+    problems, checked = [], set()
+    for path in sorted((ROOT / "ckm_research").rglob("*.py")):
+        for module, module_level in _imports(path):
+            if module in stdlib or module == "ckm_research" or module == "__future__":
+                continue
+            assert module in dists, f"{module} (imported by {path.name}) is not installed"
+            names = {_normalise(d) for d in dists[module]}
+            checked.add(module)
+            where = path.relative_to(ROOT)
+            if module_level and not names & core:
+                problems.append(f"{where}: {module} at module level, not in dependencies")
+            elif not names & anywhere:
+                problems.append(f"{where}: {module} is in no dependency list or extra")
+    assert not problems, "\n".join(problems)
+    assert {"numpy", "scipy", "pandas"} <= checked  # the walk found the imports

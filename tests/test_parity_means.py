@@ -95,10 +95,13 @@ def test_user_latent_means_are_free(name):
     res = fit_like_lavaan(ref)
     check_against(ref, res)
     est = res.estimates
+    checked = 0
     for lv in ("visual", "i", "s"):
         row = est[(est["lhs"] == lv) & (est["op"] == "~1")]
         if len(row):
             assert row["se"].iloc[0] > 0, f"{lv} ~ 1 must be a free parameter"
+            checked += 1
+    assert checked, "the case has none of the latent means it was written to test"
 
 
 #: items 2 and 3: growth() and the everyday options, each fitted as lavaan was called

@@ -38,11 +38,8 @@ def _load(**values):
 
 @pytest.fixture
 def data_file(tmp_path):
-    if DEFAULT_DATA.exists():
-        return DEFAULT_DATA
-    path = tmp_path / "survey.csv"
-    path.write_text("a,b\n1,2\n", encoding="utf-8")
-    return path
+    assert DEFAULT_DATA.exists(), f"the example data {DEFAULT_DATA} is part of the checkout"
+    return DEFAULT_DATA
 
 
 # ---------------------------------------------------------------------- values
@@ -124,8 +121,6 @@ def test_bad_values_name_the_parameter(values, name, fragment):
     ],
 )
 def test_inconsistent_parameters_name_the_parameter(values, name, fragment):
-    if not DEFAULT_DATA.exists() and name != "data_file":
-        pytest.skip("needs the example data")
     with pytest.raises(ParameterError) as err:
         _load(**values)
     assert err.value.name == name
@@ -133,8 +128,6 @@ def test_inconsistent_parameters_name_the_parameter(values, name, fragment):
 
 
 def test_a_model_with_product_terms_or_foreign_items_is_refused(tmp_path):
-    if not DEFAULT_DATA.exists():
-        pytest.skip("needs the example data")
     inter = tmp_path / "inter.lav"
     inter.write_text("CKM =~ ckm1 + ckm2 + ckm3\nCTU =~ ctu1 + ctu2 + ctu3\n"
                      "SAT =~ sat1 + sat2 + sat3\nSAT ~ CKM + CTU + CKM:CTU\n", encoding="utf-8")
@@ -199,8 +192,9 @@ def _parameters_cell(nb) -> str:
 
 @pytest.mark.parametrize("stage", STAGES, ids=[s.name for s in STAGES])
 def test_stage_notebook_parameters_are_pipeline_parameters(stage):
-    nbformat = pytest.importorskip("nbformat")
-    papermill = pytest.importorskip("papermill")
+    import nbformat
+    import papermill
+
     nb = nbformat.read(stage.path, as_version=4)
     source = _parameters_cell(nb)
     assignments = [ln for ln in source.splitlines() if ln and not ln.startswith("#")]
@@ -224,7 +218,8 @@ def test_stage_notebook_parameters_are_pipeline_parameters(stage):
 
 
 def test_every_parameter_reaches_a_notebook_or_the_runner():
-    papermill = pytest.importorskip("papermill")
+    import papermill
+
     used = set(RUNNER_ONLY)
     for stage in STAGES:
         used |= set(papermill.inspect_notebook(str(stage.path)))
@@ -234,7 +229,8 @@ def test_every_parameter_reaches_a_notebook_or_the_runner():
 @pytest.mark.parametrize("path", [s.path for s in STAGES] + [TUTORIAL],
                          ids=[s.name for s in STAGES] + ["tutorial"])
 def test_notebooks_are_stripped_and_paired(path):
-    jupytext = pytest.importorskip("jupytext")
+    import jupytext
+
     raw = json.loads(path.read_text(encoding="utf-8"))
     for cell in raw["cells"]:
         if cell["cell_type"] == "code":

@@ -240,7 +240,8 @@ def test_mlr_and_fiml_paths():
 
 @pytest.fixture(scope="module")
 def dask_cluster():
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     cluster = distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
         protocol="tcp", host="127.0.0.1",

@@ -166,9 +166,7 @@ def test_measurement_model_and_its_variants():
 
 
 def test_population_model_reproduces_the_fit(poldem):
-    population = pytest.importorskip("ckm_research.inference.population",
-                                     reason="ckm_research.inference (issue 6) is not installed")
-    PopulationModel = population.PopulationModel  # noqa: N806
+    from ckm_research.inference.population import PopulationModel
 
     res = ckm_research.fit(POLDEM, poldem)
     pop = PopulationModel(population_syntax(res.estimates))

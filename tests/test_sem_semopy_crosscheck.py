@@ -6,11 +6,9 @@ wrong, see the engine issue.)
 """
 
 import numpy as np
-import pytest
+import semopy
 
 from ckm_research import fit
-
-semopy = pytest.importorskip("semopy")
 
 
 def test_ml_estimates_agree_with_semopy_on_holzinger_swineford():

@@ -441,9 +441,25 @@ def import_responses(
 
     Examples
     --------
-    >>> from ckm_research.data.importer import import_responses   # doctest: +SKIP
-    >>> result = import_responses("qualtrics_export.csv")          # doctest: +SKIP
-    >>> result.data.filter(like="flag_").sum()                     # doctest: +SKIP
+    A simulated Qualtrics export of 60 answers (10% careless respondents):
+
+    >>> import tempfile
+    >>> from ckm_research.data.formats import write_responses
+    >>> from ckm_research.data.importer import import_responses
+    >>> from ckm_research.data.simulate import simulate
+    >>> from ckm_research.instrument import load_instrument
+    >>> ckm = load_instrument()
+    >>> folder = tempfile.mkdtemp()
+    >>> answers = simulate(60, seed=1, careless=0.1, instrument=ckm)
+    >>> path = write_responses(answers, f"{folder}/qualtrics_export.csv", "qualtrics", ckm)
+    >>> result = import_responses(path, ckm)
+    >>> result.data.filter(like="flag_").sum()
+    flag_missing       0
+    flag_longstring    3
+    flag_attention     7
+    flag_outlier       0
+    flag_speed         5
+    dtype: int64
     """
     path = Path(path)
     if not isinstance(instrument, Instrument):

@@ -518,9 +518,15 @@ def bootstrap(
 
     Examples
     --------
-    >>> boot = bootstrap(model, survey, n_boot=2000, random_state=1)   # doctest: +SKIP
-    >>> boot.estimates.query("op == ':='")[["lhs", "est", "se", "bca.lower", "bca.upper"]]
-    ...                                                                # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> survey = load_dataset("PoliticalDemocracy")
+    >>> model = ("ind60 =~ x1 + x2 + x3\\ndem60 =~ y1 + y2 + y3 + y4\\n"
+    ...          "dem65 =~ y5 + y6 + y7 + y8\\n"
+    ...          "dem60 ~ a*ind60\\ndem65 ~ b*dem60 + ind60\\nab := a*b")
+    >>> boot = bootstrap(model, survey, n_boot=100, random_state=1, n_jobs=1)  # use 2000+
+    >>> boot.estimates.query("op == ':='")[["lhs", "est", "se"]].round(3)
+       lhs    est     se
+    28  ab  1.274  0.326
 
     In R: ``fit <- lavaan::sem(model, data, se = "bootstrap", bootstrap = 2000)``;
     ``parameterEstimates(fit, boot.ci.type = "perc")`` (or ``"bca.simple"``).

@@ -257,9 +257,12 @@ def run_replications(
 
     Examples
     --------
-    >>> root, seeds = spawn_seeds(2024, 100)                      # doctest: +SKIP
-    >>> for i, est in run_replications(task, 100, seeds=seeds, n_jobs=2):
-    ...     ...                                                   # doctest: +SKIP
+    >>> class MeanOfTen(ReplicationTask):
+    ...     def run(self, state, index, rng):
+    ...         return float(rng.normal(size=10).mean())
+    >>> root, seeds = spawn_seeds(2024, 4)
+    >>> [(i, round(m, 3)) for i, m in run_replications(MeanOfTen(), 4, seeds=seeds, n_jobs=1)]
+    [(0, -0.046), (1, 0.256), (2, -0.15), (3, -0.067)]
 
     In R: ``parallel::mclapply`` with ``RNGkind("L'Ecuyer-CMRG")`` streams.
     """

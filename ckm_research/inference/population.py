@@ -132,7 +132,7 @@ class PopulationModel:
     --------
     >>> pop = PopulationModel("F =~ 0.8*x1 + 0.7*x2 + 0.6*x3\\nF ~~ 1*F\\n"
     ...                       "x1 ~~ 0.36*x1\\nx2 ~~ 0.51*x2\\nx3 ~~ 0.64*x3")
-    >>> pop.covariance().round(2).loc["x1", "x2"]
+    >>> float(pop.covariance().round(2).loc["x1", "x2"])
     0.56
     """
 

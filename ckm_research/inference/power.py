@@ -690,9 +690,17 @@ def power_analysis(
 
     Examples
     --------
-    >>> res = power_analysis(pop, n=[100, 200], reps=1000, random_state=1)   # doctest: +SKIP
-    >>> res.table.query("op == '~'")[["n", "lhs", "rhs", "true", "power"]]   # doctest: +SKIP
-    >>> res.plot("power.png")                                               # doctest: +SKIP
+    >>> pop = ("X =~ 0.8*x1 + 0.7*x2 + 0.6*x3\\nY =~ 0.8*y1 + 0.7*y2 + 0.6*y3\\n"
+    ...        "Y ~ 0.3*X\\nX ~~ 1*X\\nY ~~ 0.91*Y\\n"
+    ...        "x1 ~~ 0.36*x1\\nx2 ~~ 0.51*x2\\nx3 ~~ 0.64*x3\\n"
+    ...        "y1 ~~ 0.36*y1\\ny2 ~~ 0.51*y2\\ny3 ~~ 0.64*y3")
+    >>> res = power_analysis(pop, n=[100], reps=20, random_state=1, n_jobs=1, progress=False)
+    >>> res.table.query("op == '~'")[["n", "lhs", "rhs", "true", "power", "converged"]]
+         n lhs rhs  true  power  converged
+    4  100   Y   X   0.3   0.55         20
+
+    (20 replications only to keep the example quick: use 1000 or more.)
+    ``res.plot("power.png")`` draws the power curves.
 
     In R: a loop over ``lavaan::simulateData(pop, sample.nobs = n)`` and
     ``lavaan::sem(model, data)`` (or ``simsem::sim``).

@@ -230,7 +230,14 @@ def harman_single_factor(data, model, *, estimator: str = "ML",
 
     Examples
     --------
-    >>> harman_single_factor(df, model).summary()                    # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> print(harman_single_factor(hs, model).summary())
+    Harman's single-factor test (Podsakoff et al., 2003, p. 889):
+      first unrotated principal component: 0.357 of the variance of 9 items ...
 
     In R: ``eigen(cor(items))$values[1] / ncol(items)``.
     """
@@ -402,8 +409,14 @@ def ulmc(data, model, *, estimator: str = "ML", alpha: float = 0.05,
 
     Examples
     --------
-    >>> res = ulmc(df, model)                                        # doctest: +SKIP
-    >>> res.detected, res.method_variance                            # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> res = ulmc(hs, model)
+    >>> res.detected, round(res.method_variance, 3)
+    (True, 0.23)
 
     In R: ``cfa(paste(model, "METHOD =~ x1 + ... ; METHOD ~~ 0*F1 + ..."),
     data, std.lv = TRUE)`` and ``lavTestLRT``.
@@ -603,7 +616,13 @@ def lindell_whitney(
 
     Examples
     --------
-    >>> lindell_whitney(df, model, marker=["m1", "m2", "m3"]).table  # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> table = lindell_whitney(hs, model, marker=["x7", "x8", "x9"]).table
+    >>> table[["x", "y", "significant"]]
+            x        y  significant
+    0  visual  textual         True
     """
     frame, items, names, _ = _prepare(data, model, "ML")
     marker = _marker_list(marker, names)
@@ -796,7 +815,13 @@ def cfa_marker(
 
     Examples
     --------
-    >>> cfa_marker(df, model, marker=["m1", "m2", "m3"]).summary()   # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"
+    >>> print(cfa_marker(hs, model, marker=["x7", "x8", "x9"]).summary())
+    CFA marker technique (Williams, Hartman & Cavazotte, 2010):
+    ...
+      method variance present; retained Method-C; ...
     """
     frame, items, names, est = _prepare(data, model, estimator)
     marker = _marker_list(marker, names)

@@ -87,8 +87,12 @@ def cronbach_alpha(data, model) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from ckm_research.measurement import cronbach_alpha          # doctest: +SKIP
-    >>> cronbach_alpha(hs, "visual =~ x1 + x2 + x3")                 # doctest: +SKIP
+    >>> from ckm_research.measurement import cronbach_alpha
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> cronbach_alpha(hs, "visual =~ x1 + x2 + x3").round(3)
+       factor  n_items    n  alpha  alpha.std
+    0  visual        3  301  0.626      0.627
 
     In R: ``psych::alpha(hs[, c("x1", "x2", "x3")])$total``.
     """
@@ -170,8 +174,18 @@ def composite_reliability(result, *, obs_var: bool = True) -> pd.DataFrame:
 
     Examples
     --------
-    >>> res = ckm_research.fit(model, hs)                            # doctest: +SKIP
-    >>> composite_reliability(res)                                   # doctest: +SKIP
+    >>> import ckm_research
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> res = ckm_research.fit(model, hs)
+    >>> composite_reliability(res).round(3)
+        factor  n_items  omega
+    0   visual        3  0.612
+    1  textual        3  0.885
+    2    speed        3  0.686
 
     In R: ``semTools::compRelSEM(fit)``.
     """
@@ -221,7 +235,18 @@ def average_variance_extracted(result, *, obs_var: bool = True) -> pd.DataFrame:
 
     Examples
     --------
-    >>> average_variance_extracted(res)                              # doctest: +SKIP
+    >>> import ckm_research
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> res = ckm_research.fit(model, hs)
+    >>> average_variance_extracted(res).round(3)
+        factor  n_items    ave
+    0   visual        3  0.371
+    1  textual        3  0.721
+    2    speed        3  0.424
 
     In R: ``semTools::AVE(fit)``.
     """

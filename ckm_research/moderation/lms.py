@@ -808,8 +808,14 @@ def fit_lms(
 
     Examples
     --------
-    >>> res = fit_lms(model, one_int)                              # doctest: +SKIP
-    >>> res.estimates.query("rhs == 'X:Z'")[["est", "se"]]         # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> one_int = load_dataset("oneInt")
+    >>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
+    ...          "Y ~ X + Z + X:Z")
+    >>> res = fit_lms(model, one_int)
+    >>> res.estimates.query("rhs == 'X:Z'")[["lhs", "op", "rhs", "est", "se"]].round(3)
+       lhs op  rhs  est     se
+    11   Y  ~  X:Z  0.7  0.056
 
     In R: ``modsem::modsem(model, data, method = "lms")``.
     """

@@ -203,7 +203,7 @@ def double_mean_centered_products(
     --------
     >>> df = pd.DataFrame({"x": [1.0, 2.0, 4.0], "z": [0.0, 1.0, 1.0]})
     >>> double_mean_centered_products(df, ["x"], ["z"]).round(4)["x.z"].tolist()
-    [0.7778, -0.2222, -0.5556]
+    [0.4444, -0.5556, 0.1111]
 
     In R: ``semTools::indProd(data, var1, var2, match = FALSE, meanC = TRUE,
     residualC = FALSE, doubleMC = TRUE)``.
@@ -344,8 +344,14 @@ def fit_dblcent(
 
     Examples
     --------
-    >>> res = fit_dblcent(model, one_int)                          # doctest: +SKIP
-    >>> res.estimates.query("rhs == 'X:Z'")                        # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> one_int = load_dataset("oneInt")
+    >>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
+    ...          "Y ~ X + Z + X:Z")
+    >>> res = fit_dblcent(model, one_int)
+    >>> res.estimates.query("rhs == 'X:Z'")[["lhs", "op", "rhs", "est", "se"]].round(3)
+       lhs op  rhs    est     se
+    11   Y  ~  X:Z  0.697  0.055
 
     In R: ``modsem::modsem(model, data, method = "dblcent")``.
     """

@@ -161,7 +161,17 @@ def simple_slopes(results, y: str, x: str, moderator: str, *, at=None, level: fl
 
     Examples
     --------
-    >>> simple_slopes(res, "Y", "X", "Z")                        # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> one_int = load_dataset("oneInt")
+    >>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
+    ...          "Y ~ X + Z + X:Z")
+    >>> from ckm_research.moderation.product_indicators import fit_dblcent
+    >>> res = fit_dblcent(model, one_int)
+    >>> simple_slopes(res, "Y", "X", "Z")[["label", "slope", "se", "pvalue"]].round(3)
+       label  slope     se  pvalue
+    0  -1 SD -0.069  0.072   0.336
+    1   Mean  0.611  0.054   0.000
+    2  +1 SD  1.291  0.080   0.000
 
     In R: ``modsem::simple_slopes(x = "X", z = "Z", y = "Y", model = fit)``.
     """
@@ -261,8 +271,18 @@ def johnson_neyman(results, y: str, x: str, moderator: str, *, level: float = 0.
 
     Examples
     --------
-    >>> jn = johnson_neyman(res, "Y", "X", "Z")                  # doctest: +SKIP
-    >>> jn.bounds, jn.describe()                                 # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> one_int = load_dataset("oneInt")
+    >>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
+    ...          "Y ~ X + Z + X:Z")
+    >>> from ckm_research.moderation.product_indicators import fit_dblcent
+    >>> res = fit_dblcent(model, one_int)
+    >>> jn = johnson_neyman(res, "Y", "X", "Z")
+    >>> [round(b, 3) for b in jn.bounds]
+    [-1.092, -0.699]
+    >>> print(jn.describe())
+    The simple slope is significant (95% level) outside moderator value(s)
+    -1.092 (-1.12 SD), -0.699 (-0.72 SD).
 
     In R: ``modsem::plot_jn(x = "X", z = "Z", y = "Y", model = fit)``.
     """

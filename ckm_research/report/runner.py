@@ -64,7 +64,7 @@ __all__ = ["run_pipeline", "PipelineResult", "StageRun", "PipelineError", "Progr
 KERNEL_NAME = "ckm-research"
 
 #: Packages whose versions the manifest records.
-PACKAGES = ("ckm-research", "numpy", "scipy", "pandas", "semopy", "statsmodels", "matplotlib",
+PACKAGES = ("ckm-research", "numpy", "scipy", "pandas", "matplotlib",
             "seaborn", "graphviz", "papermill", "nbconvert", "nbformat", "nbclient",
             "ipykernel", "jupyter-client", "jupytext", "pydantic", "pyyaml", "threadpoolctl",
             "pyreadstat", "openpyxl")

@@ -100,9 +100,12 @@ class StageOutput:
 
     Examples
     --------
-    >>> out = StageOutput("/tmp/run", "structural", display=False)   # doctest: +SKIP
-    >>> out.numbers(n=379, chisq=1310.9)                            # doctest: +SKIP
-    >>> out.save()                                                  # doctest: +SKIP
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> out = StageOutput(folder, "structural", display=False, check=False)
+    >>> out.numbers(n=379, chisq=1310.9)
+    >>> out.save().name
+    'structural.json'
     """
 
     def __init__(self, output_dir: str | Path, stage: str, *, display: bool = True,

@@ -244,9 +244,20 @@ def fit(
 
     Examples
     --------
-    >>> from ckm_research import fit                               # doctest: +SKIP
-    >>> res = fit("visual =~ x1 + x2 + x3", hs)                    # doctest: +SKIP
-    >>> res.estimates[["lhs", "op", "rhs", "est", "se"]]           # doctest: +SKIP
+    >>> from ckm_research import fit
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> res = fit(model, hs)
+    >>> res.estimates[["lhs", "op", "rhs", "est", "se"]].head(3).round(3)
+          lhs  op rhs    est     se
+    0  visual  =~  x1  1.000  0.000
+    1  visual  =~  x2  0.554  0.100
+    2  visual  =~  x3  0.729  0.109
+    >>> round(float(res.fit_measures["chisq"]), 3), round(float(res.fit_measures["cfi"]), 3)
+    (85.306, 0.931)
 
     In R: ``lavaan::sem(model, data, estimator = "ML")``.
     """

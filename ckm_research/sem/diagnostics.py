@@ -493,9 +493,18 @@ def modindices(
 
     Examples
     --------
-    >>> from ckm_research import fit, modindices                      # doctest: +SKIP
-    >>> res = fit(model, data)                                        # doctest: +SKIP
-    >>> modindices(res, sort=True, maximum_number=10)                 # doctest: +SKIP
+    >>> from ckm_research import fit, modindices
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> res = fit(model, hs)
+    >>> modindices(res, sort=True, maximum_number=3)[["lhs", "op", "rhs", "mi", "epc"]].round(3)
+          lhs  op rhs      mi    epc
+    0  visual  =~  x9  36.411  0.577
+    1      x7  ~~  x8  34.145  0.536
+    2  visual  =~  x7  18.631 -0.422
 
     In R: ``lavaan::modindices(fit, sort. = TRUE, maximum.number = 10)``.
     """
@@ -769,7 +778,18 @@ def score_test(
 
     Examples
     --------
-    >>> score_test(res, cumulative=True)["uni"]              # doctest: +SKIP
+    >>> from ckm_research import fit
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> metric = fit(model, hs, group="school", group_equal=["loadings"])
+    >>> score_test(metric, cumulative=True)["uni"].round(3).head(3)
+        lhs  op    rhs     X2  df  p.value
+    0  .p2.  ==  .p38.  0.668   1    0.414
+    1  .p3.  ==  .p39.  0.516   1    0.473
+    2  .p5.  ==  .p41.  4.649   1    0.031
 
     In R: ``lavaan::lavTestScore(fit, cumulative = TRUE)``.
     """
@@ -1084,7 +1104,16 @@ def factor_scores(
 
     Examples
     --------
-    >>> factor_scores(res, method="Bartlett")                  # doctest: +SKIP
+    >>> from ckm_research import fit
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> factor_scores(fit(model, hs), method="Bartlett").head(2).round(3)
+       visual  textual  speed
+    0  -1.370   -0.100  0.232
+    1   0.076   -1.198  0.989
 
     In R: ``lavaan::lavPredict(fit, method = "Bartlett")``.
     """
@@ -1464,7 +1493,15 @@ def residuals(
 
     Examples
     --------
-    >>> residuals(res)["summary"]                               # doctest: +SKIP
+    >>> from ckm_research import fit
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> summary = residuals(fit(model, hs))["summary"]
+    >>> round(float(summary.loc["srmr", "cov"]), 4)
+    0.0652
 
     In R: ``lavaan::lavResiduals(fit)``.
     """
@@ -1595,7 +1632,15 @@ def wald_test(results, constraints) -> pd.DataFrame:
 
     Examples
     --------
-    >>> wald_test(res, "l2 == l3; l5 == l6")                      # doctest: +SKIP
+    >>> from ckm_research import fit
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + l2*x2 + l3*x3\\n"
+    ...          "textual =~ x4 + l5*x5 + l6*x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> wald_test(fit(model, hs), "l2 == l3; l5 == l6").round(4)
+          stat  df  p.value        se
+    0  11.6497   2    0.003  standard
 
     In R: ``lavaan::lavTestWald(fit, constraints = "l2 == l3; l5 == l6")``.
     """
@@ -1711,7 +1756,18 @@ def lrt(*fits, method: str = "default", model_names=None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> lrt(metric_fit, configural_fit)                            # doctest: +SKIP
+    >>> from ckm_research import fit
+    >>> from ckm_research.data.examples import load_dataset
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> configural_fit = fit(model, hs, group="school")
+    >>> metric_fit = fit(model, hs, group="school", group_equal=["loadings"])
+    >>> lrt(metric_fit, configural_fit)[["Df", "Chisq", "Chisq diff", "Pr(>Chisq)"]].round(3)
+            Df    Chisq  Chisq diff  Pr(>Chisq)
+    fit2  48.0  115.851         NaN         NaN
+    fit1  54.0  124.044       8.192       0.224
 
     In R: ``lavaan::lavTestLRT(configural, metric)``.
     """

@@ -60,9 +60,15 @@ def growth(model: str | Path, data, **options) -> SEMResults:
 
     Examples
     --------
-    >>> from ckm_research import growth                             # doctest: +SKIP
+    >>> from ckm_research import growth
+    >>> from ckm_research.data.examples import load_dataset
+    >>> demo_growth = load_dataset("Demo.growth")
     >>> res = growth("i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4\\n"
-    ...              "s =~ 0*t1 + 1*t2 + 2*t3 + 3*t4", demo_growth)  # doctest: +SKIP
+    ...              "s =~ 0*t1 + 1*t2 + 2*t3 + 3*t4", demo_growth)
+    >>> res.estimates.query("op == '~1' and lhs in ['i', 's']")[["lhs", "est", "se"]].round(3)
+       lhs    est     se
+    19   i  0.615  0.077
+    20   s  1.006  0.042
 
     In R: ``lavaan::growth(model, data = Demo.growth)``.
     """

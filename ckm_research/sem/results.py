@@ -374,9 +374,12 @@ class SEMResults:
 
         Examples
         --------
-        >>> import ckm_research, pandas as pd  # doctest: +SKIP
-        >>> res = ckm_research.fit("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
-        >>> res.inspect("vcov").loc["f=~x2", "f=~x2"] ** 0.5  # the SE  # doctest: +SKIP
+        >>> import ckm_research
+        >>> from ckm_research.data.examples import load_dataset
+        >>> data = load_dataset("HolzingerSwineford1939")
+        >>> res = ckm_research.fit("f =~ x1 + x2 + x3", data)
+        >>> round(float(res.inspect("vcov").loc["f=~x2", "f=~x2"] ** 0.5), 4)  # the SE
+        0.1406
 
         In R: ``lavInspect(fit, "vcov")``.
         """

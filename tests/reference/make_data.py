@@ -114,6 +114,7 @@ R_WRITTEN = (
     "parity_diagnose_zh.csv",
     "parity_diagnose_x1_100.csv",
     "parity_diagnose_hs15.csv",
+    "parity_slopes_weak.csv",
 )
 
 
