@@ -163,6 +163,12 @@ def add_parser(subparsers) -> None:
                    help="codes meaning 'no answer', e.g. -99,-999")
     q.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
+    q.add_argument("--criterion", choices=("fit", "chisq", "both"), default="fit",
+                   help="when a level holds: changes in CFI/RMSEA (fit, default), the "
+                        "chi-square difference test (chisq) or both")
+    q.add_argument("--no-partial", action="store_true",
+                   help="do not search for partial invariance when a level fails (later "
+                        "levels are then not tested)")
     q.set_defaults(func=run_invariance)
 
 
@@ -293,15 +299,16 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
             ui.note(f"Groups from {args.split} ({args.score} score) cut at "
                     f"{groups.attrs['cut']:.4g}: " + ", ".join(
                         f"{k} {v}" for k, v in groups.value_counts().items()))
-            ui.note(f"{args.split} itself has a restricted range within each group, so its "
-                    "variance and the paths from it are not comparable across the groups; "
-                    "test moderation by turbulence with the latent interaction instead.")
+            for note in groups.attrs["notes"]:
+                ui.note(note)
+            doc["split"]["notes"] = groups.attrs["notes"]
         else:
             group = args.group
         levels = args.levels or ["configural", "metric", "scalar", "strict"]
         with ui.status(f"Fitting {len(levels)} invariance models ({args.estimator}) ..."):
             inv = measurement_invariance(model_text, data, group, estimator=args.estimator,
-                                         levels=levels, missing=args.missing)
+                                         levels=levels, missing=args.missing,
+                                         partial=not args.no_partial, criterion=args.criterion)
         paths = None
         ref_level = "metric" if "metric" in inv.fits else levels[0]
         has_paths = (inv.fits[ref_level].estimates["op"] == "~").any()
