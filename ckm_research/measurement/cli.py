@@ -14,7 +14,10 @@ handlers call the same public functions a notebook uses:
   CICFA(sys), with ``--chi2-sys`` chi2(sys), reliability intervals, VIFs);
 * ``ckm invariance MODEL DATA --group COL`` (or ``--split FACTOR --cut ...``):
   :func:`~ckm_research.measurement.measurement_invariance` and, when the model
-  has regressions, :func:`~ckm_research.measurement.compare_paths`.
+  has regressions, :func:`~ckm_research.measurement.compare_paths`;
+* ``ckm robustness MODEL DATA``:
+  :func:`~ckm_research.moderation.robustness.composite_regression` and
+  :func:`~ckm_research.moderation.robustness.gaussian_copula`.
 
 Errors in the input raise :class:`~ckm_research.errors.CkmError`, which the
 ``ckm`` entry point prints and turns into exit code 2.
@@ -27,7 +30,7 @@ import json
 import warnings
 from pathlib import Path
 
-__all__ = ["add_parser", "run_validity", "run_invariance"]
+__all__ = ["add_parser", "run_validity", "run_invariance", "run_robustness"]
 
 _ESTIMATORS = ("ML", "MLR", "FIML")
 
@@ -170,6 +173,33 @@ def add_parser(subparsers) -> None:
                    help="do not search for partial invariance when a level fails (later "
                         "levels are then not tested)")
     q.set_defaults(func=run_invariance)
+
+    r = subparsers.add_parser(
+        "robustness",
+        help="composite-score regressions (HC3) and Gaussian copula endogeneity checks",
+        description=(
+            "Robustness checks of the structural equations on item-mean construct scores: "
+            "the composite-score moderated regression with mean-centred products and HC3 "
+            "SEs, and Gaussian copula control functions (Park & Gupta, 2012) with the "
+            "checks of Becker, Proksch & Ringle (2022)."),
+        epilog="Example:\n  ckm robustness ckm_research/models/ckm_study.lav survey.csv "
+               "--latent --n-boot 1000 --seed 1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("model", metavar="MODEL", help="model file in lavaan syntax (UTF-8 text)")
+    r.add_argument("data", metavar="DATA", help="data file (CSV, Excel, SPSS, Stata)")
+    r.add_argument("--endogenous", type=_columns, default=None, metavar="FACTOR,...",
+                   help="regressors suspected endogenous (default: every first-order one)")
+    r.add_argument("--n-boot", type=_n_boot, default=500, metavar="B",
+                   help="bootstrap resamples of the copula SEs (default 500)")
+    r.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
+    r.add_argument("--latent", action="store_true",
+                   help="also fit the latent model (ML) and show its estimates beside")
+    r.add_argument("--missing-values", type=missing_values, default=None, metavar="CODE,...",
+                   help="codes meaning 'no answer'")
+    r.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="write both tables as JSON")
+    r.set_defaults(func=run_robustness)
 
 
 def _inputs(args):
@@ -324,4 +354,31 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
         doc["paths"] = {"model": ref_level, "tests": clean_json(paths)}
     _write_json(args.json, clean_json(doc), ui)
     report_warnings(ui, inv.fits[levels[0]], caught)
+    return EXIT_OK
+
+
+def run_robustness(args: argparse.Namespace, ui) -> int:
+    """Handler of ``ckm robustness``."""
+    from ckm_research.cli import EXIT_OK
+    from ckm_research.measurement._common import clean_json
+    from ckm_research.moderation.robustness import composite_regression, gaussian_copula
+
+    args.missing = None
+    model_text, data = _inputs(args)
+    latent = None
+    if args.latent:
+        import ckm_research
+
+        with ui.status("Fitting the latent model (ML) ..."):
+            latent = ckm_research.fit(model_text, data)
+    comp = composite_regression(model_text, data, latent=latent)
+    with ui.status(f"Gaussian copula, {args.n_boot} bootstrap resamples ..."):
+        cop = gaussian_copula(model_text, data, endogenous=args.endogenous,
+                              n_boot=args.n_boot, random_state=args.seed)
+    print(comp.summary(), flush=True)
+    print("\n" + cop.summary(), flush=True)
+    doc = {"composite": {"table": comp.table, "r2": comp.r2, "notes": comp.notes},
+           "copula": {"table": cop.table, "checks": cop.checks, "notes": cop.notes,
+                      "n_boot": cop.n_boot, "seed": args.seed}}
+    _write_json(args.json, clean_json(doc), ui)
     return EXIT_OK
