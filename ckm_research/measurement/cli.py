@@ -169,6 +169,9 @@ def add_parser(subparsers) -> None:
     q.add_argument("--criterion", choices=("fit", "chisq", "both"), default="fit",
                    help="when a level holds: changes in CFI/RMSEA (fit, default), the "
                         "chi-square difference test (chisq) or both")
+    q.add_argument("--ordinal", action="store_true",
+                   help="items are ordinal: WLSMV, thresholds then loadings then intercepts "
+                        "(Wu & Estabrook, 2016); --estimator and --levels do not apply")
     q.add_argument("--no-partial", action="store_true",
                    help="do not search for partial invariance when a level fails (later "
                         "levels are then not tested)")
@@ -335,10 +338,18 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
         else:
             group = args.group
         levels = args.levels or ["configural", "metric", "scalar", "strict"]
-        with ui.status(f"Fitting {len(levels)} invariance models ({args.estimator}) ..."):
-            inv = measurement_invariance(model_text, data, group, estimator=args.estimator,
-                                         levels=levels, missing=args.missing,
-                                         partial=not args.no_partial, criterion=args.criterion)
+        if args.ordinal:
+            from ckm_research.measurement import ordinal_invariance
+
+            with ui.status("Fitting the ordinal invariance models (WLSMV) ..."):
+                inv = ordinal_invariance(model_text, data, group, criterion=args.criterion)
+            levels = list(inv.fits)
+        else:
+            with ui.status(f"Fitting {len(levels)} invariance models ({args.estimator}) ..."):
+                inv = measurement_invariance(model_text, data, group,
+                                             estimator=args.estimator, levels=levels,
+                                             missing=args.missing, partial=not args.no_partial,
+                                             criterion=args.criterion)
         paths = None
         ref_level = "metric" if "metric" in inv.fits else levels[0]
         has_paths = (inv.fits[ref_level].estimates["op"] == "~").any()

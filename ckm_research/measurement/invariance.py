@@ -330,6 +330,8 @@ class InvarianceResult:
         )
         test = ("scaled chi-square difference (Satorra & Bentler, 2001)"
                 if self.estimator in SB2001_ESTIMATORS
+                else "scaled-shifted chi-square difference (Satorra, 2000; lavaan's "
+                "satorra.2000)" if self.estimator in SATORRA2000_ESTIMATORS
                 else "chi-square difference (likelihood ratio)")
         idx = ", ".join(f"{k} = {v}" for k, v in self.indices.items())
         fit_cols = [c for c in ("model", "npar", "chisq", "df", "pvalue", "chisq.scaled",
@@ -481,11 +483,10 @@ def measurement_invariance(
     estimator = str(estimator).upper()
     if estimator == "WLSMV":
         raise CkmError(
-            "invariance of ordinal items (WLSMV: thresholds, Wu & Estabrook, 2016) is not "
-            "implemented in measurement_invariance (its levels are those of continuous items); "
-            "fit the sequence with fit(..., estimator='WLSMV', ordered='all', group=..., "
-            "group_equal=[]), ['thresholds'], ['thresholds', 'loadings'] and compare the fits "
-            "with ckm_research.lrt (lavaan's satorra.2000 test), or use ML or MLR here"
+            "invariance of ordinal items (WLSMV: thresholds, then loadings, then intercepts; "
+            "Wu & Estabrook, 2016) is ordinal_invariance(model, data, group) "
+            "(ckm invariance --ordinal); measurement_invariance's levels are those of "
+            "continuous items (ML, MLR, FIML)"
         )
     _check_difference_estimator(estimator, "measurement invariance testing")
     levels = list(levels)
