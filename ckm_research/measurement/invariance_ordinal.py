@@ -75,8 +75,9 @@ def _cfa_structure(model_text: str) -> tuple[dict[str, list[str]], list[str]]:
     lv = set(factors)
     nested = sorted({i for its in factors.values() for i in its} & lv)
     if nested:
-        raise CkmError("ordinal_invariance: higher-order factors are not supported (" +
-                       ", ".join(nested) + ")")
+        raise CkmError(
+            "ordinal_invariance: higher-order factors are not supported (" + ", ".join(nested) + ")"
+        )
     items = [i for its in factors.values() for i in its]
     if len(set(items)) != len(items):
         raise CkmError("ordinal_invariance: an item loads on two factors; not supported")
@@ -120,12 +121,16 @@ def wu_estabrook_syntax(
     lines = []
     for f, its in factors.items():
         for i in its:
-            lines.append(f"{f} =~ {vec('NA', 'NA')}*{i} + "
-                         f"{labels(f'lambda.{i}.{f}', 'loadings' in equal)}*{i}")
+            lines.append(
+                f"{f} =~ {vec('NA', 'NA')}*{i} + "
+                f"{labels(f'lambda.{i}.{f}', 'loadings' in equal)}*{i}"
+            )
     for i in items:
         for k in range(1, n_thresholds[i] + 1):
-            lines.append(f"{i} | {vec('NA', 'NA')}*t{k} + "
-                         f"{labels(f'{i}.thr{k}', 'thresholds' in equal)}*t{k}")
+            lines.append(
+                f"{i} | {vec('NA', 'NA')}*t{k} + "
+                f"{labels(f'{i}.thr{k}', 'thresholds' in equal)}*t{k}"
+            )
     free_nu = "thresholds" in equal and "intercepts" not in equal
     for i in items:
         lines.append(f"{i} ~ {vec('0', 'NA' if free_nu else '0')}*1")
@@ -198,9 +203,11 @@ def ordinal_invariance(
 
     levels = list(levels)
     order = list(ORDINAL_LEVELS)
-    if not levels or any(lv not in ORDINAL_LEVELS for lv in levels) or [
-        order.index(lv) for lv in levels
-    ] != sorted(order.index(lv) for lv in levels):
+    if (
+        not levels
+        or any(lv not in ORDINAL_LEVELS for lv in levels)
+        or [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels)
+    ):
         raise CkmError(
             f"The 'levels' parameter of ordinal_invariance must list levels among {order} in "
             f"that order. Got {levels!r} instead."
@@ -230,8 +237,7 @@ def ordinal_invariance(
                 "implemented)"
             )
         n_thr[i] = k - 1
-    indices = {"cfi": "cfi.scaled", "tli": "tli.scaled", "rmsea": "rmsea.scaled",
-               "srmr": "srmr"}
+    indices = {"cfi": "cfi.scaled", "tli": "tli.scaled", "rmsea": "rmsea.scaled", "srmr": "srmr"}
     fits: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -243,36 +249,59 @@ def ordinal_invariance(
             continue
         syntax = wu_estabrook_syntax(model_text, n_thr, len(groups), lv)
         try:
-            res = fit(syntax, frame, estimator="WLSMV", ordered=items, group=group,
-                      missing_values=missing_values)
+            res = fit(
+                syntax,
+                frame,
+                estimator="WLSMV",
+                ordered=items,
+                group=group,
+                missing_values=missing_values,
+            )
         except CkmError as exc:
             raise type(exc)(f"the {lv} model (Wu & Estabrook, 2016): {exc}") from None
         fits[lv] = res
         row = _fit_row(lv, lv, res, indices, False, [])
         row["chisq.scaled"] = res.fit_measures.get("chisq.scaled", np.nan)
         if accepted is None:
-            row.update({"compared.with": "", "chisq.diff": np.nan, "df.diff": np.nan,
-                        "pvalue.diff": np.nan, "delta.cfi": np.nan, "delta.rmsea": np.nan,
-                        "delta.srmr": np.nan, "status": "baseline", "decision": "baseline"})
+            row.update(
+                {
+                    "compared.with": "",
+                    "chisq.diff": np.nan,
+                    "df.diff": np.nan,
+                    "pvalue.diff": np.nan,
+                    "delta.cfi": np.nan,
+                    "delta.rmsea": np.nan,
+                    "delta.srmr": np.nan,
+                    "status": "baseline",
+                    "decision": "baseline",
+                }
+            )
             rows.append(row)
             accepted = (lv, res, row)
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            holds = _compare(row, "metric" if lv == "loadings" else lv, res, accepted,
-                             criterion, alpha)
+            holds = _compare(
+                row, "metric" if lv == "loadings" else lv, res, accepted, criterion, alpha
+            )
         rows.append(row)
         if holds:
             accepted = (lv, res, row)
         else:
-            blocked = (f"{lv} invariance is not supported (no partial-invariance search for "
-                       "ordinal items)")
+            blocked = (
+                f"{lv} invariance is not supported (no partial-invariance search for ordinal items)"
+            )
     for lv, res in fits.items():
         notes += [f"{lv}: {w}" for w in res.warnings]
     first = fits[levels[0]]
     return InvarianceResult(
-        fits=fits, table=pd.DataFrame(rows), indices=indices, group=group,
-        group_labels=tuple(first.group_labels), estimator="WLSMV",
-        n_per_group=tuple(int(n) for n in first.n_per_group), notes=notes,
+        fits=fits,
+        table=pd.DataFrame(rows),
+        indices=indices,
+        group=group,
+        group_labels=tuple(first.group_labels),
+        estimator="WLSMV",
+        n_per_group=tuple(int(n) for n in first.n_per_group),
+        notes=notes,
         criterion=criterion,
     )

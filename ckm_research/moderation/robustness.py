@@ -389,10 +389,10 @@ def gaussian_copula(
     regressor :math:`P` may correlate with the error, the copula term
     :math:`P^* = \\Phi^{-1}(H(P))` (:func:`copula_term`) is added as a
     regressor, :math:`Y = X\\beta + P\\alpha + P^*\\sigma + \\xi` (Park &
-    Gupta, 2012, eq. 10); a significant :math:`\\sigma` signals endogeneity and
+    Gupta, 2012); a significant :math:`\\sigma` signals endogeneity and
     :math:`\\alpha` is then the corrected slope.  Standard errors come from a
     case bootstrap that recomputes the copula terms in each resample (Park &
-    Gupta, 2012, section 3.3).  The scores are the item means
+    Gupta, 2012).  The scores are the item means
     (:func:`composite_scores`) unless ``scores`` are given; product terms
     (``X:Z``) are mean-centred products, kept as exogenous regressors.
 
@@ -431,7 +431,7 @@ def gaussian_copula(
     Limits, stated in the result: the method assumes normal structural errors
     and a non-normal regressor; it does not correct for endogeneity of a
     regressor correlated with the exogenous ones unless these get copula terms
-    too (Becker et al., 2022; Haschka, 2022, *Journal of Marketing Analytics*);
+    too (Becker et al., 2022);
     on composite scores it does not remove attenuation by measurement error,
     which is not endogeneity of the kind it addresses; it is a robustness
     check, not an instrument.
