@@ -51,7 +51,8 @@ def nums(values):
 @pytest.fixture(scope="module", params=["ML", "MLR"])
 def hs_sequence(request):
     ref, data = load("invariance_hs")
-    inv = measurement_invariance(ref["model"], data, "school", estimator=request.param)
+    inv = measurement_invariance(ref["model"], data, "school", estimator=request.param,
+                                 hierarchical=False)
     return request.param, ref, inv
 
 

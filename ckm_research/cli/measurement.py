@@ -16,6 +16,9 @@ handlers call the same public functions a notebook uses:
   :func:`~ckm_research.measurement.multigroup_comparison` (the invariance sequence,
   then, when the model has regressions, Wald tests of equal paths), the function
   the pipeline's multi-group comparison calls.
+* ``ckm robustness MODEL DATA``:
+  :func:`~ckm_research.moderation.robustness.composite_regression` and
+  :func:`~ckm_research.moderation.robustness.gaussian_copula`.
 
 Errors in the input raise :class:`~ckm_research.errors.CkmError`, which the
 ``ckm`` entry point prints and turns into exit code 2.
@@ -28,7 +31,7 @@ import json
 import warnings
 from pathlib import Path
 
-__all__ = ["add_parser", "run_validity", "run_invariance"]
+__all__ = ["add_parser", "run_validity", "run_invariance", "run_robustness"]
 
 _ESTIMATORS = ("ML", "MLR", "FIML")
 
@@ -167,7 +170,43 @@ def add_parser(subparsers) -> None:
                    help="codes meaning 'no answer', e.g. -99,-999")
     q.add_argument("--json", type=Path, default=None, metavar="PATH",
                    help="also write the results as JSON to PATH")
+    q.add_argument("--criterion", choices=("fit", "chisq", "both"), default="fit",
+                   help="when a level holds: changes in CFI/RMSEA (fit, default), the "
+                        "chi-square difference test (chisq) or both")
+    q.add_argument("--ordinal", action="store_true",
+                   help="items are ordinal: WLSMV, thresholds then loadings then intercepts "
+                        "(Wu & Estabrook, 2016); --estimator and --levels do not apply")
+    q.add_argument("--no-partial", action="store_true",
+                   help="do not search for partial invariance when a level fails (later "
+                        "levels are then not tested)")
     q.set_defaults(func=run_invariance)
+
+    r = subparsers.add_parser(
+        "robustness",
+        help="composite-score regressions (HC3) and Gaussian copula endogeneity checks",
+        description=(
+            "Robustness checks of the structural equations on item-mean construct scores: "
+            "the composite-score moderated regression with mean-centred products and HC3 "
+            "SEs, and Gaussian copula control functions (Park & Gupta, 2012) with the "
+            "checks of Becker, Proksch & Ringle (2022)."),
+        epilog="Example:\n  ckm robustness ckm_research/models/ckm_study.lav survey.csv "
+               "--latent --n-boot 1000 --seed 1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("model", metavar="MODEL", help="model file in lavaan syntax (UTF-8 text)")
+    r.add_argument("data", metavar="DATA", help="data file (CSV, Excel, SPSS, Stata)")
+    r.add_argument("--endogenous", type=_columns, default=None, metavar="FACTOR,...",
+                   help="regressors suspected endogenous (default: every first-order one)")
+    r.add_argument("--n-boot", type=_n_boot, default=500, metavar="B",
+                   help="bootstrap resamples of the copula SEs (default 500)")
+    r.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
+    r.add_argument("--latent", action="store_true",
+                   help="also fit the latent model (ML) and show its estimates beside")
+    r.add_argument("--missing-values", type=missing_values, default=None, metavar="CODE,...",
+                   help="codes meaning 'no answer'")
+    r.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="write both tables as JSON")
+    r.set_defaults(func=run_robustness)
 
 
 def _inputs(args):
@@ -264,18 +303,60 @@ def run_invariance(args: argparse.Namespace, ui) -> int:
     levels = args.levels or ["configural", "metric", "scalar", "strict"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if args.ordinal:
+            from ckm_research.measurement import ordinal_invariance
+
+            if args.split is not None:
+                raise CkmError("--ordinal works with --group COLUMN; a --split of an ordinal "
+                               "factor's score is not supported")
+            with ui.status("Fitting the ordinal invariance models (WLSMV) ..."):
+                inv = ordinal_invariance(model_text, data, args.group, criterion=args.criterion)
+            print(inv.summary(), flush=True)
+            _write_json(args.json, inv.to_dict(), ui)
+            report_warnings(ui, next(iter(inv.fits.values())), caught)
+            return EXIT_OK
         with ui.status(f"Fitting {len(levels)} invariance models and the multi-group model "
                        f"({args.estimator}) ..."):
             mg = multigroup_comparison(
                 model_text, data, group=args.group, factor=args.split, cut=args.cut,
                 score=args.score, levels=levels, estimator=args.estimator,
-                missing=args.missing or "listwise",
+                missing=args.missing or "listwise", partial=not args.no_partial,
+                criterion=args.criterion,
             )  # fmt: skip
     if mg.invariance is None:
         raise CkmError(mg.invariance_error)
+    for note in mg.notes:
+        ui.note(note)
     print(mg.summary(), flush=True)
     _write_json(args.json, mg.to_dict(), ui)
     for message in mg.invariance_warnings + mg.messages:
         ui.warning(message)
     report_warnings(ui, mg.invariance.fits[levels[0]], caught)
+    return EXIT_OK
+
+
+def run_robustness(args: argparse.Namespace, ui) -> int:
+    """Handler of ``ckm robustness``."""
+    from ckm_research.cli import EXIT_OK
+    from ckm_research.moderation.robustness import composite_regression, gaussian_copula
+    from ckm_research.report.store import to_jsonable as clean_json
+
+    args.missing = None
+    model_text, data = _inputs(args)
+    latent = None
+    if args.latent:
+        import ckm_research
+
+        with ui.status("Fitting the latent model (ML) ..."):
+            latent = ckm_research.fit(model_text, data)
+    comp = composite_regression(model_text, data, latent=latent)
+    with ui.status(f"Gaussian copula, {args.n_boot} bootstrap resamples ..."):
+        cop = gaussian_copula(model_text, data, endogenous=args.endogenous,
+                              n_boot=args.n_boot, random_state=args.seed)
+    print(comp.summary(), flush=True)
+    print("\n" + cop.summary(), flush=True)
+    doc = {"composite": {"table": comp.table, "r2": comp.r2, "notes": comp.notes},
+           "copula": {"table": cop.table, "checks": cop.checks, "notes": cop.notes,
+                      "n_boot": cop.n_boot, "seed": args.seed}}
+    _write_json(args.json, clean_json(doc), ui)
     return EXIT_OK

@@ -19,9 +19,11 @@ The methods section of a survey study reports, for the measurement model:
 * invariance across groups (:mod:`~ckm_research.measurement.invariance`):
   the configural -> metric -> scalar -> strict sequence with chi-square
   difference tests (Satorra-Bentler 2001 for MLR) and changes in CFI and
-  RMSEA, Wald tests of equal paths, and groups made by cutting a score;
-  :func:`multigroup_comparison` (:mod:`~ckm_research.measurement.groups`) runs
-  the whole comparison, as ``ckm invariance`` and the pipeline do.
+  RMSEA, a partial-invariance search by score tests, the ordinal (WLSMV)
+  sequence of Wu & Estabrook (2016), Wald tests of equal paths, and groups
+  made by cutting a score; :func:`multigroup_comparison`
+  (:mod:`~ckm_research.measurement.groups`) runs the whole comparison, as
+  ``ckm invariance`` and the pipeline do.
 
 Every number is checked against lavaan 0.6.14 / semTools 0.5.6 / psych
 (``tests/reference/R/measurement.R``).
@@ -56,6 +58,10 @@ __getattr__, __dir__ = lazy_names(
             "ckm_research.measurement.invariance",
             ["LEVELS", "InvarianceResult", "chisq_difference", "compare_paths",
              "factor_scores", "measurement_invariance", "split_groups"],
+        ),
+        **names_from(
+            "ckm_research.measurement.invariance_ordinal",
+            ["ORDINAL_LEVELS", "ordinal_invariance", "wu_estabrook_syntax"],
         ),
         **names_from(
             "ckm_research.measurement.reliability",
@@ -97,6 +103,9 @@ __all__ = [
     "compare_paths",
     "factor_scores",
     "split_groups",
+    "ordinal_invariance",
+    "wu_estabrook_syntax",
+    "ORDINAL_LEVELS",
     "omega_categorical",
     "alpha_intervals",
     "reliability_intervals",

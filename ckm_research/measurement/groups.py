@@ -61,6 +61,11 @@ class GroupComparison:
         The multi-group fit the paths are compared in.
     group_equal : list of str
         Its equality constraints (lavaan's ``group.equal``).
+    group_partial : list of str
+        The parameters released by the partial-invariance search (lavaan's
+        ``group.partial``).
+    notes : list of str
+        Notes on the split (the power lost by cutting a continuous score).
     comparison : pandas.DataFrame or None
         Wald tests of equal paths (None without regressions, or when the fit failed:
         ``comparison_error`` says why).
@@ -81,6 +86,8 @@ class GroupComparison:
     invariance_error: str = ""
     fit: Any = None
     group_equal: list[str] = field(default_factory=lambda: ["loadings"])
+    group_partial: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     comparison: pd.DataFrame | None = None
     comparison_error: str = ""
     messages: list[str] = field(default_factory=list)
@@ -106,7 +113,9 @@ class GroupComparison:
         else:
             doc["invariance_error"] = self.invariance_error
         if self.comparison is not None:
-            doc["paths"] = {"group_equal": list(self.group_equal), "tests": self.comparison}
+            doc["paths"] = {"group_equal": list(self.group_equal),
+                            "group_partial": list(self.group_partial),
+                            "tests": self.comparison}
         elif self.comparison_error:
             doc["paths_error"] = self.comparison_error
         return clean_json(doc)
@@ -129,6 +138,7 @@ class GroupComparison:
             parts.append(
                 "Wald tests of equal regression paths across groups (equal "
                 + " and ".join(self.group_equal)
+                + (f"; free: {', '.join(self.group_partial)}" if self.group_partial else "")
                 + "):\n"
                 + format_table(self.comparison, digits)
             )
@@ -149,6 +159,8 @@ def multigroup_comparison(
     estimator: str = "ML",
     missing: str = "listwise",
     labels: tuple[str, str] = ("low", "high"),
+    partial: bool = True,
+    criterion: str = "fit",
 ) -> GroupComparison:
     """Compare groups: invariance of the measurement model, then equal-path Wald tests.
 
@@ -178,6 +190,12 @@ def multigroup_comparison(
         lavaan's ``missing`` (:func:`ckm_research.structural.fit_options`).
     labels : (str, str)
         Names of the low and high groups of a split.
+    partial, criterion
+        Passed to :func:`~ckm_research.measurement.measurement_invariance`: search for
+        partial invariance when a level fails, and the rule that decides when a level
+        holds.  The paths are compared with the constraints of the levels that hold,
+        fully or partially (the released parameters stay free: lavaan's
+        ``group.partial``).
 
     Returns
     -------
@@ -245,6 +263,7 @@ def multigroup_comparison(
             "score": score,
             "items": list(found[factor]),
             "cut": float(groups.attrs.get("cut", np.nan)),
+            "notes": list(groups.attrs.get("notes", [])),
         }
     else:
         if group not in data.columns:
@@ -260,17 +279,21 @@ def multigroup_comparison(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             inv = measurement_invariance(
-                cfa_syntax(reduced), frame, name, levels=list(levels), **opts
-            )
+                cfa_syntax(reduced), frame, name, levels=list(levels), partial=partial,
+                criterion=criterion, **opts,
+            )  # fmt: skip
         res.invariance = inv
         res.invariance_warnings = list(
             dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CkmWarning))
         )
-        decisions = dict(zip(inv.table["model"], inv.table["decision"], strict=False))
-        if str(decisions.get("scalar", "")).startswith("supported") and str(
-            decisions.get("metric", "")
-        ).startswith("supported"):
+        # the levels that hold, fully or partially (a partial model's row has status
+        # "supported" and its level in the "level" column)
+        held = set(inv.table.loc[inv.table["status"] == "supported", "level"])
+        if {"metric", "scalar"} <= held:
             res.group_equal = ["loadings", "intercepts"]
+            res.group_partial = [*inv.partial.get("metric", []), *inv.partial.get("scalar", [])]
+        elif "metric" in held:
+            res.group_partial = list(inv.partial.get("metric", []))
     except CkmError as exc:
         res.invariance_error = str(exc)
     if not structural_paths(reduced):
@@ -284,6 +307,7 @@ def multigroup_comparison(
             missing=missing,
             group=name,
             group_equal=res.group_equal,
+            group_partial=res.group_partial,
         )
         res.fit, res.messages = mg, messages
         res.comparison = compare_paths(mg)
