@@ -120,8 +120,25 @@ def read_text(
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> import ckm_research
     >>> from ckm_research.textfile import read_text
-    >>> read_text("ckm_research/models/ckm_study.lav").splitlines()[0]  # doctest: +SKIP
+    >>> study = Path(ckm_research.__file__).parent / "models" / "ckm_study.lav"
+    >>> read_text(study).splitlines()[0]
+    '# The default CKM study (see MODEL.md of the source paper, section 3).'
+
+    A byte that is not UTF-8 (here 0xb9, a superscript one in Latin-1) is named with
+    its offset and line:
+
+    >>> import tempfile
+    >>> bad = Path(tempfile.mkdtemp()) / "m.lav"
+    >>> _ = bad.write_bytes(b"f =~ x1 + x2\\nf ~~ \\xb9*f\\n")
+    >>> read_text(bad)
+    Traceback (most recent call last):
+    ...
+    ckm_research.errors.CkmError: The model file ...m.lav is not valid UTF-8 text:
+    byte 0xb9 at byte offset 18 (line 2) cannot be decoded. Save it as plain UTF-8 text ...
+    >>> bad.unlink(); bad.parent.rmdir()
     """
     path = Path(path)
     if not path.exists():

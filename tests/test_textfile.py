@@ -85,3 +85,24 @@ def test_population_file_reader_uses_it(tmp_path):
     bad.write_bytes(b"name: \xfe\n")
     with pytest.raises(PopulationError, match=r"population file .* byte 0xfe at byte offset 6"):
         load_population(bad)
+
+
+def test_fit_reads_a_lav_path_through_the_one_reader(tmp_path):
+    """ckm_research.fit(path, data) gives the reader's message (kind of file, path, byte
+    offset and line), not a UnicodeDecodeError, and drops a byte-order mark."""
+    import ckm_research
+    from ckm_research.data.examples import load_dataset
+
+    hs = load_dataset("HolzingerSwineford1939")
+    bad = tmp_path / "bad.lav"
+    bad.write_bytes(b"visual =~ x1 + x2 + x3\n# mod\xe8le\n")
+    for model in (bad, str(bad)):
+        with pytest.raises(ModelFileError) as err:
+            ckm_research.fit(model, hs)
+        assert str(err.value).startswith(
+            f"The model file {bad} is not valid UTF-8 text: byte 0xe8 at byte offset 28 (line 2)"
+        )
+    bom = tmp_path / "bom.lav"
+    bom.write_bytes(b"\xef\xbb\xbfvisual =~ x1 + x2 + x3\n")
+    res = ckm_research.fit(str(bom), hs)
+    assert res.model_text == "visual =~ x1 + x2 + x3\n"

@@ -203,10 +203,20 @@ def multigroup_comparison(
 
     Examples
     --------
+    >>> from ckm_research.data.examples import load_dataset
     >>> from ckm_research.measurement import multigroup_comparison
-    >>> mg = multigroup_comparison("ckm_research/models/ckm_study.lav", frame,
-    ...                            factor="CTU", estimator="MLR")  # doctest: +SKIP
-    >>> print(mg.summary())                                        # doctest: +SKIP
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "textual ~ visual")
+    >>> mg = multigroup_comparison(model, hs, group="school", levels=("configural", "metric"))
+    >>> mg.invariance.table[["model", "npar", "chisq", "df", "chisq.diff", "pvalue.diff"]].round(3)
+            model  npar   chisq    df  chisq.diff  pvalue.diff
+    0  configural  38.0  28.565  16.0         NaN          NaN
+    1      metric  34.0  38.947  20.0      10.382        0.034
+    >>> mg.comparison.round(3)
+           lhs op     rhs  est.Pasteur  est.Grant-White   wald  df  pvalue
+    0  textual  ~  visual        0.524            0.624  0.359   1   0.549
 
     In R: ``semTools::measEq.syntax`` / ``lavaan::cfa(..., group.equal = ...)`` and
     ``lavaan::lavTestWald``.

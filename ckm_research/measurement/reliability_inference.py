@@ -98,7 +98,18 @@ def alpha_intervals(
 
     Examples
     --------
-    >>> alpha_intervals(hs, "visual =~ x1 + x2 + x3", random_state=1)  # doctest: +SKIP
+    >>> from ckm_research.data.examples import load_dataset
+    >>> from ckm_research.measurement import alpha_intervals
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> out = alpha_intervals(hs, model, n_boot=50, random_state=1)  # use n_boot >= 1000
+    >>> out[["factor", "n", "alpha", "feldt.lower", "feldt.upper"]].round(3)
+        factor    n  alpha  feldt.lower  feldt.upper
+    0   visual  301  0.626        0.547        0.694
+    1  textual  301  0.883        0.858        0.904
+    2    speed  301  0.688        0.622        0.745
 
     In R: ``psych::alpha.ci(alpha, n.obs = n, n.var = k)``.
     """
@@ -223,7 +234,24 @@ def reliability_intervals(
 
     Examples
     --------
-    >>> reliability_intervals(ckm_research.fit(model, hs), random_state=1)  # doctest: +SKIP
+    >>> import ckm_research
+    >>> from ckm_research.data.examples import load_dataset
+    >>> from ckm_research.measurement import reliability_intervals
+    >>> hs = load_dataset("HolzingerSwineford1939")
+    >>> model = ("visual =~ x1 + x2 + x3\\n"
+    ...          "textual =~ x4 + x5 + x6\\n"
+    ...          "speed =~ x7 + x8 + x9")
+    >>> out = reliability_intervals(ckm_research.fit(model, hs), n_boot=50, random_state=1)
+    >>> out[["factor", "statistic", "est", "ci.lower", "ci.upper"]].round(3)
+        factor statistic    est  ci.lower  ci.upper
+    0   visual     omega  0.625     0.554     0.697
+    1   visual       ave  0.371     0.300     0.441
+    2  textual     omega  0.885     0.863     0.908
+    3  textual       ave  0.721     0.676     0.766
+    4    speed     omega  0.688     0.627     0.748
+    5    speed       ave  0.424     0.356     0.493
+    >>> out.attrs["n_boot_ok"]
+    50
 
     In R: ``omega := (l1+l2+l3)^2 / ((l1+l2+l3)^2 + t1+t2+t3)`` in a ``std.lv`` CFA;
     ``parameterEstimates(fit)``.

@@ -56,6 +56,7 @@ from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
+from ckm_research.textfile import model_text
 
 __all__ = ["fit", "fit_with_options", "build_engine", "FitOptions", "ESTIMATORS"]
 
@@ -273,14 +274,14 @@ def fit(
 
 
 def read_model_text(model: str | Path) -> str:
-    """The model syntax: ``model`` itself, or the text of the ``.lav`` file it names."""
-    if isinstance(model, Path) or (
-        isinstance(model, str)
-        and "\n" not in model
-        and model.endswith(".lav")
-        and Path(model).exists()
-    ):
-        return Path(model).read_text(encoding="utf-8")
+    """The model syntax: ``model`` itself, or the text of the ``.lav`` file it names.
+
+    Read with :func:`ckm_research.textfile.model_text` (a byte-order mark is dropped; a
+    file that is not UTF-8 raises ``ModelFileError`` naming the file, byte offset and
+    line); anything else is passed on to :func:`~ckm_research.sem.syntax.parse_model`.
+    """
+    if isinstance(model, (str, Path)):
+        return model_text(model)
     return model
 
 
