@@ -124,3 +124,24 @@ def test_cli_ordinal(tmp_path, capsys):
     lrt = load("parity_invar_we_thresholds")["lrt"]["fit"]
     assert rows.loc["thresholds", "chisq.diff"] == pytest.approx(lrt["Chisq diff"], abs=TOL)
     assert "Satorra, 2000" in capsys.readouterr().out
+
+
+def test_three_categories_thresholds_level_is_equivalent_not_an_error():
+    """With three categories, Wu & Estabrook's threshold constraints give a model
+    equivalent to the configural one (same df and chi-square): reported as not testable,
+    not a crash of the difference test (which needs a restricted model)."""
+    import pandas as pd
+
+    from ckm_research.data.examples import load_dataset
+    from ckm_research.measurement import ordinal_invariance
+
+    items = [f"x{i}" for i in range(1, 7)]
+    df = load_dataset("HolzingerSwineford1939")[["school", *items]]
+    df[items] = df[items].apply(lambda s: pd.qcut(s, 3, labels=False) + 1)
+    inv = ordinal_invariance("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", df, "school")
+    conf, thr = inv.fits["configural"], inv.fits["thresholds"]
+    assert thr.fit_measures["df"] == conf.fit_measures["df"]
+    assert abs(thr.fit_measures["chisq"] - conf.fit_measures["chisq"]) < 1e-4
+    row = inv.table.set_index("model").loc["thresholds"]
+    assert "equivalent" in row["decision"] and "not testable" in row["decision"]
+    assert "loadings" in inv.fits  # the sequence goes on

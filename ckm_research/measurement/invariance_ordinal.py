@@ -192,7 +192,23 @@ def ordinal_invariance(
 
     Examples
     --------
-    >>> ordinal_invariance(model, df, "school").summary()          # doctest: +SKIP
+    Holzinger-Swineford's items cut into three ordered categories (with three
+    categories the thresholds level is equivalent to the configural model, and
+    is reported as not testable):
+
+    >>> import pandas as pd
+    >>> from ckm_research.data.examples import load_dataset
+    >>> items = [f"x{i}" for i in range(1, 7)]
+    >>> df = load_dataset("HolzingerSwineford1939")[["school", *items]]
+    >>> df[items] = df[items].apply(lambda s: pd.qcut(s, 3, labels=False) + 1)
+    >>> inv = ordinal_invariance("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6", df,
+    ...                          "school")
+    >>> inv.table[["model", "df", "status"]]
+            model    df         status
+    0  configural  16.0       baseline
+    1  thresholds  16.0      supported
+    2    loadings  20.0      supported
+    3  intercepts  24.0  not supported
 
     In R: ``semTools::measEq.syntax(model, data, ordered = items, group =
     "school", ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group.equal =
@@ -275,6 +291,34 @@ def ordinal_invariance(
                     "status": "baseline",
                     "decision": "baseline",
                 }
+            )
+            rows.append(row)
+            accepted = (lv, res, row)
+            continue
+        if res.fit_measures.get("df") == accepted[1].fit_measures.get("df"):
+            # an equivalent model, not a restriction: with three response categories
+            # Wu & Estabrook's threshold constraints only identify the model, so the
+            # level cannot be tested (their Proposition on equivalent models)
+            row.update(
+                {
+                    "compared.with": accepted[0],
+                    "chisq.diff": np.nan,
+                    "df.diff": 0.0,
+                    "pvalue.diff": np.nan,
+                    "delta.cfi": np.nan,
+                    "delta.rmsea": np.nan,
+                    "delta.srmr": np.nan,
+                    "status": "supported",
+                    "decision": (
+                        f"equivalent to the {accepted[0]} model (the same df and fit: with "
+                        "this few response categories the constraints only identify the "
+                        "model, Wu & Estabrook, 2016); not testable"
+                    ),
+                }
+            )
+            notes.append(
+                f"{lv}: equivalent to the {accepted[0]} model (same degrees of freedom), so "
+                "not a testable level with items of this few categories (Wu & Estabrook, 2016)"
             )
             rows.append(row)
             accepted = (lv, res, row)
