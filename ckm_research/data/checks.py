@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -238,8 +239,8 @@ def _unique_names(variables: Iterable[str]) -> list[str]:
 
 def _check_present(data: pd.DataFrame, names: list[str]) -> None:
     columns = [str(c) for c in data.columns]
-    counts = pd.Series(columns).value_counts()
-    doubled = [n for n in names if counts.get(n, 0) > 1]
+    counts = Counter(columns)
+    doubled = [n for n in names if counts[n] > 1]
     if doubled:
         raise DataError(
             "The data have more than one column named "
