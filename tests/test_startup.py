@@ -18,6 +18,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("scipy.stats", "pandas", "matplotlib")
+# what a plain ML fit needs none of (scipy.stats costs about a second to import; the fit
+# path takes its distributions from ckm_research.sem.distributions, on scipy.special)
+NOT_FOR_A_FIT = (
+    "scipy.stats",
+    "scipy.optimize",
+    "scipy.sparse",
+    "matplotlib",
+    "statsmodels",
+    "semopy",
+    "sklearn",
+    "joblib",
+)
+HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+HS_CSV = ROOT / "tests" / "reference" / "data" / "HolzingerSwineford1939.csv"
 
 
 def _modules_after(code: str) -> set[str]:
@@ -43,6 +57,34 @@ def _modules_after(code: str) -> set[str]:
 def test_no_heavy_import(code):
     loaded = _modules_after(code)
     assert not [m for m in HEAVY if m in loaded], code
+
+
+def test_parsing_fit_arguments_imports_nothing_heavy(tmp_path):
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL)
+    code = (
+        "from ckm_research.cli import build_parser\n"
+        f"build_parser().parse_args(['fit', {str(model)!r}, {str(HS_CSV)!r}])"
+    )
+    loaded = _modules_after(code)
+    assert not [m for m in HEAVY + NOT_FOR_A_FIT if m in loaded]
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_a_whole_ckm_fit_loads_no_heavy_library(tmp_path, estimator):
+    """``ckm fit`` of the Holzinger-Swineford CFA, printed as a user sees it, without
+    scipy.stats, scipy.optimize or any plotting/statistics package."""
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL)
+    code = (
+        "import contextlib, io\nfrom ckm_research.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    rc = main(['fit', {str(model)!r}, {str(HS_CSV)!r}, '--estimator', {estimator!r}])\n"
+        "assert rc == 0 and 'visual =~' in out.getvalue(), out.getvalue()"
+    )
+    loaded = _modules_after(code)
+    assert "ckm_research.sem.api" in loaded and "pandas" in loaded  # it did fit
+    assert not [m for m in NOT_FOR_A_FIT if m in loaded]
 
 
 def test_lazy_public_names_still_work():

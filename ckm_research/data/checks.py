@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -128,14 +129,15 @@ def check_model_data(
     for name in names:
         if name in flagged:
             continue
-        observed = out[name].dropna()
-        if observed.empty:
+        column = out[name].to_numpy()
+        observed = column[~np.isnan(column)]  # numpy, not pandas: this runs on every fit
+        if not observed.size:
             problems.append(
                 f"column {name!r} has no answers (every cell is missing); check the "
                 "missing-value codes, or drop the item from the model."
             )
         elif (code := _undeclared_missing_code(observed)) is not None:
-            rows = _rows(np.flatnonzero(out[name].to_numpy() == code))
+            rows = _rows(np.flatnonzero(column == code))
             problems.append(
                 f"column {name!r} has the value {_fmt(code)} (rows {rows}), far below its "
                 f"other answers ({_fmt(observed[observed != code].min())} to "
@@ -143,18 +145,18 @@ def check_model_data(
                 f"(missing_values=[{_fmt(code)}], or --missing-values {_fmt(code)} on the "
                 "command line)."
             )
-        elif not _finite_variance(observed.to_numpy(dtype=float)):
+        elif not _finite_variance(observed):
             # lavaan: "some variables have only 1 observation or no finite variance"
-            big = int(np.argmax(np.abs(out[name].fillna(0).to_numpy())))
+            big = int(np.argmax(np.abs(np.where(np.isnan(column), 0.0, column))))
             problems.append(
                 f"column {name!r} has no finite variance: its value {out[name].iloc[big]:.3g} "
                 f"(row {big + 1}) is too large to compute with. Check that cell for a "
                 'data-entry error, or rescale the column (lavaan: "some variables have only 1 '
                 'observation or no finite variance").'
             )
-        elif observed.nunique() == 1:
+        elif observed.min() == observed.max():
             problems.append(
-                f"column {name!r} has the same value ({_fmt(observed.iloc[0])}) in all "
+                f"column {name!r} has the same value ({_fmt(observed[0])}) in all "
                 f"{len(observed)} answered rows; an item without variance cannot be "
                 "modelled: drop it from the model."
             )
@@ -199,10 +201,13 @@ def check_model_data(
 _MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0, -98.0, -88.0, -77.0, 99.0, 999.0, 9999.0)
 
 
-def _undeclared_missing_code(observed: pd.Series) -> float | None:
+def _undeclared_missing_code(observed: np.ndarray) -> float | None:
     """A typical missing-value code left in a column of otherwise small answers
     (e.g. -99 among 1..7): returns the code, else None."""
+    lowest, highest = observed.min(), observed.max()
     for code in _MISSING_CODES:
+        if not lowest <= code <= highest:  # not in the column
+            continue
         hit = observed == code
         if not hit.any() or hit.all():
             continue
@@ -234,8 +239,8 @@ def _unique_names(variables: Iterable[str]) -> list[str]:
 
 def _check_present(data: pd.DataFrame, names: list[str]) -> None:
     columns = [str(c) for c in data.columns]
-    counts = pd.Series(columns).value_counts()
-    doubled = [n for n in names if counts.get(n, 0) > 1]
+    counts = Counter(columns)
+    doubled = [n for n in names if counts[n] > 1]
     if doubled:
         raise DataError(
             "The data have more than one column named "

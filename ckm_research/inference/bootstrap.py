@@ -58,7 +58,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ckm_research.errors import CkmError
 from ckm_research.inference.parallel import (
@@ -67,6 +66,7 @@ from ckm_research.inference.parallel import (
     run_replications,
     spawn_seeds,
 )
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 
 __all__ = [
     "bootstrap",

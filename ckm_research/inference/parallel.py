@@ -23,6 +23,28 @@ Forked workers inherit the task, loky workers receive it with each chunk of
 replications, a dask cluster once (``scatter``); a task may prepare expensive
 state once per worker in :meth:`ReplicationTask.setup`.  Results stream back
 chunk by chunk: nothing but the per-replication results is kept.
+
+Why a fork pool and not joblib everywhere (issue 10 asked to move to joblib if
+the benchmarks held within 10 %): joblib's ``loky`` backend (used here on macOS
+and Windows, and on Linux with ``CKM_PARALLEL_BACKEND=loky``) starts fresh
+interpreters, which import numpy, pandas and scipy again and unpickle the task,
+and that start-up is paid by every ``ckm fit --bootstrap`` and every power
+analysis.  Measured on the 2-core development machine, interleaved runs, 2 jobs
+(load average 10-15 from other jobs, so only the ratios mean something):
+
+====================================================  ============  ============
+benchmark                                             fork (here)   joblib loky
+====================================================  ============  ============
+``bench_bootstrap.py``, 200 resamples of the CKM SEM  18.5, 23.6 s  40.6, 51.2 s
+same, second call (loky reuses its workers)           21.1, 23.6 s  23.8, 25.4 s
+``bench_power.py --reps 300`` (2 N x 300)             22.3, 20.1 s  42.1, 37.5 s
+====================================================  ============  ============
+
+loky is about twice as slow from cold, far outside 10 %.  joblib's
+``multiprocessing`` backend forks too, but returns results only as a list at the
+end (no ``generator`` return), so the progress bar and the streaming of results
+would be lost.  The dask path uses ``distributed`` directly (``scatter`` the task
+once, results as they complete); joblib's dask backend was not measured.
 """
 
 from __future__ import annotations

@@ -462,7 +462,7 @@ class _Moments:
 
 def chisq_pvalue(fmin: float, n: int, df: float) -> float:
     """p-value of the ML chi-square :math:`N F_{min}` (lavaan's test)."""
-    from scipy import stats
+    from ckm_research.sem import distributions as stats
 
     if df <= 0 or not math.isfinite(fmin):
         return float("nan")

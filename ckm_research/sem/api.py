@@ -36,8 +36,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from ckm_research.errors import (
     CkmError,
@@ -46,6 +44,7 @@ from ckm_research.errors import (
     ModelSpecificationError,
     NonPositiveDefiniteWarning,
 )
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.checks import check_latent_names, run_engine
 from ckm_research.sem.estimators import ESTIMATORS, check_estimator, estimator_spec
@@ -56,6 +55,7 @@ from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
+from ckm_research.sem.threads import one_blas_thread  # cached threadpoolctl
 from ckm_research.textfile import model_text
 
 __all__ = ["fit", "fit_with_options", "build_engine", "FitOptions", "ESTIMATORS"]
@@ -339,7 +339,7 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     check_estimator(options.label, ordered=bool(ordered_t))
     engine = _build_engine(parsed, frame, options.replace(ordered=ordered_t))
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         res = run_engine(engine, frame, parsed)
     res.options = options
     res.model_text = model

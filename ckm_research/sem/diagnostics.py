@@ -46,9 +46,9 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ckm_research.errors import CkmError
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 from ckm_research.sem.ml import ml_discrepancy, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable

@@ -35,10 +35,10 @@ mean and variance adjusted test statistics. Mplus Web Notes, 10.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from scipy.linalg import block_diag, null_space
 
 from ckm_research.errors import CkmError
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 
 __all__ = ["satorra2000_difference"]
 

@@ -25,7 +25,8 @@ sample sizes and returns numbers.  References per index:
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 
 __all__ = [
     "cfi",
@@ -91,7 +92,16 @@ def rmsea(chisq: float, df: float, n: float, ngroups: int = 1, c_hat: float = 1.
 
 
 def _ncp_solve(chisq: float, df: float, target: float, upper: float) -> float:
-    """The non-centrality lambda in [0, upper] with P(X <= chisq | df, lambda) = target."""
+    """The non-centrality lambda in [0, upper] with P(X <= chisq | df, lambda) = target.
+
+    ``scipy.special.chndtrinc`` inverts the non-central chi-square CDF directly
+    (it agrees with the root of lavaan's ``uniroot`` to about 1e-13); when its
+    answer falls outside [0, upper], the bracketing root finder decides (and
+    raises as before when there is no root there)."""
+    lam = stats.ncx2.ncp(chisq, df, target)
+    if 0.0 <= lam <= upper:
+        return lam
+    from scipy import optimize
 
     def f(lam):
         return (

@@ -35,9 +35,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from ckm_research.errors import DataError
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 from ckm_research.sem import ordinal as ordm
 
 __all__ = ["MixedMoments", "mixed_moments"]

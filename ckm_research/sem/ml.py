@@ -146,15 +146,20 @@ def start_values(model: RAMModel, moments: list[SampleMoments]) -> np.ndarray:
     User ``start()`` values are honoured.
     """
     t = model.table
+    # plain arrays, not pandas rows: this runs on every fit
+    ops, lhs, rhs = (t[c].to_numpy() for c in ("op", "lhs", "rhs"))
+    free, group = t["free"].to_numpy(), t["group"].to_numpy()
+    ustart, start = t["ustart"].to_numpy(dtype=float), t["start"].to_numpy(dtype=float)
     theta = np.zeros(model.n_free)
     set_ = np.zeros(model.n_free, dtype=bool)
     pos = {v: i for i, v in enumerate(model.ov)}
     mom = moments[0]
     S = mom.cov
     lv_scale: dict[str, tuple[float, dict[str, float]]] = {}
+    loading_rows = (ops == "=~") & (group == 1)
     for lvn in model.lv:
-        rows = t[(t["op"] == "=~") & (t["lhs"] == lvn) & (t["group"] == 1)]
-        inds = [r for r in rows["rhs"] if r in pos]
+        rows = np.flatnonzero(loading_rows & (lhs == lvn))
+        inds = [r for r in rhs[rows] if r in pos]
         if len(inds) < 2:
             lv_scale[lvn] = (1.0, {r: 1.0 for r in inds})
             continue
@@ -163,14 +168,9 @@ def start_values(model: RAMModel, moments: list[SampleMoments]) -> np.ndarray:
         vals, vecs = np.linalg.eigh(sub)
         lam = vecs[:, -1] * np.sqrt(max(vals[-1], 1e-6))
         marker = None
-        for _, r in rows.iterrows():
-            if (
-                r["free"] == 0
-                and r["ustart"] not in (0,)
-                and np.isfinite(r["ustart"])
-                and r["rhs"] in pos
-            ):
-                marker = (r["rhs"], float(r["ustart"]))
+        for i in rows:
+            if free[i] == 0 and ustart[i] != 0 and np.isfinite(ustart[i]) and rhs[i] in pos:
+                marker = (rhs[i], float(ustart[i]))
                 break
         if marker is not None:
             lm = lam[inds.index(marker[0])]
@@ -185,26 +185,27 @@ def start_values(model: RAMModel, moments: list[SampleMoments]) -> np.ndarray:
             loadings = {r: lam[k] for k, r in enumerate(inds)}
             psi = 1.0
         lv_scale[lvn] = (psi, loadings)
-    for r in t.itertuples(index=False):
-        k = r.free - 1
-        if r.free == 0 or set_[k]:
+    for i in np.flatnonzero(free > 0):
+        k = free[i] - 1
+        if set_[k]:
             continue
-        g = r.group - 1
+        g = group[i] - 1
         Sg = moments[g].cov if g < len(moments) else S
         meang = moments[g].mean if g < len(moments) else mom.mean
-        if np.isfinite(r.start):
-            val = r.start
-        elif r.op == "=~":
-            val = lv_scale.get(r.lhs, (1.0, {}))[1].get(r.rhs, 1.0)
-        elif r.op == "~~" and r.lhs == r.rhs:
-            if r.lhs in pos:
-                val = 0.5 * Sg[pos[r.lhs], pos[r.lhs]]
+        op, lh = ops[i], lhs[i]
+        if np.isfinite(start[i]):
+            val = start[i]
+        elif op == "=~":
+            val = lv_scale.get(lh, (1.0, {}))[1].get(rhs[i], 1.0)
+        elif op == "~~" and lh == rhs[i]:
+            if lh in pos:
+                val = 0.5 * Sg[pos[lh], pos[lh]]
             else:
-                val = lv_scale.get(r.lhs, (0.05, {}))[0]
+                val = lv_scale.get(lh, (0.05, {}))[0]
                 if model.partable.std_lv:
                     val = 1.0
-        elif r.op == "~1":
-            val = meang[pos[r.lhs]] if r.lhs in pos else 0.0
+        elif op == "~1":
+            val = meang[pos[lh]] if lh in pos else 0.0
         else:
             val = 0.0
         theta[k] = val

@@ -151,13 +151,13 @@ class RAMModel:
         gm = self.groups[g]
         n = self.n_var
         A = np.zeros((n, n))
-        A[gm.a_i, gm.a_j] = np.nan_to_num(vals[gm.a_rows])
+        A[gm.a_i, gm.a_j] = _nan_to_num(vals[gm.a_rows])
         S = np.zeros((n, n))
-        sv = np.nan_to_num(vals[gm.s_rows])
+        sv = _nan_to_num(vals[gm.s_rows])
         S[gm.s_i, gm.s_j] = sv
         S[gm.s_j, gm.s_i] = sv
         m = np.zeros(n)
-        m[gm.m_i] = np.nan_to_num(vals[gm.m_rows])
+        m[gm.m_i] = _nan_to_num(vals[gm.m_rows])
         return A, S, m
 
     def total_effects_inverse(self, A: np.ndarray) -> np.ndarray:
@@ -212,36 +212,48 @@ class RAMModel:
         DMU : ndarray (p, r)
             :math:`d\\mu/d\\text{row}_r`.
         """
-        gm = self.groups[g]
-        free = self.free
+        a, s, m = self._free_index(g)
         FE, FEC, Em = pc["FE"], pc["FEC"], pc["Em"]
-        xs, ys, dmus, rows = [], [], [], []
-        sel = free[gm.a_rows] > 0
-        if sel.any():
-            ai, aj = gm.a_i[sel], gm.a_j[sel]
+        xs, ys, dmus = [], [], []
+        if a is not None:
+            ai, aj = a
             xs.append(FE[:, ai])
             ys.append(FEC[:, aj])
             dmus.append(FE[:, ai] * Em[aj][None, :])
-            rows.append(gm.a_rows[sel])
-        sel = free[gm.s_rows] > 0
-        if sel.any():
-            si, sj = gm.s_i[sel], gm.s_j[sel]
-            half = np.where(si == sj, 0.5, 1.0)
+        if s is not None:
+            si, sj, half = s
             xs.append(FE[:, si])
             ys.append(FE[:, sj] * half[None, :])
-            dmus.append(np.zeros((self.n_ov, sel.sum())))
-            rows.append(gm.s_rows[sel])
-        sel = free[gm.m_rows] > 0
-        if sel.any():
-            mi = gm.m_i[sel]
-            xs.append(np.zeros((self.n_ov, sel.sum())))
-            ys.append(np.zeros((self.n_ov, sel.sum())))
-            dmus.append(FE[:, mi])
-            rows.append(gm.m_rows[sel])
-        if not rows:
+            dmus.append(np.zeros((self.n_ov, len(si))))
+        if m is not None:
+            xs.append(np.zeros((self.n_ov, len(m))))
+            ys.append(np.zeros((self.n_ov, len(m))))
+            dmus.append(FE[:, m])
+        rows = self._free_rows_of_group[g]
+        if not len(rows):
             z = np.zeros((self.n_ov, 0))
             return np.zeros(0, dtype=int), z, z, z
-        return (np.concatenate(rows), np.hstack(xs), np.hstack(ys), np.hstack(dmus))
+        return (rows.copy(), np.hstack(xs), np.hstack(ys), np.hstack(dmus))
+
+    def _free_index(self, g: int):
+        """The free A, S and m positions of group ``g`` (computed once: which rows are
+        free does not change, and :meth:`rank2_factors` runs at every iteration)."""
+        cache = self.__dict__.setdefault("_free_index_cache", {})
+        if g not in cache:
+            gm, free = self.groups[g], self.free
+            sel_a, sel_s, sel_m = (free[r] > 0 for r in (gm.a_rows, gm.s_rows, gm.m_rows))
+            si, sj = gm.s_i[sel_s], gm.s_j[sel_s]
+            cache[g] = (
+                (gm.a_i[sel_a], gm.a_j[sel_a]) if sel_a.any() else None,
+                (si, sj, np.where(si == sj, 0.5, 1.0)) if sel_s.any() else None,
+                gm.m_i[sel_m] if sel_m.any() else None,
+            )
+            rows = [r[sel] for r, sel in ((gm.a_rows, sel_a), (gm.s_rows, sel_s),
+                                          (gm.m_rows, sel_m)) if sel.any()]  # fmt: skip
+            self.__dict__.setdefault("_free_rows_of_group", {})[g] = (
+                np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+            )
+        return cache[g]
 
     def row_to_free(self, rows: np.ndarray) -> np.ndarray:
         """Matrix ``L`` (len(rows) x q) summing row derivatives into free parameters."""
@@ -275,3 +287,9 @@ class RAMModel:
         if ms:
             D = np.vstack([DMU, D])
         return D @ self.row_to_free(rows)
+
+
+def _nan_to_num(values: np.ndarray) -> np.ndarray:
+    """``numpy.nan_to_num``, skipped when every value is finite (the usual case: it
+    costs more than the rest of building the matrices)."""
+    return values if np.isfinite(values).all() else np.nan_to_num(values)

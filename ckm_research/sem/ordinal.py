@@ -125,9 +125,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ckm_research.errors import CkmError, CkmWarning, DataError, IdentificationError
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 
 __all__ = [
     "OrdinalMoments",

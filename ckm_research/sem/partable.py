@@ -603,36 +603,34 @@ def _label_aliases(parsed: ParsedModel, rows, general: bool = False) -> dict[str
 def _check_identification(table: pd.DataFrame, roles: VariableRoles, std_lv: bool) -> None:
     """Catch factors and composites with no fixed scale (lavaan would report a
     singular information matrix)."""
-    for (cn, g), sub in table[table["op"] == "<~"].groupby(["lhs", "group"]):
-        var_row = table[
-            (table["op"] == "~~")
-            & (table["lhs"] == cn)
-            & (table["rhs"] == cn)
-            & (table["group"] == g)
-        ]
-        var_zero = bool(((var_row["free"] == 0) & (var_row["ustart"] == 0)).all())
-        if not ((sub["free"] == 0) & (sub["ustart"] != 0)).any() and var_zero:
-            raise IdentificationError(
-                f"the composite '{cn}' has no fixed scale: all its weights are free (lavaan "
-                "0.6.14 does not fix a weight of '<~' either; its fit then has no standard "
-                f"errors). Fix one weight, e.g. {cn} <~ 1*{sub['rhs'].iloc[0]} + ..."
-            )
-    for (lvn, g), sub in table[table["op"] == "=~"].groupby(["lhs", "group"]):
-        any_fixed_loading = bool(((sub["free"] == 0) & (sub["ustart"] != 0)).any())
-        # loadings constrained equal to another group's take their scale from there
-        others = table[(table["op"] == "=~") & (table["group"] != g)]["free"]
-        shared = bool(sub["free"][sub["free"] > 0].isin(others[others > 0]).any())
-        any_fixed_loading = any_fixed_loading or shared
-        var_row = table[
-            (table["op"] == "~~")
-            & (table["lhs"] == lvn)
-            & (table["rhs"] == lvn)
-            & (table["group"] == g)
-        ]
-        var_fixed = bool((var_row["free"] == 0).any())
-        if not any_fixed_loading and not var_fixed:
-            raise IdentificationError(
-                f"the factor '{lvn}' has no fixed scale: all its loadings and its variance are "
-                "free. Fix one loading (e.g. 1*item) or its variance (e.g. "
-                f"{lvn} ~~ 1*{lvn}), or use std_lv=True."
-            )
+    # plain arrays: this runs on every fit (and every bootstrap refit by fit())
+    op, lhs, rhs, group = (table[c].to_numpy() for c in ("op", "lhs", "rhs", "group"))
+    free, ustart = table["free"].to_numpy(), table["ustart"].to_numpy(dtype=float)
+    is_var = (op == "~~") & (lhs == rhs)
+    for kind in ("<~", "=~"):
+        rows = np.flatnonzero(op == kind)
+        for name, g in sorted(set(zip(lhs[rows], group[rows], strict=True))):
+            sub = rows[(lhs[rows] == name) & (group[rows] == g)]
+            var_row = is_var & (lhs == name) & (group == g)
+            fixed_nonzero = bool(((free[sub] == 0) & (ustart[sub] != 0)).any())
+            if kind == "<~":
+                var_zero = bool(((free[var_row] == 0) & (ustart[var_row] == 0)).all())
+                if not fixed_nonzero and var_zero:
+                    raise IdentificationError(
+                        f"the composite '{name}' has no fixed scale: all its weights are free "
+                        "(lavaan 0.6.14 does not fix a weight of '<~' either; its fit then has "
+                        f"no standard errors). Fix one weight, e.g. {name} <~ 1*{rhs[sub[0]]} "
+                        "+ ..."
+                    )
+                continue
+            # loadings constrained equal to another group's take their scale from there
+            others = free[rows[group[rows] != g]]
+            mine = free[sub]
+            shared = bool(np.isin(mine[mine > 0], others[others > 0]).any())
+            var_fixed = bool((free[var_row] == 0).any())
+            if not (fixed_nonzero or shared) and not var_fixed:
+                raise IdentificationError(
+                    f"the factor '{name}' has no fixed scale: all its loadings and its variance "
+                    "are free. Fix one loading (e.g. 1*item) or its variance (e.g. "
+                    f"{name} ~~ 1*{name}), or use std_lv=True."
+                )

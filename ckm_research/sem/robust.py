@@ -26,8 +26,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import stats
 
+from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.ml import ml_discrepancy
 from ckm_research.sem.model import vech_indices
