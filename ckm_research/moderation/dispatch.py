@@ -10,8 +10,9 @@ interaction     method                                           R equivalent
 (default)       pairs, residual covariances of products that     "dblcent")``
                 share an indicator (Lin et al., 2010)
 ``"lms"``       latent moderated structural equations, ML by     ``modsem(method = "lms")``
-                Gauss-Hermite quadrature (Klein & Moosbrugger,
-                2000)
+                Gauss-Hermite quadrature (Klein & Moosbrugger,   (``missing = "ml"``)
+                2000); FIML with ``missing="ml"`` or
+                ``estimator="FIML"``
 ==============  ===============================================  ===========================
 """
 
@@ -85,12 +86,13 @@ def fit_with_interactions(
         )
     from ckm_research.moderation.lms import fit_lms
 
-    if options.get("missing") not in (None, "listwise"):
+    missing = options.get("missing")
+    if estimator == "FIML":  # lavaan: estimator FIML is ML with missing = "ml"
+        estimator, missing = "ML", (missing or "ml")
+    if missing not in (None, "listwise", "ml"):
         raise CkmError(
-            "LMS here deletes incomplete cases listwise; missing='ml' (FIML) is available "
-            "with interaction='dblcent'"
+            f"LMS takes missing='listwise' or missing='ml' (FIML); got missing={missing!r}"
         )
-
     if ordered:
         raise CkmError("LMS needs continuous indicators; ordered items are not supported")
     if group is not None:
@@ -100,12 +102,14 @@ def fit_with_interactions(
         )
     if estimator not in ("ML",):
         raise CkmError(
-            f"LMS is a maximum-likelihood method: use estimator='ML' (got '{estimator}'); "
-            "incomplete cases are deleted listwise"
+            f"LMS is a maximum-likelihood method: use estimator='ML' or 'FIML' (got "
+            f"'{estimator}'); missing='ml' keeps incomplete cases (FIML)"
         )
     if std_lv:
         raise CkmError("LMS identifies factors by their first loading; use std_lv=False")
-    return fit_lms(model, data, missing_values=missing_values, level=level, control=control)
+    return fit_lms(
+        model, data, missing_values=missing_values, level=level, control=control, missing=missing
+    )
 
 
 def _check_single_indicator_products(parsed: ParsedModel) -> None:
