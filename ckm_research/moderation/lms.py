@@ -62,9 +62,12 @@ this likelihood in the space of the latent variables (13 instead of 53
 dimensions on the CKM model), case by case, so it also takes incomplete cases
 (FIML, ``missing="ml"``) and adaptive quadrature; with complete data and the
 fixed rule it gives the same log-likelihood and gradient as
-:class:`DenseLMSEngine`, the indicator-space evaluation described above, which
-remains for models the latent-space form cannot take (a single-indicator
-factor whose residual variance is fixed at 0, observed outcomes of products).
+:class:`DenseLMSEngine`, the indicator-space evaluation described above.
+:func:`fit_lms` uses :class:`DenseLMSEngine` for complete data on the fixed rule
+(a few large matrix products per node, faster there) and for models the
+latent-space form cannot take (a single-indicator factor whose residual
+variance is fixed at 0, observed outcomes of products; complete data only), and
+:class:`~ckm_research.moderation.lms_engine.LMSEngine` otherwise.
 
 The model is lavaan's default parameterisation with a mean structure: first
 loadings fixed at 1, free indicator intercepts, latent means and latent
@@ -943,7 +946,10 @@ def fit_lms(
                 "listwise (LMS here uses complete cases; missing='ml' keeps them)"
             )
     x = x[keep]
-    if dense_reason:
+    complete = not np.isnan(x).any()
+    if dense_reason or (complete and quadrature == "fixed"):
+        # complete data on one fixed rule: the indicator-space engine gives the same
+        # likelihood (tests/test_moderation_lms_fiml.py) with fewer, larger matrix products
         engine = DenseLMSEngine(lms, x, nodes=nodes, prune=prune)
     else:
         engine = LMSEngine(lms, x, nodes=nodes, prune=prune, quadrature=quadrature)
@@ -983,7 +989,8 @@ def fit_lms(
         "method": "lms",
         "moderators": list(lms.moderators),
         "nodes_per_dimension": int(nodes),
-        "quadrature": quadrature if not dense_reason else "fixed (indicator space)",
+        "quadrature": quadrature,
+        "engine": type(engine).__name__,
         "missing": "ml" if missing == "ml" else "listwise",
         "quadrature_points": int(len(engine.w) if quadrature == "fixed" else len(engine.logw_u)),
         "function_evaluations": int(engine.n_evals),
@@ -1007,7 +1014,8 @@ def fit_lms(
                     + (" per case (adaptive)" if quadrature == "adaptive" else ""),
                     "Quadrature points",
                 ),
-            ],
+            ]
+            + ([("FIML (casewise mixture)", "Missing data")] if missing == "ml" else []),
         },
         theta=engine.theta,
         vcov=vc,
