@@ -172,6 +172,8 @@ class LMSEngine(_LMSOutput):
         self.complete = bool(obs.all())
         masks, inv = np.unique(obs, axis=0, return_inverse=True)
         inv = np.asarray(inv).ravel()
+        self.case_pat = inv
+        self.pat_first = np.array([np.flatnonzero(inv == g)[0] for g in range(len(masks))])
         self.patterns = []
         for g, mask in enumerate(masks):
             idx = np.flatnonzero(inv == g)
@@ -334,6 +336,19 @@ class LMSEngine(_LMSOutput):
         step = max(1, 20000 // J)
         G_all, b_all, c_all = ms["G"], ms["b"], ms["c"]
         const = self.po * _LOG2PI + ms["ldT"]
+        if fixed:  # shared nodes: one factorisation per missing-data pattern and node
+            Gp = G_all[self.pat_first]
+            try:
+                Lmp = np.linalg.cholesky(lat["P"][None] + Gp[:, None][:, :, rr][:, :, :, rr])
+            except np.linalg.LinAlgError:
+                return fail
+            Lmip = np.linalg.inv(Lmp)
+            ldMp = 2.0 * np.log(np.diagonal(Lmp, axis1=-2, axis2=-1)).sum(axis=-1)
+            if gradient:
+                Vrp = np.swapaxes(Lmip, -1, -2) @ Lmip
+                Grp = Gp[:, :, rr]
+                Kp = Gp[:, None] - Grp[:, None] @ Vrp @ np.swapaxes(Grp, 1, 2)[:, None]
+                rP = np.zeros((len(Gp), J))
         for s0 in range(0, self.n, step):
             cs = slice(s0, min(self.n, s0 + step))
             nc = cs.stop - cs.start
@@ -348,12 +363,16 @@ class LMSEngine(_LMSOutput):
                 mu_n = lat["mu"][rows].reshape(nc, J, q)
                 ldS = lat["ldS"][rows].reshape(nc, J)
                 lw0 = self.case_logw[cs]
-            try:
-                Lm = np.linalg.cholesky(Pn + G[:, None][:, :, rr][:, :, :, rr])
-            except np.linalg.LinAlgError:
-                return fail
-            Lmi = np.linalg.inv(Lm)
-            ldM = 2.0 * np.log(np.diagonal(Lm, axis1=-2, axis2=-1)).sum(axis=-1)
+            if fixed:
+                pidx = self.case_pat[cs]
+                Lmi, ldM = Lmip[pidx], ldMp[pidx]
+            else:
+                try:
+                    Lm = np.linalg.cholesky(Pn + G[:, None][:, :, rr][:, :, :, rr])
+                except np.linalg.LinAlgError:
+                    return fail
+                Lmi = np.linalg.inv(Lm)
+                ldM = 2.0 * np.log(np.diagonal(Lm, axis1=-2, axis2=-1)).sum(axis=-1)
             if fixed:
                 Gmu = np.einsum("jb,nab->nja", mu_n[0], G)
             else:
@@ -375,14 +394,13 @@ class LMSEngine(_LMSOutput):
             if posterior:
                 R[cs] = r
                 continue
-            Vr = np.swapaxes(Lmi, -1, -2) @ Lmi  # posterior covariance of the others
+            # posterior covariance of the non-moderators
+            Vr = Vrp[pidx] if fixed else np.swapaxes(Lmi, -1, -2) @ Lmi
             delta = (Vr @ t[..., rr, None])[..., 0]
             eta = np.broadcast_to(mu_n, t.shape).copy()
             eta[..., rr] += delta  # posterior mean of eta
             Gr = G[:, :, rr]  # (nc, q, nr)
             uu = t - np.einsum("nab,njb->nja", Gr, delta)  # Lambda' Sigma_x^-1 (x - mu_x)
-            # Lambda' Sigma_x^-1 Lambda = G - Gr Vr Gr'
-            K = G[:, None] - Gr[:, None] @ Vr @ np.swapaxes(Gr, 1, 2)[:, None]
             reta = r[..., None] * eta
             ru = r[..., None] * uu
             H1[cs] = reta.sum(axis=1)
@@ -392,8 +410,11 @@ class LMSEngine(_LMSOutput):
             H2[cs] = H2c
             if fixed:
                 su1 += ru.sum(axis=0)
-                su2 += np.einsum("nja,njb->jab", ru, uu) - np.einsum("nj,njab->jab", r, K)
+                su2 += np.einsum("nja,njb->jab", ru, uu)
+                np.add.at(rP, pidx, r)
             else:
+                # Lambda' Sigma_x^-1 Lambda = G - Gr Vr Gr'
+                K = G[:, None] - Gr[:, None] @ Vr @ np.swapaxes(Gr, 1, 2)[:, None]
                 su1[rows] = ru.reshape(-1, q)
                 su2[rows] = (ru[..., :, None] * uu[..., None, :] - r[..., None, None] * K).reshape(
                     -1, q, q
@@ -404,6 +425,8 @@ class LMSEngine(_LMSOutput):
             return ll, R
         if not gradient:
             return ll
+        if fixed:
+            su2 -= np.einsum("pj,pjab->jab", rP, Kp)
         # measurement part: expected complete-data scores (zero rows for missing items)
         a, TiL = ms["a"], ms["TiL"]
         v = np.einsum("npa,na->np", TiL, H1)
