@@ -160,7 +160,7 @@ def test_analytic_gradient_two_moderators_endogenous_product():
 
 def test_two_moderators_fit_and_definitions():
     data = _simulate(800, np.random.default_rng(5), omega=(0.25, 0.2), two_moderators=True)
-    res = fit_lms(TWO_MOD_MODEL, data)  # two moderators: adaptive rule, 5 x 5 nodes per case
+    res = fit_lms(TWO_MOD_MODEL, data)  # two moderators: adaptive rule, 3 x 3 nodes per case
     assert res.notes["interaction"]["quadrature"] == "adaptive"
     b1 = _row(res, "Y", "~", "X:Z")
     b2 = _row(res, "Y", "~", "M:W")
