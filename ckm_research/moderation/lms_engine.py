@@ -263,6 +263,19 @@ class LMSEngine(_LMSOutput):
             ldS=2.0 * np.log(np.diagonal(Lc, axis1=1, axis2=2)).sum(axis=1), modval=modval,
         )  # fmt: skip
 
+    def _latent_cached(self, pc, Z):
+        """:meth:`_latent_at`, reused while only measurement parameters change
+        (most columns of the Hessian by differences)."""
+        key = np.concatenate(
+            [pc["B0"].ravel(), pc["Sc"].ravel(), pc["alpha"], pc["L1"].ravel(), pc["om"]]
+        )
+        hit = getattr(self, "_lat_cache", None)
+        if hit is not None and np.array_equal(hit[0], key) and np.array_equal(hit[1], Z):
+            return hit[2]
+        lat = self._latent_at(pc, Z)
+        self._lat_cache = (key, Z.copy(), lat)
+        return lat
+
     # ---------------------------------------------------------------- likelihood
     def _measurement(self, pc):
         """Per-case pieces of the measurement part: the inverse residual
@@ -312,7 +325,7 @@ class LMSEngine(_LMSOutput):
         try:
             pc = self._pieces(theta)
             Z = self._node_set()
-            lat = self._latent_at(pc, Z)
+            lat = self._latent_cached(pc, Z)
         except np.linalg.LinAlgError:
             return fail
         ms = self._measurement(pc)
