@@ -138,8 +138,8 @@ def test_routing_and_errors(oneint):
     holes.loc[holes.index[:10], "y1"] = np.nan
     assert fit(ONEINT_MODEL, holes, missing="ml").n == 400
     assert fit(ONEINT_MODEL, holes).n == 390
-    with pytest.raises(CkmError, match="listwise"):
-        fit(ONEINT_MODEL, holes, interaction="lms", missing="ml")
+    with pytest.raises(CkmError, match="missing='ml'"):  # LMS takes listwise or FIML only
+        fit(ONEINT_MODEL, holes, interaction="lms", missing="ml.x")
 
 
 def test_rewrite_leaves_comments_and_definitions():

@@ -12,7 +12,8 @@ import pytest
 
 from ckm_research import fit
 from ckm_research.errors import CkmError, ModelSpecificationError
-from ckm_research.moderation.lms import LMSEngine, LMSModel, fit_lms, gauss_hermite_grid
+from ckm_research.moderation.lms import LMSModel, fit_lms, gauss_hermite_grid
+from ckm_research.moderation.lms_engine import LMSEngine
 from ckm_research.sem.syntax import parse_model
 
 REF = Path(__file__).parent / "reference"
@@ -159,7 +160,8 @@ def test_analytic_gradient_two_moderators_endogenous_product():
 
 def test_two_moderators_fit_and_definitions():
     data = _simulate(800, np.random.default_rng(5), omega=(0.25, 0.2), two_moderators=True)
-    res = fit_lms(TWO_MOD_MODEL, data, nodes=10)
+    res = fit_lms(TWO_MOD_MODEL, data)  # two moderators: adaptive rule, 3 x 3 nodes per case
+    assert res.notes["interaction"]["quadrature"] == "adaptive"
     b1 = _row(res, "Y", "~", "X:Z")
     b2 = _row(res, "Y", "~", "M:W")
     assert abs(b1["est"] - 0.25) < 3 * b1["se"]

@@ -10,8 +10,9 @@ interaction     method                                           R equivalent
 (default)       pairs, residual covariances of products that     "dblcent")``
                 share an indicator (Lin et al., 2010)
 ``"lms"``       latent moderated structural equations, ML by     ``modsem(method = "lms")``
-                Gauss-Hermite quadrature (Klein & Moosbrugger,
-                2000)
+                Gauss-Hermite quadrature (Klein & Moosbrugger,   (``missing = "ml"``)
+                2000); FIML with ``missing="ml"`` or
+                ``estimator="FIML"``
 ==============  ===============================================  ===========================
 """
 
@@ -51,13 +52,11 @@ def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: Fit
         return fit_dblcent(model, data, options=options)
     from ckm_research.moderation.lms import fit_lms
 
-    # (estimator='FIML' is refused below as an estimator other than ML)
-    if options.missing != "listwise" and options.estimator_alias is None:
+    missing = options.missing  # estimator="FIML" is ML with missing="ml" (FitOptions)
+    if missing not in (None, "listwise", "ml"):
         raise CkmError(
-            "LMS here deletes incomplete cases listwise; missing='ml' (FIML) is available "
-            "with interaction='dblcent'"
+            f"LMS takes missing='listwise' or missing='ml' (FIML); got missing={missing!r}"
         )
-
     if ordered:
         raise CkmError("LMS needs continuous indicators; ordered items are not supported")
     if group is not None:
@@ -65,16 +64,16 @@ def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: Fit
             "LMS with several groups is not supported; use interaction='dblcent' or fit "
             "each group separately"
         )
-    if estimator not in ("ML",):
+    if options.estimator != "ML":
         raise CkmError(
-            f"LMS is a maximum-likelihood method: use estimator='ML' (got '{estimator}'); "
-            "incomplete cases are deleted listwise"
+            f"LMS is a maximum-likelihood method: use estimator='ML' or 'FIML' (got "
+            f"'{estimator}'); missing='ml' keeps incomplete cases (FIML)"
         )
     if options.std_lv:
         raise CkmError("LMS identifies factors by their first loading; use std_lv=False")
     return fit_lms(
         model, data, missing_values=options.missing_values, level=options.level,
-        control=options.control,
+        control=options.control, missing=missing,
     )  # fmt: skip
 
 

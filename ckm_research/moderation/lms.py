@@ -57,6 +57,18 @@ Standard errors come from the observed information, the negative Hessian of
 60 parameters, forward above; modsem's default ``FIM = "observed"``).  BLAS
 is held to one thread while fitting.
 
+**Engines.**  :class:`~ckm_research.moderation.lms_engine.LMSEngine` evaluates
+this likelihood in the space of the latent variables (13 instead of 53
+dimensions on the CKM model), case by case, so it also takes incomplete cases
+(FIML, ``missing="ml"``) and adaptive quadrature; with complete data and the
+fixed rule it gives the same log-likelihood and gradient as
+:class:`DenseLMSEngine`, the indicator-space evaluation described above.
+:func:`fit_lms` uses :class:`DenseLMSEngine` for complete data on the fixed rule
+(a few large matrix products per node, faster there) and for models the
+latent-space form cannot take (a single-indicator factor whose residual
+variance is fixed at 0, observed outcomes of products; complete data only), and
+:class:`~ckm_research.moderation.lms_engine.LMSEngine` otherwise.
+
 The model is lavaan's default parameterisation with a mean structure: first
 loadings fixed at 1, free indicator intercepts, latent means and latent
 intercepts fixed at 0 (the same 31 parameters as modsem for ``oneInt``).
@@ -90,7 +102,7 @@ from ckm_research.sem.results import SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_rows
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
 
-__all__ = ["LMSModel", "LMSEngine", "fit_lms", "gauss_hermite_grid"]
+__all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_maximise"]
 
 _LOG2PI = np.log(2.0 * np.pi)
 
@@ -140,6 +152,74 @@ def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
     keep = wk >= prune * wk.max()
     z, wk = z[keep], wk[keep]
     return z, wk / wk.sum()
+
+
+def bfgs_maximise(fg, theta: np.ndarray, Hinv: np.ndarray, max_iter: int, gtol: float):
+    """Minimise ``f`` (minus the scaled log-likelihood) by BFGS with
+    backtracking (Armijo) line search.
+
+    Parameters
+    ----------
+    fg : callable
+        ``theta -> (f, gradient)``; ``(inf, None)`` outside the admissible region.
+    theta : ndarray
+        Start.
+    Hinv : ndarray
+        Initial inverse Hessian.
+    max_iter : int
+    gtol : float
+        Stop when the largest absolute gradient element is below ``gtol``.
+
+    Returns
+    -------
+    theta, f, Hinv, iterations
+    """
+    q = len(theta)
+    f, g = fg(theta)
+    if not np.isfinite(f):
+        raise ConvergenceError(
+            "LMS: the starting values give a non-positive-definite model; check the model"
+        )
+    it = 0
+    while it < max_iter:
+        it += 1
+        d = -Hinv @ g
+        if g @ d >= 0:  # not a descent direction: reset
+            Hinv = np.diag(1.0 / np.maximum(np.abs(np.diag(np.linalg.inv(Hinv))), 1e-8))
+            d = -Hinv @ g
+        step = 1.0
+        while True:
+            new = theta + step * d
+            f_new, g_new = fg(new)
+            if np.isfinite(f_new) and f_new <= f + 1e-4 * step * (g @ d):
+                break
+            step *= 0.5
+            if step < 1e-12:
+                break
+        if step < 1e-12:
+            if np.max(np.abs(g)) < 1e-4:
+                break
+            raise ConvergenceError(
+                "LMS did not converge (no step improves the likelihood); try more "
+                "quadrature nodes, check the model for Heywood cases, or use "
+                "interaction='dblcent'"
+            )
+        s = new - theta
+        y = g_new - g
+        theta, f_old, f, g = new, f, f_new, g_new
+        sy = s @ y
+        if sy > 1e-12:
+            rho = 1.0 / sy
+            V = np.eye(q) - rho * np.outer(s, y)
+            Hinv = V @ Hinv @ V.T + rho * np.outer(s, s)
+        if np.max(np.abs(g)) < gtol or (abs(f_old - f) < 1e-13 and np.max(np.abs(s)) < 1e-9):
+            break
+    else:
+        raise ConvergenceError(
+            f"LMS did not converge in {max_iter} iterations; raise control['iter.max'] or "
+            "simplify the model"
+        )
+    return theta, f, Hinv, it
 
 
 @dataclass(frozen=True)
@@ -348,8 +428,78 @@ class LMSModel:
         return Em[:, :p], Cfull[:, :p, :p], pc
 
 
-class LMSEngine:
-    """Likelihood, gradient, estimation and inference for an :class:`LMSModel`.
+class _LMSOutput:
+    """Output shared by the LMS engines: parameter-table values, implied
+    moments of the mixture and ``std.all``."""
+
+    def vcov(self) -> np.ndarray:
+        """Inverse observed information."""
+        info = -self.hessian()
+        try:
+            vc = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "LMS: the observed information matrix is singular; the model is not identified"
+            ) from None
+        if np.any(np.diag(vc) < 0):
+            _warnings.warn(
+                "LMS: the observed information matrix is not positive definite; some standard "
+                "errors are not available (the solution may not be a maximum)",
+                stacklevel=3,
+            )
+        return vc
+
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Values of the base table rows followed by the product-term rows."""
+        M = self.model
+        base = M.ram.row_values(theta[: M.n_base])
+        return np.concatenate([base, M.omegas(theta)])
+
+    def row_free(self) -> np.ndarray:
+        M = self.model
+        return np.concatenate([M.ram.free, M.term_free])
+
+    def implied_latent(self, theta: np.ndarray):
+        """Model-implied mean and covariance of all variables (observed and
+        latent), integrated over the moderators by the quadrature rule."""
+        mu, Sig, pc = self.model.moments(theta, self.z)
+        w = self.w
+        Em = pc["Em"]
+        mean = w @ Em
+        cov = np.einsum("j,jab->ab", w, pc["Cfull"]) + np.einsum("j,ja,jb->ab", w, Em, Em)
+        cov -= np.outer(mean, mean)
+        return mean, cov
+
+    def std_all(self, theta: np.ndarray) -> np.ndarray:
+        """``std.all`` as lavaan scales it, with the model-implied (mixture)
+        variances; a product term ``Y ~ X:Z`` is scaled by sd(X) sd(Z) / sd(Y)
+        (modsem's default for LMS)."""
+        M = self.model
+        t = M.partable.table
+        vals = self.row_values(theta)
+        _, cov = self.implied_latent(theta)
+        var = np.diag(cov)
+        sd = np.sqrt(np.abs(var))
+        pos = {v: i for i, v in enumerate(M.variables)}
+        vb = M.ram.row_values(theta[: M.n_base])
+        _, S, _ = M.ram.matrices_from_rows(vb, 0)
+        out = np.full(len(vals), np.nan)
+        n = len(t)
+        out[:n] = standardize_rows(
+            t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy(), vals[:n], var,
+            np.diag(S), M.variables,
+        )
+        for i, term in enumerate(M.terms):
+            a, b = term.term.split(":")
+            out[len(t) + i] = vals[len(t) + i] * sd[pos[a]] * sd[pos[b]] / sd[pos[term.lhs]]
+        return out
+
+
+class DenseLMSEngine(_LMSOutput):
+    """Complete-data LMS in the space of the indicators, for an :class:`LMSModel`
+    that the latent-space engine (:mod:`ckm_research.moderation.lms_engine`)
+    cannot take (single-indicator factors with a zero residual variance,
+    observed outcomes of product terms).
 
     Parameters
     ----------
@@ -522,45 +672,7 @@ class LMSEngine:
             fp, gp = fg(tp)
             curv = (gp[j] - g[j]) / h if gp is not None else 1.0
             Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
-        self.iterations = 0
-        for it in range(1, max_iter + 1):
-            self.iterations = it
-            d = -Hinv @ g
-            if g @ d >= 0:  # not a descent direction: reset
-                Hinv = np.diag(1.0 / np.maximum(np.abs(np.diag(np.linalg.inv(Hinv))), 1e-8))
-                d = -Hinv @ g
-            step = 1.0
-            while True:
-                new = theta + step * d
-                f_new, g_new = fg(new)
-                if np.isfinite(f_new) and f_new <= f + 1e-4 * step * (g @ d):
-                    break
-                step *= 0.5
-                if step < 1e-12:
-                    break
-            if step < 1e-12:
-                if np.max(np.abs(g)) < 1e-4:
-                    break
-                raise ConvergenceError(
-                    "LMS did not converge (no step improves the likelihood); try more "
-                    "quadrature nodes, check the model for Heywood cases, or use "
-                    "interaction='dblcent'"
-                )
-            s = new - theta
-            y = g_new - g
-            theta, f_old, f, g = new, f, f_new, g_new
-            sy = s @ y
-            if sy > 1e-12:
-                rho = 1.0 / sy
-                V = np.eye(q) - rho * np.outer(s, y)
-                Hinv = V @ Hinv @ V.T + rho * np.outer(s, s)
-            if np.max(np.abs(g)) < gtol or (abs(f_old - f) < 1e-13 and np.max(np.abs(s)) < 1e-9):
-                break
-        else:
-            raise ConvergenceError(
-                f"LMS did not converge in {max_iter} iterations; raise control['iter.max'] or "
-                "simplify the model"
-            )
+        theta, f, Hinv, self.iterations = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
         self.theta = theta
         self.logl = float(-f * n)
 
@@ -617,71 +729,8 @@ class LMSEngine:
             self.z, self.logw = z, logw
         return 0.5 * (H + H.T)
 
-    def vcov(self) -> np.ndarray:
-        """Inverse observed information."""
-        info = -self.hessian()
-        try:
-            vc = np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            raise IdentificationError(
-                "LMS: the observed information matrix is singular; the model is not identified"
-            ) from None
-        if np.any(np.diag(vc) < 0):
-            _warnings.warn(
-                "LMS: the observed information matrix is not positive definite; some standard "
-                "errors are not available (the solution may not be a maximum)",
-                stacklevel=3,
-            )
-        return vc
 
-    # ------------------------------------------------------------------ output
-    def row_values(self, theta: np.ndarray) -> np.ndarray:
-        """Values of the base table rows followed by the product-term rows."""
-        M = self.model
-        base = M.ram.row_values(theta[: M.n_base])
-        return np.concatenate([base, M.omegas(theta)])
-
-    def row_free(self) -> np.ndarray:
-        M = self.model
-        return np.concatenate([M.ram.free, M.term_free])
-
-    def implied_latent(self, theta: np.ndarray):
-        """Model-implied mean and covariance of all variables (observed and
-        latent), integrated over the moderators by the quadrature rule."""
-        mu, Sig, pc = self.model.moments(theta, self.z)
-        w = self.w
-        Em = pc["Em"]
-        mean = w @ Em
-        cov = np.einsum("j,jab->ab", w, pc["Cfull"]) + np.einsum("j,ja,jb->ab", w, Em, Em)
-        cov -= np.outer(mean, mean)
-        return mean, cov
-
-    def std_all(self, theta: np.ndarray) -> np.ndarray:
-        """``std.all`` as lavaan scales it, with the model-implied (mixture)
-        variances; a product term ``Y ~ X:Z`` is scaled by sd(X) sd(Z) / sd(Y)
-        (modsem's default for LMS)."""
-        M = self.model
-        t = M.partable.table
-        vals = self.row_values(theta)
-        _, cov = self.implied_latent(theta)
-        var = np.diag(cov)
-        sd = np.sqrt(np.abs(var))
-        pos = {v: i for i, v in enumerate(M.variables)}
-        vb = M.ram.row_values(theta[: M.n_base])
-        _, S, _ = M.ram.matrices_from_rows(vb, 0)
-        out = np.full(len(vals), np.nan)
-        n = len(t)
-        out[:n] = standardize_rows(
-            t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy(), vals[:n], var,
-            np.diag(S), M.variables,
-        )
-        for i, term in enumerate(M.terms):
-            a, b = term.term.split(":")
-            out[len(t) + i] = vals[len(t) + i] * sd[pos[a]] * sd[pos[b]] / sd[pos[term.lhs]]
-        return out
-
-
-def _estimates_table(engine: LMSEngine, vcov: np.ndarray, level: float, defs) -> pd.DataFrame:
+def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFrame:
     M = engine.model
     t = M.partable.table
     theta = engine.theta
@@ -769,6 +818,8 @@ def fit_lms(
     missing_values=None,
     level: float = 0.95,
     control: dict | None = None,
+    missing: str | None = None,
+    quadrature: str | None = None,
 ) -> SEMResults:
     """Fit a latent interaction model by LMS (Klein & Moosbrugger, 2000).
 
@@ -777,10 +828,12 @@ def fit_lms(
     model : str
         lavaan syntax with product terms (``Y ~ X + Z + X:Z``).
     data : pandas.DataFrame or path
-        Incomplete cases are deleted listwise.
+        Incomplete cases are deleted listwise, or kept with ``missing='ml'``.
     nodes : int, optional
-        Gauss-Hermite nodes per moderator before pruning: 64 with one
-        moderator (about 36 remain), 24 with two, 12 with three or more.
+        Gauss-Hermite nodes per moderator.  Fixed rule (before pruning): 64
+        with one moderator (about 36 remain), 24 with two, 12 with three or
+        more.  Adaptive rule: 3 per moderator and case (on modsem's TPB data
+        3 and 5 adaptive nodes give the same log-likelihood to 1e-5).
         modsem's fixed 24-node rule is too coarse when the moderator's
         indicators are reliable: its posterior is then narrower than the node
         spacing (on oneInt the X:Z estimate moves from 0.713 with 24 nodes to
@@ -797,6 +850,16 @@ def fit_lms(
         Confidence level.
     control : dict, optional
         ``{"iter.max": 500}``.
+    missing : {'listwise', 'ml'}, optional
+        ``'ml'``: full-information ML, the mixture likelihood of each case's
+        observed indicators (:mod:`ckm_research.moderation.lms_engine`;
+        modsem's ``missing = "ml"``); ``'listwise'`` (default) deletes
+        incomplete cases.
+    quadrature : {'fixed', 'adaptive'}, optional
+        The Gauss-Hermite rule: one fixed product rule for every case, or a few
+        nodes per case placed at its posterior of the moderators (adaptive;
+        modsem's ``adaptive.quad``).  Default: fixed with one moderator,
+        adaptive with two or more.
 
     Returns
     -------
@@ -825,8 +888,31 @@ def fit_lms(
     t0 = time.perf_counter()
     parsed = parse_model(model)
     lms = LMSModel(parsed, moderators=moderators)
+    if missing not in (None, "listwise", "ml"):
+        raise CkmError(
+            f"The 'missing' parameter of fit_lms must be one of 'listwise', 'ml'. Got "
+            f"{missing!r} instead."
+        )
+    if quadrature not in (None, "fixed", "adaptive"):
+        raise CkmError(
+            f"The 'quadrature' parameter of fit_lms must be one of 'fixed', 'adaptive'. Got "
+            f"{quadrature!r} instead."
+        )
+    from ckm_research.moderation.lms_engine import LMSEngine, latent_space_reason
+
+    dense_reason = latent_space_reason(lms)
+    if quadrature is None:
+        quadrature = "fixed" if (lms.k == 1 or dense_reason) else "adaptive"
+    if dense_reason and quadrature == "adaptive":
+        raise CkmError(
+            f"LMS with adaptive quadrature needs the latent-space form, but {dense_reason}; "
+            "use quadrature='fixed'"
+        )
     if nodes is None:
-        nodes = {1: 64, 2: 24}.get(lms.k, 12)
+        if quadrature == "fixed":
+            nodes = {1: 64, 2: 24}.get(lms.k, 12)
+        else:
+            nodes = 3
     if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < 2:
         raise CkmError(
             f"The 'nodes' parameter of fit_lms must be an int in the range [2, inf). Got {nodes!r} "
@@ -843,15 +929,36 @@ def fit_lms(
     frame = read_data(data, missing_values=missing_values)
     clean = check_model_data(frame, list(lms.ov))
     x = clean.to_numpy(dtype=float)
-    keep = ~np.isnan(x).any(axis=1)
     notes = []
-    if (~keep).any():
-        notes.append(
-            f"{int((~keep).sum())} of {len(x)} cases have missing values and were deleted "
-            "listwise (LMS here uses complete cases)"
-        )
+    if missing == "ml":
+        empty = np.isnan(x).all(axis=1)
+        if empty.any():
+            rows = ", ".join(str(r) for r in clean.index[empty][:10])
+            notes.append(
+                f"{int(empty.sum())} case(s) without any observed indicator were left out "
+                f"(rows {rows}{' ...' if empty.sum() > 10 else ''})"
+            )
+        keep = ~empty
+        if dense_reason and np.isnan(x[keep]).any():
+            raise CkmError(
+                f"LMS with missing='ml' needs the latent-space form, but {dense_reason}; "
+                "use missing='listwise' or interaction='dblcent'"
+            )
+    else:
+        keep = ~np.isnan(x).any(axis=1)
+        if (~keep).any():
+            notes.append(
+                f"{int((~keep).sum())} of {len(x)} cases have missing values and were deleted "
+                "listwise (LMS here uses complete cases; missing='ml' keeps them)"
+            )
     x = x[keep]
-    engine = LMSEngine(lms, x, nodes=nodes, prune=prune)
+    complete = not np.isnan(x).any()
+    if dense_reason or (complete and quadrature == "fixed"):
+        # complete data on one fixed rule: the indicator-space engine gives the same
+        # likelihood (tests/test_moderation_lms_fiml.py) with fewer, larger matrix products
+        engine = DenseLMSEngine(lms, x, nodes=nodes, prune=prune)
+    else:
+        engine = LMSEngine(lms, x, nodes=nodes, prune=prune, quadrature=quadrature)
     with _one_blas_thread():
         engine.estimate(max_iter=iter_max)
         vc = engine.vcov()
@@ -888,7 +995,10 @@ def fit_lms(
         "method": "lms",
         "moderators": list(lms.moderators),
         "nodes_per_dimension": int(nodes),
-        "quadrature_points": int(len(engine.w)),
+        "quadrature": quadrature,
+        "engine": type(engine).__name__,
+        "missing": "ml" if missing == "ml" else "listwise",
+        "quadrature_points": int(len(engine.w) if quadrature == "fixed" else len(engine.logw_u)),
         "function_evaluations": int(engine.n_evals),
         "seconds": elapsed,
     }
@@ -906,8 +1016,13 @@ def fit_lms(
             "interaction": info,
             "summary_lines": [
                 ("LMS", "Latent interaction method"),
-                (str(len(engine.w)), "Quadrature points"),
-            ],
+                (
+                    str(info["quadrature_points"])
+                    + (" per case (adaptive)" if quadrature == "adaptive" else ""),
+                    "Quadrature points",
+                ),
+            ]
+            + ([("FIML (casewise mixture)", "Missing data")] if missing == "ml" else []),
         },
         theta=engine.theta,
         vcov=vc,

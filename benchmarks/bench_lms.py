@@ -1,0 +1,101 @@
+"""Benchmark: LMS with FIML, three latent moderators on the CKM study model, and oneInt.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_lms.py               # both cases
+    python benchmarks/bench_lms.py --cases ckm   # one case
+    python benchmarks/bench_lms.py --fixed       # also the fixed product rule (slow)
+
+Cases (wall clock of one ``ckm_research.moderation.fit_lms`` call, estimates,
+observed-information SEs and the LRT against the model without products):
+
+* ``ckm``: the CKM study model (``ckm_research/models/ckm_study.lav``, 13
+  factors, 53 items) with the three turbulence moderators of CKM on INS and SAT
+  (``INS ~ CKM:CTU + CKM:TTU + CKM:CPT``, the same for SAT, with SAT's main
+  effects of TTU and CPT added), N = 1,500 respondents simulated from the
+  study's population (``ckm_research.data.simulate``, seed 11), 5% of the
+  answers MCAR-missing, ``missing="ml"``: adaptive quadrature, 3 nodes per
+  moderator and case (27).  Issue 11's target: under 2 minutes on 2 cores.
+* ``oneint``: modsem's oneInt (N = 2,000, complete), the default rule (64 fixed
+  nodes, 36 after pruning), and the same with 10% of the cells MCAR-missing
+  and ``missing="ml"``.
+
+The machine is shared; the load average at the end is printed beside the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ONEINT_MODEL = "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nY ~ X + Z + X:Z\n"
+CKM_PRODUCTS = (
+    "\nINS ~ CKM:CTU + CKM:TTU + CKM:CPT\nSAT ~ TTU + CPT + CKM:CTU + CKM:TTU + CKM:CPT\n"
+)
+
+
+def ckm_case(n: int = 1500, missing: float = 0.05, seed: int = 11):
+    """The CKM study model with three moderators and simulated data."""
+    from ckm_research.data.simulate import simulate
+
+    model = (ROOT / "ckm_research" / "models" / "ckm_study.lav").read_text() + CKM_PRODUCTS
+    data = simulate(n, seed, missing=missing)
+    return model, data
+
+
+def _report(name, res, seconds):
+    est = res.estimates
+    rows = est[est["rhs"].str.contains(":", regex=False) & (est["op"] == "~")]
+    info = res.notes["interaction"]
+    print(
+        f"{name}: {seconds:.1f} s  N={res.n}  logl={res.fit_measures['logl']:.3f}  "
+        f"LRT D={res.fit_measures['lrt.stat']:.2f} on {res.fit_measures['lrt.df']:.0f} df  "
+        f"rule={info['quadrature']} ({info['quadrature_points']} points)  "
+        f"evaluations={info['function_evaluations']}"
+    )
+    for r in rows.itertuples(index=False):
+        print(f"    {r.lhs} ~ {r.rhs}: {r.est:.4f} (SE {r.se:.4f})")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", default="ckm,oneint")
+    ap.add_argument("--fixed", action="store_true", help="also time the fixed product rule")
+    args = ap.parse_args(argv)
+    import numpy as np
+    import pandas as pd
+
+    from ckm_research.moderation.lms import fit_lms
+
+    cases = args.cases.split(",")
+    print(f"cores={os.cpu_count()}")
+    if "oneint" in cases:
+        d = pd.read_csv(ROOT / "tests" / "reference" / "data" / "oneInt.csv")
+        t = time.perf_counter()
+        res = fit_lms(ONEINT_MODEL, d)
+        _report("oneint complete, fixed 64", res, time.perf_counter() - t)
+        holes = d.mask(np.random.default_rng(1).random(d.shape) < 0.10)
+        t = time.perf_counter()
+        res = fit_lms(ONEINT_MODEL, holes, missing="ml")
+        _report("oneint 10% missing, FIML, fixed 64", res, time.perf_counter() - t)
+    if "ckm" in cases:
+        model, data = ckm_case()
+        t = time.perf_counter()
+        res = fit_lms(model, data, missing="ml")
+        _report("ckm 3 moderators N=1500 FIML adaptive", res, time.perf_counter() - t)
+        if args.fixed:
+            t = time.perf_counter()
+            res = fit_lms(model, data, missing="ml", quadrature="fixed")
+            _report("ckm 3 moderators N=1500 FIML fixed 12^3", res, time.perf_counter() - t)
+    print(f"load average: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,719 @@
+"""LMS by full-information ML: the mixture likelihood of every missing-data pattern.
+
+Klein & Moosbrugger (2000) write the density of the indicators of a model with
+latent product terms as a mixture over the moderators' values :math:`z`
+(:mod:`ckm_research.moderation.lms`).  With missing data the density of case
+:math:`i` is the same mixture of the normal densities of its *observed*
+indicators :math:`x_{i,o}` (the casewise likelihood of Arbuckle, 1996, under
+MAR; modsem's LMS with ``missing = "ml"``):
+
+.. math::
+
+    \\ell = \\sum_i \\log \\sum_j w_{ij}\\,
+        \\phi\\big(x_{i,o};\\; \\nu_o + \\Lambda_o \\mu_\\eta(z_{ij}),\\;
+        \\Lambda_o \\Sigma_\\eta(z_{ij}) \\Lambda_o^\\top + \\Theta_{oo}\\big).
+
+**Latent-space evaluation.**  Only the distribution of the latent variables,
+:math:`\\eta \\mid z \\sim N(\\mu_\\eta(z), \\Sigma_\\eta(z))`, depends on the
+node; the measurement part :math:`x = \\nu + \\Lambda\\eta + \\varepsilon`,
+:math:`\\varepsilon \\sim N(0, \\Theta)`, does not.  By the Woodbury identity
+every normal density above is evaluated in the :math:`q` latent dimensions
+instead of the :math:`p_o` observed ones: with :math:`G_o =
+\\Lambda_o^\\top\\Theta_{oo}^{-1}\\Lambda_o`, :math:`b_i =
+\\Lambda_o^\\top\\Theta_{oo}^{-1}\\tilde x_i` (:math:`\\tilde x_i = x_{i,o} -
+\\nu_o`), :math:`M = \\Sigma_\\eta^{-1} + G_o` and :math:`h = b_i +
+\\Sigma_\\eta^{-1}\\mu_\\eta`,
+
+.. math::
+
+    -2\\log\\phi = p_o\\log 2\\pi + \\log|\\Theta_{oo}| + \\log|\\Sigma_\\eta|
+        + \\log|M| + \\tilde x_i^\\top\\Theta_{oo}^{-1}\\tilde x_i
+        + \\mu_\\eta^\\top\\Sigma_\\eta^{-1}\\mu_\\eta - h^\\top M^{-1} h,
+
+and :math:`M^{-1}`, :math:`\\hat\\eta = M^{-1}h` are the posterior covariance and
+mean of :math:`\\eta` given :math:`x_{i,o}` and the node (53 items of 13 factors:
+13 x 13 instead of 53 x 53 matrices).  This needs :math:`\\Theta` positive
+definite and indicators that load only on factors; other models use the
+complete-data engine of :mod:`ckm_research.moderation.lms`.
+
+**Gradient.**  By Fisher's identity the score is the posterior expectation of
+the complete-data score of :math:`(x, \\eta)` given the node, weighted by the
+nodes' posterior probabilities :math:`r_{ij}` (the E-step of Klein &
+Moosbrugger's EM): for the measurement part it needs
+:math:`\\sum_{ij} r_{ij}\\hat\\eta_{ij}` and :math:`\\sum_{ij}
+r_{ij}(M_{ij}^{-1} + \\hat\\eta_{ij}\\hat\\eta_{ij}^\\top)` per pattern, for the
+structural part the same sums per node, carried back through
+:math:`\\Sigma_\\eta = E S E^\\top`, :math:`\\mu_\\eta = E m` with the
+node-dependent paths as in :mod:`ckm_research.moderation.lms`.  Standard errors
+come from the observed information (the Hessian by differences of this
+gradient).
+
+**Quadrature.**  ``"fixed"``: the product Gauss-Hermite rule of
+:func:`~ckm_research.moderation.lms.gauss_hermite_grid` shared by every case
+(with complete data the log-likelihood equals the complete-data engine's).
+``"adaptive"``: each case gets its own few nodes, placed at the mean and
+scaled by the Cholesky factor of its posterior of :math:`z` (adaptive
+Gauss-Hermite quadrature; Naylor & Smith, 1982; Rabe-Hesketh, Skrondal &
+Pickles, 2005, *J. Econometrics* 128, 301-323; modsem's ``adaptive.quad``):
+
+.. math::
+
+    \\int g(z)\\phi_k(z)\\,dz \\approx \\sum_j w_j\\, |L_i|\\,
+        \\frac{\\phi_k(m_i + L_i u_j)}{\\phi_k(u_j)}\\, g(m_i + L_i u_j).
+
+The posteriors start from the exact ones of the model without product terms
+(a linear model: :math:`z \\mid x` is normal) and are updated from the
+quadrature's own posterior moments after each optimisation until the maximum
+no longer moves (at most ``max_rounds`` times).  Three nodes per moderator
+(27 for three moderators) then suffice where a fixed rule needs 12 or more
+per moderator (a thousand nodes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ckm_research.errors import ConvergenceError, IdentificationError
+from ckm_research.moderation.lms import _LMSOutput, bfgs_maximise, gauss_hermite_grid
+from ckm_research.sem import missing as mis
+from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
+
+__all__ = ["LMSEngine", "latent_space_reason"]
+
+_LOG2PI = np.log(2.0 * np.pi)
+
+
+def latent_space_reason(model) -> str | None:
+    """Why ``model`` (an :class:`~ckm_research.moderation.lms.LMSModel`) cannot
+    be evaluated in the latent space, or ``None`` when it can.
+
+    The latent-space form needs indicators that load only on latent variables,
+    latent variables that depend only on latent variables, no covariance
+    between an indicator and a latent variable, positive residual variances of
+    the indicators (free, or fixed above 0), and product terms between latent
+    variables with a latent outcome.
+    """
+    ram = model.ram
+    p = len(ram.ov)
+    gm = ram.groups[0]
+    if np.any(gm.a_j < p):
+        return "a variable depends on an observed variable"
+    if np.any((np.minimum(gm.s_i, gm.s_j) < p) & (np.maximum(gm.s_i, gm.s_j) >= p)):
+        return "an observed variable covaries with a latent variable"
+    var_rows = [
+        (r, i) for r, i, j in zip(gm.s_rows, gm.s_i, gm.s_j, strict=True) if i == j and i < p
+    ]
+    have = {i for _, i in var_rows}
+    if len(have) < p:
+        return "an indicator has no residual variance"
+    for r, _ in var_rows:
+        if ram.free[r] == 0 and not (ram.values[r] > 0):
+            return "an indicator's residual variance is fixed at 0 (a single-indicator factor)"
+    if np.any(model.term_y < p) or np.any(model.term_o < p) or np.any(model.xi_pos < p):
+        return "a product term involves an observed variable"
+    return None
+
+
+def _standard_rule(k: int, nodes: int):
+    """Product Gauss-Hermite nodes ``u`` (J, k) and log-weights for N(0, I_k)."""
+    x, w = np.polynomial.hermite.hermgauss(nodes)
+    u1, lw1 = np.sqrt(2.0) * x, np.log(w / np.sqrt(np.pi))
+    grids = np.meshgrid(*([np.arange(nodes)] * k), indexing="ij")
+    ix = np.stack([g.ravel() for g in grids], axis=1)
+    return u1[ix], lw1[ix].sum(axis=1)
+
+
+class LMSEngine(_LMSOutput):
+    """LMS log-likelihood, analytic gradient and estimation with missing data.
+
+    Parameters
+    ----------
+    model : LMSModel
+        The model (:class:`ckm_research.moderation.lms.LMSModel`); it must
+        pass :func:`latent_space_reason`.
+    data : ndarray (N, p)
+        Columns in ``model.ov`` order; ``NaN`` marks a missing value (cases
+        with no observed value must be removed beforehand).
+    nodes : int
+        Gauss-Hermite nodes per moderator (fixed rule) or per moderator and
+        case (adaptive rule).
+    prune : float
+        Fixed rule only: product-rule nodes whose weight is below ``prune``
+        times the largest are dropped.
+    quadrature : {'fixed', 'adaptive'}
+    max_rounds : int
+        Adaptive rule: the most re-centrings of the nodes.
+    """
+
+    def __init__(
+        self,
+        model,
+        data: np.ndarray,
+        nodes: int = 24,
+        prune: float = 1e-12,
+        quadrature: str = "fixed",
+        max_rounds: int = 6,
+    ):
+        reason = latent_space_reason(model)
+        if reason is not None:  # pragma: no cover - fit_lms routes such models elsewhere
+            raise ValueError(f"LMSEngine needs the latent-space form: {reason}")
+        self.model = model
+        self.X = np.asarray(data, dtype=float)
+        self.n = self.X.shape[0]
+        self.p = len(model.ov)
+        self.q = len(model.variables) - self.p
+        self.nodes = int(nodes)
+        self.quadrature = quadrature
+        self.max_rounds = int(max_rounds)
+        obs = ~np.isnan(self.X)
+        self.obs = obs
+        self.po = obs.sum(axis=1)
+        self.complete = bool(obs.all())
+        masks, inv = np.unique(obs, axis=0, return_inverse=True)
+        inv = np.asarray(inv).ravel()
+        self.case_pat = inv
+        self.pat_first = np.array([np.flatnonzero(inv == g)[0] for g in range(len(masks))])
+        self.patterns = []
+        for g, mask in enumerate(masks):
+            idx = np.flatnonzero(inv == g)
+            o = np.flatnonzero(mask)
+            xo = self.X[np.ix_(idx, o)]
+            self.patterns.append({"idx": idx, "o": o, "x": xo, "xx": xo.T @ xo})
+        k = model.k
+        if quadrature == "fixed":
+            self.z, self.w = gauss_hermite_grid(k, self.nodes, prune)
+            self.logw = np.log(self.w)
+        else:
+            self.u, self.logw_u = _standard_rule(k, self.nodes)
+            # moments of the mixture are integrated by a fixed rule that is exact
+            # for polynomials of degree <= 13 in z
+            self.z, self.w = gauss_hermite_grid(k, 7, 1e-12)
+            self.logw = np.log(self.w)
+            self.case_m = np.zeros((self.n, k))
+            self.case_L = np.broadcast_to(np.eye(k), (self.n, k, k)).copy()
+            self._set_case_nodes()
+        self.theta: np.ndarray | None = None
+        self.n_evals = 0
+        self.iterations = 0
+        self.rounds = 0
+        self.xi_l = model.xi_pos - self.p
+        mods = set(self.xi_l[: model.k].tolist())
+        self.rest = np.array([i for i in range(self.q) if i not in mods], dtype=int)
+        self.ty = model.term_y - self.p
+        self.to = model.term_o - self.p
+
+    # ------------------------------------------------------------ quadrature
+    def _set_case_nodes(self) -> None:
+        """Nodes ``m_i + L_i u_j`` and log-weights of the adaptive rule."""
+        k = self.model.k
+        zc = self.case_m[:, None, :] + np.einsum("nab,jb->nja", self.case_L, self.u)
+        logdet = np.log(np.abs(np.diagonal(self.case_L, axis1=1, axis2=2))).sum(axis=1)
+        lphi_z = -0.5 * (k * _LOG2PI + np.sum(zc**2, axis=2))
+        lphi_u = -0.5 * (k * _LOG2PI + np.sum(self.u**2, axis=1))
+        self.case_z = zc
+        self.case_logw = self.logw_u[None, :] + logdet[:, None] + lphi_z - lphi_u[None, :]
+
+    def _node_set(self):
+        """Unique nodes (U, k) and, per pattern, the node rows and log-weights."""
+        if self.quadrature == "fixed":
+            return self.z
+        return self.case_z.reshape(-1, self.model.k)
+
+    # ------------------------------------------------------------- model pieces
+    def _pieces(self, theta):
+        M = self.model
+        p = self.p
+        vals = M.ram.row_values(theta[: M.n_base])
+        A, S, m = M.ram.matrices_from_rows(vals, 0)
+        xl, k = self.xi_l, M.k
+        Psi = S[p:, p:]
+        Phi = Psi[np.ix_(xl, xl)]
+        C = np.linalg.cholesky(Phi[:k, :k])
+        Cinv = np.linalg.inv(C)
+        L1 = Phi[:, :k] @ Cinv.T
+        Sc = Psi.copy()
+        Sc[np.ix_(xl, xl)] = Phi - L1 @ L1.T
+        return dict(
+            Lam=A[:p, p:], Theta=S[:p, :p], nu=m[:p], B0=A[p:, p:], Sc=Sc, alpha=m[p:],
+            kappa=m[p:][xl], C=C, Cinv=Cinv, L1=L1, om=M.omegas(theta),
+        )  # fmt: skip
+
+    def _latent_at(self, pc, Z):
+        """Latent means, covariances and precisions at the nodes ``Z`` (U, k)."""
+        M = self.model
+        q, xl, k = self.q, self.xi_l, M.k
+        U = Z.shape[0]
+        xi_mean = pc["kappa"][None, :] + Z @ pc["L1"].T
+        m0 = np.repeat(pc["alpha"][None, :], U, axis=0)
+        m0[:, xl] = xi_mean
+        modval = xi_mean[:, :k]
+        B = np.repeat(pc["B0"][None, :, :], U, axis=0)
+        for t in range(len(M.terms)):
+            B[:, self.ty[t], self.to[t]] += pc["om"][t] * modval[:, M.term_m[t]]
+        E = np.linalg.inv(np.eye(q)[None, :, :] - B)
+        Sig = E @ pc["Sc"] @ np.swapaxes(E, 1, 2)
+        mu = np.einsum("uab,ub->ua", E, m0)
+        # given the node the moderators are constants: the density lives on the others
+        r = self.rest
+        Lc = np.linalg.cholesky(Sig[:, r][:, :, r])
+        Li = np.linalg.inv(Lc)
+        return dict(
+            E=E, Sig=Sig, mu=mu, P=np.swapaxes(Li, 1, 2) @ Li,
+            ldS=2.0 * np.log(np.diagonal(Lc, axis1=1, axis2=2)).sum(axis=1), modval=modval,
+        )  # fmt: skip
+
+    def _latent_cached(self, pc, Z):
+        """:meth:`_latent_at`, reused while only measurement parameters change
+        (most columns of the Hessian by differences)."""
+        key = np.concatenate(
+            [pc["B0"].ravel(), pc["Sc"].ravel(), pc["alpha"], pc["L1"].ravel(), pc["om"]]
+        )
+        hit = getattr(self, "_lat_cache", None)
+        if hit is not None and np.array_equal(hit[0], key) and np.array_equal(hit[1], Z):
+            return hit[2]
+        lat = self._latent_at(pc, Z)
+        self._lat_cache = (key, Z.copy(), lat)
+        return lat
+
+    # ---------------------------------------------------------------- likelihood
+    def _measurement(self, pc):
+        """Per-case pieces of the measurement part: the inverse residual
+        covariance of the observed indicators padded with zeros (N, p, p),
+        ``Theta^-1 Lambda`` (N, p, q), ``Theta^-1 x~`` (N, p), ``G``, ``b``,
+        ``c`` and ``log|Theta_oo|``; ``None`` if a ``Theta_oo`` is not positive
+        definite."""
+        Lam, Theta, nu = pc["Lam"], pc["Theta"], pc["nu"]
+        p = self.p
+        xt = np.where(self.obs, self.X - nu[None, :], 0.0)
+        if not np.any(Theta - np.diag(np.diag(Theta))):
+            th = np.diag(Theta)
+            if np.any(th <= 0):
+                return None
+            w = self.obs / th[None, :]
+            Ti = w[:, :, None] * np.eye(p)[None, :, :]
+            ldT = self.obs @ np.log(th)
+            TiL = w[:, :, None] * Lam[None, :, :]
+        else:
+            Ti = np.zeros((self.n, p, p))
+            ldT = np.zeros(self.n)
+            for pat in self.patterns:
+                o = pat["o"]
+                try:
+                    Tc = np.linalg.cholesky(Theta[np.ix_(o, o)])
+                except np.linalg.LinAlgError:
+                    return None
+                Tci = np.linalg.inv(Tc)
+                Ti[np.ix_(pat["idx"], o, o)] = (Tci.T @ Tci)[None]
+                ldT[pat["idx"]] = 2.0 * np.log(np.diag(Tc)).sum()
+            TiL = Ti @ Lam
+        a = np.einsum("nab,nb->na", Ti, xt)
+        return dict(
+            Ti=Ti, TiL=TiL, a=a, xt=xt, ldT=ldT, G=np.einsum("pa,npb->nab", Lam, TiL),
+            b=a @ Lam, c=np.sum(a * xt, axis=1),
+        )  # fmt: skip
+
+    def loglik(self, theta: np.ndarray, gradient: bool = False, posterior: bool = False):
+        """Log-likelihood (and its gradient) at ``theta``.
+
+        Returns ``-inf`` (and ``None``) where a covariance matrix is not
+        positive definite.  With ``posterior=True`` returns the posterior
+        probabilities of the nodes instead of the gradient: (N, J).
+        """
+        self.n_evals += 1
+        fail = (-np.inf, None) if (gradient or posterior) else -np.inf
+        try:
+            pc = self._pieces(theta)
+            Z = self._node_set()
+            lat = self._latent_cached(pc, Z)
+        except np.linalg.LinAlgError:
+            return fail
+        ms = self._measurement(pc)
+        if ms is None:
+            return fail
+        q = self.q
+        fixed = self.quadrature == "fixed"
+        J = Z.shape[0] if fixed else self.u.shape[0]
+        rr = self.rest
+        nr = len(rr)
+        want = gradient or posterior
+        if gradient:
+            U = Z.shape[0]
+            su1 = np.zeros((U, q))
+            su2 = np.zeros((U, q, q))
+            H1 = np.zeros((self.n, q))
+            H2 = np.zeros((self.n, q, q))
+        if posterior:
+            R = np.zeros((self.n, J))
+        ll = 0.0
+        step = max(1, 20000 // J)
+        G_all, b_all, c_all = ms["G"], ms["b"], ms["c"]
+        const = self.po * _LOG2PI + ms["ldT"]
+        if fixed:  # shared nodes: one factorisation per missing-data pattern and node
+            Gp = G_all[self.pat_first]
+            try:
+                Lmp = np.linalg.cholesky(lat["P"][None] + Gp[:, None][:, :, rr][:, :, :, rr])
+            except np.linalg.LinAlgError:
+                return fail
+            Lmip = np.linalg.inv(Lmp)
+            ldMp = 2.0 * np.log(np.diagonal(Lmp, axis1=-2, axis2=-1)).sum(axis=-1)
+            if gradient:
+                Vrp = np.swapaxes(Lmip, -1, -2) @ Lmip
+                Grp = Gp[:, :, rr]
+                Kp = Gp[:, None] - Grp[:, None] @ Vrp @ np.swapaxes(Grp, 1, 2)[:, None]
+                rP = np.zeros((len(Gp), J))
+        for s0 in range(0, self.n, step):
+            cs = slice(s0, min(self.n, s0 + step))
+            nc = cs.stop - cs.start
+            G, b, c = G_all[cs], b_all[cs], c_all[cs]
+            if fixed:
+                rows = slice(None)
+                Pn, mu_n, ldS = lat["P"][None], lat["mu"][None], lat["ldS"][None]
+                lw0 = self.logw[None, :]
+            else:
+                rows = slice(cs.start * J, cs.stop * J)
+                Pn = lat["P"][rows].reshape(nc, J, nr, nr)
+                mu_n = lat["mu"][rows].reshape(nc, J, q)
+                ldS = lat["ldS"][rows].reshape(nc, J)
+                lw0 = self.case_logw[cs]
+            if fixed:
+                pidx = self.case_pat[cs]
+                Lmi, ldM = Lmip[pidx], ldMp[pidx]
+            else:
+                try:
+                    Lm = np.linalg.cholesky(Pn + G[:, None][:, :, rr][:, :, :, rr])
+                except np.linalg.LinAlgError:
+                    return fail
+                Lmi = np.linalg.inv(Lm)
+                ldM = 2.0 * np.log(np.diagonal(Lm, axis1=-2, axis2=-1)).sum(axis=-1)
+            if fixed:
+                Gmu = np.einsum("jb,nab->nja", mu_n[0], G)
+            else:
+                Gmu = np.einsum("njb,nab->nja", mu_n, G)
+            t = b[:, None, :] - Gmu  # Lambda' Theta^-1 (x - nu - Lambda mu)
+            y = (Lmi @ t[..., rr, None])[..., 0]
+            quad = (
+                c[:, None]
+                - 2.0 * np.sum(b[:, None, :] * mu_n, axis=-1)
+                + np.sum(Gmu * mu_n, axis=-1)
+                - np.sum(y * y, axis=-1)
+            )
+            lw = lw0 - 0.5 * (const[cs, None] + ldS + ldM + quad)
+            lf = logsumexp(lw, axis=1)
+            ll += float(lf.sum())
+            if not want:
+                continue
+            r = np.exp(lw - lf[:, None])  # (nc, J)
+            if posterior:
+                R[cs] = r
+                continue
+            # posterior covariance of the non-moderators
+            Vr = Vrp[pidx] if fixed else np.swapaxes(Lmi, -1, -2) @ Lmi
+            delta = (Vr @ t[..., rr, None])[..., 0]
+            eta = np.broadcast_to(mu_n, t.shape).copy()
+            eta[..., rr] += delta  # posterior mean of eta
+            Gr = G[:, :, rr]  # (nc, q, nr)
+            uu = t - np.einsum("nab,njb->nja", Gr, delta)  # Lambda' Sigma_x^-1 (x - mu_x)
+            reta = r[..., None] * eta
+            ru = r[..., None] * uu
+            H1[cs] = reta.sum(axis=1)
+            rV = np.einsum("nj,njab->nab", r, Vr)
+            H2c = np.einsum("nja,njb->nab", reta, eta)
+            H2c[:, rr[:, None], rr[None, :]] += rV
+            H2[cs] = H2c
+            if fixed:
+                su1 += ru.sum(axis=0)
+                su2 += np.einsum("nja,njb->jab", ru, uu)
+                np.add.at(rP, pidx, r)
+            else:
+                # Lambda' Sigma_x^-1 Lambda = G - Gr Vr Gr'
+                K = G[:, None] - Gr[:, None] @ Vr @ np.swapaxes(Gr, 1, 2)[:, None]
+                su1[rows] = ru.reshape(-1, q)
+                su2[rows] = (ru[..., :, None] * uu[..., None, :] - r[..., None, None] * K).reshape(
+                    -1, q, q
+                )
+        if not np.isfinite(ll):
+            return fail
+        if posterior:
+            return ll, R
+        if not gradient:
+            return ll
+        if fixed:
+            su2 -= np.einsum("pj,pjab->jab", rP, Kp)
+        # measurement part: expected complete-data scores (zero rows for missing items)
+        a, TiL = ms["a"], ms["TiL"]
+        v = np.einsum("npa,na->np", TiL, H1)
+        dnu = (a - v).sum(axis=0)
+        dLam = a.T @ H1 - np.einsum("npa,nab->pb", TiL, H2)
+        TH = TiL @ H2
+        dTh = 0.5 * (
+            a.T @ a - a.T @ v - v.T @ a + np.einsum("npa,nqa->pq", TH, TiL) - ms["Ti"].sum(axis=0)
+        )
+        grad = self._chain(pc, lat, Z, su1, 0.5 * su2, dLam, dTh, dnu)
+        return ll, grad
+
+    def _chain(self, pc, lat, Z, g, W, dLam, dTh, dnu):
+        """Carry the scores back to the free parameters: ``g`` (U, q) and ``W``
+        (U, q, q) are the derivatives of the log-likelihood with respect to the
+        latent means and covariances at each node, ``dLam, dTh, dnu`` those
+        with respect to the measurement matrices."""
+        M = self.model
+        ram = M.ram
+        p, q, k = self.p, self.q, M.k
+        mu, E, Sig = lat["mu"], lat["E"], lat["Sig"]
+        Et = np.swapaxes(E, 1, 2)
+        Gm = np.einsum("uab,ub->ua", Et, g)  # dl/dm0 at each node
+        EtW = Et @ W
+        GA = 2.0 * EtW @ Sig + Gm[:, :, None] * mu[:, None, :]  # dl/dB at each node
+        GS = EtW @ E  # dl/dSc at each node
+        nv = p + q
+        GA_sum = np.zeros((nv, nv))
+        GS_sum = np.zeros((nv, nv))
+        Gm_sum = np.zeros(nv)
+        GA_sum[:p, p:] = dLam
+        GA_sum[p:, p:] = GA.sum(axis=0)
+        GS_sum[:p, :p] = dTh
+        GSl = GS.sum(axis=0)
+        GS_sum[p:, p:] = GSl
+        Gm_sum[:p] = dnu
+        Gm_sum[p:] = Gm.sum(axis=0)
+        grad = np.zeros(M.n_free)
+        gm = ram.groups[0]
+        free = ram.free
+        sel = free[gm.a_rows] > 0
+        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
+        sel = free[gm.s_rows] > 0
+        si, sj = gm.s_i[sel], gm.s_j[sel]
+        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS_sum[si, sj] * np.where(si == sj, 1.0, 2.0))
+        sel = free[gm.m_rows] > 0
+        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm_sum[gm.m_i[sel]])
+        xl = self.xi_l
+        om, modval = pc["om"], lat["modval"]
+        Lbar = -2.0 * GSl[np.ix_(xl, xl)] @ pc["L1"] + Gm[:, xl].T @ Z
+        kappa_bar = np.zeros(len(xl))
+        for t in range(len(M.terms)):
+            gpath = GA[:, self.ty[t], self.to[t]]
+            if M.term_free[t] > 0:
+                grad[M.term_free[t] - 1] += gpath @ modval[:, M.term_m[t]]
+            mbar = om[t] * gpath
+            Lbar[M.term_m[t], :] += mbar @ Z
+            kappa_bar[M.term_m[t]] += mbar.sum()
+        xp = list(M.xi_pos)
+        for r, i in zip(gm.m_rows, gm.m_i, strict=True):
+            if free[r] > 0 and i in xp[:k]:
+                grad[free[r] - 1] += kappa_bar[xp.index(i)]
+        C, Cinv, L1 = pc["C"], pc["Cinv"], pc["L1"]
+        Pbar = Lbar @ Cinv
+        Cbar = np.tril(-Cinv.T @ Lbar.T @ L1)
+        for r, a, b in M._phi_rows:
+            val = 0.0
+            if b < k:
+                val += Pbar[a, b]
+            if a < k and a != b:
+                val += Pbar[b, a]
+            if a < k and b < k:
+                Eab = np.zeros((k, k))
+                Eab[a, b] = Eab[b, a] = 1.0
+                X = Cinv @ Eab @ Cinv.T
+                Xl = np.tril(X)
+                Xl[np.diag_indices(k)] *= 0.5
+                val += float(np.sum(Cbar * (C @ Xl)))
+            grad[free[r] - 1] += val
+        return grad
+
+    # ------------------------------------------------------------- adaptive rule
+    def linear_posterior(self, theta: np.ndarray) -> None:
+        """Centre the adaptive nodes at the exact posterior of :math:`z` in the
+        model without product terms (a linear normal model) at ``theta``."""
+        M = self.model
+        q, k = self.q, M.k
+        th = theta.copy()
+        th[M.n_base :] = 0.0
+        pc = self._pieces(th)
+        lat = self._latent_at(pc, np.zeros((1, k)))
+        # unconditional latent moments: add back the moderators' share L1 L1'
+        E = lat["E"][0]
+        Lfull = np.zeros((q, k))
+        Lfull[self.xi_l] = pc["L1"]
+        EL = E @ Lfull
+        Sig = lat["Sig"][0] + EL @ EL.T
+        P = np.linalg.inv(Sig)
+        mu = lat["mu"][0]
+        cm = np.zeros((self.n, k))
+        cL = np.zeros((self.n, k, k))
+        Cinv = pc["Cinv"]
+        mods = self.xi_l[:k]
+        for pat in self.patterns:
+            idx, o, xo = pat["idx"], pat["o"], pat["x"]
+            Lo = pc["Lam"][o]
+            Ti = np.linalg.inv(pc["Theta"][np.ix_(o, o)])
+            V = np.linalg.inv(P + Lo.T @ Ti @ Lo)
+            eta = ((xo - pc["nu"][o]) @ Ti @ Lo + P @ mu) @ V
+            cm[idx] = (eta[:, mods] - pc["kappa"][:k]) @ Cinv.T
+            Vz = Cinv @ V[np.ix_(mods, mods)] @ Cinv.T
+            cL[idx] = np.linalg.cholesky(Vz)
+        self.case_m, self.case_L = cm, cL
+        self._set_case_nodes()
+
+    def update_nodes(self, theta: np.ndarray) -> float:
+        """Move each case's nodes to the mean and Cholesky factor of its
+        posterior of :math:`z` under the current rule; returns the largest
+        move of a centre in posterior standard deviations."""
+        ll, R = self.loglik(theta, posterior=True)
+        if R is None:
+            return 0.0
+        z = self.case_z
+        m = np.einsum("nj,nja->na", R, z)
+        d = z - m[:, None, :]
+        cov = np.einsum("nj,nja,njb->nab", R, d, d)
+        k = self.model.k
+        cov += 1e-10 * np.eye(k)
+        try:
+            L = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            return 0.0
+        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        move = float(np.max(np.abs(m - self.case_m) / sd))
+        self.case_m, self.case_L = m, L
+        self._set_case_nodes()
+        return move
+
+    # ---------------------------------------------------------------- estimation
+    def start_values(self):
+        """ML (FIML with missing data) fit of the model without product terms."""
+        M = self.model
+        n = self.n
+        p = self.p
+        if self.complete:
+            mom = SampleMoments.from_data(self.X)
+            theta0, fmin, _ = fit_ml(M.ram, [mom])
+            _, ld = np.linalg.slogdet(mom.cov)
+            h0_logl = -n / 2 * (p * _LOG2PI + ld + p) - n / 2 * fmin
+        else:
+            theta0, h0_logl = _fiml_linear(M.ram, self.X)
+        theta = np.zeros(M.n_free)
+        theta[: M.n_base] = theta0
+        info = ml_information(M.ram, theta0, [1.0])
+        return theta, float(h0_logl), {"theta0": theta0, "info": info}
+
+    def estimate(self, max_iter: int = 500, gtol: float = 1e-7) -> None:
+        """Maximise the log-likelihood by BFGS (re-centring adaptive nodes)."""
+        M = self.model
+        theta, h0_logl, h0 = self.start_values()
+        self.h0_logl = h0_logl
+        self.h0_theta = h0["theta0"]
+        n = self.n
+
+        def fg(th):
+            ll, gr = self.loglik(th, gradient=True)
+            if gr is None:
+                return np.inf, None
+            return -ll / n, -gr / n
+
+        Hinv = np.eye(M.n_free)
+        try:
+            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(h0["info"])
+        except np.linalg.LinAlgError:
+            pass
+        if self.quadrature == "adaptive":
+            self.linear_posterior(theta)
+        # curvature of the product coefficients for the initial inverse Hessian
+        f, g = fg(theta)
+        if not np.isfinite(f):
+            raise ConvergenceError(
+                "LMS: the starting values give a non-positive-definite model; check the model"
+            )
+        for i in range(len(M.terms)):
+            if M.term_free[i] == 0:
+                continue
+            j = M.term_free[i] - 1
+            tp = theta.copy()
+            tp[j] += 1e-3
+            _, gp = fg(tp)
+            curv = (gp[j] - g[j]) / 1e-3 if gp is not None else 1.0
+            Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
+        theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
+        self.iterations = its
+        if self.quadrature == "adaptive":
+            for rnd in range(1, self.max_rounds + 1):
+                self.rounds = rnd
+                move = self.update_nodes(theta)
+                f_old = f
+                theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
+                self.iterations += its
+                if move < 0.02 and abs(f_old - f) * n < 1e-4:
+                    break
+        self.theta = theta
+        self.logl = float(-f * n)
+
+    def posterior_nodes(self, theta: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """Fixed rule: nodes where some case has posterior probability above ``tol``."""
+        _, R = self.loglik(theta, posterior=True)
+        return R.max(axis=0) > tol
+
+    def hessian(self, theta: np.ndarray | None = None, method: str | None = None) -> np.ndarray:
+        """Hessian of the log-likelihood by differences of the analytic gradient
+        (central up to 60 parameters, forward above), at the final nodes; with
+        the fixed rule, nodes without posterior probability above 1e-9 for any
+        case are left out."""
+        theta = self.theta if theta is None else theta
+        q = len(theta)
+        if method is None:
+            method = "central" if q <= 60 else "forward"
+        saved = (self.z, self.logw)
+        if self.quadrature == "fixed":
+            keep = self.posterior_nodes(theta)
+            self.z, self.logw = self.z[keep], self.logw[keep]
+        try:
+            H = np.zeros((q, q))
+            g0 = None
+            if method == "forward":
+                _, g0 = self.loglik(theta, gradient=True)
+            for j in range(q):
+                h = (1e-5 if method == "central" else 1e-6) * max(1.0, abs(theta[j]))
+                tp = theta.copy()
+                tp[j] += h
+                _, gp = self.loglik(tp, gradient=True)
+                if method == "central":
+                    tm = theta.copy()
+                    tm[j] -= h
+                    _, gm = self.loglik(tm, gradient=True)
+                else:
+                    gm = g0
+                if gp is None or gm is None:
+                    raise IdentificationError(
+                        "LMS: the Hessian cannot be computed at the solution (a variance is at "
+                        "its boundary); standard errors are not available"
+                    )
+                H[:, j] = (gp - gm) / (2 * h if method == "central" else h)
+        finally:
+            self.z, self.logw = saved
+        return 0.5 * (H + H.T)
+
+
+def _fiml_linear(ram, X: np.ndarray):
+    """FIML fit of a linear RAM model (one group) to incomplete data ``X``:
+    the model without product terms.  Returns ``(theta, loglik)``."""
+    from scipy.optimize import minimize
+
+    pat = mis.MissingPatterns.from_data(X, warn=False)
+    em = mis.em_saturated(pat)
+    n = X.shape[0]
+    theta0, _, _ = fit_ml(ram, [SampleMoments(n, em.sigma, em.mu)])
+
+    def fg(th):
+        try:
+            pc = ram.pieces(th, 0)
+            ll, g_mu, g_sigma = mis.fiml_loglik_gradient(pat, pc["mu"], pc["sigma"])
+        except Exception:  # noqa: BLE001 - a step outside the admissible region
+            return np.inf, np.zeros_like(th)
+        rows, Xf, Yf, DMU = ram.rank2_factors(pc, 0)
+        g_rows = 2.0 * np.sum(Xf * (g_sigma @ Yf), axis=0) + DMU.T @ g_mu
+        grad = np.zeros(ram.n_free)
+        np.add.at(grad, ram.free[rows] - 1, g_rows)
+        return -ll / n, -grad / n
+
+    res = minimize(fg, theta0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
+    theta = res.x
+    sigma, mu = ram.implied(theta, 0)
+    return theta, float(mis.fiml_loglik(pat, mu, sigma))
