@@ -39,6 +39,7 @@ from ckm_research.errors import CkmError, ModelFileError
 from ckm_research.inference import cli as inference_cli
 from ckm_research.instrument import cli as instrument_cli
 from ckm_research.measurement import cli as measurement_cli
+from ckm_research.moderation import cli as moderation_cli
 from ckm_research.report import cli as report_cli
 from ckm_research.sem import estimators as _estimators
 
@@ -268,6 +269,7 @@ def _add_fit(subparsers) -> None:
              "modindices(fit, sort. = TRUE, maximum.number = N))",
     )
     inference_cli.add_bootstrap_options(p)
+    moderation_cli.add_options(p)
     p.set_defaults(func=_run_fit)
 
 
@@ -329,9 +331,11 @@ def _run_fit(args: argparse.Namespace, ui: UI) -> int:
         with ui.status(f"Fitting the model ({args.estimator}, N = {len(data)}) ..."):
             result = ckm_research.fit(model_text, data, **options)
         result = inference_cli.bootstrap_fit(args, model_text, data, options, result)
+        result = moderation_cli.moderated_mediation_fit(args, result)
 
     # the warnings follow on stderr (_report_warnings), not inside the summary: once each
     print(result.summary(warnings=False), flush=True)
+    moderation_cli.print_tables(result)
     if getattr(args, "modindices", None) is not None:
         _print_modindices(result, args.modindices)
 

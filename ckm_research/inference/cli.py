@@ -109,6 +109,7 @@ def bootstrap_fit(args: argparse.Namespace, model_text: str, data, options: dict
         model_text, data, n_boot=args.bootstrap, random_state=args.seed, n_jobs=args.jobs,
         scheduler=args.scheduler, ci=args.boot_ci, result=result, **options,
     )  # fmt: skip
+    args.bootstrap_result = boot  # reused by --moderated-mediation (its bootstrap intervals)
     return boot.apply_to(result)
 
 
