@@ -74,7 +74,7 @@ def _num(v, digits=3) -> str:
 
 def print_tables(result) -> None:
     """Print the tables of :func:`moderated_mediation_fit` (if any)."""
-    mm = result.notes.get("moderated_mediation")
+    mm = (getattr(result, "notes", None) or {}).get("moderated_mediation")
     if not mm:
         return
     cond = mm["conditional"]
