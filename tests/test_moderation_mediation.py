@@ -327,3 +327,15 @@ def test_fiml_bootstrap_refits_every_resample_by_fiml():
         assert row["se"] == pytest.approx(b.loc[name, "se"], rel=1e-9)
         assert row["ci.lower"] == pytest.approx(b.loc[name, "perc.lower"], rel=1e-9)
         assert row["ci.upper"] == pytest.approx(b.loc[name, "perc.upper"], rel=1e-9)
+
+
+def test_johnson_neyman_description_is_limited_to_three_sd():
+    from ckm_research.moderation.mediation import IndirectJohnsonNeyman
+
+    def jn(*regions):
+        return IndirectJohnsonNeyman(regions, (), 0.0, 2.0, 0.95, "delta", (-np.inf, np.inf))
+
+    text = jn((-np.inf, -7896.0), (-1.0, np.inf)).describe()
+    assert "7896" not in text and "[-1.000 (-0.50 SD), +3 SD]" in text
+    assert "includes 0 at every" in jn((10.0, 20.0)).describe()
+    assert "excludes 0 at every" in jn((-np.inf, np.inf)).describe()

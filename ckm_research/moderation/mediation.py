@@ -516,26 +516,29 @@ class IndirectJohnsonNeyman:
             out |= (w >= lo) & (w <= hi)
         return out
 
-    def describe(self) -> str:
-        """One sentence for a report."""
+    def describe(self, within_sd: float = 3.0) -> str:
+        """One sentence for a report, about the moderator values within
+        ``within_sd`` model-implied SDs of its mean (boundaries far outside the
+        data's range are mathematically right and substantively empty)."""
         pct = f"{100 * self.level:g}%"
-        within = "" if self.method == "delta" else " within the examined range"
-        if not self.regions:
-            return (f"The conditional indirect effect's {pct} interval includes 0 at every "
-                    f"moderator value{within}.")  # fmt: skip
-        lo_r, hi_r = self.search_range
-        if len(self.regions) == 1 and self.regions[0] == (lo_r, hi_r):
-            return (f"The conditional indirect effect's {pct} interval excludes 0 at every "
-                    f"moderator value{within}.")  # fmt: skip
+        lo_r = max(self.search_range[0], self.mean - within_sd * self.sd)
+        hi_r = min(self.search_range[1], self.mean + within_sd * self.sd)
+        shown = [(max(a, lo_r), min(b, hi_r)) for a, b in self.regions if b > lo_r and a < hi_r]
+        where = f"moderator value within {within_sd:g} SD of its mean"
+        if not shown:
+            return f"The conditional indirect effect's {pct} interval includes 0 at every {where}."
+        if len(shown) == 1 and shown[0] == (lo_r, hi_r):
+            return f"The conditional indirect effect's {pct} interval excludes 0 at every {where}."
 
         def v(x):
-            if not np.isfinite(x):
-                return "-inf" if x < 0 else "+inf"
+            if x in (lo_r, hi_r):
+                return f"{(x - self.mean) / self.sd:+g} SD"
             return f"{x:.3f} ({(x - self.mean) / self.sd:+.2f} SD)"
 
-        parts = ", ".join(f"[{v(a)}, {v(b)}]" for a, b in self.regions)
+        parts = ", ".join(f"[{v(a)}, {v(b)}]" for a, b in shown)
         return (f"The conditional indirect effect's {pct} interval ({self.method}) excludes 0 "
-                f"for moderator values in {parts}.")  # fmt: skip
+                f"for moderator values in {parts} (examined within {within_sd:g} SD of the "
+                "mean).")  # fmt: skip
 
 
 def _regions_from_roots(theta, V, c2):
