@@ -339,3 +339,22 @@ def test_johnson_neyman_description_is_limited_to_three_sd():
     assert "7896" not in text and "[-1.000 (-0.50 SD), +3 SD]" in text
     assert "includes 0 at every" in jn((10.0, 20.0)).describe()
     assert "excludes 0 at every" in jn((-np.inf, np.inf)).describe()
+
+
+def test_composite_scores_as_single_indicator_factors_match_lavaan_observed():
+    """Observed composite scores: each as a single-indicator factor (its residual
+    variance fixed at 0, lavaan's auto.fix.single), the product M:W by the
+    double-mean-centred product of the scores, equal lavaan's regression on the
+    observed scores with the product column mw (case parity_modmed_composite_ml)."""
+    lav = _lavaan("modmed_composite_ml")
+    comp = pd.read_csv(REF / "data" / "parity_modmed_composite.csv").drop(columns="mw")
+    model = "X =~ x\nM =~ m\nW =~ w\nY =~ y\n" + "\n".join(MODEL.splitlines()[4:]) + "\n"
+    res = fit(model, comp)
+    tab = conditional_indirect(res, "X", "M", "Y", "W", at=list(AT.values()))
+    for name, w in AT.items():
+        row = tab[tab["moderator_value"] == w].iloc[0]
+        assert row["est"] == pytest.approx(lav[name]["est"], abs=1e-3)
+        assert row["se"] == pytest.approx(lav[name]["se"], rel=0.01)
+    imm = index_of_moderated_mediation(res, "X", "M", "Y", "W").iloc[0]
+    assert imm["est"] == pytest.approx(lav["imm"]["est"], abs=1e-3)
+    assert imm["se"] == pytest.approx(lav["imm"]["se"], rel=0.01)

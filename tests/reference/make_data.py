@@ -118,6 +118,7 @@ R_WRITTEN = (
     "parity_modmed_prod.csv",
     "parity_modmed_missing.csv",
     "parity_modmed_missing_prod.csv",
+    "parity_modmed_composite.csv",
 )
 
 

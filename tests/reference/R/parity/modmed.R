@@ -12,7 +12,9 @@
 # population a = 0.5, b = 0.4, b3 = 0.25, c' = 0.1, cor(X, W) = 0.3, loadings 1/.8/.7),
 # parity_modmed_prod.csv (the same plus the 9 product columns m1.w1 ... m3.w3), and the
 # _missing versions (about 8% of the item cells blanked MCAR; products missing where an
-# item is, centring at the available means) for a FIML (missing = "ml") case.
+# item is, centring at the available means) for a FIML (missing = "ml") case, and
+# parity_modmed_composite.csv (the four mean scores x m w y and the double-mean-centred
+# product mw of m and w) for the same model on observed composite scores.
 
 local({
   old_seed <- if (exists(".Random.seed", envir = globalenv()))
@@ -43,6 +45,15 @@ local({
                           match = FALSE, meanC = TRUE, residualC = FALSE, doubleMC = TRUE)
   write.csv(pm, file.path(data_dir, "parity_modmed_missing_prod.csv"), row.names = FALSE,
             na = "")
+  # composite (mean) scores and their double-mean-centred product, for the observed case
+  comp <- data.frame(x = rowMeans(d[, c("x1", "x2", "x3")]),
+                     m = rowMeans(d[, c("m1", "m2", "m3")]),
+                     w = rowMeans(d[, c("w1", "w2", "w3")]),
+                     y = rowMeans(d[, c("y1", "y2", "y3")]))
+  mc <- comp$m - mean(comp$m)
+  wc <- comp$w - mean(comp$w)
+  comp$mw <- mc * wc - mean(mc * wc)
+  write.csv(comp, file.path(data_dir, "parity_modmed_composite.csv"), row.names = FALSE)
 })
 
 modmed_structural <- paste(
@@ -62,7 +73,15 @@ modmed_products <- local({
 })
 modmed_model <- paste(modmed_structural, modmed_defs, modmed_products, sep = "\n")
 
+modmed_composite_model <- paste(
+  "m ~ a*x", "y ~ cp*x + b*m + w + b3*mw", modmed_defs, sep = "\n")
+
 list(
+  case("modmed_composite_ml",
+       paste("moderated mediation on observed composite scores: m ~ a*x, y ~ b*m + b3*mw",
+             "with mw the double-mean-centred product of m and w; := as the latent cases"),
+       "sem", modmed_composite_model, "data/parity_modmed_composite.csv",
+       args = list(estimator = "ML")),
   case("modmed_dblcent_ml",
        paste("moderated mediation X -> M -> Y, W moderating M -> Y by dblcent product",
              "indicators (indProd, all pairs, shared-indicator residual covariances); ML;",
