@@ -178,6 +178,15 @@ def test_paths_found_and_bad_requests(res):
         conditional_indirect(res, "X", "M", "Y", "W", se="sobel")
     with pytest.raises(CkmError, match="four different"):
         conditional_indirect(res, "X", "M", "Y", "M")
+    with pytest.raises(CkmError, match="'at' parameter of conditional_indirect"):
+        conditional_indirect(res, "X", "M", "Y", "W", at=["low", "high"])
+
+
+def test_multiple_group_fits_are_refused(data):
+    d = data.assign(g=np.arange(len(data)) % 2)
+    res = fit(MODEL, d, group="g")
+    with pytest.raises(CkmError, match="multiple-group"):
+        conditional_indirect(res, "X", "M", "Y", "W")
 
 
 def test_first_and_both_stage_moderation(data):

@@ -149,3 +149,15 @@ def test_ckm_power_shows_interaction_and_index(tmp_path):
     lav = json.loads((REF / "json" / "parity_modmed_dblcent_ml.json").read_text())
     imm = next(r for r in lav["estimates"] if r["lhs"] == "imm")
     assert true[("imm", ":=", "a*b3")] == pytest.approx(imm["est"], abs=1e-3)
+
+
+def test_lms_analysis_reports_the_index_without_analytic_power():
+    """Power with LMS as the analysis method: the index is a := row of every
+    replication; the analytic Wald power (from the product-indicator information)
+    is not given for LMS."""
+    pr = power_analysis(POPULATION, 150, 2, interaction="lms", random_state=2, n_jobs=1)
+    tab = pr.table.set_index(["lhs", "op", "rhs"])
+    assert pr.settings["interaction"] == "lms"
+    assert tab.loc[("imm", ":=", "a*b3"), "true"] == pytest.approx(0.125, abs=1e-8)
+    assert tab.loc[("imm", ":=", "a*b3"), "converged"] == 2
+    assert np.isnan(tab["power_analytic"]).all()

@@ -386,6 +386,13 @@ def conditional_indirect(
     boot = _inference(fn, se, boot, data, n_boot, ci, random_state, n_jobs, level, results)
     path = _path(results, x, m, y, moderator)
     theta, V = _coef_and_vcov(results, list(path.rows))
+    if at is not None:
+        try:
+            ok = np.all(np.isfinite(np.asarray(at, dtype=float)))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise _param_error(fn, "at", "a number or a sequence of finite numbers", at)
     ws, labels, _, _ = _moderator_values(results, moderator, at)
     est = _omega(theta, ws)
     q = stats.norm.ppf(0.5 + level / 2)
