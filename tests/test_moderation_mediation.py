@@ -29,6 +29,7 @@ from ckm_research.moderation.mediation import (
     johnson_neyman_indirect,
     moderated_mediation,
     moderated_mediation_paths,
+    moderated_mediation_syntax,
     plot_conditional_indirect,
 )
 
@@ -367,3 +368,24 @@ def test_composite_scores_as_single_indicator_factors_match_lavaan_observed():
     imm = index_of_moderated_mediation(res, "X", "M", "Y", "W").iloc[0]
     assert imm["est"] == pytest.approx(lav["imm"]["est"], abs=1e-3)
     assert imm["se"] == pytest.approx(lav["imm"]["se"], rel=0.01)
+
+
+def test_moderated_mediation_syntax_writes_the_index_and_conditional_effects(data):
+    text = moderated_mediation_syntax("M ~ X\nY ~ M + W + M:W", at_sd=False)
+    assert text.splitlines() == [
+        "M ~ a_M_X*X",
+        "Y ~ b_Y_M*M + W + b3_Y_M_W*M:W",
+        "imm_X_M_Y_W := a_M_X*b3_Y_M_W",
+    ]
+    text = moderated_mediation_syntax(MODEL)  # the researcher's labels are kept
+    assert "imm_X_M_Y_W := a*b3" in text and "W ~~ v_W*W" in text
+    res = fit(text, data)
+    est = res.estimates.set_index("lhs")
+    tab = conditional_indirect(res, "X", "M", "Y", "W")
+    # the := rows at the estimated +-1 SD equal the conditional effects at those values;
+    # their SEs are larger (the SD of W is estimated too)
+    for name, k in (("cind_X_M_Y_W_lo", 0), ("cind_X_M_Y_W_hi", 2)):
+        assert est.loc[name, "est"] == pytest.approx(tab["est"].iloc[k], abs=1e-10)
+        assert est.loc[name, "se"] >= tab["se"].iloc[k]
+    with pytest.raises(CkmError, match="no moderated indirect path"):
+        moderated_mediation_syntax("Y ~ X + W + X:W")

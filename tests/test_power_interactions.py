@@ -149,6 +149,9 @@ def test_ckm_power_shows_interaction_and_index(tmp_path):
     lav = json.loads((REF / "json" / "parity_modmed_dblcent_ml.json").read_text())
     imm = next(r for r in lav["estimates"] if r["lhs"] == "imm")
     assert true[("imm", ":=", "a*b3")] == pytest.approx(imm["est"], abs=1e-3)
+    # the moderated path's own := rows were added (index and conditional effects at +-1 SD)
+    assert true[("imm_X_M_Y_W", ":=", "a*b3")] == pytest.approx(imm["est"], abs=1e-3)
+    assert {"cind_X_M_Y_W_lo", "cind_X_M_Y_W_hi"} <= {k[0] for k in true}
 
 
 def test_lms_analysis_reports_the_index_without_analytic_power():

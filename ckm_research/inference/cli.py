@@ -173,8 +173,17 @@ def add_parser(subparsers) -> None:
 def _population_from_data(args, model: str, analysis: str | None, ui):
     """``--from-fit DATA``: the study's estimates as the population values."""
     import ckm_research
+    from ckm_research.errors import CkmError
     from ckm_research.inference.population import population_from_fit
+    from ckm_research.moderation.mediation import moderated_mediation_syntax
 
+    if analysis is None:  # moderated indirect paths: their index and conditional effects as :=
+        try:
+            model = moderated_mediation_syntax(model)
+            ui.note("Moderated indirect paths found: their index of moderated mediation (imm_*) "
+                    "and conditional indirect effects at -1/+1 SD (cind_*) are := rows")
+        except CkmError:
+            pass  # no moderated indirect path
     options = {"interaction": args.interaction} if args.interaction else {}
     if args.estimator.upper() == "FIML":
         options["missing"] = "ml"

@@ -84,6 +84,7 @@ __all__ = [
     "johnson_neyman_indirect",
     "moderated_mediation",
     "plot_conditional_indirect",
+    "moderated_mediation_syntax",
 ]
 
 SE_METHODS = ("delta", "bootstrap")
@@ -799,3 +800,132 @@ def plot_conditional_indirect(
     ax.set_title("Conditional indirect effect")
     ax.legend(frameon=False, fontsize="small")
     return fig
+
+
+# ------------------------------------------------------------ as := lines
+def moderated_mediation_syntax(model: str, paths=None, *, at_sd: bool = True) -> str:
+    """``model`` with its moderated indirect paths labelled and written as ``:=``.
+
+    For each second-stage path ``X -> M -> Y`` moderated by ``W`` (``Y ~ M:W``;
+    default: all, as :func:`moderated_mediation_paths` finds them in a fit) the
+    paths ``M ~ X``, ``Y ~ M`` and ``Y ~ M:W`` get labels (the researcher's are
+    kept; new ones are ``a_M_X``, ``b_Y_M``, ``b3_Y_M_W``) and the lines
+
+    .. code-block:: text
+
+        imm_X_M_Y_W := a*b3                       # index of moderated mediation
+        cind_X_M_Y_W_lo := a*(b - b3*sqrt(vW))    # at W = -1 SD (at_sd, W exogenous)
+        cind_X_M_Y_W_hi := a*(b + b3*sqrt(vW))    # at W = +1 SD
+
+    are added, ``vW`` labelling the variance of an exogenous ``W`` (``W ~~ vW*W``;
+    the SD is then the estimated one, so its uncertainty enters the ``:=`` rows,
+    unlike :func:`conditional_indirect`, which holds the moderator values fixed).
+    Any fit, bootstrap or power analysis of the result reports them as ``:=``
+    rows; :func:`ckm_research.inference.population.population_from_fit` keeps
+    them in the population, so ``ckm power --from-fit`` gives the power of the
+    index.  For marker-variable identification (with ``std_lv=True`` the
+    variance of ``W`` is 1: use ``at_sd=False``).
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax with product terms ``Y ~ M:W``.
+    paths : list of (x, m, y, moderator), optional
+    at_sd : bool
+        Also the conditional indirect effects at -1 and +1 SD of an exogenous
+        moderator.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(moderated_mediation_syntax("M ~ X\\nY ~ M + W + M:W", at_sd=False))
+    M ~ a_M_X*X
+    Y ~ b_Y_M*M + W + b3_Y_M_W*M:W
+    imm_X_M_Y_W := a_M_X*b3_Y_M_W
+    <BLANKLINE>
+
+    In R (lavaan): the same lines, written by hand.
+    """
+    from ckm_research.report.modelsyntax import to_syntax
+    from ckm_research.sem.syntax import Definition, Modifier, ParsedModel, Statement, parse_model
+
+    parsed = parse_model(model)
+    stmts = list(parsed.statements)
+    if any(len(st.modifiers) > 1 for st in stmts):
+        raise CkmError("moderated mediation syntax is written for single-group models only")
+    reg = [(k, st) for k, st in enumerate(stmts) if st.op == "~"]
+    taken = {m.label for st in stmts for m in st.modifiers if m.label}
+    taken |= {d.name for d in parsed.definitions} | {st.lhs for st in stmts}
+    taken |= {st.rhs for st in stmts}
+    if paths is None:
+        paths, seen = [], set()
+        for _, st in reg:
+            if ":" not in st.rhs:
+                continue
+            left, right = st.rhs.split(":")
+            for med, mod in ((left, right), (right, left)):
+                for _, p in reg:
+                    key = (p.rhs, med, st.lhs, mod)
+                    if (
+                        p.lhs == med
+                        and ":" not in p.rhs
+                        and p.rhs not in (mod, st.lhs)
+                        and (key not in seen)
+                    ):
+                        seen.add(key)
+                        paths.append(key)
+        if not paths:
+            raise CkmError(
+                "the model has no moderated indirect path (a product term Y ~ M:W whose "
+                "member M is regressed on a predictor, M ~ X)"
+            )
+
+    def fresh(base):
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}{k}"
+        taken.add(name)
+        return name
+
+    def label(lhs, op, rhs_options, base, add=False):
+        for k, st in enumerate(stmts):
+            if st.lhs == lhs and st.op == op and st.rhs in rhs_options:
+                mod = st.modifier(0)
+                if mod.fixed is not None:
+                    return repr(float(mod.fixed))
+                if mod.label:
+                    return mod.label
+                new = fresh(base)
+                stmts[k] = Statement(st.lhs, st.op, st.rhs, (Modifier(
+                    fixed=None, free=mod.free, label=new, start=mod.start),), st.line)  # fmt: skip
+                return new
+        if add:
+            new = fresh(base)
+            stmts.append(Statement(lhs, op, rhs_options[0], (Modifier(label=new),)))
+            return new
+        return None
+
+    defs = list(parsed.definitions)
+    endogenous = {st.lhs for st in stmts if st.op == "~"}
+    for x, m, y, w in paths:
+        a = label(m, "~", [x], f"a_{m}_{x}")
+        b = label(y, "~", [m], f"b_{y}_{m}")
+        b3 = label(y, "~", [f"{m}:{w}", f"{w}:{m}"], f"b3_{y}_{m}_{w}")
+        if a is None or b3 is None:
+            raise CkmError(
+                f"the model has no {'path ' + m + ' ~ ' + x if a is None else 'product term'} "
+                f"for the moderated path {x} -> {m} -> {y} by {w} (second stage: {y} ~ {m}:{w})"
+            )
+        b = b or "0"
+        tag = f"{x}_{m}_{y}_{w}"
+        defs.append(Definition(fresh(f"imm_{tag}"), f"{a}*{b3}"))
+        if at_sd and w not in endogenous:
+            v = label(w, "~~", [w], f"v_{w}", add=True)
+            defs.append(Definition(fresh(f"cind_{tag}_lo"), f"{a}*({b} - {b3}*sqrt({v}))"))
+            defs.append(Definition(fresh(f"cind_{tag}_hi"), f"{a}*({b} + {b3}*sqrt({v}))"))
+    out = ParsedModel(tuple(stmts), tuple(defs), parsed.constraints)
+    return to_syntax(out)
