@@ -849,8 +849,7 @@ def moderated_mediation_syntax(model: str, paths=None, *, at_sd: bool = True) ->
 
     In R (lavaan): the same lines, written by hand.
     """
-    from ckm_research.report.modelsyntax import to_syntax
-    from ckm_research.sem.syntax import Definition, Modifier, ParsedModel, Statement, parse_model
+    from ckm_research.sem.syntax import Definition, Modifier, Statement, parse_model
 
     parsed = parse_model(model)
     stmts = list(parsed.statements)
@@ -927,5 +926,36 @@ def moderated_mediation_syntax(model: str, paths=None, *, at_sd: bool = True) ->
             v = label(w, "~~", [w], f"v_{w}", add=True)
             defs.append(Definition(fresh(f"cind_{tag}_lo"), f"{a}*({b} - {b3}*sqrt({v}))"))
             defs.append(Definition(fresh(f"cind_{tag}_hi"), f"{a}*({b} + {b3}*sqrt({v}))"))
-    out = ParsedModel(tuple(stmts), tuple(defs), parsed.constraints)
-    return to_syntax(out)
+    return _syntax(stmts, defs, parsed.constraints)
+
+
+def _syntax(statements, definitions, constraints) -> str:
+    """lavaan syntax of single-group statements, one (lhs, op) per line (as
+    ``report.modelsyntax.to_syntax``, kept here so moderation does not import report)."""
+
+    def term(st):
+        rhs = "1" if st.op == "~1" else st.rhs
+        mod = st.modifier(0) if st.modifiers else None
+        parts = []
+        if mod is not None:
+            if mod.fixed is not None:
+                parts.append(f"{mod.fixed:.17g}")
+            elif mod.free:
+                parts.append("NA")
+            if mod.label is not None:
+                parts.append(mod.label)
+            if mod.start is not None:
+                parts.append(f"start({mod.start:.17g})")
+        return "*".join(parts + [rhs])
+
+    lines, current = [], None
+    for st in statements:
+        op = "~" if st.op == "~1" else st.op
+        if (st.lhs, op) == current:
+            lines[-1] += f" + {term(st)}"
+        else:
+            lines.append(f"{st.lhs} {op} {term(st)}")
+            current = (st.lhs, op)
+    lines += [f"{d.name} := {d.expression}" for d in definitions]
+    lines += [f"{c.lhs} {c.op} {c.rhs}" for c in constraints]
+    return "\n".join(lines) + "\n"
