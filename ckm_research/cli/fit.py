@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from ckm_research.cli import inference as inference_cli
+from ckm_research.cli import moderation as moderation_cli
 from ckm_research.cli.common import ESTIMATORS, EXIT_OK, UI, read_model_file
 from ckm_research.cli.common import common_options as _common_options
 from ckm_research.cli.common import missing_values as _missing_values
@@ -159,6 +160,7 @@ def add_parser(subparsers) -> None:
              "modindices(fit, sort. = TRUE, maximum.number = N))",
     )
     inference_cli.add_bootstrap_options(p)
+    moderation_cli.add_options(p)
     p.set_defaults(func=run_fit)
 
 
@@ -222,9 +224,11 @@ def run_fit(args: argparse.Namespace, ui: UI) -> int:
         with ui.status(f"Fitting the model ({args.estimator}, N = {len(data)}) ..."):
             result = ckm_research.fit(model_text, data, **options)
         result = inference_cli.bootstrap_fit(args, model_text, data, options, result)
+        result = moderation_cli.moderated_mediation_fit(args, result)
 
     # the warnings follow on stderr (_report_warnings), not inside the summary: once each
     print(result.summary(warnings=False), flush=True)
+    moderation_cli.print_tables(result)
     if getattr(args, "modindices", None) is not None:
         _print_modindices(result, args.modindices)
 

@@ -109,6 +109,7 @@ def bootstrap_fit(args: argparse.Namespace, model_text: str, data, options: dict
         model_text, data, n_boot=args.bootstrap, random_state=args.seed, n_jobs=args.jobs,
         scheduler=args.scheduler, ci=args.boot_ci, result=result, **options,
     )  # fmt: skip
+    args.bootstrap_result = boot  # reused by --moderated-mediation (its bootstrap intervals)
     return boot.apply_to(result)
 
 
@@ -134,12 +135,19 @@ def add_parser(subparsers) -> None:
             "  ckm power pop.lav --analysis model.lav --n 250 --reps 500 --json power.json "
             "--plot power.png\n"
             "  ckm power interaction_pop.lav --n 200 400 --interaction lms --scheduler "
-            "tcp://10.0.0.5:8786"
+            "tcp://10.0.0.5:8786\n"
+            "  ckm power study.lav --from-fit survey.csv --n 200 400 --reps 500 --seed 1"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("population", metavar="POPULATION_MODEL",
                    help="population model in lavaan syntax (fixed values = population values)")
+    p.add_argument(
+        "--from-fit", default=None, metavar="DATA",
+        help="population values from the study: fit POPULATION_MODEL (then the analysis model, "
+             "without values) to DATA (with --interaction and --estimator) and simulate from "
+             "its estimates, product terms and := effects included",
+    )  # fmt: skip
     p.add_argument("--analysis", default=None, metavar="MODEL",
                    help="model fitted to each sample (default: the population model with its "
                         "values freed)")
@@ -162,6 +170,29 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run_power)
 
 
+def _population_from_data(args, model: str, analysis: str | None, ui):
+    """``--from-fit DATA``: the study's estimates as the population values."""
+    import ckm_research
+    from ckm_research.errors import CkmError
+    from ckm_research.inference.population import population_from_fit
+    from ckm_research.moderation.mediation import moderated_mediation_syntax
+
+    if analysis is None:  # moderated indirect paths: their index and conditional effects as :=
+        try:
+            model = moderated_mediation_syntax(model)
+            ui.note("Moderated indirect paths found: their index of moderated mediation (imm_*) "
+                    "and conditional indirect effects at -1/+1 SD (cind_*) are := rows")
+        except CkmError:
+            pass  # no moderated indirect path
+    options = {"interaction": args.interaction} if args.interaction else {}
+    if args.estimator.upper() == "FIML":
+        options["missing"] = "ml"
+    res = ckm_research.fit(model, args.from_fit, **options)
+    ui.note(f"Population values: the estimates of the model fitted to {args.from_fit} "
+            f"(N = {res.n})")  # fmt: skip
+    return population_from_fit(res), analysis if analysis is not None else model
+
+
 def run_power(args: argparse.Namespace, ui) -> int:
     from ckm_research.cli import EXIT_OK
     from ckm_research.cli.common import read_model_file
@@ -170,6 +201,8 @@ def run_power(args: argparse.Namespace, ui) -> int:
 
     population = read_model_file(args.population)
     analysis = read_model_file(args.analysis) if args.analysis else None
+    if getattr(args, "from_fit", None):
+        population, analysis = _population_from_data(args, population, analysis, ui)
     # outputs are checked before the simulation, which may take minutes
     from ckm_research.outputs import check_output_file, figure_formats
 

@@ -44,7 +44,7 @@ from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.syntax import ParsedModel, parse_model
 
-__all__ = ["PopulationModel", "freed_syntax"]
+__all__ = ["PopulationModel", "freed_syntax", "population_from_fit"]
 
 
 def _fmt_row(lhs, op, rhs) -> str:
@@ -368,3 +368,76 @@ def _psd_sqrt(S: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         w, V = np.linalg.eigh(S)
         return V * np.sqrt(np.clip(w, 0, None))
+
+
+def population_from_fit(results, *, digits: int = 10) -> str:
+    """A population model whose values are a fit's estimates, product terms included.
+
+    Every loading, regression, (co)variance and intercept of ``results`` becomes a
+    fixed value with its label kept (``M ~ a*0.5935*X``), the latent product terms
+    ``Y ~ b3*0.3361*M:W`` of a ``"dblcent"`` or ``"lms"`` fit stay product terms
+    (the product factor of the product-indicator fit, its indicators and their
+    residual (co)variances are left out: the population forms the product of the
+    latent variables itself), and the ``:=`` definitions of the fitted model are
+    appended, so :func:`~ckm_research.inference.power.power_analysis` of it reports
+    the power of the interactions and of, e.g., the index of moderated mediation
+    (``imm := a*b3``) with the study's estimates as the population values.
+
+    Parameters
+    ----------
+    results : SEMResults
+        A single-group fit (any estimator; with or without product terms).
+    digits : int
+        Significant digits of the values.
+
+    Returns
+    -------
+    str
+        lavaan syntax for :class:`PopulationModel`; its freed version
+        (:func:`freed_syntax`) is the fitted model with the same labels.
+
+    Raises
+    ------
+    ModelSpecificationError
+        For multiple-group fits, ordinal fits (thresholds) and fits without a model.
+
+    Examples
+    --------
+    >>> pop = population_from_fit(res)                                   # doctest: +SKIP
+    >>> power_analysis(pop, [200, 400], 500, analysis=res.model_text)   # doctest: +SKIP
+
+    In R: ``lavaan::simulateData(parTable(fit))`` for models without product terms.
+    """
+    est = results.estimates
+    if "group" in est.columns and est["group"].nunique() > 1:
+        raise ModelSpecificationError(
+            "a population from a multiple-group fit is not supported; fit each group"
+        )
+    if (est["op"] == "|").any():
+        raise ModelSpecificationError(
+            "a population from an ordinal fit (thresholds) is not supported"
+        )
+    inter = (results.notes or {}).get("interaction") or {}
+    skip: set[str] = set()
+    for spec in (inter.get("terms") or {}).values():
+        skip.add(spec["factor"])
+        skip.update(spec["products"])
+    lines: list[str] = []
+    current = None
+    for r in est[est["op"].isin(["=~", "~", "~~", "~1"])].itertuples(index=False):
+        if r.lhs in skip or r.rhs in skip:
+            continue
+        op = "~" if r.op == "~1" else r.op
+        label = str(r.label) if isinstance(r.label, str) and r.label else ""
+        value = f"{float(r.est):.{digits}g}"
+        rhs = "1" if r.op == "~1" else r.rhs
+        term = f"{label}*{value}*{rhs}" if label else f"{value}*{rhs}"
+        if (r.lhs, op) == current and r.op != "~1":
+            lines[-1] += f" + {term}"
+        else:
+            lines.append(f"{r.lhs} {op} {term}")
+            current = (r.lhs, op) if r.op != "~1" else None
+    if results.model_text:
+        for d in parse_model(results.model_text).definitions:
+            lines.append(f"{d.name} := {d.expression}")
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,17 @@ analysis model it reports, over the converged replications,
 * ``coverage``: the share of :math:`1-\\alpha` Wald intervals holding the true
   value;
 * ``mean_se`` and ``sd_est``: the mean standard error and the standard
-  deviation of the estimates (they should agree).
+  deviation of the estimates (they should agree);
+* ``power_analytic``: the large-sample power of the same Wald test,
+  :math:`\\Phi(\\lambda - z_{1-\\alpha/2}) + \\Phi(-\\lambda - z_{1-\\alpha/2})` with
+  :math:`\\lambda = |\\theta|\\sqrt{N} / \\sigma_1`, :math:`\\sigma_1` the standard
+  error per case from the analysis model's expected (normal-theory ML)
+  information at the population moments and, for ``:=`` effects, the delta
+  method (Satorra & Saris, 1985, *Psychometrika* 50(1), 83-90, for the Wald
+  form).  A quick check of the simulation, exact as :math:`N \\to \\infty` when
+  the normal-theory SE is right; for product terms (non-normal product
+  indicators) and indirect effects (skewed products) the simulation is the
+  answer.  Not computed (NaN) with ``interaction='lms'``.
 
 The true values of the analysis model's parameters are those it takes in the
 population: the model fitted to the exact population moments (for a correctly
@@ -166,6 +176,7 @@ class _Plan:
     generic: bool
     alpha: float
     options: Any = None  # FitOptions of the replications fitted by ckm_research.fit
+    se_unit: Any = None  # asymptotic SE * sqrt(N) of each reported row (NaN: not available)
 
 
 def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_seed) -> _Plan:
@@ -237,6 +248,7 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
     keys += [(d.name, ":=", d.expression) for d in pt.definitions]
     labels = [("" if str(t["label"].iat[r]).startswith(".") else str(t["label"].iat[r]))
               for r in rows] + [d.name for d in pt.definitions]  # fmt: skip
+    se_unit = _unit_se(fitter, mom, theta_true, rows, defs)
     pos = {v: i for i, v in enumerate(pop.ov)}
     source = np.array([pos.get(v, -1) for v in ov])
     df = float(engine.ndat() - engine.npar())
@@ -247,6 +259,7 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
         estimator=estimator, pt=pt, opts=engine.opts, ov=ov, products=products, source=source,
         rows=rows, keys=keys, labels=labels, true=true, theta_true=theta_true, df=df,
         fmin_population=float(fmin), generic=generic, alpha=alpha, options=options,
+        se_unit=se_unit if interaction != "lms" else np.full(len(keys), np.nan),
     )  # fmt: skip
     if generic:
         _generic_layout(plan, pilot)
@@ -269,10 +282,28 @@ def _generic_layout(plan: _Plan, pilot: pd.DataFrame) -> None:
     est = res.estimates
     keep = (est["op"] == ":=") | (est["se"].fillna(0) > 0)
     truth = dict(zip(plan.keys, plan.true, strict=True))
+    unit = dict(zip(plan.keys, plan.se_unit, strict=True))
     keys = [tuple(map(str, k)) for k in est.loc[keep, ["lhs", "op", "rhs"]].itertuples(index=False)]
     plan.keys = keys
     plan.labels = [str(x) if isinstance(x, str) else "" for x in est.loc[keep, "label"]]
     plan.true = np.array([truth.get(k, np.nan) for k in keys])
+    plan.se_unit = np.array([unit.get(k, np.nan) for k in keys])
+
+
+def _unit_se(fitter, mom, theta, rows, defs) -> np.ndarray:
+    """Asymptotic SE times sqrt(N) of the reported rows and ``:=`` effects: from the
+    expected information per case of the analysis model at the population moments
+    (the normal-theory ML information; its ``:=`` rows by the delta method)."""
+    free = fitter.model.free[rows] - 1
+    try:
+        vc = np.linalg.inv(fitter.information(theta, [mom]))
+    except (np.linalg.LinAlgError, CkmError, ValueError):
+        return np.full(len(rows) + len(defs), np.nan)
+    se = np.sqrt(np.clip(np.diag(vc)[free], 0, None))
+    if len(defs):
+        J = defs.jacobian(fitter.model, theta)
+        se = np.concatenate([se, np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vc, J), 0, None))])
+    return se
 
 
 # ---------------------------------------------------------------------------
@@ -400,7 +431,8 @@ class PowerResult:
     ----------
     table : pandas.DataFrame
         ``n lhs op rhs label true power mean_est bias coverage mean_se sd_est
-        converged``, one row per sample size and parameter.
+        converged power_analytic``, one row per sample size and parameter
+        (the last: large-sample Wald power, see the module docstring).
     convergence : pandas.DataFrame
         Per sample size: ``requested converged not_converged failed improper``.
     model_test : pandas.DataFrame
@@ -778,11 +810,14 @@ def _result(plan, ns, reps, alpha, acc, failures, root) -> PowerResult:
     from ckm_research import __version__
 
     rows = []
+    zcrit = stats.norm.isf(alpha / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         for g, n in enumerate(ns):
             v = acc["valid"][g]
             mean = acc["sum"][g] / v
             var = np.clip(acc["sum2"][g] / v - mean**2, 0, None) * v / np.maximum(v - 1, 1)
+            ncp = np.abs(plan.true) / (plan.se_unit / math.sqrt(n))
+            analytic = stats.norm.sf(zcrit - ncp) + stats.norm.cdf(-zcrit - ncp)
             for j, (lhs, op, rhs) in enumerate(plan.keys):
                 rows.append({
                     "n": n, "lhs": lhs, "op": op, "rhs": rhs, "label": plan.labels[j],
@@ -794,6 +829,7 @@ def _result(plan, ns, reps, alpha, acc, failures, root) -> PowerResult:
                     "mean_se": acc["se"][g, j] / v[j],
                     "sd_est": math.sqrt(var[j]) if v[j] > 1 else np.nan,
                     "converged": int(v[j]),
+                    "power_analytic": float(analytic[j]) if np.isfinite(analytic[j]) else np.nan,
                 })  # fmt: skip
     table = pd.DataFrame(rows)
     conv = pd.DataFrame({

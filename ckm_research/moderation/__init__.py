@@ -6,20 +6,31 @@
   (``fit(..., interaction="lms")``).
 * :mod:`~ckm_research.moderation.simple_slopes`: simple slopes, Johnson-Neyman
   intervals and their plots.
+* :mod:`~ckm_research.moderation.mediation`: moderated mediation (conditional
+  indirect effects, their Johnson-Neyman region, the index of moderated mediation).
 * :mod:`~ckm_research.moderation.robustness`: the composite-score moderated
   regression (item means, centred products, HC3) and Gaussian copula
   endogeneity checks (Park & Gupta, 2012; Becker et al., 2022).
 """
 
-from ckm_research.moderation.lms import fit_lms
-from ckm_research.moderation.product_indicators import fit_dblcent, product_indicator_model
-from ckm_research.moderation.robustness import composite_regression, gaussian_copula
-from ckm_research.moderation.simple_slopes import (
-    johnson_neyman,
-    plot_johnson_neyman,
-    plot_simple_slopes,
-    simple_slopes,
-)
+from ckm_research._lazy import lazy_names, names_from
+
+# imported when first used (PEP 562), so ``ckm --help`` (which imports this package's
+# cli module) does not load scipy and pandas
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    globals(),
+    names_from("ckm_research.moderation.lms", ["fit_lms"])
+    | names_from("ckm_research.moderation.product_indicators",
+                 ["fit_dblcent", "product_indicator_model"])
+    | names_from("ckm_research.moderation.simple_slopes",
+                 ["johnson_neyman", "plot_johnson_neyman", "plot_simple_slopes", "simple_slopes"])
+    | names_from("ckm_research.moderation.mediation",
+                 ["conditional_indirect", "index_of_moderated_mediation",
+                  "johnson_neyman_indirect", "moderated_mediation", "plot_conditional_indirect"])
+    | names_from("ckm_research.moderation.robustness",
+                 ["composite_regression", "gaussian_copula"]),
+)  # fmt: skip
 
 __all__ = [
     "fit_dblcent",
@@ -29,6 +40,11 @@ __all__ = [
     "johnson_neyman",
     "plot_simple_slopes",
     "plot_johnson_neyman",
+    "conditional_indirect",
+    "index_of_moderated_mediation",
+    "johnson_neyman_indirect",
+    "moderated_mediation",
+    "plot_conditional_indirect",
     "composite_regression",
     "gaussian_copula",
 ]

@@ -115,6 +115,11 @@ R_WRITTEN = (
     "parity_diagnose_x1_100.csv",
     "parity_diagnose_hs15.csv",
     "parity_slopes_weak.csv",
+    "parity_modmed.csv",
+    "parity_modmed_prod.csv",
+    "parity_modmed_missing.csv",
+    "parity_modmed_missing_prod.csv",
+    "parity_modmed_composite.csv",
 )
 
 

@@ -1,0 +1,101 @@
+"""``ckm fit --moderated-mediation``: conditional indirect effects and the index
+of moderated mediation after a latent interaction fit.
+
+Registered in ``ckm fit`` by :func:`add_options`; :func:`moderated_mediation_fit`
+computes the tables with :func:`ckm_research.moderation.mediation.moderated_mediation`
+(bootstrap intervals when ``--bootstrap B`` ran, delta-method ones otherwise; the
+``method`` column says which) and keeps them in ``result.notes`` (written to
+``--json``); :func:`print_tables` prints them after the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_options", "moderated_mediation_fit", "print_tables"]
+
+
+def _spec(value: str) -> str:
+    if value == "auto":
+        return value
+    parts = value.split(":")
+    if len(parts) != 4 or not all(p.strip() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"give X:M:Y:W (predictor, mediator, outcome, moderator) or 'auto', got {value!r}"
+        )
+    return value
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    """``ckm fit``'s ``--moderated-mediation`` option."""
+    p.add_argument(
+        "--moderated-mediation", type=_spec, action="append", default=None,
+        metavar="X:M:Y:W|auto",
+        help="conditional indirect effects of X on Y through M at W = mean -1 SD, mean, +1 SD, "
+             "the Johnson-Neyman region of the indirect effect and Hayes' (2015) index of "
+             "moderated mediation (a*b3 for Y ~ b*M + b3*M:W); 'auto': every path X -> M -> Y "
+             "with a product term M:W on M -> Y. Bootstrap intervals with --bootstrap B, "
+             "delta-method ones otherwise. Repeatable",
+    )  # fmt: skip
+
+
+def moderated_mediation_fit(args: argparse.Namespace, result):
+    """Add ``notes["moderated_mediation"]`` to ``result`` when the option is given."""
+    specs = getattr(args, "moderated_mediation", None)
+    if not specs:
+        return result
+    from ckm_research.moderation.mediation import moderated_mediation
+
+    if "auto" in specs:
+        paths = None
+    else:
+        paths = [tuple(s.split(":")) for s in specs]
+    boot = getattr(args, "bootstrap_result", None)
+    se = "bootstrap" if boot is not None else "delta"
+    ci = getattr(args, "boot_ci", "perc") if boot is not None else "perc"
+    tables = moderated_mediation(result, paths, se=se, boot=boot, ci=ci, level=0.95)
+    result.notes["moderated_mediation"] = {
+        key: [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+        for key, frame in tables.items()
+    }
+    return result
+
+
+def _clean(v):
+    """JSON-ready values; an unbounded Johnson-Neyman region end (+-inf) becomes null."""
+    from ckm_research.sem.results import clean_value
+
+    return [_clean(x) for x in v] if isinstance(v, (list, tuple)) else clean_value(v)
+
+
+def _num(v, digits=3) -> str:
+    return f"{v:.{digits}f}" if isinstance(v, (int, float)) and v == v else "NA"
+
+
+def print_tables(result) -> None:
+    """Print the tables of :func:`moderated_mediation_fit` (if any)."""
+    mm = (getattr(result, "notes", None) or {}).get("moderated_mediation")
+    if not mm:
+        return
+    cond = mm["conditional"]
+    method = cond[0]["method"] if cond else ""
+    print(f"\nModerated mediation (Hayes, 2015): conditional indirect effects ({method})")
+    head = f"  {'path':<30}{'W':>10}{'est':>9}{'se':>9}{'z':>8}{'pvalue':>8}{'ci.lower':>10}"
+    print(head + f"{'ci.upper':>10}")
+    for r in cond:
+        name = f"{r['x']}->{r['m']}->{r['y']} | {r['moderator']}"
+        w = f"{r['label']}" if r["label"] in ("-1 SD", "Mean", "+1 SD") else _num(r["label"])
+        print(f"  {name[:30]:<30}{w:>10}{_num(r['est']):>9}{_num(r['se']):>9}"
+              f"{_num(r['z'], 2):>8}{_num(r['pvalue']):>8}{_num(r['ci.lower']):>10}"
+              f"{_num(r['ci.upper']):>10}")  # fmt: skip
+    if mm["index"]:
+        print("\n  Index of moderated mediation")
+        for r in mm["index"]:
+            name = f"{r['x']}->{r['m']}->{r['y']} | {r['moderator']}"
+            print(f"  {name[:30]:<30}{r['formula']:>10}{_num(r['est']):>9}{_num(r['se']):>9}"
+                  f"{_num(r['z'], 2):>8}{_num(r['pvalue']):>8}{_num(r['ci.lower']):>10}"
+                  f"{_num(r['ci.upper']):>10}")  # fmt: skip
+    for r in mm["johnson_neyman"]:
+        print(f"\n  Johnson-Neyman, {r['x']}->{r['m']}->{r['y']} | {r['moderator']}: "
+              f"{r['description']}")  # fmt: skip
+    print("  (moderator values in its latent metric; other moderators held at their mean, 0)")
