@@ -36,8 +36,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from ckm_research.errors import (
     CkmError,
@@ -46,6 +44,7 @@ from ckm_research.errors import (
     ModelSpecificationError,
     NonPositiveDefiniteWarning,
 )
+from ckm_research.numerics import single_thread_blas, wald_table
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.checks import check_latent_names, run_engine
 from ckm_research.sem.estimators import ESTIMATORS, NOT_SUPPORTED, check_estimator, estimator_spec
@@ -350,7 +349,7 @@ def fit(
         parameterization=parameterization,
     )
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_thread_blas():
         return run_engine(engine, frame, parsed)
 
 
@@ -836,11 +835,8 @@ class BaseEngine:
         free = t["free"].to_numpy()
         se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
         se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
-        z = np.where(free > 0, vals / np.where(se > 0, se, np.nan), np.nan)
-        pval = 2 * stats.norm.sf(np.abs(z))
-        q = stats.norm.ppf(0.5 + self.opts.level / 2)
-        lo = np.where(free > 0, vals - q * se, vals)
-        hi = np.where(free > 0, vals + q * se, vals)
+        # fixed rows have se 0: z is NaN and the interval is the value itself
+        wald = wald_table(vals, se, self.opts.level)
         std = self.std_all(self.theta)
         out = pd.DataFrame(
             {
@@ -851,10 +847,7 @@ class BaseEngine:
                 "group": t["group"],
                 "est": vals,
                 "se": se,
-                "z": z,
-                "pvalue": pval,
-                "ci.lower": lo,
-                "ci.upper": hi,
+                **wald,
                 "std.all": std,
             }
         )
@@ -878,8 +871,6 @@ class BaseEngine:
         se = delta_method_se(self.std_all, self.theta, vc)
         fixed_std = np.zeros(len(t), dtype=bool)
         se = np.where(fixed_std, 0.0, se)
-        z = std / np.where(se > 1e-12, se, np.nan)
-        q = stats.norm.ppf(0.5 + self.opts.level / 2)
         out = pd.DataFrame(
             {
                 "lhs": t["lhs"],
@@ -888,10 +879,7 @@ class BaseEngine:
                 "group": t["group"],
                 "est.std": std,
                 "se": se,
-                "z": z,
-                "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                "ci.lower": std - q * se,
-                "ci.upper": std + q * se,
+                **wald_table(std, se, self.opts.level, se_min=1e-12),
             }
         )
         if self.pt.definitions:
@@ -907,8 +895,6 @@ class BaseEngine:
     def _definition_rows(self, est: np.ndarray, se: np.ndarray, est_col: str) -> pd.DataFrame:
         """Rows of the ``:=`` parameters with Wald z, p and confidence interval."""
         defs = self.pt.definitions
-        q = stats.norm.ppf(0.5 + self.opts.level / 2)
-        z = est / np.where(se > 0, se, np.nan)
         return pd.DataFrame(
             {
                 "lhs": [d.name for d in defs],
@@ -917,10 +903,7 @@ class BaseEngine:
                 "group": 0,
                 est_col: est,
                 "se": se,
-                "z": z,
-                "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                "ci.lower": est - q * se,
-                "ci.upper": est + q * se,
+                **wald_table(est, se, self.opts.level),
             }
         )
 
