@@ -575,7 +575,7 @@ class DefinedParameters:
 
     Examples
     --------
-    >>> defs = parse_model("y ~ a*m\nm ~ b*x\nab := a*b").definitions
+    >>> defs = parse_model("y ~ a*m\\nm ~ b*x\\nab := a*b").definitions
     >>> DefinedParameters(defs, ["a", "b"]).values(np.array([0.5, 0.4])).tolist()
     [0.2]
     """
