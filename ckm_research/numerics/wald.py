@@ -3,7 +3,7 @@
 The one place where ``z``, ``pvalue``, ``ci.lower`` and ``ci.upper`` are
 computed from an estimate and its standard error, as lavaan's
 ``parameterEstimates()`` / ``standardizedSolution()`` do
-(``lav_object_inspect``: :math:`z = \\hat\\theta/\\mathrm{se}`,
+(:math:`z = \\hat\\theta/\\mathrm{se}`,
 :math:`p = 2\\Phi(-|z|)`, :math:`\\hat\\theta \\pm z_{(1+\\mathrm{level})/2}\\,
 \\mathrm{se}`).  :func:`scipy.special.ndtr` / ``ndtri`` are what
 ``scipy.stats.norm.sf`` / ``ppf`` compute, without their per-call overhead.
