@@ -15,8 +15,8 @@ from scipy import stats
 from ckm_research.cli import main
 from ckm_research.data.simulate import (
     DEFAULT_POPULATION,
+    InstrumentPopulation,
     PopulationError,
-    PopulationModel,
     load_population,
     simulate,
 )
@@ -40,7 +40,7 @@ def pop():
 
 @pytest.fixture(scope="module")
 def model(pop, ckm):
-    return PopulationModel(pop, ckm)
+    return InstrumentPopulation(pop, ckm)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_linear_moments_agree_with_the_sem_engine(pop, ckm):
     for dep in linear.regressions:
         linear.regressions[dep] = {t: c for t, c in linear.regressions[dep].items()
                                    if ":" not in t}
-    m = PopulationModel(linear, ckm)
+    m = InstrumentPopulation(linear, ckm)
     load = m.loadings()
     items = list(load)
     lines = []

@@ -63,9 +63,9 @@ def moderated_mediation_fit(args: argparse.Namespace, result):
 
 def _clean(v):
     """JSON-ready values; an unbounded Johnson-Neyman region end (+-inf) becomes null."""
-    from ckm_research.sem.results import clean_value
+    from ckm_research.numerics import to_json_ready
 
-    return [_clean(x) for x in v] if isinstance(v, (list, tuple)) else clean_value(v)
+    return [_clean(x) for x in v] if isinstance(v, (list, tuple)) else to_json_ready(v)
 
 
 def _num(v, digits=3) -> str:

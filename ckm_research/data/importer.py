@@ -71,9 +71,10 @@ from ckm_research.data.screening import CRITERIA, ScreeningRules, screen
 from ckm_research.data.wjx import is_wjx, prepare_wjx
 from ckm_research.errors import DataError
 from ckm_research.instrument import Instrument, load_instrument
+from ckm_research.numerics import sha256_file
 
-__all__ = ["ImportResult", "import_responses", "write_import", "detect_format", "sha256_file",
-           "pseudonym", "FORMATS"]
+__all__ = ["ImportResult", "import_responses", "write_import", "detect_format", "pseudonym",
+           "FORMATS"]
 
 #: Formats :func:`import_responses` recognises.
 FORMATS = ("csv", "excel", "spss", "stata", "qualtrics", "kobo", "wjx")
@@ -125,15 +126,6 @@ class ImportResult:
     summary: dict
     manifest: dict
     instrument: Instrument = field(repr=False)
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def pseudonym(value) -> str | None:

@@ -62,7 +62,7 @@ from ckm_research.instrument import Instrument, load_instrument
 __all__ = [
     "PopulationError",
     "Population",
-    "PopulationModel",
+    "InstrumentPopulation",
     "load_population",
     "simulate",
     "DEFAULT_POPULATION",
@@ -191,10 +191,13 @@ def load_population(path: str | os.PathLike | None = None) -> Population:
 
 
 @dataclass
-class PopulationModel:
+class InstrumentPopulation:
     """A population model checked against an instrument, with its exact moments.
 
-    Build it with :meth:`from_files` or ``PopulationModel(population,
+    (Named apart from :class:`ckm_research.inference.population.PopulationModel`,
+    a population written in lavaan syntax for Monte Carlo power.)
+
+    Build it with :meth:`from_files` or ``InstrumentPopulation(population,
     instrument)``.
 
     Attributes
@@ -276,8 +279,11 @@ class PopulationModel:
         self._solve()
 
     @classmethod
-    def from_files(cls, population: str | os.PathLike | None = None,
-                   instrument: str | os.PathLike | Instrument | None = None) -> PopulationModel:
+    def from_files(
+        cls,
+        population: str | os.PathLike | None = None,
+        instrument: str | os.PathLike | Instrument | None = None,
+    ) -> InstrumentPopulation:
         """Load a population file and its instrument (the file's, unless given)."""
         pop = load_population(population)
         if not isinstance(instrument, Instrument):
@@ -573,7 +579,7 @@ def simulate(
     pop = population if isinstance(population, Population) else load_population(population)
     if not isinstance(instrument, Instrument):
         instrument = load_instrument(instrument or pop.instrument)
-    model = PopulationModel(pop, instrument)
+    model = InstrumentPopulation(pop, instrument)
 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(8)]
     r_latent, r_error, r_attention, r_profile, r_careless, r_duration, r_missing, r_ids = streams

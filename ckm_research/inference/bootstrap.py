@@ -66,6 +66,7 @@ from ckm_research.inference.parallel import (
     run_replications,
     spawn_seeds,
 )
+from ckm_research.numerics import to_json_ready, two_sided_pvalue
 from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 
 __all__ = [
@@ -441,9 +442,9 @@ class BootstrapResult:
         return dataclasses.replace(result, estimates=est, notes=notes, warnings=warns)
 
     def to_dict(self) -> dict[str, Any]:
-        from ckm_research.sem.results import clean_value as _clean
-
-        rows = [{k: _clean(v) for k, v in r.items()} for r in self.estimates.to_dict("records")]
+        rows = [
+            {k: to_json_ready(v) for k, v in r.items()} for r in self.estimates.to_dict("records")
+        ]
         return {"bootstrap": self.summary_dict(), "estimates": rows}
 
 
@@ -707,7 +708,7 @@ def _summarise(est: pd.DataFrame, reps: np.ndarray, jack, level: float, ci: str)
     out["se"] = se
     out["bias"] = bias
     out["z"] = z
-    out["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+    out["pvalue"] = two_sided_pvalue(z)
     chosen = perc if ci == "perc" else bcas
     out["ci.lower"], out["ci.upper"] = chosen[:, 0], chosen[:, 1]
     out["perc.lower"], out["perc.upper"] = perc[:, 0], perc[:, 1]

@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from ckm_research.errors import CkmError
+from ckm_research.numerics import single_thread_blas
 
 __all__ = [
     "ReplicationTask",
@@ -114,27 +115,6 @@ def _state_for(task: ReplicationTask) -> Any:
     return state
 
 
-_WORKER_LIMITED = False
-
-
-def _one_blas_thread(in_worker: bool):
-    """One BLAS thread: for the duration of the call in the caller's process, for
-    good in a worker (threads of a dask worker would undo each other's limits)."""
-    global _WORKER_LIMITED
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return contextlib.nullcontext()
-    if not in_worker:
-        return threadpool_limits(limits=1, user_api="blas")
-    if not _WORKER_LIMITED:
-        with _STATE_LOCK:
-            if not _WORKER_LIMITED:
-                threadpool_limits(limits=1, user_api="blas")
-                _WORKER_LIMITED = True
-    return contextlib.nullcontext()
-
-
 def _run_chunk(
     task: ReplicationTask,
     start: int,
@@ -143,7 +123,9 @@ def _run_chunk(
     in_worker: bool = True,
 ) -> tuple[int, list]:
     """Run replications ``start .. start + count - 1``."""
-    with _one_blas_thread(in_worker):
+    # one BLAS thread: for this call in the caller's process, for good in a worker (the
+    # threads of a dask worker would undo each other's temporary limits)
+    with single_thread_blas(persistent=in_worker):
         state = _state_for(task)
         out = []
         for k in range(count):

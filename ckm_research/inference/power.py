@@ -74,6 +74,7 @@ from ckm_research.inference.parallel import (
     spawn_seeds,
 )
 from ckm_research.inference.population import PopulationModel, freed_syntax
+from ckm_research.numerics import to_json_ready
 
 __all__ = ["power_analysis", "PowerResult", "rmsea_power", "POWER_ESTIMATORS"]
 
@@ -456,7 +457,7 @@ class PowerResult:
         """The JSON document: ``power``, ``convergence``, ``analytic``, ``settings``."""
 
         def records(df):
-            return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+            return [{k: to_json_ready(v) for k, v in r.items()} for r in df.to_dict("records")]
 
         conv = records(self.convergence)
         for row in conv:
@@ -470,8 +471,8 @@ class PowerResult:
             },
             "analytic": {
                 "method": "RMSEA tests of MacCallum, Browne & Sugawara (1996)",
-                "df": _clean(self.settings["df"]),
-                "rmsea_population": _clean(self.settings["rmsea_population"]),
+                "df": to_json_ready(self.settings["df"]),
+                "rmsea_population": to_json_ready(self.settings["rmsea_population"]),
                 "by_n": records(self.model_test),
             },
             "settings": self.settings,
@@ -646,14 +647,6 @@ class PowerResult:
             fig.savefig(path, dpi=150)
             plt.close(fig)
         return fig
-
-
-def _clean(v):
-    from ckm_research.sem.results import clean_value as clean
-
-    if isinstance(v, (list, tuple)):
-        return [clean(x) for x in v]
-    return clean(v)
 
 
 # ---------------------------------------------------------------------------

@@ -33,9 +33,11 @@ import numpy as np
 from scipy import linalg as sla
 
 from ckm_research.errors import ConvergenceError, IdentificationError, ModelSpecificationError
+from ckm_research.numerics import minimize, numerical_jacobian
 from ckm_research.sem.ml import SampleMoments
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable
+from ckm_research.sem.syntax import DefinedParameters
 
 __all__ = [
     "MomentFitter",
@@ -75,79 +77,23 @@ def fill_exogenous(model: RAMModel, table, moments: list[SampleMoments]) -> None
             model.values[r] = mom.mean[pos[lhs[r]]]
 
 
-class Definitions:
-    """The ``:=`` parameters of a parameter table, evaluated from row values.
-
-    Same rules as :meth:`ckm_research.sem.api.BaseEngine.defined_values` and
-    :func:`ckm_research.sem.syntax.evaluate_expression` (arithmetic, ``^``,
-    ``exp log sqrt abs pi``; a label refers to the first row carrying it;
-    definitions may use earlier ones), with the expressions compiled once.
-    """
-
-    _ALLOWED = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "pi": math.pi}
+class Definitions(DefinedParameters):
+    """The ``:=`` parameters of a parameter table
+    (:class:`ckm_research.sem.syntax.DefinedParameters`, compiled once), with
+    their Jacobian in the free parameters for the delta method."""
 
     def __init__(self, pt: ParTable):
-        self.definitions = tuple(pt.definitions)
-        labels = pt.table["label"].to_numpy()
-        first: dict[str, int] = {}
-        for r, lab in enumerate(labels):
-            if lab and lab not in first:
-                first[lab] = r
-        self.names = tuple(d.name for d in self.definitions)
-        self._code = []
-        used: set[str] = set()
-        known = set(first) | set(self._ALLOWED)
-        for d in self.definitions:
-            code = compile(d.expression.replace("^", "**"), "<definition>", "eval")
-            for name in code.co_names:
-                if name not in known:
-                    raise ModelSpecificationError(
-                        f"the defined parameter '{d.name}' (line {d.line}) uses '{name}', which "
-                        "is not a parameter label; label the parameter in the model (e.g. a*x)"
-                    )
-            used.update(n for n in code.co_names if n in first)
-            known.add(d.name)
-            self._code.append(code)
-        self._rows = {lab: r for lab, r in first.items() if lab in used}
-        #: parameter-table rows the definitions depend on
-        self.rows = np.array(sorted(self._rows.values()), dtype=int)
-
-    def __len__(self) -> int:
-        return len(self.definitions)
-
-    def values(self, row_values: np.ndarray) -> np.ndarray:
-        if not self.definitions:
-            return np.zeros(0)
-        env = dict(self._ALLOWED)
-        env.update({lab: float(row_values[r]) for lab, r in self._rows.items()})
-        out = np.empty(len(self.definitions))
-        for k, (d, code) in enumerate(zip(self.definitions, self._code, strict=True)):
-            try:
-                val = float(eval(code, {"__builtins__": {}}, env))  # noqa: S307
-            except (ArithmeticError, ValueError) as exc:
-                raise ArithmeticError(
-                    f"cannot evaluate '{d.name} := {d.expression}': {exc}"
-                ) from exc
-            env[d.name] = val
-            out[k] = val
-        return out
+        super().__init__(pt.definitions, pt.table["label"].to_numpy())
 
     def jacobian(self, model: RAMModel, theta: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         """:math:`\\partial\\,\\mathrm{def}/\\partial\\theta` by central differences
         (as the engine's delta method), over the parameters the definitions use."""
-        J = np.zeros((len(self.definitions), len(theta)))
         cols = np.unique(model.free[self.rows] - 1) if len(self.rows) else []
-        for k in cols:
-            if k < 0:
-                continue  # a fixed labelled row
-            h = eps * max(1.0, abs(theta[k]))
-            tp, tm = theta.copy(), theta.copy()
-            tp[k] += h
-            tm[k] -= h
-            J[:, k] = (self.values(model.row_values(tp)) - self.values(model.row_values(tm))) / (
-                2 * h
-            )
-        return J
+        if not any(k >= 0 for k in cols):
+            return np.zeros((len(self.definitions), len(theta)))
+        return numerical_jacobian(
+            lambda th: self.values(model.row_values(th)), theta, eps, columns=cols
+        )
 
 
 @dataclass(frozen=True)
@@ -377,10 +323,28 @@ class MomentFitter:
         )
         if not np.isfinite(f):
             raise ConvergenceError("the starting values give a non-positive-definite Sigma")
-        H = None
-        for it in range(1, self.max_iter + 1):
+        # Fisher scoring for the first iterations; then the last information,
+        # corrected by BFGS updates from the gradients (superlinear, and only
+        # gradients to compute); the information again after a halved step
+        qn = {"H": None, "grad": None, "fresh": True, "tries": 0}
+
+        def objective(x):
+            fresh = qn["fresh"] or qn["tries"] > 0
+            qn["tries"] += 1
+            f_x, g_x, i_x = self._evaluate(x, moms, weights, True, fresh)
+            return f_x, (g_x, i_x)
+
+        def direction(x, f, state, it, s_):
+            grad, info = state
+            H = qn["H"]
             if info is not None:
                 H = 2.0 * info
+            elif s_ is not None:
+                y_ = grad - qn["grad"]
+                sy = float(s_ @ y_)
+                if sy > 1e-12 * float(np.sqrt((s_ @ s_) * (y_ @ y_))):
+                    Hs = H @ s_
+                    H = H + np.outer(y_, y_) / sy - np.outer(Hs, Hs) / float(s_ @ Hs)
             if it % 25 == 0 and info is not None and np.linalg.cond(H) > 1e12:
                 # slow progress towards a solution where the information is singular
                 # (fit_ml judges identification there the same way)
@@ -395,38 +359,28 @@ class MomentFitter:
                     "the information matrix is not positive definite"
                 ) from None
             step = -sla.cho_solve(factor, grad, check_finite=False)
-            slope = float(grad @ step)
-            size = float(np.max(np.abs(step)))
-            # Fisher scoring for the first iterations; then the last information,
-            # corrected by BFGS updates from the gradients (superlinear, and only
-            # gradients to compute)
-            fresh = it < self.refresh or (it + 1) % 25 == 0
-            alpha = 1.0
-            while True:
-                new = theta + alpha * step
-                f_new, g_new, i_new = self._evaluate(new, moms, weights, True, fresh)
-                if np.isfinite(f_new) and f_new <= f + 1e-4 * alpha * slope:
-                    break
-                alpha *= 0.5
-                fresh = True
-                if alpha < 1e-10:
-                    f_new = np.inf
-                    break
-            if not np.isfinite(f_new):
-                if np.max(np.abs(grad)) < 1e-6:
-                    return theta, f, it
-                raise ConvergenceError("no step improves the fit")
-            converged = abs(f - f_new) < self.tol * (1 + abs(f)) and alpha * size < 1e-6
-            if i_new is None:
-                s_ = alpha * step
-                y_ = g_new - grad
-                sy = float(s_ @ y_)
-                if sy > 1e-12 * float(np.sqrt((s_ @ s_) * (y_ @ y_))):
-                    Hs = H @ s_
-                    H = H + np.outer(y_, y_) / sy - np.outer(Hs, Hs) / float(s_ @ Hs)
-            theta, f, grad, info = new, f_new, g_new, i_new
-            if converged or np.max(np.abs(grad)) < 1e-12:
-                return theta, f, it
+            qn.update(H=H, grad=grad, fresh=it < self.refresh or (it + 1) % 25 == 0, tries=0)
+            return step, float(grad @ step)
+
+        res = minimize(
+            objective,
+            theta,
+            direction,
+            f0=f,
+            state0=(grad, info),
+            max_iter=self.max_iter,
+            ftol=self.tol,
+            xtol=1e-6,
+            armijo=1e-4,
+            min_alpha=1e-10,
+            stop=lambda x, f, state: np.max(np.abs(state[0])) < 1e-12,
+        )
+        if res.status == "converged":
+            return res.x, res.fun, res.nit
+        if res.status == "no_descent":
+            if np.max(np.abs(res.state[0])) < 1e-6:
+                return res.x, res.fun, res.nit
+            raise ConvergenceError("no step improves the fit")
         raise ConvergenceError(f"did not converge in {self.max_iter} iterations")
 
     # ------------------------------------------------------------ inference

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ckm_research.data.frames import as_frame, check_columns  # noqa: F401 (re-exported)
 from ckm_research.errors import CkmError, ModelSpecificationError
+from ckm_research.numerics import to_json_ready
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.syntax import parse_model
 
@@ -132,24 +133,8 @@ def group_frame(result: SEMResults, rows: list[dict]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def clean_json(value):
-    """Plain-Python, JSON-safe copy (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean_json(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [clean_json(r) for r in value.to_dict(orient="records")]
-    if isinstance(value, pd.Series):
-        return clean_json(value.to_dict())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return None if not np.isfinite(v) else v
-    return value
+#: JSON-safe copy (NaN -> None, numpy -> Python): the package's one cleaner
+clean_json = to_json_ready
 
 
 def format_table(frame: pd.DataFrame, digits: int = 3) -> str:

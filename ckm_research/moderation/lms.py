@@ -78,7 +78,6 @@ In R: ``modsem::modsem(model, data, method = "lms")``.
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings as _warnings
 from dataclasses import dataclass
@@ -95,6 +94,7 @@ from ckm_research.errors import (
     IdentificationError,
     ModelSpecificationError,
 )
+from ckm_research.numerics import single_thread_blas
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
@@ -105,16 +105,6 @@ from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_mod
 __all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_maximise"]
 
 _LOG2PI = np.log(2.0 * np.pi)
-
-
-def _one_blas_thread():
-    """Hold BLAS to one thread: the many small products of LMS run 10-20 times
-    slower under multithreaded OpenBLAS on a busy machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's stack
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
@@ -959,7 +949,7 @@ def fit_lms(
         engine = DenseLMSEngine(lms, x, nodes=nodes, prune=prune)
     else:
         engine = LMSEngine(lms, x, nodes=nodes, prune=prune, quadrature=quadrature)
-    with _one_blas_thread():
+    with single_thread_blas():  # the many small products of LMS run 10-20 times slower threaded
         engine.estimate(max_iter=iter_max)
         vc = engine.vcov()
     est = _estimates_table(engine, vc, level, parsed.definitions)

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ckm_research.errors import CkmError
+from ckm_research.numerics import normal_quantile, wald_table
 
 __all__ = [
     "simple_slopes",
@@ -185,19 +185,13 @@ def simple_slopes(results, y: str, x: str, moderator: str, *, at=None, level: fl
     zs, labels, _, _ = _moderator_values(results, moderator, at)
     slope = b[0] + b[1] * zs
     se = np.sqrt(np.clip(V[0, 0] + 2 * zs * V[0, 1] + zs**2 * V[1, 1], 0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zval = slope / se
-    q = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame(
         {
             "moderator_value": zs,
             "label": labels,
             "slope": slope,
             "se": se,
-            "z": zval,
-            "pvalue": 2 * stats.norm.sf(np.abs(zval)),
-            "ci.lower": slope - q * se,
-            "ci.upper": slope + q * se,
+            **wald_table(slope, se, level, se_min=None),
         }
     )
 
@@ -237,7 +231,7 @@ class JohnsonNeyman:
     def is_significant(self, z) -> np.ndarray:
         """Whether the slope is significant at moderator value(s) ``z``."""
         z = np.asarray(z, dtype=float)
-        c = stats.norm.ppf(0.5 + self.level / 2)
+        c = normal_quantile(self.level)
         slope = self.gamma_x + self.gamma_xz * z
         var = self.vcov[0, 0] + 2 * z * self.vcov[0, 1] + z**2 * self.vcov[1, 1]
         return slope**2 > c**2 * var
@@ -294,7 +288,7 @@ def johnson_neyman(results, y: str, x: str, moderator: str, *, level: float = 0.
     px, _, pint = _find(results, y, x, moderator)
     (g1, g3), V = _coef_and_vcov(results, [px, pint])
     mean, sd = _latent_moments(results, moderator)
-    c2 = stats.norm.ppf(0.5 + level / 2) ** 2
+    c2 = normal_quantile(level) ** 2
     a = g3**2 - c2 * V[1, 1]
     b = 2 * (g1 * g3 - c2 * V[0, 1])
     c0 = g1**2 - c2 * V[0, 0]
@@ -364,7 +358,7 @@ def plot_simple_slopes(
     b, V = _coef_and_vcov(results, [px, pz, pint])
     zs, labels, zmean, _ = _moderator_values(results, moderator, at)
     xmean, xsd = _latent_moments(results, x)
-    q = stats.norm.ppf(0.5 + level / 2)
+    q = normal_quantile(level)
     xs = np.linspace(xmean - x_range * xsd, xmean + x_range * xsd, 101)
     if ax is None:
         fig, ax = _figure(figsize)
@@ -411,7 +405,7 @@ def plot_johnson_neyman(
     V = jn.vcov
     slope = jn.gamma_x + jn.gamma_xz * zs
     se = np.sqrt(np.clip(V[0, 0] + 2 * zs * V[0, 1] + zs**2 * V[1, 1], 0, None))
-    q = stats.norm.ppf(0.5 + level / 2)
+    q = normal_quantile(level)
     if ax is None:
         fig, ax = _figure(figsize)
     else:

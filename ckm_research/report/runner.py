@@ -23,7 +23,6 @@ code).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -41,6 +40,7 @@ from typing import Any
 
 from ckm_research import __version__
 from ckm_research.errors import CkmError
+from ckm_research.numerics import sha256_file
 from ckm_research.report.params import (
     DERIVED_INSTRUMENT,
     PROJECT_ROOT,
@@ -58,7 +58,7 @@ from ckm_research.report.store import (
 
 __all__ = ["run_pipeline", "PipelineResult", "StageRun", "PipelineError", "Progress",
            "resolve_kernel", "KERNEL_NAME", "notebook_parameters", "export_html",
-           "merge_results", "sha256_file", "PACKAGES"]
+           "merge_results", "PACKAGES"]
 
 #: The project's Jupyter kernel (``make setup`` registers it inside .venv).
 KERNEL_NAME = "ckm-research"
@@ -423,14 +423,6 @@ def _cell_error(stage_: Stage, target: Path, exc) -> PipelineError:
 
 
 # ---------------------------------------------------------------------- outputs
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _versions() -> dict[str, str | None]:
     out = {}
     for pkg in PACKAGES:

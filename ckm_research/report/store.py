@@ -24,16 +24,12 @@ hands the results to :class:`StageOutput`.
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from ckm_research.errors import CkmError
+from ckm_research.numerics import to_json_ready
 from ckm_research.report.tables import Table
 
 __all__ = ["StageOutput", "to_jsonable", "read_stage", "read_results", "RESULTS_SCHEMA",
@@ -49,32 +45,8 @@ STATUS_SKIPPED = "skipped"
 RUN_FINGERPRINT = "CKM_PARAMETERS_SHA256"
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars unwrapped, NaN/inf as ``None``, tuples as lists."""
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [to_jsonable(v) for v in value.tolist()]
-    if isinstance(value, pd.DataFrame):
-        return to_jsonable(value.to_dict(orient="records"))
-    if isinstance(value, pd.Series):
-        return to_jsonable(value.to_dict())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if value is None or isinstance(value, str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
+#: Plain JSON types (:func:`ckm_research.numerics.to_json_ready`, the one cleaner)
+to_jsonable = to_json_ready
 
 
 def _dump(obj: Any) -> str:

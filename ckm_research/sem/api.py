@@ -44,7 +44,7 @@ from ckm_research.errors import (
     ModelSpecificationError,
     NonPositiveDefiniteWarning,
 )
-from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
+from ckm_research.numerics import single_thread_blas, wald_table
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.checks import check_latent_names, run_engine
 from ckm_research.sem.estimators import ESTIMATORS, check_estimator, estimator_spec
@@ -55,7 +55,6 @@ from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
-from ckm_research.sem.threads import one_blas_thread  # cached threadpoolctl
 from ckm_research.textfile import model_text
 
 __all__ = ["fit", "fit_with_options", "build_engine", "FitOptions", "ESTIMATORS"]
@@ -339,7 +338,7 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     check_estimator(options.label, ordered=bool(ordered_t))
     engine = _build_engine(parsed, frame, options.replace(ordered=ordered_t))
     # SEM fitting multiplies many small matrices: BLAS threads only add overhead
-    with one_blas_thread():
+    with single_thread_blas():
         res = run_engine(engine, frame, parsed)
     res.options = options
     res.model_text = model
@@ -713,11 +712,8 @@ class BaseEngine:
         free = t["free"].to_numpy()
         se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
         se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
-        z = np.where(free > 0, vals / np.where(se > 0, se, np.nan), np.nan)
-        pval = 2 * stats.norm.sf(np.abs(z))
-        q = stats.norm.ppf(0.5 + self.opts.level / 2)
-        lo = np.where(free > 0, vals - q * se, vals)
-        hi = np.where(free > 0, vals + q * se, vals)
+        # fixed rows have se 0: z is NaN and the interval is the value itself
+        wald = wald_table(vals, se, self.opts.level)
         std = self.std_all(self.theta)
         out = pd.DataFrame(
             {
@@ -728,10 +724,7 @@ class BaseEngine:
                 "group": t["group"],
                 "est": vals,
                 "se": se,
-                "z": z,
-                "pvalue": pval,
-                "ci.lower": lo,
-                "ci.upper": hi,
+                **wald,
                 "std.all": std,
             }
         )
@@ -755,8 +748,6 @@ class BaseEngine:
         se = delta_method_se(self.std_all, self.theta, vc)
         fixed_std = np.zeros(len(t), dtype=bool)
         se = np.where(fixed_std, 0.0, se)
-        z = std / np.where(se > 1e-12, se, np.nan)
-        q = stats.norm.ppf(0.5 + self.opts.level / 2)
         out = pd.DataFrame(
             {
                 "lhs": t["lhs"],
@@ -765,10 +756,7 @@ class BaseEngine:
                 "group": t["group"],
                 "est.std": std,
                 "se": se,
-                "z": z,
-                "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                "ci.lower": std - q * se,
-                "ci.upper": std + q * se,
+                **wald_table(std, se, self.opts.level, se_min=1e-12),
             }
         )
         if self.pt.definitions:
@@ -784,8 +772,6 @@ class BaseEngine:
     def _definition_rows(self, est: np.ndarray, se: np.ndarray, est_col: str) -> pd.DataFrame:
         """Rows of the ``:=`` parameters with Wald z, p and confidence interval."""
         defs = self.pt.definitions
-        q = stats.norm.ppf(0.5 + self.opts.level / 2)
-        z = est / np.where(se > 0, se, np.nan)
         return pd.DataFrame(
             {
                 "lhs": [d.name for d in defs],
@@ -794,10 +780,7 @@ class BaseEngine:
                 "group": 0,
                 est_col: est,
                 "se": se,
-                "z": z,
-                "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                "ci.lower": est - q * se,
-                "ci.upper": est + q * se,
+                **wald_table(est, se, self.opts.level),
             }
         )
 

@@ -1266,7 +1266,7 @@ def _h1_information_observed(S, ybar, Sig, mu, ms) -> np.ndarray:
     """Observed information per case of the saturated normal model at the
     model-implied moments (lavaan's ``h1.information = "structured"`` with
     ``information = "observed"``), by central differences of the score."""
-    from ckm_research.sem.numdiff import numerical_jacobian
+    from ckm_research.numerics import numerical_hessian
 
     p = len(ybar)
 
@@ -1276,8 +1276,7 @@ def _h1_information_observed(S, ybar, Sig, mu, ms) -> np.ndarray:
         return _h1_scores(mean, cov, S, ybar, ms)
 
     x0 = np.concatenate([mu, _vech(Sig)]) if ms else _vech(Sig)
-    H = -numerical_jacobian(score, x0, 1e-6)
-    return 0.5 * (H + H.T)
+    return -numerical_hessian(score, x0, 1e-6)
 
 
 def _residual_acov(eng, kind: str, observed: bool = False) -> list[np.ndarray]:
@@ -1295,7 +1294,7 @@ def _residual_acov(eng, kind: str, observed: bool = False) -> list[np.ndarray]:
     with complete data and under FIML alike.  With ``observed`` only
     :math:`\\Gamma` of each group, lavaan's ``lav_model_h1_acov`` (the
     ``z.type = "normalized"`` residuals' standard errors)."""
-    from ckm_research.sem.numdiff import numerical_jacobian
+    from ckm_research.numerics import numerical_jacobian
     from ckm_research.sem.robust import (
         _non_exo_moments,
         _weighted,
@@ -1644,7 +1643,7 @@ def wald_test(results, constraints) -> pd.DataFrame:
 
     In R: ``lavaan::lavTestWald(fit, constraints = "l2 == l3; l5 == l6")``.
     """
-    from ckm_research.sem.numdiff import numerical_jacobian
+    from ckm_research.numerics import numerical_jacobian
     from ckm_research.sem.syntax import evaluate_definitions, evaluate_expression
 
     eng = _engine(results, "wald_test")

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from ckm_research.errors import ConvergenceError, IdentificationError
+from ckm_research.numerics import minimize, numerical_hessian
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import missing as mis
 from ckm_research.sem.api import BaseEngine
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
-from ckm_research.sem.numdiff import numerical_jacobian
 
 __all__ = ["FIMLEngine"]
 
@@ -144,47 +144,53 @@ class FIMLEngine(BaseEngine):
             raise ConvergenceError(
                 "the starting values give a non-positive-definite implied covariance matrix"
             )
-        for it in range(1, self.opts.iter_max + 1):
-            grad = self.gradient(theta)
-            info = ml_information(self.model, theta, weights)
+        last = {}
+
+        def scoring(x, f, state, it, s):
+            # scoring step on the log-likelihood, with the complete-data expected
+            # information weighted by each pattern's coverage
+            grad = last["grad"] = self.gradient(x)
+            info = ml_information(self.model, x, weights)
             try:
-                step = np.linalg.solve(info, grad)
+                return np.linalg.solve(info, grad), None
             except np.linalg.LinAlgError:
                 raise IdentificationError(
                     "the model is not identified: the information matrix is singular"
                 ) from None
-            alpha = 1.0
-            while True:
-                new = theta + alpha * step
-                ll_new = self.loglik(new)
-                if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
-                    break
-                alpha *= 0.5
-                if alpha < 1e-10:
-                    break
-            if alpha < 1e-10:
-                if np.max(np.abs(grad)) / max(1.0, self.ntotal) < 1e-6:
-                    break
+
+        # minimise -loglik; a step may raise it by a rounding-level 1e-12 |loglik|
+        res = minimize(
+            lambda x: (-self.loglik(x), None),
+            theta,
+            scoring,
+            f0=-ll,
+            max_iter=self.opts.iter_max,
+            ftol=1e-11,
+            xtol=1e-7,
+            armijo=0.0,
+            slack=1e-12,
+            min_alpha=1e-10,
+        )
+        if res.status == "max_iter":
+            raise ConvergenceError(
+                f"FIML estimation did not converge in {self.opts.iter_max} iterations"
+            )
+        if res.status == "no_descent":
+            if np.max(np.abs(last["grad"])) / max(1.0, self.ntotal) >= 1e-6:
                 raise ConvergenceError(
                     "FIML estimation did not converge (no step improves the likelihood); "
                     "check for Heywood cases or variables with very few observed values"
                 )
-            done = abs(ll_new - ll) < 1e-11 * (1 + abs(ll)) and np.max(np.abs(alpha * step)) < 1e-7
-            theta, ll = new, ll_new
-            self.iterations = it
-            if done:
-                break
+            self.iterations = res.nit - 1
         else:
-            raise ConvergenceError(
-                f"FIML estimation did not converge in {self.opts.iter_max} iterations"
-            )
+            self.iterations = res.nit
+        theta, ll = res.x, -res.fun
         self.theta = theta
         self.logl = ll
 
     def observed_information(self, eps: float = 1e-5) -> np.ndarray:
         """Total observed information :math:`-\\partial^2\\ell/\\partial\\theta^2`."""
-        H = numerical_jacobian(self.gradient, self.theta, eps)
-        return -0.5 * (H + H.T)
+        return -numerical_hessian(self.gradient, self.theta, eps)
 
     def _info_inverse(self) -> np.ndarray:
         if getattr(self, "_ainv", None) is None:

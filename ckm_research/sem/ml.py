@@ -11,7 +11,8 @@ with a mean structure as in Jöreskog & Sörbom's LISREL):
 with :math:`S` the sample covariance matrix using divisor :math:`N`
 (lavaan's ``likelihood = "normal"``).  For several groups the objective is
 :math:`\\sum_g (N_g/N) F_g`, the chi-square statistic :math:`N F_{ML}` at the
-minimum.  It is minimised by Fisher scoring with step halving, using the
+minimum.  It is minimised by Fisher scoring with step halving
+(:func:`ckm_research.numerics.minimize`), using the
 expected information per case
 
 .. math::
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ckm_research.errors import ConvergenceError, IdentificationError
+from ckm_research.numerics import minimize
 from ckm_research.sem.model import RAMModel
 
 __all__ = ["SampleMoments", "ml_discrepancy", "ml_information", "fit_ml", "start_values"]
@@ -263,48 +265,55 @@ def fit_ml(
                 "the starting values give a non-positive-definite implied covariance matrix; "
                 "give starting values with start() in the model syntax"
             )
-    for it in range(1, max_iter + 1):
-        info = ml_information(model, theta, weights)
-        H = 2.0 * info
+
+    def objective(x):
+        return ml_discrepancy(model, x, moments)
+
+    def scoring(x, f, grad, it, s):
         # away from the solution the information can be singular (e.g. a
         # two-indicator factor while its covariances are still zero): take the
         # minimum-norm step then; identification is judged at the solution
+        H = 2.0 * ml_information(model, x, weights)
         step = _scoring_step(H, grad)
         if step is None:
             _raise_unidentified(model, H)
-        alpha = 1.0
-        while True:
-            new = theta + alpha * step
-            f_new, g_new = ml_discrepancy(model, new, moments)
-            if np.isfinite(f_new) and f_new <= f + 1e-4 * alpha * (grad @ step):
-                break
-            alpha *= 0.5
-            if alpha < 1e-10:
-                f_new = np.inf
-                break
-        if not np.isfinite(f_new):
-            if np.max(np.abs(grad)) < 1e-6:
-                return theta, f, it
-            raise ConvergenceError(
-                "maximum likelihood estimation did not converge (no step improves the fit). "
-                "Check for Heywood cases, give better starting values, or simplify the model."
-            )
-        converged = abs(f - f_new) < tol * (1 + abs(f)) and np.max(np.abs(alpha * step)) < 1e-6
-        theta, f, grad = new, f_new, g_new
-        if converged or np.max(np.abs(grad)) < 1e-12:
-            H = 2.0 * ml_information(model, theta, weights)
-            if scaled_cond(H) > 1e12:
-                _raise_unidentified(model, H)
-            # a tiny step is a minimum only where the full Newton step predicts no further
-            # decrease (the Newton decrement g' H^-1 g), not a step cut short
-            if grad @ np.linalg.solve(H, grad) > 1e-6 * (1 + abs(f)):
-                raise ConvergenceError(
-                    "maximum likelihood estimation stalled at a point that is not a minimum "
-                    "(the gradient is not zero there). Check for Heywood cases or empirical "
-                    "under-identification, rescale variables on very different scales, or "
-                    "give other starting values."
-                )
+        return step, float(grad @ step)
+
+    res = minimize(
+        objective,
+        theta,
+        scoring,
+        f0=f,
+        state0=grad,
+        max_iter=max_iter,
+        ftol=tol,
+        xtol=1e-6,
+        armijo=1e-4,
+        min_alpha=1e-10,
+        stop=lambda x, f, grad: np.max(np.abs(grad)) < 1e-12,
+    )
+    theta, f, grad, it = res.x, res.fun, res.state, res.nit
+    if res.status == "no_descent":
+        if np.max(np.abs(grad)) < 1e-6:
             return theta, f, it
+        raise ConvergenceError(
+            "maximum likelihood estimation did not converge (no step improves the fit). "
+            "Check for Heywood cases, give better starting values, or simplify the model."
+        )
+    if res.status == "converged":
+        H = 2.0 * ml_information(model, theta, weights)
+        if scaled_cond(H) > 1e12:
+            _raise_unidentified(model, H)
+        # a tiny step is a minimum only where the full Newton step predicts no further
+        # decrease (the Newton decrement g' H^-1 g), not a step cut short
+        if grad @ np.linalg.solve(H, grad) > 1e-6 * (1 + abs(f)):
+            raise ConvergenceError(
+                "maximum likelihood estimation stalled at a point that is not a minimum "
+                "(the gradient is not zero there). Check for Heywood cases or empirical "
+                "under-identification, rescale variables on very different scales, or "
+                "give other starting values."
+            )
+        return theta, f, it
     raise ConvergenceError(
         f"maximum likelihood estimation did not converge in {max_iter} iterations. "
         "Check the model for Heywood cases or empirical under-identification, or simplify it."

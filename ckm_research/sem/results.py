@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ckm_research.numerics import to_json_ready
+
 __all__ = ["SEMResults", "FittedModel", "ESTIMATE_COLUMNS"]
 
 ESTIMATE_COLUMNS = [
@@ -64,21 +66,6 @@ _OP_HEADINGS = {
     "~*~": "Scales y*",
     ":=": "Defined Parameters",
 }
-
-
-def _clean(v):
-    if isinstance(v, (np.floating, float)):
-        v = float(v)
-        return None if math.isnan(v) or math.isinf(v) else v
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
-
-
-#: Public name of the JSON-ready scalar conversion (NaN/inf -> None, numpy -> Python).
-clean_value = _clean
 
 
 class FittedModel:
@@ -438,7 +425,9 @@ class SEMResults:
         if "std.all" in est and np.isfinite(std_lv).any():
             est = est.copy()
             est.insert(int(est.columns.get_loc("std.all")), "std.lv", std_lv)
-        rows = [{k: _clean(v) for k, v in rec.items()} for rec in est.to_dict(orient="records")]
+        rows = [
+            {k: to_json_ready(v) for k, v in rec.items()} for rec in est.to_dict(orient="records")
+        ]
         out = {
             "estimator": self.estimator,
             "n": int(self.n),
@@ -446,7 +435,7 @@ class SEMResults:
             "converged": bool(self.converged),
             "iterations": int(self.iterations),
             "ngroups": int(self.ngroups),
-            "fit": {k: _clean(v) for k, v in self.fit_measures.items()},
+            "fit": {k: to_json_ready(v) for k, v in self.fit_measures.items()},
             "estimates": rows,
             "warnings": list(self.warnings),
         }
@@ -454,7 +443,10 @@ class SEMResults:
             out["groups"] = [str(g) for g in self.group_labels]
             out["n_per_group"] = [int(n) for n in self.n_per_group]
         out.update(
-            {k: _clean(v) if not isinstance(v, (dict, list)) else v for k, v in self.notes.items()}
+            {
+                k: to_json_ready(v) if not isinstance(v, (dict, list)) else v
+                for k, v in self.notes.items()
+            }
         )
         return out
 

@@ -27,11 +27,11 @@ import dataclasses
 
 import numpy as np
 
+from ckm_research.numerics import numerical_hessian
 from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.ml import ml_discrepancy
 from ckm_research.sem.model import vech_indices
-from ckm_research.sem.numdiff import numerical_jacobian
 
 __all__ = [
     "casewise_scores_moments",
@@ -92,8 +92,7 @@ def observed_information(engine, eps: float = 1e-5) -> np.ndarray:
     ``observed.information = "hessian"``)."""
     model, theta = engine.model, engine.theta
     moments = [gd.moments for gd in engine.groups]
-    H = numerical_jacobian(lambda th: ml_discrepancy(model, th, moments)[1], theta, eps)
-    H = 0.5 * (H + H.T)
+    H = numerical_hessian(lambda th: ml_discrepancy(model, th, moments)[1], theta, eps)
     # F = -2 logL / N + const  =>  information per case = H_F / 2
     return H / 2.0
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ckm_research.numerics import numerical_jacobian
 from ckm_research.sem.model import RAMModel
-from ckm_research.sem.numdiff import numerical_jacobian
 
 __all__ = ["standardize_all", "standardize_lv", "standardize_rows", "delta_method_se"]
 

@@ -36,6 +36,7 @@ statements end at a newline or ``;`` unless the line ends in an operator or
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -524,21 +525,126 @@ def parse_model(text: str) -> ParsedModel:
     )
 
 
+#: functions and constants a ``:=`` expression may use (lavaan evaluates R code)
+_FUNCTIONS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "pi": math.pi}
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_expression(expression: str):
+    return compile(expression.replace("^", "**"), "<definition>", "eval")
+
+
 def evaluate_expression(expression: str, values: dict[str, float]) -> float:
     """Evaluate a ``:=`` expression with the given parameter values.
 
     Only arithmetic, ``exp log sqrt abs`` and parameter labels are allowed.
+    Raises ``KeyError`` naming an unknown name.
     """
-    allowed = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "pi": math.pi}
-    code = compile(expression.replace("^", "**"), "<definition>", "eval")
+    code = _compile_expression(expression)
     for name in code.co_names:
-        if name not in allowed and name not in values:
+        if name not in _FUNCTIONS and name not in values:
             raise KeyError(name)
-    return float(eval(code, {"__builtins__": {}}, {**allowed, **values}))  # noqa: S307
+    return float(eval(code, {"__builtins__": {}}, {**_FUNCTIONS, **values}))  # noqa: S307
+
+
+class DefinedParameters:
+    """The ``:=`` parameters of a model, compiled once: the one ``:=`` evaluator.
+
+    The rules are lavaan's (``lav_partable_constraints_def``): arithmetic,
+    ``^``, ``exp log sqrt abs pi``; a label refers to the first parameter-table
+    row carrying it; a definition may use the ones before it.  Fits, the
+    bootstrap and power evaluate the definitions thousands of times, so the
+    expressions are compiled and checked here once.
+
+    Parameters
+    ----------
+    definitions : sequence of Definition
+    labels : sequence of str
+        The label of every parameter-table row ("" when unlabelled).
+
+    Attributes
+    ----------
+    names : tuple of str
+    rows : ndarray of int
+        The parameter-table rows the definitions use.
+
+    Raises
+    ------
+    ModelSpecificationError
+        Naming the definition, its line and the unknown label.
+
+    Examples
+    --------
+    >>> defs = parse_model("y ~ a*m\\nm ~ b*x\\nab := a*b").definitions
+    >>> DefinedParameters(defs, ["a", "b"]).values(np.array([0.5, 0.4])).tolist()
+    [0.2]
+    """
+
+    def __init__(self, definitions, labels):
+        from ckm_research.errors import ModelSpecificationError
+
+        self.definitions = tuple(definitions)
+        self.names = tuple(d.name for d in self.definitions)
+        first: dict[str, int] = {}
+        for r, lab in enumerate(labels):
+            if lab and lab not in first:
+                first[lab] = r
+        known = set(first) | set(_FUNCTIONS)
+        used: set[str] = set()
+        self._code = []
+        for d in self.definitions:
+            try:
+                code = _compile_expression(d.expression)
+            except SyntaxError as exc:
+                raise ModelSpecificationError(
+                    f"cannot evaluate the defined parameter '{d.name} := {d.expression}' "
+                    f"(line {d.line}): {exc}"
+                ) from None
+            for name in code.co_names:
+                if name not in known:
+                    raise ModelSpecificationError(
+                        f"the defined parameter '{d.name}' (line {d.line}) uses '{name}', "
+                        "which is not a parameter label; label the parameter in the model "
+                        "(e.g. a*x)"
+                    )
+            used.update(n for n in code.co_names if n in first)
+            known.add(d.name)
+            self._code.append(code)
+        self._rows = {lab: r for lab, r in first.items() if lab in used}
+        self.rows = np.array(sorted(self._rows.values()), dtype=int)
+
+    def __len__(self) -> int:
+        return len(self.definitions)
+
+    def values(self, row_values) -> np.ndarray:
+        """The definitions' values given every row's value.
+
+        Raises
+        ------
+        ArithmeticError
+            Naming the definition that cannot be evaluated (division by zero,
+            log of a negative number ...); the error itself is its ``__cause__``.
+        """
+        if not self.definitions:
+            return np.zeros(0)
+        env = dict(_FUNCTIONS)
+        env.update({lab: float(row_values[r]) for lab, r in self._rows.items()})
+        out = np.empty(len(self.definitions))
+        for k, (d, code) in enumerate(zip(self.definitions, self._code, strict=True)):
+            try:
+                val = float(eval(code, {"__builtins__": {}}, env))  # noqa: S307
+            except (ArithmeticError, ValueError) as exc:
+                err = ArithmeticError(f"cannot evaluate '{d.name} := {d.expression}': {exc}")
+                err.definition = d
+                raise err from exc
+            env[d.name] = val
+            out[k] = val
+        return out
 
 
 def evaluate_definitions(definitions, labels, values) -> np.ndarray:
-    """Values of the ``:=`` parameters, in order, given labelled parameters.
+    """Values of the ``:=`` parameters, in order, given labelled parameters
+    (:class:`DefinedParameters` compiled and evaluated once).
 
     Parameters
     ----------
@@ -555,24 +661,13 @@ def evaluate_definitions(definitions, labels, values) -> np.ndarray:
     """
     from ckm_research.errors import ModelSpecificationError
 
-    env: dict[str, float] = {}
-    for lab, v in zip(labels, values, strict=True):
-        if lab and lab not in env:
-            env[lab] = float(v)
-    out = []
-    for d in definitions:
-        try:
-            val = evaluate_expression(d.expression, env)
-        except KeyError as exc:
-            raise ModelSpecificationError(
-                f"the defined parameter '{d.name}' (line {d.line}) uses '{exc.args[0]}', which "
-                "is not a parameter label; label the parameter in the model (e.g. a*x)"
-            ) from None
-        except (SyntaxError, ZeroDivisionError, ValueError, OverflowError) as exc:
-            raise ModelSpecificationError(
-                f"cannot evaluate the defined parameter '{d.name} := {d.expression}' "
-                f"(line {d.line}): {exc}"
-            ) from None
-        env[d.name] = val
-        out.append(val)
-    return np.asarray(out, dtype=float)
+    try:
+        return DefinedParameters(definitions, labels).values(values)
+    except ArithmeticError as exc:
+        d = getattr(exc, "definition", None)
+        if d is None:
+            raise
+        raise ModelSpecificationError(
+            f"cannot evaluate the defined parameter '{d.name} := {d.expression}' "
+            f"(line {d.line}): {exc.__cause__}"
+        ) from None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ckm_research.errors import CkmError, ConvergenceError
+from ckm_research.numerics import minimize
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import ordinal as ordm
 from ckm_research.sem.api import BaseEngine
@@ -362,37 +363,43 @@ class WLSMVEngine(BaseEngine):
         theta = self._start()
         resid = s - self.wls_est(theta)
         f = ordm.wls_discrepancy(s, s - resid, w)
-        for it in range(1, self.opts.iter_max + 1):
-            D = self.delta(theta)
+        def objective(x):
+            r = s - self.wls_est(x)
+            return ordm.wls_discrepancy(s, s - r, w), r
+
+        def gauss_newton(x, f, resid, it, step):
+            D = self.delta(x)
             WD = ordm._w_times(w, D)
-            info = D.T @ WD
-            g = WD.T @ resid
             try:
-                step = np.linalg.solve(info, g)
+                return np.linalg.solve(D.T @ WD, WD.T @ resid), None
             except np.linalg.LinAlgError:
                 from ckm_research.errors import IdentificationError
 
                 raise IdentificationError(
                     "the model is not identified: Delta' W Delta is singular"
                 ) from None
-            alpha = 1.0
-            while True:
-                new = theta + alpha * step
-                r_new = s - self.wls_est(new)
-                f_new = ordm.wls_discrepancy(s, s - r_new, w)
-                if f_new <= f or alpha < 1e-8:
-                    break
-                alpha *= 0.5
-            done = abs(f - f_new) < 1e-14 * (1 + f) and np.max(np.abs(alpha * step)) < 1e-8
-            theta, f, resid = new, f_new, r_new
-            self.iterations = it
-            if done:
-                break
-        else:
+
+        # Gauss-Newton on the (D)WLS discrepancy; a step shorter than 1e-8 is taken
+        # whatever the discrepancy
+        res = minimize(
+            objective,
+            theta,
+            gauss_newton,
+            f0=f,
+            state0=resid,
+            max_iter=self.opts.iter_max,
+            ftol=1e-14,
+            xtol=1e-8,
+            armijo=0.0,
+            min_alpha=1e-8,
+            accept_below_min=True,
+        )
+        if res.status != "converged":
             raise ConvergenceError(
                 f"{self.spec.fitted_by} estimation did not converge in {self.opts.iter_max} "
                 "iterations; simplify the model or check for categories with very few answers"
             )
+        theta, f, self.iterations = res.x, res.fun, res.nit
         self.theta = theta
         # sum over groups of (N_g - 1) F_g: lavaan's test statistic
         self.chisq_dwls = f * self.ntotal
