@@ -184,6 +184,10 @@ class PipelineParams(BaseModel):
     n_jobs: int = Field(
         1, description="Worker processes for bootstrap and power (-1: all CPUs); results do "
                        "not depend on it.")
+    language: Literal["en", "zh"] = Field(
+        "en", description="Language of the report: en (English) or zh (Chinese: headings, "
+                          "tables, notes, figure labels and the instrument's zh wording; "
+                          "references stay in their original language).")
     title: str = Field(
         "Organisational Conditions of Customer Knowledge Management: A Structural Equation "
         "Study", description="Title of the report.")
@@ -636,4 +640,10 @@ def adapt_defaults(params: PipelineParams, roles, instrument) -> tuple[dict, dic
     if "title" not in explicit and instrument.id != "ckm":
         adjusted["title"] = "A Structural Equation Study of " + instrument.text(
             instrument.title, "en").removeprefix("Survey of ")
+        if params.language == "zh":
+            adjusted["title"] = instrument.text(instrument.title, "zh") + "：结构方程模型研究"
+    elif "title" not in explicit and params.language != "en":
+        from ckm_research.report.i18n import text
+
+        adjusted["title"] = text("default.title", params.language)
     return adjusted, notes
