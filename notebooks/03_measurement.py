@@ -75,7 +75,7 @@ out.table(analysis.residual_table(cfa, lang=language))
 # %%
 validity_report, why = inputs.feature("measurement")
 if validity_report is None:
-    out.unavailable("Reliability and validity", why)
+    out.unavailable(text("part.validity", language), why)
 else:
     vr = validity_report(cfa, data)
     rel = vr.reliability_table()
@@ -104,7 +104,7 @@ if validity_report is not None:
 # %%
 cmv_fn, why = inputs.feature("cmv")
 if cmv_fn is None:
-    out.unavailable("Common method variance", why)
+    out.unavailable(text("h.cmv", language), why)
 elif cmv_methods:
     ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
     markers = marker_items or [i.id for i in ins.items()
@@ -117,7 +117,7 @@ elif cmv_methods:
         out.numbers(ulmc_detected=bool(cmv["ulmc"].detected), ulmc_pvalue=cmv["ulmc"].pvalue,
                     ulmc_method_variance=float(cmv["ulmc"].method_variance_equal))
         for message in cmv["ulmc"].notes:
-            out.note(f"ULMC: {message}")
+            out.note(f"ULMC: {engine_text(message, language)}")
     if cmv["marker"] is not None:
         out.numbers(marker_items=markers, marker_r=float(cmv["marker"].r_m))
         out.table(analysis.marker_table(cmv["marker"], lang=language))

@@ -90,7 +90,7 @@ boot = boot_info = None
 if effects:
     bootstrap, why = inputs.feature("bootstrap")
     if n_boot > 0 and bootstrap is None:
-        out.unavailable("Bootstrap confidence intervals", why)
+        out.unavailable(text("part.bootstrap", language), why)
     elif n_boot > 0:
         boot, boot_info = bootstrap_defined(
             sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
@@ -108,7 +108,7 @@ else:
 # %%
 ok, why = dot_available()
 if not ok:
-    out.unavailable("Path diagram", why)
+    out.unavailable(text("part.path_diagram", language), why)
 else:
     ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
     roles = {s.factor: s.role for s in ins.sections if s.factor}

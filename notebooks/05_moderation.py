@@ -62,7 +62,7 @@ res_i = None
 if not terms:
     out.note(text("note.no_interaction", language))
 elif fit_interactions is None:
-    out.unavailable("Latent interactions", why)
+    out.unavailable(text("part.interactions", language), why)
 else:
     int_text = interaction_syntax(model_text, terms)
     out.path("models", "interaction.lav").write_text(int_text, encoding="utf-8")
@@ -85,7 +85,7 @@ else:
 # %%
 slopes_fn, why = inputs.feature("simple_slopes")
 if res_i is not None and slopes_fn is None:
-    out.unavailable("Simple slopes and Johnson-Neyman intervals", why)
+    out.unavailable(text("part.slopes", language), why)
 elif res_i is not None:
     from ckm_research.moderation.simple_slopes import (
         johnson_neyman,
@@ -123,7 +123,7 @@ elif res_i is not None:
 # %%
 invariance_fn, why = inputs.feature("invariance")
 if multigroup and invariance_fn is None:
-    out.unavailable("Multi-group comparison", why)
+    out.unavailable(text("h.multigroup", language), why)
 elif multigroup:
     groups_numbers = {}
     for factor in multigroup:
@@ -134,17 +134,18 @@ elif multigroup:
         out.path("models", f"multigroup_{factor.lower()}.lav").write_text(mg.model,
                                                                          encoding="utf-8")
         for message in mg.messages:
-            out.note(f"Multi-group model ({factor}): {message}")
+            out.note(text("note.multigroup_model", language, factor=factor,
+                          message=engine_text(message, language)))
         numbers = {"cut": mg.cut, "split": group_split, "items": mg.items,
                    "group_equal": mg.group_equal}
         inv = mg.invariance
         if inv is None:
-            out.unavailable(f"Measurement invariance across {factor} groups",
-                            f"the invariance models could not be estimated: "
-                            f"{mg.invariance_error}")
+            out.unavailable(text("part.invariance", language, factor=factor),
+                            text("part.invariance.error", language, error=mg.invariance_error))
         else:
             for message in inv.notes:
-                out.note(f"Invariance ({factor}): {message}")
+                out.note(text("note.invariance", language, factor=factor,
+                              message=engine_text(message, language)))
             numbers["n_per_group"] = dict(zip([str(g) for g in inv.group_labels],
                                               [int(n) for n in inv.n_per_group], strict=False))
             numbers["decisions"] = dict(zip(inv.table["model"], inv.table["decision"],
@@ -153,9 +154,8 @@ elif multigroup:
                 inv, name=f"invariance_{factor.lower()}",
                 title_group=text("invariance.group", language, factor=factor), lang=language))
         if mg.comparison is None:
-            out.unavailable(f"Paths compared across {factor} groups",
-                            f"the two-group model could not be estimated: "
-                            f"{mg.comparison_error}")
+            out.unavailable(text("part.comparison", language, factor=factor),
+                            text("part.comparison.error", language, error=mg.comparison_error))
         else:
             numbers["n_per_group"] = numbers.get("n_per_group") or dict(zip(
                 [str(g) for g in mg.fit.group_labels],

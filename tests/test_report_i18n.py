@@ -50,7 +50,8 @@ def test_chinese_messages_are_chinese():
     assert same <= {"col.rmsea_ci", "col.ci95", "col.boot_ci", "r.mg.size", "fig.jn.ci"}, same
     for key, (en, zh) in MESSAGES.items():
         words = re.sub(r"\{\w+\}|<[^>]+>", "", en)  # without fields and HTML tags
-        if key in same or key in ("r.is", "r.are") or not re.search("[A-Za-z]{3}", words):
+        names = ("r.is", "r.are", "flag.alpha", "check.ave", "check.htmt", "check.fornell_larcker")
+        if key in same or key in names or not re.search("[A-Za-z]{3}", words):
             continue
         assert HAN.search(zh), f"{key}: the Chinese text has no Chinese characters: {zh!r}"
 
@@ -118,8 +119,12 @@ def test_encoding_and_engine_notes():
     assert engine_text(msg, "en") == msg
     assert engine_text(msg, "zh").startswith("379 个个案中有 93 个含缺失值")
     grouped = msg.replace("cases have", "cases in group high have")
-    assert "（组 high）" in engine_text(grouped, "zh")
+    assert "（组 高分组）" in engine_text(grouped, "zh")
     assert engine_text("some other warning", "zh") == "some other warning"
+    level = engine_text("metric: " + msg.replace("cases have", "cases in group low have"), "zh")
+    assert level.startswith("弱（度量）：379 个个案中有 93 个（组 低分组）含缺失值"), level
+    flag = "standardized loading of cip2 on CIP is 0.657 < 0.708"
+    assert engine_text(flag, "zh") == "cip2 在 CIP 上的标准化载荷为 0.657 < 0.708"
 
 
 # ---------------------------------------------------------------------- parameter

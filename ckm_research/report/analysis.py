@@ -77,7 +77,7 @@ def instrument_table(ins, model_text: str, *, lang: str = "en") -> Table:
         rows.append({
             "construct": factor,
             "name": ins.text(sec.title, lang) if sec else "",
-            "role": sec.role if sec else "",
+            "role": _word("role", sec.role, lang) if sec else "",
             "items": len(items),
             "item_ids": ", ".join(items),
             "reverse_keyed": ", ".join(i.id for i in infos if i.reverse) or "",
@@ -380,10 +380,17 @@ def fornell_larcker_table(report, *, lang: str = "en") -> Table:
 
 
 def flags_table(report, *, lang: str = "en") -> Table:
+    from ckm_research.report.i18n import engine_text
+
     flags = report.flags
     frame = (flags[["severity", "check", "subject", "value", "threshold", "message"]]
              if len(flags) else pd.DataFrame(columns=["severity", "check", "subject", "value",
                                                       "threshold", "message"]))
+    if lang != "en" and len(frame):
+        frame = frame.assign(
+            severity=[_word("severity", v, lang) for v in frame["severity"]],
+            check=[_word("check", v, lang) for v in frame["check"]],
+            message=[engine_text(v, lang) for v in frame["message"]])
     return Table(
         "validity_flags", _t("flags.title", lang), frame,
         formats={"value": "r3", "threshold": "r3"},
@@ -684,8 +691,9 @@ def invariance_table(inv, *, name: str = "invariance", title_group: str = "",
         "decision": [_word("invariance.decision", str(d).split(":")[0].split(" (")[0], lang)
                      if isinstance(d, str) else d for d in t["decision"]],
     })[cols]
-    groups = ", ".join(f"{g} (n = {n})" for g, n in zip(inv.group_labels, inv.n_per_group,
-                                                        strict=False))
+    groups = _t("r.list_sep", lang).join(
+        f"{_word('group', g, lang)} (n = {n})"
+        for g, n in zip(inv.group_labels, inv.n_per_group, strict=False))
     test = _t("invariance.test.mlr" if inv.estimator == "MLR" else "invariance.test.ml", lang)
     return Table(
         name, _t("invariance.title", lang, group=title_group), frame,
@@ -724,7 +732,8 @@ def path_comparison_table(cp: pd.DataFrame, group: str, *, name: str = "path_com
         name, _t("comparison.title", lang, group=group), frame,
         formats={**dict.fromkeys(est_cols, "num3"), "wald": "num2", "df": "int",
                  "pvalue": "p"},
-        labels={"path": _t("col.path", lang), **{c: f"B ({c[4:]})" for c in est_cols},
+        labels={"path": _t("col.path", lang),
+                **{c: f"B ({_word('group', c[4:], lang)})" for c in est_cols},
                 "wald": "Wald χ²", "df": "df", "pvalue": "p"},
         note=_t("comparison.note", lang, equal=_t("comparison.and", lang).join(
             _word("equal", e, lang) for e in (equal or ["loadings"]))),

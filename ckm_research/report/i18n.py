@@ -29,6 +29,7 @@ __all__ = [
     "jn_text",
     "encoding_text",
     "engine_text",
+    "estimator_text",
 ]
 
 #: The languages the report is written in (the ``language`` parameter of ``ckm run``).
@@ -549,7 +550,118 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "uses complete cases)",
         "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除（此处 LMS 使用完整个案）",
     ),
+    "flag.reliability": ("{what} of {f} is {v} < {lim}", "{f} 的{what}为 {v} < {lim}"),
+    "flag.alpha": ("Cronbach's alpha", "Cronbach's α"),
+    "flag.cr": ("composite reliability", "组合信度"),
+    "flag.ave": (
+        "AVE of {f} is {v} < {lim}: the factor explains less than half of its items' variance",
+        "{f} 的 AVE 为 {v} < {lim}：该因子解释的题项方差不到一半",
+    ),
+    "flag.htmt.similar": (
+        "HTMT of {a} and {b} is {v} > {lim}: discriminant validity is doubtful even for "
+        "conceptually similar constructs",
+        "{a} 与 {b} 的 HTMT 为 {v} > {lim}：即使对概念相近的构念，区分效度也值得怀疑",
+    ),
+    "flag.htmt": (
+        "HTMT of {a} and {b} is {v} > {lim}: acceptable only if the constructs are "
+        "conceptually similar",
+        "{a} 与 {b} 的 HTMT 为 {v} > {lim}：仅当两构念概念相近时可以接受",
+    ),
+    "flag.fornell": (
+        "sqrt(AVE) of {a} ({v}) does not exceed its correlation with {b} ({r})",
+        "{a} 的 AVE 平方根（{v}）未超过其与 {b} 的相关（{r}）",
+    ),
+    "flag.loading": (
+        "standardized loading of {item} on {f} is {v} < {lim}",
+        "{item} 在 {f} 上的标准化载荷为 {v} < {lim}",
+    ),
+    "severity.warning": ("warning", "警告"),
+    "severity.note": ("note", "提示"),
+    "check.alpha": ("alpha", "α 系数"),
+    "check.omega": ("omega", "组合信度"),
+    "check.ave": ("ave", "AVE"),
+    "check.htmt": ("htmt", "HTMT"),
+    "check.fornell_larcker": ("fornell_larcker", "Fornell-Larcker"),
+    "check.loading": ("loading", "载荷"),
+    "check.single_indicator": ("single_indicator", "单一指标"),
+    "role.condition": ("condition", "前因"),
+    "role.mediator": ("mediator", "中介"),
+    "role.outcome": ("outcome", "结果"),
+    "role.moderator": ("moderator", "调节"),
+    "role.marker": ("marker", "标记变量"),
+    "role.control": ("control", "控制变量"),
+    "criterion.missing": ("missing", "缺失过多"),
+    "criterion.longstring": ("longstring", "连续相同作答"),
+    "criterion.attention": ("attention", "注意力检测"),
+    "criterion.outlier": ("outlier", "离群值"),
+    "criterion.speed": ("speed", "作答过快"),
+    "estimator.mlr": (
+        "robust maximum likelihood (MLR: Huber-White standard errors and the Yuan-Bentler "
+        "scaled chi-square)",
+        "稳健最大似然法（MLR：Huber-White 标准误与 Yuan-Bentler 校正卡方）",
+    ),
+    "estimator.ml": ("maximum likelihood (ML)", "最大似然法（ML）"),
+    "estimator.fiml": (
+        " with full-information ML for missing answers (FIML, assuming MAR)",
+        "，缺失作答采用全信息最大似然（FIML，假定随机缺失）",
+    ),
+    "estimator.listwise": (" on complete cases (listwise deletion)", "，基于完整个案（列表删除）"),
     "engine.in_group": (" in group {group}", "（组 {group}）"),
+    "params.no_interactions": (
+        "The CKM study's latent interactions ({terms}) were not estimated: the model has no "
+        "such factors. List the interactions of this model in the 'interactions' parameter "
+        "(OUTCOME ~ PREDICTOR:MODERATOR).",
+        "未估计 CKM 研究的潜变量交互作用（{terms}）：模型中没有这些因子。请在参数 interactions "
+        "中列出本模型的交互作用（OUTCOME ~ PREDICTOR:MODERATOR）。",
+    ),
+    "params.no_multigroup": (
+        "The CKM study's multi-group comparison (low vs. high {factors}) was not run: the "
+        "model has no such factor. Name a moderating factor of this model in the 'multigroup' "
+        "parameter.",
+        "未进行 CKM 研究的多组比较（低与高 {factors}）：模型中没有该因子。请在参数 multigroup "
+        "中指定本模型的调节因子。",
+    ),
+    "params.no_marker": (
+        "The marker-variable check of common method variance was not run: the survey has no "
+        "marker items (theoretically unrelated to the model). Name them in the 'marker_items' "
+        "parameter to run it.",
+        "未进行共同方法偏差的标记变量检验：问卷中没有标记题项（理论上与模型无关的题项）。"
+        "如需进行，请在参数 marker_items 中指定。",
+    ),
+    "params.derived": (
+        "No instrument was given: it was derived from the model and the data (the constructs "
+        "of the model, its items named as the data's columns, answers on the scale {lo}-{hi}"
+        "{how}), and written to {path} in the output folder.",
+        "未提供问卷定义：已根据模型与数据推导（构念为模型中的构念，题项以数据列命名，作答量表为 "
+        "{lo}-{hi}{how}），并写入输出文件夹中的 {path}。",
+    ),
+    "params.derived.scale": (" set by the 'scale' parameter", "，由参数 scale 设定"),
+    "params.derived.data": (" observed in the data", "，取自数据中的观测范围"),
+    "note.multigroup_model": (
+        "Multi-group model ({factor}): {message}",
+        "多组模型（{factor}）：{message}",
+    ),
+    "note.invariance": ("Invariance ({factor}): {message}", "测量不变性（{factor}）：{message}"),
+    "part.validity": ("Reliability and validity", "信度与效度"),
+    "part.bootstrap": ("Bootstrap confidence intervals", "Bootstrap 置信区间"),
+    "part.path_diagram": ("Path diagram", "路径图"),
+    "part.interactions": ("Latent interactions", "潜变量交互作用"),
+    "part.slopes": ("Simple slopes and Johnson-Neyman intervals", "简单斜率与 Johnson-Neyman 区间"),
+    "part.invariance": (
+        "Measurement invariance across {factor} groups",
+        "{factor}组间的测量不变性",
+    ),
+    "part.invariance.error": (
+        "the invariance models could not be estimated: {error}",
+        "无法估计测量不变性模型：{error}",
+    ),
+    "part.comparison": ("Paths compared across {factor} groups", "{factor}组间的路径比较"),
+    "part.comparison.error": (
+        "the two-group model could not be estimated: {error}",
+        "无法估计两组模型：{error}",
+    ),
+    "group.low": ("low", "低分组"),
+    "group.high": ("high", "高分组"),
     "note.no_indirect": (
         "Indirect effects were not requested (indirect_effects: false) or the "
         "model has no chain of paths.",
@@ -593,6 +705,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "r.is": ("is", ""),
     "r.are": ("are", ""),
     "r.list_sep": (", ", "、"),
+    "r.colon": (": ", "："),
     "r.title": ("Study report", "研究报告"),
     "r.subtitle": (
         "Report of <code>ckm run</code> (ckm-research {version}) on <code>{data}</code>",
@@ -959,8 +1072,8 @@ def encoding_text(name: str, note: str, lang: str = "en") -> str:
     return text(f"note.encoding.{m.group(2)}", lang, name=name, encoding=m.group(1))
 
 
-#: The messages of the estimation engine the report translates (the others are printed as
-#: the engine wrote them, in English): pattern -> catalogue key.
+#: The messages of the estimation engine and of the validity checks the report translates
+#: (the others are printed as they were written, in English): pattern -> catalogue key.
 _DELETED = (
     r"(?P<dropped>\d+) of (?P<n>\d+) cases(?: in group (?P<group>.+?))? have missing "
     r"values and were deleted listwise"
@@ -968,16 +1081,49 @@ _DELETED = (
 _ENGINE = {
     _DELETED + r"; use estimator='FIML' \(or missing='ml'\) to keep them": "engine.listwise",
     _DELETED + r" \(LMS here uses complete cases\)": "engine.listwise.lms",
+    r"(?P<what>Cronbach's alpha|composite reliability) of (?P<f>.+?) is (?P<v>\S+) < "
+    r"(?P<lim>\S+)": "flag.reliability",
+    r"AVE of (?P<f>.+?) is (?P<v>\S+) < (?P<lim>\S+): the factor explains less than half of "
+    r"its items' variance": "flag.ave",
+    r"HTMT of (?P<a>.+?) and (?P<b>.+?) is (?P<v>\S+) > (?P<lim>\S+): discriminant validity "
+    r"is doubtful even for conceptually similar constructs": "flag.htmt.similar",
+    r"HTMT of (?P<a>.+?) and (?P<b>.+?) is (?P<v>\S+) > (?P<lim>\S+): acceptable only if the "
+    r"constructs are conceptually similar": "flag.htmt",
+    r"sqrt\(AVE\) of (?P<a>.+?) \((?P<v>\S+)\) does not exceed its correlation with "
+    r"(?P<b>.+?) \((?P<r>\S+)\)": "flag.fornell",
+    r"standardized loading of (?P<item>.+?) on (?P<f>.+?) is (?P<v>\S+) < (?P<lim>\S+)": "flag.loading",
 }
 
 
 def engine_text(message: str, lang: str = "en") -> str:
-    """A message of the estimation engine in ``lang`` when :data:`_ENGINE` knows it; any
-    other message as it is."""
+    """A message of the estimation engine or of the validity checks
+    (:func:`ckm_research.measurement.validity_flags`) in ``lang`` when :data:`_ENGINE`
+    knows it; any other message as it is."""
     import re
 
     if lang == "en":
         return message
+    level = re.fullmatch(r"(configural|metric|scalar|strict): (.*)", message, flags=re.S)
+    if level:  # an invariance level's message
+        return (
+            text(f"invariance.level.{level.group(1)}", lang)
+            + text("r.colon", lang)
+            + engine_text(level.group(2), lang)
+        )
+    for pattern, key in _ENGINE.items():
+        m = re.fullmatch(pattern, message)
+        if m:
+            found = {k: v for k, v in m.groupdict().items() if v is not None}
+            group = found.pop("group", None)
+            if group in ("low", "high"):
+                group = text(f"group.{group}", lang)
+            found["where"] = text("engine.in_group", lang, group=group) if group else ""
+            if "what" in found:
+                found["what"] = text(
+                    "flag.alpha" if found["what"].startswith("Cron") else "flag.cr", lang
+                )
+            return text(key, lang, **found)
+    return message
     for pattern, key in _ENGINE.items():
         m = re.fullmatch(pattern, message)
         if m:
@@ -985,3 +1131,12 @@ def engine_text(message: str, lang: str = "en") -> str:
             where = text("engine.in_group", lang, group=group) if group else ""
             return text(key, lang, dropped=m.group("dropped"), n=m.group("n"), where=where)
     return message
+
+
+def estimator_text(estimator: str, missing: str, lang: str = "en") -> str:
+    """How the model was estimated, in words: the text of
+    :func:`ckm_research.structural.estimator_text` in ``lang``."""
+    base = text("estimator.mlr" if estimator == "MLR" else "estimator.ml", lang)
+    if estimator == "FIML" or missing == "ml":
+        return base + text("estimator.fiml", lang)
+    return base + text("estimator.listwise", lang)

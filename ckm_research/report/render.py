@@ -258,6 +258,12 @@ class Report:
             out.append(self.unavailable(part, reason))
         return "".join(out)
 
+    def _word(self, prefix: str, word: str) -> str:
+        """A word of the results (a criterion's name) in the report's language, when the
+        catalogue has it (``prefix.word``)."""
+        key = f"{prefix}.{word}"
+        return self.t(key) if self.lang != "en" and key in MESSAGES else word
+
     def _jn_text(self, jn: dict) -> str:
         """The Johnson-Neyman sentence: as recorded in English, rebuilt from the recorded
         numbers in the other languages (:func:`ckm_research.report.i18n.jn_text`)."""
@@ -395,7 +401,8 @@ class Report:
         n = st["numbers"]
         self.cite("meade", "curran16")
         excluded = n.get("excluded_by", {})
-        crit = ", ".join(f"{k} ({v})" for k, v in excluded.items()) or self.t("r.none")
+        crit = self.t("r.list_sep").join(
+            f"{self._word('criterion', k)} ({v})" for k, v in excluded.items()) or self.t("r.none")
         sample = st.get("tables", {}).get("sample") or {}
         has_profile = bool(sample.get("rows"))
         body += ("<p>" + self.t("r.sample", n_read=f(n["n_read"], "int"),
@@ -441,6 +448,10 @@ class Report:
         meas = self.stages.get("measurement", {}).get("numbers", {})
         params = self.study.get("parameters", {})
         est_text = meas.get("estimator_text")
+        if est_text and self.lang != "en" and meas.get("estimator"):
+            from ckm_research.report.i18n import estimator_text
+
+            est_text = estimator_text(meas["estimator"], meas.get("missing"), self.lang)
         versions = self.manifest.get("packages", {})
         self.cite("rosseel", "kline")
         if est_text:
@@ -591,7 +602,7 @@ class Report:
             body += f"<h4>{self.t('h.multigroup')}</h4>"
             for factor, g in groups.items():
                 sizes = self.t("r.list_sep").join(
-                    self.t("r.mg.size", group=_e(k), n=v)
+                    self.t("r.mg.size", group=_e(self._word("group", k)), n=v)
                     for k, v in (g.get("n_per_group") or {}).items())
                 has_inv = f"invariance_{factor.lower()}" in st.get("tables", {})
                 has_cmp = f"path_comparison_{factor.lower()}" in st.get("tables", {})
