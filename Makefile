@@ -34,14 +34,29 @@ $(STAMP): pyproject.toml | $(VENV_PY)
 	@touch $@
 
 .PHONY: setup
-setup: $(STAMP) ## Create .venv, install the project (with dev tools) and register its Jupyter kernel
+setup: $(STAMP) cjk-font ## Create .venv, install the project (with dev tools) and register its Jupyter kernel
+
+# The Chinese report (ckm run -p language zh) draws its figures with a font that has Chinese
+# characters; without one, Debian's small fonts-wqy-microhei is installed where apt-get exists
+# (as .ci/run does), else the report says the figures keep their English labels.
+.PHONY: cjk-font
+cjk-font: ## Install a font with Chinese characters for the figures of the zh report (Debian)
+	@if command -v fc-list >/dev/null 2>&1 && [ -n "$$(fc-list :lang=zh family)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ]; then sudo="sudo"; fi; \
+	  echo "Installing fonts-wqy-microhei (Chinese characters in the figures of the zh report)"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq fonts-wqy-microhei \
+	    || echo "warning: could not install fonts-wqy-microhei; the zh report's figures keep English labels" >&2; \
+	else \
+	  echo "warning: no font with Chinese characters and no apt-get: install one (e.g. WenQuanYi Micro Hei, Noto Sans CJK) for the zh report's figures" >&2; \
+	fi
 
 #################################################################################
 # Main commands                                                                 #
 #################################################################################
 
 .PHONY: report
-report: $(STAMP) ## Set up, then run the main job: the whole CKM study (ckm run) into $(REPORT_DIR)
+report: $(STAMP) cjk-font ## Set up, then run the main job: the whole CKM study (ckm run) into $(REPORT_DIR)
 	@test -f "$(EXAMPLE_DATA)" || { \
 	  echo "error: the example data $(EXAMPLE_DATA) does not exist yet." >&2; \
 	  echo "       It is produced by the project's data simulation (not available in this checkout);" >&2; \

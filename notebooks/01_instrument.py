@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (ckm-research)
 #     language: python
@@ -26,6 +28,7 @@ model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan
 data_file = "../data/example/ckm_example.csv"  # raw responses (to derive an instrument)
 scale = None  # [lowest, highest] answer of a derived instrument (None: range of the data)
 missing_values = []  # codes meaning no answer besides empty cells, e.g. [-99]
+language = "en"  # language of the report: en or zh (Chinese)
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
@@ -48,9 +51,9 @@ model_text = inputs.read_model(model)
 # ## Constructs and items
 
 # %%
-out.table(analysis.instrument_table(ins, model_text))
+out.table(analysis.instrument_table(ins, model_text, lang=language))
 out.numbers(**analysis.instrument_numbers(ins, model_text))
-out.text("instrument_title", ins.text(ins.title, "en"))
+out.text("instrument_title", ins.text(ins.title, language))
 out.text("model_syntax", model_text)
 
 # %% [markdown]

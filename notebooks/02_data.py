@@ -30,6 +30,7 @@ model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan
 missing_values = []  # codes meaning no answer besides empty cells, e.g. [-99]
 drop = ["longstring", "attention", "speed"]  # screening flags that exclude a respondent
 subset = {}  # subsample to analyse, {column: [values]}, e.g. {"industry": [1, 2]}
+language = "en"  # language of the report: en or zh (Chinese)
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
@@ -37,11 +38,14 @@ from ckm_research.data.importer import import_responses, write_import
 from ckm_research.data.normality import mardia
 from ckm_research.data.subset import apply_subset
 from ckm_research.report import analysis, figures, inputs
+from ckm_research.report.i18n import encoding_text, text
 from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indicators
 
-figures.use_report_style()
+font_warning = figures.use_report_style(language)
 out = StageOutput(output_dir, "data")
+if font_warning:
+    out.note(font_warning)
 ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
 factors = indicators(inputs.read_model(model))
 
@@ -53,8 +57,8 @@ imp = import_responses(data_file, ins, missing_values=missing_values or None,
                        drop=list(drop or []) or None)
 write_import(imp, out.path("data", "responses.csv"))
 if imp.manifest["raw_file"].get("encoding_note"):  # a CSV file: say how its text was decoded
-    out.note(f"{imp.manifest['raw_file']['name']} was read as "
-             f"{imp.manifest['raw_file']['encoding_note']} text.")
+    out.note(encoding_text(imp.manifest["raw_file"]["name"],
+                           imp.manifest["raw_file"]["encoding_note"], language))
 frame, subset_text = apply_subset(imp.data, subset)
 inputs.save_analysis_data(frame, out)
 if subset_text:
@@ -65,13 +69,13 @@ out.numbers(n_read=counts["rows_read"], n_after_screening=counts["rows_written"]
             excluded_by=counts["dropped_by_criterion"], flagged_by=counts["flagged"],
             dropped_criteria=list(drop), data_format=imp.manifest["raw_file"]["format"],
             reverse_coded=imp.manifest["rules"]["reverse_coded"])
-out.table(analysis.exclusions_table(imp))
+out.table(analysis.exclusions_table(imp, lang=language))
 
 # %% [markdown]
 # ## Sample description
 
 # %%
-out.table(analysis.profile_table(frame, ins))
+out.table(analysis.profile_table(frame, ins, lang=language))
 
 # %% [markdown]
 # ## Missing answers
@@ -83,13 +87,13 @@ out.numbers(n_complete=int(block.notna().all(axis=1).sum()),
             pct_cells_missing=100 * float(block.isna().to_numpy().mean()),
             max_item_missing_pct=100 * float(block.isna().mean().max()),
             n_missing_patterns=int(block.isna().drop_duplicates().shape[0]))
-out.table(analysis.missing_table(frame, factors))
+out.table(analysis.missing_table(frame, factors, lang=language))
 
 # %% [markdown]
 # ## Distribution of the items
 
 # %%
-item_tab = out.table(analysis.item_table(frame, factors))
+item_tab = out.table(analysis.item_table(frame, factors, lang=language))
 m = mardia(block)
 out.numbers(mardia=m, max_abs_skew=float(item_tab.frame["skew"].abs().max()),
             max_abs_kurtosis=float(item_tab.frame["kurtosis"].abs().max()))
@@ -101,11 +105,11 @@ print(f"Mardia's multivariate kurtosis: b2p = {m['b2p']:.1f} (expected "
 scale = ins.item(items[0]).scale
 codes = scale.codes
 shares = analysis.likert_shares(frame, factors, codes)
-labels = {c.value: c.label.get("en", str(c.value)) for c in scale.choices}
-out.figure(figures.plot_likert(shares, labels=labels), "likert",
-           "Distribution of the Answers by Construct",
-           note="Share of answers over the items of each construct (reverse-keyed items "
-                f"reverse-coded); N = {len(frame)}.")
+labels = {c.value: c.label.get(language if not font_warning else "en", str(c.value))
+          for c in scale.choices}
+out.figure(figures.localize(figures.plot_likert(shares, labels=labels)), "likert",
+           text("fig.likert.title", language),
+           note=text("fig.likert.note", language, n=len(frame)))
 
 # %%
 out.save()

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (ckm-research)
 #     language: python
@@ -28,16 +30,18 @@ missing = "ml"  # missing answers: ml (full-information ML, MAR) or listwise
 ci_level = 0.95  # confidence level of every interval
 cmv_methods = ["harman", "ulmc", "marker"]  # common-method checks to run
 marker_items = None  # marker-variable items; None means the marker section of the instrument
+language = "en"  # language of the report: en or zh (Chinese)
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
 from ckm_research.measurement import cmv_checks
 from ckm_research.report import analysis, figures, inputs
+from ckm_research.report.i18n import engine_text, text
 from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import cfa_syntax, indicators
 
-figures.use_report_style()
+figures.use_report_style(language)
 out = StageOutput(output_dir, "measurement")
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
@@ -55,14 +59,15 @@ out.numbers(estimator=estimator, missing=missing,
 cfa, messages = structural.fit_model(cfa_text, data, estimator=estimator, missing=missing,
                                      ci_level=ci_level)
 for message in messages:
-    out.note(f"Measurement model: {message}")
+    out.note(text("note.measurement_model", language, message=engine_text(message, language)))
 analysis.flag_heywood(out, cfa, model="The measurement model")
-row = analysis.fit_row("Measurement model (CFA)", cfa)
+row = analysis.fit_row(text("fit.model.measurement", language), cfa)
 out.numbers(fit=row, n=cfa.n, converged=cfa.converged)
-out.table(analysis.fit_table([row], name="fit_measurement", title="Fit of the Measurement Model"))
+out.table(analysis.fit_table([row], name="fit_measurement",
+                             title=text("fit.title.measurement", language), lang=language))
 
 # %%
-out.table(analysis.residual_table(cfa))
+out.table(analysis.residual_table(cfa, lang=language))
 
 # %% [markdown]
 # ## Reliability and validity
@@ -70,28 +75,28 @@ out.table(analysis.residual_table(cfa))
 # %%
 validity_report, why = inputs.feature("measurement")
 if validity_report is None:
-    out.unavailable("Reliability and validity", why)
+    out.unavailable(text("part.validity", language), why)
 else:
     vr = validity_report(cfa, data)
     rel = vr.reliability_table()
-    out.table(analysis.measurement_table(vr, factors))
+    out.table(analysis.measurement_table(vr, factors, lang=language))
     out.numbers(alpha_min=float(rel["alpha"].min()), cr_min=float(rel["omega"].min()),
                 ave_min=float(rel["ave"].min()), loading_min=float(vr.loadings["loading"].min()),
                 loading_max=float(vr.loadings["loading"].max()),
                 htmt_max=float(vr.htmt.where(~vr.htmt.eq(1.0)).max().max()),
                 htmt_method=vr.htmt_method, n_flags=int(len(vr.flags)))
     loads = vr.loadings.rename(columns={"loading": "std"})
-    out.figure(figures.plot_loadings(loads), "loadings", "Standardized Loadings by Construct",
-               note="Points: standardized loadings; bars: 95% delta-method CIs; dashed line: "
-                    ".708 (Hair et al., 2019).")
+    out.figure(figures.localize(figures.plot_loadings(loads)), "loadings",
+               text("fig.loadings.title", language), note=text("fig.loadings.note", language))
 
 # %%
 if validity_report is not None:
-    out.table(analysis.htmt_table(vr))
-    out.table(analysis.fornell_larcker_table(vr))
-    out.table(analysis.flags_table(vr))
-    out.figure(figures.plot_htmt(vr.htmt), "htmt", f"{vr.htmt_method} Ratios Between Constructs",
-               note="Outlined cells reach .85 (Henseler et al., 2015).")
+    out.table(analysis.htmt_table(vr, lang=language))
+    out.table(analysis.fornell_larcker_table(vr, lang=language))
+    out.table(analysis.flags_table(vr, lang=language))
+    out.figure(figures.localize(figures.plot_htmt(vr.htmt)), "htmt",
+               text("fig.htmt.title", language, method=vr.htmt_method),
+               note=text("fig.htmt.note", language))
 
 # %% [markdown]
 # ## Common method variance
@@ -99,7 +104,7 @@ if validity_report is not None:
 # %%
 cmv_fn, why = inputs.feature("cmv")
 if cmv_fn is None:
-    out.unavailable("Common method variance", why)
+    out.unavailable(text("h.cmv", language), why)
 elif cmv_methods:
     ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
     markers = marker_items or [i.id for i in ins.items()
@@ -112,11 +117,11 @@ elif cmv_methods:
         out.numbers(ulmc_detected=bool(cmv["ulmc"].detected), ulmc_pvalue=cmv["ulmc"].pvalue,
                     ulmc_method_variance=float(cmv["ulmc"].method_variance_equal))
         for message in cmv["ulmc"].notes:
-            out.note(f"ULMC: {message}")
+            out.note(f"ULMC: {engine_text(message, language)}")
     if cmv["marker"] is not None:
         out.numbers(marker_items=markers, marker_r=float(cmv["marker"].r_m))
-        out.table(analysis.marker_table(cmv["marker"]))
-    out.table(analysis.cmv_table(cmv["harman"], cmv["ulmc"], cmv["marker"]))
+        out.table(analysis.marker_table(cmv["marker"], lang=language))
+    out.table(analysis.cmv_table(cmv["harman"], cmv["ulmc"], cmv["marker"], lang=language))
 
 # %%
 out.save()

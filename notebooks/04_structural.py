@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (ckm-research)
 #     language: python
@@ -31,17 +33,19 @@ n_boot = 1000  # bootstrap resamples for the indirect effects (0: delta-method C
 boot_missing = "listwise"  # bootstrap of a FIML fit: listwise (fast) or ml (FIML refits, slow)
 seed = 20240601  # study seed; the bootstrap draws from its "bootstrap" stream (study_stream)
 n_jobs = 1  # worker processes for the bootstrap (-1: all CPUs); results do not depend on it
+language = "en"  # language of the report: en or zh (Chinese)
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
 from ckm_research.inference import bootstrap_defined
 from ckm_research.report import analysis, figures, inputs
+from ckm_research.report.i18n import engine_text, text
 from ckm_research.report.pathdiagram import dot_available, path_diagram, render_diagram
 from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indicators, indirect_syntax
 
-figures.use_report_style()
+figures.use_report_style(language)
 out = StageOutput(output_dir, "structural")
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
@@ -56,27 +60,27 @@ out.text("syntax", sem_text)
 res, messages = structural.fit_model(sem_text, data, estimator=estimator, missing=missing,
                                      ci_level=ci_level)
 for message in messages:
-    out.note(f"Structural model: {message}")
+    out.note(text("note.structural_model", language, message=engine_text(message, language)))
 heywood = analysis.flag_heywood(out, res, model="The structural model")
-row = analysis.fit_row("Structural model", res)
+row = analysis.fit_row(text("fit.model.structural", language), res)
 rows = [row]
 try:
     rows.insert(0, out.load("measurement")["numbers"]["fit"])
 except Exception as exc:  # the measurement stage has not run (ckm run --only structural)
-    out.note(f"The measurement model's fit is not shown next to the structural model's: {exc}")
+    out.note(text("note.measurement_fit_missing", language, error=exc))
 out.numbers(fit=row, n=res.n, converged=res.converged, estimator=estimator, missing=missing)
 out.table(analysis.fit_table(rows, name="fit_structural",
-                             title="Fit of the Measurement and Structural Models"))
+                             title=text("fit.title.structural", language), lang=language))
 
 # %% [markdown]
 # ## Paths and variance explained
 
 # %%
-paths = out.table(analysis.paths_table(res))
+paths = out.table(analysis.paths_table(res, lang=language))
 r2 = structural.r_squared(res)
 out.numbers(r2=r2, n_paths=len(paths.frame),
             n_significant=int((paths.frame["pvalue"] < 1 - ci_level).sum()))
-out.table(analysis.r2_table(res))
+out.table(analysis.r2_table(res, lang=language))
 
 # %% [markdown]
 # ## Indirect effects
@@ -86,17 +90,17 @@ boot = boot_info = None
 if effects:
     bootstrap, why = inputs.feature("bootstrap")
     if n_boot > 0 and bootstrap is None:
-        out.unavailable("Bootstrap confidence intervals", why)
+        out.unavailable(text("part.bootstrap", language), why)
     elif n_boot > 0:
         boot, boot_info = bootstrap_defined(
             sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
             level=ci_level, estimator=estimator, missing=missing, boot_missing=boot_missing)
         out.numbers(bootstrap=boot_info)
-    ind = out.table(analysis.indirect_table(res, effects, boot, boot_info=boot_info))
+    ind = out.table(analysis.indirect_table(res, effects, boot, boot_info=boot_info,
+                                            lang=language))
     out.numbers(n_indirect=len(ind.frame))
 else:
-    out.note("Indirect effects were not requested (indirect_effects: false) or the model has "
-             "no chain of paths.")
+    out.note(text("note.no_indirect", language))
 
 # %% [markdown]
 # ## Path diagram
@@ -104,17 +108,15 @@ else:
 # %%
 ok, why = dot_available()
 if not ok:
-    out.unavailable("Path diagram", why)
+    out.unavailable(text("part.path_diagram", language), why)
 else:
     ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
     roles = {s.factor: s.role for s in ins.sections if s.factor}
     graph = path_diagram(paths.frame, r2=r2, latent=set(indicators(model_text)), roles=roles,
                          alpha=1 - ci_level)
     files = render_diagram(graph, out.path("figures"), "path_diagram")
-    out.figure_files("path_diagram", files, "Structural Model With Standardized Estimates",
-                     note="Standardized coefficients (β); * p < .05, ** p < .01, *** p < .001; "
-                          "dashed grey arrows are not significant. R² in the endogenous "
-                          "factors. Indicators, residuals and factor covariances not drawn.")
+    out.figure_files("path_diagram", files, text("fig.paths.title", language),
+                     note=text("fig.paths.note", language))
 
 # %%
 out.save()

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (ckm-research)
 #     language: python
@@ -33,17 +35,19 @@ ci_level = 0.95  # confidence level of every interval
 multigroup = ["CTU"]  # moderators whose low/high split defines groups ([] for none)
 group_split = "median"  # where the item-mean score of a moderator is cut: median or mean
 invariance_levels = ["configural", "metric", "scalar", "strict"]  # invariance levels to test
+language = "en"  # language of the report: en or zh (Chinese)
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
 from ckm_research.measurement import multigroup_comparison
 from ckm_research.report import analysis, figures, inputs
+from ckm_research.report.i18n import engine_text, jn_text, text
 from ckm_research.report.params import parse_interaction
 from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import interaction_syntax
 
-figures.use_report_style()
+figures.use_report_style(language)
 out = StageOutput(output_dir, "moderation")
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
@@ -56,9 +60,9 @@ terms = [parse_interaction(t) for t in interactions]
 fit_interactions, why = inputs.feature("interactions")
 res_i = None
 if not terms:
-    out.note("No latent interaction was requested (interactions: []).")
+    out.note(text("note.no_interaction", language))
 elif fit_interactions is None:
-    out.unavailable("Latent interactions", why)
+    out.unavailable(text("part.interactions", language), why)
 else:
     int_text = interaction_syntax(model_text, terms)
     out.path("models", "interaction.lav").write_text(int_text, encoding="utf-8")
@@ -68,11 +72,12 @@ else:
     res_i, messages = structural.fit_model(int_text, data, estimator=est_i, missing=miss_i,
                                            ci_level=ci_level, interaction=interaction_method)
     for message in messages:
-        out.note(f"Interaction model: {message}")
+        out.note(text("note.interaction_model", language,
+                      message=engine_text(message, language)))
     analysis.flag_heywood(out, res_i, model="The model with the latent interactions")
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
                 converged=res_i.converged)
-    out.table(analysis.interaction_table(res_i, terms))
+    out.table(analysis.interaction_table(res_i, terms, lang=language))
 
 # %% [markdown]
 # ## Simple slopes and Johnson-Neyman intervals
@@ -80,7 +85,7 @@ else:
 # %%
 slopes_fn, why = inputs.feature("simple_slopes")
 if res_i is not None and slopes_fn is None:
-    out.unavailable("Simple slopes and Johnson-Neyman intervals", why)
+    out.unavailable(text("part.slopes", language), why)
 elif res_i is not None:
     from ckm_research.moderation.simple_slopes import (
         johnson_neyman,
@@ -99,16 +104,18 @@ elif res_i is not None:
             "never_significant": jn.never_significant, "mean": jn.mean, "sd": jn.sd,
             "describe": jn.describe()}
         key = f"{y}_{x}_{z}".lower()
-        out.figure(plot_simple_slopes(res_i, y, x, z, level=ci_level), f"slopes_{key}",
-                   f"Simple Slopes of {x} on {y} at Low, Mean and High {z}",
-                   note=f"Lines at the model-implied mean of {z} and ±1 SD, with "
-                        f"{ci_level:.0%} confidence bands (McCabe, Kim & King, 2018).")
-        out.figure(plot_johnson_neyman(res_i, y, x, z, level=ci_level), f"jn_{key}",
-                   f"Johnson-Neyman Plot: Slope of {x} on {y} Across {z}",
-                   note=jn.describe() + " Band: "
-                        f"{ci_level:.0%} confidence band (Bauer & Curran, 2005).")
+        relabel = figures.moderation_labels(x, y, z, ci_level, mean=jn.mean, sd=jn.sd)
+        out.figure(figures.localize(plot_simple_slopes(res_i, y, x, z, level=ci_level), relabel),
+                   f"slopes_{key}", text("fig.slopes.title", language, x=x, y=y, z=z),
+                   note=text("fig.slopes.note", language, z=z, level=f"{ci_level:.0%}"))
+        out.figure(figures.localize(plot_johnson_neyman(res_i, y, x, z, level=ci_level),
+                                    relabel),
+                   f"jn_{key}", text("fig.jn.title", language, x=x, y=y, z=z),
+                   note=(jn.describe() if language == "en" else
+                         jn_text(jn_numbers[f"{y} ~ {x}:{z}"], ci_level, language))
+                   + text("fig.jn.band", language, level=f"{ci_level:.0%}"))
     out.numbers(johnson_neyman=jn_numbers)
-    out.table(analysis.slopes_table(frames))
+    out.table(analysis.slopes_table(frames, lang=language))
 
 # %% [markdown]
 # ## Multi-group comparison: low vs. high moderator
@@ -116,7 +123,7 @@ elif res_i is not None:
 # %%
 invariance_fn, why = inputs.feature("invariance")
 if multigroup and invariance_fn is None:
-    out.unavailable("Multi-group comparison", why)
+    out.unavailable(text("h.multigroup", language), why)
 elif multigroup:
     groups_numbers = {}
     for factor in multigroup:
@@ -127,35 +134,37 @@ elif multigroup:
         out.path("models", f"multigroup_{factor.lower()}.lav").write_text(mg.model,
                                                                          encoding="utf-8")
         for message in mg.messages:
-            out.note(f"Multi-group model ({factor}): {message}")
+            out.note(text("note.multigroup_model", language, factor=factor,
+                          message=engine_text(message, language)))
         numbers = {"cut": mg.cut, "split": group_split, "items": mg.items,
                    "group_equal": mg.group_equal}
         inv = mg.invariance
         if inv is None:
-            out.unavailable(f"Measurement invariance across {factor} groups",
-                            f"the invariance models could not be estimated: "
-                            f"{mg.invariance_error}")
+            out.unavailable(text("part.invariance", language, factor=factor),
+                            text("part.invariance.error", language, error=mg.invariance_error))
         else:
             for message in inv.notes:
-                out.note(f"Invariance ({factor}): {message}")
+                out.note(text("note.invariance", language, factor=factor,
+                              message=engine_text(message, language)))
             numbers["n_per_group"] = dict(zip([str(g) for g in inv.group_labels],
                                               [int(n) for n in inv.n_per_group], strict=False))
             numbers["decisions"] = dict(zip(inv.table["model"], inv.table["decision"],
                                             strict=False))
-            out.table(analysis.invariance_table(inv, name=f"invariance_{factor.lower()}",
-                                                title_group=f"Low and High {factor}"))
+            out.table(analysis.invariance_table(
+                inv, name=f"invariance_{factor.lower()}",
+                title_group=text("invariance.group", language, factor=factor), lang=language))
         if mg.comparison is None:
-            out.unavailable(f"Paths compared across {factor} groups",
-                            f"the two-group model could not be estimated: "
-                            f"{mg.comparison_error}")
+            out.unavailable(text("part.comparison", language, factor=factor),
+                            text("part.comparison.error", language, error=mg.comparison_error))
         else:
             numbers["n_per_group"] = numbers.get("n_per_group") or dict(zip(
                 [str(g) for g in mg.fit.group_labels],
                 [int(n) for n in mg.fit.n_per_group], strict=False))
             numbers["omnibus_pvalue"] = float(mg.comparison["pvalue"].iloc[-1])
             out.table(analysis.path_comparison_table(
-                mg.comparison, f"{factor} Group (Split at the {group_split.title()})",
-                name=f"path_comparison_{factor.lower()}", equal=mg.group_equal))
+                mg.comparison, text("comparison.group", language, factor=factor,
+                                    split=text(f"split.{group_split}", language)),
+                name=f"path_comparison_{factor.lower()}", equal=mg.group_equal, lang=language))
         groups_numbers[factor] = numbers
     out.numbers(multigroup=groups_numbers)
 

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (ckm-research)
 #     language: python
@@ -32,16 +34,18 @@ power_replications = 200  # simulated samples per sample size
 power_alpha = 0.05  # significance level of the tests
 seed = 20240601  # study seed; the simulation draws from its "power" stream (study_stream)
 n_jobs = 1  # worker processes (-1: all CPUs); results do not depend on it
+language = "en"  # language of the report: en or zh (Chinese)
 output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
 from ckm_research.inference import run_power
 from ckm_research.report import analysis, figures, inputs
+from ckm_research.report.i18n import text
 from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indirect_syntax
 
-figures.use_report_style()
+figures.use_report_style(language)
 out = StageOutput(output_dir, "power")
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
@@ -64,8 +68,8 @@ else:
                                reps=power_replications, alpha=power_alpha, seed=seed,
                                n_jobs=n_jobs)
     out.path("models", "power_population.lav").write_text(population, encoding="utf-8")
-    table = out.table(analysis.power_table(pr))
-    out.table(analysis.power_model_test_table(pr))
+    table = out.table(analysis.power_table(pr, lang=language))
+    out.table(analysis.power_model_test_table(pr, lang=language))
     conv = pr.convergence
     out.numbers(sample_sizes=list(power_sample_sizes), replications=power_replications,
                 alpha=power_alpha, n_study=res.n,
@@ -75,10 +79,10 @@ else:
     ns = [c for c in table.frame.columns if c.startswith("N=")]
     heat = table.frame.set_index("parameter")[ns]
     heat = heat[~heat.index.str.contains("→")]  # the figure shows the paths; the table all
-    out.figure(figures.plot_power_heatmap(heat), "power",
-               "Monte Carlo Power of the Structural Paths by Sample Size",
-               note=f"Share of {power_replications} simulated samples per N with p < "
-                    f"{power_alpha}; population values = this study's estimates.")
+    out.figure(figures.localize(figures.plot_power_heatmap(heat)), "power",
+               text("fig.power.title", language),
+               note=text("fig.power.note", language, reps=power_replications,
+                         alpha=power_alpha))
 
 # %%
 out.save()

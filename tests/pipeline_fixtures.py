@@ -34,12 +34,13 @@ def need_pipeline() -> None:
 
 
 @functools.cache
-def _run(tag: str) -> tuple[Path, str, float]:
+def _run(tag: str, language: str = "en") -> tuple[Path, str, float]:
     from ckm_research.report import load_params, run_pipeline
     from ckm_research.report.runner import Progress
 
     out = Path(tempfile.mkdtemp(prefix=f"ckm-{tag}-")) / "run"
-    params = load_params(QUICK, output_dir=out)
+    overrides = {"language": language} if language != "en" else None
+    params = load_params(QUICK, overrides, output_dir=out)
     log = io.StringIO()
     result = run_pipeline(params, progress=Progress(stream=log, interactive=False))
     return out, log.getvalue(), result.seconds
@@ -49,6 +50,12 @@ def quick_run() -> Path:
     """Output folder of the quick pipeline run (run once per session)."""
     need_pipeline()
     return _run("quick")[0]
+
+
+def quick_run_zh() -> Path:
+    """Output folder of the quick pipeline run with ``language: zh`` (once per session)."""
+    need_pipeline()
+    return _run("quick-zh", "zh")[0]
 
 
 def quick_log() -> str:

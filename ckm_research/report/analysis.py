@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ckm_research.report.i18n import text as _t
 from ckm_research.report.tables import Table
 from ckm_research.sem.modelsyntax import IndirectEffect, indicators
 from ckm_research.structural.admissibility import heywood_cases, heywood_text
@@ -62,7 +63,7 @@ def _short_citation(citation: str) -> str:
     return f"{who.strip()} ({m.group(1)})"
 
 
-def instrument_table(ins, model_text: str) -> Table:
+def instrument_table(ins, model_text: str, *, lang: str = "en") -> Table:
     """Constructs of the model: role, items, reverse-keyed items, source."""
     factors = indicators(model_text)
     sections = {s.factor: s for s in ins.sections if s.factor}
@@ -75,8 +76,8 @@ def instrument_table(ins, model_text: str) -> Table:
                           for s in sources)
         rows.append({
             "construct": factor,
-            "name": ins.text(sec.title, "en") if sec else "",
-            "role": sec.role if sec else "",
+            "name": ins.text(sec.title, lang) if sec else "",
+            "role": _word("role", sec.role, lang) if sec else "",
             "items": len(items),
             "item_ids": ", ".join(items),
             "reverse_keyed": ", ".join(i.id for i in infos if i.reverse) or "",
@@ -87,21 +88,19 @@ def instrument_table(ins, model_text: str) -> Table:
         if info.kind == "indicator":
             scale = info.scale
             break
-    note = ("Items adapted (rephrased, not copied) from the sources named; "
-            f"answers on the scale {scale.describe('en')}. " if scale else "")
-    note += "Reverse-keyed items are reverse-coded before analysis."
+    note = _t("constructs.note.adapted", lang, scale=scale.describe(lang)) if scale else ""
+    note += _t("constructs.note.reverse", lang)
     if ins.id == "derived":  # no instrument was given (ckm_research.instrument.derive)
         for row in rows:
             row["adapted_from"] = ""
-        note = ("No instrument was given: the constructs are the factors of the model and the "
-                "items the data's columns (wording and sources not recorded); answers from "
-                f"{scale.lowest} to {scale.highest}.")
+        note = _t("constructs.note.derived", lang, lowest=scale.lowest, highest=scale.highest)
     return Table(
-        "constructs", "Constructs and Items of the Survey Instrument", pd.DataFrame(rows),
+        "constructs", _t("constructs.title", lang), pd.DataFrame(rows),
         formats={"items": "int"},
-        labels={"construct": "Code", "name": "Construct", "role": "Role", "items": "k",
-                "item_ids": "Items", "reverse_keyed": "Reverse-keyed",
-                "adapted_from": "Adapted from"},
+        labels={"construct": _t("col.code", lang), "name": _t("col.construct", lang),
+                "role": _t("col.role", lang), "items": "k", "item_ids": _t("col.items", lang),
+                "reverse_keyed": _t("col.reverse_keyed", lang),
+                "adapted_from": _t("col.adapted_from", lang)},
         note=note,
     )
 
@@ -123,39 +122,36 @@ def instrument_numbers(ins, model_text: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- data
-def exclusions_table(imp) -> Table:
+def exclusions_table(imp, *, lang: str = "en") -> Table:
     """Respondents flagged and excluded by each screening criterion."""
     counts = imp.manifest["counts"]
     rules = imp.manifest["rules"]["screening"]
     dropped = counts.get("dropped_by_criterion", {})
     describe = {
-        "missing": f"More than {rules['missing_max_share']:.0%} of items unanswered",
-        "longstring": f"Same answer {rules['longstring_min']}+ times in a row (longstring; "
-                      "Johnson, 2005)",
-        "attention": "Failed an instructed-response item (Meade & Craig, 2012)",
-        "outlier": f"Multivariate outlier, Mahalanobis p < {rules['outlier_alpha']:g} "
-                   "(Tabachnick & Fidell, 2013)",
-        "speed": f"Faster than {rules['seconds_per_item']:g} s per item (Huang et al., 2012)",
+        "missing": _t("screening.missing", lang, share=f"{rules['missing_max_share']:.0%}"),
+        "longstring": _t("screening.longstring", lang, n=rules["longstring_min"]),
+        "attention": _t("screening.attention", lang),
+        "outlier": _t("screening.outlier", lang, alpha=f"{rules['outlier_alpha']:g}"),
+        "speed": _t("screening.speed", lang, seconds=f"{rules['seconds_per_item']:g}"),
     }
     rows = []
     for crit, n in counts["flagged"].items():
         rows.append({"criterion": describe.get(crit, crit), "flagged": n,
                      "excluded": dropped.get(crit, 0) if crit in dropped else 0,
-                     "rule": "excluded" if crit in dropped else "flagged only"})
-    rows.append({"criterion": "Any criterion (respondents)", "flagged": counts["flagged_any"],
+                     "rule": _t("screening.excluded" if crit in dropped
+                                else "screening.flagged_only", lang)})
+    rows.append({"criterion": _t("screening.any", lang), "flagged": counts["flagged_any"],
                  "excluded": counts["rows_dropped"], "rule": ""})
     return Table(
-        "screening", "Data Screening: Respondents Flagged and Excluded", pd.DataFrame(rows),
+        "screening", _t("screening.title", lang), pd.DataFrame(rows),
         formats={"flagged": "int", "excluded": "int"},
-        labels={"criterion": "Criterion", "flagged": "Flagged", "excluded": "Excluded",
-                "rule": "Decision"},
-        note=f"N = {counts['rows_read']} responses read; a respondent may be flagged by several "
-             "criteria, so the rows need not add up to the last one. Criteria not marked "
-             "'excluded' were reported but not acted on (the choice is a parameter, 'drop').",
+        labels={"criterion": _t("col.criterion", lang), "flagged": _t("col.flagged", lang),
+                "excluded": _t("col.excluded", lang), "rule": _t("col.decision", lang)},
+        note=_t("screening.note", lang, n=counts["rows_read"]),
     )
 
 
-def profile_table(frame: pd.DataFrame, ins) -> Table:
+def profile_table(frame: pd.DataFrame, ins, *, lang: str = "en") -> Table:
     """Sample description: the answers to the profile questions with choices."""
     n_respondents = len(frame)
     rows = []
@@ -167,25 +163,27 @@ def profile_table(frame: pd.DataFrame, ins) -> Table:
         if info.scale.choices:
             for choice in info.scale.choices:
                 n = int((col == choice.value).sum())
-                rows.append({"variable": ins.text(_question_title(info), "en"),
-                             "category": choice.label.get("en", next(iter(choice.label.values()))),
+                rows.append({"variable": ins.text(_question_title(info), lang),
+                             "category": choice.label.get(lang, next(iter(choice.label.values()))),
                              "n": n, "percent": 100 * n / n_valid if n_valid else np.nan})
         else:
-            rows.append({"variable": ins.text(_question_title(info), "en"),
-                         "category": f"M = {col.mean():.1f}, SD = {col.std():.1f}, "
-                                     f"range {col.min():g}-{col.max():g}",
+            rows.append({"variable": ins.text(_question_title(info), lang),
+                         "category": _t("sample.moments", lang, mean=f"{col.mean():.1f}",
+                                        sd=f"{col.std():.1f}", lo=f"{col.min():g}",
+                                        hi=f"{col.max():g}"),
                          "n": n_valid, "percent": np.nan})
         n_miss = int(col.isna().sum())
         if n_miss:
-            rows.append({"variable": ins.text(_question_title(info), "en"),
-                         "category": "(no answer)", "n": n_miss, "percent": np.nan})
+            rows.append({"variable": ins.text(_question_title(info), lang),
+                         "category": _t("sample.no_answer", lang), "n": n_miss, "percent": np.nan})
     table = pd.DataFrame(rows, columns=["variable", "category", "n", "percent"])
     table.loc[table["variable"].duplicated(), "variable"] = ""
     return Table(
-        "sample", "Sample Description", table,
+        "sample", _t("sample.title", lang), table,
         formats={"n": "int", "percent": "num1"},
-        labels={"variable": "Characteristic", "category": "Category", "n": "n", "percent": "%"},
-        note=f"N = {n_respondents} respondents analysed; percentages of those who answered.",
+        labels={"variable": _t("col.characteristic", lang), "category": _t("col.category", lang),
+                "n": "n", "percent": "%"},
+        note=_t("sample.note", lang, n=n_respondents),
     )
 
 
@@ -199,7 +197,8 @@ def _item_columns(frame: pd.DataFrame, factors: dict[str, list[str]]) -> list[st
     return [i for items in factors.values() for i in items if i in frame.columns]
 
 
-def missing_table(frame: pd.DataFrame, factors: dict[str, list[str]]) -> Table:
+def missing_table(frame: pd.DataFrame, factors: dict[str, list[str]], *,
+                  lang: str = "en") -> Table:
     """Missing answers by construct."""
     rows = []
     for factor, items in factors.items():
@@ -210,22 +209,24 @@ def missing_table(frame: pd.DataFrame, factors: dict[str, list[str]]) -> Table:
                      "respondents_incomplete": int(block.isna().any(axis=1).sum())})
     cols = _item_columns(frame, factors)
     allb = frame[cols]
-    rows.append({"construct": "All items", "items": len(cols),
+    rows.append({"construct": _t("missing.all_items", lang), "items": len(cols),
                  "cells_missing": 100 * float(allb.isna().to_numpy().mean()),
                  "max_item_missing": 100 * float(allb.isna().mean().max()),
                  "respondents_incomplete": int(allb.isna().any(axis=1).sum())})
     return Table(
-        "missing", "Missing Answers by Construct", pd.DataFrame(rows),
+        "missing", _t("missing.title", lang), pd.DataFrame(rows),
         formats={"items": "int", "cells_missing": "num1", "max_item_missing": "num1",
                  "respondents_incomplete": "int"},
-        labels={"construct": "Construct", "items": "k", "cells_missing": "% answers missing",
-                "max_item_missing": "Max. % missing (item)",
-                "respondents_incomplete": "Respondents with a gap"},
+        labels={"construct": _t("col.construct", lang), "items": "k",
+                "cells_missing": _t("col.cells_missing", lang),
+                "max_item_missing": _t("col.max_item_missing", lang),
+                "respondents_incomplete": _t("col.respondents_incomplete", lang)},
         note=f"N = {len(frame)}.",
     )
 
 
-def item_table(frame: pd.DataFrame, factors: dict[str, list[str]]) -> Table:
+def item_table(frame: pd.DataFrame, factors: dict[str, list[str]], *,
+               lang: str = "en") -> Table:
     """Item descriptives: n, M, SD, skewness, excess kurtosis."""
     rows = []
     for factor, items in factors.items():
@@ -239,14 +240,12 @@ def item_table(frame: pd.DataFrame, factors: dict[str, list[str]]) -> Table:
                 "kurtosis": float(stats.kurtosis(x, bias=False)) if len(x) > 3 else np.nan,
             })
     return Table(
-        "items", "Item Descriptive Statistics", pd.DataFrame(rows),
+        "items", _t("items.title", lang), pd.DataFrame(rows),
         formats={"n": "int", "mean": "num2", "sd": "num2", "skew": "num2", "kurtosis": "num2"},
-        labels={"construct": "Construct", "item": "Item", "n": "n", "mean": "M", "sd": "SD",
-                "skew": "Skewness", "kurtosis": "Kurtosis"},
-        note="Skewness and excess kurtosis are the adjusted Fisher-Pearson coefficients "
-             "(G1, G2, as SPSS reports them); |skewness| > 2 or |kurtosis| > 7 would signal "
-             "substantial non-normality (Curran, West & Finch, 1996). Reverse-keyed items "
-             "after reverse coding.",
+        labels={"construct": _t("col.construct", lang), "item": _t("col.item", lang), "n": "n",
+                "mean": "M", "sd": "SD", "skew": _t("col.skew", lang),
+                "kurtosis": _t("col.kurtosis", lang)},
+        note=_t("items.note", lang),
     )
 
 
@@ -287,31 +286,29 @@ def fit_row(label: str, res) -> dict[str, Any]:
 
 
 def fit_table(rows: list[dict], *, name: str = "fit", title: str = "Model Fit",
-              ci_level: float = 0.90) -> Table:
+              ci_level: float = 0.90, lang: str = "en") -> Table:
     """Fit measures of one or more models, with the cited guidelines in the note."""
     frame = pd.DataFrame(rows)
     robust = bool(frame["robust"].any())
-    note = ("χ² is the Yuan-Bentler scaled statistic and CFI, TLI and RMSEA their robust "
-            "versions (Brosseau-Liard & Savalei, 2014; Savalei, 2018). " if robust else "")
-    note += (f"RMSEA with its {ci_level:.0%} CI. Guidelines (Hu & Bentler, 1999): CFI and TLI "
-             "≥ .95, RMSEA ≤ .06, SRMR ≤ .08 - read as guidelines that depend on the model, "
-             "not as pass/fail rules (Marsh, Hau & Wen, 2004).")
+    note = _t("fit.note.robust", lang) if robust else ""
+    note += _t("fit.note", lang, level=f"{ci_level:.0%}")
     return Table(
         name, title, frame,
         formats={"n": "int", "npar": "int", "chisq": "num2", "df": "int", "pvalue": "p",
                  "scaling": "num3", "chisq.ml": "num2", "cfi": "r3", "tli": "r3",
                  "rmsea": "r3", "rmsea.ci.lower": "r3", "rmsea.ci.upper": "r3", "srmr": "r3",
                  "aic": "num1", "bic": "num1"},
-        labels={"model": "Model", "n": "N", "npar": "Parameters", "chisq": "χ²", "df": "df",
+        labels={"model": _t("col.model", lang), "n": "N", "npar": _t("col.parameters", lang),
+                "chisq": "χ²", "df": "df",
                 "pvalue": "p", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR"},
-        ci={"RMSEA 90% CI": ("rmsea.ci.lower", "rmsea.ci.upper", "r3")},
+        ci={_t("col.rmsea_ci", lang): ("rmsea.ci.lower", "rmsea.ci.upper", "r3")},
         hide=["robust", "chisq.ml", "aic", "bic", "scaling", "npar"],
         note=note,
     )
 
 
 # ---------------------------------------------------------------------- measurement
-def measurement_table(report, factors: dict[str, list[str]]) -> Table:
+def measurement_table(report, factors: dict[str, list[str]], *, lang: str = "en") -> Table:
     """Standardized loadings with alpha, CR (omega) and AVE per construct."""
     rel = report.reliability_table().set_index("factor")
     load = report.loadings
@@ -337,17 +334,13 @@ def measurement_table(report, factors: dict[str, list[str]]) -> Table:
             })
             first = False
     return Table(
-        "measurement", "Measurement Model: Standardized Loadings, Reliability and Convergent "
-                       "Validity", pd.DataFrame(rows),
+        "measurement", _t("measurement.title", lang), pd.DataFrame(rows),
         formats={"loading": "r2", "se": "r3", "alpha": "r2", "cr": "r2", "ave": "r2"},
         blank=["alpha", "cr", "ave"],
-        labels={"construct": "Construct", "item": "Item", "loading": "λ", "se": "SE",
-                "alpha": "α", "cr": "CR", "ave": "AVE"},
-        ci={"95% CI": ("ci.lower", "ci.upper", "r2")},
-        note="λ = standardized loading (std.all) with its delta-method SE and CI; α = "
-             "Cronbach's alpha; CR = composite reliability (omega; Bagozzi & Yi, 1988); AVE = "
-             "average variance extracted (Fornell & Larcker, 1981). Usual guidelines: λ ≥ .708 "
-             "(Hair et al., 2019), α and CR ≥ .70 (Nunnally & Bernstein, 1994), AVE ≥ .50.",
+        labels={"construct": _t("col.construct", lang), "item": _t("col.item", lang),
+                "loading": "λ", "se": "SE", "alpha": "α", "cr": "CR", "ave": "AVE"},
+        ci={_t("col.ci95", lang): ("ci.lower", "ci.upper", "r2")},
+        note=_t("measurement.note", lang),
     )
 
 
@@ -363,49 +356,52 @@ def _triangle(matrix: pd.DataFrame, diagonal: bool) -> pd.DataFrame:
     return out
 
 
-def htmt_table(report, threshold: float = 0.85) -> Table:
+def htmt_table(report, threshold: float = 0.85, *, lang: str = "en") -> Table:
     """HTMT ratios (lower triangle)."""
     frame = _triangle(report.htmt, diagonal=False)
     cols = list(report.htmt.columns)
     return Table(
-        "htmt", f"Discriminant Validity: Heterotrait-Monotrait Ratios ({report.htmt_method})",
+        "htmt", _t("htmt.title", lang, method=report.htmt_method),
         frame.drop(columns=[cols[-1]]), formats=dict.fromkeys(cols[:-1], "r2"),
-        labels={"construct": "Construct"},
-        note=f"{report.htmt_method} (Henseler, Ringle & Sarstedt, 2015; Roemer, Schuberth & "
-             f"Henseler, 2021). Values below {threshold:.2f} support discriminant validity "
-             "(.90 for conceptually similar constructs).",
+        labels={"construct": _t("col.construct", lang)},
+        note=_t("htmt.note", lang, method=report.htmt_method, threshold=f"{threshold:.2f}"),
     )
 
 
-def fornell_larcker_table(report) -> Table:
+def fornell_larcker_table(report, *, lang: str = "en") -> Table:
     """Fornell-Larcker table: sqrt(AVE) on the diagonal, factor correlations below."""
     frame = _triangle(report.fornell_larcker, diagonal=True)
     cols = list(report.fornell_larcker.columns)
     return Table(
-        "fornell_larcker", "Discriminant Validity: Fornell-Larcker Criterion", frame,
-        formats=dict.fromkeys(cols, "r2"), labels={"construct": "Construct"},
-        note="Diagonal: square root of the AVE; below it: correlations between the factors. "
-             "The criterion holds when each diagonal value exceeds the correlations in its row "
-             "and column (Fornell & Larcker, 1981).",
+        "fornell_larcker", _t("fornell.title", lang), frame,
+        formats=dict.fromkeys(cols, "r2"), labels={"construct": _t("col.construct", lang)},
+        note=_t("fornell.note", lang),
     )
 
 
-def flags_table(report) -> Table:
+def flags_table(report, *, lang: str = "en") -> Table:
+    from ckm_research.report.i18n import engine_text
+
     flags = report.flags
     frame = (flags[["severity", "check", "subject", "value", "threshold", "message"]]
              if len(flags) else pd.DataFrame(columns=["severity", "check", "subject", "value",
                                                       "threshold", "message"]))
+    if lang != "en" and len(frame):
+        frame = frame.assign(
+            severity=[_word("severity", v, lang) for v in frame["severity"]],
+            check=[_word("check", v, lang) for v in frame["check"]],
+            message=[engine_text(v, lang) for v in frame["message"]])
     return Table(
-        "validity_flags", "Measurement Values Below the Usual Thresholds", frame,
+        "validity_flags", _t("flags.title", lang), frame,
         formats={"value": "r3", "threshold": "r3"},
-        labels={"severity": "Severity", "check": "Check", "subject": "Where", "value": "Value",
-                "threshold": "Threshold", "message": "Finding"},
-        note="Flags compare each value with the cited threshold; they are prompts for "
-             "judgement, not verdicts.",
+        labels={"severity": _t("col.severity", lang), "check": _t("col.check", lang),
+                "subject": _t("col.where", lang), "value": _t("col.value", lang),
+                "threshold": _t("col.threshold", lang), "message": _t("col.finding", lang)},
+        note=_t("flags.note", lang),
     )
 
 
-def residual_table(res, *, k: int = 10) -> Table:
+def residual_table(res, *, k: int = 10, lang: str = "en") -> Table:
     """Local fit: the largest absolute correlation residuals (Bentler)."""
     resid = next(iter(res.residuals("cor.bentler").values()))
     vals = resid.to_numpy()
@@ -418,80 +414,77 @@ def residual_table(res, *, k: int = 10) -> Table:
                               kind="mergesort").head(k).drop(columns="abs")
     n_big = int((pd.DataFrame(rows)["residual"].abs() > 0.10).sum())
     return Table(
-        "residuals", "Local Fit: Largest Correlation Residuals", frame,
+        "residuals", _t("residuals.title", lang), frame,
         formats={"residual": "r3"},
-        labels={"item_a": "Item", "item_b": "Item", "residual": "Residual"},
-        note=f"Observed minus model-implied correlations (Bentler's standardization); "
-             f"{n_big} of {len(rows)} exceed |.10|, the usual signal of local misfit "
-             "(Kline, 2016, p. 240).",
+        labels={"item_a": _t("col.item", lang), "item_b": _t("col.item", lang),
+                "residual": _t("col.residual", lang)},
+        note=_t("residuals.note", lang, n_big=n_big, n=len(rows)),
     )
 
 
-def marker_table(marker) -> Table:
+def marker_table(marker, *, lang: str = "en") -> Table:
     """Correlations between constructs before and after the marker adjustment."""
     return Table(
-        "marker_adjusted", "Correlations Between Constructs Adjusted for the Marker Variable",
+        "marker_adjusted", _t("marker.title", lang),
         marker.table[["x", "y", "r", "r.adjusted", "pvalue", "significant"]],
         formats={"r": "r2", "r.adjusted": "r2", "pvalue": "p"},
-        labels={"x": "Construct", "y": "Construct", "r": "r", "r.adjusted": "r (adjusted)",
-                "pvalue": "p (adjusted)", "significant": "Significant"},
-        note=f"Lindell & Whitney (2001) adjustment with r_M = {marker.r_m:.3f} ({marker.rule}); "
-             f"N = {marker.n}.",
+        labels={"x": _t("col.construct", lang), "y": _t("col.construct", lang), "r": "r",
+                "r.adjusted": _t("col.r_adjusted", lang), "pvalue": _t("col.p_adjusted", lang),
+                "significant": _t("col.significant", lang)},
+        note=_t("marker.note", lang, r_m=f"{marker.r_m:.3f}", rule=marker.rule, n=marker.n),
     )
 
 
-def cmv_table(harman=None, ulmc_res=None, marker=None) -> Table:
+def cmv_table(harman=None, ulmc_res=None, marker=None, *, lang: str = "en") -> Table:
     """The common-method-variance checks in one table."""
     rows = []
     if harman is not None:
         d = harman.to_dict()
         rows.append({
-            "check": "Harman's single factor (Podsakoff et al., 2003)",
-            "statistic": "first unrotated component: share of variance",
+            "check": _t("cmv.harman", lang),
+            "statistic": _t("cmv.harman.statistic", lang),
             "value": d["first_component_share"], "pvalue": None,
-            "conclusion": ("one factor dominates (≥ .50)" if d.get("dominant")
-                           else "no single factor dominates (< .50)"),
+            "conclusion": _t("cmv.harman.dominant" if d.get("dominant")
+                             else "cmv.harman.not_dominant", lang),
         })
         comp = d.get("comparison") or {}
         if comp:
             rows.append({
-                "check": "One-factor CFA vs. the trait model",
+                "check": _t("cmv.onefactor", lang),
                 "statistic": f"Δχ²({comp.get('df.diff', float('nan')):.0f})",
                 "value": comp.get("chisq.diff"), "pvalue": comp.get("pvalue"),
-                "conclusion": "one factor fits worse than the trait model"
-                if comp.get("pvalue") is not None and comp["pvalue"] < 0.05
-                else "one factor fits as well as the trait model",
+                "conclusion": _t("cmv.onefactor.worse"
+                                 if comp.get("pvalue") is not None and comp["pvalue"] < 0.05
+                                 else "cmv.onefactor.same", lang),
             })
     if ulmc_res is not None:
         d = ulmc_res.to_dict()
         rows.append({
-            "check": "Unmeasured latent method construct (ULMC)",
-            "statistic": "mean method variance per item (equal loadings)",
+            "check": _t("cmv.ulmc", lang),
+            "statistic": _t("cmv.ulmc.statistic", lang),
             "value": float(ulmc_res.method_variance_equal), "pvalue": d.get("pvalue"),
-            "conclusion": "method factor detected" if d.get("detected")
-            else "no method factor detected",
+            "conclusion": _t("cmv.ulmc.detected" if d.get("detected")
+                             else "cmv.ulmc.not_detected", lang),
         })
     if marker is not None:
         d = marker.to_dict()
         tab = marker.table
         lost = int((tab["significant.unadjusted"] & ~tab["significant"]).sum())
         rows.append({
-            "check": "Marker variable (Lindell & Whitney, 2001)",
-            "statistic": "r_M (marker correlation used)",
+            "check": _t("cmv.marker", lang),
+            "statistic": _t("cmv.marker.statistic", lang),
             "value": float(d["r_m"]), "pvalue": None,
-            "conclusion": (f"{lost} of {int(tab['significant.unadjusted'].sum())} significant "
-                           "correlations lose significance after adjustment"),
+            "conclusion": _t("cmv.marker.conclusion", lang, lost=lost,
+                             n=int(tab["significant.unadjusted"].sum())),
         })
     return Table(
-        "cmv", "Common Method Variance Checks", pd.DataFrame(
+        "cmv", _t("cmv.title", lang), pd.DataFrame(
             rows, columns=["check", "statistic", "value", "pvalue", "conclusion"]),
         formats={"value": "num3", "pvalue": "p"},
-        labels={"check": "Check", "statistic": "Statistic", "value": "Value", "pvalue": "p",
-                "conclusion": "Conclusion"},
-        note="Harman's test is insensitive (Podsakoff et al., 2003; Fuller et al., 2016); the "
-             "ULMC test compares a model with a method factor loading equally on every item "
-             "with the trait model (boundary-corrected p). Procedural remedies matter more than "
-             "any of these tests.",
+        labels={"check": _t("col.check", lang), "statistic": _t("col.statistic", lang),
+                "value": _t("col.value", lang), "pvalue": "p",
+                "conclusion": _t("col.conclusion", lang)},
+        note=_t("cmv.note", lang),
     )
 
 
@@ -512,7 +505,7 @@ def flag_heywood(out, res, *, model: str = "The structural model") -> list[dict[
 
 # ---------------------------------------------------------------------- structural
 def paths_table(res, *, name: str = "paths",
-                title: str = "Structural Model: Path Coefficients") -> Table:
+                title: str = "Structural Model: Path Coefficients", lang: str = "en") -> Table:
     """Regression paths: B, SE, CI, beta, p."""
     est = res.estimates
     reg = est[est["op"] == "~"]
@@ -525,14 +518,15 @@ def paths_table(res, *, name: str = "paths",
         "z": reg["z"].to_numpy(dtype=float), "pvalue": reg["pvalue"].to_numpy(dtype=float),
     })
     level = _level_of(res)
+    if lang != "en" and title == "Structural Model: Path Coefficients":
+        title = _t("paths.title", lang)
     return Table(
         name, title, frame,
         formats={"est": "num3", "se": "num3", "std": "r2", "z": "num2", "pvalue": "p"},
-        labels={"outcome": "Outcome", "predictor": "Predictor", "est": "B", "se": "SE",
-                "std": "β", "z": "z", "pvalue": "p"},
-        ci={f"{level:.0%} CI of B": ("ci.lower", "ci.upper", "num3")},
-        note=f"B = unstandardized coefficient with its {level:.0%} Wald CI; β = completely "
-             f"standardized coefficient (std.all). Estimator {res.estimator}, N = {res.n}.",
+        labels={"outcome": _t("col.outcome", lang), "predictor": _t("col.predictor", lang),
+                "est": "B", "se": "SE", "std": "β", "z": "z", "pvalue": "p"},
+        ci={_t("col.ci_of_b", lang, level=f"{level:.0%}"): ("ci.lower", "ci.upper", "num3")},
+        note=_t("paths.note", lang, level=f"{level:.0%}", estimator=res.estimator, n=res.n),
     )
 
 
@@ -546,30 +540,28 @@ def _level_of(res) -> float:
     return float(round(2 * stats.norm.cdf(half) - 1, 4))
 
 
-def r2_table(res, *, name: str = "r2") -> Table:
+def r2_table(res, *, name: str = "r2", lang: str = "en") -> Table:
     """R² of the endogenous factors; an R² above 1 (a negative residual variance,
     :func:`heywood_cases`) is shown, marked inadmissible, not hidden."""
     from ckm_research.structural.admissibility import r_squared
 
     r2 = r_squared(res)
     bad = {c["variable"] for c in heywood_cases(res) if c["what"] == "residual variance"}
-    flags = ["inadmissible (negative residual variance)" if k in bad else "" for k in r2]
-    note = "R² = 1 − standardized residual variance."
+    flags = [_t("r2.flag", lang) if k in bad else "" for k in r2]
+    note = _t("r2.note", lang)
     if bad:
-        note += (" An R² above 1 (" + ", ".join(k for k in r2 if k in bad) + ") comes from a "
-                 "negative residual variance, a Heywood case: the solution is inadmissible and "
-                 "these values cannot be interpreted (Chen et al., 2001; Kolenikov & Bollen, "
-                 "2012).")
+        note += _t("r2.note.bad", lang, names=", ".join(k for k in r2 if k in bad))
     return Table(
-        name, "Variance Explained in the Endogenous Factors",
+        name, _t("r2.title", lang),
         pd.DataFrame({"outcome": list(r2), "r2": list(r2.values()), "flag": flags}),
-        formats={"r2": "r2"}, labels={"outcome": "Factor", "r2": "R²", "flag": "Problem"},
+        formats={"r2": "r2"}, labels={"outcome": _t("col.factor", lang), "r2": "R²",
+                                      "flag": _t("col.problem", lang)},
         hide=[] if bad else ["flag"], note=note,
     )
 
 
 def indirect_table(res, effects: list[IndirectEffect], boot: pd.DataFrame | None = None,
-                   *, boot_info: dict | None = None) -> Table:
+                   *, boot_info: dict | None = None, lang: str = "en") -> Table:
     """Indirect effects with delta-method CIs (and bootstrap CIs when given).
 
     ``boot`` has columns ``name ci.lower ci.upper`` (percentile bootstrap).
@@ -587,11 +579,10 @@ def indirect_table(res, effects: list[IndirectEffect], boot: pd.DataFrame | None
                      "pvalue": float(r["pvalue"])})
     frame = pd.DataFrame(rows, columns=["effect", "name", "est", "se", "ci.lower", "ci.upper",
                                         "std", "pvalue"])
-    ci = {"Delta-method CI": ("ci.lower", "ci.upper", "num3")}
-    note = ("Estimate and SE from the structural model; indirect effect = product of the "
-            "paths along the chain (Bollen, 1987). Delta-method (Sobel) CIs assume a normal "
-            "sampling distribution, which products of coefficients do not have")
-    labels = {"effect": "Path", "est": "Estimate", "se": "SE", "std": "Std.", "pvalue": "p"}
+    ci = {_t("col.delta_ci", lang): ("ci.lower", "ci.upper", "num3")}
+    note = _t("indirect.note", lang)
+    labels = {"effect": _t("col.path", lang), "est": _t("col.estimate", lang), "se": "SE",
+              "std": _t("col.std", lang), "pvalue": "p"}
     formats = {"est": "num3", "se": "num3", "std": "r3", "pvalue": "p"}
     if boot is not None and len(boot):
         info = boot_info or {}
@@ -599,28 +590,26 @@ def indirect_table(res, effects: list[IndirectEffect], boot: pd.DataFrame | None
         if info.get("complete_cases"):
             frame["boot.est"] = [b.at[n, "est"] if n in b.index else np.nan
                                  for n in frame["name"]]
-            labels["boot.est"] = "Estimate (complete cases)"
+            labels["boot.est"] = _t("col.boot_est", lang)
             formats["boot.est"] = "num3"
         frame["boot.lower"] = [b.at[n, "ci.lower"] if n in b.index else np.nan
                                for n in frame["name"]]
         frame["boot.upper"] = [b.at[n, "ci.upper"] if n in b.index else np.nan
                                for n in frame["name"]]
-        ci["Bootstrap CI"] = ("boot.lower", "boot.upper", "num3")
-        note += (f"; the percentile bootstrap CIs ({info.get('n_boot')} resamples, "
-                 f"{info.get('converged')} converged) do not, and are the ones to interpret "
-                 "(Preacher & Hayes, 2008).")
+        ci[_t("col.boot_ci", lang)] = ("boot.lower", "boot.upper", "num3")
+        note += _t("indirect.note.boot", lang, n_boot=info.get("n_boot"),
+                   converged=info.get("converged"))
         if info.get("complete_cases"):
-            note += (f" The bootstrap resampled the {info.get('n')} complete cases and refitted "
-                     "ML from their moments (parameter boot_missing: listwise); its estimates "
-                     "are shown beside the FIML ones.")
+            note += _t("indirect.note.complete", lang, n=info.get("n"))
     else:
-        note += "; bootstrap CIs are preferable (Preacher & Hayes, 2008)."
-    return Table("indirect", "Indirect Effects", frame, formats=formats, labels=labels, ci=ci,
-                 hide=["name"], note=note)
+        note += _t("indirect.note.no_boot", lang)
+    return Table("indirect", _t("indirect.title", lang), frame, formats=formats, labels=labels,
+                 ci=ci, hide=["name"], note=note)
 
 
 # ---------------------------------------------------------------------- moderation
-def interaction_table(res, interactions: list[tuple[str, str, str]]) -> Table:
+def interaction_table(res, interactions: list[tuple[str, str, str]], *,
+                      lang: str = "en") -> Table:
     """The equations with product terms: main effects and interaction terms."""
     est = res.estimates
     outcomes = list(dict.fromkeys(y for y, _, _ in interactions))
@@ -636,21 +625,23 @@ def interaction_table(res, interactions: list[tuple[str, str, str]]) -> Table:
     })
     level = _level_of(res)
     return Table(
-        "interactions", "Latent Interactions: Equations With Product Terms", frame,
+        "interactions", _t("interactions.title", lang), frame,
         formats={"est": "num3", "se": "num3", "std": "r2", "pvalue": "p"},
-        labels={"outcome": "Outcome", "term": "Term", "est": "B", "se": "SE", "std": "β",
-                "pvalue": "p"},
-        ci={f"{level:.0%} CI of B": ("ci.lower", "ci.upper", "num3")},
-        note=f"X × Z = latent product term. Estimator {res.estimator}, N = {res.n}.",
+        labels={"outcome": _t("col.outcome", lang), "term": _t("col.term", lang), "est": "B",
+                "se": "SE", "std": "β", "pvalue": "p"},
+        ci={_t("col.ci_of_b", lang, level=f"{level:.0%}"): ("ci.lower", "ci.upper", "num3")},
+        note=_t("interactions.note", lang, estimator=res.estimator, n=res.n),
     )
 
 
-def slopes_table(frames: list[tuple[str, str, str, pd.DataFrame]]) -> Table:
+def slopes_table(frames: list[tuple[str, str, str, pd.DataFrame]], *,
+                 lang: str = "en") -> Table:
     """Simple slopes of each interaction at the moderator's mean and ±1 SD."""
     rows = []
     for y, x, z, ss in frames:
         for r in ss.to_dict(orient="records"):
-            rows.append({"outcome": y, "predictor": x, "moderator": z, "at": r["label"],
+            rows.append({"outcome": y, "predictor": x, "moderator": z,
+                         "at": _slope_label(r["label"], lang),
                          "moderator_value": r["moderator_value"], "slope": r["slope"],
                          "se": r["se"], "ci.lower": r["ci.lower"], "ci.upper": r["ci.upper"],
                          "pvalue": r["pvalue"]})
@@ -658,18 +649,29 @@ def slopes_table(frames: list[tuple[str, str, str, pd.DataFrame]]) -> Table:
                                         "moderator_value", "slope", "se", "ci.lower",
                                         "ci.upper", "pvalue"])
     return Table(
-        "simple_slopes", "Simple Slopes at Low, Mean and High Moderator Values", frame,
+        "simple_slopes", _t("slopes.title", lang), frame,
         formats={"moderator_value": "num2", "slope": "num3", "se": "num3", "pvalue": "p"},
-        labels={"outcome": "Outcome", "predictor": "Predictor", "moderator": "Moderator",
-                "at": "Moderator at", "moderator_value": "Value", "slope": "Slope",
+        labels={"outcome": _t("col.outcome", lang), "predictor": _t("col.predictor", lang),
+                "moderator": _t("col.moderator", lang), "at": _t("col.moderator_at", lang),
+                "moderator_value": _t("col.value", lang), "slope": _t("col.slope", lang),
                 "se": "SE", "pvalue": "p"},
         ci={"CI": ("ci.lower", "ci.upper", "num3")},
-        note="Slopes at the model-implied mean of the latent moderator and ±1 SD, with "
-             "delta-method SEs (Preacher, Curran & Bauer, 2006).",
+        note=_t("slopes.note", lang),
     )
 
 
-def invariance_table(inv, *, name: str = "invariance", title_group: str = "") -> Table:
+def _slope_label(label: Any, lang: str) -> Any:
+    """``'-1 SD'``, ``'Mean'``, ``'+1 SD'`` (simple_slopes' labels) in ``lang``; other
+    labels as they are."""
+    if lang == "en" or not isinstance(label, str):
+        return label
+    key = {"-1 SD": "slopes.at.low", "Mean": "slopes.at.mean",
+           "+1 SD": "slopes.at.high"}.get(label.strip())
+    return _t(key, lang) if key else label
+
+
+def invariance_table(inv, *, name: str = "invariance", title_group: str = "",
+                     lang: str = "en") -> Table:
     """The invariance sequence: fit of each level and the change from the one before."""
     t = inv.table
     title_group = title_group or str(inv.group)
@@ -680,57 +682,65 @@ def invariance_table(inv, *, name: str = "invariance", title_group: str = "") ->
     p_col = "pvalue.scaled" if chisq_col == "chisq.scaled" and "pvalue.scaled" in t.columns \
         else "pvalue"
     frame = pd.DataFrame({
-        "model": t["model"], "chisq": t[chisq_col], "df": t["df"], "pvalue": t[p_col],
+        "model": [_word("invariance.level", m, lang) for m in t["model"]],
+        "chisq": t[chisq_col], "df": t["df"], "pvalue": t[p_col],
         "cfi": t["cfi"], "rmsea": t["rmsea"], "srmr": t["srmr"],
         "chisq.diff": t["chisq.diff"], "df.diff": t["df.diff"],
         "pvalue.diff": t["pvalue.diff"], "delta.cfi": t["delta.cfi"],
         "delta.rmsea": t["delta.rmsea"],
-        "decision": [str(d).split(":")[0].split(" (")[0] if isinstance(d, str) else d
-                     for d in t["decision"]],
+        "decision": [_word("invariance.decision", str(d).split(":")[0].split(" (")[0], lang)
+                     if isinstance(d, str) else d for d in t["decision"]],
     })[cols]
-    groups = ", ".join(f"{g} (n = {n})" for g, n in zip(inv.group_labels, inv.n_per_group,
-                                                        strict=False))
-    test = ("Satorra-Bentler (2001) scaled χ² difference" if inv.estimator == "MLR"
-            else "χ² difference (likelihood ratio)")
+    groups = _t("r.list_sep", lang).join(
+        f"{_word('group', g, lang)} (n = {n})"
+        for g, n in zip(inv.group_labels, inv.n_per_group, strict=False))
+    test = _t("invariance.test.mlr" if inv.estimator == "MLR" else "invariance.test.ml", lang)
     return Table(
-        name, f"Measurement Invariance Across the {title_group} Groups", frame,
+        name, _t("invariance.title", lang, group=title_group), frame,
         formats={"chisq": "num2", "df": "int", "pvalue": "p", "cfi": "r3", "rmsea": "r3",
                  "srmr": "r3", "chisq.diff": "num2", "df.diff": "int", "pvalue.diff": "p",
                  "delta.cfi": "r3", "delta.rmsea": "r3"},
-        labels={"model": "Level", "chisq": "χ²", "df": "df", "pvalue": "p", "cfi": "CFI",
-                "rmsea": "RMSEA", "srmr": "SRMR", "chisq.diff": "Δχ²", "df.diff": "Δdf",
-                "pvalue.diff": "p(Δχ²)", "delta.cfi": "ΔCFI", "delta.rmsea": "ΔRMSEA",
-                "decision": "Decision"},
-        note=f"Groups: {groups}. Each level is compared with the one before by the {test} and "
-             "the change in the fit indices; it is supported when ΔCFI ≥ −.010 (Cheung & "
-             "Rensvold, 2002) and ΔRMSEA ≤ .015 (Chen, 2007)."
-             + (" CFI and RMSEA are the robust versions." if inv.estimator == "MLR" else ""),
+        labels={"model": _t("col.level", lang), "chisq": "χ²", "df": "df", "pvalue": "p",
+                "cfi": "CFI", "rmsea": "RMSEA", "srmr": "SRMR", "chisq.diff": "Δχ²",
+                "df.diff": "Δdf", "pvalue.diff": "p(Δχ²)", "delta.cfi": "ΔCFI",
+                "delta.rmsea": "ΔRMSEA", "decision": _t("col.decision", lang)},
+        note=_t("invariance.note", lang, groups=groups, test=test)
+             + (_t("invariance.note.robust", lang) if inv.estimator == "MLR" else ""),
     )
+
+
+def _word(prefix: str, word: Any, lang: str) -> Any:
+    """A word of a results table (an invariance level, a decision) in ``lang``, when the
+    catalogue has it (``prefix.word``); else as it is."""
+    from ckm_research.report.i18n import MESSAGES
+
+    key = f"{prefix}.{word}"
+    return _t(key, lang) if lang != "en" and key in MESSAGES else word
 
 
 def path_comparison_table(cp: pd.DataFrame, group: str, *, name: str = "path_comparison",
-                          equal: list[str] | None = None) -> Table:
+                          equal: list[str] | None = None, lang: str = "en") -> Table:
     """Wald tests of equal regression paths across the groups."""
     frame = cp.copy()
     est_cols = [c for c in frame.columns if c.startswith("est.")]
-    frame["path"] = [f"{a} ← {b}" if b else "All paths jointly"
+    frame["path"] = [f"{a} ← {b}" if b else _t("comparison.all", lang)
                      for a, b in zip(frame["lhs"].fillna("").replace("(all)", ""),
                                      frame["rhs"].fillna(""), strict=True)]
-    frame.loc[frame["lhs"] == "(all)", "path"] = "All paths jointly"
+    frame.loc[frame["lhs"] == "(all)", "path"] = _t("comparison.all", lang)
     frame = frame[["path"] + est_cols + ["wald", "df", "pvalue"]]
     return Table(
-        name, f"Structural Paths by {group}", frame,
+        name, _t("comparison.title", lang, group=group), frame,
         formats={**dict.fromkeys(est_cols, "num3"), "wald": "num2", "df": "int",
                  "pvalue": "p"},
-        labels={"path": "Path", **{c: f"B ({c[4:]})" for c in est_cols}, "wald": "Wald χ²",
-                "df": "df", "pvalue": "p"},
-        note="Unstandardized paths estimated in each group with equal "
-             + " and ".join(equal or ["loadings"]) + "; Wald tests of equal paths across "
-             "groups.",
+        labels={"path": _t("col.path", lang),
+                **{c: f"B ({_word('group', c[4:], lang)})" for c in est_cols},
+                "wald": "Wald χ²", "df": "df", "pvalue": "p"},
+        note=_t("comparison.note", lang, equal=_t("comparison.and", lang).join(
+            _word("equal", e, lang) for e in (equal or ["loadings"]))),
     )
 
 
-def power_table(pr, *, ops: tuple[str, ...] = ("~", ":=")) -> Table:
+def power_table(pr, *, ops: tuple[str, ...] = ("~", ":="), lang: str = "en") -> Table:
     """Power per structural path and indirect effect (columns: sample sizes)."""
     t = pr.table[pr.table["op"].isin(ops)].copy()
     t["parameter"] = np.where(t["op"] == ":=", t["lhs"].str.replace("^ind_", "", regex=True)
@@ -742,28 +752,23 @@ def power_table(pr, *, ops: tuple[str, ...] = ("~", ":=")) -> Table:
     frame.columns = ["parameter", "true"] + [f"N={int(n)}" for n in wide.columns]
     ns = [c for c in frame.columns if c.startswith("N=")]
     return Table(
-        "power", "Monte Carlo Power of the Structural Paths and Indirect Effects", frame,
+        "power", _t("power.title", lang), frame,
         formats={"true": "num3", **dict.fromkeys(ns, "r2")},
-        labels={"parameter": "Parameter", "true": "Value"},
-        note=f"Share of {int(pr.settings['reps'])} simulated samples per N in which the effect "
-             f"is significant (α = {pr.settings['alpha']}); population values are the "
-             "estimates of this study (Muthén & Muthén, 2002). Power computed at observed "
-             "estimates plans a replication; it does not explain a non-significant result "
-             "(Hoenig & Heisey, 2001).",
+        labels={"parameter": _t("col.parameter", lang), "true": _t("col.value", lang)},
+        note=_t("power.note", lang, reps=int(pr.settings["reps"]), alpha=pr.settings["alpha"]),
     )
 
 
-def power_model_test_table(pr) -> Table:
+def power_model_test_table(pr, *, lang: str = "en") -> Table:
     mt = pr.model_test.copy()
     cols = [c for c in ("n", "mc_reject_exact_fit", "power_close_fit", "power_not_close_fit")
             if c in mt.columns]
     return Table(
-        "power_model_test", "Power of the Tests of Model Fit", mt[cols],
+        "power_model_test", _t("power_test.title", lang), mt[cols],
         formats={"n": "int", "mc_reject_exact_fit": "r2", "power_close_fit": "r2",
                  "power_not_close_fit": "r2"},
-        labels={"n": "N", "mc_reject_exact_fit": "χ² rejects (simulated)",
-                "power_close_fit": "Close fit (.05 vs .08)",
-                "power_not_close_fit": "Not-close fit (.05 vs .01)"},
-        note=f"RMSEA tests of MacCallum, Browne & Sugawara (1996) at df = "
-             f"{pr.settings['df']:g}.",
+        labels={"n": "N", "mc_reject_exact_fit": _t("col.mc_reject", lang),
+                "power_close_fit": _t("col.close_fit", lang),
+                "power_not_close_fit": _t("col.not_close_fit", lang)},
+        note=_t("power_test.note", lang, df=f"{pr.settings['df']:g}"),
     )

@@ -20,6 +20,10 @@ import pandas as pd
 
 __all__ = [
     "use_report_style",
+    "cjk_font",
+    "localize",
+    "moderation_labels",
+    "CJK_FONTS",
     "save_figure",
     "close",
     "plot_likert",
@@ -57,20 +61,176 @@ _RC = {
 }
 
 
-def use_report_style() -> None:
-    """The report's seaborn/matplotlib style (call once per notebook)."""
+#: Fonts with Chinese characters, best first: WenQuanYi Micro Hei is Debian's small CJK font
+#: (fonts-wqy-microhei, which ``make setup`` and ``.ci/run`` install), then Noto/Source Han
+#: (fonts-noto-cjk), Droid Sans Fallback (fonts-droid-fallback) and the fonts of Windows and
+#: macOS.
+CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
+             "Source Han Sans SC", "Source Han Sans CN", "Droid Sans Fallback",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Arial Unicode MS")
+#: Font file names that may hold one of :data:`CJK_FONTS` (found on the system when
+#: matplotlib's font cache was made before the font was installed).
+_CJK_FILES = ("wqy", "notosanscjk", "notosans-cjk", "notosanssc", "sourcehansans",
+              "droidsansfallback", "msyh", "simhei", "pingfang", "arialuni")
+
+#: The language of the figures (set by :func:`use_report_style`).
+_STATE = {"language": "en"}
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese characters (:data:`CJK_FONTS`,
+    first found), or ``None``.
+
+    Looks in matplotlib's font list (:data:`matplotlib.font_manager.fontManager`),
+    after adding to it the CJK font files of the system
+    (:func:`matplotlib.font_manager.findSystemFonts`) installed after that list was
+    cached.
+    """
+    from matplotlib import font_manager
+
+    def known() -> set[str]:
+        return {f.name for f in font_manager.fontManager.ttflist}
+
+    cached = {Path(f.fname).name for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if Path(path).name in cached:
+            continue
+        stem = Path(path).name.lower().replace(" ", "").replace("_", "")
+        if any(key in stem for key in _CJK_FILES):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file
+                continue
+    names = known()
+    return next((family for family in CJK_FONTS if family in names), None)
+
+
+def use_report_style(language: str | None = None) -> str:
+    """The report's seaborn/matplotlib style (call once per notebook).
+
+    Parameters
+    ----------
+    language : {"en", "zh"}, optional
+        The language of the figures' labels (default: as set before, at first
+        English). For ``"zh"`` the font family is the list DejaVu Sans, then a font
+        with Chinese characters (:func:`cjk_font`), so that matplotlib takes each
+        glyph DejaVu Sans lacks from the CJK font (font fallback, matplotlib 3.6+).
+
+    Returns
+    -------
+    str
+        ``""``, or for ``"zh"`` without a CJK font a warning for the report (the
+        figures then keep their English labels: :func:`localize` changes nothing).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import seaborn as sns
 
-    sns.set_theme(context="paper", style="ticks", palette="colorblind", rc=_RC)
+    if language is not None:
+        from ckm_research.report.i18n import check_language
+
+        _STATE["language"] = check_language(language)
+        _STATE.pop("cjk", None)
+    rc = dict(_RC)
+    warning = ""
+    if _STATE["language"] == "zh":
+        if "cjk" not in _STATE:
+            _STATE["cjk"] = cjk_font()
+        if _STATE["cjk"]:
+            # a list of families: matplotlib takes each glyph from the first that has it
+            # (a generic "sans-serif" would resolve to one font, without fallback)
+            rc["font.family"] = ["DejaVu Sans", _STATE["cjk"]]
+        else:
+            from ckm_research.report.i18n import text
+
+            warning = text("fig.no_cjk_font", "zh", fonts=", ".join(CJK_FONTS[:4]))
+            import warnings
+
+            if language is not None:  # once per notebook, not for every figure
+                warnings.warn(text("fig.no_cjk_font", "en", fonts=", ".join(CJK_FONTS[:4])),
+                              stacklevel=2)
+    sns.set_theme(context="paper", style="ticks", palette="colorblind", rc=rc)
+    return warning
+
+
+def _figure_language() -> str:
+    """The language the figures are labelled in: English when Chinese was asked for but
+    no CJK font is installed (the report says so; never boxes for characters)."""
+    if _STATE["language"] == "zh" and not _STATE.get("cjk"):
+        return "en"
+    return _STATE["language"]
+
+
+#: Fixed English labels of the figures here -> their catalogue keys.
+_FIXED = {
+    "Share of answers (%), disagreement to the left of zero": "fig.likert.xlabel",
+    "Standardized loading (95% CI)": "fig.loadings.xlabel",
+    "Sample size": "fig.power.xlabel",
+    "Power": "fig.power.cbar",
+}
+
+
+def localize(fig, replace: dict[str, str] | None = None):
+    """Translate the labels of a finished figure into the report's language.
+
+    Every text of ``fig`` (axis labels, legend entries and title, colour-bar
+    label, annotations) that is one of the fixed English labels of this module,
+    or a key of ``replace`` (English -> translated, see :func:`moderation_labels`),
+    is replaced; the figure's numbers and layout are untouched. Does nothing in
+    English, or in Chinese when no CJK font is installed.
+    """
+    from matplotlib.text import Text
+
+    from ckm_research.report.i18n import text
+
+    lang = _figure_language()
+    if lang == "en":
+        return fig
+    table = {en: text(key, lang) for en, key in _FIXED.items()}
+    table.update(replace or {})
+    for artist in fig.findobj(Text):
+        label = artist.get_text()
+        if label in table:
+            artist.set_text(table[label])
+        elif label.startswith("JN bounds: ") and "JN bounds: " in table:
+            artist.set_text(table["JN bounds: "] + label[len("JN bounds: "):])
+    return fig
+
+
+def moderation_labels(x: str, y: str, z: str, level: float, *, mean: float | None = None,
+                      sd: float | None = None) -> dict[str, str]:
+    """English -> translated labels of the simple-slopes and Johnson-Neyman figures of
+    :mod:`ckm_research.moderation.simple_slopes` (for :func:`localize`), in the figures'
+    language."""
+    from ckm_research.report.i18n import text
+
+    lang = _figure_language()
+    pct = f"{int(round(100 * level))}%"
+    out = {
+        f"{x} (latent metric)": text("fig.slopes.xlabel", lang, x=x),
+        f"Predicted {y} (centred)": text("fig.slopes.ylabel", lang, y=y),
+        f"{pct} CI bands": text("fig.slopes.legend", lang, level=pct),
+        f"{z} = -1 SD": f"{z} = " + text("slopes.at.low", lang),
+        f"{z} = Mean": f"{z} = " + text("slopes.at.mean", lang),
+        f"{z} = +1 SD": f"{z} = " + text("slopes.at.high", lang),
+        "slope significant": text("fig.jn.significant", lang),
+        f"simple slope of {x}": text("fig.jn.slope", lang, x=x),
+        f"{pct} CI": text("fig.jn.ci", lang, level=pct),
+        f"Slope of {x} on {y}": text("fig.jn.ylabel", lang, x=x, y=y),
+        "JN bounds: ": text("fig.jn.bounds", lang, bounds=""),
+    }
+    if mean is not None and sd is not None:
+        m, s = f"{mean + 0.0:.2f}", f"{sd:.2f}"
+        out[f"{z} (latent metric; mean {m}, SD {s})"] = text("fig.jn.xlabel", lang, z=z,
+                                                             mean=m, sd=s)
+    return out
 
 
 def _new_figure(width: float, height: float):
     from matplotlib.figure import Figure
 
-    use_report_style()
+    use_report_style()  # in the language set before
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig
 

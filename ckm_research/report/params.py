@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ckm_research.errors import CkmError
 from ckm_research.outputs import output_dir_problem
+from ckm_research.report.i18n import text as _t
 from ckm_research.textfile import read_text
 
 __all__ = [
@@ -184,6 +185,10 @@ class PipelineParams(BaseModel):
     n_jobs: int = Field(
         1, description="Worker processes for bootstrap and power (-1: all CPUs); results do "
                        "not depend on it.")
+    language: Literal["en", "zh"] = Field(
+        "en", description="Language of the report: en (English) or zh (Chinese: headings, "
+                          "tables, notes, figure labels and the instrument's zh wording; "
+                          "references stay in their original language).")
     title: str = Field(
         "Organisational Conditions of Customer Knowledge Management: A Structural Equation "
         "Study", description="Title of the report.")
@@ -508,12 +513,10 @@ def check_params(params: PipelineParams, sources: dict[str, str] | None = None) 
     adjusted, notes = adapt_defaults(params, roles, instrument)
     if derived:
         scale = next(i.scale for i in instrument.items() if i.kind == "indicator")
-        notes.setdefault("instrument", []).insert(0, (
-            "No instrument was given: it was derived from the model and the data (the "
-            "constructs of the model, its items named as the data's columns, answers on the "
-            f"scale {scale.lowest}-{scale.highest}"
-            + (" set by the 'scale' parameter" if params.scale else " observed in the data")
-            + f"), and written to {DERIVED_INSTRUMENT.as_posix()} in the output folder."))
+        notes.setdefault("instrument", []).insert(0, _t(
+            "params.derived", params.language, lo=scale.lowest, hi=scale.highest,
+            how=_t("params.derived.scale" if params.scale else "params.derived.data",
+                   params.language), path=DERIVED_INSTRUMENT.as_posix()))
     params = params.model_copy(update=adjusted)
     if roles.interactions:
         fail("model", "already has product terms (" + ", ".join(roles.interactions) + "); "
@@ -612,28 +615,25 @@ def adapt_defaults(params: PipelineParams, roles, instrument) -> tuple[dict, dic
             gone = [t for t in params.interactions if t not in keep]
             adjusted["interactions"] = keep
             notes.setdefault("moderation", []).append(
-                "The CKM study's latent interactions (" + "; ".join(gone) + ") were not "
-                "estimated: the model has no such factors. List the interactions of this "
-                "model in the 'interactions' parameter (OUTCOME ~ PREDICTOR:MODERATOR).")
+                _t("params.no_interactions", params.language, terms="; ".join(gone)))
     if "multigroup" not in explicit and params.multigroup:
         keep = [f for f in params.multigroup if f in latent]
         if keep != params.multigroup:
             adjusted["multigroup"] = keep
             notes.setdefault("moderation", []).append(
-                "The CKM study's multi-group comparison (low vs. high "
-                + ", ".join(f for f in params.multigroup if f not in keep) + ") was not run: "
-                "the model has no such factor. Name a moderating factor of this model in the "
-                "'multigroup' parameter.")
+                _t("params.no_multigroup", params.language,
+                   factors=", ".join(f for f in params.multigroup if f not in keep)))
     if ("cmv_methods" not in explicit and "marker" in params.cmv_methods
             and params.marker_items is None
             and not any(i.role == "marker" and i.kind == "indicator"
                         for i in instrument.items())):
         adjusted["cmv_methods"] = [m for m in params.cmv_methods if m != "marker"]
-        notes.setdefault("measurement", []).append(
-            "The marker-variable check of common method variance was not run: the survey has "
-            "no marker items (theoretically unrelated to the model). Name them in the "
-            "'marker_items' parameter to run it.")
+        notes.setdefault("measurement", []).append(_t("params.no_marker", params.language))
     if "title" not in explicit and instrument.id != "ckm":
         adjusted["title"] = "A Structural Equation Study of " + instrument.text(
             instrument.title, "en").removeprefix("Survey of ")
+        if params.language == "zh":
+            adjusted["title"] = instrument.text(instrument.title, "zh") + "：结构方程模型研究"
+    elif "title" not in explicit and params.language != "en":
+        adjusted["title"] = _t("default.title", params.language)
     return adjusted, notes

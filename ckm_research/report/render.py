@@ -25,6 +25,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ckm_research.report.i18n import MESSAGES
+from ckm_research.report.i18n import text as _text
 from ckm_research.report.store import STATUS_OK, STATUS_SKIPPED, read_results
 from ckm_research.report.tables import Table, format_value
 
@@ -193,6 +195,12 @@ class Report:
         self._figures = 0
         self._cited: set[str] = set()
         self._produced: list[str] = []
+        #: the report's language (the ``language`` parameter of ``ckm run``; en or zh)
+        self.lang = self.study.get("parameters", {}).get("language", "en")
+
+    def t(self, key: str, **fmt) -> str:
+        """The message ``key`` of :mod:`ckm_research.report.i18n` in the report's language."""
+        return _text(key, self.lang, **fmt)
 
     # ------------------------------------------------------------------ pieces
     def cite(self, *keys: str) -> None:
@@ -212,7 +220,7 @@ class Report:
         if rec is None:
             return ""
         self._tables += 1
-        return Table.from_record(name, rec).to_html(self._tables)
+        return Table.from_record(name, rec).to_html(self._tables, lang=self.lang)
 
     def figure(self, stage: str, name: str) -> str:
         st = self.stages.get(stage) or {}
@@ -221,33 +229,49 @@ class Report:
             return ""
         path = self.root / rec["png"]
         if not path.exists():
-            return self.unavailable(f"Figure {name}", f"the file {rec['png']} is missing")
+            return self.unavailable(self.t("r.figure_part", name=name),
+                                    self.t("r.figure_missing", file=rec["png"]))
         self._figures += 1
         data = base64.b64encode(path.read_bytes()).decode("ascii")
-        note = f'<p class="apa-note"><em>Note.</em> {_e(rec["note"])}</p>' if rec.get("note") \
-            else ""
+        note = (f'<p class="apa-note"><em>{self.t("note.label")}</em> {_e(rec["note"])}</p>'
+                if rec.get("note") else "")
         return (f'<figure class="apa-figure" id="figure-{_e(name)}">'
-                f'<p class="apa-figure-number">Figure {self._figures}</p>'
+                f'<p class="apa-figure-number">{self.t("figure.number", n=self._figures)}</p>'
                 f'<p class="apa-figure-title">{_e(rec["title"])}</p>'
                 f'<img src="data:image/png;base64,{data}" alt="{_e(rec.get("alt", ""))}">'
                 f"{note}</figure>")
 
-    @staticmethod
-    def unavailable(part: str, reason: str) -> str:
-        return (f'<p class="unavailable"><strong>{_e(part)}: not available.</strong> '
-                f"{_e(reason)}</p>")
+    def unavailable(self, part: str, reason: str) -> str:
+        return (f'<p class="unavailable"><strong>{_e(self.t("r.unavailable", part=part))}'
+                f"</strong> {_e(reason)}</p>")
 
     def _stage_gaps(self, stage: str) -> str:
         st = self.stages.get(stage)
         if st is None:
-            return self.unavailable(f"The {stage} stage", "it has not been run for this report "
-                                                          "(ckm run --only ...).")
+            return self.unavailable(self.t("r.stage_part", stage=self.t(f"stage.{stage}")),
+                                    self.t("r.stage_not_run"))
         out = []
         if st.get("status") != STATUS_OK:
-            out.append(self.unavailable(f"The {stage} stage", st.get("status_reason", "")))
+            out.append(self.unavailable(self.t("r.stage_part", stage=self.t(f"stage.{stage}")),
+                                        st.get("status_reason", "")))
         for part, reason in st.get("unavailable", {}).items():
             out.append(self.unavailable(part, reason))
         return "".join(out)
+
+    def _word(self, prefix: str, word: str) -> str:
+        """A word of the results (a criterion's name) in the report's language, when the
+        catalogue has it (``prefix.word``)."""
+        key = f"{prefix}.{word}"
+        return self.t(key) if self.lang != "en" and key in MESSAGES else word
+
+    def _jn_text(self, jn: dict) -> str:
+        """The Johnson-Neyman sentence: as recorded in English, rebuilt from the recorded
+        numbers in the other languages (:func:`ckm_research.report.i18n.jn_text`)."""
+        if self.lang == "en":
+            return jn["describe"]
+        from ckm_research.report.i18n import jn_text
+
+        return jn_text(jn, self.study.get("parameters", {}).get("ci_level", 0.95), self.lang)
 
     def _wrap(self, body: str) -> str:
         self._produced.append(body)
@@ -259,14 +283,15 @@ class Report:
         chi = "χ²" + ("<sub>YB</sub>" if row.get("robust") else "")
         ci = ""
         if row.get("rmsea.ci.lower") is not None:
-            ci = f", 90% CI [{f(row['rmsea.ci.lower'], 'r3')}, {f(row['rmsea.ci.upper'], 'r3')}]"
-        robust = " (robust)" if row.get("robust") else ""
-        return (f"{chi}({f(row['df'], 'int')}) = {f(row['chisq'])}, {_p(row['pvalue'])}; "
+            ci = self.t("r.ci90", lo=f(row["rmsea.ci.lower"], "r3"),
+                        hi=f(row["rmsea.ci.upper"], "r3"))
+        robust = self.t("r.robust") if row.get("robust") else ""
+        return (f"{chi}({f(row['df'], 'int')}) = {f(row['chisq'])}, {_p(row['pvalue'])}"
+                f"{self.t('r.fit_sep')}"
                 f"CFI{robust} = {f(row['cfi'], 'r3')}, TLI{robust} = {f(row['tli'], 'r3')}, "
                 f"RMSEA{robust} = {f(row['rmsea'], 'r3')}{ci}, SRMR = {f(row['srmr'], 'r3')}")
 
-    @staticmethod
-    def _verdict(row: dict) -> str:
+    def _verdict(self, row: dict) -> str:
         from ckm_research.report.analysis import HU_BENTLER
 
         if not row:
@@ -282,24 +307,24 @@ class Report:
         good = [m for m, ok in met if ok]
         bad = [m for m, ok in met if not ok]
         if not bad:
-            return "All four indices are within the guidelines of Hu and Bentler (1999)."
-        return (f"{', '.join(good) or 'No index'} {'is' if len(good) == 1 else 'are'} within "
-                f"the guidelines of Hu and Bentler (1999); {', '.join(bad)} "
-                f"{'is' if len(bad) == 1 else 'are'} not, which calls for a look at the local "
-                "fit below rather than a verdict.")
+            return self.t("r.verdict.all")
+        sep = self.t("r.list_sep")
+        return self.t("r.verdict.mixed", good=sep.join(good) or self.t("r.verdict.none"),
+                      good_verb=self.t("r.is" if len(good) == 1 else "r.are"),
+                      bad=sep.join(bad), bad_verb=self.t("r.is" if len(bad) == 1 else "r.are"))
 
     # ------------------------------------------------------------------ sections
     def header(self) -> str:
         self.cite("appelbaum")
         created = self.manifest.get("created", "")[:10]
         ins = self.stages.get("instrument", {}).get("texts", {}).get("instrument_title", "")
-        sub = (f"Report of <code>ckm run</code> (ckm-research "
-               f"{_e(self.study.get('ckm_research_version', ''))}) on "
-               f"<code>{_e(self.study.get('data_file', ''))}</code>"
-               + (f", {created}" if created else "") + ".")
+        sub = (self.t("r.subtitle", version=_e(self.study.get("ckm_research_version", "")),
+                      data=_e(self.study.get("data_file", "")))
+               + (self.t("r.subtitle.date", date=created) if created else "")
+               + self.t("r.subtitle.end"))
         if ins:
-            sub += f"<br>Instrument: {_e(ins)}."
-        return self._wrap(f"<h1>{_e(self.study.get('title', 'Study report'))}</h1>"
+            sub += self.t("r.subtitle.instrument", title=_e(ins))
+        return self._wrap(f"<h1>{_e(self.study.get('title', self.t('r.title')))}</h1>"
                           f'<p class="subtitle">{sub}</p>')
 
     def summary(self) -> str:
@@ -307,90 +332,87 @@ class Report:
         n = self.num("data", "n_analysed")
         if n is not None:
             n_read = f(self.num("data", "n_read"), "int")
-            items.append(f"N = {f(n, 'int')} respondents analysed (of {n_read} responses).")
+            items.append(self.t("r.sum.n", n=f(n, "int"), n_read=n_read))
         meas = self.num("measurement", "fit")
         if meas:
-            items.append(f"Measurement model: {self._fit_sentence(meas)}.")
+            items.append(self.t("r.sum.measurement", fit=self._fit_sentence(meas)))
         if self.num("measurement", "ave_min") is not None:
-            items.append(f"Reliability: α ≥ {f(self.num('measurement', 'alpha_min'), 'r2')}, "
-                         f"CR ≥ {f(self.num('measurement', 'cr_min'), 'r2')}; AVE ≥ "
-                         f"{f(self.num('measurement', 'ave_min'), 'r2')}; largest HTMT "
-                         f"{f(self.num('measurement', 'htmt_max'), 'r2')}.")
-        for stage, label in (("measurement", "Measurement model"),
-                             ("structural", "Structural model"),
-                             ("moderation", "Model with the latent interactions")):
+            items.append(self.t("r.sum.reliability",
+                                alpha=f(self.num("measurement", "alpha_min"), "r2"),
+                                cr=f(self.num("measurement", "cr_min"), "r2"),
+                                ave=f(self.num("measurement", "ave_min"), "r2"),
+                                htmt=f(self.num("measurement", "htmt_max"), "r2")))
+        for stage, label in (("measurement", "r.model.measurement"),
+                             ("structural", "r.model.structural"),
+                             ("moderation", "r.model.interactions")):
             for part in (self.stages.get(stage, {}).get("problems") or {}):
-                items.append(f'<span class="problem"><strong>{label}: {_e(part)}</strong>; its '
-                             "results below cannot be interpreted as they stand (see the "
-                             "section on the model).</span>")
+                items.append('<span class="problem"><strong>'
+                             + self.t("r.sum.problem", label=self.t(label), part=_e(part))
+                             + "</span>")
         struct = self.num("structural", "fit")
         if struct:
             r2 = self.num("structural", "r2") or {}
             bad = {c["variable"] for c in self.num("structural", "heywood") or []}
-            items.append(f"Structural model: {self._fit_sentence(struct)}; "
-                         f"{self.num('structural', 'n_significant')} of "
-                         f"{self.num('structural', 'n_paths')} paths significant; R² "
-                         + ", ".join(f"{_e(k)} = {f(v, 'r2')}"
-                                     + (" (inadmissible: negative residual variance)"
-                                        if k in bad else "") for k, v in r2.items()) + ".")
+            items.append(self.t(
+                "r.sum.structural", fit=self._fit_sentence(struct),
+                sig=self.num("structural", "n_significant"), n=self.num("structural", "n_paths"),
+                r2=self.t("r.list_sep").join(
+                    f"{_e(k)} = {f(v, 'r2')}" + (self.t("r.sum.inadmissible") if k in bad else "")
+                    for k, v in r2.items())))
         jn = self.num("moderation", "johnson_neyman") or {}
         if jn:
             tab = (self.stages.get("moderation", {}).get("tables", {}).get("interactions", {})
                    .get("rows", []))
             sig = [r for r in tab if "×" in str(r.get("term", ""))]
-            items.append("Latent interactions: " + "; ".join(
+            items.append(self.t("r.sum.interactions", terms=self.t("r.fit_sep").join(
                 f"{_e(r['outcome'])} ← {_e(r['term'])}: B = {f(r['est'], 'num3')}, "
-                f"{_p(r['pvalue'])}" for r in sig) + ".")
+                f"{_p(r['pvalue'])}" for r in sig)))
         if not items:
             return ""
         body = "".join(f"<li>{i}</li>" for i in items)
-        return self._wrap(f'<div class="summary"><p><strong>Summary</strong></p><ul>{body}</ul>'
+        return self._wrap(f'<div class="summary"><p><strong>{self.t("r.summary")}</strong></p>'
+                          f"<ul>{body}</ul>"
                           "</div>")
 
     def method_instrument(self) -> str:
         st = self.stages.get("instrument")
-        body = "<h2>Method</h2><h3>Instrument</h3>"
+        body = f"<h2>{self.t('h.method')}</h2><h3>{self.t('h.instrument')}</h3>"
         if st is None:
             return self._wrap(body + self._stage_gaps("instrument"))
         n = st["numbers"]
         if n.get("instrument_id") == "derived":  # no instrument given: say what is known
-            body += (f"<p>No instrument definition was given: the {n['n_constructs']} "
-                     f"constructs are the factors of the model, measured by {n['n_items']} "
-                     f"items named as the data's columns, answered on a {n['scale_points']}-point "
-                     f"scale (Table {self._tables + 1}). Item wording and sources were not "
-                     "recorded; no item was reverse-coded.</p>")
+            body += "<p>" + self.t("r.ins.derived", n_constructs=n["n_constructs"],
+                                   n_items=n["n_items"], points=n["scale_points"],
+                                   t=self._tables + 1) + "</p>"
             return self._wrap(body + self.table("instrument", "constructs"))
-        body += (f"<p>The survey instrument (<code>{_e(n['instrument_id'])}</code>, version "
-                 f"{_e(n['instrument_version'])}, in {', '.join(_e(x) for x in n['languages'])}) "
-                 f"measures the {n['n_constructs']} constructs of the model with "
-                 f"{n['n_items']} items on a {n['scale_points']}-point scale; "
-                 f"{n['n_reverse_keyed']} items are reverse-keyed and "
-                 f"{n['n_attention_checks']} instructed-response items check attention. Table "
-                 f"{self._tables + 1} lists the constructs and the validated scales their items "
-                 "are adapted from.</p>")
+        body += "<p>" + self.t(
+            "r.ins", id=_e(n["instrument_id"]), version=_e(n["instrument_version"]),
+            languages=", ".join(_e(x) for x in n["languages"]), n_constructs=n["n_constructs"],
+            n_items=n["n_items"], points=n["scale_points"], n_reverse=n["n_reverse_keyed"],
+            n_attention=n["n_attention_checks"], t=self._tables + 1) + "</p>"
         body += self.table("instrument", "constructs")
         return self._wrap(body)
 
     def method_sample(self) -> str:
-        body = "<h3>Sample and Data Screening</h3>"
+        body = f"<h3>{self.t('h.sample')}</h3>"
         st = self.stages.get("data")
         if st is None:
             return self._wrap(body + self._stage_gaps("data"))
         n = st["numbers"]
         self.cite("meade", "curran16")
         excluded = n.get("excluded_by", {})
-        crit = ", ".join(f"{k} ({v})" for k, v in excluded.items()) or "none"
+        crit = self.t("r.list_sep").join(
+            f"{self._word('criterion', k)} ({v})" for k, v in excluded.items()) or self.t("r.none")
         sample = st.get("tables", {}).get("sample") or {}
         has_profile = bool(sample.get("rows"))
-        body += (f"<p>Of {f(n['n_read'], 'int')} responses read, {f(n['n_excluded'], 'int')} "
-                 f"were excluded by the screening criteria chosen in advance ({crit}; Table "
-                 f"{self._tables + 1}), leaving {f(n['n_after_screening'], 'int')}"
-                 + (f"; the analysed subsample has N = {f(n['n_analysed'], 'int')}"
+        body += ("<p>" + self.t("r.sample", n_read=f(n["n_read"], "int"),
+                                n_excluded=f(n["n_excluded"], "int"), crit=crit,
+                                t=self._tables + 1, n_after=f(n["n_after_screening"], "int"))
+                 + (self.t("r.sample.subsample", n=f(n["n_analysed"], "int"))
                     if n["n_analysed"] != n["n_after_screening"] else "")
-                 + ". Flagged respondents were otherwise kept"
-                 + (f"; Table {self._tables + 2} describes the sample.</p>" if has_profile else
-                    ". The instrument has no profile questions (industry, size, informant's "
-                    "position ...), so the sample is not described beyond its size.</p>"))
+                 + self.t("r.sample.kept")
+                 + (self.t("r.sample.profile", t=self._tables + 2) if has_profile
+                    else self.t("r.sample.no_profile")) + "</p>")
         body += self.table("data", "screening")
         if has_profile:
             body += self.table("data", "sample")
@@ -399,72 +421,64 @@ class Report:
         return self._wrap(body)
 
     def method_missing(self) -> str:
-        body = "<h3>Missing Data and Distributions</h3>"
+        body = f"<h3>{self.t('h.missing')}</h3>"
         st = self.stages.get("data")
         if st is None:
             return self._wrap(body)
         n = st["numbers"]
         m = n.get("mardia", {})
         self.cite("mardia", "curran", "enders")
-        body += (f"<p>{f(n['pct_cells_missing'], 'num1')}% of the answers to the model's items "
-                 f"are missing (at most {f(n['max_item_missing_pct'], 'num1')}% for one item); "
-                 f"{f(n['n_complete'], 'int')} of {f(n['n_analysed'], 'int')} respondents "
-                 f"answered every item, in {f(n['n_missing_patterns'], 'int')} missing-data "
-                 f"patterns (Table {self._tables + 1}).</p>")
+        body += "<p>" + self.t(
+            "r.missing", pct=f(n["pct_cells_missing"], "num1"),
+            max_pct=f(n["max_item_missing_pct"], "num1"), n_complete=f(n["n_complete"], "int"),
+            n=f(n["n_analysed"], "int"), patterns=f(n["n_missing_patterns"], "int"),
+            t=self._tables + 1) + "</p>"
         body += self.table("data", "missing")
         if m:
-            body += (f"<p>Univariate skewness reaches |{f(n['max_abs_skew'])}| and excess "
-                     f"kurtosis |{f(n['max_abs_kurtosis'])}| (item statistics in the "
-                     "appendix), below the limits of 2 and 7 that Curran, West and Finch (1996) "
-                     "give for substantial non-normality; Mardia's (1970) multivariate kurtosis "
-                     f"is <i>b</i><sub>2,<i>p</i></sub> = {f(m['b2p'], 'num1')} (expected "
-                     f"{f(m['kurtosis_expected'], 'num1')} under normality), <i>z</i> = "
-                     f"{f(m['kurtosis_z'])}, {_p(m['kurtosis_pvalue'])}, on the "
-                     f"{f(m['n'], 'int')} complete cases. Figure {self._figures + 1} shows the "
-                     "answers by construct.</p>")
+            body += "<p>" + self.t(
+                "r.normality", skew=f(n["max_abs_skew"]), kurt=f(n["max_abs_kurtosis"]),
+                b2p=f(m["b2p"], "num1"), expected=f(m["kurtosis_expected"], "num1"),
+                z=f(m["kurtosis_z"]), p=_p(m["kurtosis_pvalue"]), n=f(m["n"], "int"),
+                f=self._figures + 1) + "</p>"
         body += self.figure("data", "likert")
         return self._wrap(body)
 
     def method_estimation(self) -> str:
-        body = "<h3>Estimation</h3>"
+        body = f"<h3>{self.t('h.estimation')}</h3>"
         meas = self.stages.get("measurement", {}).get("numbers", {})
         params = self.study.get("parameters", {})
         est_text = meas.get("estimator_text")
+        if est_text and self.lang != "en" and meas.get("estimator"):
+            from ckm_research.report.i18n import estimator_text
+
+            est_text = estimator_text(meas["estimator"], meas.get("missing"), self.lang)
         versions = self.manifest.get("packages", {})
         self.cite("rosseel", "kline")
         if est_text:
             why = ""
             if params.get("estimator") == "MLR":
                 self.cite("yuan", "satorra")
-                why = (" MLR was chosen because ratings are not multivariate normal "
-                       "(see Mardia's coefficient above); its standard errors and scaled test "
-                       "do not assume normality (Yuan & Bentler, 2000).")
+                why = self.t("r.est.mlr")
             if params.get("missing") == "ml":
-                why += (" Missing answers were handled by full-information maximum likelihood, "
-                        "which uses every answer given and is unbiased when answers are missing "
-                        "at random (Enders, 2010).")
-            body += (f"<p>The models were estimated by {_e(est_text)} in ckm-research "
-                     f"{_e(self.study.get('ckm_research_version', ''))} (Python; its estimators "
-                     "reproduce lavaan 0.6, Rosseel, 2012, to the published digits), with "
-                     f"{f(params.get('ci_level', 0.95) * 100, 'int')}% Wald confidence "
-                     f"intervals.{why}"
-                     + (" Latent interactions were estimated by "
-                        + ("double-mean-centred product indicators (Lin et al., 2010)"
-                           if params.get("interaction_method") == "dblcent"
-                           else "latent moderated structural equations (LMS; Klein & "
-                                "Moosbrugger, 2000)") + "."
+                why += self.t("r.est.fiml")
+            body += ("<p>" + self.t("r.est", est=_e(est_text),
+                                    version=_e(self.study.get("ckm_research_version", "")),
+                                    level=f(params.get("ci_level", 0.95) * 100, "int"), why=why)
+                     + (self.t("r.est.interactions", how=self.t(
+                         "r.est.dblcent" if params.get("interaction_method") == "dblcent"
+                         else "r.est.lms"))
                         if params.get("interactions", True) else "")
-                     + f" Seed of all random numbers: {_e(self.study.get('seed'))}.</p>")
+                     + self.t("r.est.seed", seed=_e(self.study.get("seed"))) + "</p>")
             if params.get("interactions", True):
                 self.cite("lin" if params.get("interaction_method") == "dblcent" else "klein")
         if versions:
-            body += ("<p>Software: " + ", ".join(
+            body += "<p>" + self.t("r.software", list=", ".join(
                 f"{_e(k)} {_e(v)}" for k, v in versions.items() if v and k in (
-                    "ckm-research", "numpy", "scipy", "pandas", "papermill")) + ".</p>")
+                    "ckm-research", "numpy", "scipy", "pandas", "papermill"))) + "</p>"
         return self._wrap(body)
 
     def results_measurement(self) -> str:
-        body = "<h2>Results</h2><h3>Measurement Model</h3>"
+        body = f"<h2>{self.t('h.results')}</h2><h3>{self.t('h.measurement')}</h3>"
         st = self.stages.get("measurement")
         if st is None:
             return self._wrap(body + self._stage_gaps("measurement"))
@@ -474,31 +488,27 @@ class Report:
         if row.get("robust"):
             self.cite("brosseau")
         body += self.problems("measurement")
-        body += (f"<p>A confirmatory factor analysis with every factor correlated fitted the "
-                 f"data of N = {f(n['n'], 'int')} respondents with {self._fit_sentence(row)} "
-                 f"(Table {self._tables + 1}). {self._verdict(row)} The largest correlation "
-                 f"residuals (Table {self._tables + 2}) show where the model misses.</p>")
+        body += "<p>" + self.t("r.meas.fit", n=f(n["n"], "int"), fit=self._fit_sentence(row),
+                               t1=self._tables + 1, verdict=self._verdict(row),
+                               t2=self._tables + 2) + "</p>"
         body += self.table("measurement", "fit_measurement")
         body += self.table("measurement", "residuals")
         if "measurement" in st.get("tables", {}):
             self.cite("fornell", "bagozzi", "hair", "henseler")
-            body += (f"<p>Standardized loadings range from {f(n['loading_min'], 'r2')} to "
-                     f"{f(n['loading_max'], 'r2')}; Cronbach's α is at least "
-                     f"{f(n['alpha_min'], 'r2')}, composite reliability at least "
-                     f"{f(n['cr_min'], 'r2')} and the AVE at least {f(n['ave_min'], 'r2')} "
-                     f"(Table {self._tables + 1}, Figure {self._figures + 1}).</p>")
+            body += "<p>" + self.t(
+                "r.meas.loadings", lmin=f(n["loading_min"], "r2"), lmax=f(n["loading_max"], "r2"),
+                alpha=f(n["alpha_min"], "r2"), cr=f(n["cr_min"], "r2"),
+                ave=f(n["ave_min"], "r2"), t=self._tables + 1, f=self._figures + 1) + "</p>"
             body += self.table("measurement", "measurement")
             body += self.figure("measurement", "loadings")
-            body += (f"<p>Discriminant validity: the largest {n.get('htmt_method', 'HTMT')} ratio "
-                     f"is {f(n['htmt_max'], 'r2')} (Table {self._tables + 1}, Figure "
-                     f"{self._figures + 1}; threshold .85, Henseler et al., 2015), and Table "
-                     f"{self._tables + 2} gives the Fornell-Larcker comparison.</p>")
+            body += "<p>" + self.t(
+                "r.meas.htmt", method=n.get("htmt_method", "HTMT"), htmt=f(n["htmt_max"], "r2"),
+                t1=self._tables + 1, f=self._figures + 1, t2=self._tables + 2) + "</p>"
             body += self.table("measurement", "htmt")
             body += self.figure("measurement", "htmt")
             body += self.table("measurement", "fornell_larcker")
             if n.get("n_flags"):
-                body += (f"<p>{n['n_flags']} values fall short of the usual thresholds (Table "
-                         f"{self._tables + 1}).</p>")
+                body += "<p>" + self.t("r.meas.flags", n=n["n_flags"], t=self._tables + 1) + "</p>"
                 body += self.table("measurement", "validity_flags")
         body += self._cmv(st)
         body += self._stage_gaps_parts("measurement")
@@ -525,37 +535,33 @@ class Report:
         self.cite("podsakoff", "lindell")
         parts = []
         if n.get("harman_first_share") is not None:
-            parts.append(f"the first unrotated component explains "
-                         f"{f(100 * n['harman_first_share'], 'num1')}% of the item variance")
+            parts.append(self.t("r.cmv.harman", pct=f(100 * n["harman_first_share"], "num1")))
         if n.get("ulmc_detected") is not None:
-            share = (f"; method variance per item {f(n['ulmc_method_variance'], 'r3')}"
+            share = (self.t("r.cmv.ulmc.share", v=f(n["ulmc_method_variance"], "r3"))
                      if n.get("ulmc_method_variance") is not None else "")
-            parts.append("a method factor with equal loadings "
-                         + ("improves" if n["ulmc_detected"] else "does not improve")
-                         + f" the fit ({_p(n['ulmc_pvalue'])}{share})")
+            parts.append(self.t("r.cmv.ulmc.improves" if n["ulmc_detected"]
+                                else "r.cmv.ulmc.not", p=_p(n["ulmc_pvalue"]), share=share))
         if n.get("marker_r") is not None:
-            parts.append(f"the marker variable's correlation used for the adjustment is "
-                         f"r<sub>M</sub> = {f(n['marker_r'], 'r3')}")
-        body = ("<h4>Common method variance</h4><p>Following Podsakoff et al. (2003): "
-                + "; ".join(parts) + f" (Table {self._tables + 1}).</p>")
+            parts.append(self.t("r.cmv.marker", r=f(n["marker_r"], "r3")))
+        body = (f"<h4>{self.t('h.cmv')}</h4><p>"
+                + self.t("r.cmv", parts=self.t("r.fit_sep").join(parts), t=self._tables + 1)
+                + "</p>")
         body += self.table("measurement", "cmv")
         if "marker_adjusted" in st.get("tables", {}):
-            body += ("<p>The correlations between the constructs before and after the marker "
-                     "adjustment are listed in the appendix.</p>")
+            body += "<p>" + self.t("r.cmv.appendix") + "</p>"
         return body
 
     def results_structural(self) -> str:
-        body = "<h3>Structural Model</h3>"
+        body = f"<h3>{self.t('h.structural')}</h3>"
         st = self.stages.get("structural")
         if st is None:
             return self._wrap(body + self._stage_gaps("structural"))
         n = st["numbers"]
         body += self.problems("structural")
-        body += (f"<p>The structural model fitted with {self._fit_sentence(n['fit'])} "
-                 f"(Table {self._tables + 1}, beside the measurement model). "
-                 f"{self._verdict(n['fit'])} {n['n_significant']} of its {n['n_paths']} paths "
-                 f"are significant (Table {self._tables + 2}); R² is given in Table "
-                 f"{self._tables + 3} and the paths are drawn in Figure {self._figures + 1}.</p>")
+        body += "<p>" + self.t(
+            "r.struct", fit=self._fit_sentence(n["fit"]), t1=self._tables + 1,
+            verdict=self._verdict(n["fit"]), sig=n["n_significant"], n=n["n_paths"],
+            t2=self._tables + 2, t3=self._tables + 3, f=self._figures + 1) + "</p>"
         body += self.table("structural", "fit_structural")
         body += self.table("structural", "paths")
         body += self.table("structural", "r2")
@@ -563,16 +569,16 @@ class Report:
         if "indirect" in st.get("tables", {}):
             self.cite("bollen", "preacher")
             boot = n.get("bootstrap")
-            how = (f"percentile bootstrap CIs from {boot['n_boot']} resamples"
-                   if boot else "delta-method CIs")
-            body += (f"<p>Table {self._tables + 1} gives the {n.get('n_indirect', 0)} indirect "
-                     f"effects (products of the paths along each chain) with {how}.</p>")
+            how = (self.t("r.struct.boot", n=boot["n_boot"]) if boot
+                   else self.t("r.struct.delta"))
+            body += "<p>" + self.t("r.struct.indirect", t=self._tables + 1,
+                                   n=n.get("n_indirect", 0), how=how) + "</p>"
             body += self.table("structural", "indirect")
         body += self._stage_gaps_parts("structural")
         return self._wrap(body)
 
     def results_moderation(self) -> str:
-        body = "<h3>Moderation</h3>"
+        body = f"<h3>{self.t('h.moderation')}</h3>"
         st = self.stages.get("moderation")
         if st is None:
             return self._wrap(body + self._stage_gaps("moderation"))
@@ -580,73 +586,67 @@ class Report:
         body += self.problems("moderation")
         if "interactions" in st.get("tables", {}):
             self.cite("mccabe", "bauer")
-            body += (f"<p>The latent interactions were added to the structural model and "
-                     f"estimated with {_e(n.get('estimator'))} "
-                     + ("on complete cases " if n.get("missing") == "listwise" else "")
-                     + f"(N = {f(n.get('n'), 'int')}; Table {self._tables + 1}). Table "
-                     f"{self._tables + 2} probes each with simple slopes; the figures show the "
-                     "slopes with confidence bands and the Johnson-Neyman regions.</p>")
+            body += "<p>" + self.t(
+                "r.mod", estimator=_e(n.get("estimator")),
+                complete=self.t("r.mod.complete") if n.get("missing") == "listwise" else "",
+                n=f(n.get("n"), "int"), t1=self._tables + 1, t2=self._tables + 2) + "</p>"
             body += self.table("moderation", "interactions")
             body += self.table("moderation", "simple_slopes")
             for key, jn in (n.get("johnson_neyman") or {}).items():
-                body += f"<p><strong>{_e(key)}.</strong> {_e(jn['describe'])}</p>"
+                body += f"<p><strong>{_e(key)}.</strong> {_e(self._jn_text(jn))}</p>"
             for name in st.get("figures", {}):
                 body += self.figure("moderation", name)
         groups = n.get("multigroup") or {}
         if groups:
             self.cite("cheung", "chen", "satorra")
-            body += "<h4>Multi-group comparison</h4>"
+            body += f"<h4>{self.t('h.multigroup')}</h4>"
             for factor, g in groups.items():
-                sizes = ", ".join(f"{_e(k)} n = {v}" for k, v in
-                                  (g.get("n_per_group") or {}).items())
+                sizes = self.t("r.list_sep").join(
+                    self.t("r.mg.size", group=_e(self._word("group", k)), n=v)
+                    for k, v in (g.get("n_per_group") or {}).items())
                 has_inv = f"invariance_{factor.lower()}" in st.get("tables", {})
                 has_cmp = f"path_comparison_{factor.lower()}" in st.get("tables", {})
-                text = (f"<p>Respondents were split at the {_e(g['split'])} of the mean of the "
-                        f"{_e(factor)} items ({f(g['cut'])}; {sizes}). Within each group the "
-                        f"range of {_e(factor)} is restricted by the split, so the group models "
-                        f"leave {_e(factor)} out. ")
+                split = (self.t(f"split.{g['split']}.lower") if self.lang != "en"
+                         and g["split"] in ("median", "mean") else g["split"])
+                text = "<p>" + self.t("r.mg.split", split=_e(split), factor=_e(factor),
+                                      cut=f(g["cut"]), sizes=sizes)
                 k = 1
                 if has_inv:
-                    text += (f"Table {self._tables + k} tests the measurement invariance of the "
-                             "other factors across the groups. ")
+                    text += self.t("r.mg.invariance", t=self._tables + k)
                     k += 1
                 if has_cmp:
-                    text += (f"Table {self._tables + k} compares the structural paths with "
-                             f"equal {' and '.join(g['group_equal'])} (joint test of equal "
-                             f"paths {_p(g['omnibus_pvalue'])}). ")
-                text += ("Splitting a continuous moderator loses power (MacCallum et al., "
-                         "2002); the latent interactions above are the test of moderation.</p>")
+                    equal = self.t("comparison.and").join(
+                        self.t(f"equal.{e}") if self.lang != "en" and f"equal.{e}" in MESSAGES
+                        else e for e in g["group_equal"])
+                    text += self.t("r.mg.paths", t=self._tables + k, equal=equal,
+                                   p=_p(g["omnibus_pvalue"]))
+                text += self.t("r.mg.power") + "</p>"
                 body += text
                 body += self.table("moderation", f"invariance_{factor.lower()}")
                 body += self.table("moderation", f"path_comparison_{factor.lower()}")
         if "interactions" not in st.get("tables", {}) and not groups:
-            body += "<p>No moderation analysis was run. " + " ".join(
+            body += "<p>" + self.t("r.mod.none") + " ".join(
                 _e(x) for x in st.get("notes", [])) + "</p>"
         body += self._stage_gaps_parts("moderation")
         return self._wrap(body)
 
     def results_power(self) -> str:
-        body = "<h3>Power</h3>"
+        body = f"<h3>{self.t('h.power')}</h3>"
         st = self.stages.get("power")
         if st is None:
             return self._wrap(body + self._stage_gaps("power"))
         if st.get("status") == STATUS_SKIPPED and st.get("status_reason", "").startswith(
                 "the power stage was switched off"):
-            return self._wrap(body + "<p>No power analysis was run for this report "
-                                     "(parameter <code>power: false</code>).</p>")
+            return self._wrap(body + "<p>" + self.t("r.power.off") + "</p>")
         if st.get("status") == STATUS_SKIPPED:
             return self._wrap(body + f'<p class="problem">{_e(st.get("status_reason", ""))}</p>')
         if st.get("status") != STATUS_OK:
-            return self._wrap(body + self.unavailable("The power analysis",
+            return self._wrap(body + self.unavailable(self.t("r.power.part"),
                                                       st.get("status_reason", "")))
         n = st["numbers"]
         self.cite("muthen", "maccallum", "hoenig")
-        body += (f"<p>Monte Carlo power was estimated from {n['replications']} samples per "
-                 f"sample size drawn from the fitted model (Muthén & Muthén, 2002; Table "
-                 f"{self._tables + 1}, Figure {self._figures + 1}); Table {self._tables + 2} "
-                 "gives the power of the tests of model fit (MacCallum et al., 1996). Power at "
-                 "the observed estimates plans a replication; it does not explain a "
-                 "non-significant result (Hoenig & Heisey, 2001).</p>")
+        body += "<p>" + self.t("r.power", reps=n["replications"], t1=self._tables + 1,
+                               f=self._figures + 1, t2=self._tables + 2) + "</p>"
         body += self.table("power", "power")
         body += self.figure("power", "power")
         body += self.table("power", "power_model_test")
@@ -659,21 +659,21 @@ class Report:
                 notes.append((name, note))
         if not notes:
             return ""
-        body = "<h3>Notes From the Estimation</h3><ul>"
-        body += "".join(f"<li>{_e(stage)}: {_e(note)}</li>" for stage, note in notes)
+        body = f"<h3>{self.t('h.notes')}</h3><ul>"
+        sep = ": " if self.lang == "en" else "："
+        body += "".join(f"<li>{_e(self.t(f'stage.{stage}') if self.lang != 'en' else stage)}"
+                        f"{sep}{_e(note)}</li>" for stage, note in notes)
         return self._wrap(body + "</ul>")
 
     def syntax_section(self) -> str:
-        body = "<h2>Model Syntax</h2><p>The study model as given (lavaan syntax):</p>"
+        body = f"<h2>{self.t('h.syntax')}</h2><p>{self.t('r.syntax')}</p>"
         ins = self.stages.get("instrument", {}).get("texts", {})
         if "model_syntax" in ins:
             body += f'<pre class="syntax">{_e(ins["model_syntax"])}</pre>'
-        for stage, label in (("measurement", "Measurement model (CFA), as fitted"),
-                             ("structural", "Structural model with the indirect effects, "
-                                            "as fitted"),
-                             ("moderation", "Model with the latent interactions, as fitted")):
+        for stage in ("measurement", "structural", "moderation"):
             text = self.stages.get(stage, {}).get("texts", {}).get("syntax")
             if text:
+                label = self.t(f"r.syntax.{stage}")
                 body += f"<h4>{_e(label)}</h4><pre class=\"syntax\">{_e(text)}</pre>"
         return self._wrap(body)
 
@@ -682,33 +682,32 @@ class Report:
         inputs = m.get("inputs", {})
         git = m.get("git", {})
         rows = [
-            ("Created", m.get("created", "")),
+            (self.t("prov.created"), m.get("created", "")),
             ("ckm-research", m.get("ckm_research_version", "")),
             ("Python", m.get("python", {}).get("version", "")),
-            ("Kernel", m.get("kernel", {}).get("description", "")),
-            ("Git commit", (git.get("commit") or git.get("note") or "")
-             + (" (with uncommitted changes)" if git.get("dirty") else "")),
-            ("Data file", self.study.get("data_file", "")),
-            ("Data SHA-256", self.study.get("data_sha256", "")),
-            ("Model SHA-256", self.study.get("model_sha256", "")),
-            ("Instrument", "{id} {version} (SHA-256 {sha256})".format(
+            (self.t("prov.kernel"), m.get("kernel", {}).get("description", "")),
+            (self.t("prov.commit"), (git.get("commit") or git.get("note") or "")
+             + (self.t("prov.dirty") if git.get("dirty") else "")),
+            (self.t("prov.data_file"), self.study.get("data_file", "")),
+            (self.t("prov.data_sha"), self.study.get("data_sha256", "")),
+            (self.t("prov.model_sha"), self.study.get("model_sha256", "")),
+            (self.t("prov.instrument"), "{id} {version} (SHA-256 {sha256})".format(
                 **{k: (self.study.get("instrument") or {}).get(k, "") for k in
                    ("id", "version", "sha256")})),
-            ("Seed", self.study.get("seed", "")),
-            ("Parameters SHA-256", self.study.get("parameters_sha256", "")),
+            (self.t("prov.seed"), self.study.get("seed", "")),
+            (self.t("prov.params_sha"), self.study.get("parameters_sha256", "")),
         ]
         if inputs.get("data_file", {}).get("bytes"):
-            rows.insert(6, ("Data size", f"{inputs['data_file']['bytes']:,} bytes"))
+            rows.insert(6, (self.t("prov.data_size"),
+                            self.t("prov.bytes", n=f"{inputs['data_file']['bytes']:,}")))
         pkgs = ", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items() if v)
         if pkgs:
-            rows.append(("Packages", pkgs))
+            rows.append((self.t("prov.packages"), pkgs))
         params = self.study.get("parameters", {})
-        body = "<h2>Provenance</h2><p>Everything needed to repeat this report: run "
-        body += ("<code>ckm run --params params.yaml</code> with the parameters below (they are "
-                 "also in <code>manifest.json</code>) on the file with the same SHA-256.</p>")
+        body = f"<h2>{self.t('h.provenance')}</h2><p>{self.t('r.prov')}</p>"
         body += '<table class="provenance">' + "".join(
             f"<tr><td><strong>{_e(k)}</strong></td><td>{_e(v)}</td></tr>" for k, v in rows)
-        body += "</table><h4>Parameters</h4><table class=\"provenance\">" + "".join(
+        body += f"</table><h4>{self.t('h.parameters')}</h4><table class=\"provenance\">" + "".join(
             f"<tr><td><code>{_e(k)}</code></td><td><code>{_e(json.dumps(v))}</code></td></tr>"
             for k, v in params.items()) + "</table>"
         return self._wrap(body)
@@ -717,14 +716,14 @@ class Report:
         """The references cited in the sections shown so far (and by :meth:`cite`)."""
         cited = set(self._cited) | set(_cited_in("\n".join(self._produced)))
         keys = sorted(cited, key=lambda k: REFERENCES[k])
-        body = "<h2>References</h2><div class=\"references\">" + "".join(
+        body = f"<h2>{self.t('h.references')}</h2><div class=\"references\">" + "".join(
             f"<p>{REFERENCES[k]}</p>" for k in keys) + "</div>"
         return self._wrap(body)
 
     def appendix(self) -> str:
-        body = "<h2>Appendix</h2><h3>Item Statistics</h3>"
+        body = f"<h2>{self.t('h.appendix')}</h2><h3>{self.t('h.item_stats')}</h3>"
         body += self.table("data", "items")
         marker = self.table("measurement", "marker_adjusted")
         if marker:
-            body += "<h3>Marker-Variable Adjustment</h3>" + marker
+            body += f"<h3>{self.t('h.marker')}</h3>" + marker
         return self._wrap(body)

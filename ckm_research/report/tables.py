@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["Table", "format_value", "FORMATS", "latex_escape"]
@@ -100,6 +101,12 @@ def format_value(value: Any, kind: str, *, minus: str = _MINUS, missing: str = _
         body = text[1:]
         text = body if set(body) <= set("0.,") else minus + body
     return text
+
+
+def _yes_no(value: bool, lang: str) -> str:
+    from ckm_research.report.i18n import text
+
+    return text("value.yes" if value else "value.no", lang)
 
 
 def latex_escape(text: str) -> str:
@@ -195,8 +202,10 @@ class Table:
         self.frame = self.frame.reset_index(drop=True)
 
     # ------------------------------------------------------------------ display
-    def display_frame(self, minus: str = _MINUS, missing: str = _DASH) -> pd.DataFrame:
-        """The printed table: formatted strings, CI columns joined, headers relabelled."""
+    def display_frame(self, minus: str = _MINUS, missing: str = _DASH, *,
+                      lang: str = "en") -> pd.DataFrame:
+        """The printed table: formatted strings, CI columns joined, headers relabelled;
+        in another language than English (``lang``), true/false values as its words."""
         frame = self.frame
         lowers = {lo: (name, hi, kind) for name, (lo, hi, kind) in self.ci.items()}
         uppers = {hi for _, (lo, hi, kind) in self.ci.items()}
@@ -214,7 +223,9 @@ class Table:
                 continue
             kind = self.formats.get(col, "text")
             gap = "" if col in self.blank else missing
-            cols[col] = [format_value(v, kind, minus=minus, missing=gap) for v in frame[col]]
+            cols[col] = [_yes_no(v, lang) if lang != "en" and isinstance(v, (bool, np.bool_))
+                         else format_value(v, kind, minus=minus, missing=gap)
+                         for v in frame[col]]
         out = pd.DataFrame(cols)
         out.columns = [self.labels.get(c, c) for c in out.columns]
         return out
@@ -223,9 +234,11 @@ class Table:
         cols = {c for c, k in self.formats.items() if k != "text"} | set(self.numeric)
         return {self.labels.get(c, c) for c in cols} | set(self.ci)
 
-    def to_html(self, number: int | None = None) -> str:
-        """APA table as HTML (class ``apa-table``; the report's CSS draws the rules)."""
-        shown = self.display_frame()
+    def to_html(self, number: int | None = None, *, lang: str = "en") -> str:
+        """APA table as HTML (class ``apa-table``; the report's CSS draws the rules);
+        ``lang`` is the language of the table's number and note label (``"zh"``: 表1, 注：)."""
+        from ckm_research.report.i18n import text
+        shown = self.display_frame(lang=lang)
         numeric = self._numeric_headers()
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
         rows = []
@@ -235,9 +248,10 @@ class Table:
                 cls = ' class="num"' if col in numeric else ""
                 cells.append(f"<td{cls}>{html.escape(str(val))}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
-        label = f"Table {number}" if number is not None else "Table"
-        note = (f'<p class="apa-note"><em>Note.</em> {html.escape(self.note)}</p>'
-                if self.note else "")
+        label = (text("table.number", lang, n=number) if number is not None
+                 else text("table.unnumbered", lang))
+        note = (f'<p class="apa-note"><em>{text("note.label", lang)}</em> '
+                f"{html.escape(self.note)}</p>" if self.note else "")
         return (
             f'<figure class="apa-table" id="table-{html.escape(self.name)}">'
             f'<p class="apa-table-number"><strong>{label}</strong></p>'

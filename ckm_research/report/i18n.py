@@ -1,0 +1,1142 @@
+"""The report's words in English and Chinese: one message catalogue.
+
+Every user-facing string of the report (``ckm run``: table titles, column
+headers and notes, figure titles and axis labels, the sentences of
+:mod:`ckm_research.report.render`) is a key of :data:`MESSAGES` holding the
+English and the Chinese text side by side; :func:`text` picks one and fills in
+its ``{fields}`` with :meth:`str.format`. A key, not the English text, is the
+id, so that a missing translation is a failing test
+(``tests/test_report_i18n.py`` checks that every key has both languages and
+the same fields in both).
+
+Chinese follows the conventions of Chinese journals that report SEM in APA
+style (表1 / 图1 numbering, 注：before the table note, full-width
+punctuation in sentences). Citations keep the authors' names and years as
+published ("Hu & Bentler, 1999"), and the reference list stays in its
+original language.
+"""
+
+from __future__ import annotations
+
+import string
+
+__all__ = [
+    "LANGUAGES",
+    "MESSAGES",
+    "text",
+    "check_language",
+    "fields",
+    "jn_text",
+    "encoding_text",
+    "engine_text",
+    "estimator_text",
+]
+
+#: The languages the report is written in (the ``language`` parameter of ``ckm run``).
+LANGUAGES = ("en", "zh")
+
+#: key -> (English, Chinese).
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------------ table frame
+    "table.number": ("Table {n}", "表{n}"),
+    "table.unnumbered": ("Table", "表"),
+    "figure.number": ("Figure {n}", "图{n}"),
+    "note.label": ("Note.", "注："),
+    "value.yes": ("yes", "是"),
+    "value.no": ("no", "否"),
+    # ------------------------------------------------------------------ instrument
+    "constructs.title": ("Constructs and Items of the Survey Instrument", "问卷的构念与题项"),
+    "constructs.note.adapted": (
+        "Items adapted (rephrased, not copied) from the sources named; answers on the scale "
+        "{scale}. ",
+        "题项改编（改写而非照搬）自所列来源；作答量表为 {scale}。",
+    ),
+    "constructs.note.reverse": (
+        "Reverse-keyed items are reverse-coded before analysis.",
+        "反向计分题在分析前已反向编码。",
+    ),
+    "constructs.note.derived": (
+        "No instrument was given: the constructs are the factors of the model and the items "
+        "the data's columns (wording and sources not recorded); answers from {lowest} to "
+        "{highest}.",
+        "未提供问卷定义：构念即模型中的因子，题项即数据的各列（未记录题目措辞与来源）；作答范围为 "
+        "{lowest} 至 {highest}。",
+    ),
+    "col.code": ("Code", "代码"),
+    "col.construct": ("Construct", "构念"),
+    "col.role": ("Role", "角色"),
+    "col.items": ("Items", "题项"),
+    "col.reverse_keyed": ("Reverse-keyed", "反向计分"),
+    "col.adapted_from": ("Adapted from", "改编来源"),
+    # ------------------------------------------------------------------ screening
+    "screening.title": (
+        "Data Screening: Respondents Flagged and Excluded",
+        "数据筛查：被标记与被剔除的受访者",
+    ),
+    "screening.missing": ("More than {share} of items unanswered", "未作答题项超过 {share}"),
+    "screening.longstring": (
+        "Same answer {n}+ times in a row (longstring; Johnson, 2005)",
+        "连续 {n} 次及以上给出相同答案（longstring；Johnson, 2005）",
+    ),
+    "screening.attention": (
+        "Failed an instructed-response item (Meade & Craig, 2012)",
+        "未通过指定作答的注意力检测题（Meade & Craig, 2012）",
+    ),
+    "screening.outlier": (
+        "Multivariate outlier, Mahalanobis p < {alpha} (Tabachnick & Fidell, 2013)",
+        "多元离群值，马氏距离 p < {alpha}（Tabachnick & Fidell, 2013）",
+    ),
+    "screening.speed": (
+        "Faster than {seconds} s per item (Huang et al., 2012)",
+        "每题作答快于 {seconds} 秒（Huang et al., 2012）",
+    ),
+    "screening.any": ("Any criterion (respondents)", "任一标准（受访者人数）"),
+    "screening.excluded": ("excluded", "剔除"),
+    "screening.flagged_only": ("flagged only", "仅标记"),
+    "screening.note": (
+        "N = {n} responses read; a respondent may be flagged by several criteria, so the rows "
+        "need not add up to the last one. Criteria not marked 'excluded' were reported but not "
+        "acted on (the choice is a parameter, 'drop').",
+        "共读取 N = {n} 份答卷；一名受访者可能被多个标准标记，因此各行之和不必等于最后一行。"
+        "未标为“剔除”的标准只报告、不处理（由参数 drop 选择）。",
+    ),
+    "col.criterion": ("Criterion", "标准"),
+    "col.flagged": ("Flagged", "标记"),
+    "col.excluded": ("Excluded", "剔除"),
+    "col.decision": ("Decision", "处理"),
+    # ------------------------------------------------------------------ sample
+    "sample.title": ("Sample Description", "样本描述"),
+    "sample.moments": (
+        "M = {mean}, SD = {sd}, range {lo}-{hi}",
+        "M = {mean}，SD = {sd}，范围 {lo}-{hi}",
+    ),
+    "sample.no_answer": ("(no answer)", "（未作答）"),
+    "sample.note": (
+        "N = {n} respondents analysed; percentages of those who answered.",
+        "分析样本 N = {n}；百分比以作答者为基数。",
+    ),
+    "col.characteristic": ("Characteristic", "特征"),
+    "col.category": ("Category", "类别"),
+    # ------------------------------------------------------------------ missing
+    "missing.title": ("Missing Answers by Construct", "各构念的缺失作答"),
+    "missing.all_items": ("All items", "全部题项"),
+    "col.cells_missing": ("% answers missing", "缺失作答 %"),
+    "col.max_item_missing": ("Max. % missing (item)", "单题最大缺失 %"),
+    "col.respondents_incomplete": ("Respondents with a gap", "有缺失的受访者"),
+    # ------------------------------------------------------------------ items
+    "items.title": ("Item Descriptive Statistics", "题项描述统计"),
+    "items.note": (
+        "Skewness and excess kurtosis are the adjusted Fisher-Pearson coefficients (G1, G2, as "
+        "SPSS reports them); |skewness| > 2 or |kurtosis| > 7 would signal substantial "
+        "non-normality (Curran, West & Finch, 1996). Reverse-keyed items after reverse coding.",
+        "偏度与超额峰度为校正的 Fisher-Pearson 系数（G1、G2，与 SPSS 报告的一致）；|偏度| > 2 "
+        "或 |峰度| > 7 提示明显的非正态（Curran, West & Finch, 1996）。"
+        "反向计分题为反向编码后的值。",
+    ),
+    "col.item": ("Item", "题项"),
+    "col.skew": ("Skewness", "偏度"),
+    "col.kurtosis": ("Kurtosis", "峰度"),
+    # ------------------------------------------------------------------ fit
+    "fit.title": ("Model Fit", "模型拟合"),
+    "fit.title.measurement": ("Fit of the Measurement Model", "测量模型的拟合"),
+    "fit.title.structural": (
+        "Fit of the Measurement and Structural Models",
+        "测量模型与结构模型的拟合",
+    ),
+    "fit.model.measurement": ("Measurement model (CFA)", "测量模型（CFA）"),
+    "fit.model.structural": ("Structural model", "结构模型"),
+    "fit.note.robust": (
+        "χ² is the Yuan-Bentler scaled statistic and CFI, TLI and RMSEA their robust versions "
+        "(Brosseau-Liard & Savalei, 2014; Savalei, 2018). ",
+        "χ² 为 Yuan-Bentler 校正统计量，CFI、TLI 与 RMSEA 为其稳健版本"
+        "（Brosseau-Liard & Savalei, 2014; Savalei, 2018）。",
+    ),
+    "fit.note": (
+        "RMSEA with its {level} CI. Guidelines (Hu & Bentler, 1999): CFI and TLI ≥ .95, RMSEA "
+        "≤ .06, SRMR ≤ .08 - read as guidelines that depend on the model, not as pass/fail "
+        "rules (Marsh, Hau & Wen, 2004).",
+        "RMSEA 附其 {level} 置信区间。参考标准（Hu & Bentler, 1999）：CFI 与 TLI ≥ .95，"
+        "RMSEA ≤ .06，SRMR ≤ .08；这些标准依模型而定，应作为参考而非通过/不通过的规则"
+        "（Marsh, Hau & Wen, 2004）。",
+    ),
+    "col.model": ("Model", "模型"),
+    "col.parameters": ("Parameters", "参数"),
+    "col.rmsea_ci": ("RMSEA 90% CI", "RMSEA 90% CI"),
+    # ------------------------------------------------------------------ measurement
+    "measurement.title": (
+        "Measurement Model: Standardized Loadings, Reliability and Convergent Validity",
+        "测量模型：标准化载荷、信度与聚合效度",
+    ),
+    "measurement.note": (
+        "λ = standardized loading (std.all) with its delta-method SE and CI; α = Cronbach's "
+        "alpha; CR = composite reliability (omega; Bagozzi & Yi, 1988); AVE = average variance "
+        "extracted (Fornell & Larcker, 1981). Usual guidelines: λ ≥ .708 (Hair et al., 2019), "
+        "α and CR ≥ .70 (Nunnally & Bernstein, 1994), AVE ≥ .50.",
+        "λ = 标准化载荷（std.all），附 delta 法标准误与置信区间；α = Cronbach's α 系数；"
+        "CR = 组合信度（omega；Bagozzi & Yi, 1988）；AVE = 平均方差抽取量（Fornell & Larcker, "
+        "1981）。常用标准：λ ≥ .708（Hair et al., 2019），α 与 CR ≥ .70（Nunnally & Bernstein, "
+        "1994），AVE ≥ .50。",
+    ),
+    "col.ci95": ("95% CI", "95% CI"),
+    "htmt.title": (
+        "Discriminant Validity: Heterotrait-Monotrait Ratios ({method})",
+        "区分效度：异质-单质比率（{method}）",
+    ),
+    "htmt.note": (
+        "{method} (Henseler, Ringle & Sarstedt, 2015; Roemer, Schuberth & Henseler, 2021). "
+        "Values below {threshold} support discriminant validity (.90 for conceptually similar "
+        "constructs).",
+        "{method}（Henseler, Ringle & Sarstedt, 2015; Roemer, Schuberth & Henseler, 2021）。"
+        "低于 {threshold} 的值支持区分效度（概念相近的构念为 .90）。",
+    ),
+    "fornell.title": (
+        "Discriminant Validity: Fornell-Larcker Criterion",
+        "区分效度：Fornell-Larcker 准则",
+    ),
+    "fornell.note": (
+        "Diagonal: square root of the AVE; below it: correlations between the factors. The "
+        "criterion holds when each diagonal value exceeds the correlations in its row and "
+        "column (Fornell & Larcker, 1981).",
+        "对角线：AVE 的平方根；对角线以下：因子间相关。当每个对角线值均大于其所在行与列的相关"
+        "系数时，该准则成立（Fornell & Larcker, 1981）。",
+    ),
+    "flags.title": ("Measurement Values Below the Usual Thresholds", "低于常用标准的测量指标"),
+    "flags.note": (
+        "Flags compare each value with the cited threshold; they are prompts for "
+        "judgement, not verdicts.",
+        "标记将每个值与所引标准比较；它们提示需要判断，而非结论。",
+    ),
+    "col.severity": ("Severity", "严重程度"),
+    "col.check": ("Check", "检验"),
+    "col.where": ("Where", "位置"),
+    "col.value": ("Value", "值"),
+    "col.threshold": ("Threshold", "标准"),
+    "col.finding": ("Finding", "发现"),
+    "residuals.title": ("Local Fit: Largest Correlation Residuals", "局部拟合：最大的相关残差"),
+    "residuals.note": (
+        "Observed minus model-implied correlations (Bentler's standardization); {n_big} of "
+        "{n} exceed |.10|, the usual signal of local misfit (Kline, 2016, p. 240).",
+        "观测相关减去模型隐含相关（Bentler 标准化）；{n} 个中有 {n_big} 个超过 |.10|，"
+        "这是局部拟合不佳的常用信号（Kline, 2016, p. 240）。",
+    ),
+    "col.residual": ("Residual", "残差"),
+    "marker.title": (
+        "Correlations Between Constructs Adjusted for the Marker Variable",
+        "经标记变量校正的构念间相关",
+    ),
+    "marker.note": (
+        "Lindell & Whitney (2001) adjustment with r_M = {r_m} ({rule}); N = {n}.",
+        "Lindell & Whitney (2001) 校正，r_M = {r_m}（{rule}）；N = {n}。",
+    ),
+    "col.r_adjusted": ("r (adjusted)", "r（校正后）"),
+    "col.p_adjusted": ("p (adjusted)", "p（校正后）"),
+    "col.significant": ("Significant", "显著"),
+    "cmv.title": ("Common Method Variance Checks", "共同方法偏差检验"),
+    "cmv.harman": (
+        "Harman's single factor (Podsakoff et al., 2003)",
+        "Harman 单因子检验（Podsakoff et al., 2003）",
+    ),
+    "cmv.harman.statistic": (
+        "first unrotated component: share of variance",
+        "未旋转第一主成分：解释方差比例",
+    ),
+    "cmv.harman.dominant": ("one factor dominates (≥ .50)", "单一因子占主导（≥ .50）"),
+    "cmv.harman.not_dominant": (
+        "no single factor dominates (< .50)",
+        "没有单一因子占主导（< .50）",
+    ),
+    "cmv.onefactor": ("One-factor CFA vs. the trait model", "单因子 CFA 与特质模型比较"),
+    "cmv.onefactor.worse": (
+        "one factor fits worse than the trait model",
+        "单因子模型拟合差于特质模型",
+    ),
+    "cmv.onefactor.same": (
+        "one factor fits as well as the trait model",
+        "单因子模型拟合与特质模型相当",
+    ),
+    "cmv.ulmc": ("Unmeasured latent method construct (ULMC)", "不可测潜在方法因子（ULMC）"),
+    "cmv.ulmc.statistic": (
+        "mean method variance per item (equal loadings)",
+        "每题平均方法方差（等载荷）",
+    ),
+    "cmv.ulmc.detected": ("method factor detected", "检测到方法因子"),
+    "cmv.ulmc.not_detected": ("no method factor detected", "未检测到方法因子"),
+    "cmv.marker": (
+        "Marker variable (Lindell & Whitney, 2001)",
+        "标记变量（Lindell & Whitney, 2001）",
+    ),
+    "cmv.marker.statistic": ("r_M (marker correlation used)", "r_M（所用标记变量相关）"),
+    "cmv.marker.conclusion": (
+        "{lost} of {n} significant correlations lose significance after adjustment",
+        "{n} 个显著相关中有 {lost} 个在校正后不再显著",
+    ),
+    "cmv.note": (
+        "Harman's test is insensitive (Podsakoff et al., 2003; Fuller et al., 2016); the ULMC "
+        "test compares a model with a method factor loading equally on every item with the "
+        "trait model (boundary-corrected p). Procedural remedies matter more than any of these "
+        "tests.",
+        "Harman 检验不够灵敏（Podsakoff et al., 2003; Fuller et al., 2016）；ULMC 检验将方法"
+        "因子等载荷于每个题项的模型与特质模型比较（边界校正的 p）。程序上的补救比上述任何检验"
+        "都更重要。",
+    ),
+    "col.statistic": ("Statistic", "统计量"),
+    "col.conclusion": ("Conclusion", "结论"),
+    # ------------------------------------------------------------------ structural
+    "paths.title": ("Structural Model: Path Coefficients", "结构模型：路径系数"),
+    "paths.note": (
+        "B = unstandardized coefficient with its {level} Wald CI; β = completely standardized "
+        "coefficient (std.all). Estimator {estimator}, N = {n}.",
+        "B = 非标准化系数，附 {level} Wald 置信区间；β = 完全标准化系数（std.all）。"
+        "估计方法 {estimator}，N = {n}。",
+    ),
+    "col.outcome": ("Outcome", "结果变量"),
+    "col.predictor": ("Predictor", "预测变量"),
+    "col.ci_of_b": ("{level} CI of B", "B 的 {level} CI"),
+    "r2.title": ("Variance Explained in the Endogenous Factors", "内生因子的被解释方差"),
+    "r2.note": ("R² = 1 − standardized residual variance.", "R² = 1 − 标准化残差方差。"),
+    "r2.note.bad": (
+        " An R² above 1 ({names}) comes from a negative residual variance, a Heywood case: the "
+        "solution is inadmissible and these values cannot be interpreted (Chen et al., 2001; "
+        "Kolenikov & Bollen, 2012).",
+        "大于 1 的 R²（{names}）源于负的残差方差，即 Heywood 案例：该解不可接受，这些值不能解释"
+        "（Chen et al., 2001; Kolenikov & Bollen, 2012）。",
+    ),
+    "r2.flag": ("inadmissible (negative residual variance)", "不可接受（残差方差为负）"),
+    "col.factor": ("Factor", "因子"),
+    "col.problem": ("Problem", "问题"),
+    "indirect.title": ("Indirect Effects", "间接效应"),
+    "indirect.note": (
+        "Estimate and SE from the structural model; indirect effect = product of the paths "
+        "along the chain (Bollen, 1987). Delta-method (Sobel) CIs assume a normal sampling "
+        "distribution, which products of coefficients do not have",
+        "估计值与标准误来自结构模型；间接效应 = 链上各路径系数之积（Bollen, 1987）。"
+        "delta 法（Sobel）置信区间假定抽样分布为正态，而系数之积并不服从正态分布",
+    ),
+    "indirect.note.boot": (
+        "; the percentile bootstrap CIs ({n_boot} resamples, {converged} converged) do not, "
+        "and are the ones to interpret (Preacher & Hayes, 2008).",
+        "；百分位 bootstrap 置信区间（{n_boot} 次重抽样，{converged} 次收敛）无此假定，应以其为准"
+        "（Preacher & Hayes, 2008）。",
+    ),
+    "indirect.note.complete": (
+        " The bootstrap resampled the {n} complete cases and refitted ML from their moments "
+        "(parameter boot_missing: listwise); its estimates are shown beside the FIML ones.",
+        "bootstrap 对 {n} 个完整个案重抽样，并由其矩重新进行 ML 估计（参数 boot_missing: "
+        "listwise）；其估计值列于 FIML 估计值旁。",
+    ),
+    "indirect.note.no_boot": (
+        "; bootstrap CIs are preferable (Preacher & Hayes, 2008).",
+        "；bootstrap 置信区间更为可取（Preacher & Hayes, 2008）。",
+    ),
+    "col.path": ("Path", "路径"),
+    "col.estimate": ("Estimate", "估计值"),
+    "col.std": ("Std.", "标准化"),
+    "col.boot_est": ("Estimate (complete cases)", "估计值（完整个案）"),
+    "col.delta_ci": ("Delta-method CI", "delta 法 CI"),
+    "col.boot_ci": ("Bootstrap CI", "Bootstrap CI"),
+    # ------------------------------------------------------------------ moderation
+    "interactions.title": (
+        "Latent Interactions: Equations With Product Terms",
+        "潜变量交互作用：含乘积项的方程",
+    ),
+    "interactions.note": (
+        "X × Z = latent product term. Estimator {estimator}, N = {n}.",
+        "X × Z = 潜变量乘积项。估计方法 {estimator}，N = {n}。",
+    ),
+    "col.term": ("Term", "项"),
+    "slopes.title": (
+        "Simple Slopes at Low, Mean and High Moderator Values",
+        "调节变量低、中、高水平上的简单斜率",
+    ),
+    "slopes.note": (
+        "Slopes at the model-implied mean of the latent moderator and ±1 SD, with "
+        "delta-method SEs (Preacher, Curran & Bauer, 2006).",
+        "斜率取于潜调节变量的模型隐含均值及 ±1 SD 处，标准误用 delta 法"
+        "（Preacher, Curran & Bauer, 2006）。",
+    ),
+    "col.moderator": ("Moderator", "调节变量"),
+    "col.moderator_at": ("Moderator at", "调节变量取值"),
+    "col.slope": ("Slope", "斜率"),
+    "slopes.at.low": ("-1 SD", "均值 − 1 SD"),
+    "slopes.at.mean": ("Mean", "均值"),
+    "slopes.at.high": ("+1 SD", "均值 + 1 SD"),
+    "invariance.title": (
+        "Measurement Invariance Across the {group} Groups",
+        "{group}组间的测量不变性",
+    ),
+    "invariance.group": ("Low and High {factor}", "低{factor}与高{factor}"),
+    "invariance.test.mlr": (
+        "Satorra-Bentler (2001) scaled χ² difference",
+        "Satorra-Bentler (2001) 校正 χ² 差异检验",
+    ),
+    "invariance.test.ml": ("χ² difference (likelihood ratio)", "χ² 差异检验（似然比）"),
+    "invariance.note": (
+        "Groups: {groups}. Each level is compared with the one before by the {test} and the "
+        "change in the fit indices; it is supported when ΔCFI ≥ −.010 (Cheung & Rensvold, "
+        "2002) and ΔRMSEA ≤ .015 (Chen, 2007).",
+        "组别：{groups}。每一层级与前一层级比较，采用{test}及拟合指数的变化；当 ΔCFI ≥ −.010"
+        "（Cheung & Rensvold, 2002）且 ΔRMSEA ≤ .015（Chen, 2007）时，该层级得到支持。",
+    ),
+    "invariance.note.robust": (
+        " CFI and RMSEA are the robust versions.",
+        "CFI 与 RMSEA 为稳健版本。",
+    ),
+    "col.level": ("Level", "层级"),
+    "invariance.level.configural": ("configural", "形态"),
+    "invariance.level.metric": ("metric", "弱（度量）"),
+    "invariance.level.scalar": ("scalar", "强（截距）"),
+    "invariance.level.strict": ("strict", "严格"),
+    "invariance.decision.supported": ("supported", "支持"),
+    "invariance.decision.not supported": ("not supported", "不支持"),
+    "invariance.decision.baseline": ("baseline", "基线"),
+    "comparison.title": ("Structural Paths by {group}", "按{group}分组的结构路径"),
+    "comparison.group": ("{factor} Group (Split at the {split})", "{factor}分组（按{split}划分）"),
+    "comparison.all": ("All paths jointly", "全部路径联合检验"),
+    "comparison.note": (
+        "Unstandardized paths estimated in each group with equal {equal}; Wald "
+        "tests of equal paths across groups.",
+        "各组分别估计非标准化路径，并限定{equal}相等；以 Wald 检验比较各组路径是否相等。",
+    ),
+    "comparison.and": (" and ", "与"),
+    "equal.loadings": ("loadings", "载荷"),
+    "equal.intercepts": ("intercepts", "截距"),
+    "equal.residuals": ("residuals", "残差"),
+    "split.median": ("Median", "中位数"),
+    "split.mean": ("Mean", "均值"),
+    "split.median.lower": ("median", "中位数"),
+    "split.mean.lower": ("mean", "均值"),
+    # ------------------------------------------------------------------ power
+    "power.title": (
+        "Monte Carlo Power of the Structural Paths and Indirect Effects",
+        "结构路径与间接效应的 Monte Carlo 统计检验力",
+    ),
+    "power.note": (
+        "Share of {reps} simulated samples per N in which the effect is significant (α = "
+        "{alpha}); population values are the estimates of this study (Muthén & Muthén, 2002). "
+        "Power computed at observed estimates plans a replication; it does not explain a "
+        "non-significant result (Hoenig & Heisey, 2001).",
+        "每个 N 下 {reps} 个模拟样本中效应显著的比例（α = {alpha}）；总体值为本研究的估计值"
+        "（Muthén & Muthén, 2002）。以观测估计值计算的检验力用于规划重复研究，不能解释不显著的"
+        "结果（Hoenig & Heisey, 2001）。",
+    ),
+    "col.parameter": ("Parameter", "参数"),
+    "power_test.title": ("Power of the Tests of Model Fit", "模型拟合检验的统计检验力"),
+    "power_test.note": (
+        "RMSEA tests of MacCallum, Browne & Sugawara (1996) at df = {df}.",
+        "MacCallum, Browne & Sugawara (1996) 的 RMSEA 检验，df = {df}。",
+    ),
+    "col.mc_reject": ("χ² rejects (simulated)", "χ² 拒绝（模拟）"),
+    "col.close_fit": ("Close fit (.05 vs .08)", "近似拟合（.05 对 .08）"),
+    "col.not_close_fit": ("Not-close fit (.05 vs .01)", "非近似拟合（.05 对 .01）"),
+    # ------------------------------------------------------------------ figures
+    "fig.likert.title": ("Distribution of the Answers by Construct", "各构念的作答分布"),
+    "fig.likert.note": (
+        "Share of answers over the items of each construct (reverse-keyed "
+        "items reverse-coded); N = {n}.",
+        "各构念所有题项的作答比例（反向计分题已反向编码）；N = {n}。",
+    ),
+    "fig.likert.xlabel": (
+        "Share of answers (%), disagreement to the left of zero",
+        "作答比例（%），零点左侧为不同意",
+    ),
+    "fig.loadings.title": ("Standardized Loadings by Construct", "各构念的标准化载荷"),
+    "fig.loadings.note": (
+        "Points: standardized loadings; bars: 95% delta-method CIs; dashed "
+        "line: .708 (Hair et al., 2019).",
+        "点：标准化载荷；误差线：95% delta 法置信区间；虚线：.708（Hair et al., 2019）。",
+    ),
+    "fig.loadings.xlabel": ("Standardized loading (95% CI)", "标准化载荷（95% CI）"),
+    "fig.htmt.title": ("{method} Ratios Between Constructs", "构念间的 {method} 比率"),
+    "fig.htmt.note": (
+        "Outlined cells reach .85 (Henseler et al., 2015).",
+        "加框的单元格达到 .85（Henseler et al., 2015）。",
+    ),
+    "fig.paths.title": ("Structural Model With Standardized Estimates", "结构模型与标准化估计值"),
+    "fig.paths.note": (
+        "Standardized coefficients (β); * p < .05, ** p < .01, *** p < .001; dashed grey "
+        "arrows are not significant. R² in the endogenous factors. Indicators, residuals and "
+        "factor covariances not drawn.",
+        "标准化系数（β）；* p < .05，** p < .01，*** p < .001；灰色虚线箭头表示不显著。"
+        "内生因子中标有 R²。未画出指标、残差与因子协方差。",
+    ),
+    "fig.slopes.title": (
+        "Simple Slopes of {x} on {y} at Low, Mean and High {z}",
+        "{z}低、中、高水平上 {x} 对 {y} 的简单斜率",
+    ),
+    "fig.slopes.note": (
+        "Lines at the model-implied mean of {z} and ±1 SD, with {level} "
+        "confidence bands (McCabe, Kim & King, 2018).",
+        "直线取于 {z} 的模型隐含均值及 ±1 SD 处，附 {level} 置信带（McCabe, Kim & King, 2018）。",
+    ),
+    "fig.slopes.xlabel": ("{x} (latent metric)", "{x}（潜变量尺度）"),
+    "fig.slopes.ylabel": ("Predicted {y} (centred)", "{y} 预测值（中心化）"),
+    "fig.slopes.legend": ("{level} CI bands", "{level} 置信带"),
+    "fig.jn.title": (
+        "Johnson-Neyman Plot: Slope of {x} on {y} Across {z}",
+        "Johnson-Neyman 图：{x} 对 {y} 的斜率随 {z} 的变化",
+    ),
+    "fig.jn.band": (
+        " Band: {level} confidence band (Bauer & Curran, 2005).",
+        "阴影带：{level} 置信带（Bauer & Curran, 2005）。",
+    ),
+    "fig.jn.xlabel": (
+        "{z} (latent metric; mean {mean}, SD {sd})",
+        "{z}（潜变量尺度；均值 {mean}，SD {sd}）",
+    ),
+    "fig.jn.ylabel": ("Slope of {x} on {y}", "{x} 对 {y} 的斜率"),
+    "fig.jn.significant": ("slope significant", "斜率显著"),
+    "fig.jn.slope": ("simple slope of {x}", "{x} 的简单斜率"),
+    "fig.jn.ci": ("{level} CI", "{level} CI"),
+    "fig.jn.bounds": ("JN bounds: {bounds}", "JN 边界：{bounds}"),
+    "fig.power.title": (
+        "Monte Carlo Power of the Structural Paths by Sample Size",
+        "不同样本量下结构路径的 Monte Carlo 统计检验力",
+    ),
+    "fig.power.note": (
+        "Share of {reps} simulated samples per N with p < {alpha}; population "
+        "values = this study's estimates.",
+        "每个 N 下 {reps} 个模拟样本中 p < {alpha} 的比例；总体值 = 本研究的估计值。",
+    ),
+    "fig.power.xlabel": ("Sample size", "样本量"),
+    "fig.power.cbar": ("Power", "检验力"),
+    "fig.no_cjk_font": (
+        "No font with Chinese characters was found for the figures (matplotlib's font list "
+        "has none of {fonts}): their Chinese labels would print as empty boxes, so the figures "
+        "keep their English labels. Install one (Debian: apt-get install fonts-wqy-microhei; "
+        "make setup and .ci/run do this) and rerun.",
+        "未找到可显示中文的字体（matplotlib 的字体列表中没有 {fonts} 中的任何一种）：图中的中文"
+        "会显示为空白方框，因此各图保留英文标签。请安装中文字体（Debian：apt-get install "
+        "fonts-wqy-microhei；make setup 与 .ci/run 会自动安装）后重新运行。",
+    ),
+    "jn.always": (
+        "The simple slope is significant ({level} level) at every moderator value.",
+        "简单斜率在调节变量的所有取值上均显著（{level} 水平）。",
+    ),
+    "jn.never": (
+        "The simple slope is not significant ({level} level) at any moderator value.",
+        "简单斜率在调节变量的任何取值上均不显著（{level} 水平）。",
+    ),
+    "jn.between": (
+        "The simple slope is significant ({level} level) between moderator value(s) {bounds}.",
+        "当调节变量取值介于 {bounds} 之间时，简单斜率显著（{level} 水平）。",
+    ),
+    "jn.outside": (
+        "The simple slope is significant ({level} level) outside moderator value(s) {bounds}.",
+        "当调节变量取值在 {bounds} 之外时，简单斜率显著（{level} 水平）。",
+    ),
+    "jn.one_side": (
+        "The simple slope is significant ({level} level) on one side of moderator "
+        "value(s) {bounds}.",
+        "简单斜率在调节变量取值 {bounds} 的一侧显著（{level} 水平）。",
+    ),
+    # ------------------------------------------------------------------ stage notes
+    "note.encoding": ("{name} was read as {encoding} text.", "{name} 按 {encoding} 编码读取。"),
+    "note.encoding.detected": (
+        "{name} was read as {encoding} (detected) text.",
+        "{name} 按 {encoding} 编码读取（自动检测）。",
+    ),
+    "note.encoding.given": (
+        "{name} was read as {encoding} (given) text.",
+        "{name} 按 {encoding} 编码读取（按参数指定）。",
+    ),
+    "engine.listwise": (
+        "{dropped} of {n} cases{where} have missing values and were deleted listwise; use "
+        "estimator='FIML' (or missing='ml') to keep them",
+        "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除；若要保留这些个案，请使用 "
+        "estimator='FIML'（或 missing='ml'）",
+    ),
+    "engine.listwise.lms": (
+        "{dropped} of {n} cases{where} have missing values and were deleted listwise (LMS here "
+        "uses complete cases)",
+        "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除（此处 LMS 使用完整个案）",
+    ),
+    "flag.reliability": ("{what} of {f} is {v} < {lim}", "{f} 的{what}为 {v} < {lim}"),
+    "flag.alpha": ("Cronbach's alpha", "Cronbach's α"),
+    "flag.cr": ("composite reliability", "组合信度"),
+    "flag.ave": (
+        "AVE of {f} is {v} < {lim}: the factor explains less than half of its items' variance",
+        "{f} 的 AVE 为 {v} < {lim}：该因子解释的题项方差不到一半",
+    ),
+    "flag.htmt.similar": (
+        "HTMT of {a} and {b} is {v} > {lim}: discriminant validity is doubtful even for "
+        "conceptually similar constructs",
+        "{a} 与 {b} 的 HTMT 为 {v} > {lim}：即使对概念相近的构念，区分效度也值得怀疑",
+    ),
+    "flag.htmt": (
+        "HTMT of {a} and {b} is {v} > {lim}: acceptable only if the constructs are "
+        "conceptually similar",
+        "{a} 与 {b} 的 HTMT 为 {v} > {lim}：仅当两构念概念相近时可以接受",
+    ),
+    "flag.fornell": (
+        "sqrt(AVE) of {a} ({v}) does not exceed its correlation with {b} ({r})",
+        "{a} 的 AVE 平方根（{v}）未超过其与 {b} 的相关（{r}）",
+    ),
+    "flag.loading": (
+        "standardized loading of {item} on {f} is {v} < {lim}",
+        "{item} 在 {f} 上的标准化载荷为 {v} < {lim}",
+    ),
+    "severity.warning": ("warning", "警告"),
+    "severity.note": ("note", "提示"),
+    "check.alpha": ("alpha", "α 系数"),
+    "check.omega": ("omega", "组合信度"),
+    "check.ave": ("ave", "AVE"),
+    "check.htmt": ("htmt", "HTMT"),
+    "check.fornell_larcker": ("fornell_larcker", "Fornell-Larcker"),
+    "check.loading": ("loading", "载荷"),
+    "check.single_indicator": ("single_indicator", "单一指标"),
+    "role.condition": ("condition", "前因"),
+    "role.mediator": ("mediator", "中介"),
+    "role.outcome": ("outcome", "结果"),
+    "role.moderator": ("moderator", "调节"),
+    "role.marker": ("marker", "标记变量"),
+    "role.control": ("control", "控制变量"),
+    "criterion.missing": ("missing", "缺失过多"),
+    "criterion.longstring": ("longstring", "连续相同作答"),
+    "criterion.attention": ("attention", "注意力检测"),
+    "criterion.outlier": ("outlier", "离群值"),
+    "criterion.speed": ("speed", "作答过快"),
+    "estimator.mlr": (
+        "robust maximum likelihood (MLR: Huber-White standard errors and the Yuan-Bentler "
+        "scaled chi-square)",
+        "稳健最大似然法（MLR：Huber-White 标准误与 Yuan-Bentler 校正卡方）",
+    ),
+    "estimator.ml": ("maximum likelihood (ML)", "最大似然法（ML）"),
+    "estimator.fiml": (
+        " with full-information ML for missing answers (FIML, assuming MAR)",
+        "，缺失作答采用全信息最大似然（FIML，假定随机缺失）",
+    ),
+    "estimator.listwise": (" on complete cases (listwise deletion)", "，基于完整个案（列表删除）"),
+    "engine.in_group": (" in group {group}", "（组 {group}）"),
+    "params.no_interactions": (
+        "The CKM study's latent interactions ({terms}) were not estimated: the model has no "
+        "such factors. List the interactions of this model in the 'interactions' parameter "
+        "(OUTCOME ~ PREDICTOR:MODERATOR).",
+        "未估计 CKM 研究的潜变量交互作用（{terms}）：模型中没有这些因子。请在参数 interactions "
+        "中列出本模型的交互作用（OUTCOME ~ PREDICTOR:MODERATOR）。",
+    ),
+    "params.no_multigroup": (
+        "The CKM study's multi-group comparison (low vs. high {factors}) was not run: the "
+        "model has no such factor. Name a moderating factor of this model in the 'multigroup' "
+        "parameter.",
+        "未进行 CKM 研究的多组比较（低与高 {factors}）：模型中没有该因子。请在参数 multigroup "
+        "中指定本模型的调节因子。",
+    ),
+    "params.no_marker": (
+        "The marker-variable check of common method variance was not run: the survey has no "
+        "marker items (theoretically unrelated to the model). Name them in the 'marker_items' "
+        "parameter to run it.",
+        "未进行共同方法偏差的标记变量检验：问卷中没有标记题项（理论上与模型无关的题项）。"
+        "如需进行，请在参数 marker_items 中指定。",
+    ),
+    "params.derived": (
+        "No instrument was given: it was derived from the model and the data (the constructs "
+        "of the model, its items named as the data's columns, answers on the scale {lo}-{hi}"
+        "{how}), and written to {path} in the output folder.",
+        "未提供问卷定义：已根据模型与数据推导（构念为模型中的构念，题项以数据列命名，作答量表为 "
+        "{lo}-{hi}{how}），并写入输出文件夹中的 {path}。",
+    ),
+    "params.derived.scale": (" set by the 'scale' parameter", "，由参数 scale 设定"),
+    "params.derived.data": (" observed in the data", "，取自数据中的观测范围"),
+    "note.multigroup_model": (
+        "Multi-group model ({factor}): {message}",
+        "多组模型（{factor}）：{message}",
+    ),
+    "note.invariance": ("Invariance ({factor}): {message}", "测量不变性（{factor}）：{message}"),
+    "part.validity": ("Reliability and validity", "信度与效度"),
+    "part.bootstrap": ("Bootstrap confidence intervals", "Bootstrap 置信区间"),
+    "part.path_diagram": ("Path diagram", "路径图"),
+    "part.interactions": ("Latent interactions", "潜变量交互作用"),
+    "part.slopes": ("Simple slopes and Johnson-Neyman intervals", "简单斜率与 Johnson-Neyman 区间"),
+    "part.invariance": (
+        "Measurement invariance across {factor} groups",
+        "{factor}组间的测量不变性",
+    ),
+    "part.invariance.error": (
+        "the invariance models could not be estimated: {error}",
+        "无法估计测量不变性模型：{error}",
+    ),
+    "part.comparison": ("Paths compared across {factor} groups", "{factor}组间的路径比较"),
+    "part.comparison.error": (
+        "the two-group model could not be estimated: {error}",
+        "无法估计两组模型：{error}",
+    ),
+    "group.low": ("low", "低分组"),
+    "group.high": ("high", "高分组"),
+    "note.no_indirect": (
+        "Indirect effects were not requested (indirect_effects: false) or the "
+        "model has no chain of paths.",
+        "未要求估计间接效应（indirect_effects: false），或模型中没有路径链。",
+    ),
+    "note.no_interaction": (
+        "No latent interaction was requested (interactions: []).",
+        "未要求估计潜变量交互作用（interactions: []）。",
+    ),
+    "note.measurement_fit_missing": (
+        "The measurement model's fit is not shown next to the structural model's: {error}",
+        "结构模型的拟合旁未列出测量模型的拟合：{error}",
+    ),
+    "note.measurement_model": ("Measurement model: {message}", "测量模型：{message}"),
+    "note.structural_model": ("Structural model: {message}", "结构模型：{message}"),
+    "note.interaction_model": ("Interaction model: {message}", "交互作用模型：{message}"),
+    # ------------------------------------------------------------------ report (render.py)
+    "r.unavailable": ("{part}: not available.", "{part}：不可用。"),
+    "r.figure_part": ("Figure {name}", "图 {name}"),
+    "r.figure_missing": ("the file {file} is missing", "文件 {file} 缺失"),
+    "r.stage_part": ("The {stage} stage", "{stage} 阶段"),
+    "r.stage_not_run": (
+        "it has not been run for this report (ckm run --only ...).",
+        "本报告未运行该阶段（ckm run --only ...）。",
+    ),
+    "r.robust": (" (robust)", "（稳健）"),
+    "r.ci90": (", 90% CI [{lo}, {hi}]", "，90% CI [{lo}, {hi}]"),
+    "r.fit_sep": ("; ", "；"),
+    "r.verdict.all": (
+        "All four indices are within the guidelines of Hu and Bentler (1999).",
+        "四项指标均符合 Hu 和 Bentler (1999) 的参考标准。",
+    ),
+    "r.verdict.mixed": (
+        "{good} {good_verb} within the guidelines of Hu and Bentler (1999); {bad} {bad_verb} "
+        "not, which calls for a look at the local fit below rather than a verdict.",
+        "{good}{good_verb}符合 Hu 和 Bentler (1999) 的参考标准；{bad}{bad_verb}不符合，"
+        "这提示应查看下文的局部拟合，"
+        "而不是直接下结论。",
+    ),
+    "r.verdict.none": ("No index", "没有指标"),
+    "r.is": ("is", ""),
+    "r.are": ("are", ""),
+    "r.list_sep": (", ", "、"),
+    "r.colon": (": ", "："),
+    "r.title": ("Study report", "研究报告"),
+    "r.subtitle": (
+        "Report of <code>ckm run</code> (ckm-research {version}) on <code>{data}</code>",
+        "<code>ckm run</code>（ckm-research {version}）对 <code>{data}</code> 的分析报告",
+    ),
+    "r.subtitle.date": (", {date}", "，{date}"),
+    "r.subtitle.end": (".", "。"),
+    "r.subtitle.instrument": ("<br>Instrument: {title}.", "<br>问卷：{title}。"),
+    "r.summary": ("Summary", "摘要"),
+    "r.sum.n": (
+        "N = {n} respondents analysed (of {n_read} responses).",
+        "分析样本 N = {n}（共 {n_read} 份答卷）。",
+    ),
+    "r.sum.measurement": ("Measurement model: {fit}.", "测量模型：{fit}。"),
+    "r.sum.reliability": (
+        "Reliability: α ≥ {alpha}, CR ≥ {cr}; AVE ≥ {ave}; largest HTMT {htmt}.",
+        "信度：α ≥ {alpha}，CR ≥ {cr}；AVE ≥ {ave}；HTMT 最大值 {htmt}。",
+    ),
+    "r.model.measurement": ("Measurement model", "测量模型"),
+    "r.model.structural": ("Structural model", "结构模型"),
+    "r.model.interactions": ("Model with the latent interactions", "含潜变量交互作用的模型"),
+    "r.sum.problem": (
+        "{label}: {part}</strong>; its results below cannot be interpreted as they "
+        "stand (see the section on the model).",
+        "{label}：{part}</strong>；其下文结果不能按原样解释（见该模型一节）。",
+    ),
+    "r.sum.structural": (
+        "Structural model: {fit}; {sig} of {n} paths significant; R² {r2}.",
+        "结构模型：{fit}；{n} 条路径中 {sig} 条显著；R² {r2}。",
+    ),
+    "r.sum.inadmissible": (
+        " (inadmissible: negative residual variance)",
+        "（不可接受：残差方差为负）",
+    ),
+    "r.sum.interactions": ("Latent interactions: {terms}.", "潜变量交互作用：{terms}。"),
+    "h.method": ("Method", "研究方法"),
+    "h.instrument": ("Instrument", "测量工具"),
+    "r.ins.derived": (
+        "No instrument definition was given: the {n_constructs} constructs are the factors of "
+        "the model, measured by {n_items} items named as the data's columns, answered on a "
+        "{points}-point scale (Table {t}). Item wording and sources were not recorded; no item "
+        "was reverse-coded.",
+        "未提供问卷定义：{n_constructs} 个构念即模型中的因子，由 {n_items} 个以数据列命名的题项"
+        "测量，采用 {points} 点量表作答（表{t}）。未记录题目措辞与来源；没有题项被反向编码。",
+    ),
+    "r.ins": (
+        "The survey instrument (<code>{id}</code>, version {version}, in {languages}) measures "
+        "the {n_constructs} constructs of the model with {n_items} items on a {points}-point "
+        "scale; {n_reverse} items are reverse-keyed and {n_attention} instructed-response items "
+        "check attention. Table {t} lists the constructs and the validated scales their items "
+        "are adapted from.",
+        "调查问卷（<code>{id}</code>，版本 {version}，语言 {languages}）以 {n_items} 个题项测量"
+        "模型的 {n_constructs} 个构念，采用 {points} 点量表；其中 {n_reverse} 个题项为反向计分，"
+        "{n_attention} 个指定作答题用于检测注意力。表{t}列出各构念及其题项所改编的成熟量表。",
+    ),
+    "h.sample": ("Sample and Data Screening", "样本与数据筛查"),
+    "r.none": ("none", "无"),
+    "r.sample": (
+        "Of {n_read} responses read, {n_excluded} were excluded by the screening criteria "
+        "chosen in advance ({crit}; Table {t}), leaving {n_after}",
+        "在读取的 {n_read} 份答卷中，{n_excluded} 份按事先选定的筛查标准被剔除（{crit}；表{t}），"
+        "剩余 {n_after} 份",
+    ),
+    "r.sample.subsample": ("; the analysed subsample has N = {n}", "；分析的子样本 N = {n}"),
+    "r.sample.kept": (". Flagged respondents were otherwise kept", "。其余被标记的受访者均予保留"),
+    "r.sample.profile": ("; Table {t} describes the sample.", "；表{t}描述了样本。"),
+    "r.sample.no_profile": (
+        ". The instrument has no profile questions (industry, size, informant's position ...), "
+        "so the sample is not described beyond its size.",
+        "。问卷没有背景信息题（行业、规模、填答者职位等），因此除样本量外未对样本作进一步描述。",
+    ),
+    "h.missing": ("Missing Data and Distributions", "缺失数据与分布"),
+    "r.missing": (
+        "{pct}% of the answers to the model's items are missing (at most {max_pct}% for one "
+        "item); {n_complete} of {n} respondents answered every item, in {patterns} "
+        "missing-data patterns (Table {t}).",
+        "模型题项的作答中有 {pct}% 缺失（单题最多 {max_pct}%）；{n} 名受访者中有 {n_complete} 名"
+        "回答了全部题项，共有 {patterns} 种缺失模式（表{t}）。",
+    ),
+    "r.normality": (
+        "Univariate skewness reaches |{skew}| and excess kurtosis |{kurt}| (item statistics in "
+        "the appendix), below the limits of 2 and 7 that Curran, West and Finch (1996) give for "
+        "substantial non-normality; Mardia's (1970) multivariate kurtosis is "
+        "<i>b</i><sub>2,<i>p</i></sub> = {b2p} (expected {expected} under normality), "
+        "<i>z</i> = {z}, {p}, on the {n} complete cases. Figure {f} shows the answers by "
+        "construct.",
+        "单变量偏度最大为 |{skew}|，超额峰度最大为 |{kurt}|（题项统计见附录），低于 Curran, West "
+        "和 Finch (1996) 给出的明显非正态界限 2 和 7；Mardia (1970) 多元峰度为 "
+        "<i>b</i><sub>2,<i>p</i></sub> = {b2p}（正态时期望值为 {expected}），<i>z</i> = {z}，"
+        "{p}，基于 {n} 个完整个案。图{f}展示了各构念的作答分布。",
+    ),
+    "h.estimation": ("Estimation", "模型估计"),
+    "r.est.mlr": (
+        " MLR was chosen because ratings are not multivariate normal (see Mardia's coefficient "
+        "above); its standard errors and scaled test do not assume normality (Yuan & Bentler, "
+        "2000).",
+        "选择 MLR 是因为评分不服从多元正态（见上文 Mardia 系数）；其标准误与校正检验不假定正态"
+        "（Yuan & Bentler, 2000）。",
+    ),
+    "r.est.fiml": (
+        " Missing answers were handled by full-information maximum likelihood, which uses "
+        "every answer given and is unbiased when answers are missing at random (Enders, 2010).",
+        "缺失作答采用全信息最大似然法处理，该方法利用所有已给出的作答，在随机缺失时无偏"
+        "（Enders, 2010）。",
+    ),
+    "r.est": (
+        "The models were estimated by {est} in ckm-research {version} (Python; its estimators "
+        "reproduce lavaan 0.6, Rosseel, 2012, to the published digits), with {level}% Wald "
+        "confidence intervals.{why}",
+        "模型采用 {est} 估计，软件为 ckm-research {version}（Python；其估计量在公布的精度上"
+        "重现 lavaan 0.6 的结果，Rosseel, 2012），置信区间为 {level}% Wald 区间。{why}",
+    ),
+    "r.est.interactions": (
+        " Latent interactions were estimated by {how}.",
+        "潜变量交互作用采用{how}估计。",
+    ),
+    "r.est.dblcent": (
+        "double-mean-centred product indicators (Lin et al., 2010)",
+        "双重均值中心化乘积指标法（Lin et al., 2010）",
+    ),
+    "r.est.lms": (
+        "latent moderated structural equations (LMS; Klein & Moosbrugger, 2000)",
+        "潜调节结构方程法（LMS；Klein & Moosbrugger, 2000）",
+    ),
+    "r.est.seed": (" Seed of all random numbers: {seed}.", "所有随机数的种子：{seed}。"),
+    "r.software": ("Software: {list}.", "软件：{list}。"),
+    "h.results": ("Results", "研究结果"),
+    "h.measurement": ("Measurement Model", "测量模型"),
+    "r.meas.fit": (
+        "A confirmatory factor analysis with every factor correlated fitted the data of N = {n} "
+        "respondents with {fit} (Table {t1}). {verdict} The largest correlation residuals "
+        "(Table {t2}) show where the model misses.",
+        "所有因子两两相关的验证性因子分析对 N = {n} 名受访者数据的拟合为 {fit}（表{t1}）。"
+        "{verdict}最大的相关残差（表{t2}）显示了模型拟合不足之处。",
+    ),
+    "r.meas.loadings": (
+        "Standardized loadings range from {lmin} to {lmax}; Cronbach's α is at least {alpha}, "
+        "composite reliability at least {cr} and the AVE at least {ave} (Table {t}, Figure {f}).",
+        "标准化载荷介于 {lmin} 至 {lmax} 之间；Cronbach's α 不低于 {alpha}，组合信度不低于 {cr}，"
+        "AVE 不低于 {ave}（表{t}，图{f}）。",
+    ),
+    "r.meas.htmt": (
+        "Discriminant validity: the largest {method} ratio is {htmt} (Table {t1}, Figure {f}; "
+        "threshold .85, Henseler et al., 2015), and Table {t2} gives the Fornell-Larcker "
+        "comparison.",
+        "区分效度：{method} 比率的最大值为 {htmt}（表{t1}，图{f}；临界值 .85，Henseler et al., "
+        "2015），表{t2}给出 Fornell-Larcker 比较。",
+    ),
+    "r.meas.flags": (
+        "{n} values fall short of the usual thresholds (Table {t}).",
+        "有 {n} 个值未达到常用标准（表{t}）。",
+    ),
+    "h.cmv": ("Common method variance", "共同方法偏差"),
+    "r.cmv.harman": (
+        "the first unrotated component explains {pct}% of the item variance",
+        "未旋转的第一主成分解释了题项方差的 {pct}%",
+    ),
+    "r.cmv.ulmc.share": ("; method variance per item {v}", "；每题方法方差 {v}"),
+    "r.cmv.ulmc.improves": (
+        "a method factor with equal loadings improves the fit ({p}{share})",
+        "加入等载荷方法因子改善了拟合（{p}{share}）",
+    ),
+    "r.cmv.ulmc.not": (
+        "a method factor with equal loadings does not improve the fit ({p}{share})",
+        "加入等载荷方法因子未改善拟合（{p}{share}）",
+    ),
+    "r.cmv.marker": (
+        "the marker variable's correlation used for the adjustment is r<sub>M</sub> = {r}",
+        "用于校正的标记变量相关为 r<sub>M</sub> = {r}",
+    ),
+    "r.cmv": (
+        "Following Podsakoff et al. (2003): {parts} (Table {t}).",
+        "依据 Podsakoff et al. (2003)：{parts}（表{t}）。",
+    ),
+    "r.cmv.appendix": (
+        "The correlations between the constructs before and after the marker "
+        "adjustment are listed in the appendix.",
+        "标记变量校正前后的构念间相关列于附录。",
+    ),
+    "h.structural": ("Structural Model", "结构模型"),
+    "r.struct": (
+        "The structural model fitted with {fit} (Table {t1}, beside the measurement model). "
+        "{verdict} {sig} of its {n} paths are significant (Table {t2}); R² is given in Table "
+        "{t3} and the paths are drawn in Figure {f}.",
+        "结构模型的拟合为 {fit}（表{t1}，与测量模型并列）。{verdict}其 {n} 条路径中 {sig} 条"
+        "显著（表{t2}）；R² 见表{t3}，路径图见图{f}。",
+    ),
+    "r.struct.boot": (
+        "percentile bootstrap CIs from {n} resamples",
+        "基于 {n} 次重抽样的百分位 bootstrap 置信区间",
+    ),
+    "r.struct.delta": ("delta-method CIs", "delta 法置信区间"),
+    "r.struct.indirect": (
+        "Table {t} gives the {n} indirect effects (products of the paths "
+        "along each chain) with {how}.",
+        "表{t}给出 {n} 个间接效应（各路径链上系数之积）及{how}。",
+    ),
+    "h.moderation": ("Moderation", "调节效应"),
+    "r.mod.complete": ("on complete cases ", "基于完整个案"),
+    "r.mod": (
+        "The latent interactions were added to the structural model and estimated with "
+        "{estimator} {complete}(N = {n}; Table {t1}). Table {t2} probes each with simple "
+        "slopes; the figures show the slopes with confidence bands and the Johnson-Neyman "
+        "regions.",
+        "将潜变量交互作用加入结构模型，采用 {estimator} {complete}估计（N = {n}；表{t1}）。"
+        "表{t2}以简单斜率分析逐一探查；各图展示带置信带的简单斜率与 Johnson-Neyman 区域。",
+    ),
+    "h.multigroup": ("Multi-group comparison", "多组比较"),
+    "r.mg.split": (
+        "Respondents were split at the {split} of the mean of the {factor} items ({cut}; "
+        "{sizes}). Within each group the range of {factor} is restricted by the split, so the "
+        "group models leave {factor} out. ",
+        "按 {factor} 题项均分的{split}（{cut}；{sizes}）将受访者分组。由于分组限制了组内 {factor} "
+        "的取值范围，各组模型不含 {factor}。",
+    ),
+    "r.mg.invariance": (
+        "Table {t} tests the measurement invariance of the other factors across the groups. ",
+        "表{t}检验其余因子在各组间的测量不变性。",
+    ),
+    "r.mg.paths": (
+        "Table {t} compares the structural paths with equal {equal} (joint test of "
+        "equal paths {p}). ",
+        "表{t}在{equal}相等的条件下比较结构路径（路径相等的联合检验 {p}）。",
+    ),
+    "r.mg.power": (
+        "Splitting a continuous moderator loses power (MacCallum et al., 2002); the "
+        "latent interactions above are the test of moderation.",
+        "将连续调节变量分组会损失检验力（MacCallum et al., 2002）；上文的潜变量交互作用"
+        "才是调节效应的检验。",
+    ),
+    "r.mg.size": ("{group} n = {n}", "{group} n = {n}"),
+    "r.mod.none": ("No moderation analysis was run. ", "未进行调节效应分析。"),
+    "h.power": ("Power", "统计检验力"),
+    "r.power.off": (
+        "No power analysis was run for this report (parameter <code>power: false</code>).",
+        "本报告未进行检验力分析（参数 <code>power: false</code>）。",
+    ),
+    "r.power.part": ("The power analysis", "检验力分析"),
+    "r.power": (
+        "Monte Carlo power was estimated from {reps} samples per sample size drawn from the "
+        "fitted model (Muthén & Muthén, 2002; Table {t1}, Figure {f}); Table {t2} gives the "
+        "power of the tests of model fit (MacCallum et al., 1996). Power at the observed "
+        "estimates plans a replication; it does not explain a non-significant result (Hoenig "
+        "& Heisey, 2001).",
+        "Monte Carlo 检验力基于从拟合模型中抽取的每个样本量 {reps} 个样本估计（Muthén & Muthén, "
+        "2002；表{t1}，图{f}）；表{t2}给出模型拟合检验的检验力（MacCallum et al., 1996）。"
+        "以观测估计值计算的检验力用于规划重复研究，不能解释不显著的结果（Hoenig & Heisey, "
+        "2001）。",
+    ),
+    "h.notes": ("Notes From the Estimation", "估计过程说明"),
+    "h.syntax": ("Model Syntax", "模型语法"),
+    "r.syntax": ("The study model as given (lavaan syntax):", "研究模型原文（lavaan 语法）："),
+    "r.syntax.measurement": ("Measurement model (CFA), as fitted", "测量模型（CFA），实际拟合"),
+    "r.syntax.structural": (
+        "Structural model with the indirect effects, as fitted",
+        "含间接效应的结构模型，实际拟合",
+    ),
+    "r.syntax.moderation": (
+        "Model with the latent interactions, as fitted",
+        "含潜变量交互作用的模型，实际拟合",
+    ),
+    "h.provenance": ("Provenance", "来源与可重复性信息"),
+    "r.prov": (
+        "Everything needed to repeat this report: run <code>ckm run --params "
+        "params.yaml</code> with the parameters below (they are also in "
+        "<code>manifest.json</code>) on the file with the same SHA-256.",
+        "重复本报告所需的全部信息：用下列参数（也记录在 <code>manifest.json</code> 中）"
+        "对 SHA-256 相同的文件运行 <code>ckm run --params params.yaml</code>。",
+    ),
+    "prov.created": ("Created", "创建时间"),
+    "prov.kernel": ("Kernel", "内核"),
+    "prov.commit": ("Git commit", "Git 提交"),
+    "prov.dirty": (" (with uncommitted changes)", "（含未提交的修改）"),
+    "prov.data_file": ("Data file", "数据文件"),
+    "prov.data_sha": ("Data SHA-256", "数据 SHA-256"),
+    "prov.model_sha": ("Model SHA-256", "模型 SHA-256"),
+    "prov.instrument": ("Instrument", "问卷"),
+    "prov.seed": ("Seed", "随机种子"),
+    "prov.params_sha": ("Parameters SHA-256", "参数 SHA-256"),
+    "prov.data_size": ("Data size", "数据大小"),
+    "prov.bytes": ("{n} bytes", "{n} 字节"),
+    "prov.packages": ("Packages", "软件包"),
+    "h.parameters": ("Parameters", "参数"),
+    "h.references": ("References", "参考文献"),
+    "h.appendix": ("Appendix", "附录"),
+    "h.item_stats": ("Item Statistics", "题项统计"),
+    "h.marker": ("Marker-Variable Adjustment", "标记变量校正"),
+    "stage.instrument": ("instrument", "问卷"),
+    "stage.data": ("data", "数据"),
+    "stage.measurement": ("measurement", "测量模型"),
+    "stage.structural": ("structural", "结构模型"),
+    "stage.moderation": ("moderation", "调节效应"),
+    "stage.power": ("power", "检验力"),
+    "stage.report": ("report", "报告"),
+    "default.title": (
+        "Organisational Conditions of Customer Knowledge Management: A Structural Equation Study",
+        "客户知识管理的组织条件：一项结构方程模型研究",
+    ),
+}
+
+
+def check_language(lang: str) -> str:
+    """``lang`` if the report can be written in it, else a clear error."""
+    if lang not in LANGUAGES:
+        from ckm_research.errors import CkmError
+
+        raise CkmError(
+            f"The report language must be one of {', '.join(LANGUAGES)}; got {lang!r} instead."
+        )
+    return lang
+
+
+def text(key: str, lang: str = "en", **fmt) -> str:
+    """The message ``key`` in ``lang`` (``"en"`` or ``"zh"``), its fields filled in.
+
+    Examples
+    --------
+    >>> text("table.number", "zh", n=3)
+    '表3'
+    >>> text("table.number", "en", n=3)
+    'Table 3'
+    """
+    try:
+        pair = MESSAGES[key]
+    except KeyError:
+        raise KeyError(f"the report's message catalogue has no key {key!r}") from None
+    message = pair[LANGUAGES.index(check_language(lang))]
+    return message.format(**fmt) if fmt else message
+
+
+def fields(message: str) -> set[str]:
+    """The ``{fields}`` of a message (for the catalogue's tests)."""
+    return {name for _, name, _, _ in string.Formatter().parse(message) if name}
+
+
+def jn_text(jn: dict, level: float, lang: str = "en") -> str:
+    """The Johnson-Neyman sentence of
+    :meth:`ckm_research.moderation.simple_slopes.JohnsonNeyman.describe`, rebuilt in
+    ``lang`` from the numbers the moderation stage records (``bounds``,
+    ``significant_inside``, ``always_significant``, ``never_significant``, ``mean``,
+    ``sd``) and the confidence ``level``."""
+    pct = f"{100 * level:g}%"
+    if jn.get("always_significant"):
+        return text("jn.always", lang, level=pct)
+    if jn.get("never_significant"):
+        return text("jn.never", lang, level=pct)
+    bounds = list(jn.get("bounds") or [])
+    sep = text("r.list_sep", lang)
+    b = sep.join(f"{v:.3f} ({(v - jn['mean']) / jn['sd']:+.2f} SD)" for v in bounds)
+    key = "jn.between" if jn.get("significant_inside") else "jn.outside"
+    if len(bounds) == 1:
+        key = "jn.one_side"
+    return text(key, lang, level=pct, bounds=b)
+
+
+def encoding_text(name: str, note: str, lang: str = "en") -> str:
+    """The data stage's note on how the CSV file ``name`` was decoded; ``note`` is
+    :attr:`ckm_research.data.encoding.Decoded.description` (``'GBK (detected)'``)."""
+    import re
+
+    m = re.fullmatch(r"(.*) \((detected|given)\)", note)
+    if lang == "en" or m is None:
+        return text("note.encoding", "en" if m is None else lang, name=name, encoding=note)
+    return text(f"note.encoding.{m.group(2)}", lang, name=name, encoding=m.group(1))
+
+
+#: The messages of the estimation engine and of the validity checks the report translates
+#: (the others are printed as they were written, in English): pattern -> catalogue key.
+_DELETED = (
+    r"(?P<dropped>\d+) of (?P<n>\d+) cases(?: in group (?P<group>.+?))? have missing "
+    r"values and were deleted listwise"
+)
+_ENGINE = {
+    _DELETED + r"; use estimator='FIML' \(or missing='ml'\) to keep them": "engine.listwise",
+    _DELETED + r" \(LMS here uses complete cases\)": "engine.listwise.lms",
+    r"(?P<what>Cronbach's alpha|composite reliability) of (?P<f>.+?) is (?P<v>\S+) < "
+    r"(?P<lim>\S+)": "flag.reliability",
+    r"AVE of (?P<f>.+?) is (?P<v>\S+) < (?P<lim>\S+): the factor explains less than half of "
+    r"its items' variance": "flag.ave",
+    r"HTMT of (?P<a>.+?) and (?P<b>.+?) is (?P<v>\S+) > (?P<lim>\S+): discriminant validity "
+    r"is doubtful even for conceptually similar constructs": "flag.htmt.similar",
+    r"HTMT of (?P<a>.+?) and (?P<b>.+?) is (?P<v>\S+) > (?P<lim>\S+): acceptable only if the "
+    r"constructs are conceptually similar": "flag.htmt",
+    r"sqrt\(AVE\) of (?P<a>.+?) \((?P<v>\S+)\) does not exceed its correlation with "
+    r"(?P<b>.+?) \((?P<r>\S+)\)": "flag.fornell",
+    r"standardized loading of (?P<item>.+?) on (?P<f>.+?) is (?P<v>\S+) < (?P<lim>\S+)": "flag.loading",
+}
+
+
+def engine_text(message: str, lang: str = "en") -> str:
+    """A message of the estimation engine or of the validity checks
+    (:func:`ckm_research.measurement.validity_flags`) in ``lang`` when :data:`_ENGINE`
+    knows it; any other message as it is."""
+    import re
+
+    if lang == "en":
+        return message
+    level = re.fullmatch(r"(configural|metric|scalar|strict): (.*)", message, flags=re.S)
+    if level:  # an invariance level's message
+        return (
+            text(f"invariance.level.{level.group(1)}", lang)
+            + text("r.colon", lang)
+            + engine_text(level.group(2), lang)
+        )
+    for pattern, key in _ENGINE.items():
+        m = re.fullmatch(pattern, message)
+        if m:
+            found = {k: v for k, v in m.groupdict().items() if v is not None}
+            group = found.pop("group", None)
+            if group in ("low", "high"):
+                group = text(f"group.{group}", lang)
+            found["where"] = text("engine.in_group", lang, group=group) if group else ""
+            if "what" in found:
+                found["what"] = text(
+                    "flag.alpha" if found["what"].startswith("Cron") else "flag.cr", lang
+                )
+            return text(key, lang, **found)
+    return message
+    for pattern, key in _ENGINE.items():
+        m = re.fullmatch(pattern, message)
+        if m:
+            group = m.group("group")
+            where = text("engine.in_group", lang, group=group) if group else ""
+            return text(key, lang, dropped=m.group("dropped"), n=m.group("n"), where=where)
+    return message
+
+
+def estimator_text(estimator: str, missing: str, lang: str = "en") -> str:
+    """How the model was estimated, in words: the text of
+    :func:`ckm_research.structural.estimator_text` in ``lang``."""
+    base = text("estimator.mlr" if estimator == "MLR" else "estimator.ml", lang)
+    if estimator == "FIML" or missing == "ml":
+        return base + text("estimator.fiml", lang)
+    return base + text("estimator.listwise", lang)
