@@ -65,7 +65,7 @@ def _tables() -> list[Table]:
             ci={"95% CI": ("ci.lower", "ci.upper", "num3")},
             note="B = unstandardized; β = standardized (std.all).",
         ),
-        Table(LONG, "First Long", pd.DataFrame({"x": [1, 2], "y": [0.5, None]}), {"y": "r2"}),
+        Table(LONG, "First Long", pd.DataFrame({"x": [1, 2], "y": [0.1 + 0.2, None]}), {"y": "r2"}),
         Table(LONG + "_2", "Second Long", pd.DataFrame({"x": [3], "y": [1 / 3]}), {"y": "r3"}),
     ]
 
@@ -232,6 +232,8 @@ def test_docx_in_chinese_has_east_asian_fonts(tmp_path):
     d = docx.Document(write_docx(out, fragments=fragments))
     texts = [p.text for p in d.paragraphs]
     assert "测量模型的拟合" in texts and "结果" in texts
+    title = d.paragraphs[texts.index("测量模型的拟合")]
+    assert not any(r.italic for r in title.runs)  # Chinese type has no italics
     zh = d.tables[-1]
     assert [c.text for c in zh.rows[0].cells] == ["模型", "比较拟合指数"]
     assert [c.text for c in zh.rows[1].cells] == ["测量模型", ".951"]
@@ -325,6 +327,8 @@ def test_xlsx_one_sheet_per_table_at_full_precision(tmp_path):
     assert paths["B3"].value == "=~" and paths["B3"].data_type == "s"  # text, not a formula
     assert paths["D3"].value == 0.8123456789012345
     assert paths["H3"].value == 1.234e-12
+    # a double that needs all 17 significant digits (openpyxl alone writes 16)
+    assert wb[sheets[1]]["B2"].value == 0.30000000000000004 != 0.3
     # the contents: number, link, title and note as printed
     contents = list(wb["Contents"].iter_rows(values_only=True))
     assert contents[1][:4] == ("Table 1", "T1 paths", "Path Coefficients", tables[0].note)
@@ -414,12 +418,32 @@ def test_ckm_run_writes_docx_and_xlsx_like_the_html():
         rec = stored[name]
         values = list(wb[row[1]].iter_rows(values_only=True))
         assert list(values[0]) == rec["columns"]
-        assert [list(v) for v in values[1:]] == [
-            [r[c] for c in rec["columns"]] for r in rec["rows"]
-        ], name
+        # an empty text is an empty cell, as a missing value (Excel has no empty string)
+        want = [[None if r[c] == "" else r[c] for c in rec["columns"]] for r in rec["rows"]]
+        assert [list(v) for v in values[1:]] == want, name
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert (
         manifest["outputs"]["report.docx"]
         == hashlib.sha256((out / "report.docx").read_bytes()).hexdigest()
     )
     assert "tables.xlsx" in manifest["outputs"]
+
+
+def test_docx_elements_in_schema_order(tmp_path):
+    """Word refuses a file whose property elements are out of the order ECMA-376 gives
+    (LibreOffice is lenient, so rendering it proves nothing): every pPr, tblPr, tcPr and
+    border list written, by python-docx or by us, follows the schema's sequence."""
+    from ckm_research.report.docx import _ORDER
+
+    out, fragments, _ = _folder(tmp_path, chinese=True)
+    d = docx.Document(write_docx(out, fragments=fragments))
+    checked = 0
+    for part in (d.element, d.styles.element):
+        for name, seq in _ORDER.items():
+            order = seq.split()
+            for el in part.iter(qn(f"w:{name}")):
+                names = [_local(c) for c in el]
+                assert all(n in order for n in names), (name, names)
+                assert names == sorted(names, key=order.index), (name, names)
+                checked += 1
+    assert checked > 50

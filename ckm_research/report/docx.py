@@ -27,7 +27,9 @@ are taken as written, never rewritten here. The layout follows the
 Times New Roman is the Latin font; the East Asian font (``w:eastAsia``; SimSun,
 the usual font of Chinese manuscripts) is set on every style and on each run
 that holds CJK characters, so a report written in Chinese shows in Word with a
-Chinese font and the language set to ``zh-CN``.
+Chinese font and the language set to ``zh-CN`` (and A4 paper). Runs of Chinese
+text are not set in italics (an italic APA title in Chinese stays upright, as
+Chinese typesetting has no italics).
 """
 
 from __future__ import annotations
@@ -390,9 +392,10 @@ class _Writer:
         from docx.shared import Pt
 
         run = paragraph.add_run(text)
+        cjk = bool(_CJK.search(text))
         if fmt.get("bold"):
             run.bold = True
-        if fmt.get("italic"):
+        if fmt.get("italic") and not cjk:  # Chinese type has no italics (slanted Hanzi)
             run.italic = True
         if fmt.get("sub"):
             run.font.subscript = True
@@ -407,7 +410,7 @@ class _Writer:
             from docx.shared import RGBColor
 
             run.font.color.rgb = RGBColor.from_string(fmt["color"])
-        if _CJK.search(text):
+        if cjk:
             _set_fonts(run._r.get_or_add_rPr(), None, EAST_ASIAN_FONT, hint=True)
         return run
 
@@ -758,7 +761,7 @@ def _box(paragraph, color: str, fill: str | None, edges=("left",)) -> None:
 
 def _glyph_em(ch: str) -> float:
     """Width of a character in Times New Roman (SimSun for CJK), in em, roughly."""
-    if _CJK.match(ch):
+    if _CJK.match(ch) or ch in "\u2192\u2190\u2194\u2014":  # Hanzi, arrows, em dash
         return 1.0
     if ch.isupper():
         return 0.74
@@ -782,16 +785,15 @@ def _column_widths(
     from docx.shared import Emu, Pt
 
     def width(text: str) -> float:  # points: the glyphs' widths + the cell margins
-        return sum(size * _glyph_em(ch) for ch in text) + 14
+        return 1.05 * sum(size * _glyph_em(ch) for ch in text) + 14
 
     ncol = max(len(r) for r in rows)
     low, high = [], []
     for c in range(ncol):
         words = [w for row in rows if c < len(row) for w in re.split(r"(?<=-)|\s+", row[c])]
-        lines = [ln for row in rows[1:] if c < len(row) for ln in row[c].split("\n")]
-        if nowrap and c < len(nowrap) and nowrap[c]:
-            words += lines
-        lines += words  # the header may wrap at spaces: its words count, not its length
+        lines = [ln for row in rows if c < len(row) for ln in row[c].split("\n")]
+        if nowrap and c < len(nowrap) and nowrap[c]:  # numbers: the whole cell (not the head)
+            words += [ln for row in rows[1:] if c < len(row) for ln in row[c].split("\n")]
         low.append(max([width(w) for w in words] + [width("00")]))
         high.append(max([width(ln) for ln in lines] + [low[-1]]))
     room = Emu(total).pt

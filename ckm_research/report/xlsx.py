@@ -11,7 +11,8 @@ tables the report shows, in the report's order, into one Excel workbook:
   with the stable column names of the CSV (lavaan's ``lhs``, ``op``, ``rhs``,
   ``est``, ``se``, ...) in the first row and the values as stored: numbers as
   IEEE doubles (what Python wrote to ``results.json``), text as text (lavaan's
-  ``=~`` stays text, never a formula), missing values as empty cells.
+  ``=~`` stays text, never a formula), missing values (and empty texts, which
+  Excel does not tell from them) as empty cells.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ def write_xlsx(
     shown = report_tables(fragments)
     found = _records(results)
     names = sheet_names(shown)
+    exact: dict[int, dict[str, float]] = {}  # sheet number -> cell -> value needing 17 digits
     wb = Workbook()
     contents = wb.active
     contents.title = "Contents"
@@ -163,7 +165,9 @@ def write_xlsx(
             _put(ws, 1, c, col).font = bold
         for r, row in enumerate(rec.get("rows") or [], 2):
             for c, col in enumerate(columns, 1):
-                _put(ws, r, c, row.get(col))
+                cell = _put(ws, r, c, row.get(col))
+                if isinstance(cell.value, float) and float(f"{cell.value:.16g}") != cell.value:
+                    exact.setdefault(len(wb.worksheets), {})[cell.coordinate] = cell.value
         ws.freeze_panes = "A2"
         for c, col in enumerate(columns, 1):
             values = [str(row.get(col, "")) for row in (rec.get("rows") or [])[:200]]
@@ -187,4 +191,36 @@ def write_xlsx(
     target = Path(target) if target else root / XLSX_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(str(target))
+    _seventeen_digits(target, exact)
     return target
+
+
+def _seventeen_digits(path: Path, cells: dict[int, dict[str, float]]) -> None:
+    """Write the numbers that need 17 significant digits with all of them.
+
+    openpyxl writes numbers with ``%.16g``, which loses the last bit of some doubles;
+    Excel reads (and itself writes) the shortest string that round-trips, Python's
+    ``repr``. The cells concerned are rewritten in place in the saved sheets.
+    """
+    import zipfile
+
+    if not cells:
+        return
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in entries:
+            match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+            fix = cells.get(int(match.group(1))) if match else None
+            if fix:
+                text = data.decode("utf-8")
+                for coordinate, value in fix.items():
+                    text, n = re.subn(
+                        rf'(<c r="{coordinate}"[^>]*><v>)[^<]*(</v>)',
+                        lambda m, v=value: f"{m.group(1)}{v!r}{m.group(2)}",
+                        text,
+                    )
+                    if n != 1:
+                        raise CkmError(f"{path}: cell {coordinate} not found to write in full")
+                data = text.encode("utf-8")
+            dst.writestr(info, data)
