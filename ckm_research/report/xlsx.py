@@ -18,6 +18,7 @@ tables the report shows, in the report's order, into one Excel workbook:
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -181,8 +182,13 @@ def write_xlsx(
         _put(contents, i, 4, table.note)
         _put(contents, i, 5, stage)
         _put(contents, i, 6, f"tables/{table.name}.csv")
-        for c in (3, 4):
-            contents.cell(row=i, column=c).alignment = Alignment(wrap_text=True, vertical="top")
+        for c in range(1, 7):
+            contents.cell(row=i, column=c).alignment = Alignment(
+                wrap_text=c in (3, 4), vertical="top"
+            )
+        # wrapped text needs the row's height (Excel and LibreOffice do not grow it on opening)
+        lines = max(math.ceil(len(table.title) / 45), math.ceil(len(table.note) / 55), 1)
+        contents.row_dimensions[i].height = 15 * lines
     for col, width in zip("ABCDEF", (10, 32, 50, 60, 13, 30), strict=True):
         contents.column_dimensions[col].width = width
     contents.freeze_panes = "A2"
