@@ -88,6 +88,8 @@ def run(args: argparse.Namespace, ui) -> int:
     lines = [f"Done in {result.seconds:.0f} s. Results in {out}/:"]
     if result.report is not None:
         lines.append("  report.html     the report (open it in a browser)")
+        lines.append("  report.docx     the same report for Word (APA tables as Word tables)")
+        lines.append("  tables.xlsx     every table of the report, full precision")
     lines += ["  results.json    every number the report shows",
               "  manifest.json   versions, parameters, seed, data checksum, git commit",
               "  tables/         CSV (full precision) and LaTeX (APA)",

@@ -17,7 +17,8 @@ At the end the output folder holds ``results.json`` (every number the report
 shows, and nothing that changes between runs of the same parameters and
 seed), ``manifest.json`` (versions, parameters, checksums, commit, timings)
 and ``report.html`` (the report notebook exported by nbconvert without its
-code).
+code), with the same report as ``report.docx`` (Word) and its tables in
+``tables.xlsx`` (Excel, full precision).
 """
 
 from __future__ import annotations
@@ -643,6 +644,12 @@ def run_pipeline(params: PipelineParams, *, only: Sequence[str] | None = None,
             progress.stage_end(s, status, seconds)
             if s.name == "report" and html:
                 result.report = export_html(target, out / "report.html", title=params.title)
+                from ckm_research.report.docx import report_fragments, write_docx
+                from ckm_research.report.xlsx import write_xlsx
+
+                shown = report_fragments(out, target)  # the same HTML, as Word and Excel
+                write_docx(out, fragments=shown)
+                write_xlsx(out, fragments=shown)
     except (KeyboardInterrupt, SystemExit, CkmError) as exc:
         state = "failed" if isinstance(exc, CkmError) else "interrupted"
         _write_manifest(out, params, inputs, result, t0, partial=True, state=state)
@@ -695,7 +702,7 @@ def _begin_run(out: Path) -> None:
             "complete") is True
     except (OSError, ValueError):
         was_complete = False
-    for name in ("results.json", "report.html"):
+    for name in ("results.json", "report.html", "report.docx", "tables.xlsx"):
         path = out / name
         if not path.exists():
             continue
@@ -719,8 +726,9 @@ def _end_run(out: Path, *, report_ran: bool) -> None:
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ckm run: "
             "not finished"):
         page.unlink()
-    if not report_ran and (previous / "report.html").exists():
-        os.replace(previous / "report.html", page)
+    for name in ("report.html", "report.docx", "tables.xlsx"):
+        if not report_ran and (previous / name).exists():
+            os.replace(previous / name, out / name)
     shutil.rmtree(previous, ignore_errors=True)
 
 
@@ -737,7 +745,7 @@ def _write_manifest(out: Path, params: PipelineParams, inputs: dict, result: Pip
         if folder.exists():
             outputs[sub] = {p.name: sha256_file(p) for p in sorted(folder.iterdir())
                             if p.is_file()}
-    for name in ("results.json", "report.html"):
+    for name in ("results.json", "report.html", "report.docx", "tables.xlsx"):
         if (out / name).exists():
             outputs[name] = sha256_file(out / name)
     manifest = {

@@ -10,6 +10,8 @@ reads. The layout of the output folder::
       results.json            every number the report shows
       manifest.json           provenance (versions, parameters, checksums, commit)
       report.html             the report (code hidden)
+      report.docx             the same report for Word (report/docx.py)
+      tables.xlsx             the report's tables, full precision (report/xlsx.py)
       notebooks/NN_stage.ipynb  the executed notebooks
       results/<stage>.json    one stage's results (merged into results.json)
       tables/<name>.csv|.tex  the tables, full precision and APA LaTeX
