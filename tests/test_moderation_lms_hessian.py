@@ -89,3 +89,33 @@ def test_parallel_columns_same_numbers(engine):
 def test_n_jobs_is_validated():
     with pytest.raises(CkmError, match="'n_jobs' parameter of fit_lms"):
         fit_lms(MODEL, pd.read_csv(DATA).iloc[:50], n_jobs=0)
+
+
+@pytest.mark.parametrize("missing", [None, "ml"])
+def test_engine_interface(missing):
+    """The LMS engines answer the BaseEngine calls fit_lms builds its result from."""
+    d = pd.read_csv(DATA).iloc[:300]
+    if missing:
+        d = d.mask(np.random.default_rng(5).random(d.shape) < 0.05)
+    res = fit_lms(MODEL, d, missing=missing)
+    eng = res.engine
+    assert eng.label == res.estimator == "ML"
+    assert eng.ntotal == res.n
+    assert eng.fit_measures() == res.fit_measures
+    tab = eng.estimates_table(res.vcov, 0.95).drop(columns=["free"])
+    pd.testing.assert_frame_equal(tab, res.estimates)
+    np.testing.assert_array_equal(eng.theta, res.theta)
+
+
+def test_dense_engine_parallel_columns():
+    """The complete-data engine's Hessian: central differences (numerics'
+    numerical_jacobian) and forward differences shared by two processes."""
+    res = fit_lms(MODEL, pd.read_csv(DATA).iloc[:300])
+    eng = res.engine
+    assert type(eng).__name__ == "DenseLMSEngine"
+    np.testing.assert_array_equal(
+        eng.hessian(method="forward", n_jobs=2), eng.hessian(method="forward", n_jobs=1)
+    )
+    Hc = eng.hessian(method="central")
+    Hf = eng.hessian(method="forward")
+    np.testing.assert_allclose(Hf, Hc, rtol=1e-3, atol=1e-4 * np.abs(Hc).max())

@@ -54,8 +54,11 @@ C^{-\\top})`; Murray, 2016, arXiv:1602.07527).  The optimiser is BFGS with
 backtracking, started from the ML fit of the model without product terms.
 Standard errors come from the observed information, the negative Hessian of
 :math:`\\ell` obtained by differences of the analytic gradient (central up to
-60 parameters, forward above; modsem's default ``FIM = "observed"``).  BLAS
-is held to one thread while fitting.
+60 parameters, forward above; modsem's default ``FIM = "observed"``); the
+latent-space engine differences only the measurement entries of the gradient
+for the measurement parameters' columns (``LMSEngine.hessian``), and
+``n_jobs`` forked processes can share the columns.  BLAS is held to one
+thread while fitting.
 
 **Engines.**  :class:`~ckm_research.moderation.lms_engine.LMSEngine` evaluates
 this likelihood in the space of the latent variables (13 instead of 53
@@ -433,7 +436,58 @@ class LMSModel:
 
 class _LMSOutput:
     """Output shared by the LMS engines: parameter-table values, implied
-    moments of the mixture and ``std.all``."""
+    moments of the mixture and ``std.all``.
+
+    The engine interface of :class:`ckm_research.sem.api.BaseEngine`, as far as
+    it carries over (what :func:`fit_lms` and ``SEMResults.from_engine``
+    use): :meth:`estimate`, :meth:`vcov`, :meth:`estimates_table`,
+    :meth:`fit_measures`, :attr:`label`, :attr:`ntotal`, :attr:`theta`,
+    :attr:`iterations`.  What differs: ``row_values`` takes ``theta`` (the
+    product-term rows follow the base table's); ``estimates_table`` takes the
+    confidence level and the ``:=`` definitions (the LMS model has no
+    ``FitOptions``) and adds a ``free`` column; ``vcov`` takes ``n_jobs``;
+    there is no ``pt``/``opts``/``groups``/``run()`` (one group, the options
+    are :func:`fit_lms`'s keywords), so :func:`ckm_research.sem.checks.run_engine`
+    does not apply; ``standardized_solution``, ``r_squared`` and residuals
+    are not available (``std.all`` is a column of the table).
+    """
+
+    label = "ML"
+
+    @property
+    def ntotal(self) -> int:
+        """Cases used (lavaan's ``ntotal``)."""
+        return int(self.n)
+
+    def estimates_table(self, vcov: np.ndarray, level: float = 0.95, definitions=()):
+        """lavaan's ``parameterEstimates()`` rows of the base model, the
+        product-term rows after their outcome's regressions, and ``:=`` rows
+        (delta-method SEs); a ``free`` column gives the parameter index."""
+        return _estimates_table(self, vcov, level, list(definitions or ()))
+
+    def fit_measures(self) -> dict[str, float]:
+        """Log-likelihood, information criteria (lavaan's ``aic``, ``bic``,
+        ``bic2``) and the likelihood-ratio test against the model without
+        product terms (modsem's D: ``lrt.stat`` on ``lrt.df``)."""
+        M = self.model
+        n = self.n
+        npar = M.n_free
+        logl = self.logl
+        n_terms_free = int((M.term_free > 0).sum())
+        lrt = 2.0 * (logl - self.h0_logl)
+        return {
+            "npar": float(npar),
+            "logl": logl,
+            "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + np.log(n) * npar,
+            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
+            "ntotal": float(n),
+            "h0.logl": self.h0_logl,
+            "h0.npar": float(M.n_base),
+            "lrt.stat": lrt,
+            "lrt.df": float(n_terms_free),
+            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
+        }
 
     def vcov(self, n_jobs: int = 1) -> np.ndarray:
         """Inverse observed information (``n_jobs`` processes for the Hessian)."""
@@ -989,25 +1043,9 @@ def fit_lms(
     with single_thread_blas():  # the many small products of LMS run 10-20 times slower threaded
         engine.estimate(max_iter=iter_max)
         vc = engine.vcov(n_jobs=n_jobs)
-    est = _estimates_table(engine, vc, level, parsed.definitions)
-    n = engine.n
-    npar = lms.n_free
-    logl = engine.logl
-    n_terms_free = int((lms.term_free > 0).sum())
-    lrt = 2.0 * (logl - engine.h0_logl)
-    fm = {
-        "npar": float(npar),
-        "logl": logl,
-        "aic": -2 * logl + 2 * npar,
-        "bic": -2 * logl + np.log(n) * npar,
-        "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
-        "ntotal": float(n),
-        "h0.logl": engine.h0_logl,
-        "h0.npar": float(lms.n_base),
-        "lrt.stat": lrt,
-        "lrt.df": float(n_terms_free),
-        "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
-    }
+    est = engine.estimates_table(vc, level, parsed.definitions)
+    n = engine.ntotal
+    fm = engine.fit_measures()
     warns = list(notes)
     for r in est.itertuples(index=False):
         if r.op == "~~" and r.lhs == r.rhs and r.est < 0:
@@ -1034,7 +1072,7 @@ def fit_lms(
         engine,
         estimates=est.drop(columns=["free"]),
         fit_measures=fm,
-        estimator="ML",
+        estimator=engine.label,
         n=n,
         converged=True,
         iterations=engine.iterations,

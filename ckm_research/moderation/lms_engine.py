@@ -46,7 +46,8 @@ structural part the same sums per node, carried back through
 :math:`\\Sigma_\\eta = E S E^\\top`, :math:`\\mu_\\eta = E m` with the
 node-dependent paths as in :mod:`ckm_research.moderation.lms`.  Standard errors
 come from the observed information (the Hessian by differences of this
-gradient).
+gradient; for the measurement parameters' columns only its measurement
+entries, see :meth:`LMSEngine.hessian`).
 
 **Quadrature.**  ``"fixed"``: the product Gauss-Hermite rule of
 :func:`~ckm_research.moderation.lms.gauss_hermite_grid` shared by every case
