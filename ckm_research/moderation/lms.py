@@ -54,8 +54,11 @@ C^{-\\top})`; Murray, 2016, arXiv:1602.07527).  The optimiser is BFGS with
 backtracking, started from the ML fit of the model without product terms.
 Standard errors come from the observed information, the negative Hessian of
 :math:`\\ell` obtained by differences of the analytic gradient (central up to
-60 parameters, forward above; modsem's default ``FIM = "observed"``).  BLAS
-is held to one thread while fitting.
+60 parameters, forward above; modsem's default ``FIM = "observed"``); the
+latent-space engine differences only the measurement entries of the gradient
+for the measurement parameters' columns (``LMSEngine.hessian``), and
+``n_jobs`` forked processes can share the columns.  BLAS is held to one
+thread while fitting.
 
 **Engines.**  :class:`~ckm_research.moderation.lms_engine.LMSEngine` evaluates
 this likelihood in the space of the latent variables (13 instead of 53
@@ -94,7 +97,7 @@ from ckm_research.errors import (
     IdentificationError,
     ModelSpecificationError,
 )
-from ckm_research.numerics import single_thread_blas
+from ckm_research.numerics import single_thread_blas, wald_table
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
@@ -163,6 +166,19 @@ def bfgs_maximise(fg, theta: np.ndarray, Hinv: np.ndarray, max_iter: int, gtol: 
     Returns
     -------
     theta, f, Hinv, iterations
+
+    Notes
+    -----
+    Why LMS keeps this loop rather than :func:`ckm_research.numerics.minimize`
+    (damped Newton with a Hessian or information matrix per iteration): LMS
+    has no closed-form information matrix, so a Newton direction would need the
+    Hessian by differences of the gradient at every iteration, ``n_free + 1``
+    gradient evaluations (219 on the CKM model with three moderators, about
+    2-3 s of CPU each on the shared 2-core machine), where a BFGS iteration
+    needs one or two.  Measured there (``benchmarks/bench_lms.py``, issue 11:
+    373 s for the whole BFGS fit, more for the one 219-evaluation Hessian of
+    the standard errors), the whole BFGS fit costs less than a single Newton
+    iteration would; on oneInt (31 parameters) the same holds.
     """
     q = len(theta)
     f, g = fg(theta)
@@ -420,11 +436,62 @@ class LMSModel:
 
 class _LMSOutput:
     """Output shared by the LMS engines: parameter-table values, implied
-    moments of the mixture and ``std.all``."""
+    moments of the mixture and ``std.all``.
 
-    def vcov(self) -> np.ndarray:
-        """Inverse observed information."""
-        info = -self.hessian()
+    The engine interface of :class:`ckm_research.sem.api.BaseEngine`, as far as
+    it carries over (what :func:`fit_lms` and ``SEMResults.from_engine``
+    use): :meth:`estimate`, :meth:`vcov`, :meth:`estimates_table`,
+    :meth:`fit_measures`, :attr:`label`, :attr:`ntotal`, :attr:`theta`,
+    :attr:`iterations`.  What differs: ``row_values`` takes ``theta`` (the
+    product-term rows follow the base table's); ``estimates_table`` takes the
+    confidence level and the ``:=`` definitions (the LMS model has no
+    ``FitOptions``) and adds a ``free`` column; ``vcov`` takes ``n_jobs``;
+    there is no ``pt``/``opts``/``groups``/``run()`` (one group, the options
+    are :func:`fit_lms`'s keywords), so :func:`ckm_research.sem.checks.run_engine`
+    does not apply; ``standardized_solution``, ``r_squared`` and residuals
+    are not available (``std.all`` is a column of the table).
+    """
+
+    label = "ML"
+
+    @property
+    def ntotal(self) -> int:
+        """Cases used (lavaan's ``ntotal``)."""
+        return int(self.n)
+
+    def estimates_table(self, vcov: np.ndarray, level: float = 0.95, definitions=()):
+        """lavaan's ``parameterEstimates()`` rows of the base model, the
+        product-term rows after their outcome's regressions, and ``:=`` rows
+        (delta-method SEs); a ``free`` column gives the parameter index."""
+        return _estimates_table(self, vcov, level, list(definitions or ()))
+
+    def fit_measures(self) -> dict[str, float]:
+        """Log-likelihood, information criteria (lavaan's ``aic``, ``bic``,
+        ``bic2``) and the likelihood-ratio test against the model without
+        product terms (modsem's D: ``lrt.stat`` on ``lrt.df``)."""
+        M = self.model
+        n = self.n
+        npar = M.n_free
+        logl = self.logl
+        n_terms_free = int((M.term_free > 0).sum())
+        lrt = 2.0 * (logl - self.h0_logl)
+        return {
+            "npar": float(npar),
+            "logl": logl,
+            "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + np.log(n) * npar,
+            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
+            "ntotal": float(n),
+            "h0.logl": self.h0_logl,
+            "h0.npar": float(M.n_base),
+            "lrt.stat": lrt,
+            "lrt.df": float(n_terms_free),
+            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
+        }
+
+    def vcov(self, n_jobs: int = 1) -> np.ndarray:
+        """Inverse observed information (``n_jobs`` processes for the Hessian)."""
+        info = -self.hessian(n_jobs=n_jobs)
         try:
             vc = np.linalg.inv(info)
         except np.linalg.LinAlgError:
@@ -677,15 +744,22 @@ class DenseLMSEngine(_LMSOutput):
         r = np.exp(lw - logsumexp(lw, axis=0)[None, :])
         return r.max(axis=1) > tol
 
-    def hessian(self, theta: np.ndarray | None = None, method: str | None = None) -> np.ndarray:
+    def hessian(
+        self, theta: np.ndarray | None = None, method: str | None = None, n_jobs: int = 1
+    ) -> np.ndarray:
         """Hessian of the log-likelihood by differences of the analytic gradient.
 
-        ``method`` is ``"central"`` (default for up to 60 parameters) or
-        ``"forward"`` (default above: half the cost, and ample accuracy for
-        standard errors).  Nodes where no case has posterior probability
-        above 1e-9 at ``theta`` are left out (their contribution to the
-        log-likelihood is below that relative size).
+        ``method`` is ``"central"`` (default for up to 60 parameters;
+        :func:`ckm_research.numerics.numerical_jacobian`, step
+        :math:`10^{-5}\\max(1, |\\theta_j|)`) or ``"forward"`` (default above:
+        half the cost, and ample accuracy for standard errors).  Nodes where no
+        case has posterior probability above 1e-9 at ``theta`` are left out
+        (their contribution to the log-likelihood is below that relative size).
+        ``n_jobs`` forked processes share the columns.
         """
+        from ckm_research.moderation.lms_engine import _parallel_columns
+        from ckm_research.numerics import numerical_jacobian
+
         theta = self.theta if theta is None else theta
         q = len(theta)
         if method is None:
@@ -693,28 +767,36 @@ class DenseLMSEngine(_LMSOutput):
         keep = self.posterior_nodes(theta)
         z, logw = self.z, self.logw
         self.z, self.logw = z[keep], logw[keep]
+
+        def grad(th):
+            _, g = self.loglik(th, gradient=True)
+            if g is None:
+                raise IdentificationError(
+                    "LMS: the Hessian cannot be computed at the solution (a variance is at "
+                    "its boundary); standard errors are not available"
+                )
+            return g
+
         try:
-            H = np.zeros((q, q))
-            g0 = None
-            if method == "forward":
-                _, g0 = self.loglik(theta, gradient=True)
-            for j in range(q):
-                h = (1e-5 if method == "central" else 1e-6) * max(1.0, abs(theta[j]))
-                tp = theta.copy()
-                tp[j] += h
-                _, gp = self.loglik(tp, gradient=True)
+            g0 = grad(theta) if method == "forward" else None
+
+            def columns(cols):
                 if method == "central":
-                    tm = theta.copy()
-                    tm[j] -= h
-                    _, gm = self.loglik(tm, gradient=True)
-                else:
-                    gm = g0
-                if gp is None or gm is None:
-                    raise IdentificationError(
-                        "LMS: the Hessian cannot be computed at the solution (a variance is at "
-                        "its boundary); standard errors are not available"
-                    )
-                H[:, j] = (gp - gm) / (2 * h if method == "central" else h)
+                    return numerical_jacobian(grad, theta, 1e-5, columns=cols)
+                Hc = np.zeros((q, q))
+                for c in cols:
+                    h = 1e-6 * max(1.0, abs(theta[c]))
+                    tp = theta.copy()
+                    tp[c] += h
+                    Hc[:, c] = (grad(tp) - g0) / h
+                return Hc
+
+            n_jobs = max(1, min(int(n_jobs), q))
+            cols = np.arange(q)
+            if n_jobs == 1:
+                H = columns(cols)
+            else:
+                H = _parallel_columns(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
         finally:
             self.z, self.logw = z, logw
         return 0.5 * (H + H.T)
@@ -728,9 +810,8 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
     free = engine.row_free()
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, vals / np.where(se > 0, se, np.nan), np.nan)
-    q = stats.norm.ppf(0.5 + level / 2)
+    wald = wald_table(vals, se, level)
+    z = np.where(free > 0, wald["z"], np.nan)
     lhs = list(t["lhs"]) + [tm.lhs for tm in M.terms]
     op = list(t["op"]) + ["~"] * len(M.terms)
     rhs = list(t["rhs"]) + [tm.term for tm in M.terms]
@@ -745,9 +826,9 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
             "est": vals,
             "se": se,
             "z": z,
-            "pvalue": 2 * stats.norm.sf(np.abs(z)),
-            "ci.lower": np.where(free > 0, vals - q * se, vals),
-            "ci.upper": np.where(free > 0, vals + q * se, vals),
+            "pvalue": np.where(free > 0, wald["pvalue"], np.nan),
+            "ci.lower": np.where(free > 0, wald["ci.lower"], vals),
+            "ci.upper": np.where(free > 0, wald["ci.upper"], vals),
             "std.all": engine.std_all(theta),
             "label": labels,
             "free": free,
@@ -771,8 +852,7 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
 
         dv = dvals(theta)
         dse = delta_method_se(dvals, theta, vcov)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dz = dv / np.where(dse > 0, dse, np.nan)
+        dw = wald_table(dv, dse, level)
         out = pd.concat(
             [
                 out,
@@ -783,10 +863,10 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
                         "rhs": [d.expression for d in defs],
                         "est": dv,
                         "se": dse,
-                        "z": dz,
-                        "pvalue": 2 * stats.norm.sf(np.abs(dz)),
-                        "ci.lower": dv - q * dse,
-                        "ci.upper": dv + q * dse,
+                        "z": dw["z"],
+                        "pvalue": dw["pvalue"],
+                        "ci.lower": dw["ci.lower"],
+                        "ci.upper": dw["ci.upper"],
                         "std.all": np.nan,
                         "label": [d.name for d in defs],
                         "free": 0,
@@ -810,6 +890,7 @@ def fit_lms(
     control: dict | None = None,
     missing: str | None = None,
     quadrature: str | None = None,
+    n_jobs: int = 1,
 ) -> SEMResults:
     """Fit a latent interaction model by LMS (Klein & Moosbrugger, 2000).
 
@@ -850,6 +931,11 @@ def fit_lms(
         nodes per case placed at its posterior of the moderators (adaptive;
         modsem's ``adaptive.quad``).  Default: fixed with one moderator,
         adaptive with two or more.
+    n_jobs : int
+        Forked processes that share the columns of the Hessian (the observed
+        information for the standard errors, most of the time of a large
+        model); 1 (default) computes it in this process.  The numbers do not
+        depend on it.
 
     Returns
     -------
@@ -908,6 +994,11 @@ def fit_lms(
             f"The 'nodes' parameter of fit_lms must be an int in the range [2, inf). Got {nodes!r} "
             "instead."
         )
+    if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
+        raise CkmError(
+            f"The 'n_jobs' parameter of fit_lms must be an int in the range [1, inf). Got "
+            f"{n_jobs!r} instead."
+        )
     control = dict(control or {})
     unknown = set(control) - {"iter.max"}
     if unknown:
@@ -951,26 +1042,10 @@ def fit_lms(
         engine = LMSEngine(lms, x, nodes=nodes, prune=prune, quadrature=quadrature)
     with single_thread_blas():  # the many small products of LMS run 10-20 times slower threaded
         engine.estimate(max_iter=iter_max)
-        vc = engine.vcov()
-    est = _estimates_table(engine, vc, level, parsed.definitions)
-    n = engine.n
-    npar = lms.n_free
-    logl = engine.logl
-    n_terms_free = int((lms.term_free > 0).sum())
-    lrt = 2.0 * (logl - engine.h0_logl)
-    fm = {
-        "npar": float(npar),
-        "logl": logl,
-        "aic": -2 * logl + 2 * npar,
-        "bic": -2 * logl + np.log(n) * npar,
-        "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
-        "ntotal": float(n),
-        "h0.logl": engine.h0_logl,
-        "h0.npar": float(lms.n_base),
-        "lrt.stat": lrt,
-        "lrt.df": float(n_terms_free),
-        "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
-    }
+        vc = engine.vcov(n_jobs=n_jobs)
+    est = engine.estimates_table(vc, level, parsed.definitions)
+    n = engine.ntotal
+    fm = engine.fit_measures()
     warns = list(notes)
     for r in est.itertuples(index=False):
         if r.op == "~~" and r.lhs == r.rhs and r.est < 0:
@@ -990,13 +1065,14 @@ def fit_lms(
         "missing": "ml" if missing == "ml" else "listwise",
         "quadrature_points": int(len(engine.w) if quadrature == "fixed" else len(engine.logw_u)),
         "function_evaluations": int(engine.n_evals),
+        "n_jobs": int(n_jobs),
         "seconds": elapsed,
     }
     res = SEMResults.from_engine(
         engine,
         estimates=est.drop(columns=["free"]),
         fit_measures=fm,
-        estimator="ML",
+        estimator=engine.label,
         n=n,
         converged=True,
         iterations=engine.iterations,
