@@ -543,12 +543,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{dropped} of {n} cases{where} have missing values and were deleted listwise; use "
         "estimator='FIML' (or missing='ml') to keep them",
         "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除；若要保留这些个案，请使用 "
-        "estimator='FIML'（或 missing='ml'）",
+        "estimator='FIML'（或 missing='ml'）。",
     ),
     "engine.listwise.lms": (
         "{dropped} of {n} cases{where} have missing values and were deleted listwise (LMS here "
         "uses complete cases)",
-        "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除（此处 LMS 使用完整个案）",
+        "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除（此处 LMS 使用完整个案）。",
     ),
     "flag.reliability": ("{what} of {f} is {v} < {lim}", "{f} 的{what}为 {v} < {lim}"),
     "flag.alpha": ("Cronbach's alpha", "Cronbach's α"),
@@ -1091,7 +1091,8 @@ _ENGINE = {
     r"constructs are conceptually similar": "flag.htmt",
     r"sqrt\(AVE\) of (?P<a>.+?) \((?P<v>\S+)\) does not exceed its correlation with "
     r"(?P<b>.+?) \((?P<r>\S+)\)": "flag.fornell",
-    r"standardized loading of (?P<item>.+?) on (?P<f>.+?) is (?P<v>\S+) < (?P<lim>\S+)": "flag.loading",
+    r"standardized loading of (?P<item>.+?) on (?P<f>.+?) "
+    r"is (?P<v>\S+) < (?P<lim>\S+)": "flag.loading",
 }
 
 
