@@ -19,8 +19,9 @@ from tests.pipeline_fixtures import need_pipeline
 
 def test_data_stage_reads_a_gbk_wenjuanxing_export(tmp_path):
     need_pipeline()
+    from ckm_research.data.importer import import_responses
+    from ckm_research.data.subset import apply_subset
     from ckm_research.report import load_params, run_pipeline
-    from ckm_research.report.analysis import apply_subset, import_survey
     from ckm_research.report.runner import Progress
 
     export = write_exports(tmp_path / "raw")["text_gbk_csv"]
@@ -37,7 +38,8 @@ def test_data_stage_reads_a_gbk_wenjuanxing_export(tmp_path):
     # the rows and answers the same import of the example CSV gives (respondent
     # pseudonyms differ: of 序号 in the export, of the made-up ids in the CSV)
     analysed = pd.read_csv(out / "data" / "analysis.csv").drop(columns="respondent")
-    csv = import_survey(EXAMPLE, "ckm", missing_values=params.missing_values, drop=params.drop)
+    csv = import_responses(EXAMPLE, "ckm", missing_values=params.missing_values or None,
+                           drop=list(params.drop or []) or None)
     expected, _ = apply_subset(csv.data, params.subset)
     expected = expected.drop(columns="respondent")
     assert list(analysed.columns) == list(expected.columns)
