@@ -354,3 +354,63 @@ def test_cli_import_check_can_fail():
         fake.append(("ckm_research.data.io", ROOT / "data" / "io.py", tree,
                      [(target, None, 1, False)], {}))
     assert len(_cli_imports(fake)) == 2
+
+
+#: ``ckm_research.sem`` modules that may import the ``fit()`` facade ``sem.api``: the
+#: package ``__init__`` and :func:`~ckm_research.sem.growth.growth`, itself a facade
+#: (lavaan's ``growth()``) calling ``fit_with_options``. Engines, estimators and the
+#: tools used after fitting import the engine base (``sem.engine``) and the estimators'
+#: modules (``sem.ml``, ``sem.fiml`` ...) instead.
+SEM_API_IMPORTERS = {"ckm_research.sem", "ckm_research.sem.api", "ckm_research.sem.growth"}
+
+
+def _sem_api_imports(scan) -> list[str]:
+    """Modules of ``ckm_research.sem`` that import ``ckm_research.sem.api`` (anywhere)."""
+    bad = []
+    for module, path, _tree, imports, _aliases in scan:
+        if _unit(module) != "sem" or module in SEM_API_IMPORTERS:
+            continue
+        for target, _name, lineno, _top in imports:
+            if target == "ckm_research.sem.api":
+                bad.append(f"{path.relative_to(ROOT.parent)}:{lineno}: import {target}")
+    return sorted(bad)
+
+
+def test_sem_modules_do_not_import_the_facade():
+    """(issue 10) ``sem/api.py`` holds only the ``fit()`` facade: the engine base is in
+    ``sem/engine.py``, each estimator in its own module, and none of them imports the
+    facade back (at module level or inside a function)."""
+    bad = _sem_api_imports(SCAN)
+    assert not bad, "sem modules importing the fit() facade sem.api:\n" + "\n".join(bad)
+
+
+def _planted(module: str, code: str):
+    """One scan entry for ``code`` as if it were ``module`` (for the can-fail tests)."""
+    path = ROOT.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    tree = ast.parse(code)
+    imports = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports += [(a.name, None, node.lineno, False) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(module, False, node)
+            imports += [(target, a.name, node.lineno, False) for a in node.names]
+    return (module, path, tree, imports, {})
+
+
+def test_sem_api_import_check_can_fail():
+    """The rule flags an engine importing the facade (inside a function, or relatively)
+    and lets the facade's own users and other modules of sem pass."""
+    fake = [
+        _planted("ckm_research.sem.fiml", "def f():\n    from ckm_research.sem.api import fit"),
+        _planted("ckm_research.sem.wlsmv", "from .api import build_engine"),
+        _planted("ckm_research.sem.ls", "import ckm_research.sem.api"),
+        _planted("ckm_research.sem.growth", "from ckm_research.sem.api import fit_with_options"),
+        _planted("ckm_research.sem.mlm", "from ckm_research.sem.engine import BaseEngine"),
+        _planted("ckm_research.inference.power", "from ckm_research.sem.api import build_engine"),
+    ]
+    assert [b.split(":")[0] for b in _sem_api_imports(fake)] == [
+        "ckm_research/sem/fiml.py",
+        "ckm_research/sem/ls.py",
+        "ckm_research/sem/wlsmv.py",
+    ]

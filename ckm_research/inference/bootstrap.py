@@ -630,7 +630,7 @@ def bootstrap(
 
 
 def _make_tasks(model, frame, result, options, n_rows):
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
 
     engine = result.engine
     if type(engine) is MLEngine:

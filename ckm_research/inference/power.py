@@ -376,7 +376,8 @@ class _PowerTask(ReplicationTask):
         return OK, est, se, chisq_p, fitter.has_negative_variance(vals), ""
 
     def _mlr(self, x, theta, fmin, n):
-        from ckm_research.sem.api import GroupData, MLEngine
+        from ckm_research.sem.engine import GroupData
+        from ckm_research.sem.ml import MLEngine
         from ckm_research.sem.robust import yuan_bentler_trace
 
         plan = self.plan

@@ -67,7 +67,7 @@ def _engine(results, what: str):
             f"{what} needs the fitted model: pass the SEMResults returned by fit() in this "
             "session (a result read back from JSON has no model)"
         )
-    from ckm_research.sem.api import BaseEngine
+    from ckm_research.sem.engine import BaseEngine
 
     if not isinstance(eng, BaseEngine):
         kind = "LMS" if "LMS" in type(eng).__name__ else type(eng).__name__
@@ -80,7 +80,7 @@ def _engine(results, what: str):
 
 
 def _check_ml(eng, what: str, lavaan_name: str, fiml: bool = False, wlsmv: bool = False) -> None:
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
     from ckm_research.sem.weights import WeightedMLEngine
 
     ok = (
@@ -1838,7 +1838,7 @@ def _sb2010(free, restricted) -> dict:
     of the less restricted model at the restricted model's estimates."""
     import copy
 
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
     from ckm_research.sem.robust import yuan_bentler_trace
 
     e1, e0 = free._engine, restricted._engine

@@ -30,7 +30,7 @@ from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.numerics import minimize, numerical_hessian
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import missing as mis
-from ckm_research.sem.api import BaseEngine
+from ckm_research.sem.engine import BaseEngine
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 
 __all__ = ["FIMLEngine"]
@@ -463,7 +463,7 @@ class FIMLEngine(BaseEngine):
         return xx3, c3, xx3_b, c3_b
 
     def residual_fit(self) -> dict[str, float]:
-        from ckm_research.sem.api import MLEngine
+        from ckm_research.sem.ml import MLEngine
 
         return MLEngine.residual_fit(self)
 

@@ -185,7 +185,7 @@ def _non_exo_moments(engine) -> np.ndarray:
 
 def _baseline_engine(engine):
     """The independence model as an engine of the same class and options."""
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
     from ckm_research.sem.partable import build_partable
 
     ov = list(engine.model.ov)

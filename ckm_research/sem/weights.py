@@ -41,9 +41,9 @@ import pandas as pd
 
 from ckm_research.errors import CkmError, DataError
 from ckm_research.sem import missing as mis
-from ckm_research.sem.api import BaseEngine, MLEngine
+from ckm_research.sem.engine import BaseEngine
 from ckm_research.sem.fiml import FIMLEngine, _ml_stat, _saturated_loglik
-from ckm_research.sem.ml import SampleMoments
+from ckm_research.sem.ml import MLEngine, SampleMoments
 
 __all__ = [
     "WEIGHTS_KEY",
@@ -224,7 +224,7 @@ class WeightedMLEngine(_CaseCounts, MLEngine):
     ``sampling.weights`` with complete data; see the module docstring).
 
     The groups carry their normalized weights in ``extra[WEIGHTS_KEY]``;
-    :class:`~ckm_research.sem.api.MLEngine` weights the moments and
+    :class:`~ckm_research.sem.ml.MLEngine` weights the moments and
     :mod:`ckm_research.sem.robust` the casewise scores.
     """
 
