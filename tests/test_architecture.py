@@ -414,3 +414,53 @@ def test_sem_api_import_check_can_fail():
         "ckm_research/sem/ls.py",
         "ckm_research/sem/wlsmv.py",
     ]
+
+
+#: What sits above ``ckm_research.sem``: the latent-interaction methods (which fit their
+#: models with the SEM engine) and the top-level ``ckm_research.fit`` that routes to them.
+ABOVE_SEM = ("moderation", "fitting")
+
+
+def _sem_imports_above(scan) -> list[str]:
+    """Imports by ``ckm_research.sem`` modules (at module level or inside a function) of
+    ``ckm_research.moderation`` or ``ckm_research.fitting``."""
+    bad = []
+    for module, path, _tree, imports, _aliases in scan:
+        if _unit(module) != "sem":
+            continue
+        for target, name, lineno, _top in imports:
+            there = _unit(target if _unit(target) else f"{target}.{name}")
+            if there in ABOVE_SEM:
+                bad.append(f"{path.relative_to(ROOT.parent)}:{lineno}: import {target}")
+    return sorted(bad)
+
+
+def test_sem_does_not_import_moderation():
+    """(issue 10) Latent interactions are routed above ``sem``: ``ckm_research.fit``
+    (:mod:`ckm_research.fitting`) sends ``X:Z`` models to ``ckm_research.moderation``; no
+    module of ``ckm_research.sem`` imports ``moderation`` (or the router), not even
+    lazily inside a function, so the engine has no cycle through the interaction methods."""
+    bad = _sem_imports_above(SCAN)
+    assert not bad, "ckm_research.sem imports what sits above it:\n" + "\n".join(bad)
+
+
+def test_sem_moderation_check_can_fail():
+    """The rule flags a planted function-level ``moderation`` import (absolute, relative,
+    ``from ckm_research import moderation``, the router) in a sem module only."""
+    fake = [
+        _planted(
+            "ckm_research.sem.api",
+            "def f():\n    from ckm_research.moderation.dispatch import fit_with_interactions",
+        ),
+        _planted("ckm_research.sem.fiml", "def g():\n    from ..moderation import lms"),
+        _planted("ckm_research.sem.ls", "from ckm_research import moderation"),
+        _planted("ckm_research.sem.mlm", "def h():\n    import ckm_research.fitting"),
+        _planted("ckm_research.sem.wlsmv", "from ckm_research.sem.ml import MLEngine"),
+        _planted("ckm_research.inference.power", "from ckm_research.moderation import lms"),
+    ]
+    assert [b.split(":")[0] for b in _sem_imports_above(fake)] == [
+        "ckm_research/sem/api.py",
+        "ckm_research/sem/fiml.py",
+        "ckm_research/sem/ls.py",
+        "ckm_research/sem/mlm.py",
+    ]

@@ -270,7 +270,7 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
 def _generic_layout(plan: _Plan, pilot: pd.DataFrame) -> None:
     """Rows reported when replications are fitted by ckm_research.fit: those of a
     pilot fit (LMS parameterises the model differently); true values by key."""
-    from ckm_research.sem.api import fit_with_options
+    from ckm_research.fitting import fit_with_options
 
     try:
         with warnings.catch_warnings():
@@ -392,7 +392,7 @@ class _PowerTask(ReplicationTask):
         return vcov, chisq_p
 
     def _generic(self, raw):
-        from ckm_research.sem.api import fit_with_options
+        from ckm_research.fitting import fit_with_options
 
         plan = self.plan
         frame = pd.DataFrame(raw, columns=list(plan.population.ov))

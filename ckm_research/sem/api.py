@@ -47,7 +47,15 @@ from ckm_research.sem.results import SEMResults
 from ckm_research.sem.syntax import ParsedModel, parse_model
 from ckm_research.textfile import model_text
 
-__all__ = ["fit", "fit_with_options", "build_engine", "FitOptions", "ESTIMATORS"]
+__all__ = [
+    "fit",
+    "fit_with_options",
+    "build_engine",
+    "read_model_text",
+    "interaction_error",
+    "FitOptions",
+    "ESTIMATORS",
+]
 
 
 def _resolve_ordered(ordered, ov: tuple[str, ...]) -> tuple[str, ...]:
@@ -153,6 +161,9 @@ def fit(
         How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
         mean-centred product indicators (the default when the model has a
         product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
+        Such models are fitted by :func:`ckm_research.fit` (which sends them to
+        :mod:`ckm_research.moderation`); this function, the SEM engine's entry,
+        refuses them with a :class:`CkmError` saying so.
     meanstructure : bool, optional
         lavaan's ``meanstructure``: ``True`` adds the intercepts of the observed
         variables and the means of the latent variables to the model (with
@@ -272,7 +283,9 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     The entry for the package's own callers (the interaction methods,
     :func:`~ckm_research.sem.growth.growth`, the bootstrap, the power analysis),
     which pass the options on (changed with :func:`dataclasses.replace`) instead
-    of re-typing fit()'s keywords.
+    of re-typing fit()'s keywords.  A model with latent product terms (``X:Z``)
+    is refused: :func:`ckm_research.fitting.fit_with_options` routes it to
+    :mod:`ckm_research.moderation` (``ckm_research.sem`` never imports it).
 
     Parameters
     ----------
@@ -289,25 +302,8 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     """
     model = read_model_text(model)
     parsed = parse_model(model)
-    if options.sampling_weights is not None and variable_roles(parsed).interactions:
-        from ckm_research.sem.weights import refuse_weights
-
-        raise refuse_weights(
-            "latent product terms (X:Z)",
-            "fit the weighted interaction model in lavaan, or fit it without weights",
-        )
-    # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
-    if options.interaction is not None or variable_roles(parsed).interactions:
-        from ckm_research.moderation.dispatch import fit_with_interactions
-
-        if variable_roles(parsed).interactions:
-            _refuse_mean_options_with_interactions(options)
-
-        res = fit_with_interactions(model, parsed, data, options=options)
-        if res is not None:
-            res.options = options
-            res.model_text = model
-            return res
+    if variable_roles(parsed).interactions:
+        raise interaction_error(variable_roles(parsed).interactions)
     roles = variable_roles(parsed)
     ov = roles.ov
     frame = _prepare_frame(data, ov, options.group, options.missing_values)
@@ -538,27 +534,16 @@ def build_engine(
     return _build_engine(parsed, frame, options)
 
 
-def _refuse_mean_options_with_interactions(options: FitOptions) -> None:
-    """The latent-interaction methods build their own model: refuse options they
-    would ignore instead of dropping them silently."""
-    given = [
-        name
-        for name, default in (
-            ("meanstructure", False),
-            ("orthogonal", False),
-            ("std_ov", False),
-            ("int_ov_free", True),
-            ("int_lv_free", False),
-        )
-        if getattr(options, name) != default
-    ]
-    if given:
-        raise CkmError(
-            "the option(s) " + ", ".join(given) + " (lavaan's meanstructure, orthogonal, "
-            "std.ov, int.ov.free, int.lv.free) are not supported for models with latent "
-            "product terms (X:Z); fit the model without them, or standardize the data "
-            "yourself before fitting instead of std_ov=True"
-        )
+def interaction_error(terms) -> CkmError:
+    """The error of :func:`fit` for a model with latent product terms (``X:Z``): these
+    are fitted by :func:`ckm_research.fit`, which routes them to
+    :mod:`ckm_research.moderation` (the SEM engine does not import it)."""
+    return ModelSpecificationError(
+        "the model has latent product terms (" + ", ".join(map(str, terms)) + "): fit it "
+        "with ckm_research.fit (from ckm_research import fit), which estimates latent "
+        "interactions by product indicators or LMS (interaction='dblcent' or 'lms'); "
+        "ckm_research.sem.api.fit fits models without them"
+    )
 
 
 def _standardize_columns(x: np.ndarray, which: list[bool]) -> np.ndarray:
