@@ -81,3 +81,20 @@ def test_other_models_go_to_sem(hs):
 def test_interaction_refusals_stay(oneint_data, kwargs, match):
     with pytest.raises(CkmError, match=match):
         fit_with_options(ONEINT_MODEL, oneint_data, FitOptions.from_kwargs(**kwargs))
+
+
+def test_estimator_choices_come_from_the_one_table():
+    """(issue 10) The ML-family choices of the pipeline, the power analysis and the weights
+    check are derived from :mod:`ckm_research.sem.estimators`, not re-typed."""
+    import typing
+
+    from ckm_research.inference.power import POWER_ESTIMATORS
+    from ckm_research.report.params import PipelineParams
+    from ckm_research.sem.estimators import ESTIMATORS, FIML_ESTIMATORS, estimator_spec
+
+    assert FIML_ESTIMATORS == ("ML", "MLR", "FIML")  # lavaan's missing="ml" estimators
+    assert set(FIML_ESTIMATORS) <= set(ESTIMATORS)
+    assert all(estimator_spec(e).fitted_by == "ML" for e in FIML_ESTIMATORS)
+    assert POWER_ESTIMATORS is FIML_ESTIMATORS
+    annotation = PipelineParams.model_fields["estimator"].annotation
+    assert typing.get_args(annotation) == FIML_ESTIMATORS

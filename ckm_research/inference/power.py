@@ -75,10 +75,11 @@ from ckm_research.inference.parallel import (
 )
 from ckm_research.inference.population import PopulationModel, freed_syntax
 from ckm_research.numerics import to_json_ready
+from ckm_research.sem.estimators import FIML_ESTIMATORS
 
 __all__ = ["power_analysis", "PowerResult", "rmsea_power", "POWER_ESTIMATORS"]
 
-POWER_ESTIMATORS = ("ML", "MLR", "FIML")
+POWER_ESTIMATORS = FIML_ESTIMATORS
 OK, NOT_CONVERGED, FAILED = 0, 1, 2
 
 # errors one replication may legitimately hit; anything else is a bug

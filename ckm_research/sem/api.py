@@ -39,7 +39,12 @@ from ckm_research.errors import CkmError, ModelSpecificationError
 from ckm_research.numerics import single_thread_blas
 from ckm_research.sem.checks import check_latent_names, run_engine
 from ckm_research.sem.engine import GroupData
-from ckm_research.sem.estimators import ESTIMATORS, check_estimator, estimator_spec
+from ckm_research.sem.estimators import (
+    ESTIMATORS,
+    FIML_ESTIMATORS,
+    check_estimator,
+    estimator_spec,
+)
 from ckm_research.sem.ml import MLEngine
 from ckm_research.sem.options import FitOptions
 from ckm_research.sem.partable import build_partable, variable_roles
@@ -572,7 +577,7 @@ def _constrained_engine(pt, groups, opts, notes):
     cons = constraints.general_constraints(pt)
     if not cons:
         return None
-    if opts.estimator not in ("ML", "MLR", "FIML") or opts.ordered:
+    if opts.estimator not in FIML_ESTIMATORS or opts.ordered:
         raise ModelSpecificationError(
             f"the constraint '{cons[0].lhs} {cons[0].op} {cons[0].rhs}' (line {cons[0].line}) "
             f"is not supported with {opts.estimator}: general linear, nonlinear and inequality "
