@@ -464,3 +464,24 @@ def test_sem_moderation_check_can_fail():
         "ckm_research/sem/ls.py",
         "ckm_research/sem/mlm.py",
     ]
+
+
+def _engine_parameters(tree: ast.AST) -> list[str]:
+    """Public module-level functions with a parameter named ``engine``/``eng``."""
+    return sorted(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not _private(node.name)
+        and any(a.arg in ("engine", "eng") for a in node.args.args + node.args.kwonlyargs)
+    )
+
+
+def test_robust_is_functions_of_model_estimates_moments():
+    """(issue 10) ``sem/robust.py``'s public functions take explicit inputs (the model,
+    the estimates, the data and moments: ``MLInputs``; the information pieces), not a
+    duck-typed engine; the engines call them (``MLEngine.sandwich_vcov``, ``robust_trace``)."""
+    tree = next(tree for module, _p, tree, *_ in SCAN if module == "ckm_research.sem.robust")
+    assert _engine_parameters(tree) == []
+    planted = ast.parse("def mlr_vcov(engine):\n    pass\ndef _x(engine):\n    pass\n")
+    assert _engine_parameters(planted) == ["mlr_vcov"]  # the rule can fail

@@ -379,14 +379,13 @@ class _PowerTask(ReplicationTask):
     def _mlr(self, x, theta, fmin, n):
         from ckm_research.sem.engine import GroupData
         from ckm_research.sem.ml import MLEngine
-        from ckm_research.sem.robust import yuan_bentler_trace
 
         plan = self.plan
         eng = MLEngine(plan.pt, [GroupData(None, x)], plan.opts, [])
         eng.theta, eng.fmin = theta, fmin
         vcov = eng.vcov()
         if plan.df > 0:
-            tr, _, _ = yuan_bentler_trace(eng)
+            tr, _, _ = eng.robust_trace()
             chisq_p = float(stats.chi2.sf(n * fmin / (tr / plan.df), plan.df))
         else:
             chisq_p = np.nan

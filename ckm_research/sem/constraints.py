@@ -465,9 +465,7 @@ class ConstrainedMLEngine(_ConstrainedFit, MLEngine):
 
     def vcov(self) -> np.ndarray:
         if self.opts.estimator == "MLR":
-            from ckm_research.sem.robust import mlr_vcov
-
-            return mlr_vcov(self)
+            return self.sandwich_vcov()
         return self.constrained_inverse(self.information_expected())
 
 

@@ -337,3 +337,11 @@ class BaseEngine:
 
     def npar(self) -> int:
         return self.model.n_free
+
+    def non_exo_mask(self) -> np.ndarray:
+        """The sample moments that are not fixed-x moments
+        (:func:`ckm_research.sem.robust.non_exo_moments` for this model and options)."""
+        from ckm_research.sem.robust import non_exo_moments
+
+        ix = [self.model.ov.index(v) for v in self.pt.roles.ov_x] if self.n_exo() else []
+        return non_exo_moments(self.model.n_ov, ix, self.opts.meanstructure)

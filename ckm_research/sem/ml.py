@@ -28,6 +28,7 @@ from the rank-two derivative factors of :mod:`ckm_research.sem.model`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +39,9 @@ from ckm_research.sem.engine import BaseEngine
 from ckm_research.sem.estimators import estimator_spec
 from ckm_research.sem.model import RAMModel
 
+if TYPE_CHECKING:
+    from ckm_research.sem.robust import MLInputs
+
 __all__ = [
     "SampleMoments",
     "ml_discrepancy",
@@ -45,6 +49,7 @@ __all__ = [
     "fit_ml",
     "start_values",
     "MLEngine",
+    "independence_engine",
 ]
 
 
@@ -414,9 +419,7 @@ class MLEngine(BaseEngine):
 
     def vcov(self) -> np.ndarray:
         if self.opts.estimator == "MLR":
-            from ckm_research.sem.robust import mlr_vcov
-
-            return mlr_vcov(self)
+            return self.sandwich_vcov()
         if estimator_spec(self.opts.estimator).se == "robust.sem":
             from ckm_research.sem.mlm import robust_sem_vcov
 
@@ -428,6 +431,52 @@ class MLEngine(BaseEngine):
             raise IdentificationError(
                 "the information matrix is singular at the solution: the model is not identified"
             ) from None
+
+    # robust (MLR) inference: sem.robust's functions of this engine's inputs ------------
+    def ml_inputs(self) -> MLInputs:
+        """The model, estimates, data and moments the robust statistics are functions of
+        (:class:`ckm_research.sem.robust.MLInputs`)."""
+        from ckm_research.sem.robust import MLInputs
+
+        return MLInputs(
+            model=self.model,
+            theta=self.theta,
+            data=[gd.data for gd in self.groups],
+            moments=[gd.moments for gd in self.groups],
+            meanstructure=self.opts.meanstructure,
+            ntotal=self.ntotal,
+            exo_index=tuple(self.exo_index()) if self.n_exo() else (),
+            weights=[gd.extra.get("sampling_weights") for gd in self.groups],
+        )
+
+    def observed_information(self) -> np.ndarray:
+        """Observed information per case at the estimates
+        (:func:`ckm_research.sem.robust.observed_information`), computed once; set
+        ``_obs_info`` to ``None`` after changing ``theta``."""
+        if getattr(self, "_obs_info", None) is None:
+            from ckm_research.sem.robust import observed_information
+
+            self._obs_info = observed_information(self.ml_inputs())
+        return self._obs_info
+
+    def _information_inverse(self):
+        """The inverse used under general constraints (``None``: the plain inverse)."""
+        return getattr(self, "constrained_inverse", None)
+
+    def sandwich_vcov(self) -> np.ndarray:
+        """Huber-White SEs' covariance matrix (:func:`ckm_research.sem.robust.mlr_vcov`)."""
+        from ckm_research.sem.robust import mlr_vcov
+
+        return mlr_vcov(self.ml_inputs(), self.observed_information(), self._information_inverse())
+
+    def robust_trace(self) -> tuple[float, float, float]:
+        """:math:`\\operatorname{tr}(U\\Gamma)` of the Yuan-Bentler (Mplus) statistic and its
+        h1 and h0 parts (:func:`ckm_research.sem.robust.yuan_bentler_trace`)."""
+        from ckm_research.sem.robust import yuan_bentler_trace
+
+        return yuan_bentler_trace(
+            self.ml_inputs(), self.observed_information(), self._information_inverse()
+        )
 
     def loglik(self) -> tuple[float, float]:
         """Log-likelihood of the model and of the saturated model."""
@@ -502,7 +551,9 @@ class MLEngine(BaseEngine):
         if self.opts.estimator == "MLR":
             from ckm_research.sem.robust import mlr_fit_measures
 
-            fm.update(mlr_fit_measures(self, fm))
+            tr_b = independence_engine(self).robust_trace()[0]
+            tr = self.robust_trace()[0] if df > 0 else np.nan
+            fm.update(mlr_fit_measures(fm, tr, tr_b, n, G))
         elif estimator_spec(self.opts.estimator).se == "robust.sem":
             from ckm_research.sem.mlm import mlm_fit_measures
 
@@ -513,7 +564,7 @@ class MLEngine(BaseEngine):
         """GFI/AGFI/PGFI with the normal-theory weight at the implied moments,
         group-weighted by N_g/N as lavaan."""
         from ckm_research.sem.model import vech_indices
-        from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+        from ckm_research.sem.robust import h1_information_expected
 
         ms = self.opts.meanstructure
         out = {"gfi": 0.0}
@@ -527,7 +578,7 @@ class MLEngine(BaseEngine):
                 obs, est = np.concatenate([ybar, obs]), np.concatenate([mu, est])
             V = h1_information_expected(Sig, ms)
             nel += len(obs)
-            keep = _non_exo_moments(self)  # fixed-x moments are not part of the fit
+            keep = self.non_exo_mask()  # fixed-x moments are not part of the fit
             obs, est, V = obs[keep], est[keep], V[np.ix_(keep, keep)]
             one = fmx.gfi(obs, est, V, df)
             out["gfi"] += self.n_per_group[g] / self.ntotal * one["gfi"]
@@ -556,3 +607,46 @@ class MLEngine(BaseEngine):
                 acc[name + "_nomean"] = acc.get(name + "_nomean", 0.0) + w * v0
         acc["srmr"] = acc["srmr_bentler"]
         return acc
+
+
+def independence_engine(engine: BaseEngine) -> MLEngine:
+    """The independence (baseline) model of ``engine``'s model, fitted by ML to the same
+    data with the same options: the model of lavaan's baseline test, whose Yuan-Bentler
+    and Satorra-Bentler traces the scaled baseline statistics need."""
+    import dataclasses
+
+    from ckm_research.sem.partable import build_partable
+
+    ov = list(engine.model.ov)
+    ox = list(engine.pt.roles.ov_x)
+    # the syntax is written with plain stand-in names: observed product terms
+    # ("x1:x2") are variables here but not names the parser accepts on the left
+    alias = {v: f"v{i}" for i, v in enumerate(ov)}
+    back = {a: v for v, a in alias.items()}
+    lines = [f"{alias[v]} ~~ {alias[v]}" for v in ov]
+    # the covariates' block stays saturated: free, or fixed at the sample values (fixed.x)
+    lines += [f"{alias[a]} ~~ {alias[b]}" for i, a in enumerate(ox) for b in ox[i + 1 :]]
+    pt = build_partable(
+        "\n".join(lines), ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure
+    )
+    for col in ("lhs", "rhs"):
+        pt.table[col] = [back.get(v, v) for v in pt.table[col]]
+    pt.roles = dataclasses.replace(
+        pt.roles,
+        **{
+            f.name: tuple(back.get(v, v) for v in getattr(pt.roles, f.name))
+            for f in dataclasses.fields(pt.roles)
+        },
+    )
+    if engine.n_exo():
+        t = pt.table
+        # the covariates' (co)variances and, with a mean structure, their means
+        exo = t["lhs"].isin(ox) & ((t["op"] == "~1") | ((t["op"] == "~~") & t["rhs"].isin(ox)))
+        t.loc[exo, ["free", "exo"]] = [0, 1]
+        free = t["free"].to_numpy()
+        order = {k: i + 1 for i, k in enumerate(sorted(set(free[free > 0])))}
+        t["free"] = [order.get(f, 0) for f in free]
+        pt.roles = dataclasses.replace(pt.roles, ov_x=tuple(ox))
+    base = MLEngine(pt, engine.groups, engine.opts, [])
+    base.estimate()
+    return base
