@@ -97,6 +97,9 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     SEMResults
     """
     text = sem_api.read_model_text(model)
+    # a product term needs a ':' that is not ':=' (skips a second parse on every refit)
+    if isinstance(text, str) and ":" not in text.replace(":=", ""):
+        return sem_api.fit_with_options(text, data, options)
     parsed = parse_model(text)
     if not variable_roles(parsed).interactions:  # ``interaction=`` has nothing to act on
         return sem_api.fit_with_options(text, data, options)
