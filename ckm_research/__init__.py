@@ -15,7 +15,8 @@ from ckm_research._lazy import lazy_names, names_from  # noqa: E402
 # and ``ckm --help`` stay cheap (no scipy.stats, pandas), while
 # ``ckm_research.fit`` and ``from ckm_research import fit`` work as before.
 _LAZY = {
-    **names_from("ckm_research.sem.api", ["ESTIMATORS", "fit"]),
+    "fit": "ckm_research.fitting",  # routes latent interactions to ckm_research.moderation
+    "ESTIMATORS": "ckm_research.sem.estimators",
     **names_from(
         "ckm_research.sem.diagnostics",
         ["factor_scores", "lrt", "modindices", "residuals", "score_test", "wald_test"],

@@ -354,3 +354,134 @@ def test_cli_import_check_can_fail():
         fake.append(("ckm_research.data.io", ROOT / "data" / "io.py", tree,
                      [(target, None, 1, False)], {}))
     assert len(_cli_imports(fake)) == 2
+
+
+#: ``ckm_research.sem`` modules that may import the ``fit()`` facade ``sem.api``: the
+#: package ``__init__`` and :func:`~ckm_research.sem.growth.growth`, itself a facade
+#: (lavaan's ``growth()``) calling ``fit_with_options``. Engines, estimators and the
+#: tools used after fitting import the engine base (``sem.engine``) and the estimators'
+#: modules (``sem.ml``, ``sem.fiml`` ...) instead.
+SEM_API_IMPORTERS = {"ckm_research.sem", "ckm_research.sem.api", "ckm_research.sem.growth"}
+
+
+def _sem_api_imports(scan) -> list[str]:
+    """Modules of ``ckm_research.sem`` that import ``ckm_research.sem.api`` (anywhere)."""
+    bad = []
+    for module, path, _tree, imports, _aliases in scan:
+        if _unit(module) != "sem" or module in SEM_API_IMPORTERS:
+            continue
+        for target, _name, lineno, _top in imports:
+            if target == "ckm_research.sem.api":
+                bad.append(f"{path.relative_to(ROOT.parent)}:{lineno}: import {target}")
+    return sorted(bad)
+
+
+def test_sem_modules_do_not_import_the_facade():
+    """(issue 10) ``sem/api.py`` holds only the ``fit()`` facade: the engine base is in
+    ``sem/engine.py``, each estimator in its own module, and none of them imports the
+    facade back (at module level or inside a function)."""
+    bad = _sem_api_imports(SCAN)
+    assert not bad, "sem modules importing the fit() facade sem.api:\n" + "\n".join(bad)
+
+
+def _planted(module: str, code: str):
+    """One scan entry for ``code`` as if it were ``module`` (for the can-fail tests)."""
+    path = ROOT.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    tree = ast.parse(code)
+    imports = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports += [(a.name, None, node.lineno, False) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(module, False, node)
+            imports += [(target, a.name, node.lineno, False) for a in node.names]
+    return (module, path, tree, imports, {})
+
+
+def test_sem_api_import_check_can_fail():
+    """The rule flags an engine importing the facade (inside a function, or relatively)
+    and lets the facade's own users and other modules of sem pass."""
+    fake = [
+        _planted("ckm_research.sem.fiml", "def f():\n    from ckm_research.sem.api import fit"),
+        _planted("ckm_research.sem.wlsmv", "from .api import build_engine"),
+        _planted("ckm_research.sem.ls", "import ckm_research.sem.api"),
+        _planted("ckm_research.sem.growth", "from ckm_research.sem.api import fit_with_options"),
+        _planted("ckm_research.sem.mlm", "from ckm_research.sem.engine import BaseEngine"),
+        _planted("ckm_research.inference.power", "from ckm_research.sem.api import build_engine"),
+    ]
+    assert [b.split(":")[0] for b in _sem_api_imports(fake)] == [
+        "ckm_research/sem/fiml.py",
+        "ckm_research/sem/ls.py",
+        "ckm_research/sem/wlsmv.py",
+    ]
+
+
+#: What sits above ``ckm_research.sem``: the latent-interaction methods (which fit their
+#: models with the SEM engine) and the top-level ``ckm_research.fit`` that routes to them.
+ABOVE_SEM = ("moderation", "fitting")
+
+
+def _sem_imports_above(scan) -> list[str]:
+    """Imports by ``ckm_research.sem`` modules (at module level or inside a function) of
+    ``ckm_research.moderation`` or ``ckm_research.fitting``."""
+    bad = []
+    for module, path, _tree, imports, _aliases in scan:
+        if _unit(module) != "sem":
+            continue
+        for target, name, lineno, _top in imports:
+            there = _unit(target if _unit(target) else f"{target}.{name}")
+            if there in ABOVE_SEM:
+                bad.append(f"{path.relative_to(ROOT.parent)}:{lineno}: import {target}")
+    return sorted(bad)
+
+
+def test_sem_does_not_import_moderation():
+    """(issue 10) Latent interactions are routed above ``sem``: ``ckm_research.fit``
+    (:mod:`ckm_research.fitting`) sends ``X:Z`` models to ``ckm_research.moderation``; no
+    module of ``ckm_research.sem`` imports ``moderation`` (or the router), not even
+    lazily inside a function, so the engine has no cycle through the interaction methods."""
+    bad = _sem_imports_above(SCAN)
+    assert not bad, "ckm_research.sem imports what sits above it:\n" + "\n".join(bad)
+
+
+def test_sem_moderation_check_can_fail():
+    """The rule flags a planted function-level ``moderation`` import (absolute, relative,
+    ``from ckm_research import moderation``, the router) in a sem module only."""
+    fake = [
+        _planted(
+            "ckm_research.sem.api",
+            "def f():\n    from ckm_research.moderation.dispatch import fit_with_interactions",
+        ),
+        _planted("ckm_research.sem.fiml", "def g():\n    from ..moderation import lms"),
+        _planted("ckm_research.sem.ls", "from ckm_research import moderation"),
+        _planted("ckm_research.sem.mlm", "def h():\n    import ckm_research.fitting"),
+        _planted("ckm_research.sem.wlsmv", "from ckm_research.sem.ml import MLEngine"),
+        _planted("ckm_research.inference.power", "from ckm_research.moderation import lms"),
+    ]
+    assert [b.split(":")[0] for b in _sem_imports_above(fake)] == [
+        "ckm_research/sem/api.py",
+        "ckm_research/sem/fiml.py",
+        "ckm_research/sem/ls.py",
+        "ckm_research/sem/mlm.py",
+    ]
+
+
+def _engine_parameters(tree: ast.AST) -> list[str]:
+    """Public module-level functions with a parameter named ``engine``/``eng``."""
+    return sorted(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not _private(node.name)
+        and any(a.arg in ("engine", "eng") for a in node.args.args + node.args.kwonlyargs)
+    )
+
+
+def test_robust_is_functions_of_model_estimates_moments():
+    """(issue 10) ``sem/robust.py``'s public functions take explicit inputs (the model,
+    the estimates, the data and moments: ``MLInputs``; the information pieces), not a
+    duck-typed engine; the engines call them (``MLEngine.sandwich_vcov``, ``robust_trace``)."""
+    tree = next(tree for module, _p, tree, *_ in SCAN if module == "ckm_research.sem.robust")
+    assert _engine_parameters(tree) == []
+    planted = ast.parse("def mlr_vcov(engine):\n    pass\ndef _x(engine):\n    pass\n")
+    assert _engine_parameters(planted) == ["mlr_vcov"]  # the rule can fail

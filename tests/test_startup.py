@@ -91,7 +91,7 @@ def test_lazy_public_names_still_work():
     """The lazy names resolve to the same objects, and stay listed."""
     import ckm_research
     from ckm_research import SEMResults, fit
-    from ckm_research.sem.api import fit as api_fit
+    from ckm_research.fitting import fit as api_fit
     from ckm_research.sem.results import SEMResults as api_results
 
     assert fit is api_fit and ckm_research.fit is api_fit and SEMResults is api_results

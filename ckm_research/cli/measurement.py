@@ -31,9 +31,11 @@ import json
 import warnings
 from pathlib import Path
 
+from ckm_research.sem.estimators import FIML_ESTIMATORS
+
 __all__ = ["add_parser", "run_validity", "run_invariance", "run_robustness"]
 
-_ESTIMATORS = ("ML", "MLR", "FIML")
+_ESTIMATORS = FIML_ESTIMATORS
 
 
 def _estimator(value: str) -> str:

@@ -284,7 +284,7 @@ class _RefitTask(ReplicationTask):
             self.strata = [np.flatnonzero(g == lab) for lab in pd.unique(g[pd.notna(g)])]
 
     def run(self, state, index, rng):
-        from ckm_research.sem.api import fit_with_options
+        from ckm_research.fitting import fit_with_options
 
         if self.deletions:
             rows = np.delete(np.arange(len(self.frame)), index)
@@ -556,7 +556,7 @@ def bootstrap(
     if scheduler is None:
         resolve_n_jobs(n_jobs, "bootstrap")
     from ckm_research.data.io import read_data
-    from ckm_research.sem.api import fit_with_options
+    from ckm_research.fitting import fit_with_options
     from ckm_research.textfile import model_text
 
     if isinstance(model, (str, Path)):
@@ -630,7 +630,7 @@ def bootstrap(
 
 
 def _make_tasks(model, frame, result, options, n_rows):
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
 
     engine = result.engine
     if type(engine) is MLEngine:

@@ -75,10 +75,11 @@ from ckm_research.inference.parallel import (
 )
 from ckm_research.inference.population import PopulationModel, freed_syntax
 from ckm_research.numerics import to_json_ready
+from ckm_research.sem.estimators import FIML_ESTIMATORS
 
 __all__ = ["power_analysis", "PowerResult", "rmsea_power", "POWER_ESTIMATORS"]
 
-POWER_ESTIMATORS = ("ML", "MLR", "FIML")
+POWER_ESTIMATORS = FIML_ESTIMATORS
 OK, NOT_CONVERGED, FAILED = 0, 1, 2
 
 # errors one replication may legitimately hit; anything else is a bug
@@ -270,7 +271,7 @@ def _plan(population, analysis, estimator, interaction, alpha, iter_max, pilot_s
 def _generic_layout(plan: _Plan, pilot: pd.DataFrame) -> None:
     """Rows reported when replications are fitted by ckm_research.fit: those of a
     pilot fit (LMS parameterises the model differently); true values by key."""
-    from ckm_research.sem.api import fit_with_options
+    from ckm_research.fitting import fit_with_options
 
     try:
         with warnings.catch_warnings():
@@ -376,22 +377,22 @@ class _PowerTask(ReplicationTask):
         return OK, est, se, chisq_p, fitter.has_negative_variance(vals), ""
 
     def _mlr(self, x, theta, fmin, n):
-        from ckm_research.sem.api import GroupData, MLEngine
-        from ckm_research.sem.robust import yuan_bentler_trace
+        from ckm_research.sem.engine import GroupData
+        from ckm_research.sem.ml import MLEngine
 
         plan = self.plan
         eng = MLEngine(plan.pt, [GroupData(None, x)], plan.opts, [])
         eng.theta, eng.fmin = theta, fmin
         vcov = eng.vcov()
         if plan.df > 0:
-            tr, _, _ = yuan_bentler_trace(eng)
+            tr, _, _ = eng.robust_trace()
             chisq_p = float(stats.chi2.sf(n * fmin / (tr / plan.df), plan.df))
         else:
             chisq_p = np.nan
         return vcov, chisq_p
 
     def _generic(self, raw):
-        from ckm_research.sem.api import fit_with_options
+        from ckm_research.fitting import fit_with_options
 
         plan = self.plan
         frame = pd.DataFrame(raw, columns=list(plan.population.ov))

@@ -609,7 +609,8 @@ def _moment_refit(result, data, level):
     fit of complete data (then :func:`ckm_research.fit` refits). The same minimum as a
     full fit; the tests compare both with lavaan."""
     from ckm_research.inference.refit import MomentFitter, weighted_moments
-    from ckm_research.sem.api import MLEngine, build_engine
+    from ckm_research.sem.api import build_engine
+    from ckm_research.sem.ml import MLEngine
     from ckm_research.sem.syntax import parse_model
 
     eng0 = result.engine
@@ -839,7 +840,7 @@ def validity_inference(
         alpha_intervals,
         reliability_intervals,
     )
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
 
     result = require_result(result, "validity_inference")
     if result.ngroups > 1:

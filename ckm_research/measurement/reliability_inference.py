@@ -334,7 +334,7 @@ def reliability_intervals(
 def _bootstrap(result, structure, obs_var, n_boot, random_state):
     from ckm_research.inference.parallel import spawn_seeds
     from ckm_research.inference.refit import MomentFitter, weighted_moments
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
 
     eng = result.engine
     if type(eng) is not MLEngine:

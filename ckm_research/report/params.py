@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ckm_research.errors import CkmError
 from ckm_research.outputs import output_dir_problem
 from ckm_research.report.i18n import text as _t
+from ckm_research.sem.estimators import FIML_ESTIMATORS
 from ckm_research.textfile import read_text
 
 __all__ = [
@@ -121,7 +122,7 @@ class PipelineParams(BaseModel):
                                           "respondents whose column (an instrument item such as "
                                           "industry) has one of the values.")
     # --- estimation -----------------------------------------------------------------
-    estimator: Literal["ML", "MLR", "FIML"] = Field(
+    estimator: Literal[FIML_ESTIMATORS] = Field(
         "MLR", description="ML; MLR (robust SEs and Yuan-Bentler scaled test, for non-normal "
                            "Likert items); FIML (ML with casewise likelihood).")
     missing: Literal["ml", "listwise"] = Field(

@@ -28,44 +28,39 @@ The full list, with lavaan's ``se`` and ``test`` of each name, is the table of
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ckm_research.errors import (
-    CkmError,
-    HeywoodCaseWarning,
-    IdentificationError,
-    ModelSpecificationError,
-    NonPositiveDefiniteWarning,
-)
-from ckm_research.numerics import single_thread_blas, wald_table
-from ckm_research.sem import fit_measures as fmx
+from ckm_research.errors import CkmError, ModelSpecificationError
+from ckm_research.numerics import single_thread_blas
 from ckm_research.sem.checks import check_latent_names, run_engine
-from ckm_research.sem.estimators import ESTIMATORS, check_estimator, estimator_spec
-from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
-from ckm_research.sem.model import RAMModel
+from ckm_research.sem.engine import GroupData
+from ckm_research.sem.estimators import (
+    ESTIMATORS,
+    FIML_ESTIMATORS,
+    check_estimator,
+    estimator_spec,
+)
+from ckm_research.sem.ml import MLEngine
 from ckm_research.sem.options import FitOptions
-from ckm_research.sem.partable import ParTable, build_partable, variable_roles
-from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
-from ckm_research.sem.standardized import delta_method_se, standardize_all
-from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
+from ckm_research.sem.partable import build_partable, variable_roles
+from ckm_research.sem.results import SEMResults
+from ckm_research.sem.syntax import ParsedModel, parse_model
 from ckm_research.textfile import model_text
 
-__all__ = ["fit", "fit_with_options", "build_engine", "FitOptions", "ESTIMATORS"]
-
-
-@dataclass
-class GroupData:
-    label: Any
-    data: np.ndarray  # n x p, in model ov order (may contain NaN for FIML)
-    moments: SampleMoments | None = None
-    extra: dict = field(default_factory=dict)
+__all__ = [
+    "fit",
+    "fit_with_options",
+    "build_engine",
+    "read_model_text",
+    "interaction_error",
+    "FitOptions",
+    "ESTIMATORS",
+]
 
 
 def _resolve_ordered(ordered, ov: tuple[str, ...]) -> tuple[str, ...]:
@@ -171,6 +166,9 @@ def fit(
         How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
         mean-centred product indicators (the default when the model has a
         product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
+        Such models are fitted by :func:`ckm_research.fit` (which sends them to
+        :mod:`ckm_research.moderation`); this function, the SEM engine's entry,
+        refuses them with a :class:`CkmError` saying so.
     meanstructure : bool, optional
         lavaan's ``meanstructure``: ``True`` adds the intercepts of the observed
         variables and the means of the latent variables to the model (with
@@ -290,7 +288,9 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     The entry for the package's own callers (the interaction methods,
     :func:`~ckm_research.sem.growth.growth`, the bootstrap, the power analysis),
     which pass the options on (changed with :func:`dataclasses.replace`) instead
-    of re-typing fit()'s keywords.
+    of re-typing fit()'s keywords.  A model with latent product terms (``X:Z``)
+    is refused: :func:`ckm_research.fitting.fit_with_options` routes it to
+    :mod:`ckm_research.moderation` (``ckm_research.sem`` never imports it).
 
     Parameters
     ----------
@@ -307,25 +307,8 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
     """
     model = read_model_text(model)
     parsed = parse_model(model)
-    if options.sampling_weights is not None and variable_roles(parsed).interactions:
-        from ckm_research.sem.weights import refuse_weights
-
-        raise refuse_weights(
-            "latent product terms (X:Z)",
-            "fit the weighted interaction model in lavaan, or fit it without weights",
-        )
-    # latent product terms (X:Z) are fitted by ckm_research.moderation (issue 4)
-    if options.interaction is not None or variable_roles(parsed).interactions:
-        from ckm_research.moderation.dispatch import fit_with_interactions
-
-        if variable_roles(parsed).interactions:
-            _refuse_mean_options_with_interactions(options)
-
-        res = fit_with_interactions(model, parsed, data, options=options)
-        if res is not None:
-            res.options = options
-            res.model_text = model
-            return res
+    if variable_roles(parsed).interactions:
+        raise interaction_error(variable_roles(parsed).interactions)
     roles = variable_roles(parsed)
     ov = roles.ov
     frame = _prepare_frame(data, ov, options.group, options.missing_values)
@@ -556,27 +539,16 @@ def build_engine(
     return _build_engine(parsed, frame, options)
 
 
-def _refuse_mean_options_with_interactions(options: FitOptions) -> None:
-    """The latent-interaction methods build their own model: refuse options they
-    would ignore instead of dropping them silently."""
-    given = [
-        name
-        for name, default in (
-            ("meanstructure", False),
-            ("orthogonal", False),
-            ("std_ov", False),
-            ("int_ov_free", True),
-            ("int_lv_free", False),
-        )
-        if getattr(options, name) != default
-    ]
-    if given:
-        raise CkmError(
-            "the option(s) " + ", ".join(given) + " (lavaan's meanstructure, orthogonal, "
-            "std.ov, int.ov.free, int.lv.free) are not supported for models with latent "
-            "product terms (X:Z); fit the model without them, or standardize the data "
-            "yourself before fitting instead of std_ov=True"
-        )
+def interaction_error(terms) -> CkmError:
+    """The error of :func:`fit` for a model with latent product terms (``X:Z``): these
+    are fitted by :func:`ckm_research.fit`, which routes them to
+    :mod:`ckm_research.moderation` (the SEM engine does not import it)."""
+    return ModelSpecificationError(
+        "the model has latent product terms (" + ", ".join(map(str, terms)) + "): fit it "
+        "with ckm_research.fit (from ckm_research import fit), which estimates latent "
+        "interactions by product indicators or LMS (interaction='dblcent' or 'lms'); "
+        "ckm_research.sem.api.fit fits models without them"
+    )
 
 
 def _standardize_columns(x: np.ndarray, which: list[bool]) -> np.ndarray:
@@ -605,7 +577,7 @@ def _constrained_engine(pt, groups, opts, notes):
     cons = constraints.general_constraints(pt)
     if not cons:
         return None
-    if opts.estimator not in ("ML", "MLR", "FIML") or opts.ordered:
+    if opts.estimator not in FIML_ESTIMATORS or opts.ordered:
         raise ModelSpecificationError(
             f"the constraint '{cons[0].lhs} {cons[0].op} {cons[0].rhs}' (line {cons[0].line}) "
             f"is not supported with {opts.estimator}: general linear, nonlinear and inequality "
@@ -615,451 +587,3 @@ def _constrained_engine(pt, groups, opts, notes):
     if opts.missing in ("ml", "ml.x"):
         return constraints.ConstrainedFIMLEngine(pt, groups, opts, notes)
     return constraints.ConstrainedMLEngine(pt, groups, opts, notes)
-
-
-class BaseEngine:
-    """Shared machinery: estimates table, defined parameters, standardization,
-    warnings.  Subclasses implement :meth:`estimate`, :meth:`vcov` and
-    :meth:`fit_measures`."""
-
-    label = "ML"
-
-    def __init__(self, pt: ParTable, groups: list[GroupData], opts: FitOptions, notes: list[str]):
-        self.pt = pt
-        self.groups = groups
-        self.opts = opts
-        self.notes = notes
-        self.model = RAMModel(pt)
-        self.n_per_group = [gd.data.shape[0] for gd in groups]
-        self.ntotal = int(sum(self.n_per_group))
-        self.theta: np.ndarray | None = None
-        self.iterations = 0
-        self.extra_json: dict[str, Any] = {}
-
-    # to override -----------------------------------------------------------
-    def estimate(self) -> None:
-        raise NotImplementedError
-
-    def vcov(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def fit_measures(self) -> dict[str, float]:
-        raise NotImplementedError
-
-    def row_values(self) -> np.ndarray:
-        return self.model.row_values(self.theta)
-
-    def std_all(self, theta: np.ndarray) -> np.ndarray:
-        return standardize_all(self.model, theta)
-
-    # shared ---------------------------------------------------------------
-    def _fill_exo(self) -> None:
-        """Fixed.x: exogenous covariate (co)variances and means at their sample values."""
-        t = self.pt.table
-        exo = np.flatnonzero(t["exo"].to_numpy() == 1)
-        if not len(exo):
-            return
-        pos = {v: i for i, v in enumerate(self.model.ov)}
-        for r in exo:
-            row = t.iloc[r]
-            mom = self.groups[row["group"] - 1].moments
-            if row["op"] == "~~":
-                self.model.values[r] = mom.cov[pos[row["lhs"]], pos[row["rhs"]]]
-            elif row["op"] == "~1":
-                self.model.values[r] = mom.mean[pos[row["lhs"]]]
-
-    def defined_values(self, theta: np.ndarray, row_vals: np.ndarray | None = None) -> np.ndarray:
-        defs = self.pt.definitions
-        if not defs:
-            return np.zeros(0)
-        vals = self.model.row_values(theta) if row_vals is None else row_vals
-        return evaluate_definitions(defs, self.pt.table["label"], vals)
-
-    def _check_warnings(self, row_vals: np.ndarray) -> list[str]:
-        out = []
-        t = self.pt.table
-        lv = set(self.model.lv)
-        for r, row in enumerate(t.itertuples(index=False)):
-            if row.op == "~~" and row.lhs == row.rhs and row_vals[r] < 0:
-                kind = "latent variable" if row.lhs in lv else "observed variable"
-                msg = (
-                    f"the estimated (residual) variance of the {kind} '{row.lhs}' is negative "
-                    f"({row_vals[r]:.4f}): a Heywood case. Check the model for misspecification, "
-                    "empirical under-identification or too few indicators."
-                )
-                out.append(msg)
-                _warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
-        for g in range(self.model.ngroups):
-            C, _ = self.model.implied(self.theta, g, full=True)
-            k = self.model.n_ov
-            psi = C[k:, k:]
-            if psi.size:
-                ev = np.linalg.eigvalsh(psi)
-                if ev.min() < -1e-10:
-                    msg = (
-                        "the model-implied covariance matrix of the latent variables is not "
-                        "positive "
-                        "definite (smallest eigenvalue {:.3g}); check the factors' variances and "
-                        "covariances: {}".format(ev.min(), ", ".join(self.model.lv))
-                    )
-                    out.append(msg)
-                    _warnings.warn(msg, NonPositiveDefiniteWarning, stacklevel=3)
-        return out
-
-    def estimates_table(self, vcov: np.ndarray) -> pd.DataFrame:
-        t = self.pt.table
-        vals = self.row_values()
-        free = t["free"].to_numpy()
-        se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-        se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
-        # fixed rows have se 0: z is NaN and the interval is the value itself
-        wald = wald_table(vals, se, self.opts.level)
-        std = self.std_all(self.theta)
-        out = pd.DataFrame(
-            {
-                "lhs": t["lhs"],
-                "op": t["op"],
-                "rhs": t["rhs"],
-                "label": t["label"].where(~t["label"].str.startswith("."), ""),
-                "group": t["group"],
-                "est": vals,
-                "se": se,
-                **wald,
-                "std.all": std,
-            }
-        )
-        if self.pt.definitions:
-            dv = self.defined_values(self.theta)
-            dse = delta_method_se(self.defined_values, self.theta, vcov)
-            drows = self._definition_rows(dv, dse, "est")
-            drows.insert(3, "label", drows["lhs"])
-            drows["std.all"] = self.defined_values(self.theta, row_vals=std)
-            out = pd.concat([out, drows], ignore_index=True)
-        cols = [*ESTIMATE_COLUMNS, "label"]
-        if self.pt.ngroups > 1:
-            cols.append("group")
-        return out[cols]
-
-    def standardized_solution(self) -> pd.DataFrame:
-        """``std.all`` with delta-method SEs (lavaan ``standardizedSolution``)."""
-        vc = self._vcov
-        t = self.pt.table
-        std = self.std_all(self.theta)
-        se = delta_method_se(self.std_all, self.theta, vc)
-        fixed_std = np.zeros(len(t), dtype=bool)
-        se = np.where(fixed_std, 0.0, se)
-        out = pd.DataFrame(
-            {
-                "lhs": t["lhs"],
-                "op": t["op"],
-                "rhs": t["rhs"],
-                "group": t["group"],
-                "est.std": std,
-                "se": se,
-                **wald_table(std, se, self.opts.level, se_min=1e-12),
-            }
-        )
-        if self.pt.definitions:
-
-            def dstd(th):
-                return self.defined_values(th, row_vals=self.std_all(th))
-
-            dv = dstd(self.theta)
-            drows = self._definition_rows(dv, delta_method_se(dstd, self.theta, vc), "est.std")
-            out = pd.concat([out, drows], ignore_index=True)
-        return out
-
-    def _definition_rows(self, est: np.ndarray, se: np.ndarray, est_col: str) -> pd.DataFrame:
-        """Rows of the ``:=`` parameters with Wald z, p and confidence interval."""
-        defs = self.pt.definitions
-        return pd.DataFrame(
-            {
-                "lhs": [d.name for d in defs],
-                "op": ":=",
-                "rhs": [d.expression.replace(" ", "") for d in defs],
-                "group": 0,
-                est_col: est,
-                "se": se,
-                **wald_table(est, se, self.opts.level),
-            }
-        )
-
-    def r_squared(self) -> pd.DataFrame:
-        """Explained variance of every endogenous variable (lavaan's
-        ``lavInspect(fit, "r2")``): :math:`1 - \\psi_{ii}/\\sigma_{ii}`, the
-        residual over the model-implied total variance (Bollen, 1989, p. 118);
-        missing (NaN) above 1, i.e. for a negative residual variance, as lavaan's
-        ``lav_object_inspect_rsquare``."""
-        vals = self.row_values()
-        rows = []
-        t = self.pt.table
-        # lavaan reports indicators and dependent variables, not composites (<~)
-        reported = set(t["rhs"][t["op"] == "=~"]) | set(t["lhs"][t["op"] == "~"])
-        for g in range(self.model.ngroups):
-            A, S, _ = self.model._matrices(vals, g)
-            E = self.model.total_effects_inverse(A)
-            total = np.diag(E @ S @ E.T)
-            endogenous = np.flatnonzero(np.abs(A).sum(axis=1) > 0)
-            for i in endogenous:
-                name = self.model.variables[i]
-                if name not in reported:
-                    continue
-                r2 = 1.0 - S[i, i] / total[i]
-                r2 = r2 if r2 <= 1.0 else np.nan
-                rows.append({"group": g + 1, "variable": name, "r2": r2})
-        out = pd.DataFrame(rows, columns=["group", "variable", "r2"])
-        return out if self.model.ngroups > 1 else out.drop(columns="group")
-
-    def implied_moments(self) -> dict[str, Any]:
-        out = {}
-        for g, gd in enumerate(self.groups):
-            S, mu = self.model.implied(self.theta, g)
-            key = "implied" if gd.label is None else str(gd.label)
-            out[key] = {
-                "cov": pd.DataFrame(S, index=self.model.ov, columns=self.model.ov),
-                "mean": pd.Series(mu, index=self.model.ov),
-            }
-        return out
-
-    def sample_moments(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        mom = self.groups[g].moments
-        return mom.cov, mom.mean
-
-    def residuals(self, type: str = "cor.bentler") -> dict[str, pd.DataFrame]:  # noqa: A002
-        out = {}
-        for g, gd in enumerate(self.groups):
-            S, m = self.sample_moments(g)
-            Sig, mu = self.model.implied(self.theta, g)
-            if type == "raw":
-                R = S - Sig
-            elif type == "cor.bentler":
-                sd = np.sqrt(np.diag(S))
-                R = (S - Sig) / np.outer(sd, sd)
-            elif type == "cor.bollen":
-                R = fmx._cov2cor(S) - fmx._cov2cor(Sig)
-            else:
-                raise CkmError(
-                    f"The 'type' parameter of residuals must be one of 'raw', 'cor.bentler', "
-                    f"'cor.bollen'. Got {type!r} instead."
-                )
-            key = "residuals" if gd.label is None else str(gd.label)
-            out[key] = pd.DataFrame(R, index=self.model.ov, columns=self.model.ov)
-        return out
-
-    def check_df(self) -> None:
-        """Refuse a model with more free parameters than sample statistics."""
-        df = self.ndat() - self.npar()
-        if df < 0:
-            raise IdentificationError(
-                f"the model is not identified: it has {self.npar()} free parameters but only "
-                f"{self.ndat()} sample statistics (df = {df}). Fix or remove parameters."
-            )
-
-    def run(self) -> SEMResults:
-        self.check_df()
-        self.estimate()
-        vc = self.vcov()
-        self._vcov = vc
-        fm = self.fit_measures()
-        est = self.estimates_table(vc)
-        warns = list(self.notes) + self._check_warnings(self.row_values())
-        return SEMResults(
-            estimates=est,
-            fit_measures=fm,
-            estimator=self.label,
-            n=self.ntotal,
-            converged=True,
-            iterations=self.iterations,
-            model_text=self.pt.definitions and "" or "",
-            ngroups=self.pt.ngroups,
-            group_labels=tuple(gd.label for gd in self.groups),
-            n_per_group=tuple(self.n_per_group),
-            warnings=warns,
-            notes=self.extra_json,
-            theta=self.theta,
-            vcov=vc,
-            _engine=self,
-        )
-
-    # helpers for df -----------------------------------------------------------
-    def n_exo(self) -> int:
-        return len(self.pt.roles.ov_x) if self.opts.fixed_x else 0
-
-    def ndat(self) -> int:
-        """Number of sample statistics (lavaan ``ndat``), excluding fixed-x moments."""
-        p = self.model.n_ov
-        px = self.n_exo()
-        per = p * (p + 1) // 2 - px * (px + 1) // 2
-        if self.opts.meanstructure:
-            per += p - px
-        return per * len(self.groups)
-
-    def npar(self) -> int:
-        return self.model.n_free
-
-
-class MLEngine(BaseEngine):
-    """Complete-data normal-theory ML (and MLR)."""
-
-    label = "ML"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.label = self.opts.estimator
-        for gd in self.groups:  # weighted with sampling weights (ckm_research.sem.weights)
-            gd.moments = SampleMoments.from_data(gd.data, gd.extra.get("sampling_weights"))
-        self._fill_exo()
-
-    def estimate(self) -> None:
-        self.theta, self.fmin, self.iterations = fit_ml(
-            self.model, [gd.moments for gd in self.groups], max_iter=self.opts.iter_max
-        )
-
-    def information_expected(self) -> np.ndarray:
-        """Total expected information :math:`\\sum_g N_g I_{1,g}`."""
-        return ml_information(self.model, self.theta, [float(n) for n in self.n_per_group])
-
-    def vcov(self) -> np.ndarray:
-        if self.opts.estimator == "MLR":
-            from ckm_research.sem.robust import mlr_vcov
-
-            return mlr_vcov(self)
-        if estimator_spec(self.opts.estimator).se == "robust.sem":
-            from ckm_research.sem.mlm import robust_sem_vcov
-
-            return robust_sem_vcov(self)
-        info = self.information_expected()
-        try:
-            return np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            raise IdentificationError(
-                "the information matrix is singular at the solution: the model is not identified"
-            ) from None
-
-    def loglik(self) -> tuple[float, float]:
-        """Log-likelihood of the model and of the saturated model."""
-        logl = logl1 = 0.0
-        for g, gd in enumerate(self.groups):
-            S, ybar, n = gd.moments.cov, gd.moments.mean, gd.moments.n
-            Sig, mu = self.model.implied(self.theta, g)
-            p = len(ybar)
-            d = ybar - mu if self.opts.meanstructure else np.zeros(p)
-            _, ld = np.linalg.slogdet(Sig)
-            Ki = np.linalg.inv(Sig)
-            logl += -n / 2 * (p * np.log(2 * np.pi) + ld + np.sum(Ki * S) + d @ Ki @ d)
-            _, lds = np.linalg.slogdet(S)
-            logl1 += -n / 2 * (p * np.log(2 * np.pi) + lds + p)
-            # fixed.x: the covariates' marginal likelihood is not part of the model
-            # (lavaan subtracts it from both log-likelihoods)
-            ix = self.exo_index()
-            if self.n_exo():
-                _, ldx = np.linalg.slogdet(S[np.ix_(ix, ix)])
-                logl_x = -n / 2 * (len(ix) * np.log(2 * np.pi) + ldx + len(ix))
-                logl -= logl_x
-                logl1 -= logl_x
-        return float(logl), float(logl1)
-
-    def exo_index(self) -> list[int]:
-        """Positions of the observed exogenous covariates (lavaan's ``ov.x``)."""
-        return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
-
-    def baseline(self) -> tuple[float, float]:
-        """Chi-square and df of lavaan's independence (baseline) model."""
-        chisq = 0.0
-        # the covariates' (co)variances stay saturated in the baseline model, fixed
-        # at their sample values (fixed.x) or free
-        exo_idx = self.exo_index()
-        px = len(exo_idx)
-        for gd in self.groups:
-            S = gd.moments.cov
-            Sb = np.diag(np.diag(S))
-            if exo_idx:
-                Sb[np.ix_(exo_idx, exo_idx)] = S[np.ix_(exo_idx, exo_idx)]
-            _, ldb = np.linalg.slogdet(Sb)
-            _, lds = np.linalg.slogdet(S)
-            F = ldb - lds + np.trace(S @ np.linalg.inv(Sb)) - S.shape[0]
-            chisq += gd.moments.n * F
-        p = self.model.n_ov
-        if self.n_exo():
-            npar_b = (p - px) * (2 if self.opts.meanstructure else 1)
-        else:
-            npar_b = p * (2 if self.opts.meanstructure else 1) + px * (px - 1) // 2
-        return float(chisq), float(self.ndat() - npar_b * len(self.groups))
-
-    def fit_measures(self) -> dict[str, float]:
-        n = self.ntotal
-        G = len(self.groups)
-        chisq = float(n * self.fmin)
-        df = float(self.ndat() - self.npar())
-        if df < 0:
-            raise IdentificationError(
-                f"the model is not identified: it has {self.npar()} free parameters but only "
-                f"{self.ndat()} sample statistics (df = {int(df)}). Fix or remove parameters."
-            )
-        chisq_b, df_b = self.baseline()
-        logl, logl1 = self.loglik()
-        fm: dict[str, float] = {"npar": float(self.npar()), "fmin": float(self.fmin / 2)}
-        fm.update(
-            fmx.chisq_based_measures(
-                chisq, df, chisq_b, df_b, n, ngroups=G, npar=self.npar(), logl=logl, logl_h1=logl1
-            )
-        )
-        fm.update(self.residual_fit())
-        fm.update(self.gfi(df))
-        if self.opts.estimator == "MLR":
-            from ckm_research.sem.robust import mlr_fit_measures
-
-            fm.update(mlr_fit_measures(self, fm))
-        elif estimator_spec(self.opts.estimator).se == "robust.sem":
-            from ckm_research.sem.mlm import mlm_fit_measures
-
-            fm.update(mlm_fit_measures(self, fm))
-        return fm
-
-    def gfi(self, df: float) -> dict[str, float]:
-        """GFI/AGFI/PGFI with the normal-theory weight at the implied moments,
-        group-weighted by N_g/N as lavaan."""
-        from ckm_research.sem.model import vech_indices
-        from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
-
-        ms = self.opts.meanstructure
-        out = {"gfi": 0.0}
-        nel = 0
-        for g in range(len(self.groups)):
-            S, ybar = self.sample_moments(g)
-            Sig, mu = self.model.implied(self.theta, g)
-            ri, ci = vech_indices(len(ybar))
-            obs, est = S[ri, ci], Sig[ri, ci]
-            if ms:
-                obs, est = np.concatenate([ybar, obs]), np.concatenate([mu, est])
-            V = h1_information_expected(Sig, ms)
-            nel += len(obs)
-            keep = _non_exo_moments(self)  # fixed-x moments are not part of the fit
-            obs, est, V = obs[keep], est[keep], V[np.ix_(keep, keep)]
-            one = fmx.gfi(obs, est, V, df)
-            out["gfi"] += self.n_per_group[g] / self.ntotal * one["gfi"]
-        g_ = out["gfi"]
-        out["agfi"] = 1.0 - (nel / df) * (1.0 - g_) if df > 0 else 1.0
-        out["pgfi"] = (df / nel) * g_
-        return out
-
-    def residual_fit(self) -> dict[str, float]:
-        """RMR, SRMR (Bentler) and CRMR, averaged over groups by N_g/N as lavaan does."""
-        acc: dict[str, float] = {}
-        for g in range(len(self.groups)):
-            S, ybar = self.sample_moments(g)
-            Sig, mu = self.model.implied(self.theta, g)
-            w = self.n_per_group[g] / self.ntotal
-            ms = self.opts.meanstructure
-            args = (S, Sig, ybar, mu) if ms else (S, Sig)
-            for name, fn in (
-                ("rmr", fmx.rmr),
-                ("srmr_bentler", fmx.srmr_bentler),
-                ("crmr", fmx.crmr),
-                ("srmr_mplus", fmx.srmr_mplus),
-            ):
-                v, v0 = fn(*args)
-                acc[name] = acc.get(name, 0.0) + w * v
-                acc[name + "_nomean"] = acc.get(name + "_nomean", 0.0) + w * v0
-        acc["srmr"] = acc["srmr_bentler"]
-        return acc

@@ -59,9 +59,8 @@ from scipy import linalg, optimize
 
 from ckm_research.errors import ConvergenceError, IdentificationError, ModelSpecificationError
 from ckm_research.numerics import numerical_jacobian
-from ckm_research.sem.api import MLEngine
 from ckm_research.sem.fiml import FIMLEngine
-from ckm_research.sem.ml import _safe_start, ml_discrepancy, ml_information, start_values
+from ckm_research.sem.ml import MLEngine, _safe_start, ml_discrepancy, ml_information, start_values
 from ckm_research.sem.partable import ParTable, is_simple_equality
 from ckm_research.sem.syntax import evaluate_definitions
 
@@ -466,9 +465,7 @@ class ConstrainedMLEngine(_ConstrainedFit, MLEngine):
 
     def vcov(self) -> np.ndarray:
         if self.opts.estimator == "MLR":
-            from ckm_research.sem.robust import mlr_vcov
-
-            return mlr_vcov(self)
+            return self.sandwich_vcov()
         return self.constrained_inverse(self.information_expected())
 
 

@@ -67,7 +67,7 @@ def _engine(results, what: str):
             f"{what} needs the fitted model: pass the SEMResults returned by fit() in this "
             "session (a result read back from JSON has no model)"
         )
-    from ckm_research.sem.api import BaseEngine
+    from ckm_research.sem.engine import BaseEngine
 
     if not isinstance(eng, BaseEngine):
         kind = "LMS" if "LMS" in type(eng).__name__ else type(eng).__name__
@@ -80,7 +80,7 @@ def _engine(results, what: str):
 
 
 def _check_ml(eng, what: str, lavaan_name: str, fiml: bool = False, wlsmv: bool = False) -> None:
-    from ckm_research.sem.api import MLEngine
+    from ckm_research.sem.ml import MLEngine
     from ckm_research.sem.weights import WeightedMLEngine
 
     ok = (
@@ -265,7 +265,7 @@ def _ml_score_information(eng, model: RAMModel, theta: np.ndarray):
     parameters of ``model``.  With fixed exogenous covariates (``fixed.x``)
     the information leaves out their moments, as lavaan does, which matters
     for parameters that would make a covariate endogenous."""
-    from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+    from ckm_research.sem.robust import h1_information_expected
 
     moments = [gd.moments for gd in eng.groups]
     n = float(eng.ntotal)
@@ -275,7 +275,7 @@ def _ml_score_information(eng, model: RAMModel, theta: np.ndarray):
     _, grad = ml_discrepancy(model, theta, moments)
     if not eng.n_exo():
         return -0.5 * grad, ml_information(model, theta, weights, meanstructure=ms)
-    keep = _non_exo_moments(eng)
+    keep = eng.non_exo_mask()
     info = np.zeros((model.n_free, model.n_free))
     for g, w in enumerate(weights):
         Sig, _ = model.implied(theta, g)
@@ -1296,10 +1296,9 @@ def _residual_acov(eng, kind: str, observed: bool = False) -> list[np.ndarray]:
     ``z.type = "normalized"`` residuals' standard errors)."""
     from ckm_research.numerics import numerical_jacobian
     from ckm_research.sem.robust import (
-        _non_exo_moments,
-        _weighted,
         casewise_scores_moments,
         h1_information_expected,
+        weighted_scores,
     )
 
     ms = eng.opts.meanstructure
@@ -1323,7 +1322,7 @@ def _residual_acov(eng, kind: str, observed: bool = False) -> list[np.ndarray]:
             from ckm_research.sem import missing as mis
 
             pat = eng.patterns[g]
-            keep = _non_exo_moments(eng)
+            keep = eng.non_exo_mask()
             I1_inv = np.zeros((len(keep), len(keep)))
             I1_inv[np.ix_(keep, keep)] = np.linalg.inv(
                 mis.fiml_information_h1(pat, ybar, S, "observed")[np.ix_(keep, keep)]
@@ -1341,14 +1340,16 @@ def _residual_acov(eng, kind: str, observed: bool = False) -> list[np.ndarray]:
             continue
         # fixed.x: the covariates' moments carry no information (lavaan zeroes
         # their rows and columns, x.idx, and inverts the rest)
-        keep = _non_exo_moments(eng)
+        keep = eng.non_exo_mask()
         I1_inv = np.zeros((len(keep), len(keep)))
         I1_inv[np.ix_(keep, keep)] = np.linalg.inv(
             h1_information_expected(S, ms)[np.ix_(keep, keep)]
         )
         if robust:
             # with sampling weights the weighted scores w_i s_i and ng = sum w_i
-            sc = _weighted(gd, casewise_scores_moments(gd.data, ybar, S, ms))
+            sc = weighted_scores(
+                casewise_scores_moments(gd.data, ybar, S, ms), gd.extra.get("sampling_weights")
+            )
             gammas.append(I1_inv @ (sc.T @ sc / ng) @ I1_inv / ng)
             A1 = _h1_information_observed(S, ybar, Sig, mu, ms)
         else:
@@ -1838,8 +1839,7 @@ def _sb2010(free, restricted) -> dict:
     of the less restricted model at the restricted model's estimates."""
     import copy
 
-    from ckm_research.sem.api import MLEngine
-    from ckm_research.sem.robust import yuan_bentler_trace
+    from ckm_research.sem.ml import MLEngine
 
     e1, e0 = free._engine, restricted._engine
     if type(e1) is not MLEngine or type(e0) is not MLEngine or free.estimator != "MLR":
@@ -1868,7 +1868,7 @@ def _sb2010(free, restricted) -> dict:
     e10 = copy.copy(e1)
     e10.theta = theta10
     e10._obs_info = None
-    c10 = yuan_bentler_trace(e10)[0] / d1 if d1 > 0 else 1.0
+    c10 = e10.robust_trace()[0] / d1 if d1 > 0 else 1.0
     cd = (d0 * c0 - d1 * c10) / (d0 - d1)
     delta = (t0 - t1) / cd
     return {

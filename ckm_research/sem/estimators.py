@@ -43,6 +43,7 @@ from ckm_research.errors import CkmError
 __all__ = [
     "ESTIMATORS",
     "ORDINAL_ESTIMATORS",
+    "FIML_ESTIMATORS",
     "EstimatorSpec",
     "estimator_spec",
     "check_estimator",
@@ -151,6 +152,14 @@ ESTIMATORS: tuple[str, ...] = tuple(s.name for s in _SPECS)
 
 #: the estimators for ordered items (``ordered=``)
 ORDINAL_ESTIMATORS: tuple[str, ...] = tuple(s.name for s in _SPECS if s.ordinal)
+
+#: the estimators fitted by casewise (full-information) ML with lavaan's standard or
+#: Huber-White SEs: ML, MLR and the alias FIML. They take incomplete data (``missing="ml"``),
+#: general constraints and sampling weights, and are the choices of the study pipeline, the
+#: power analysis and ``ckm validity``.
+FIML_ESTIMATORS: tuple[str, ...] = tuple(
+    s.name for s in _SPECS if s.fitted_by == "ML" and s.se != "robust.sem"
+)
 
 #: lavaan estimator names not supported (yet), with what to use instead
 NOT_SUPPORTED: dict[str, str] = {

@@ -30,7 +30,7 @@ from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.numerics import minimize, numerical_hessian
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import missing as mis
-from ckm_research.sem.api import BaseEngine
+from ckm_research.sem.engine import BaseEngine
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 
 __all__ = ["FIMLEngine"]
@@ -292,10 +292,8 @@ class FIMLEngine(BaseEngine):
         """:math:`\\operatorname{tr}(U\\Gamma)` of the Yuan-Bentler (Mplus) statistic
         with incomplete data: saturated information at the EM estimates
         (observed, as lavaan's MLR with ``missing = "ml"``)."""
-        from ckm_research.sem.robust import _non_exo_moments
-
         n = self.ntotal
-        keep = _non_exo_moments(self)  # lavaan zeroes the fixed-x rows and columns
+        keep = self.non_exo_mask()  # lavaan zeroes the fixed-x rows and columns
         trace_h1 = 0.0
         for g in range(len(self.groups)):
             A1 = self._h1_info(g, "observed")[np.ix_(keep, keep)]
@@ -396,7 +394,7 @@ class FIMLEngine(BaseEngine):
         ``lav_fit_fiml_corrected``): the ML statistic of the estimates against
         the EM moments and a trace correction from the observed- and
         complete-data saturated information."""
-        from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+        from ckm_research.sem.robust import h1_information_expected
 
         n = self.ntotal
         fg = [m / n for m in self.n_per_group]
@@ -404,7 +402,7 @@ class FIMLEngine(BaseEngine):
         xx3 = xx3_b = 0.0
         # fixed.x: lavaan zeroes the covariates' rows and columns of the h1
         # information and inverts the rest
-        keep = _non_exo_moments(self)
+        keep = self.non_exo_mask()
         kk = np.ix_(keep, keep)
         for g in range(len(self.groups)):
             h = self.h1[g]
@@ -463,7 +461,7 @@ class FIMLEngine(BaseEngine):
         return xx3, c3, xx3_b, c3_b
 
     def residual_fit(self) -> dict[str, float]:
-        from ckm_research.sem.api import MLEngine
+        from ckm_research.sem.ml import MLEngine
 
         return MLEngine.residual_fit(self)
 

@@ -36,12 +36,11 @@ from scipy.linalg import block_diag
 from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import ordinal as ordm
-from ckm_research.sem.api import MLEngine
 from ckm_research.sem.estimators import estimator_spec
-from ckm_research.sem.ml import SampleMoments, start_values
+from ckm_research.sem.ml import MLEngine, SampleMoments, start_values
 from ckm_research.sem.mlm import nacov_continuous
 from ckm_research.sem.model import vech_indices
-from ckm_research.sem.robust import _non_exo_moments, h1_information_expected
+from ckm_research.sem.robust import h1_information_expected
 
 __all__ = ["LSEngine"]
 
@@ -54,7 +53,7 @@ class LSEngine(MLEngine):
         self.kind = self.opts.estimator
         ms = self.opts.meanstructure
         self.spec = estimator_spec(self.kind)
-        self.keep = _non_exo_moments(self)
+        self.keep = self.non_exo_mask()
         self.obs, self.weights, self.gammas = [], [], []
         for gd in self.groups:
             n = gd.data.shape[0]

@@ -28,14 +28,29 @@ from the rank-two derivative factors of :mod:`ckm_research.sem.model`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.numerics import minimize
+from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.engine import BaseEngine
+from ckm_research.sem.estimators import estimator_spec
 from ckm_research.sem.model import RAMModel
 
-__all__ = ["SampleMoments", "ml_discrepancy", "ml_information", "fit_ml", "start_values"]
+if TYPE_CHECKING:
+    from ckm_research.sem.robust import MLInputs
+
+__all__ = [
+    "SampleMoments",
+    "ml_discrepancy",
+    "ml_information",
+    "fit_ml",
+    "start_values",
+    "MLEngine",
+    "independence_engine",
+]
 
 
 @dataclass(frozen=True)
@@ -379,3 +394,259 @@ def _safe_start(model: RAMModel, moments: list[SampleMoments]) -> np.ndarray:
         elif r.op == "~1" and r.lhs in pos:
             theta[r.free - 1] = moments[r.group - 1].mean[pos[r.lhs]]
     return theta
+
+
+class MLEngine(BaseEngine):
+    """Complete-data normal-theory ML (and MLR)."""
+
+    label = "ML"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label = self.opts.estimator
+        for gd in self.groups:  # weighted with sampling weights (ckm_research.sem.weights)
+            gd.moments = SampleMoments.from_data(gd.data, gd.extra.get("sampling_weights"))
+        self._fill_exo()
+
+    def estimate(self) -> None:
+        self.theta, self.fmin, self.iterations = fit_ml(
+            self.model, [gd.moments for gd in self.groups], max_iter=self.opts.iter_max
+        )
+
+    def information_expected(self) -> np.ndarray:
+        """Total expected information :math:`\\sum_g N_g I_{1,g}`."""
+        return ml_information(self.model, self.theta, [float(n) for n in self.n_per_group])
+
+    def vcov(self) -> np.ndarray:
+        if self.opts.estimator == "MLR":
+            return self.sandwich_vcov()
+        if estimator_spec(self.opts.estimator).se == "robust.sem":
+            from ckm_research.sem.mlm import robust_sem_vcov
+
+            return robust_sem_vcov(self)
+        info = self.information_expected()
+        try:
+            return np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "the information matrix is singular at the solution: the model is not identified"
+            ) from None
+
+    # robust (MLR) inference: sem.robust's functions of this engine's inputs ------------
+    def ml_inputs(self) -> MLInputs:
+        """The model, estimates, data and moments the robust statistics are functions of
+        (:class:`ckm_research.sem.robust.MLInputs`)."""
+        from ckm_research.sem.robust import MLInputs
+
+        return MLInputs(
+            model=self.model,
+            theta=self.theta,
+            data=[gd.data for gd in self.groups],
+            moments=[gd.moments for gd in self.groups],
+            meanstructure=self.opts.meanstructure,
+            ntotal=self.ntotal,
+            exo_index=tuple(self.exo_index()) if self.n_exo() else (),
+            weights=[gd.extra.get("sampling_weights") for gd in self.groups],
+        )
+
+    def observed_information(self) -> np.ndarray:
+        """Observed information per case at the estimates
+        (:func:`ckm_research.sem.robust.observed_information`), computed once; set
+        ``_obs_info`` to ``None`` after changing ``theta``."""
+        if getattr(self, "_obs_info", None) is None:
+            from ckm_research.sem.robust import observed_information
+
+            self._obs_info = observed_information(self.ml_inputs())
+        return self._obs_info
+
+    def _information_inverse(self):
+        """The inverse used under general constraints (``None``: the plain inverse)."""
+        return getattr(self, "constrained_inverse", None)
+
+    def sandwich_vcov(self) -> np.ndarray:
+        """Huber-White SEs' covariance matrix (:func:`ckm_research.sem.robust.mlr_vcov`)."""
+        from ckm_research.sem.robust import mlr_vcov
+
+        return mlr_vcov(self.ml_inputs(), self.observed_information(), self._information_inverse())
+
+    def robust_trace(self) -> tuple[float, float, float]:
+        """:math:`\\operatorname{tr}(U\\Gamma)` of the Yuan-Bentler (Mplus) statistic and its
+        h1 and h0 parts (:func:`ckm_research.sem.robust.yuan_bentler_trace`)."""
+        from ckm_research.sem.robust import yuan_bentler_trace
+
+        return yuan_bentler_trace(
+            self.ml_inputs(), self.observed_information(), self._information_inverse()
+        )
+
+    def loglik(self) -> tuple[float, float]:
+        """Log-likelihood of the model and of the saturated model."""
+        logl = logl1 = 0.0
+        for g, gd in enumerate(self.groups):
+            S, ybar, n = gd.moments.cov, gd.moments.mean, gd.moments.n
+            Sig, mu = self.model.implied(self.theta, g)
+            p = len(ybar)
+            d = ybar - mu if self.opts.meanstructure else np.zeros(p)
+            _, ld = np.linalg.slogdet(Sig)
+            Ki = np.linalg.inv(Sig)
+            logl += -n / 2 * (p * np.log(2 * np.pi) + ld + np.sum(Ki * S) + d @ Ki @ d)
+            _, lds = np.linalg.slogdet(S)
+            logl1 += -n / 2 * (p * np.log(2 * np.pi) + lds + p)
+            # fixed.x: the covariates' marginal likelihood is not part of the model
+            # (lavaan subtracts it from both log-likelihoods)
+            ix = self.exo_index()
+            if self.n_exo():
+                _, ldx = np.linalg.slogdet(S[np.ix_(ix, ix)])
+                logl_x = -n / 2 * (len(ix) * np.log(2 * np.pi) + ldx + len(ix))
+                logl -= logl_x
+                logl1 -= logl_x
+        return float(logl), float(logl1)
+
+    def exo_index(self) -> list[int]:
+        """Positions of the observed exogenous covariates (lavaan's ``ov.x``)."""
+        return [self.model.ov.index(v) for v in self.pt.roles.ov_x]
+
+    def baseline(self) -> tuple[float, float]:
+        """Chi-square and df of lavaan's independence (baseline) model."""
+        chisq = 0.0
+        # the covariates' (co)variances stay saturated in the baseline model, fixed
+        # at their sample values (fixed.x) or free
+        exo_idx = self.exo_index()
+        px = len(exo_idx)
+        for gd in self.groups:
+            S = gd.moments.cov
+            Sb = np.diag(np.diag(S))
+            if exo_idx:
+                Sb[np.ix_(exo_idx, exo_idx)] = S[np.ix_(exo_idx, exo_idx)]
+            _, ldb = np.linalg.slogdet(Sb)
+            _, lds = np.linalg.slogdet(S)
+            F = ldb - lds + np.trace(S @ np.linalg.inv(Sb)) - S.shape[0]
+            chisq += gd.moments.n * F
+        p = self.model.n_ov
+        if self.n_exo():
+            npar_b = (p - px) * (2 if self.opts.meanstructure else 1)
+        else:
+            npar_b = p * (2 if self.opts.meanstructure else 1) + px * (px - 1) // 2
+        return float(chisq), float(self.ndat() - npar_b * len(self.groups))
+
+    def fit_measures(self) -> dict[str, float]:
+        n = self.ntotal
+        G = len(self.groups)
+        chisq = float(n * self.fmin)
+        df = float(self.ndat() - self.npar())
+        if df < 0:
+            raise IdentificationError(
+                f"the model is not identified: it has {self.npar()} free parameters but only "
+                f"{self.ndat()} sample statistics (df = {int(df)}). Fix or remove parameters."
+            )
+        chisq_b, df_b = self.baseline()
+        logl, logl1 = self.loglik()
+        fm: dict[str, float] = {"npar": float(self.npar()), "fmin": float(self.fmin / 2)}
+        fm.update(
+            fmx.chisq_based_measures(
+                chisq, df, chisq_b, df_b, n, ngroups=G, npar=self.npar(), logl=logl, logl_h1=logl1
+            )
+        )
+        fm.update(self.residual_fit())
+        fm.update(self.gfi(df))
+        if self.opts.estimator == "MLR":
+            from ckm_research.sem.robust import mlr_fit_measures
+
+            tr_b = independence_engine(self).robust_trace()[0]
+            tr = self.robust_trace()[0] if df > 0 else np.nan
+            fm.update(mlr_fit_measures(fm, tr, tr_b, n, G))
+        elif estimator_spec(self.opts.estimator).se == "robust.sem":
+            from ckm_research.sem.mlm import mlm_fit_measures
+
+            fm.update(mlm_fit_measures(self, fm))
+        return fm
+
+    def gfi(self, df: float) -> dict[str, float]:
+        """GFI/AGFI/PGFI with the normal-theory weight at the implied moments,
+        group-weighted by N_g/N as lavaan."""
+        from ckm_research.sem.model import vech_indices
+        from ckm_research.sem.robust import h1_information_expected
+
+        ms = self.opts.meanstructure
+        out = {"gfi": 0.0}
+        nel = 0
+        for g in range(len(self.groups)):
+            S, ybar = self.sample_moments(g)
+            Sig, mu = self.model.implied(self.theta, g)
+            ri, ci = vech_indices(len(ybar))
+            obs, est = S[ri, ci], Sig[ri, ci]
+            if ms:
+                obs, est = np.concatenate([ybar, obs]), np.concatenate([mu, est])
+            V = h1_information_expected(Sig, ms)
+            nel += len(obs)
+            keep = self.non_exo_mask()  # fixed-x moments are not part of the fit
+            obs, est, V = obs[keep], est[keep], V[np.ix_(keep, keep)]
+            one = fmx.gfi(obs, est, V, df)
+            out["gfi"] += self.n_per_group[g] / self.ntotal * one["gfi"]
+        g_ = out["gfi"]
+        out["agfi"] = 1.0 - (nel / df) * (1.0 - g_) if df > 0 else 1.0
+        out["pgfi"] = (df / nel) * g_
+        return out
+
+    def residual_fit(self) -> dict[str, float]:
+        """RMR, SRMR (Bentler) and CRMR, averaged over groups by N_g/N as lavaan does."""
+        acc: dict[str, float] = {}
+        for g in range(len(self.groups)):
+            S, ybar = self.sample_moments(g)
+            Sig, mu = self.model.implied(self.theta, g)
+            w = self.n_per_group[g] / self.ntotal
+            ms = self.opts.meanstructure
+            args = (S, Sig, ybar, mu) if ms else (S, Sig)
+            for name, fn in (
+                ("rmr", fmx.rmr),
+                ("srmr_bentler", fmx.srmr_bentler),
+                ("crmr", fmx.crmr),
+                ("srmr_mplus", fmx.srmr_mplus),
+            ):
+                v, v0 = fn(*args)
+                acc[name] = acc.get(name, 0.0) + w * v
+                acc[name + "_nomean"] = acc.get(name + "_nomean", 0.0) + w * v0
+        acc["srmr"] = acc["srmr_bentler"]
+        return acc
+
+
+def independence_engine(engine: BaseEngine) -> MLEngine:
+    """The independence (baseline) model of ``engine``'s model, fitted by ML to the same
+    data with the same options: the model of lavaan's baseline test, whose Yuan-Bentler
+    and Satorra-Bentler traces the scaled baseline statistics need."""
+    import dataclasses
+
+    from ckm_research.sem.partable import build_partable
+
+    ov = list(engine.model.ov)
+    ox = list(engine.pt.roles.ov_x)
+    # the syntax is written with plain stand-in names: observed product terms
+    # ("x1:x2") are variables here but not names the parser accepts on the left
+    alias = {v: f"v{i}" for i, v in enumerate(ov)}
+    back = {a: v for v, a in alias.items()}
+    lines = [f"{alias[v]} ~~ {alias[v]}" for v in ov]
+    # the covariates' block stays saturated: free, or fixed at the sample values (fixed.x)
+    lines += [f"{alias[a]} ~~ {alias[b]}" for i, a in enumerate(ox) for b in ox[i + 1 :]]
+    pt = build_partable(
+        "\n".join(lines), ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure
+    )
+    for col in ("lhs", "rhs"):
+        pt.table[col] = [back.get(v, v) for v in pt.table[col]]
+    pt.roles = dataclasses.replace(
+        pt.roles,
+        **{
+            f.name: tuple(back.get(v, v) for v in getattr(pt.roles, f.name))
+            for f in dataclasses.fields(pt.roles)
+        },
+    )
+    if engine.n_exo():
+        t = pt.table
+        # the covariates' (co)variances and, with a mean structure, their means
+        exo = t["lhs"].isin(ox) & ((t["op"] == "~1") | ((t["op"] == "~~") & t["rhs"].isin(ox)))
+        t.loc[exo, ["free", "exo"]] = [0, 1]
+        free = t["free"].to_numpy()
+        order = {k: i + 1 for i, k in enumerate(sorted(set(free[free > 0])))}
+        t["free"] = [order.get(f, 0) for f in free]
+        pt.roles = dataclasses.replace(pt.roles, ov_x=tuple(ox))
+    base = MLEngine(pt, engine.groups, engine.opts, [])
+    base.estimate()
+    return base

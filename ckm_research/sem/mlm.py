@@ -38,10 +38,9 @@ from ckm_research.errors import IdentificationError
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import ordinal as ordm
 from ckm_research.sem.estimators import estimator_spec
+from ckm_research.sem.ml import independence_engine
 from ckm_research.sem.model import vech_indices
 from ckm_research.sem.robust import (
-    _baseline_engine,
-    _non_exo_moments,
     h1_information_expected,
     robust_fit_measures,
 )
@@ -102,7 +101,7 @@ def _pieces(engine):
     """Per group: the model Jacobian, the saturated information V at the
     implied moments and Gamma, without the fixed-x moments."""
     ms = engine.opts.meanstructure
-    keep = _non_exo_moments(engine)
+    keep = engine.non_exo_mask()
     out = []
     for g, gd in enumerate(engine.groups):
         sigma, _ = engine.model.implied(engine.theta, g)
@@ -229,7 +228,7 @@ def mlm_fit_measures(engine, fm: dict) -> dict[str, float]:
         return {}
     kind = estimator_spec(engine.opts.estimator).test
     test = _test(kind, fm["chisq"], df, engine)
-    test_b = _test(kind, fm["baseline.chisq"], fm["baseline.df"], _baseline_engine(engine))
+    test_b = _test(kind, fm["baseline.chisq"], fm["baseline.df"], independence_engine(engine))
     return scaled_and_robust_measures(
         test,
         test_b,

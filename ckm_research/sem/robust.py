@@ -23,24 +23,75 @@ lavaan's ``estimator = "MLR"`` (version 0.6) combines
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ckm_research.numerics import numerical_hessian
 from ckm_research.sem import distributions as stats  # scipy.stats' results, cheap to import
 from ckm_research.sem import fit_measures as fmx
-from ckm_research.sem.ml import ml_discrepancy
-from ckm_research.sem.model import vech_indices
+from ckm_research.sem.ml import SampleMoments, ml_discrepancy
+from ckm_research.sem.model import RAMModel, vech_indices
 
 __all__ = [
+    "MLInputs",
     "casewise_scores_moments",
     "h1_information_expected",
+    "non_exo_moments",
+    "weighted_scores",
     "observed_information",
+    "model_scores",
     "mlr_vcov",
     "yuan_bentler_trace",
     "mlr_fit_measures",
+    "scaled_fit_measures",
+    "robust_fit_measures",
 ]
+
+
+@dataclass(frozen=True)
+class MLInputs:
+    """What the robust ML statistics are functions of: the model, the estimates and
+    the data of each group (complete cases) with their sample moments.
+
+    An engine builds it (:meth:`ckm_research.sem.ml.MLEngine.ml_inputs`); the
+    functions of this module read nothing else.
+
+    Attributes
+    ----------
+    model : RAMModel
+        The model (parameter table and matrices).
+    theta : numpy.ndarray
+        The free parameters' estimates.
+    data : sequence of numpy.ndarray
+        Per group, the ``(n_g, p)`` complete data in the model's variable order.
+    moments : sequence of SampleMoments
+        Per group, the sample moments (divisor :math:`N_g`; weighted with sampling
+        weights, ``n`` then the weighted number of cases).
+    meanstructure : bool
+        Whether the model has a mean structure.
+    ntotal : int
+        :math:`N`, the number of cases over the groups.
+    exo_index : tuple of int
+        Positions of the fixed exogenous covariates (lavaan's ``x.idx``; empty
+        with ``fixed.x = FALSE`` or without covariates).
+    weights : sequence of (numpy.ndarray or None), optional
+        Per group, the normalized sampling weights of the cases (``None``: unweighted).
+    """
+
+    model: RAMModel
+    theta: np.ndarray
+    data: Sequence[np.ndarray]
+    moments: Sequence[SampleMoments]
+    meanstructure: bool
+    ntotal: int
+    exo_index: tuple[int, ...] = ()
+    weights: Sequence[np.ndarray | None] | None = None
+
+    def group_weights(self, g: int) -> np.ndarray | None:
+        """The sampling weights of group ``g`` (``None``: unweighted)."""
+        return None if self.weights is None else self.weights[g]
 
 
 def casewise_scores_moments(
@@ -86,141 +137,127 @@ def h1_information_expected(cov: np.ndarray, meanstructure: bool) -> np.ndarray:
     return A
 
 
-def observed_information(engine, eps: float = 1e-5) -> np.ndarray:
-    """Observed information per case, :math:`-N^{-1}\\partial^2\\ell/\\partial\\theta^2`,
-    by central differences of the analytic gradient (as lavaan's
-    ``observed.information = "hessian"``)."""
-    model, theta = engine.model, engine.theta
-    moments = [gd.moments for gd in engine.groups]
-    H = numerical_hessian(lambda th: ml_discrepancy(model, th, moments)[1], theta, eps)
-    # F = -2 logL / N + const  =>  information per case = H_F / 2
-    return H / 2.0
-
-
-def _model_scores(engine) -> list[np.ndarray]:
-    """Casewise scores wrt the free parameters, per group (n_g x q)."""
-    out = []
-    ms = engine.opts.meanstructure
-    for g, gd in enumerate(engine.groups):
-        Sig, mu = engine.model.implied(engine.theta, g)
-        mean = mu if ms else gd.moments.mean
-        s = _weighted(gd, casewise_scores_moments(gd.data, mean, Sig, ms))
-        delta = engine.model.jacobian(engine.theta, g, meanstructure=ms)
-        out.append(s @ delta)
-    return out
-
-
-def _weighted(gd, scores: np.ndarray) -> np.ndarray:
-    """Casewise scores times the case's sampling weight, :math:`w_i s_i`, when the
-    group has sampling weights (lavaan's ``lav_mvnorm_scores_mu_vech_sigma`` with
-    ``wt``; :mod:`ckm_research.sem.weights`); with the weighted number of cases
-    :math:`N_g^w` as ``moments.n``, :math:`B = \\sum_i w_i^2 s_i s_i^\\top / N_g^w`."""
-    wt = gd.extra.get("sampling_weights") if gd.extra else None
-    return scores if wt is None else scores * wt[:, None]
-
-
-def _info_observed_cached(engine) -> np.ndarray:
-    if getattr(engine, "_obs_info", None) is None:
-        engine._obs_info = observed_information(engine)
-    return engine._obs_info
-
-
-def _inverse_information(engine, info: np.ndarray) -> np.ndarray:
-    """:math:`I^{-1}`, or under general constraints the inverse of the constrained
-    model's information (:func:`ckm_research.sem.constraints.constrained_inverse`,
-    lavaan's augmented information)."""
-    inverse = getattr(engine, "constrained_inverse", None)
-    return inverse(info) if inverse is not None else np.linalg.inv(info)
-
-
-def mlr_vcov(engine) -> np.ndarray:
-    """Huber-White sandwich covariance matrix of the estimates.
-
-    :math:`N^{-1} A^{-1} B A^{-1}` with :math:`A` the observed information
-    per case and :math:`B = N^{-1}\\sum_i s_i s_i^\\top`.
-    """
-    A = _info_observed_cached(engine)
-    scores = _model_scores(engine)
-    n = engine.ntotal
-    B = sum(s.T @ s for s in scores) / n
-    Ainv = _inverse_information(engine, A)
-    return Ainv @ B @ Ainv / n
-
-
-def yuan_bentler_trace(engine) -> tuple[float, float, float]:
-    """:math:`\\operatorname{tr}(U\\Gamma)` of the Mplus variant of the Yuan-Bentler
-    statistic, with its saturated (h1) and model (h0) parts."""
-    ms = engine.opts.meanstructure
-    n = engine.ntotal
-    keep = _non_exo_moments(engine)
-    trace_h1 = 0.0
-    for gd in engine.groups:
-        A1 = h1_information_expected(gd.moments.cov, ms)[np.ix_(keep, keep)]
-        s1 = _weighted(gd, casewise_scores_moments(gd.data, gd.moments.mean, gd.moments.cov, ms))
-        s1 = s1[:, keep]
-        B1 = s1.T @ s1 / gd.moments.n
-        trace_h1 += float(np.sum(np.linalg.solve(A1, B1).diagonal()))
-    E = _info_observed_cached(engine)
-    Einv = _inverse_information(engine, E)
-    trace_h0 = 0.0
-    for s, gd in zip(_model_scores(engine), engine.groups, strict=True):
-        B0 = s.T @ s / gd.moments.n
-        trace_h0 += gd.moments.n / n * float(np.sum(B0 * Einv.T))
-    return trace_h1 - trace_h0, trace_h1, trace_h0
-
-
-def _non_exo_moments(engine) -> np.ndarray:
+def non_exo_moments(p: int, exo_index: Sequence[int], meanstructure: bool) -> np.ndarray:
     """Mask of the sample moments that are not fixed-x moments (lavaan drops the
     means, variances and covariances of fixed exogenous covariates from the
-    saturated information)."""
-    p = engine.model.n_ov
-    ix = set(engine.exo_index()) if engine.n_exo() else set()
+    saturated information).
+
+    Parameters
+    ----------
+    p : int
+        Number of observed variables.
+    exo_index : sequence of int
+        Positions of the fixed covariates (lavaan's ``x.idx``).
+    meanstructure : bool
+        The moments include the means (first ``p`` entries).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        In lavaan's order of the moments: means (with a mean structure), then
+        :math:`\\operatorname{vech}(S)`.
+    """
+    ix = set(exo_index)
     ri, ci = vech_indices(p)
     cov_keep = np.array([not (i in ix and j in ix) for i, j in zip(ri, ci, strict=True)])
-    if engine.opts.meanstructure:
+    if meanstructure:
         mean_keep = np.array([j not in ix for j in range(p)])
         return np.concatenate([mean_keep, cov_keep])
     return cov_keep
 
 
-def _baseline_engine(engine):
-    """The independence model as an engine of the same class and options."""
-    from ckm_research.sem.api import MLEngine
-    from ckm_research.sem.partable import build_partable
+def weighted_scores(scores: np.ndarray, wt: np.ndarray | None) -> np.ndarray:
+    """Casewise scores times the case's sampling weight, :math:`w_i s_i`, when the
+    group has sampling weights (lavaan's ``lav_mvnorm_scores_mu_vech_sigma`` with
+    ``wt``; :mod:`ckm_research.sem.weights`); with the weighted number of cases
+    :math:`N_g^w` as ``moments.n``, :math:`B = \\sum_i w_i^2 s_i s_i^\\top / N_g^w`."""
+    return scores if wt is None else scores * wt[:, None]
 
-    ov = list(engine.model.ov)
-    ox = list(engine.pt.roles.ov_x)
-    # the syntax is written with plain stand-in names: observed product terms
-    # ("x1:x2") are variables here but not names the parser accepts on the left
-    alias = {v: f"v{i}" for i, v in enumerate(ov)}
-    back = {a: v for v, a in alias.items()}
-    lines = [f"{alias[v]} ~~ {alias[v]}" for v in ov]
-    # the covariates' block stays saturated: free, or fixed at the sample values (fixed.x)
-    lines += [f"{alias[a]} ~~ {alias[b]}" for i, a in enumerate(ox) for b in ox[i + 1 :]]
-    pt = build_partable(
-        "\n".join(lines), ngroups=len(engine.groups), meanstructure=engine.opts.meanstructure
-    )
-    for col in ("lhs", "rhs"):
-        pt.table[col] = [back.get(v, v) for v in pt.table[col]]
-    pt.roles = dataclasses.replace(
-        pt.roles,
-        **{
-            f.name: tuple(back.get(v, v) for v in getattr(pt.roles, f.name))
-            for f in dataclasses.fields(pt.roles)
-        },
-    )
-    if engine.n_exo():
-        t = pt.table
-        # the covariates' (co)variances and, with a mean structure, their means
-        exo = t["lhs"].isin(ox) & ((t["op"] == "~1") | ((t["op"] == "~~") & t["rhs"].isin(ox)))
-        t.loc[exo, ["free", "exo"]] = [0, 1]
-        free = t["free"].to_numpy()
-        order = {k: i + 1 for i, k in enumerate(sorted(set(free[free > 0])))}
-        t["free"] = [order.get(f, 0) for f in free]
-        pt.roles = dataclasses.replace(pt.roles, ov_x=tuple(ox))
-    base = MLEngine(pt, engine.groups, engine.opts, [])
-    base.estimate()
-    return base
+
+def observed_information(inputs: MLInputs, eps: float = 1e-5) -> np.ndarray:
+    """Observed information per case, :math:`-N^{-1}\\partial^2\\ell/\\partial\\theta^2`,
+    by central differences of the analytic gradient (as lavaan's
+    ``observed.information = "hessian"``), at ``inputs.theta``."""
+    model, moments = inputs.model, list(inputs.moments)
+    H = numerical_hessian(lambda th: ml_discrepancy(model, th, moments)[1], inputs.theta, eps)
+    # F = -2 logL / N + const  =>  information per case = H_F / 2
+    return H / 2.0
+
+
+def model_scores(inputs: MLInputs) -> list[np.ndarray]:
+    """Casewise scores wrt the free parameters, per group (n_g x q), weighted by the
+    sampling weights when there are any."""
+    out = []
+    ms = inputs.meanstructure
+    model, theta = inputs.model, inputs.theta
+    for g, (x, mom) in enumerate(zip(inputs.data, inputs.moments, strict=True)):
+        Sig, mu = model.implied(theta, g)
+        mean = mu if ms else mom.mean
+        s = weighted_scores(casewise_scores_moments(x, mean, Sig, ms), inputs.group_weights(g))
+        delta = model.jacobian(theta, g, meanstructure=ms)
+        out.append(s @ delta)
+    return out
+
+
+def _inverse(info: np.ndarray, inverse: Callable[[np.ndarray], np.ndarray] | None):
+    """:math:`I^{-1}`, or under general constraints ``inverse(I)``, the inverse of the
+    constrained model's information
+    (:func:`ckm_research.sem.constraints.constrained_inverse`, lavaan's augmented
+    information)."""
+    return inverse(info) if inverse is not None else np.linalg.inv(info)
+
+
+def mlr_vcov(
+    inputs: MLInputs,
+    information: np.ndarray | None = None,
+    inverse: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Huber-White sandwich covariance matrix of the estimates.
+
+    :math:`N^{-1} A^{-1} B A^{-1}` with :math:`A` the observed information
+    per case and :math:`B = N^{-1}\\sum_i s_i s_i^\\top`.
+
+    Parameters
+    ----------
+    inputs : MLInputs
+    information : numpy.ndarray, optional
+        :math:`A`, when already computed (:func:`observed_information` otherwise).
+    inverse : callable, optional
+        The inverse of an information matrix under general constraints.
+    """
+    A = observed_information(inputs) if information is None else information
+    scores = model_scores(inputs)
+    n = inputs.ntotal
+    B = sum(s.T @ s for s in scores) / n
+    Ainv = _inverse(A, inverse)
+    return Ainv @ B @ Ainv / n
+
+
+def yuan_bentler_trace(
+    inputs: MLInputs,
+    information: np.ndarray | None = None,
+    inverse: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[float, float, float]:
+    """:math:`\\operatorname{tr}(U\\Gamma)` of the Mplus variant of the Yuan-Bentler
+    statistic, with its saturated (h1) and model (h0) parts; ``information`` and
+    ``inverse`` as for :func:`mlr_vcov`."""
+    ms = inputs.meanstructure
+    n = inputs.ntotal
+    keep = non_exo_moments(inputs.model.n_ov, inputs.exo_index, ms)
+    trace_h1 = 0.0
+    for g, (x, mom) in enumerate(zip(inputs.data, inputs.moments, strict=True)):
+        A1 = h1_information_expected(mom.cov, ms)[np.ix_(keep, keep)]
+        s1 = casewise_scores_moments(x, mom.mean, mom.cov, ms)
+        s1 = weighted_scores(s1, inputs.group_weights(g))[:, keep]
+        B1 = s1.T @ s1 / mom.n
+        trace_h1 += float(np.sum(np.linalg.solve(A1, B1).diagonal()))
+    E = observed_information(inputs) if information is None else information
+    Einv = _inverse(E, inverse)
+    trace_h0 = 0.0
+    for s, mom in zip(model_scores(inputs), inputs.moments, strict=True):
+        B0 = s.T @ s / mom.n
+        trace_h0 += mom.n / n * float(np.sum(B0 * Einv.T))
+    return trace_h1 - trace_h0, trace_h1, trace_h0
 
 
 def scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, ngroups=1) -> dict[str, float]:
@@ -342,21 +379,33 @@ def _saturated_robust_measures(xx3, c3, xx3_null, df_null, c3_null) -> dict[str,
     return out
 
 
-def mlr_fit_measures(engine, fm: dict) -> dict[str, float]:
+def mlr_fit_measures(
+    fm: dict, trace: float, baseline_trace: float, n: int, ngroups: int = 1
+) -> dict[str, float]:
     """Scaled and robust fit measures of an MLR fit (lavaan 0.6 definitions;
-    a saturated model, ``df = 0``, gets lavaan's values for that case)."""
-    chisq, df, n = fm["chisq"], fm["df"], engine.ntotal
-    G = len(engine.groups)
+    a saturated model, ``df = 0``, gets lavaan's values for that case).
+
+    Parameters
+    ----------
+    fm : dict
+        The ML fit measures (``chisq``, ``df``, ``baseline.chisq``, ``baseline.df``).
+    trace, baseline_trace : float
+        :math:`\\operatorname{tr}(U\\Gamma)` of the model and of the independence
+        model (:func:`yuan_bentler_trace`); ``trace`` is not used when ``df = 0``.
+    n : int
+        Number of cases.
+    ngroups : int
+    """
+    chisq, df, G = fm["chisq"], fm["df"], ngroups
     if df < 0:
         return {}
-    tr_b, _, _ = yuan_bentler_trace(_baseline_engine(engine))
+    tr_b = baseline_trace
+    chisq_b, df_b = fm["baseline.chisq"], fm["baseline.df"]
     if df == 0:
-        chisq_b, df_b = fm["baseline.chisq"], fm["baseline.df"]
         out = scaled_fit_measures(chisq, 0.0, np.nan, chisq_b, df_b, tr_b, n, G)
         out.update(robust_fit_measures(chisq, 0.0, np.nan, chisq_b, df_b, tr_b / df_b, n, G))
         return out
-    tr, _, _ = yuan_bentler_trace(engine)
-    chisq_b, df_b = fm["baseline.chisq"], fm["baseline.df"]
+    tr = trace
     out = scaled_fit_measures(chisq, df, tr, chisq_b, df_b, tr_b, n, G)
     out.update(robust_fit_measures(chisq, df, tr / df, chisq_b, df_b, tr_b / df_b, n, G))
     return out

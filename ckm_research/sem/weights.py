@@ -41,9 +41,10 @@ import pandas as pd
 
 from ckm_research.errors import CkmError, DataError
 from ckm_research.sem import missing as mis
-from ckm_research.sem.api import BaseEngine, MLEngine
+from ckm_research.sem.engine import BaseEngine
+from ckm_research.sem.estimators import FIML_ESTIMATORS
 from ckm_research.sem.fiml import FIMLEngine, _ml_stat, _saturated_loglik
-from ckm_research.sem.ml import SampleMoments
+from ckm_research.sem.ml import MLEngine, SampleMoments
 
 __all__ = [
     "WEIGHTS_KEY",
@@ -191,7 +192,7 @@ def check_weights_options(estimator: str, missing: str, ordered) -> str:
             "use missing='ml' (FIML with fixed covariates) or 'listwise', or fit the weighted "
             "model in lavaan",
         )
-    if estimator not in ("ML", "MLR", "FIML"):
+    if estimator not in FIML_ESTIMATORS:
         raise refuse_weights(
             f"estimator='{estimator}'",
             "use estimator='MLR' (lavaan's default with sampling weights; 'ML' and 'FIML' "
@@ -224,7 +225,7 @@ class WeightedMLEngine(_CaseCounts, MLEngine):
     ``sampling.weights`` with complete data; see the module docstring).
 
     The groups carry their normalized weights in ``extra[WEIGHTS_KEY]``;
-    :class:`~ckm_research.sem.api.MLEngine` weights the moments and
+    :class:`~ckm_research.sem.ml.MLEngine` weights the moments and
     :mod:`ckm_research.sem.robust` the casewise scores.
     """
 

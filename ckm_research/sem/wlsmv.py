@@ -27,7 +27,7 @@ from ckm_research.errors import CkmError, ConvergenceError
 from ckm_research.numerics import minimize
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import ordinal as ordm
-from ckm_research.sem.api import BaseEngine
+from ckm_research.sem.engine import BaseEngine
 from ckm_research.sem.estimators import estimator_spec
 from ckm_research.sem.standardized import standardize_all
 
