@@ -375,9 +375,35 @@ def conditional_indirect(
 
     Examples
     --------
-    >>> conditional_indirect(res, "X", "M", "Y", "W")                  # doctest: +SKIP
-    >>> conditional_indirect(res, "X", "M", "Y", "W", se="bootstrap", data=df,
-    ...                      n_boot=2000, random_state=1)              # doctest: +SKIP
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ckm_research import fit
+    >>> rng = np.random.default_rng(1)  # X -> M -> Y, W moderating M -> Y
+    >>> X, W, e_m, e_y = rng.standard_normal((4, 300))
+    >>> M = 0.5 * X + 0.8 * e_m
+    >>> Y = 0.4 * M + 0.2 * W + 0.3 * M * W + 0.8 * e_y
+    >>> df = pd.DataFrame({f"{v.lower()}{i}": 0.8 * f + 0.6 * rng.standard_normal(300)
+    ...                    for v, f in zip("XMWY", (X, M, W, Y)) for i in (1, 2, 3)})
+    >>> model = ("X =~ x1 + x2 + x3\\nM =~ m1 + m2 + m3\\nW =~ w1 + w2 + w3\\n"
+    ...          "Y =~ y1 + y2 + y3\\nM ~ X\\nY ~ X + M + W + M:W")
+    >>> res = fit(model, df, interaction="dblcent")
+    >>> tab = conditional_indirect(res, "X", "M", "Y", "W")
+    >>> tab[["label", "moderator_value", "est", "se", "ci.lower", "ci.upper"]].round(3)
+       label  moderator_value    est     se  ci.lower  ci.upper
+    0  -1 SD           -0.803  0.048  0.048    -0.046     0.142
+    1   Mean            0.000  0.196  0.047     0.103     0.289
+    2  +1 SD            0.803  0.345  0.080     0.188     0.501
+    >>> boot = conditional_indirect(res, "X", "M", "Y", "W", se="bootstrap", data=df,
+    ...                             n_boot=20, random_state=1, n_jobs=1)
+    >>> boot[["label", "est", "se", "ci.lower", "ci.upper"]].round(3)
+       label    est     se  ci.lower  ci.upper
+    0  -1 SD  0.048  0.050    -0.045     0.181
+    1   Mean  0.196  0.060     0.129     0.361
+    2  +1 SD  0.345  0.099     0.227     0.636
+    >>> boot["method"].iloc[0]
+    'bootstrap percentile (20/20 resamples)'
+
+    (20 resamples only to keep the example quick: use 2000 or more.)
 
     In R (lavaan): ``ind_lo := a*(b + b3*(-1))`` etc. with labelled paths
     (delta method), or ``se = "bootstrap"`` and
@@ -456,7 +482,22 @@ def index_of_moderated_mediation(
 
     Examples
     --------
-    >>> index_of_moderated_mediation(res, "X", "M", "Y", "W")          # doctest: +SKIP
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ckm_research import fit
+    >>> rng = np.random.default_rng(1)  # X -> M -> Y, W moderating M -> Y
+    >>> X, W, e_m, e_y = rng.standard_normal((4, 300))
+    >>> M = 0.5 * X + 0.8 * e_m
+    >>> Y = 0.4 * M + 0.2 * W + 0.3 * M * W + 0.8 * e_y
+    >>> df = pd.DataFrame({f"{v.lower()}{i}": 0.8 * f + 0.6 * rng.standard_normal(300)
+    ...                    for v, f in zip("XMWY", (X, M, W, Y)) for i in (1, 2, 3)})
+    >>> model = ("X =~ x1 + x2 + x3\\nM =~ m1 + m2 + m3\\nW =~ w1 + w2 + w3\\n"
+    ...          "Y =~ y1 + y2 + y3\\nM ~ X\\nY ~ X + M + W + M:W")
+    >>> res = fit(model, df, interaction="dblcent")
+    >>> imm = index_of_moderated_mediation(res, "X", "M", "Y", "W")
+    >>> imm[["stage", "formula", "est", "se", "pvalue", "moderator_sd"]].round(3)
+        stage formula    est     se  pvalue  moderator_sd
+    0  second    a*b3  0.185  0.057   0.001         0.803
 
     In R (lavaan): ``imm := a*b3`` with ``M ~ a*X`` and ``Y ~ b*M + b3*M:W``
     (product indicators) or PROCESS model 14's "Index of moderated mediation".
@@ -654,8 +695,25 @@ def johnson_neyman_indirect(
 
     Examples
     --------
-    >>> jn = johnson_neyman_indirect(res, "X", "M", "Y", "W")         # doctest: +SKIP
-    >>> jn.describe()                                                  # doctest: +SKIP
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ckm_research import fit
+    >>> rng = np.random.default_rng(1)  # X -> M -> Y, W moderating M -> Y
+    >>> X, W, e_m, e_y = rng.standard_normal((4, 300))
+    >>> M = 0.5 * X + 0.8 * e_m
+    >>> Y = 0.4 * M + 0.2 * W + 0.3 * M * W + 0.8 * e_y
+    >>> df = pd.DataFrame({f"{v.lower()}{i}": 0.8 * f + 0.6 * rng.standard_normal(300)
+    ...                    for v, f in zip("XMWY", (X, M, W, Y)) for i in (1, 2, 3)})
+    >>> model = ("X =~ x1 + x2 + x3\\nM =~ m1 + m2 + m3\\nW =~ w1 + w2 + w3\\n"
+    ...          "Y =~ y1 + y2 + y3\\nM ~ X\\nY ~ X + M + W + M:W")
+    >>> res = fit(model, df, interaction="dblcent")
+    >>> jn = johnson_neyman_indirect(res, "X", "M", "Y", "W")
+    >>> [round(b, 3) for b in jn.bounds]
+    [-2.276, -0.599]
+    >>> print(jn.describe())
+    The conditional indirect effect's 95% interval (delta) excludes 0 for moderator
+    values in [-3 SD, -2.276 (-2.84 SD)], [-0.599 (-0.75 SD), +3 SD] (examined within
+    3 SD of the mean).
     """
     fn = "johnson_neyman_indirect"
     boot = _inference(fn, se, boot, data, n_boot, ci, random_state, n_jobs, level, results)
