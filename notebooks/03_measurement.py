@@ -31,7 +31,7 @@ ci_level = 0.95  # confidence level of every interval
 cmv_methods = ["harman", "ulmc", "marker"]  # common-method checks to run
 marker_items = None  # marker-variable items; None means the marker section of the instrument
 validity_boot = 500  # bootstrap resamples of the HTMT tests and the omega/AVE/alpha intervals
-htmt_threshold = 0.85  # HTMT threshold c of the decision (H0: HTMT >= c): .85, .90 or 1
+htmt_threshold = 0.85  # HTMT threshold c of the test of H0 HTMT at least c: 0.85, 0.9 or 1
 chi2_sys = False  # also run chi2(sys) of Ronkko & Cho (2022): one CFA per pair and cutoff (slow)
 seed = 20240601  # study seed (the validity bootstraps draw from their own stream of it)
 language = "en"  # language of the report: en or zh (Chinese)
