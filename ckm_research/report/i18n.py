@@ -1251,13 +1251,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（表{t4}）最大为 {vif}（临界值 3.3；Kock, 2015）。",
     ),
     "r.cmv.current": (
-        "Common method variance was examined with the CFA marker technique (Williams, Hartman "
-        "& Cavazotte, 2010) and an unmeasured latent method construct first, and Harman's "
-        "single-factor test last, only for comparison, given its critiques (Podsakoff et al., "
-        "2024; Howard et al., 2024): {parts} (Table {t}).",
-        "共同方法偏差首先以 CFA 标记变量技术（Williams, Hartman & Cavazotte, 2010）和不可测"
-        "潜在方法因子检验，鉴于 Harman 单因子检验所受的批评（Podsakoff et al., 2024；Howard "
-        "et al., 2024），该检验仅作对照并最后报告：{parts}（表{t}）。",
+        "Common method variance was examined first with the model-based checks, the CFA "
+        "marker technique (Williams, Hartman & Cavazotte, 2010) and, when run, the unmeasured "
+        "latent method construct, and with Harman's single-factor test last, only for "
+        "comparison, given its critiques (Podsakoff et al., 2024; Howard et al., 2024): "
+        "{parts} (Table {t}).",
+        "共同方法偏差首先以基于模型的方法检验，即 CFA 标记变量技术（Williams, Hartman & "
+        "Cavazotte, 2010）以及（若运行）不可测潜在方法因子；鉴于 Harman 单因子检验所受的批评"
+        "（Podsakoff et al., 2024；Howard et al., 2024），该检验仅作对照并最后报告：{parts}"
+        "（表{t}）。",
     ),
     "r.cmv.cfa_marker": (
         "the CFA marker technique {detected} method variance (mean {mv} per item) and "

@@ -103,7 +103,8 @@ def htmt_inference_table(h, *, threshold: float = 0.85, lang: str = "en") -> Tab
     }
     for c in cols:
         frame[c] = [_yes_no(v, lang) for v in t[c]]
-        labels[c] = _t("col.htmt_below", lang, c=f"{float(c.split()[1]):.2f}".lstrip("0"))
+        cut = float(c.split()[1])
+        labels[c] = _t("col.htmt_below", lang, c=f"{cut:.2f}".lstrip("0") if cut < 1 else "1")
     level = 1 - 2 * h.alpha
     return Table(
         "htmt_inference",
@@ -121,7 +122,7 @@ def htmt_inference_table(h, *, threshold: float = 0.85, lang: str = "en") -> Tab
             n_valid=h.n_valid,
             n_boot=h.n_boot,
             n=h.n,
-            threshold=f"{threshold:.2f}".lstrip("0"),
+            threshold=f"{threshold:.2f}".lstrip("0") if threshold < 1 else "1",
         ),
     )
 
