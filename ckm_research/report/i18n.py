@@ -1275,6 +1275,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "invariance.freed": ("freed: {params}", "释放：{params}"),
     "invariance.not_tested": ("not tested: {why}", "未检验：{why}"),
+    "h.htmt_matrix": ("HTMT Matrix", "HTMT 矩阵"),
 }
 
 

@@ -832,4 +832,9 @@ class Report:
         marker = self.table("measurement", "marker_adjusted")
         if marker:
             body += f"<h3>{self.t('h.marker')}</h3>" + marker
+        st = self.stages.get("measurement") or {}
+        if "cicfa" in st.get("tables", {}):  # the HTMT matrix, beside its tests in the results
+            htmt = self.table("measurement", "htmt")
+            if htmt:
+                body += f"<h3>{self.t('h.htmt_matrix')}</h3>" + htmt
         return self._wrap(body)
