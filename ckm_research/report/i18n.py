@@ -1225,7 +1225,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "normality at .05), and the sample should be large (about 1,000 or more). {usable} "
         "of {n} regressors pass both checks; the copula estimates of the others are not to be "
         "interpreted.",
-        "Becker, Proksch & Ringle（2022）：加入 copula 项的每个回归变量必须明显非正态（此处要求"
+        "Becker, Proksch & Ringle（2022）：加入 copula 项的每个回归变量必须明显非正态（此处要求 "
         "Shapiro-Wilk 与 Cramér-von Mises 检验均在 .05 水平拒绝正态），且样本量应足够大（约 "
         "1,000 以上）。{n} 个回归变量中有 {usable} 个通过两项检验；其余变量的 copula 估计不应"
         "解释。",
