@@ -23,6 +23,7 @@ from ckm_research.measurement.discriminant import (
 from ckm_research.measurement.reliability_inference import alpha_intervals, reliability_intervals
 from ckm_research.moderation.robustness import composite_regression, gaussian_copula
 from ckm_research.report import validity_tables as vt
+from ckm_research.report.inputs import read_analysis_data
 from tests.pipeline_fixtures import quick_run, results
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -117,7 +118,7 @@ def run():
     from tests.pipeline_fixtures import QUICK
 
     params = yaml.safe_load(QUICK.read_text(encoding="utf-8"))
-    data = ckm_research.report.inputs.read_analysis_data(out)
+    data = read_analysis_data(out)
     return out, res, params, data
 
 
@@ -132,7 +133,7 @@ def test_pipeline_measurement_tables_equal_the_domain_functions(run):
         st["tables"]
     )
     seed = res["study"]["seed"]
-    cfa_text = (out / "measurement" / "models" / "measurement.lav").read_text(encoding="utf-8")
+    cfa_text = (out / "models" / "measurement.lav").read_text(encoding="utf-8")
     cfa = ckm_research.fit(cfa_text, data, estimator=params["estimator"], missing=params["missing"])
     boot_seed = int(np.random.SeedSequence([seed, 12]).generate_state(1)[0])
     h = htmt_inference(
@@ -163,7 +164,7 @@ def test_pipeline_robustness_tables_equal_the_domain_functions(run):
     out, res, params, data = run
     st = res["stages"]["structural"]
     assert {"composite_regression", "gaussian_copula", "copula_checks"} <= set(st["tables"])
-    model = (out / "structural" / "models" / "structural.lav").read_text(encoding="utf-8")
+    model = (out / "models" / "structural.lav").read_text(encoding="utf-8")
     comp = composite_regression(model, data)
     _close(_table(res, "structural", "composite_regression")["est"], comp.table["est"])
     _close(_table(res, "structural", "composite_regression")["se"], comp.table["se"])
