@@ -18,8 +18,10 @@
 #
 # Confirmatory factor analysis of the study's constructs (every factor correlated),
 # its global and local fit, reliability and convergent validity (standardized loadings,
-# alpha, CR, AVE), discriminant validity (HTMT, Fornell-Larcker) and common method
-# variance (Harman, ULMC, marker variable). Reads `data/analysis.csv` from the data stage.
+# alpha, CR, AVE, with their intervals), discriminant validity with inference (HTMT2 with
+# bootstrap tests, CICFA(sys), Fornell-Larcker for comparison, full collinearity VIFs) and
+# common method variance (CFA marker technique, ULMC, Lindell-Whitney marker; Harman last).
+# Reads `data/analysis.csv` from the data stage.
 
 # %% tags=["parameters"]
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).

@@ -133,7 +133,8 @@ class PipelineParams(BaseModel):
     cmv_methods: list[_CMV] = Field(
         default_factory=lambda: ["harman", "ulmc", "marker"],
         description="Common-method-variance checks: harman (single factor), ulmc (unmeasured "
-                    "latent method construct), marker (Lindell-Whitney marker variable).")
+                    "latent method construct), marker (the CFA marker technique of Williams "
+                    "et al., 2010, and the Lindell-Whitney adjustment, with the marker items).")
     marker_items: list[str] | None = Field(
         None, description="Marker-variable items (theoretically unrelated to the model); "
                           "default: the instrument's marker section.")
