@@ -175,3 +175,50 @@ def test_pipeline_invariance_table_has_a_status_per_level(run):
     inv = _table(res, "moderation", "invariance_ctu")
     assert "status" in inv.columns
     assert set(inv["status"]) <= {"baseline", "supported", "not supported", "not tested"}
+
+
+def test_invariance_table_keeps_the_reason_of_a_level_not_tested():
+    from types import SimpleNamespace
+
+    from ckm_research.measurement.invariance import _not_tested_row
+    from ckm_research.report.analysis import invariance_table
+
+    rows = [
+        {
+            "model": "configural",
+            "chisq": 10.0,
+            "df": 5,
+            "pvalue": 0.07,
+            "cfi": 0.99,
+            "rmsea": 0.03,
+            "srmr": 0.02,
+            "status": "baseline",
+            "decision": "baseline",
+            "group.partial": "",
+        },
+        {
+            "model": "scalar.partial1",
+            "chisq": 30.0,
+            "df": 12,
+            "pvalue": 0.01,
+            "cfi": 0.95,
+            "rmsea": 0.05,
+            "srmr": 0.04,
+            "status": "not supported",
+            "decision": "not supported",
+            "group.partial": "x1~1",
+        },
+        _not_tested_row("strict", "scalar invariance does not hold"),
+    ]
+    table = pd.DataFrame(rows)
+    for col in ("chisq.diff", "df.diff", "pvalue.diff", "delta.cfi", "delta.rmsea"):
+        table[col] = np.nan
+    inv = SimpleNamespace(
+        table=table, group="g", estimator="ML", group_labels=("a", "b"), n_per_group=(50, 50)
+    )
+    frame = invariance_table(inv).frame
+    assert list(frame["status"]) == ["baseline", "not supported", "not tested"]
+    assert frame["decision"].iloc[2] == "not tested: scalar invariance does not hold"
+    assert "freed: x1~1" in frame["model"].iloc[1]
+    zh = invariance_table(inv, lang="zh").frame
+    assert zh["status"].iloc[2] == "未检验" and zh["decision"].iloc[2].startswith("未检验：")
