@@ -41,7 +41,7 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 # %%
 from ckm_research import structural
 from ckm_research.measurement import multigroup_comparison
-from ckm_research.report import analysis, figures, inputs
+from ckm_research.report import analysis, figures, inputs, validity_tables
 from ckm_research.report.i18n import engine_text, jn_text, text
 from ckm_research.report.params import parse_interaction
 from ckm_research.report.store import StageOutput
@@ -153,6 +153,11 @@ elif multigroup:
             out.table(analysis.invariance_table(
                 inv, name=f"invariance_{factor.lower()}",
                 title_group=text("invariance.group", language, factor=factor), lang=language))
+            if len(inv.steps):  # partial invariance: the constraints released (issue 12)
+                out.table(validity_tables.invariance_steps_table(
+                    inv, name=f"invariance_steps_{factor.lower()}",
+                    title_group=text("invariance.group", language, factor=factor), lang=language))
+                numbers["partial"] = {k: list(v) for k, v in inv.partial.items()}
         if mg.comparison is None:
             out.unavailable(text("part.comparison", language, factor=factor),
                             text("part.comparison.error", language, error=mg.comparison_error))

@@ -676,7 +676,7 @@ def invariance_table(inv, *, name: str = "invariance", title_group: str = "",
     t = inv.table
     title_group = title_group or str(inv.group)
     cols = ["model", "chisq", "df", "cfi", "rmsea", "srmr", "chisq.diff", "df.diff",
-            "pvalue.diff", "delta.cfi", "delta.rmsea", "decision"]
+            "pvalue.diff", "delta.cfi", "delta.rmsea", "status", "decision"]
     chisq_col = "chisq.scaled" if inv.estimator == "MLR" and "chisq.scaled" in t.columns \
         else "chisq"
     p_col = "pvalue.scaled" if chisq_col == "chisq.scaled" and "pvalue.scaled" in t.columns \
@@ -688,9 +688,15 @@ def invariance_table(inv, *, name: str = "invariance", title_group: str = "",
         "chisq.diff": t["chisq.diff"], "df.diff": t["df.diff"],
         "pvalue.diff": t["pvalue.diff"], "delta.cfi": t["delta.cfi"],
         "delta.rmsea": t["delta.rmsea"],
-        "decision": [_word("invariance.decision", str(d).split(":")[0].split(" (")[0], lang)
-                     if isinstance(d, str) else d for d in t["decision"]],
+        "decision": [_invariance_decision(d, lang) for d in t["decision"]],
+        # hierarchical sequence: baseline, supported, not supported, not tested (issue 12)
+        "status": [_word("invariance.status", s, lang) for s in t["status"]]
+        if "status" in t.columns else "",
     })[cols]
+    if "group.partial" in t.columns:  # a partial model: name the parameters freed
+        frame["model"] = [f"{m} ({_t('invariance.freed', lang, params=g)})"
+                          if isinstance(g, str) and g else m
+                          for m, g in zip(frame["model"], t["group.partial"], strict=True)]
     groups = _t("r.list_sep", lang).join(
         f"{_word('group', g, lang)} (n = {n})"
         for g, n in zip(inv.group_labels, inv.n_per_group, strict=False))
@@ -703,10 +709,24 @@ def invariance_table(inv, *, name: str = "invariance", title_group: str = "",
         labels={"model": _t("col.level", lang), "chisq": "χ²", "df": "df", "pvalue": "p",
                 "cfi": "CFI", "rmsea": "RMSEA", "srmr": "SRMR", "chisq.diff": "Δχ²",
                 "df.diff": "Δdf", "pvalue.diff": "p(Δχ²)", "delta.cfi": "ΔCFI",
-                "delta.rmsea": "ΔRMSEA", "decision": _t("col.decision", lang)},
+                "delta.rmsea": "ΔRMSEA", "status": _t("col.status", lang),
+                "decision": _t("col.decision", lang)},
         note=_t("invariance.note", lang, groups=groups, test=test)
              + (_t("invariance.note.robust", lang) if inv.estimator == "MLR" else ""),
     )
+
+
+def _invariance_decision(d: Any, lang: str) -> Any:
+    """An invariance decision; a level not tested keeps its reason (issue 12)."""
+    from ckm_research.report.i18n import engine_text
+
+    if not isinstance(d, str):
+        return d
+    if d.startswith("not tested"):
+        why = d.split(":", 1)[1].strip() if ":" in d else ""
+        return _t("invariance.not_tested", lang, why=engine_text(why, lang)) if why else \
+            _word("invariance.status", "not tested", lang)
+    return _word("invariance.decision", d.split(":")[0].split(" (")[0], lang)
 
 
 def _word(prefix: str, word: Any, lang: str) -> Any:

@@ -1004,6 +1004,278 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Organisational Conditions of Customer Knowledge Management: A Structural Equation Study",
         "客户知识管理的组织条件：一项结构方程模型研究",
     ),
+    # ------------------------------------------------------------------ issue 12 (rep12):
+    # discriminant validity with inference, reliability intervals, current CMV practice,
+    # partial invariance, robustness of the structural model
+    "col.ci": ("{level} CI", "{level} 置信区间"),
+    "col.ci_feldt": ("{level} CI (Feldt)", "{level} 置信区间（Feldt）"),
+    "col.ci_delta": ("{level} CI (delta)", "{level} 置信区间（delta 法）"),
+    "col.ci_boot": ("{level} CI (bootstrap)", "{level} 置信区间（bootstrap）"),
+    "col.htmt_below": ("< {c}?", "是否 < {c}"),
+    "col.vif_above": ("> {threshold}?", "是否 > {threshold}"),
+    "col.comparison": ("Comparison", "模型比较"),
+    "col.step": ("Step", "步骤"),
+    "col.released": ("Constraint released", "释放的约束"),
+    "col.candidates": ("Candidates", "候选约束数"),
+    "col.holds": ("Level holds", "该层级成立"),
+    "col.b_latent": ("B (latent)", "B（潜变量）"),
+    "col.beta_latent": ("β (latent)", "β（潜变量）"),
+    "col.b_ols": ("B (OLS)", "B（普通最小二乘）"),
+    "col.b_copula": ("B (with copula)", "B（含 copula 项）"),
+    "col.nonnormal": ("Non-normal", "非正态"),
+    "col.large_n": ("n ≥ 1000", "样本量 ≥ 1000"),
+    "col.usable": ("Usable", "可用"),
+    "rc.no_problem": ("no problem", "无问题"),
+    "rc.marginal": ("marginal", "轻微"),
+    "rc.moderate": ("moderate", "中度"),
+    "rc.severe": ("severe", "严重"),
+    "relci.title": (
+        "Reliability and Convergent Validity With Confidence Intervals",
+        "带置信区间的信度与聚合效度",
+    ),
+    "relci.note": (
+        "ω = McDonald's omega (composite reliability) and AVE = average variance extracted, "
+        "both functions of the CFA's parameters with model-implied item variances, with "
+        "delta-method intervals from the fit's (robust) covariance matrix of the estimates, as "
+        "measureQ (Cheung et al., 2024); Cronbach's α with the interval of Feldt, Woodruff & "
+        "Salih (1987). The usual thresholds (ω and α ≥ .70, AVE ≥ .50; Hair et al., 2019) are "
+        "judged by the interval, not by the point estimate.",
+        "ω 为 McDonald's omega（组合信度），AVE 为平均方差提取量，二者均为 CFA 参数的函数"
+        "（采用模型隐含的题项方差），其置信区间按 delta 法由估计值的（稳健）协方差矩阵求得，"
+        "与 measureQ（Cheung et al., 2024）相同；Cronbach's α 的区间采用 Feldt, Woodruff & "
+        "Salih（1987）的方法。常用标准（ω 与 α ≥ .70，AVE ≥ .50；Hair et al., 2019）以区间"
+        "而非点估计来判断。",
+    ),
+    "relci.note.noboot": (
+        " Bootstrap intervals of ω and AVE were not computed (they need an ML or MLR fit of "
+        "complete data and validity_boot > 0); the delta method is given.",
+        "未计算 ω 与 AVE 的 bootstrap 区间（需要对完整数据进行 ML 或 MLR 估计且 validity_boot "
+        "> 0）；表中给出 delta 法区间。",
+    ),
+    "htmtci.title": (
+        "Discriminant Validity: {method} With Bootstrap Confidence Intervals",
+        "区分效度：带 bootstrap 置信区间的 {method}",
+    ),
+    "htmtci.note": (
+        "{method} of each pair of constructs with the {level} percentile bootstrap interval "
+        "({n_valid} of {n_boot} resamples, N = {n}). '< c?' is the one-sided test of H0: "
+        "{method} ≥ c at α = {alpha} (rejected, 'yes', when the upper limit is below c; "
+        "Henseler, Ringle & Sarstedt, 2015; Franke & Sarstedt, 2019). The decision criterion "
+        "of this report is c = {threshold} (the conservative HTMT.85 for conceptually distinct "
+        "constructs; .90 is shown for conceptually similar ones, 1 as the liberal limit).",
+        "各构念对的 {method} 及其 {level} 百分位 bootstrap 区间（{n_boot} 次重抽样中有效 "
+        "{n_valid} 次，N = {n}）。“是否 < c”为单侧检验 H0：{method} ≥ c（α = {alpha}；区间上限"
+        "低于 c 时拒绝，记为“是”；Henseler, Ringle & Sarstedt, 2015；Franke & Sarstedt, "
+        "2019）。本报告的判断标准为 c = {threshold}（概念上相互区分的构念采用较保守的 "
+        "HTMT.85；概念相近的构念参考 .90，1 为最宽松的界限）。",
+    ),
+    "cicfa.title": (
+        "Discriminant Validity: CFA Factor Correlations With Confidence Intervals (CICFA(sys))",
+        "区分效度：CFA 因子相关及其置信区间（CICFA(sys)）",
+    ),
+    "cicfa.note": (
+        "φ = correlation of the two factors in the CFA with unit factor variances ({estimator}, "
+        "N = {n}), with its Wald interval. CICFA(sys) classifies each pair by the upper limit "
+        "against the cutoffs {cuts}: no problem, marginal, moderate, severe (Rönkkö & Cho, "
+        "2022).",
+        "φ 为因子方差固定为 1 的 CFA 中两因子的相关（{estimator}，N = {n}）及其 Wald 区间。"
+        "CICFA(sys) 依区间上限与临界值 {cuts} 的比较将每对构念归为：无问题、轻微、中度、严重"
+        "（Rönkkö & Cho, 2022）。",
+    ),
+    "cicfa.note.chi2": (
+        " χ²(sys): the class from the chi-square difference tests of the CFA with the "
+        "correlation fixed at each cutoff.",
+        "χ²(sys)：将相关固定于各临界值的 CFA 卡方差异检验所得的分类。",
+    ),
+    "cicfa.note.nochi2": (
+        " χ²(sys), one constrained CFA per pair and cutoff, was not run (parameter "
+        "chi2_sys: true runs it).",
+        "χ²(sys)（每对构念、每个临界值各拟合一次受限 CFA）未运行（设参数 chi2_sys: true "
+        "可运行）。",
+    ),
+    "vif.title": (
+        "Full Collinearity Variance Inflation Factors of the Construct Scores",
+        "构念得分的完全共线性方差膨胀因子",
+    ),
+    "vif.note": (
+        "Each construct's regression factor score (lavPredict) regressed on all the other "
+        "scores; VIF = 1/(1 − R²). A VIF above {threshold} signals pathological collinearity "
+        "or common method bias (Kock, 2015).",
+        "将每个构念的回归法因子得分（lavPredict）对其余所有得分回归；VIF = 1/(1 − R²)。"
+        "VIF 高于 {threshold} 提示病态共线性或共同方法偏差（Kock, 2015）。",
+    ),
+    "cfamarker.title": (
+        "Common Method Variance: CFA Marker Technique",
+        "共同方法偏差：CFA 标记变量技术",
+    ),
+    "cfamarker.note": (
+        "CFA marker technique of Williams, Hartman & Cavazotte (2010): a latent marker factor "
+        "measured by {markers} (a scale theoretically unrelated to the constructs, chosen "
+        "before data collection, as Simmering et al., 2015, require), its measurement fixed "
+        "at the CFA values (CFI = {cfi}). Baseline vs Method-C tests whether method variance "
+        "is present (here: {detected}), Method-C vs Method-U whether it is equal across items "
+        "(retained: {retained}; mean method variance per item {mv}), and the retained model "
+        "vs Method-R whether it biases the factor correlations (here: {biased}).",
+        "Williams, Hartman & Cavazotte（2010）的 CFA 标记变量技术：以 {markers}（一个理论上"
+        "与研究构念无关、在数据收集前选定的量表，符合 Simmering et al., 2015 的要求）测量的"
+        "潜在标记因子，其测量部分固定为 CFA 估计值（CFI = {cfi}）。Baseline 与 Method-C 比较"
+        "检验是否存在方法方差（本研究：{detected}），Method-C 与 Method-U 比较检验其在各题项"
+        "间是否相等（保留：{retained}；每题平均方法方差 {mv}），保留模型与 Method-R 比较检验"
+        "其是否使因子相关产生偏差（本研究：{biased}）。",
+    ),
+    "cmv.cfa_marker": ("CFA marker technique", "CFA 标记变量技术"),
+    "cmv.cfa_marker.statistic": ("Mean method variance per item", "每题平均方法方差"),
+    "cmv.cfa_marker.conclusion": (
+        "method variance: {detected}; correlations biased: {biased}",
+        "存在方法方差：{detected}；因子相关有偏：{biased}",
+    ),
+    "cmv.harman.last": (
+        "Harman's single-factor test (reported last)",
+        "Harman 单因子检验（最后报告）",
+    ),
+    "cmvc.note": (
+        "The checks in the order of current practice: the CFA marker technique (Williams, "
+        "Hartman & Cavazotte, 2010) and the unmeasured latent method construct (ULMC; "
+        "Podsakoff et al., 2003) model method variance; the Lindell-Whitney marker adjustment "
+        "partials it out of the correlations. Harman's single-factor test is reported last and "
+        "only for comparison: it detects only a method factor that dominates all items and "
+        "cannot show its absence (Podsakoff et al., 2024; Howard et al., 2024). ",
+        "各项检验按当前做法排序：CFA 标记变量技术（Williams, Hartman & Cavazotte, 2010）与"
+        "不可测潜在方法因子（ULMC；Podsakoff et al., 2003）对方法方差建模；Lindell-Whitney "
+        "标记变量校正将其从相关中剔除。Harman 单因子检验仅作对照并最后报告：它只能发现支配"
+        "所有题项的方法因子，无法证明方法偏差不存在（Podsakoff et al., 2024；Howard et al., "
+        "2024）。",
+    ),
+    "cmvc.note.markers": (
+        "Marker items: {markers} (a scale unrelated to the model's constructs, as Simmering "
+        "et al., 2015, recommend choosing and reporting it).",
+        "标记题项：{markers}（与模型构念无关的量表，其选择与报告遵循 Simmering et al., 2015 "
+        "的建议）。",
+    ),
+    "invsteps.title": (
+        "Partial Invariance Across {group}: Constraints Released by Score Test",
+        "跨 {group} 的部分不变性：按分数检验释放的约束",
+    ),
+    "invsteps.note": (
+        "When a level failed, the equality constraint with the largest univariate score test "
+        "(lavaan's lavTestScore) was released, one at a time, until the change criteria held "
+        "(Byrne, Shavelson & Muthén, 1989); the next level is then tested against the partial "
+        "model. Levels after one that does not hold are not tested.",
+        "当某一层级不成立时，逐一释放单变量分数检验（lavaan 的 lavTestScore）最大的等值约束，"
+        "直至变化标准满足（Byrne, Shavelson & Muthén, 1989）；下一层级随后以部分不变模型为"
+        "基准检验。不成立层级之后的层级不再检验。",
+    ),
+    "invariance.status.baseline": ("baseline", "基准"),
+    "invariance.status.supported": ("supported", "成立"),
+    "invariance.status.not supported": ("not supported", "不成立"),
+    "invariance.status.not tested": ("not tested", "未检验"),
+    "col.status": ("Status", "状态"),
+    "h.robustness": ("Robustness checks", "稳健性检验"),
+    "r.robustness": (
+        "As robustness checks, Table {t1} re-estimates the structural equations as the "
+        "composite-score regressions most published studies report (item means, mean-centred "
+        "products, HC3 standard errors) beside the latent estimates; composites carry "
+        "measurement error, so their slopes are attenuated. Table {t2} adds Gaussian copula "
+        "control functions for endogeneity (Park & Gupta, 2012) and Table {t3} the checks "
+        "Becker, Proksch & Ringle (2022) require before the copula may be interpreted.",
+        "作为稳健性检验，表{t1}将结构方程按多数已发表研究所用的合成得分回归重新估计（题项均值、"
+        "均值中心化的乘积项、HC3 标准误），并与潜变量估计并列；合成得分含测量误差，斜率因而"
+        "被低估。表{t2}加入处理内生性的高斯 copula 控制函数（Park & Gupta, 2012），表{t3}列出"
+        "Becker, Proksch & Ringle（2022）要求在解释 copula 结果前完成的检验。",
+    ),
+    "composite.title": (
+        "Robustness: Composite-Score Regressions Beside the Latent Estimates",
+        "稳健性：合成得分回归与潜变量估计对照",
+    ),
+    "composite.note": (
+        "OLS regressions of item-mean composites with mean-centred predictors and products "
+        "of the centred components (Aiken & West, 1991), HC3 standard errors (MacKinnon & "
+        "White, 1985). B (latent) and β (latent): the structural model's estimates. R²: {r2}.",
+        "以题项均值合成得分进行 OLS 回归，预测变量均值中心化，乘积项由中心化后的成分构成"
+        "（Aiken & West, 1991），标准误为 HC3（MacKinnon & White, 1985）。B（潜变量）与 β"
+        "（潜变量）为结构模型的估计值。R²：{r2}。",
+    ),
+    "copula.title": (
+        "Robustness: Gaussian Copula Control Functions for Endogeneity",
+        "稳健性：处理内生性的高斯 copula 控制函数",
+    ),
+    "copula.note": (
+        "Each structural equation on item-mean composites with a copula term cop(X) = "
+        "Φ⁻¹(H(X)) added for every regressor (Park & Gupta, 2012); B (OLS) without the terms, "
+        "B (with copula) with them; bootstrap SEs and percentile intervals ({n_boot} resamples "
+        "recomputing the copula terms). A significant cop(X) suggests endogeneity of X. "
+        "Limits: the copula needs non-normal regressors and normal errors, large samples, "
+        "does not correct the attenuation of composites by measurement error, and is a "
+        "robustness check, not an instrumental-variable estimate (Becker, Proksch & Ringle, "
+        "2022).",
+        "在题项均值合成得分的各结构方程中为每个回归变量加入 copula 项 cop(X) = Φ⁻¹(H(X))"
+        "（Park & Gupta, 2012）；B（OLS）为不含该项的估计，B（含 copula 项）为加入后的估计；"
+        "标准误与百分位区间来自 bootstrap（{n_boot} 次重抽样，每次重新计算 copula 项）。"
+        "cop(X) 显著提示 X 具有内生性。局限：copula 要求回归变量非正态、误差正态且样本量大，"
+        "不能校正合成得分因测量误差造成的衰减，只是稳健性检验而非工具变量估计（Becker, "
+        "Proksch & Ringle, 2022）。",
+    ),
+    "copulachk.title": (
+        "Checks Before the Gaussian Copula May Be Interpreted",
+        "解释高斯 copula 结果前的检验",
+    ),
+    "copulachk.note": (
+        "Becker, Proksch & Ringle (2022): each regressor with a copula term must be clearly "
+        "non-normal (here both the Shapiro-Wilk and the Cramér-von Mises test reject "
+        "normality at .05), and the sample should be large (about 1,000 or more). {usable} "
+        "of {n} regressors pass both checks; the copula estimates of the others are not to be "
+        "interpreted.",
+        "Becker, Proksch & Ringle（2022）：加入 copula 项的每个回归变量必须明显非正态（此处要求 "
+        "Shapiro-Wilk 与 Cramér-von Mises 检验均在 .05 水平拒绝正态），且样本量应足够大（约 "
+        "1,000 以上）。{n} 个回归变量中有 {usable} 个通过两项检验；其余变量的 copula 估计不应"
+        "解释。",
+    ),
+    "r.meas.relci": (
+        "Table {t} gives ω, AVE and α with their confidence intervals.",
+        "表{t}给出 ω、AVE 与 α 及其置信区间。",
+    ),
+    "r.meas.dv": (
+        "Discriminant validity is judged with inference: the {method} of every pair with its "
+        "bootstrap interval and the test of H0: {method} ≥ {threshold} (Table {t1}; Henseler, "
+        "Ringle & Sarstedt, 2015), which rejects it for {n_ok} of {n} pairs, and the CFA's "
+        "factor correlations with their intervals against Rönkkö & Cho's (2022) cutoffs "
+        "(CICFA(sys), Table {t2}; largest class: {worst}). The Fornell-Larcker comparison "
+        "(Table {t3}) is kept for comparability, although it rarely detects a lack of "
+        "discriminant validity (Henseler et al., 2015). Full collinearity VIFs of the "
+        "construct scores (Table {t4}) are at most {vif} (threshold 3.3; Kock, 2015).",
+        "区分效度采用推断方法判断：各构念对的 {method} 及其 bootstrap 区间与 H0：{method} ≥ "
+        "{threshold} 的检验（表{t1}；Henseler, Ringle & Sarstedt, 2015），在 {n} 对中有 {n_ok} "
+        "对拒绝该假设；以及 CFA 因子相关及其区间与 Rönkkö & Cho（2022）临界值的比较（CICFA(sys)，"
+        "表{t2}；最严重的分类：{worst}）。Fornell-Larcker 比较（表{t3}）仅为可比性而保留，"
+        "它很少能发现区分效度的不足（Henseler et al., 2015）。构念得分的完全共线性 VIF"
+        "（表{t4}）最大为 {vif}（临界值 3.3；Kock, 2015）。",
+    ),
+    "r.cmv.current": (
+        "Common method variance was examined first with the model-based checks, the CFA "
+        "marker technique (Williams, Hartman & Cavazotte, 2010) and, when run, the unmeasured "
+        "latent method construct, and with Harman's single-factor test last, only for "
+        "comparison, given its critiques (Podsakoff et al., 2024; Howard et al., 2024): "
+        "{parts} (Table {t}).",
+        "共同方法偏差首先以基于模型的方法检验，即 CFA 标记变量技术（Williams, Hartman & "
+        "Cavazotte, 2010）以及（若运行）不可测潜在方法因子；鉴于 Harman 单因子检验所受的批评"
+        "（Podsakoff et al., 2024；Howard et al., 2024），该检验仅作对照并最后报告：{parts}"
+        "（表{t}）。",
+    ),
+    "r.cmv.cfa_marker": (
+        "the CFA marker technique {detected} method variance (mean {mv} per item) and "
+        "{biased} bias in the factor correlations (Table {t})",
+        "CFA 标记变量技术{detected}方法方差（每题平均 {mv}），{biased}因子相关的偏差（表{t}）",
+    ),
+    "r.cmv.found": ("finds", "发现"),
+    "r.cmv.not_found": ("finds no", "未发现"),
+    "r.mg.steps": (
+        " Where a level failed, Table {t} lists the constraints released to reach partial "
+        "invariance.",
+        "某一层级不成立时，表{t}列出为达到部分不变性而释放的约束。",
+    ),
+    "invariance.freed": ("freed: {params}", "释放：{params}"),
+    "invariance.not_tested": ("not tested: {why}", "未检验：{why}"),
+    "h.htmt_matrix": ("HTMT Matrix", "HTMT 矩阵"),
 }
 
 

@@ -134,10 +134,24 @@ class PipelineParams(BaseModel):
     cmv_methods: list[_CMV] = Field(
         default_factory=lambda: ["harman", "ulmc", "marker"],
         description="Common-method-variance checks: harman (single factor), ulmc (unmeasured "
-                    "latent method construct), marker (Lindell-Whitney marker variable).")
+                    "latent method construct), marker (the CFA marker technique of Williams "
+                    "et al., 2010, and the Lindell-Whitney adjustment, with the marker items).")
     marker_items: list[str] | None = Field(
         None, description="Marker-variable items (theoretically unrelated to the model); "
                           "default: the instrument's marker section.")
+    validity_boot: Annotated[int, Field(ge=0)] = Field(
+        500, description="Bootstrap resamples of the HTMT intervals and tests and of the "
+                         "omega/AVE and alpha intervals (0: HTMT point estimates, delta-method "
+                         "and Feldt intervals only).")
+    htmt_threshold: Literal[0.85, 0.9, 1.0] = Field(
+        0.85, description="The HTMT threshold c of the report's decision (H0: HTMT >= c): .85 "
+                          "(conceptually distinct constructs), .90 (similar ones) or 1.")
+    chi2_sys: bool = Field(
+        False, description="Also run chi2(sys) of Ronkko & Cho (2022): one constrained CFA per "
+                           "factor pair and cutoff (slow: about a minute for the CKM model).")
+    copula_boot: Annotated[int, Field(ge=0)] = Field(
+        500, description="Bootstrap resamples of the Gaussian copula robustness table of the "
+                         "structural model (0: no copula table).")
     # --- structural -----------------------------------------------------------------
     indirect_effects: bool = Field(
         True, description="Estimate every indirect effect of the structural model (products "

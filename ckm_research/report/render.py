@@ -143,6 +143,48 @@ REFERENCES = {
     "curran16": "Curran, P. G. (2016). Methods for the detection of carelessly invalid "
                 "responses in survey data. <i>Journal of Experimental Social Psychology, "
                 "66</i>, 4-19.",
+    # issue 12 (rep12): discriminant validity, reliability intervals, CMV, robustness
+    "franke": "Franke, G., & Sarstedt, M. (2019). Heuristics versus statistics in discriminant "
+              "validity testing: A comparison of four procedures. <i>Internet Research, "
+              "29</i>(3), 430-447.",
+    "ronkko": "Rönkkö, M., & Cho, E. (2022). An updated guideline for assessing discriminant "
+              "validity. <i>Organizational Research Methods, 25</i>(1), 6-47.",
+    "kock": "Kock, N. (2015). Common method bias in PLS-SEM: A full collinearity assessment "
+            "approach. <i>International Journal of e-Collaboration, 11</i>(4), 1-10.",
+    "williams10": "Williams, L. J., Hartman, N., & Cavazotte, F. (2010). Method variance and "
+                  "marker variables: A review and comprehensive CFA marker technique. "
+                  "<i>Organizational Research Methods, 13</i>(3), 477-514.",
+    "simmering": "Simmering, M. J., Fuller, C. M., Richardson, H. A., Ocal, Y., & Atinc, G. M. "
+                 "(2015). Marker variable choice, reporting, and interpretation in the "
+                 "detection of common method variance: A review and demonstration. "
+                 "<i>Organizational Research Methods, 18</i>(3), 473-511.",
+    "podsakoff24": "Podsakoff, P. M., Podsakoff, N. P., Williams, L. J., Huang, C., & Yang, J. "
+                   "(2024). Common method bias: It's bad, it's complex, it's widespread, and "
+                   "it's not easy to fix. <i>Annual Review of Organizational Psychology and "
+                   "Organizational Behavior, 11</i>, 17-61.",
+    "howard24": "Howard, M. C., Boudreaux, M., & Oglesby, M. (2024). Can Harman's single-factor "
+                "test reliably distinguish between research designs? Not in published "
+                "management studies. <i>European Journal of Work and Organizational "
+                "Psychology, 33</i>(6), 790-804.",
+    "feldt": "Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for "
+             "coefficient alpha. <i>Applied Psychological Measurement, 11</i>(1), 93-103.",
+    "cheung24": "Cheung, G. W., Cooper-Thomas, H. D., Lau, R. S., & Wang, L. C. (2024). "
+                "Reporting reliability, convergent and discriminant validity with structural "
+                "equation modeling: A review and best-practice recommendations. <i>Asia "
+                "Pacific Journal of Management, 41</i>, 745-783.",
+    "byrne89": "Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the "
+               "equivalence of factor covariance and mean structures: The issue of partial "
+               "measurement invariance. <i>Psychological Bulletin, 105</i>(3), 456-466.",
+    "park": "Park, S., & Gupta, S. (2012). Handling endogenous regressors by joint estimation "
+            "using copulas. <i>Marketing Science, 31</i>(4), 567-586.",
+    "becker22": "Becker, J.-M., Proksch, D., & Ringle, C. M. (2022). Revisiting Gaussian "
+                "copulas to handle endogenous regressors. <i>Journal of the Academy of "
+                "Marketing Science, 50</i>(1), 46-66.",
+    "aiken": "Aiken, L. S., & West, S. G. (1991). <i>Multiple regression: Testing and "
+             "interpreting interactions</i>. Sage.",
+    "mackinnon85": "MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent "
+                   "covariance matrix estimators with improved finite sample properties. "
+                   "<i>Journal of Econometrics, 29</i>(3), 305-325.",
 }
 
 
@@ -501,12 +543,20 @@ class Report:
                 ave=f(n["ave_min"], "r2"), t=self._tables + 1, f=self._figures + 1) + "</p>"
             body += self.table("measurement", "measurement")
             body += self.figure("measurement", "loadings")
-            body += "<p>" + self.t(
-                "r.meas.htmt", method=n.get("htmt_method", "HTMT"), htmt=f(n["htmt_max"], "r2"),
-                t1=self._tables + 1, f=self._figures + 1, t2=self._tables + 2) + "</p>"
-            body += self.table("measurement", "htmt")
-            body += self.figure("measurement", "htmt")
-            body += self.table("measurement", "fornell_larcker")
+            if "reliability_ci" in st.get("tables", {}):
+                self.cite("cheung24", "feldt")
+                body += "<p>" + self.t("r.meas.relci", t=self._tables + 1) + "</p>"
+                body += self.table("measurement", "reliability_ci")
+            if "cicfa" in st.get("tables", {}):
+                body += self._discriminant(st)
+            else:
+                body += "<p>" + self.t(
+                    "r.meas.htmt", method=n.get("htmt_method", "HTMT"),
+                    htmt=f(n["htmt_max"], "r2"), t1=self._tables + 1, f=self._figures + 1,
+                    t2=self._tables + 2) + "</p>"
+                body += self.table("measurement", "htmt")
+                body += self.figure("measurement", "htmt")
+                body += self.table("measurement", "fornell_larcker")
             if n.get("n_flags"):
                 body += "<p>" + self.t("r.meas.flags", n=n["n_flags"], t=self._tables + 1) + "</p>"
                 body += self.table("measurement", "validity_flags")
@@ -528,12 +578,47 @@ class Report:
         st = self.stages.get(stage) or {}
         return "".join(self.unavailable(p, r) for p, r in st.get("unavailable", {}).items())
 
+    def _discriminant(self, st: dict) -> str:
+        """Discriminant validity with inference (issue 12): HTMT with bootstrap intervals and
+        tests, CICFA(sys), Fornell-Larcker (cited as insensitive), full collinearity VIFs."""
+        n = st["numbers"]
+        v = n.get("validity_inference") or {}
+        self.cite("henseler", "franke", "ronkko", "kock")
+        has_h = "htmt_inference" in st.get("tables", {})
+        method = n.get("htmt_method", "HTMT")
+        k = 1
+        t1 = self._tables + k if has_h else "—"
+        k += has_h
+        t2, t3, t4 = self._tables + k, self._tables + k + 1, self._tables + k + 2
+        worst = v.get("cicfa_worst", "")
+        if self.lang != "en" and f"rc.{worst.replace(' ', '_')}" in MESSAGES:
+            worst = self.t(f"rc.{worst.replace(' ', '_')}")
+        thr = v.get("htmt_threshold", 0.85)
+        body = "<p>" + self.t(
+            "r.meas.dv", method=method, threshold=f"{thr:.2f}".lstrip("0") if thr < 1 else "1",
+            t1=t1, n_ok=v.get("htmt_n_below", "—"), n=v.get("htmt_n_pairs", "—"), t2=t2,
+            worst=_e(worst), t3=t3, t4=t4, vif=f(v.get("vif_max"), "num2")) + "</p>"
+        body += self.table("measurement", "htmt_inference")
+        body += self.table("measurement", "cicfa")
+        body += self.table("measurement", "fornell_larcker")
+        body += self.table("measurement", "full_collinearity_vif")
+        body += self.figure("measurement", "htmt")
+        return body
+
     def _cmv(self, st: dict) -> str:
         if "cmv" not in st.get("tables", {}):
             return ""
         n = st["numbers"]
         self.cite("podsakoff", "lindell")
         parts = []
+        cm = n.get("cfa_marker")
+        if cm is not None:
+            self.cite("williams10", "simmering", "podsakoff24", "howard24")
+            parts.append(self.t(
+                "r.cmv.cfa_marker",
+                detected=self.t("r.cmv.found" if cm["detected"] else "r.cmv.not_found"),
+                biased=self.t("r.cmv.found" if cm["biased"] else "r.cmv.not_found"),
+                mv=f(cm["method_variance"], "r3"), t=self._tables + 2))
         if n.get("harman_first_share") is not None:
             parts.append(self.t("r.cmv.harman", pct=f(100 * n["harman_first_share"], "num1")))
         if n.get("ulmc_detected") is not None:
@@ -543,10 +628,14 @@ class Report:
                                 else "r.cmv.ulmc.not", p=_p(n["ulmc_pvalue"]), share=share))
         if n.get("marker_r") is not None:
             parts.append(self.t("r.cmv.marker", r=f(n["marker_r"], "r3")))
+        if cm is not None and n.get("harman_first_share") is not None:  # Harman's test last
+            parts.append(parts.pop(1))
+        key = "r.cmv.current" if cm is not None else "r.cmv"
         body = (f"<h4>{self.t('h.cmv')}</h4><p>"
-                + self.t("r.cmv", parts=self.t("r.fit_sep").join(parts), t=self._tables + 1)
+                + self.t(key, parts=self.t("r.fit_sep").join(parts), t=self._tables + 1)
                 + "</p>")
         body += self.table("measurement", "cmv")
+        body += self.table("measurement", "cfa_marker")
         if "marker_adjusted" in st.get("tables", {}):
             body += "<p>" + self.t("r.cmv.appendix") + "</p>"
         return body
@@ -574,6 +663,17 @@ class Report:
             body += "<p>" + self.t("r.struct.indirect", t=self._tables + 1,
                                    n=n.get("n_indirect", 0), how=how) + "</p>"
             body += self.table("structural", "indirect")
+        if "composite_regression" in st.get("tables", {}):  # robustness checks (issue 12)
+            self.cite("aiken", "mackinnon85")
+            has_cop = "gaussian_copula" in st.get("tables", {})
+            if has_cop:
+                self.cite("park", "becker22")
+            body += f"<h4>{self.t('h.robustness')}</h4><p>" + self.t(
+                "r.robustness", t1=self._tables + 1, t2=self._tables + 2 if has_cop else "—",
+                t3=self._tables + 3 if has_cop else "—") + "</p>"
+            body += self.table("structural", "composite_regression")
+            body += self.table("structural", "gaussian_copula")
+            body += self.table("structural", "copula_checks")
         body += self._stage_gaps_parts("structural")
         return self._wrap(body)
 
@@ -610,9 +710,14 @@ class Report:
                          and g["split"] in ("median", "mean") else g["split"])
                 text = "<p>" + self.t("r.mg.split", split=_e(split), factor=_e(factor),
                                       cut=f(g["cut"]), sizes=sizes)
+                has_steps = f"invariance_steps_{factor.lower()}" in st.get("tables", {})
                 k = 1
                 if has_inv:
                     text += self.t("r.mg.invariance", t=self._tables + k)
+                    k += 1
+                if has_steps:
+                    self.cite("byrne89")
+                    text += self.t("r.mg.steps", t=self._tables + k)
                     k += 1
                 if has_cmp:
                     equal = self.t("comparison.and").join(
@@ -623,6 +728,7 @@ class Report:
                 text += self.t("r.mg.power") + "</p>"
                 body += text
                 body += self.table("moderation", f"invariance_{factor.lower()}")
+                body += self.table("moderation", f"invariance_steps_{factor.lower()}")
                 body += self.table("moderation", f"path_comparison_{factor.lower()}")
         if "interactions" not in st.get("tables", {}) and not groups:
             body += "<p>" + self.t("r.mod.none") + " ".join(
@@ -726,4 +832,9 @@ class Report:
         marker = self.table("measurement", "marker_adjusted")
         if marker:
             body += f"<h3>{self.t('h.marker')}</h3>" + marker
+        st = self.stages.get("measurement") or {}
+        if "cicfa" in st.get("tables", {}):  # the HTMT matrix, beside its tests in the results
+            htmt = self.table("measurement", "htmt")
+            if htmt:
+                body += f"<h3>{self.t('h.htmt_matrix')}</h3>" + htmt
         return self._wrap(body)
