@@ -205,7 +205,7 @@ if res_i is not None:
         if "paths" in tabs:
             out.table(analysis.hypotheses_table(
                 tabs["paths"]["rows"], tabs.get("indirect", {}).get("rows", []), inter_rows,
-                sorted({z for _, _, z in terms}), level=ci_level, lang=language))
+                level=ci_level, lang=language))
 
 # %% [markdown]
 # ## Simple slopes and Johnson-Neyman intervals

@@ -187,10 +187,13 @@ def test_moderated_mediation_tables_are_the_domain_functions_output(out, res):
     assert len(tables["index_moderated_mediation"]["rows"]) == 6
     struct = res["stages"]["structural"]["tables"]
     hyp = analysis.hypotheses_table(struct["paths"]["rows"], struct["indirect"]["rows"],
-                                    tables["interactions"]["rows"], ["CTU"], level=level)
+                                    tables["interactions"]["rows"], level=level)
     _rows_equal(tables["hypotheses"]["rows"], hyp.frame)
     kinds = {r["hypothesis"][:2] for r in tables["hypotheses"]["rows"]}
     assert kinds == {"H1", "H2", "H3", "H4"}
+    h2 = [r["statement"] for r in tables["hypotheses"]["rows"] if r["hypothesis"][:2] == "H2"]
+    # CKM's paths and the chain through SAT; the moderators' main effects are controls
+    assert h2 == ["CKM → INS (+)", "CKM → SAT (+)", "SAT → LOY (+)", "CKM → LOY (+)"]
     h4 = [r for r in tables["hypotheses"]["rows"] if r["hypothesis"].startswith("H4")]
     assert [r["statement"] for r in h4] == ["CKM × CTU → SAT"]
     assert h4[0]["supported"] == (h4[0]["ci.lower"] > 0 or h4[0]["ci.upper"] < 0)

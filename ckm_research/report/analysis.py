@@ -907,8 +907,8 @@ def moderated_mediation_index_table(index: pd.DataFrame, jn: pd.DataFrame, momen
     )
 
 
-def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list[dict],
-                     moderators: list[str], *, level: float, lang: str = "en") -> Table:
+def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list[dict], *,
+                     level: float, lang: str = "en") -> Table:
     """The study's hypotheses and whether the data support them.
 
     ``paths`` and ``indirect`` are the rows of the structural stage's ``paths`` and
@@ -916,8 +916,8 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
     those of the moderation stage's ``interactions`` table
     (:func:`interaction_table`). The hypotheses are the seed's model (MODEL.md):
     H1, every path into the mediator of the interactions (the conditions -> CKM);
-    H2, the other structural paths not starting at a moderator (CKM -> outcomes,
-    SAT -> LOY); H3, every indirect effect of a condition through the mediator; H4,
+    H2, every path from the mediator or from an outcome it reaches (CKM -> outcomes,
+    SAT -> LOY; the moderators' main effects are controls, not hypotheses); H3, every indirect effect of a condition through the mediator; H4,
     every product term (each moderation). A directed hypothesis (H1-H3, a positive
     effect) is supported when the interval lies above 0 (the bootstrap interval for
     indirect effects when there is one, else the delta-method one); a moderation
@@ -933,8 +933,13 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
                      "ci.upper": hi, "pvalue": p, "supported": supported})
 
     into = [r for r in paths if r["outcome"] in focal]
-    onward = [r for r in paths if r["outcome"] not in focal and r["predictor"] not in moderators
-              and ":" not in str(r["predictor"])]
+    reached = set(focal)  # the mediator and every outcome downstream of it
+    while True:
+        more = {r["outcome"] for r in paths if r["predictor"] in reached} - reached
+        if not more:
+            break
+        reached |= more
+    onward = [r for r in paths if r["predictor"] in reached and r["outcome"] not in focal]
     for group, chosen in ((1, into), (2, onward)):
         for n, r in enumerate(chosen):
             add(group, n, f"{r['predictor']} → {r['outcome']} (+)", r["est"], r["ci.lower"],
