@@ -917,7 +917,8 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
     (:func:`interaction_table`). The hypotheses are the seed's model (MODEL.md):
     H1, every path into the mediator of the interactions (the conditions -> CKM);
     H2, every path from the mediator or from an outcome it reaches (CKM -> outcomes,
-    SAT -> LOY; the moderators' main effects are controls, not hypotheses); H3, every indirect effect of a condition through the mediator; H4,
+    SAT -> LOY; the moderators' main effects are controls, not hypotheses); H3,
+    every indirect effect of a condition through the mediator; H4,
     every product term (each moderation). A directed hypothesis (H1-H3, a positive
     effect) is supported when the interval lies above 0 (the bootstrap interval for
     indirect effects when there is one, else the delta-method one); a moderation
