@@ -960,9 +960,11 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
             r["pvalue"], False)
     frame = pd.DataFrame(rows, columns=["hypothesis", "statement", "kind", "est", "ci.lower",
                                         "ci.upper", "pvalue", "supported"])
+    # Python bools (not numpy's), which format_value prints as yes/no (是/否 in zh)
+    frame["supported"] = frame["supported"].astype(object)
     return Table(
         "hypotheses", _t("hyp.title", lang), frame,
-        formats={"est": "num3", "pvalue": "p"},
+        formats={"est": "num3", "pvalue": "p", "supported": "int"},
         labels={"hypothesis": "H", "statement": _t("hyp.col.statement", lang),
                 "kind": _t("hyp.col.kind", lang), "est": _t("col.estimate", lang),
                 "pvalue": "p", "supported": _t("hyp.col.supported", lang)},

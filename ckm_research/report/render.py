@@ -381,9 +381,8 @@ class Report:
                .get("rows", []))
         table = ""
         if hyp:
-            yes = [f"{_e(r['hypothesis'])} ({_e(r['statement'])})" for r in hyp if r["supported"]]
-            no = [f"{_e(r['hypothesis'])} ({_e(r['statement'])})" for r in hyp
-                  if not r["supported"]]
+            yes = [_e(r["hypothesis"]) for r in hyp if r["supported"]]
+            no = [_e(r["hypothesis"]) for r in hyp if not r["supported"]]
             none = self.t("r.sum.hyp.none")
             items.append(self.t("r.sum.hyp", t=self._tables + 1, k=len(yes), n=len(hyp),
                                 yes=self.t("r.list_sep").join(yes) or none,
