@@ -1014,7 +1014,8 @@ def interaction_power_table(pr, *, lang: str = "en") -> Table:
         "power_interactions", _t("mm.power.title", lang), frame, formats=formats,
         labels=labels,
         note=_t("mm.power.note", lang, reps=int(pr.settings["reps"]),
-                alpha=pr.settings["alpha"]),
+                alpha=pr.settings["alpha"],
+                mcse=f"{0.5 / np.sqrt(int(pr.settings['reps'])):.2f}".lstrip("0")),
     )
 
 

@@ -1096,13 +1096,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mm.power.note": (
         "Population: the moderation model at its estimates (product terms included). MC: "
         "share of {reps} simulated samples per N, analysed with product indicators by ML, "
-        "whose Wald test rejects 0 at α = {alpha} (Monte Carlo SE up to .11 with so few "
-        "samples: raise power_interaction_replications for a plan); analytic: the "
+        "whose Wald test rejects 0 at α = {alpha} (Monte Carlo SE up to {mcse} with so "
+        "few samples: raise power_interaction_replications for a plan); analytic: the "
         "large-sample power of the same test. IMM X → M → Y | W: the index of moderated "
         "mediation. Power of about .80 is the usual target.",
         "总体：以估计值设定的调节模型（含乘积项）。蒙特卡洛：每个 N 下 {reps} 个模拟样本"
         "（乘积指标法，ML 估计）中 Wald 检验在 α = {alpha} 拒绝 0 的比例（样本如此之少时"
-        "蒙特卡洛标准误可达 .11：制定研究计划时请增大 power_interaction_replications）；"
+        "蒙特卡洛标准误可达 {mcse}：制定研究计划时请增大 power_interaction_replications）；"
         "解析：同一检验的大样本检验力。IMM X → M → Y | W：有调节的中介效应指数。通常以约 "
         ".80 的检验力为目标。",
     ),

@@ -198,7 +198,7 @@ class PipelineParams(BaseModel):
         True, description="Also the power of the product terms and of the indices of "
                           "moderated mediation, the moderation fit being the population.")
     power_interaction_replications: Annotated[int, Field(ge=10)] = Field(
-        20, description="Simulated samples per sample size for the interaction power "
+        10, description="Simulated samples per sample size for the interaction power "
                         "(each fits the model with product indicators; the large-sample "
                         "analytic power is shown beside).")
     # --- run ------------------------------------------------------------------------
