@@ -276,7 +276,7 @@ def test_report_summary_states_the_hypotheses_and_the_moderation_method(out, res
     # which method estimated the interactions, on whom, and why (no silent choice)
     assert "Main method of the latent interactions: product indicators with complete " \
            "cases only" in summary
-    assert "LMS with FIML takes minutes" in summary
+    assert "LMS with FIML is the alternative (-p interaction_method lms" in summary
 
 
 def test_results_hold_no_paths_or_timestamps(out):
