@@ -26,9 +26,14 @@
 # %% tags=["parameters"]
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
 model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
-interactions = ["INS ~ CKM:CTU", "INS ~ CKM:TTU", "SAT ~ CKM:CTU"]  # each Y ~ X:Z
+interactions = ["INS ~ CKM:CTU", "INS ~ CKM:TTU", "INS ~ CKM:CPT", "SAT ~ CKM:CTU", "SAT ~ CKM:TTU", "SAT ~ CKM:CPT"]  # each Y ~ X:Z
 interaction_method = "dblcent"  # dblcent (double-mean-centred product indicators) or lms
-interaction_missing = "listwise"  # interaction model: listwise or ml (FIML, slow)
+interaction_missing = "ml"  # interaction model: ml (FIML, every respondent) or listwise
+interaction_compare = None  # also fit by the other method (default: when it is dblcent)
+moderation_se = "delta"  # moderated mediation intervals: delta or bootstrap (FIML refits)
+n_boot = 1000  # bootstrap resamples (with moderation_se: bootstrap)
+seed = 20240601  # study seed; the bootstrap draws from its "moderation" stream
+n_jobs = 1  # worker processes (-1: all CPUs); results do not depend on it
 estimator = "MLR"  # ML, MLR (robust, for non-normal Likert items) or FIML
 missing = "ml"  # missing answers in the multi-group models: ml (FIML) or listwise
 ci_level = 0.95  # confidence level of every interval
@@ -40,18 +45,25 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
+from ckm_research.inference import study_stream
+from ckm_research.inference.population import population_from_fit
 from ckm_research.measurement import multigroup_comparison
 from ckm_research.report import analysis, figures, inputs, validity_tables
 from ckm_research.report.i18n import engine_text, jn_text, text
 from ckm_research.report.params import parse_interaction
 from ckm_research.report.store import StageOutput
-from ckm_research.sem.modelsyntax import interaction_syntax
+from ckm_research.sem.modelsyntax import indicators, interaction_syntax
 
 figures.use_report_style(language)
 out = StageOutput(output_dir, "moderation")
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
 terms = [parse_interaction(t) for t in interactions]
+out.path("models", "interaction_population.lav").unlink(missing_ok=True)  # none of an old run
+# observed scores of the factors (centred item means) to mark where data exist in the figures
+items_of = indicators(model_text)
+observed = {f: (data[v].mean(axis=1) - data[v].mean(axis=1).mean()).dropna()
+            for f, v in items_of.items()}
 
 # %% [markdown]
 # ## Latent interactions
@@ -64,7 +76,13 @@ if not terms:
 elif fit_interactions is None:
     out.unavailable(text("part.interactions", language), why)
 else:
+    from ckm_research.moderation.mediation import moderated_mediation_syntax
+
     int_text = interaction_syntax(model_text, terms)
+    try:  # label the moderated paths and add the indices of moderated mediation (imm_ :=)
+        int_text = moderated_mediation_syntax(int_text, at_sd=False)
+    except Exception as exc:  # no moderated indirect path: the plain interaction model
+        out.note(str(exc))
     out.path("models", "interaction.lav").write_text(int_text, encoding="utf-8")
     out.text("syntax", int_text)
     est_i, miss_i = structural.interaction_fit_options(interaction_method, estimator,
@@ -76,8 +94,122 @@ else:
                       message=engine_text(message, language)))
     analysis.flag_heywood(out, res_i, model="The model with the latent interactions")
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
-                converged=res_i.converged)
+                converged=res_i.converged, n_data=int(len(data)))
     out.table(analysis.interaction_table(res_i, terms, lang=language))
+    # the fitted moderation model as a population, for the power stage
+    if res_i.converged:
+        # the power stage simulates complete data analysed by ML without a mean structure:
+        # the intercepts of a FIML fit are left out (their freed version is not identified)
+        pop_lines = [ln for ln in population_from_fit(res_i).splitlines()
+                     if not (" ~ " in ln and "+" not in ln and ln.rstrip().endswith("*1"))]
+        out.path("models", "interaction_population.lav").write_text(
+            "\n".join(pop_lines) + "\n", encoding="utf-8")
+
+# %% [markdown]
+# ## Robustness check: the other estimation method
+
+# %%
+other = "dblcent" if interaction_method == "lms" else "lms"
+compare = interaction_compare if interaction_compare is not None else other == "dblcent"
+if res_i is not None and compare:
+    est_o, miss_o = structural.interaction_fit_options(other, estimator, interaction_missing)
+    res_o, messages_o = structural.fit_model(int_text, data, estimator=est_o, missing=miss_o,
+                                             ci_level=ci_level, interaction=other)
+    for message in messages_o:
+        out.note(text("note.interaction_model", language,
+                      message=engine_text(message, language)))
+    out.numbers(compare={"method": other, "estimator": est_o, "missing": miss_o,
+                         "n": res_o.n, "converged": res_o.converged})
+    out.table(analysis.interaction_compare_table(res_i, res_o, terms,
+                                                 methods=(interaction_method, other),
+                                                 lang=language))
+
+# %% [markdown]
+# ## Moderated mediation: conditional indirect effects and the index
+#
+# Each condition's indirect effect on an outcome through CKM, at the moderator's
+# -1 SD, mean and +1 SD, Hayes' (2015) index of moderated mediation and the
+# Johnson-Neyman region of the indirect effect (`ckm_research.moderation.mediation`);
+# delta-method intervals by default, the bootstrap of the interaction model with
+# `moderation_se = "bootstrap"`.
+
+# %%
+mm, mm_paths = None, []
+if res_i is not None and res_i.converged:
+    from ckm_research.moderation.mediation import (
+        moderated_mediation,
+        moderated_mediation_paths,
+        plot_conditional_indirect,
+    )
+
+    mm_paths = [(p.x, p.m, p.y, p.moderator) for p in moderated_mediation_paths(res_i)]
+if res_i is not None and res_i.converged and mm_paths:
+    boot_i = None
+    if moderation_se == "bootstrap":
+        from ckm_research.inference.bootstrap import bootstrap
+
+        boot_kw = res_i.options.to_kwargs()
+        boot_kw.pop("level", None)
+        # one bootstrap of the interaction model (FIML refits with missing = ml) for all paths
+        boot_i = bootstrap(res_i.model_text, data, n_boot=n_boot, level=ci_level,
+                           random_state=study_stream(seed, "moderation"), n_jobs=n_jobs,
+                           result=res_i, progress=False, **boot_kw)
+    mm = moderated_mediation(res_i, mm_paths, level=ci_level, se=moderation_se, boot=boot_i)
+    moments = analysis.moderator_moments(mm["conditional"])
+    out.table(analysis.conditional_indirect_table(mm["conditional"], level=ci_level,
+                                                  lang=language))
+    out.table(analysis.moderated_mediation_index_table(mm["index"], mm["johnson_neyman"],
+                                                       moments, level=ci_level,
+                                                       lang=language))
+    out.numbers(moderated_mediation={
+        "se": moderation_se, "paths": len(mm_paths), "mediator": terms[0][1],
+        "method": str(mm["index"]["method"].iloc[0]) if len(mm["index"]) else moderation_se,
+        "n_index_significant": int((mm["index"]["pvalue"] < 1 - ci_level).sum()),
+        "johnson_neyman": {f"{r['x']} -> {r['m']} -> {r['y']} | {r['moderator']}": r["regions"]
+                           for r in mm["johnson_neyman"].to_dict("records")}})
+    # one figure per moderated outcome path, for the condition with the strongest a path
+    est_i_tab = res_i.estimates
+    for y, x, z in terms:
+        cands = [p for p in mm_paths if p[1] == x and p[2] == y and p[3] == z]
+        if not cands:
+            continue
+        a = {p[0]: abs(float(est_i_tab[(est_i_tab["op"] == "~") & (est_i_tab["lhs"] == x)
+                                       & (est_i_tab["rhs"] == p[0])]["est"].iloc[0]))
+             for p in cands}
+        cond_x = max(a, key=a.get)
+        fig = plot_conditional_indirect(res_i, cond_x, x, y, z, level=ci_level,
+                                        se=moderation_se, boot=boot_i)
+        figures.mark_observed_range(fig, observed[z])
+        mean, sd = moments[z]
+        relabel = figures.moderation_labels(x, y, z, ci_level, mean=mean, sd=sd)
+        relabel.update(figures.indirect_labels(cond_x, x, y, ci_level))
+        how = analysis._mm_method(str(mm["index"]["method"].iloc[0]), language)
+        out.figure(figures.localize(fig, relabel), f"cind_{cond_x}_{x}_{y}_{z}".lower(),
+                   text("fig.cind.title", language, x=cond_x, m=x, y=y, z=z),
+                   note=text("fig.cind.note", language, x=cond_x, m=x,
+                             level=f"{ci_level:.0%}", how=how)
+                   + text("fig.range.note", language, z=z, lo=f"{observed[z].min():.2f}",
+                          hi=f"{observed[z].max():.2f}"))
+
+# %% [markdown]
+# ## The hypotheses
+#
+# Which of the study's hypotheses the data support: the structural paths and indirect
+# effects of the structural stage, and the product terms of the interaction model.
+
+# %%
+if res_i is not None:
+    try:
+        st_struct = out.load("structural")
+    except Exception as exc:  # the structural stage did not run: no table, said why
+        out.unavailable(text("part.hypotheses", language), str(exc))
+    else:
+        tabs = st_struct.get("tables", {})
+        inter_rows = out.data["tables"]["interactions"]["rows"]
+        if "paths" in tabs:
+            out.table(analysis.hypotheses_table(
+                tabs["paths"]["rows"], tabs.get("indirect", {}).get("rows", []), inter_rows,
+                level=ci_level, lang=language))
 
 # %% [markdown]
 # ## Simple slopes and Johnson-Neyman intervals
@@ -105,15 +237,28 @@ elif res_i is not None:
             "describe": jn.describe()}
         key = f"{y}_{x}_{z}".lower()
         relabel = figures.moderation_labels(x, y, z, ci_level, mean=jn.mean, sd=jn.sd)
-        out.figure(figures.localize(plot_simple_slopes(res_i, y, x, z, level=ci_level), relabel),
+        fig = plot_simple_slopes(res_i, y, x, z, level=ci_level)
+        figures.mark_observed_range(fig, observed[x])
+        zm, zp = jn.mean - jn.sd, jn.mean + jn.sd
+        inside = observed[z].min() <= zm and zp <= observed[z].max()
+        out.figure(figures.localize(fig, relabel),
                    f"slopes_{key}", text("fig.slopes.title", language, x=x, y=y, z=z),
-                   note=text("fig.slopes.note", language, z=z, level=f"{ci_level:.0%}"))
-        out.figure(figures.localize(plot_johnson_neyman(res_i, y, x, z, level=ci_level),
-                                    relabel),
+                   note=text("fig.slopes.note", language, z=z, level=f"{ci_level:.0%}")
+                   + text("fig.range.note.x", language, x=x, z=z,
+                          lo=f"{observed[x].min():.2f}", hi=f"{observed[x].max():.2f}",
+                          zlo=f"{observed[z].min():.2f}", zhi=f"{observed[z].max():.2f}",
+                          zm=f"{zm:.2f}", zp=f"{zp:.2f}",
+                          inside=text("fig.range.inside" if inside else "fig.range.outside",
+                                      language)))
+        fig = plot_johnson_neyman(res_i, y, x, z, level=ci_level)
+        figures.mark_observed_range(fig, observed[z])
+        out.figure(figures.localize(fig, relabel),
                    f"jn_{key}", text("fig.jn.title", language, x=x, y=y, z=z),
                    note=(jn.describe() if language == "en" else
                          jn_text(jn_numbers[f"{y} ~ {x}:{z}"], ci_level, language))
-                   + text("fig.jn.band", language, level=f"{ci_level:.0%}"))
+                   + text("fig.jn.band", language, level=f"{ci_level:.0%}")
+                   + text("fig.range.note", language, z=z, lo=f"{observed[z].min():.2f}",
+                          hi=f"{observed[z].max():.2f}"))
     out.numbers(johnson_neyman=jn_numbers)
     out.table(analysis.slopes_table(frames, lang=language))
 

@@ -32,6 +32,8 @@ indirect_effects = True  # include the indirect effects
 power_sample_sizes = [200, 300, 400, 500]  # sample sizes at which power is estimated
 power_replications = 200  # simulated samples per sample size
 power_alpha = 0.05  # significance level of the tests
+power_interactions = True  # also the power of the product terms and indices of moderated mediation
+power_interaction_replications = 10  # simulated samples per sample size for those
 seed = 20240601  # study seed; the simulation draws from its "power" stream (study_stream)
 n_jobs = 1  # worker processes (-1: all CPUs); results do not depend on it
 language = "en"  # language of the report: en or zh (Chinese)
@@ -83,6 +85,31 @@ else:
                text("fig.power.title", language),
                note=text("fig.power.note", language, reps=power_replications,
                          alpha=power_alpha))
+
+# %% [markdown]
+# ## Power of the moderation hypotheses
+#
+# The moderation stage's fit (product terms and the indices of moderated mediation
+# `imm_ := a*b3`) is the population (`population_from_fit`); each sample is analysed with
+# product indicators by ML: how many firms the turbulence hypotheses need.
+
+# %%
+pop_file = out.path("models", "interaction_population.lav")
+if power_fn is not None and power_interactions and not pop_file.exists():
+    out.note(text("note.power_interactions.none", language))
+elif power_fn is not None and power_interactions:
+    from ckm_research.inference import study_stream
+
+    pr_i = power_fn(pop_file.read_text(encoding="utf-8"), list(power_sample_sizes),
+                    int(power_interaction_replications), estimator="ML", interaction="dblcent",
+                    alpha=power_alpha, random_state=study_stream(seed, "power_interactions"),
+                    n_jobs=n_jobs, progress=False)
+    out.table(analysis.interaction_power_table(pr_i, lang=language))
+    conv_i = pr_i.convergence
+    out.numbers(interactions={
+        "replications": int(power_interaction_replications),
+        "converged": dict(zip([str(n) for n in conv_i["n"]],
+                              [int(c) for c in conv_i["converged"]], strict=False))})
 
 # %%
 out.save()

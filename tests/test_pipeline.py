@@ -138,6 +138,83 @@ def test_moderation_numbers(res):
     assert {"invariance_ctu", "path_comparison_ctu"} <= set(mod["tables"])
 
 
+def _interaction_refit(out):
+    """The moderation stage's interaction model refitted as the stage fitted it."""
+    from ckm_research import structural
+    from ckm_research.report.inputs import read_analysis_data
+
+    params = results(out)["study"]["parameters"]
+    mod = results(out)["stages"]["moderation"]["numbers"]
+    text = (out / "models" / "interaction.lav").read_text(encoding="utf-8")
+    res_i, _ = structural.fit_model(text, read_analysis_data(out), estimator=mod["estimator"],
+                                    missing=mod["missing"], ci_level=params["ci_level"],
+                                    interaction=params["interaction_method"])
+    return res_i, params
+
+
+def _rows_equal(rows, frame):
+    assert len(rows) == len(frame)
+    for stored, fresh in zip(rows, frame.to_dict("records"), strict=True):
+        assert set(stored) == set(fresh)
+        for key, value in stored.items():
+            if isinstance(value, float):
+                assert math.isclose(value, fresh[key], rel_tol=1e-6, abs_tol=1e-9), key
+            else:
+                assert value == fresh[key], key
+
+
+def test_moderated_mediation_tables_are_the_domain_functions_output(out, res):
+    """The conditional indirect effects, the index of moderated mediation (with its JN
+    region) and the hypotheses table are what ckm_research.moderation.mediation and
+    report.analysis give for the stage's model and data (refitted here)."""
+    from ckm_research.moderation.mediation import moderated_mediation
+    from ckm_research.report import analysis
+
+    mod = res["stages"]["moderation"]
+    tables = mod["tables"]
+    assert {"conditional_indirect", "index_moderated_mediation", "hypotheses"} <= set(tables)
+    res_i, params = _interaction_refit(out)
+    assert mod["numbers"]["n"] == res_i.n
+    mm = moderated_mediation(res_i, level=params["ci_level"], se=params["moderation_se"])
+    level = params["ci_level"]
+    _rows_equal(tables["conditional_indirect"]["rows"],
+                analysis.conditional_indirect_table(mm["conditional"], level=level).frame)
+    moments = analysis.moderator_moments(mm["conditional"])
+    _rows_equal(tables["index_moderated_mediation"]["rows"],
+                analysis.moderated_mediation_index_table(mm["index"], mm["johnson_neyman"],
+                                                         moments, level=level).frame)
+    # every condition of CKM, through CKM, on SAT, moderated by CTU (the quick run's term)
+    assert len(tables["index_moderated_mediation"]["rows"]) == 6
+    struct = res["stages"]["structural"]["tables"]
+    hyp = analysis.hypotheses_table(struct["paths"]["rows"], struct["indirect"]["rows"],
+                                    tables["interactions"]["rows"], level=level)
+    _rows_equal(tables["hypotheses"]["rows"], hyp.frame)
+    kinds = {r["hypothesis"][:2] for r in tables["hypotheses"]["rows"]}
+    assert kinds == {"H1", "H2", "H3", "H4"}
+    h2 = [r["statement"] for r in tables["hypotheses"]["rows"] if r["hypothesis"][:2] == "H2"]
+    # CKM's paths and the chain through SAT; the moderators' main effects are controls
+    assert h2 == ["CKM → INS (+)", "CKM → SAT (+)", "SAT → LOY (+)", "CKM → LOY (+)"]
+    h4 = [r for r in tables["hypotheses"]["rows"] if r["hypothesis"].startswith("H4")]
+    assert [r["statement"] for r in h4] == ["CKM × CTU → SAT"]
+    assert h4[0]["supported"] == (h4[0]["ci.lower"] > 0 or h4[0]["ci.upper"] < 0)
+    assert any(n.startswith("cind_") for n in mod["figures"])
+    assert "range from" in mod["figures"]["slopes_sat_ckm_ctu"]["note"]
+
+
+def test_power_of_the_moderation_hypotheses(out, res):
+    power = res["stages"]["power"]
+    rows = power["tables"]["power_interactions"]["rows"]
+    names = [r["parameter"] for r in rows]
+    assert "SAT ← CKM × CTU" in names
+    assert sum(n.startswith("IMM ") for n in names) == 6
+    assert power["numbers"]["interactions"]["replications"] == 10
+    for r in rows:
+        for key, value in r.items():
+            if key.startswith(("N=", "A")) and value is not None:
+                assert 0 <= value <= 1, (r["parameter"], key)
+    assert (out / "models" / "interaction_population.lav").exists()
+
+
 def test_tables_as_csv_and_latex_match_results(out, res):
     n_tables = 0
     for st in res["stages"].values():
@@ -185,6 +262,21 @@ def test_manifest_records_provenance(out, res):
     assert man["outputs"]["results.json"] == hashlib.sha256(
         (out / "results.json").read_bytes()).hexdigest()
     assert man["kernel"]["name"]
+
+
+def test_report_summary_states_the_hypotheses_and_the_moderation_method(out, res):
+    import html as html_lib
+
+    page = html_lib.unescape((out / "report.html").read_text(encoding="utf-8"))
+    summary = page[page.index('class="summary"'):page.index("<h2>Method</h2>")]
+    rows = res["stages"]["moderation"]["tables"]["hypotheses"]["rows"]
+    k = sum(bool(r["supported"]) for r in rows)
+    assert f"Hypotheses (Table 1): {k} of {len(rows)} supported." in summary
+    assert "Hypotheses and Whether the Data Support Them" in summary
+    # which method estimated the interactions, on whom, and why (no silent choice)
+    assert "Main method of the latent interactions: product indicators with complete " \
+           "cases only" in summary
+    assert "LMS with FIML is the alternative (-p interaction_method lms" in summary
 
 
 def test_results_hold_no_paths_or_timestamps(out):

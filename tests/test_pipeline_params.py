@@ -48,7 +48,20 @@ def test_defaults_are_valid_and_point_at_the_example_study():
     assert params.data_file == DEFAULT_DATA.resolve()
     assert params.model_path().name == "ckm_study.lav"
     assert params.estimator == "MLR" and params.seed == 20240601
-    assert params.interactions == ["INS ~ CKM:CTU", "INS ~ CKM:TTU", "SAT ~ CKM:CTU"]
+    # the seed's moderation hypotheses: three turbulence moderators of CKM's paths to the
+    # outcomes (MODEL.md), on every respondent (FIML)
+    assert params.interactions == [f"{y} ~ CKM:{z}" for y in ("INS", "SAT")
+                                   for z in ("CTU", "TTU", "CPT")]
+    assert params.interaction_missing == "ml"
+
+
+def test_lms_with_fiml_is_accepted_and_fitted_by_fiml():
+    from ckm_research.structural import interaction_fit_options
+
+    params = _load(interaction_method="lms", interaction_missing="ml")
+    assert (params.interaction_method, params.interaction_missing) == ("lms", "ml")
+    assert interaction_fit_options("lms", "MLR", "ml") == ("ML", "ml")
+    assert interaction_fit_options("lms", "MLR", "listwise") == ("ML", "listwise")
 
 
 def test_overrides_are_read_as_yaml():
@@ -115,8 +128,6 @@ def test_bad_values_name_the_parameter(values, name, fragment):
         ({"subset": {"planet": [1]}}, "subset", "planet"),
         ({"subset": {"industry": [99]}}, "subset", "not codes"),
         ({"estimator": "FIML", "missing": "listwise"}, "missing", "FIML"),
-        ({"interaction_method": "lms", "interaction_missing": "ml"}, "interaction_missing",
-         "LMS"),
         ({"instrument": "no_such_instrument"}, "instrument", "cannot be loaded"),
     ],
 )

@@ -24,7 +24,7 @@ __all__ = ["SEED_STREAMS", "study_stream", "bootstrap_defined", "run_power"]
 #: and the power simulation never share draws while each stays reproducible from the seed.
 #: Within a use, replication ``i`` draws from child ``(k, i)`` (see
 #: :func:`ckm_research.inference.parallel.spawn_seeds`).
-SEED_STREAMS = {"bootstrap": 1, "power": 2}
+SEED_STREAMS = {"bootstrap": 1, "power": 2, "moderation": 3, "power_interactions": 4}
 
 
 def study_stream(seed: int, purpose: str) -> np.random.SeedSequence:

@@ -35,7 +35,9 @@ __all__ = [
     "residual_table", "marker_table", "cmv_table", "paths_table", "r2_table",
     "indirect_table", "interaction_table", "slopes_table", "invariance_table",
     "path_comparison_table", "power_table", "power_model_test_table", "flag_heywood",
-    "HU_BENTLER",
+    "HU_BENTLER", "interaction_compare_table", "conditional_indirect_table",
+    "moderated_mediation_index_table", "hypotheses_table", "interaction_power_table",
+    "moderator_moments",
 ]
 
 #: Fit guidelines of Hu & Bentler (1999), read as guidelines, not pass/fail rules.
@@ -792,3 +794,257 @@ def power_model_test_table(pr, *, lang: str = "en") -> Table:
                 "power_not_close_fit": _t("col.not_close_fit", lang)},
         note=_t("power_test.note", lang, df=f"{pr.settings['df']:g}"),
     )
+
+
+# ------------------------------------------------ moderation of the study (issue 11)
+def interaction_compare_table(main, other, interactions: list[tuple[str, str, str]], *,
+                              methods: tuple[str, str], lang: str = "en") -> Table:
+    """The product terms of the interaction model by two methods side by side (the
+    robustness check: LMS and product indicators estimate the same latent
+    interaction, Klein & Moosbrugger, 2000; Lin et al., 2010)."""
+
+    def rows(res):
+        est = res.estimates
+        reg = est[(est["op"] == "~") & est["rhs"].str.contains(":", regex=False)]
+        return {(r.lhs, r.rhs): r for r in reg.itertuples()}
+
+    a, b = rows(main), rows(other)
+    out = []
+    for y, x, z in interactions:
+        key = next((k for k in ((y, f"{x}:{z}"), (y, f"{z}:{x}")) if k in a), (y, f"{x}:{z}"))
+        ra, rb = a.get(key), b.get(key) or b.get((y, f"{z}:{x}"))
+        out.append({
+            "outcome": y, "term": f"{x} × {z}",
+            "est.main": getattr(ra, "est", np.nan), "se.main": getattr(ra, "se", np.nan),
+            "pvalue.main": getattr(ra, "pvalue", np.nan),
+            "est.other": getattr(rb, "est", np.nan), "se.other": getattr(rb, "se", np.nan),
+            "pvalue.other": getattr(rb, "pvalue", np.nan),
+        })
+    frame = pd.DataFrame(out, columns=["outcome", "term", "est.main", "se.main", "pvalue.main",
+                                       "est.other", "se.other", "pvalue.other"])
+    name = {m: _t(f"mm.method.{m}", lang) for m in methods}
+    return Table(
+        "interaction_compare", _t("mm.compare.title", lang), frame,
+        formats={c: ("p" if c.startswith("pvalue") else "num3") for c in frame.columns[2:]},
+        labels={"outcome": _t("col.outcome", lang), "term": _t("col.term", lang),
+                "est.main": f"B ({name[methods[0]]})", "se.main": f"SE ({name[methods[0]]})",
+                "pvalue.main": f"p ({name[methods[0]]})",
+                "est.other": f"B ({name[methods[1]]})", "se.other": f"SE ({name[methods[1]]})",
+                "pvalue.other": f"p ({name[methods[1]]})"},
+        note=_t("mm.compare.note", lang, main=name[methods[0]], other=name[methods[1]],
+                n_main=main.n, n_other=other.n),
+    )
+
+
+def _regions_text(regions, mean: float, sd: float, lang: str, within: float = 3.0) -> str:
+    """Johnson-Neyman regions of an indirect effect within ``within`` SDs of the
+    moderator's mean, in words of ``lang``."""
+    lo_r, hi_r = mean - within * sd, mean + within * sd
+    shown = [(max(a, lo_r), min(b, hi_r)) for a, b in regions if b > lo_r and a < hi_r]
+    if not shown:
+        return _t("mm.jn.none", lang, k=f"{within:g}")
+    if len(shown) == 1 and shown[0] == (lo_r, hi_r):
+        return _t("mm.jn.all", lang, k=f"{within:g}")
+
+    def v(x):
+        return f"{(x - mean) / sd:+.2f} SD"
+
+    return _t("r.list_sep", lang).join(f"[{v(a)}, {v(b)}]" for a, b in shown)
+
+
+def conditional_indirect_table(cond: pd.DataFrame, *, level: float,
+                               lang: str = "en") -> Table:
+    """Conditional indirect effects (:func:`ckm_research.moderation.mediation.
+    moderated_mediation`'s ``conditional`` frame), one row per path and moderator,
+    the effects at the moderator's -1 SD, mean and +1 SD side by side."""
+    rows = []
+    keys = ["x", "m", "y", "moderator"]
+    for (x, m, y, w), g in cond.groupby(keys, sort=False):
+        row = {"path": f"{x} → {m} → {y}", "moderator": w}
+        for pos, tag in zip(range(3), ("lo", "mid", "hi"), strict=True):
+            r = g.iloc[pos]
+            row[f"est.{tag}"] = float(r["est"])
+            row[f"ci.lower.{tag}"] = float(r["ci.lower"])
+            row[f"ci.upper.{tag}"] = float(r["ci.upper"])
+        rows.append(row)
+    cols = ["path", "moderator"] + [f"{k}.{t}" for t in ("lo", "mid", "hi")
+                                    for k in ("est", "ci.lower", "ci.upper")]
+    frame = pd.DataFrame(rows, columns=cols)
+    pct = f"{level:.0%}"
+    ci, labels = {}, {"path": _t("col.path", lang), "moderator": _t("col.moderator", lang)}
+    for tag, key in (("lo", "slopes.at.low"), ("mid", "slopes.at.mean"),
+                     ("hi", "slopes.at.high")):
+        at = _t(key, lang) if lang != "en" else {"lo": "-1 SD", "mid": "Mean",
+                                                 "hi": "+1 SD"}[tag]
+        labels[f"est.{tag}"] = _t("mm.cond.at", lang, at=at)
+        ci[_t("mm.cond.ci", lang, at=at, level=pct)] = (f"ci.lower.{tag}", f"ci.upper.{tag}",
+                                                       "num3")
+    method = str(cond["method"].iloc[0]) if len(cond) else "delta"
+    return Table(
+        "conditional_indirect", _t("mm.cond.title", lang), frame,
+        formats={f"est.{t}": "num3" for t in ("lo", "mid", "hi")}, labels=labels, ci=ci,
+        note=_t("mm.cond.note", lang, how=_mm_method(method, lang)),
+    )
+
+
+def _mm_method(method: str, lang: str) -> str:
+    """The inference of a moderated-mediation table, in words of ``lang``."""
+    if method == "delta":
+        return _t("mm.how.delta", lang)
+    m = re.search(r"\((\d+)/(\d+) resamples\)", method)
+    return _t("mm.how.boot", lang, converged=m.group(1) if m else "?",
+              requested=m.group(2) if m else "?")
+
+
+def moderated_mediation_index_table(index: pd.DataFrame, jn: pd.DataFrame, moments: dict,
+                                    *, level: float, lang: str = "en") -> Table:
+    """Hayes' (2015) index of moderated mediation of every path, with the
+    Johnson-Neyman region of the conditional indirect effect (moderator values
+    where its interval excludes 0, in SDs from the moderator's mean, within 3 SD)."""
+    regions = {(r["x"], r["m"], r["y"], r["moderator"]): r["regions"]
+               for r in jn.to_dict("records")}
+    rows = []
+    for r in index.to_dict("records"):
+        mean, sd = moments[r["moderator"]]
+        reg = regions.get((r["x"], r["m"], r["y"], r["moderator"]), [])
+        rows.append({"path": f"{r['x']} → {r['m']} → {r['y']}", "moderator": r["moderator"],
+                     "est": float(r["est"]), "se": float(r["se"]),
+                     "ci.lower": float(r["ci.lower"]), "ci.upper": float(r["ci.upper"]),
+                     "pvalue": float(r["pvalue"]),
+                     "per_sd": float(r["est"]) * float(r["moderator_sd"]),
+                     "jn": _regions_text(reg, mean, sd, lang)})
+    frame = pd.DataFrame(rows, columns=["path", "moderator", "est", "se", "ci.lower",
+                                        "ci.upper", "pvalue", "per_sd", "jn"])
+    method = str(index["method"].iloc[0]) if len(index) else "delta"
+    return Table(
+        "index_moderated_mediation", _t("mm.index.title", lang), frame,
+        formats={"est": "num3", "se": "num3", "pvalue": "p", "per_sd": "num3"},
+        labels={"path": _t("col.path", lang), "moderator": _t("col.moderator", lang),
+                "est": _t("mm.index.col", lang), "se": "SE", "pvalue": "p",
+                "per_sd": _t("mm.index.per_sd", lang), "jn": _t("mm.index.jn", lang)},
+        ci={f"{level:.0%} CI": ("ci.lower", "ci.upper", "num3")},
+        note=_t("mm.index.note", lang, how=_mm_method(method, lang), level=f"{level:.0%}"),
+    )
+
+
+def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list[dict], *,
+                     level: float, lang: str = "en") -> Table:
+    """The study's hypotheses and whether the data support them.
+
+    ``paths`` and ``indirect`` are the rows of the structural stage's ``paths`` and
+    ``indirect`` tables (:func:`paths_table`, :func:`indirect_table`), ``interactions``
+    those of the moderation stage's ``interactions`` table
+    (:func:`interaction_table`). The hypotheses are the seed's model (MODEL.md):
+    H1, every path into the mediator of the interactions (the conditions -> CKM);
+    H2, every path from the mediator or from an outcome it reaches (CKM -> outcomes,
+    SAT -> LOY; the moderators' main effects are controls, not hypotheses); H3,
+    every indirect effect of a condition through the mediator; H4,
+    every product term (each moderation). A directed hypothesis (H1-H3, a positive
+    effect) is supported when the interval lies above 0 (the bootstrap interval for
+    indirect effects when there is one, else the delta-method one); a moderation
+    (H4, direction not stated by the seed) when the interval excludes 0.
+    """
+    focal = {str(r["term"]).split(" × ")[0] for r in interactions if "×" in str(r["term"])}
+    rows = []
+
+    def add(group, n, statement, est, lo, hi, p, directed):
+        supported = bool(lo > 0) if directed else bool(lo > 0 or hi < 0)
+        rows.append({"hypothesis": f"H{group}{_letter(n)}", "statement": statement,
+                     "kind": _t(f"hyp.kind.{group}", lang), "est": est, "ci.lower": lo,
+                     "ci.upper": hi, "pvalue": p, "supported": supported})
+
+    into = [r for r in paths if r["outcome"] in focal]
+    reached = set(focal)  # the mediator and every outcome downstream of it
+    while True:
+        more = {r["outcome"] for r in paths if r["predictor"] in reached} - reached
+        if not more:
+            break
+        reached |= more
+    onward = [r for r in paths if r["predictor"] in reached and r["outcome"] not in focal]
+    for group, chosen in ((1, into), (2, onward)):
+        for n, r in enumerate(chosen):
+            add(group, n, f"{r['predictor']} → {r['outcome']} (+)", r["est"], r["ci.lower"],
+                r["ci.upper"], r["pvalue"], True)
+    starts = {r["predictor"] for r in into}
+    chains = [r for r in indirect
+              if (parts := str(r["name"]).removeprefix("ind_").split("_"))
+              and parts[0] in starts and len(parts) > 2 and parts[1] in focal]
+    for n, r in enumerate(chains):
+        boot = r.get("boot.lower") is not None and np.isfinite(r.get("boot.lower", np.nan))
+        lo, hi = (r["boot.lower"], r["boot.upper"]) if boot else (r["ci.lower"], r["ci.upper"])
+        add(3, n, str(r["name"]).removeprefix("ind_").replace("_", " → ") + " (+)", r["est"],
+            lo, hi, r["pvalue"], True)
+    products = [r for r in interactions if "×" in str(r["term"])]
+    for n, r in enumerate(products):
+        add(4, n, f"{r['term']} → {r['outcome']}", r["est"], r["ci.lower"], r["ci.upper"],
+            r["pvalue"], False)
+    frame = pd.DataFrame(rows, columns=["hypothesis", "statement", "kind", "est", "ci.lower",
+                                        "ci.upper", "pvalue", "supported"])
+    # Python bools (not numpy's), which format_value prints as yes/no (是/否 in zh)
+    frame["supported"] = frame["supported"].astype(object)
+    return Table(
+        "hypotheses", _t("hyp.title", lang), frame,
+        formats={"est": "num3", "pvalue": "p", "supported": "int"},
+        labels={"hypothesis": "H", "statement": _t("hyp.col.statement", lang),
+                "kind": _t("hyp.col.kind", lang), "est": _t("col.estimate", lang),
+                "pvalue": "p", "supported": _t("hyp.col.supported", lang)},
+        ci={f"{level:.0%} CI": ("ci.lower", "ci.upper", "num3")},
+        note=_t("hyp.note", lang, level=f"{level:.0%}"),
+    )
+
+
+def _letter(n: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa."""
+    s = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(97 + r) + s
+    return s
+
+
+def interaction_power_table(pr, *, lang: str = "en") -> Table:
+    """Power of the product terms and the indices of moderated mediation
+    (population: the moderation fit, :func:`ckm_research.inference.population.
+    population_from_fit`), Monte Carlo and large-sample (analytic) power per
+    sample size."""
+    t = pr.table
+    keep = (t["op"] == "~") & t["rhs"].str.contains(":", regex=False)
+    keep |= (t["op"] == ":=") & t["lhs"].str.startswith("imm_")
+    t = t[keep].copy()
+    t["parameter"] = np.where(
+        t["op"] == ":=",
+        "IMM " + t["lhs"].str.removeprefix("imm_").str.replace("_", " → ", n=2)
+        .str.replace("_", " | ", n=1),
+        t["lhs"] + " ← " + t["rhs"].str.replace(":", " × "))
+    wide = t.pivot_table(index="parameter", columns="n", values="power", sort=False)
+    ana = t.pivot_table(index="parameter", columns="n", values="power_analytic", sort=False)
+    true = t.drop_duplicates("parameter").set_index("parameter")["true"]
+    frame = pd.DataFrame({"parameter": wide.index,
+                          "true": [float(true[p]) for p in wide.index]})
+    formats, labels = {"true": "num3"}, {"parameter": _t("col.parameter", lang),
+                                         "true": _t("col.value", lang)}
+    for n in wide.columns:
+        frame[f"N={int(n)}"] = wide[n].to_numpy()
+        frame[f"A{int(n)}"] = ana[n].to_numpy()
+        formats[f"N={int(n)}"] = formats[f"A{int(n)}"] = "r2"
+        labels[f"N={int(n)}"] = _t("mm.power.mc", lang, n=int(n))
+        labels[f"A{int(n)}"] = _t("mm.power.analytic", lang, n=int(n))
+    return Table(
+        "power_interactions", _t("mm.power.title", lang), frame, formats=formats,
+        labels=labels,
+        note=_t("mm.power.note", lang, reps=int(pr.settings["reps"]),
+                alpha=pr.settings["alpha"],
+                mcse=f"{0.5 / np.sqrt(int(pr.settings['reps'])):.2f}".lstrip("0")),
+    )
+
+
+def moderator_moments(cond: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """``{moderator: (mean, sd)}`` as the conditional indirect effects used them (the
+    values at the mean and at +1 SD of :func:`~ckm_research.moderation.mediation.
+    conditional_indirect`)."""
+    out = {}
+    for w, g in cond.groupby("moderator", sort=False):
+        vals = g["moderator_value"].to_numpy(dtype=float)
+        out[str(w)] = (float(vals[1]), float(vals[2] - vals[1]))
+    return out

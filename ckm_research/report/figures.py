@@ -23,6 +23,8 @@ __all__ = [
     "cjk_font",
     "localize",
     "moderation_labels",
+    "indirect_labels",
+    "mark_observed_range",
     "CJK_FONTS",
     "save_figure",
     "close",
@@ -168,6 +170,9 @@ _FIXED = {
     "Standardized loading (95% CI)": "fig.loadings.xlabel",
     "Sample size": "fig.power.xlabel",
     "Power": "fig.power.cbar",
+    "no observed scores": "fig.range.none",
+    "interval excludes 0": "fig.cind.significant",
+    "mean": "fig.cind.mean",
 }
 
 
@@ -396,3 +401,45 @@ def plot_power_heatmap(power: pd.DataFrame, *, target: float = 0.80, title: str 
     if title:
         ax.set_title(title)
     return fig
+
+
+def indirect_labels(x: str, m: str, y: str, level: float) -> dict[str, str]:
+    """English -> translated labels of :func:`ckm_research.moderation.mediation.
+    plot_conditional_indirect` (for :func:`localize`), in the figures' language."""
+    from ckm_research.report.i18n import text
+
+    lang = _figure_language()
+    pct = f"{int(round(100 * level))}%"
+    out = {f"indirect effect of {x} via {m}": text("fig.cind.line", lang, x=x, m=m),
+           f"Indirect effect {x} → {m} → {y}": text("fig.cind.ylabel", lang, x=x, m=m, y=y)}
+    for band in ("delta method", "percentile", "BCa"):
+        key = {"delta method": "delta", "percentile": "perc", "BCa": "bca"}[band]
+        out[f"{pct} CI ({band})"] = text("fig.cind.ci", lang, level=pct,
+                                         band=text(f"fig.cind.band.{key}", lang))
+    return out
+
+
+def mark_observed_range(fig, scores) -> None:
+    """Mark where data exist on the x axis of a moderation figure: grey beyond the
+    lowest and highest observed ``scores`` (the respondents' scores of the variable
+    on that axis) and a rug of the scores at the bottom. The axis range is kept."""
+    ax = fig.axes[0]
+    v = np.asarray(pd.to_numeric(pd.Series(scores), errors="coerce"), dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return
+    lo, hi = float(v.min()), float(v.max())
+    xlo, xhi = ax.get_xlim()
+    label = "no observed scores"
+    if xlo < lo:
+        ax.axvspan(xlo, lo, color="0.55", alpha=0.25, lw=0, label=label, zorder=0)
+        label = None
+    if hi < xhi:
+        ax.axvspan(hi, xhi, color="0.55", alpha=0.25, lw=0, label=label, zorder=0)
+    ax.plot(v, np.full_like(v, 0.012), "|", color="0.25", ms=5, alpha=0.35,
+            transform=ax.get_xaxis_transform(), zorder=1)
+    ax.set_xlim(xlo, xhi)
+    handles, labels = ax.get_legend_handles_labels()
+    old = ax.get_legend()
+    title = old.get_title().get_text() if old is not None else None
+    ax.legend(handles, labels, frameon=False, fontsize="small", title=title or None)

@@ -1276,6 +1276,214 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invariance.freed": ("freed: {params}", "释放：{params}"),
     "invariance.not_tested": ("not tested: {why}", "未检验：{why}"),
     "h.htmt_matrix": ("HTMT Matrix", "HTMT 矩阵"),
+    # --- rep11 (issue 11): the study's moderation, moderated mediation, hypotheses ---------
+    "mm.method.dblcent": ("product indicators", "乘积指标法"),
+    "mm.method.lms": ("LMS", "LMS 法"),
+    "mm.compare.title": (
+        "Robustness Check: Product Terms Estimated by Two Methods",
+        "稳健性检验：两种方法估计的乘积项",
+    ),
+    "mm.compare.note": (
+        "B = unstandardized coefficient of the latent product term. Main method: {main} "
+        "(N = {n_main}); beside it: {other} (N = {n_other}). Both estimate the same latent "
+        "interaction (Klein & Moosbrugger, 2000; Lin et al., 2010); similar estimates mean the "
+        "conclusion does not hinge on the method.",
+        "B = 潜变量乘积项的非标准化系数。主要方法：{main}（N = {n_main}）；对照方法：{other}"
+        "（N = {n_other}）。两者估计同一潜变量交互作用（Klein & Moosbrugger, 2000；Lin et al., "
+        "2010）；估计值相近说明结论不依赖于估计方法。",
+    ),
+    "mm.jn.none": ("nowhere within ±{k} SD", "在 ±{k} SD 范围内均不显著"),
+    "mm.jn.all": ("everywhere within ±{k} SD", "在 ±{k} SD 范围内处处显著"),
+    "mm.cond.at": ("Effect at {at}", "{at}处的效应"),
+    "mm.cond.ci": ("{level} CI at {at}", "{at}处的 {level} CI"),
+    "mm.cond.title": (
+        "Conditional Indirect Effects of Each Condition Through CKM, by Moderator",
+        "各组织条件经 CKM 的条件间接效应（按调节变量）",
+    ),
+    "mm.cond.note": (
+        "Indirect effect ω(w) = a(b + b₃w) of the condition on the outcome through the "
+        "mediator at the moderator's mean and ±1 SD (model-implied, latent metric; other "
+        "moderators at their means), second-stage moderation (Preacher, Rucker & Hayes, 2007; "
+        "Hayes, 2015). Intervals: {how}.",
+        "组织条件经中介变量对结果变量的间接效应 ω(w) = a(b + b₃w)，取调节变量的均值及 ±1 SD"
+        "（模型隐含值，潜变量尺度；其他调节变量取均值），第二阶段调节（Preacher, Rucker & "
+        "Hayes, 2007；Hayes, 2015）。区间：{how}。",
+    ),
+    "mm.how.delta": (
+        "delta method (Wald intervals; the bootstrap is available with -p moderation_se "
+        "bootstrap)",
+        "Delta 法（Wald 区间；可用 -p moderation_se bootstrap 改用 bootstrap）",
+    ),
+    "mm.how.boot": (
+        "percentile bootstrap of the interaction model ({converged} of {requested} resamples "
+        "converged)",
+        "交互作用模型的百分位 bootstrap（{requested} 次重抽样中 {converged} 次收敛）",
+    ),
+    "mm.index.title": ("Index of Moderated Mediation", "有调节的中介效应指数"),
+    "mm.index.col": ("Index (a·b₃)", "指数（a·b₃）"),
+    "mm.index.per_sd": ("Index per SD", "每 SD 的指数"),
+    "mm.index.jn": (
+        "Indirect effect significant (JN region)",
+        "间接效应显著的区域（JN）",
+    ),
+    "mm.index.note": (
+        "Index of moderated mediation a·b₃ (Hayes, 2015): the change of the indirect effect "
+        "per unit of the moderator (latent metric; per SD in the next column); an interval "
+        "excluding 0 means the indirect effects at any two moderator values differ. JN region: "
+        "moderator values (in SDs from its mean, examined within ±3 SD) where the {level} "
+        "interval of the conditional indirect effect excludes 0 (Johnson-Neyman; Hayes, "
+        "2022, section 12.4). Intervals: {how}.",
+        "有调节的中介效应指数 a·b₃（Hayes, 2015）：调节变量每变化一个单位时间接效应的变化量"
+        "（潜变量尺度；下一列为每 SD 的变化）；区间不含 0 表示调节变量任意两个取值下的间接"
+        "效应不同。JN 区域：条件间接效应的 {level} 区间不含 0 的调节变量取值（以距均值的 SD "
+        "表示，考察范围 ±3 SD；Johnson-Neyman；Hayes, 2022，第 12.4 节）。区间：{how}。",
+    ),
+    "hyp.title": ("Hypotheses and Whether the Data Support Them", "研究假设及其检验结果"),
+    "hyp.kind.1": ("condition → CKM", "组织条件 → CKM"),
+    "hyp.kind.2": ("CKM → outcome", "CKM → 结果变量"),
+    "hyp.kind.3": ("mediation (indirect)", "中介（间接效应）"),
+    "hyp.kind.4": ("moderation", "调节"),
+    "hyp.col.statement": ("Hypothesis", "假设"),
+    "hyp.col.kind": ("Type", "类型"),
+    "hyp.col.supported": ("Supported", "是否支持"),
+    "hyp.note": (
+        "The hypotheses of the study's model (conditions → CKM → outcomes, moderated by "
+        "turbulence). (+): a positive effect is hypothesised; supported when the {level} "
+        "interval lies above 0. Moderation (direction not stated by the model): supported when "
+        "the interval excludes 0. Paths and product terms: Wald intervals of the structural and "
+        "the interaction model; indirect effects: the bootstrap interval when there is one, "
+        "else the delta-method interval. A non-significant result is not evidence of no "
+        "effect.",
+        "研究模型的假设（组织条件 → CKM → 结果变量，受环境动荡调节）。(+)：假设为正向效应；"
+        "{level} 区间整体大于 0 时视为支持。调节效应（模型未规定方向）：区间不含 0 时视为"
+        "支持。路径与乘积项：结构模型与交互作用模型的 Wald 区间；间接效应：有 bootstrap "
+        "区间时用之，否则用 Delta 法区间。不显著并不等于没有效应。",
+    ),
+    "mm.power.title": (
+        "Power of the Moderation Hypotheses: Product Terms and Indices of Moderated Mediation",
+        "调节假设的检验力：乘积项与有调节的中介效应指数",
+    ),
+    "mm.power.mc": ("N={n} (MC)", "N={n}（蒙特卡洛）"),
+    "mm.power.analytic": ("N={n} (analytic)", "N={n}（解析）"),
+    "mm.power.note": (
+        "Population: the moderation model at its estimates (product terms included). MC: "
+        "share of {reps} simulated samples per N, analysed with product indicators by ML, "
+        "whose Wald test rejects 0 at α = {alpha} (Monte Carlo SE up to {mcse} with so "
+        "few samples: raise power_interaction_replications for a plan); analytic: the "
+        "large-sample power of the same test. IMM X → M → Y | W: the index of moderated "
+        "mediation. Power of about .80 is the usual target.",
+        "总体：以估计值设定的调节模型（含乘积项）。蒙特卡洛：每个 N 下 {reps} 个模拟样本"
+        "（乘积指标法，ML 估计）中 Wald 检验在 α = {alpha} 拒绝 0 的比例（样本如此之少时"
+        "蒙特卡洛标准误可达 {mcse}：制定研究计划时请增大 power_interaction_replications）；"
+        "解析：同一检验的大样本检验力。IMM X → M → Y | W：有调节的中介效应指数。通常以约 "
+        ".80 的检验力为目标。",
+    ),
+    "fig.cind.title": (
+        "Conditional Indirect Effect of {x} on {y} Through {m}, by {z}",
+        "{x} 经 {m} 对 {y} 的条件间接效应（按 {z}）",
+    ),
+    "fig.cind.note": (
+        "Shown for {x}, the condition with the strongest path to {m} (the others' curves are "
+        "the same up to the factor a). Band: {level} interval ({how}); purple: moderator values "
+        "where it excludes 0; grey: moderator values beyond the observed scores.",
+        "以 {x}（与 {m} 路径最强的组织条件）为例（其他条件的曲线仅相差系数 a）。色带：{level} "
+        "区间（{how}）；紫色：区间不含 0 的调节变量取值；灰色：超出观测得分范围的调节变量取值。",
+    ),
+    "fig.range.none": ("no observed scores", "无观测得分"),
+    "fig.range.note": (
+        " Observed {z} scores (centred item means) range from {lo} to {hi}; grey: beyond them; "
+        "ticks: the respondents' scores.",
+        "{z} 的观测得分（中心化题项均值）范围为 {lo} 至 {hi}；灰色：超出该范围；刻度线："
+        "各受访者的得分。",
+    ),
+    "fig.range.note.x": (
+        " Observed {x} scores (centred item means) range from {lo} to {hi} (grey: beyond "
+        "them); the moderator {z}'s from {zlo} to {zhi}, so the lines at ±1 SD ({zm}, {zp}) "
+        "are {inside}.",
+        "{x} 的观测得分（中心化题项均值）范围为 {lo} 至 {hi}（灰色：超出该范围）；调节变量 "
+        "{z} 的范围为 {zlo} 至 {zhi}，因此 ±1 SD 处的直线（{zm}、{zp}）{inside}。",
+    ),
+    "fig.range.inside": ("within the data", "位于数据范围之内"),
+    "fig.range.outside": ("partly beyond the data", "部分超出数据范围"),
+    "r.mm.method": (
+        "Main method of the latent interactions: {method} with {missing} (N = {n}).{seconds} "
+        "{why}",
+        "潜变量交互作用的主要方法：{method}，{missing}（N = {n}）。{seconds}{why}",
+    ),
+    "r.mm.seconds": (
+        " The moderation stage took {seconds} s on this machine.",
+        "调节效应阶段在本机用时 {seconds} 秒。",
+    ),
+    "r.mm.missing.ml": (
+        "full-information ML on every respondent (FIML, assuming MAR)",
+        "对全部受访者采用完全信息极大似然（FIML，假定 MAR）",
+    ),
+    "r.mm.missing.listwise": (
+        "complete cases only (listwise deletion)",
+        "仅用完整个案（列删法）",
+    ),
+    "r.mm.why.dblcent": (
+        "Product indicators with FIML are the pipeline's default (interaction_method: "
+        "dblcent). LMS with FIML is the alternative (-p interaction_method lms: the mixture "
+        "likelihood with adaptive quadrature; about 1.5 min of computing for the six product "
+        "terms of the example data); -p interaction_compare true shows it beside.",
+        "乘积指标法（FIML）是流程的默认方法（interaction_method: dblcent）。LMS（FIML）为备选"
+        "方法（-p interaction_method lms：自适应求积的混合似然；示例数据的六个乘积项约需 1.5 "
+        "分钟计算）；-p interaction_compare true 可将其并列展示。",
+    ),
+    "r.mm.why.lms": (
+        "LMS was asked for (interaction_method: lms); product indicators are shown beside as "
+        "a robustness check when interaction_compare allows.",
+        "按参数要求采用 LMS（interaction_method: lms）；若 interaction_compare 允许，乘积指标"
+        "法的结果并列作为稳健性检验。",
+    ),
+    "r.mm.compare": (
+        "Table {t} compares the product terms with those of {other}.",
+        "表{t}将乘积项与{other}的结果进行比较。",
+    ),
+    "r.mm.intro": (
+        "Moderated mediation (Hayes, 2015): Table {t1} gives the conditional indirect effects "
+        "of each condition through {m} on each outcome at -1 SD, the mean and +1 SD of each "
+        "moderator; Table {t2} the index of moderated mediation and the Johnson-Neyman region "
+        "of the indirect effect. Intervals: {how}.",
+        "有调节的中介（Hayes, 2015）：表{t1}给出各组织条件经 {m} 对各结果变量的条件间接效应"
+        "（各调节变量取 -1 SD、均值与 +1 SD）；表{t2}给出有调节的中介效应指数及间接效应的 "
+        "Johnson-Neyman 区域。区间：{how}。",
+    ),
+    "r.sum.hyp": (
+        "Hypotheses (Table {t}): {k} of {n} supported. Supported: {yes}. Not supported: {no}.",
+        "研究假设（表{t}）：{n} 项中 {k} 项得到支持。支持：{yes}。不支持：{no}。",
+    ),
+    "r.sum.hyp.none": ("none", "无"),
+    "r.sum.moderation": (
+        "Moderation: {terms} estimated by {method} with {missing} (N = {n}).",
+        "调节效应：{terms}，采用{method}估计，{missing}（N = {n}）。",
+    ),
+    "r.power.interactions": (
+        "Table {t} gives the power of the moderation hypotheses (the product terms and the "
+        "indices of moderated mediation), with the moderation model at its estimates as the "
+        "population: how many firms the turbulence hypotheses need.",
+        "表{t}给出调节假设（乘积项与有调节的中介效应指数）的检验力，以按估计值设定的调节模型"
+        "为总体：即检验环境动荡假设需要多少家企业。",
+    ),
+    "part.moderated_mediation": ("Moderated mediation", "有调节的中介"),
+    "part.hypotheses": ("The hypotheses table", "假设检验汇总表"),
+    "part.interaction_compare": ("The robustness check of the interactions",
+                                 "交互作用的稳健性检验"),
+    "part.power_interactions": ("Power of the moderation hypotheses", "调节假设的检验力"),
+    "fig.cind.significant": ("interval excludes 0", "区间不含 0"),
+    "fig.cind.mean": ("mean", "均值"),
+    "fig.cind.line": ("indirect effect of {x} via {m}", "{x} 经 {m} 的间接效应"),
+    "fig.cind.ylabel": ("Indirect effect {x} → {m} → {y}", "间接效应 {x} → {m} → {y}"),
+    "fig.cind.ci": ("{level} CI ({band})", "{level} 置信区间（{band}）"),
+    "fig.cind.band.delta": ("delta method", "Delta 法"),
+    "fig.cind.band.perc": ("percentile", "百分位法"),
+    "fig.cind.band.bca": ("BCa", "BCa 法"),
+    "note.power_interactions.none": (
+        "The moderation stage left no interaction model, so the power of the moderation "
+        "hypotheses is not estimated.",
+        "调节效应阶段未产生交互作用模型，因此未估计调节假设的检验力。",
+    ),
 }
 
 

@@ -140,6 +140,13 @@ REFERENCES = {
     "fuller": "Fuller, C. M., Simmering, M. J., Atinc, G., Atinc, Y., & Babin, B. J. (2016). "
               "Common methods variance detection in business research. <i>Journal of Business "
               "Research, 69</i>(8), 3192-3198.",
+    "hayes": "Hayes, A. F. (2015). An index and test of linear moderated mediation. "
+             "<i>Multivariate Behavioral Research, 50</i>(1), 1-22.",
+    "hayes22": "Hayes, A. F. (2022). <i>Introduction to mediation, moderation, and conditional "
+               "process analysis</i> (3rd ed.). Guilford Press.",
+    "preacher07": "Preacher, K. J., Rucker, D. D., & Hayes, A. F. (2007). Addressing moderated "
+                  "mediation hypotheses. <i>Multivariate Behavioral Research, 42</i>(1), "
+                  "185-227.",
     "curran16": "Curran, P. G. (2016). Methods for the detection of carelessly invalid "
                 "responses in survey data. <i>Journal of Experimental Social Psychology, "
                 "66</i>, 4-19.",
@@ -409,12 +416,41 @@ class Report:
             items.append(self.t("r.sum.interactions", terms=self.t("r.fit_sep").join(
                 f"{_e(r['outcome'])} ← {_e(r['term'])}: B = {f(r['est'], 'num3')}, "
                 f"{_p(r['pvalue'])}" for r in sig)))
+        mod = self.num("moderation", "method")
+        if mod:
+            items.append(self._moderation_method())
+        hyp = (self.stages.get("moderation", {}).get("tables", {}).get("hypotheses", {})
+               .get("rows", []))
+        table = ""
+        if hyp:
+            yes = [_e(r["hypothesis"]) for r in hyp if r["supported"]]
+            no = [_e(r["hypothesis"]) for r in hyp if not r["supported"]]
+            none = self.t("r.sum.hyp.none")
+            items.append(self.t("r.sum.hyp", t=self._tables + 1, k=len(yes), n=len(hyp),
+                                yes=self.t("r.list_sep").join(yes) or none,
+                                no=self.t("r.list_sep").join(no) or none))
+            table = self.table("moderation", "hypotheses")
         if not items:
             return ""
         body = "".join(f"<li>{i}</li>" for i in items)
         return self._wrap(f'<div class="summary"><p><strong>{self.t("r.summary")}</strong></p>'
-                          f"<ul>{body}</ul>"
+                          f"<ul>{body}</ul>{table}"
                           "</div>")
+
+    def _moderation_method(self) -> str:
+        """Which method estimated the interactions, on whom, how long it took, and why
+        (no silent choice between LMS and product indicators)."""
+        n = self.stages.get("moderation", {}).get("numbers", {})
+        method = n.get("method")
+        missing = self.t("r.mm.missing.ml" if n.get("missing") == "ml"
+                         else "r.mm.missing.listwise")
+        why = self.t("r.mm.why.lms" if method == "lms" else "r.mm.why.dblcent")
+        # the stage's time is in the manifest (results.json holds no timings)
+        took = next((s.get("seconds") for s in self.manifest.get("stages", [])
+                     if s.get("name") == "moderation" and s.get("seconds")), None)
+        seconds = self.t("r.mm.seconds", seconds=f(took, "int")) if took else ""
+        return self.t("r.mm.method", method=self.t(f"mm.method.{method}"), missing=missing,
+                      n=f(n.get("n"), "int"), seconds=seconds, why=why)
 
     def method_instrument(self) -> str:
         st = self.stages.get("instrument")
@@ -690,12 +726,34 @@ class Report:
                 "r.mod", estimator=_e(n.get("estimator")),
                 complete=self.t("r.mod.complete") if n.get("missing") == "listwise" else "",
                 n=f(n.get("n"), "int"), t1=self._tables + 1, t2=self._tables + 2) + "</p>"
+            body += "<p>" + self._moderation_method() + "</p>"
             body += self.table("moderation", "interactions")
+            if "interaction_compare" in st.get("tables", {}):
+                other = (n.get("compare") or {}).get("method", "dblcent")
+                body += "<p>" + self.t("r.mm.compare", t=self._tables + 1,
+                                       other=self.t(f"mm.method.{other}")) + "</p>"
+                body += self.table("moderation", "interaction_compare")
             body += self.table("moderation", "simple_slopes")
             for key, jn in (n.get("johnson_neyman") or {}).items():
                 body += f"<p><strong>{_e(key)}.</strong> {_e(self._jn_text(jn))}</p>"
             for name in st.get("figures", {}):
-                body += self.figure("moderation", name)
+                if not name.startswith("cind_"):
+                    body += self.figure("moderation", name)
+            if "conditional_indirect" in st.get("tables", {}):
+                from ckm_research.report.analysis import _mm_method
+
+                mm = n.get("moderated_mediation") or {}
+                self.cite("hayes", "hayes22", "preacher07")
+                body += f"<h4>{self.t('part.moderated_mediation')}</h4>"
+                body += "<p>" + self.t("r.mm.intro", t1=self._tables + 1, t2=self._tables + 2,
+                                       m=_e(mm.get("mediator", "CKM")),
+                                       how=_mm_method(mm.get("method", "delta"), self.lang)) \
+                    + "</p>"
+                body += self.table("moderation", "conditional_indirect")
+                body += self.table("moderation", "index_moderated_mediation")
+                for name in st.get("figures", {}):
+                    if name.startswith("cind_"):
+                        body += self.figure("moderation", name)
         groups = n.get("multigroup") or {}
         if groups:
             self.cite("cheung", "chen", "satorra")
@@ -756,6 +814,9 @@ class Report:
         body += self.table("power", "power")
         body += self.figure("power", "power")
         body += self.table("power", "power_model_test")
+        if "power_interactions" in st.get("tables", {}):
+            body += "<p>" + self.t("r.power.interactions", t=self._tables + 1) + "</p>"
+            body += self.table("power", "power_interactions")
         return self._wrap(body)
 
     def notes_section(self) -> str:

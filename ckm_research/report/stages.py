@@ -55,8 +55,10 @@ STAGES: tuple[Stage, ...] = (
     Stage("data", "02_data.ipynb", "Data import and screening", ("instrument",)),
     Stage("measurement", "03_measurement.ipynb", "Measurement model", ("data",)),
     Stage("structural", "04_structural.ipynb", "Structural model", ("data",)),
-    Stage("moderation", "05_moderation.ipynb", "Moderation and multi-group", ("data",)),
-    Stage("power", "06_power.ipynb", "Power analysis", ("data", "structural"), optional=True),
+    Stage("moderation", "05_moderation.ipynb", "Moderation and multi-group",
+          ("data", "structural")),
+    Stage("power", "06_power.ipynb", "Power analysis", ("data", "structural", "moderation"),
+          optional=True),
     Stage("report", "07_report.ipynb", "Report",
           ("instrument", "data", "measurement", "structural", "moderation")),
 )

@@ -95,11 +95,13 @@ def fit_model(
 def interaction_fit_options(method: str, estimator: str, missing: str) -> tuple[str, str]:
     """Estimator and missing-data handling of the interaction model.
 
-    LMS is a maximum-likelihood method on complete cases; product indicators
-    take the study's estimator (FIML when ``missing="ml"``).
+    LMS is a maximum-likelihood method (no robust corrections): ML on complete
+    cases, or FIML (the mixture likelihood per missing-data pattern) with
+    ``missing="ml"``; product indicators take the study's estimator (FIML when
+    ``missing="ml"``).
     """
     if method == "lms":
-        return "ML", "listwise"
+        return "ML", ("ml" if missing == "ml" else "listwise")
     if estimator == "FIML" and missing == "listwise":
         return "ML", "listwise"
     return estimator, missing
