@@ -124,11 +124,10 @@ if validity_report is not None:
 
 # %%
 if validity_report is not None:
-    import numpy as np
+    from ckm_research.inference.workflows import study_stream
+    from ckm_research.sem.ml import MLEngine
 
-    from ckm_research.sem.api import MLEngine
-
-    boot_seed = int(np.random.SeedSequence([seed, 12]).generate_state(1)[0])  # own stream
+    boot_seed = int(study_stream(seed, "validity").generate_state(1)[0])  # its own stream
     rel_boot = validity_boot if type(cfa.engine) is MLEngine else 0
     rel_ci = reliability_intervals(cfa, level=ci_level, n_boot=rel_boot, random_state=boot_seed)
     alpha_ci = alpha_intervals(data, cfa, level=ci_level, n_boot=0)

@@ -40,6 +40,7 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 # %%
 from ckm_research import structural
 from ckm_research.inference import bootstrap_defined
+from ckm_research.inference.workflows import study_stream
 from ckm_research.moderation.robustness import composite_regression, gaussian_copula
 from ckm_research.report import analysis, figures, inputs, validity_tables
 from ckm_research.report.i18n import engine_text, text
@@ -112,14 +113,12 @@ else:
 # for endogeneity (Park & Gupta, 2012) with the checks of Becker, Proksch & Ringle (2022).
 
 # %%
-import numpy as np
-
 comp = composite_regression(model_text, data, latent=res, alpha=1 - ci_level)
 out.table(validity_tables.composite_table(comp, level=ci_level, lang=language))
 robust_numbers = {"composite_r2": dict(zip(comp.r2["lhs"], comp.r2["r2"], strict=True))}
 if copula_boot > 0:
     cop = gaussian_copula(model_text, data, n_boot=copula_boot, alpha=1 - ci_level,
-                          random_state=int(np.random.SeedSequence([seed, 13]).generate_state(1)[0]))
+                          random_state=int(study_stream(seed, "robustness").generate_state(1)[0]))
     out.table(validity_tables.copula_table(cop, level=ci_level, lang=language))
     out.table(validity_tables.copula_checks_table(cop, lang=language))
     robust_numbers.update(copula_boot=copula_boot, copula_usable=int(cop.checks["usable"].sum()),

@@ -24,7 +24,14 @@ __all__ = ["SEED_STREAMS", "study_stream", "bootstrap_defined", "run_power"]
 #: and the power simulation never share draws while each stays reproducible from the seed.
 #: Within a use, replication ``i`` draws from child ``(k, i)`` (see
 #: :func:`ckm_research.inference.parallel.spawn_seeds`).
-SEED_STREAMS = {"bootstrap": 1, "power": 2, "moderation": 3, "power_interactions": 4}
+SEED_STREAMS = {
+    "bootstrap": 1,
+    "power": 2,
+    "moderation": 3,
+    "power_interactions": 4,
+    "validity": 5,  # HTMT and reliability bootstraps of the measurement stage
+    "robustness": 6,  # the Gaussian copula bootstrap of the structural stage
+}
 
 
 def study_stream(seed: int, purpose: str) -> np.random.SeedSequence:

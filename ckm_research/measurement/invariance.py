@@ -494,7 +494,10 @@ def measurement_invariance(
     Decisions (Cheung & Rensvold, 2002: delta CFI >= -.010; Chen, 2007: delta RMSEA <= .015):
       metric: supported
       scalar: not supported: delta CFI = -0.038 < -0.010; ...
-      strict: supported
+      scalar.partial1: not supported: delta CFI = -0.018 < -0.010 [free across groups: x3~1]
+      scalar.partial2: supported [free across groups: x3~1, x7~1]
+      strict: supported [free across groups: x3~1, x7~1]
+    ...
 
     In R: ``cfa(model, data, group = "school", group.equal = ...)`` for each
     level, then ``lavTestLRT(...)`` / ``semTools::compareFit(...)``.
