@@ -320,7 +320,7 @@ class _FIMLTask(_RefitTask):
     as :class:`_RefitTask` (the same draws of the same random streams), as case
     weights of the full sample's patterns."""
 
-    def __init__(self, model, frame, options, keys, group, engine, case_rows, information,
+    def __init__(self, model, frame, options, keys, group, engine, case_rows, ainv,
                  *, deletions=False):  # fmt: skip
         super().__init__(model, frame, options, keys, group, deletions=deletions)
         self.pt = engine.pt
@@ -328,15 +328,16 @@ class _FIMLTask(_RefitTask):
         self.theta = np.asarray(engine.theta, dtype=float)
         self.iter_max = engine.opts.iter_max
         self.case_rows = case_rows  # per group: the frame row of each non-empty case
-        self.information = information
+        self.information_inverse = ainv  # the fit's inverse observed information
 
     def setup(self):
         from ckm_research.inference.fiml_refit import FIMLRefitter
         from ckm_research.inference.refit import Definitions
 
         fitter = FIMLRefitter(
-            self.pt, self.data, self.theta, self.information, max_iter=self.iter_max
-        )
+            self.pt, self.data, self.theta, max_iter=self.iter_max,
+            information_inverse=self.information_inverse,
+        )  # fmt: skip
         return fitter, Definitions(self.pt)
 
     def run(self, state, index, rng):
@@ -732,8 +733,8 @@ def _make_tasks(model, frame, result, options, n_rows):
     if type(engine) is FIMLEngine and len(engine.pt.table) + len(engine.pt.definitions) == n_rows:
         case_rows = _fiml_case_rows(engine, frame.reset_index(drop=True), group)
         if case_rows is not None:
-            information = np.linalg.inv(engine._info_inverse())
-            args = (model, frame, options, keys, group, engine, case_rows, information)
+            ainv = engine._info_inverse()
+            args = (model, frame, options, keys, group, engine, case_rows, ainv)
             return (
                 _FIMLTask(*args),
                 _FIMLTask(*args, deletions=True),

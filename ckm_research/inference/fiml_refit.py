@@ -197,6 +197,8 @@ class FIMLRefitter:
         The full-sample observed information :math:`-\\partial^2\\ell/
         \\partial\\theta^2` (total, not per case) at ``start``; computed by
         central differences of the analytic gradient when not given.
+    information_inverse : ndarray, optional
+        Its inverse, when known (then ``information`` is not used).
     max_iter : int
         Iterations before :class:`~ckm_research.errors.ConvergenceError`.
     xtol : float
@@ -211,7 +213,8 @@ class FIMLRefitter:
         information: np.ndarray | None = None,
         *,
         max_iter: int = 200,
-        xtol: float = 1e-8,
+        xtol: float = 1e-7,
+        information_inverse: np.ndarray | None = None,
     ):
         self.pt = pt
         self.model = RAMModel(pt)
@@ -223,11 +226,14 @@ class FIMLRefitter:
         t = pt.table
         self._var_rows = (t["op"].to_numpy() == "~~") & (t["lhs"].to_numpy() == t["rhs"].to_numpy())
         full = [np.ones(g.n_cases) for g in self.groups]
-        if information is None:
+        if information is None and information_inverse is None:
             stats = [g.stats(w) for g, w in zip(self.groups, full, strict=True)]
             information = -numerical_hessian(
                 lambda th: -self._evaluate(th, stats, True)[1], self.start, 1e-5
             )
+        if information_inverse is not None:  # e.g. the fit's own (FIMLEngine._info_inverse)
+            self.h0_inv = np.asarray(information_inverse, dtype=float)
+            return
         information = 0.5 * (information + information.T)
         try:
             self.h0_inv = np.linalg.inv(information)
