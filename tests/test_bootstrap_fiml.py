@@ -157,3 +157,15 @@ def test_fixed_x_covariates_keep_the_full_refits(data):
     boot = bootstrap(MODEL + "f2 ~ z\n", d.dropna(how="all"), n_boot=2, random_state=1,
                      n_jobs=1, bca=False, estimator="FIML", progress=False)  # fmt: skip
     assert boot.method.startswith("full refit")
+
+
+def test_mlr_fits_refit_the_same_estimates(data):
+    # MLR: the same estimates as ML; the refits' metric is computed, not the sandwich
+    seed, B = 6, 2
+    boot = bootstrap(MODEL, data, n_boot=B, random_state=seed, n_jobs=1, bca=False,
+                     estimator="MLR", missing="ml", progress=False)  # fmt: skip
+    assert boot.method.startswith("FIML refit")
+    for b, idx in enumerate(_counts(seed, B, len(data))):
+        sub = data.iloc[idx].reset_index(drop=True)
+        ref = fit(MODEL, sub, estimator="MLR", missing="ml").estimates
+        np.testing.assert_allclose(boot.replicates[b], ref["est"].to_numpy(), atol=1e-6)

@@ -733,7 +733,14 @@ def _make_tasks(model, frame, result, options, n_rows):
     if type(engine) is FIMLEngine and len(engine.pt.table) + len(engine.pt.definitions) == n_rows:
         case_rows = _fiml_case_rows(engine, frame.reset_index(drop=True), group)
         if case_rows is not None:
-            ainv = engine._info_inverse()
+            if engine.opts.estimator == "MLR":
+                # vcov() is the sandwich: the refits need the observed information's inverse
+                from ckm_research.inference.fiml_refit import FIMLRefitter
+
+                data = [np.asarray(p.data) for p in engine.patterns]
+                ainv = FIMLRefitter(engine.pt, data, engine.theta).h0_inv
+            else:  # ML: vcov() is the inverse observed information (FIMLEngine.vcov)
+                ainv = engine.vcov()
             args = (model, frame, options, keys, group, engine, case_rows, ainv)
             return (
                 _FIMLTask(*args),
