@@ -169,3 +169,28 @@ def test_mlr_fits_refit_the_same_estimates(data):
         sub = data.iloc[idx].reset_index(drop=True)
         ref = fit(MODEL, sub, estimator="MLR", missing="ml").estimates
         np.testing.assert_allclose(boot.replicates[b], ref["est"].to_numpy(), atol=1e-6)
+
+
+def test_product_indicators_with_missing_items_are_rebuilt_in_each_resample():
+    # dblcent with FIML: each resample's products are centred at its own means
+    # (over observed values), as fit() builds them from the resampled data
+    items = [(f"{f}{j}", r) for f in "xzy" for j, r in ((1, 0.36), (2, 0.51), (3, 0.64))]
+    pop = PopulationModel(
+        "X =~ 0.8*x1 + 0.7*x2 + 0.6*x3\nZ =~ 0.8*z1 + 0.7*z2 + 0.6*z3\n"
+        "Y =~ 0.8*y1 + 0.7*y2 + 0.6*y3\nY ~ 0.3*X + 0.2*Z + 0.3*X:Z\n"
+        "X ~~ 1*X\nZ ~~ 1*Z\nX ~~ 0.2*Z\nY ~~ 0.6*Y\n"
+        + "\n".join(f"{v} ~~ {r}*{v}" for v, r in items)
+    )
+    data = pop.simulate(200, random_state=4)
+    rng = np.random.default_rng(4)
+    for col in ("x2", "z3", "y1"):
+        data.loc[rng.random(len(data)) < 0.15, col] = np.nan
+    model = "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nY ~ b1*X + Z + b3*X:Z\n"
+    seed, B = 21, 2
+    boot = bootstrap(model, data, n_boot=B, random_state=seed, n_jobs=1, bca=False,
+                     estimator="FIML", progress=False)  # fmt: skip
+    assert boot.method.startswith("FIML refit")
+    for b, idx in enumerate(_counts(seed, B, len(data))):
+        sub = data.iloc[idx].reset_index(drop=True)
+        ref = fit(model, sub, estimator="FIML").estimates
+        np.testing.assert_allclose(boot.replicates[b], ref["est"].to_numpy(), atol=1e-6)

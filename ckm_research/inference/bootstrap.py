@@ -320,7 +320,7 @@ class _FIMLTask(_RefitTask):
     as :class:`_RefitTask` (the same draws of the same random streams), as case
     weights of the full sample's patterns."""
 
-    def __init__(self, model, frame, options, keys, group, engine, case_rows, ainv,
+    def __init__(self, model, frame, options, keys, group, engine, case_rows, ainv, products,
                  *, deletions=False):  # fmt: skip
         super().__init__(model, frame, options, keys, group, deletions=deletions)
         self.pt = engine.pt
@@ -329,6 +329,8 @@ class _FIMLTask(_RefitTask):
         self.iter_max = engine.opts.iter_max
         self.case_rows = case_rows  # per group: the frame row of each non-empty case
         self.information_inverse = ainv  # the fit's inverse observed information
+        # product indicators: the frame's items and the (product, item, item) columns
+        self.products = products  # None or (matrix of the frame's rows, columns)
 
     def setup(self):
         from ckm_research.inference.fiml_refit import FIMLRefitter
@@ -349,7 +351,13 @@ class _FIMLTask(_RefitTask):
             rows = np.concatenate([s[rng.integers(0, len(s), len(s))] for s in self.strata])
             counts = np.bincount(rows, minlength=len(self.frame)).astype(float)
         try:
-            theta, _, _ = fitter.fit([counts[r] for r in self.case_rows])
+            data = None
+            if self.products is not None:
+                from ckm_research.inference.fiml_refit import weighted_products
+
+                x = weighted_products(self.products[0], self.products[1], counts)
+                data = [x[r] for r in self.case_rows]
+            theta, _, _ = fitter.fit([counts[r] for r in self.case_rows], data)
             rows_v = fitter.row_values(theta)
             values = np.concatenate([rows_v, definitions.values(rows_v)])
         except _RESAMPLE_ERRORS as exc:
@@ -358,11 +366,13 @@ class _FIMLTask(_RefitTask):
         return OK, values, fitter.has_negative_variance(rows_v), ""
 
 
-def _fiml_case_rows(engine, frame: pd.DataFrame, group) -> list[np.ndarray] | None:
+def _fiml_case_rows(engine, frame: pd.DataFrame, group, products=None):
     """Per group of a FIML fit, the row of ``frame`` of each case the engine
-    kept (``None`` when the engine's data are not the frame's rows as they
-    are: fixed-x covariates, standardized data, sampling weights, general
-    constraints ...; the bootstrap then refits with :func:`ckm_research.fit`)."""
+    kept, and the data matrix with the columns of double-mean-centred product
+    indicators (``products``: {product: (item, item)}) if any; ``None`` when
+    the engine's data are not the frame's rows as they are (fixed-x covariates,
+    standardized data, sampling weights, general constraints ...: the bootstrap
+    then refits with :func:`ckm_research.fit`)."""
     from ckm_research.sem.constraints import general_constraints
 
     if engine.n_exo() or general_constraints(engine.pt) or engine.opts.std_ov:
@@ -370,19 +380,29 @@ def _fiml_case_rows(engine, frame: pd.DataFrame, group) -> list[np.ndarray] | No
     if any(getattr(p, "weights", None) is not None for p in engine.patterns):
         return None
     ov = list(engine.model.ov)
+    products = {k: v for k, v in (products or {}).items() if k in ov}
     try:
-        x = frame[ov].to_numpy(dtype=float)
+        x = np.column_stack(
+            [np.full(len(frame), np.nan) if v in products else frame[v].to_numpy(dtype=float)
+             for v in ov]
+        )  # fmt: skip
+        columns = tuple((ov.index(k), ov.index(a), ov.index(b)) for k, (a, b) in products.items())
     except (KeyError, TypeError, ValueError):
         return None
+    if columns:
+        from ckm_research.inference.fiml_refit import weighted_products
+
+        x = weighted_products(x, columns, np.ones(len(frame)))
     labels = None if group is None else frame[group].to_numpy()
     out = []
     for gd, pat in zip(engine.groups, engine.patterns, strict=True):
         rows = np.arange(len(frame)) if group is None else np.flatnonzero(labels == gd.label)
         rows = rows[~np.isnan(x[rows]).all(axis=1)]
-        if not np.array_equal(x[rows], pat.data, equal_nan=True):
+        xr = x[rows]
+        if xr.shape != pat.data.shape or not np.allclose(xr, pat.data, 0, 1e-10, equal_nan=True):
             return None
         out.append(rows)
-    return out
+    return out, ((x, columns) if columns else None)
 
 
 def _row_keys(est: pd.DataFrame) -> list[tuple]:
@@ -731,8 +751,16 @@ def _make_tasks(model, frame, result, options, n_rows):
     from ckm_research.sem.fiml import FIMLEngine
 
     if type(engine) is FIMLEngine and len(engine.pt.table) + len(engine.pt.definitions) == n_rows:
-        case_rows = _fiml_case_rows(engine, frame.reset_index(drop=True), group)
-        if case_rows is not None:
+        inter = result.notes.get("interaction") or {}
+        products = {}
+        if inter.get("method") == "dblcent":
+            from ckm_research.moderation.product_indicators import product_terms
+
+            for term in product_terms(result.model_text or model):
+                products.update(term.members)
+        found = _fiml_case_rows(engine, frame.reset_index(drop=True), group, products)
+        if found is not None:
+            case_rows, prods = found
             if engine.opts.estimator == "MLR":
                 # vcov() is the sandwich: the refits need the observed information's inverse
                 from ckm_research.inference.fiml_refit import FIMLRefitter
@@ -741,7 +769,7 @@ def _make_tasks(model, frame, result, options, n_rows):
                 ainv = FIMLRefitter(engine.pt, data, engine.theta).h0_inv
             else:  # ML: vcov() is the inverse observed information (FIMLEngine.vcov)
                 ainv = engine.vcov()
-            args = (model, frame, options, keys, group, engine, case_rows, ainv)
+            args = (model, frame, options, keys, group, engine, case_rows, ainv, prods)
             return (
                 _FIMLTask(*args),
                 _FIMLTask(*args, deletions=True),

@@ -57,7 +57,7 @@ from ckm_research.numerics import minimize, numerical_hessian
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable
 
-__all__ = ["FIMLRefitter", "PatternBatches"]
+__all__ = ["FIMLRefitter", "PatternBatches", "weighted_products"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -137,9 +137,13 @@ class PatternBatches:
             batches.append(_Batch(pats, miss, starts, cases))
         self.batches = tuple(batches)
 
-    def stats(self, weights: np.ndarray) -> PatternStats:
-        """Weighted pattern moments for case weights ``weights`` (n,)."""
+    def stats(self, weights: np.ndarray, data: np.ndarray | None = None) -> PatternStats:
+        """Weighted pattern moments for case weights ``weights`` (n,); ``data``:
+        new values of the same cases with the same missing cells (product
+        indicators recomputed for the resample)."""
         w = np.asarray(weights, dtype=float)
+        if data is not None:
+            self.x = np.where(self.observed, data, 0.0) - self.centre[self.case_pattern]
         n = np.bincount(self.case_pattern, weights=w, minlength=self.n_patterns)
         wx = w[:, None] * self.x
         s1 = self.indicator @ wx
@@ -165,6 +169,29 @@ class PatternBatches:
         if never.size:
             which = ", ".join(str(names[j]) for j in never[:5])
             raise CkmError(f"Variable(s) {which} have no observed value in this resample")
+
+
+def weighted_products(x: np.ndarray, columns, weights: np.ndarray) -> np.ndarray:
+    """``x`` with its double-mean-centred product indicators recomputed for case
+    weights ``weights``: each item centred at its weighted mean over its
+    observed values, the products (missing where an item is) centred at their
+    weighted mean, as
+    :func:`ckm_research.moderation.product_indicators.double_mean_centered_products`
+    computes them on the resampled data.  ``columns``: (product, left item,
+    right item) positions."""
+    x = np.array(x, dtype=float, copy=True)
+    w = np.asarray(weights, dtype=float)
+
+    def wmean(v):
+        ok = ~np.isnan(v)
+        return (w[:, None] * np.where(ok, v, 0.0)).sum(axis=0) / (w[:, None] * ok).sum(axis=0)
+
+    prod = np.array([c[0] for c in columns])
+    left = np.array([c[1] for c in columns])
+    right = np.array([c[2] for c in columns])
+    pr = (x[:, left] - wmean(x[:, left])) * (x[:, right] - wmean(x[:, right]))
+    x[:, prod] = pr - wmean(pr)
+    return x
 
 
 def _small_inverse(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -335,9 +362,11 @@ class FIMLRefitter:
         return -self._evaluate(theta, stats, True)[1]
 
     # ------------------------------------------------------------------ refit
-    def fit(self, weights: list[np.ndarray]) -> tuple[np.ndarray, float, int]:
+    def fit(self, weights: list[np.ndarray], data=None) -> tuple[np.ndarray, float, int]:
         """Estimates, log-likelihood and iterations for case weights ``weights``
-        (per group, one weight per non-empty case: the bootstrap counts).
+        (per group, one weight per non-empty case: the bootstrap counts);
+        ``data``, per group, new values of the cases with the same missing
+        cells (double-mean-centred product indicators of the resample).
 
         Raises
         ------
@@ -349,7 +378,8 @@ class FIMLRefitter:
         ws = [np.asarray(w, dtype=float) for w in weights]
         for pb, w in zip(self.groups, ws, strict=True):
             pb.check_observed(w, self.model.ov)
-        stats = [pb.stats(w) for pb, w in zip(self.groups, ws, strict=True)]
+        data = [None] * len(ws) if data is None else data
+        stats = [pb.stats(w, x) for pb, w, x in zip(self.groups, ws, data, strict=True)]
         f0, g0 = self._evaluate(self.start, stats, True)
         if not np.isfinite(f0):  # pragma: no cover - the estimates give a PD Sigma
             raise ConvergenceError("the starting values give a non-positive-definite Sigma")
