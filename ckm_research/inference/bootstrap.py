@@ -40,8 +40,11 @@ improper solutions (a negative variance) are kept and counted, as lavaan does.
 
 Speed: for ML and MLR fits of complete data (with or without product
 indicators) each resample is refitted from its sample moments, warm-started at
-the full-sample estimates (:mod:`ckm_research.inference.refit`); other fits
-(FIML, WLSMV, LMS) are refitted with :func:`ckm_research.fit`.  Resamples run
+the full-sample estimates (:mod:`ckm_research.inference.refit`); FIML fits
+(``missing = "ml"``) from the resample's weighted missing-data pattern
+moments, warm-started likewise (:mod:`ckm_research.inference.fiml_refit`;
+not with fixed-x covariates, general constraints or standardized data); other
+fits (WLSMV, LMS, ...) are refitted with :func:`ckm_research.fit`.  Resamples run
 in parallel (:mod:`ckm_research.inference.parallel`), each with its own random
 stream ``SeedSequence(seed).spawn(B)[b]``, so the numbers do not depend on the
 number of workers.
@@ -309,6 +312,97 @@ class _RefitTask(ReplicationTask):
             return status, None, False, msg
         var = (est["op"] == "~~") & (est["lhs"] == est["rhs"])
         return OK, values, bool((est.loc[var, "est"] < 0).any()), ""
+
+
+class _FIMLTask(_RefitTask):
+    """FIML refit from weighted missing-data pattern moments
+    (:class:`ckm_research.inference.fiml_refit.FIMLRefitter`): the same resamples
+    as :class:`_RefitTask` (the same draws of the same random streams), as case
+    weights of the full sample's patterns."""
+
+    def __init__(self, model, frame, options, keys, group, engine, case_rows, ainv, products,
+                 *, deletions=False):  # fmt: skip
+        super().__init__(model, frame, options, keys, group, deletions=deletions)
+        self.pt = engine.pt
+        self.data = [np.asarray(p.data) for p in engine.patterns]
+        self.theta = np.asarray(engine.theta, dtype=float)
+        self.iter_max = engine.opts.iter_max
+        self.case_rows = case_rows  # per group: the frame row of each non-empty case
+        self.information_inverse = ainv  # the fit's inverse observed information
+        # product indicators: the frame's items and the (product, item, item) columns
+        self.products = products  # None or (matrix of the frame's rows, columns)
+
+    def setup(self):
+        from ckm_research.inference.fiml_refit import FIMLRefitter
+        from ckm_research.inference.refit import Definitions
+
+        fitter = FIMLRefitter(
+            self.pt, self.data, self.theta, max_iter=self.iter_max,
+            information_inverse=self.information_inverse,
+        )  # fmt: skip
+        return fitter, Definitions(self.pt)
+
+    def run(self, state, index, rng):
+        fitter, definitions = state
+        if self.deletions:
+            counts = np.ones(len(self.frame))
+            counts[index] = 0.0
+        else:
+            rows = np.concatenate([s[rng.integers(0, len(s), len(s))] for s in self.strata])
+            counts = np.bincount(rows, minlength=len(self.frame)).astype(float)
+        try:
+            data = None
+            if self.products is not None:
+                from ckm_research.inference.fiml_refit import weighted_products
+
+                x = weighted_products(self.products[0], self.products[1], counts)
+                data = [x[r] for r in self.case_rows]
+            theta, _, _ = fitter.fit([counts[r] for r in self.case_rows], data)
+            rows_v = fitter.row_values(theta)
+            values = np.concatenate([rows_v, definitions.values(rows_v)])
+        except _RESAMPLE_ERRORS as exc:
+            status, msg = _classify(exc)
+            return status, None, False, msg
+        return OK, values, fitter.has_negative_variance(rows_v), ""
+
+
+def _fiml_case_rows(engine, frame: pd.DataFrame, group, products=None):
+    """Per group of a FIML fit, the row of ``frame`` of each case the engine
+    kept, and the data matrix with the columns of double-mean-centred product
+    indicators (``products``: {product: (item, item)}) if any; ``None`` when
+    the engine's data are not the frame's rows as they are (fixed-x covariates,
+    standardized data, sampling weights, general constraints ...: the bootstrap
+    then refits with :func:`ckm_research.fit`)."""
+    from ckm_research.sem.constraints import general_constraints
+
+    if engine.n_exo() or general_constraints(engine.pt) or engine.opts.std_ov:
+        return None
+    if any(getattr(p, "weights", None) is not None for p in engine.patterns):
+        return None
+    ov = list(engine.model.ov)
+    products = {k: v for k, v in (products or {}).items() if k in ov}
+    try:
+        x = np.column_stack(
+            [np.full(len(frame), np.nan) if v in products else frame[v].to_numpy(dtype=float)
+             for v in ov]
+        )  # fmt: skip
+        columns = tuple((ov.index(k), ov.index(a), ov.index(b)) for k, (a, b) in products.items())
+    except (KeyError, TypeError, ValueError):
+        return None
+    if columns:
+        from ckm_research.inference.fiml_refit import weighted_products
+
+        x = weighted_products(x, columns, np.ones(len(frame)))
+    labels = None if group is None else frame[group].to_numpy()
+    out = []
+    for gd, pat in zip(engine.groups, engine.patterns, strict=True):
+        rows = np.arange(len(frame)) if group is None else np.flatnonzero(labels == gd.label)
+        rows = rows[~np.isnan(x[rows]).all(axis=1)]
+        xr = x[rows]
+        if xr.shape != pat.data.shape or not np.allclose(xr, pat.data, 0, 1e-10, equal_nan=True):
+            return None
+        out.append(rows)
+    return out, ((x, columns) if columns else None)
 
 
 def _row_keys(est: pd.DataFrame) -> list[tuple]:
@@ -654,6 +748,35 @@ def _make_tasks(model, frame, result, options, n_rows):
         )
     keys = _row_keys(result.estimates)
     group = options.group
+    from ckm_research.sem.fiml import FIMLEngine
+
+    if type(engine) is FIMLEngine and len(engine.pt.table) + len(engine.pt.definitions) == n_rows:
+        inter = result.notes.get("interaction") or {}
+        products = {}
+        if inter.get("method") == "dblcent":
+            from ckm_research.moderation.product_indicators import product_terms
+
+            for term in product_terms(result.model_text or model):
+                products.update(term.members)
+        found = _fiml_case_rows(engine, frame.reset_index(drop=True), group, products)
+        if found is not None:
+            case_rows, prods = found
+            if engine.opts.estimator == "MLR":
+                # vcov() is the sandwich: the refits need the observed information's inverse
+                from ckm_research.inference.fiml_refit import FIMLRefitter
+
+                data = [np.asarray(p.data) for p in engine.patterns]
+                ainv = FIMLRefitter(engine.pt, data, engine.theta).h0_inv
+            else:  # ML: vcov() is the inverse observed information (FIMLEngine.vcov)
+                ainv = engine.vcov()
+            args = (model, frame, options, keys, group, engine, case_rows, ainv, prods)
+            return (
+                _FIMLTask(*args),
+                _FIMLTask(*args, deletions=True),
+                len(frame),
+                "FIML refit from the resample's weighted missing-data pattern moments, "
+                "warm-started at the estimates",
+            )
     return (
         _RefitTask(model, frame, options, keys, group),
         _RefitTask(model, frame, options, keys, group, deletions=True),
