@@ -110,6 +110,39 @@ __all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_
 _LOG2PI = np.log(2.0 * np.pi)
 
 
+
+def _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad) -> None:
+    """Add the chain rule through the moderators' means and the Cholesky factor of their
+    covariance matrix to ``grad`` (in place): the part of the LMS gradient shared by
+    :class:`DenseLMSEngine` and :class:`~ckm_research.moderation.lms_engine.LMSEngine`.
+
+    ``Lbar`` is d l / d L1 with L1 = Phi[:, :k] C^{-T}, C = chol(Phi[:k, :k]) (Klein &
+    Moosbrugger, 2000: the moderators are C z with z standard normal), ``kappa_bar``
+    d l / d (the moderators' means), fixed at 0 unless the user frees them.
+    """
+    xp = list(M.xi_pos)
+    for r, i in zip(gm.m_rows, gm.m_i, strict=True):
+        if free[r] > 0 and i in xp[:k]:
+            grad[free[r] - 1] += kappa_bar[xp.index(i)]
+    C, Cinv, L1 = pc["C"], pc["Cinv"], pc["L1"]
+    Pbar = Lbar @ Cinv  # d l / d Phi[:, :k] (as a plain matrix)
+    Cbar = np.tril(-Cinv.T @ Lbar.T @ L1)
+    for r, a, b in M._phi_rows:
+        val = 0.0
+        if b < k:
+            val += Pbar[a, b]
+        if a < k and a != b:
+            val += Pbar[b, a]
+        if a < k and b < k:
+            Eab = np.zeros((k, k))
+            Eab[a, b] = Eab[b, a] = 1.0
+            X = Cinv @ Eab @ Cinv.T
+            Xl = np.tril(X)
+            Xl[np.diag_indices(k)] *= 0.5
+            val += float(np.sum(Cbar * (C @ Xl)))
+        grad[free[r] - 1] += val
+
+
 def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
     """Product Gauss-Hermite rule for :math:`E f(z)`, :math:`z \\sim N(0, I_k)`.
 
@@ -653,29 +686,7 @@ class DenseLMSEngine(_LMSOutput):
             mbar = om[t] * gpath  # dl/d moderator value at each node
             Lbar[M.term_m[t], :] += mbar @ self.z
             kappa_bar[M.term_m[t]] += mbar.sum()
-        # latent means of the moderators (fixed at 0 unless the user frees them)
-        for r, i in zip(gm.m_rows, gm.m_i, strict=True):
-            if free[r] > 0 and i in xp[:k]:
-                grad[free[r] - 1] += kappa_bar[list(xp).index(i)]
-        # L1 = Phi[:, :k] C^{-T}, C = chol(Phi[:k, :k])
-        C, Cinv, L1 = pc["C"], pc["Cinv"], pc["L1"]
-        Pbar = Lbar @ Cinv  # d l / d Phi[:, :k] (as a plain matrix)
-        Cbar = np.tril(-Cinv.T @ Lbar.T @ L1)
-        for r, a, b in M._phi_rows:
-            val = 0.0
-            if b < k:
-                val += Pbar[a, b]
-            if a < k and a != b:
-                val += Pbar[b, a]
-            if a < k and b < k:
-                Eab = np.zeros((k, k))
-                Eab[a, b] = Eab[b, a] = 1.0
-                X = Cinv @ Eab @ Cinv.T
-                Xl = np.tril(X)
-                Xl[np.diag_indices(k)] *= 0.5
-                dC = C @ Xl
-                val += float(np.sum(Cbar * dC))
-            grad[free[r] - 1] += val
+        _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad)
         return grad
 
     # -------------------------------------------------------------- estimation

@@ -76,7 +76,12 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ckm_research.errors import ConvergenceError, IdentificationError
-from ckm_research.moderation.lms import _LMSOutput, bfgs_maximise, gauss_hermite_grid
+from ckm_research.moderation.lms import (
+    _LMSOutput,
+    _moderator_moments_gradient,
+    bfgs_maximise,
+    gauss_hermite_grid,
+)
 from ckm_research.sem import missing as mis
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 
@@ -569,27 +574,7 @@ class LMSEngine(_LMSOutput):
             mbar = om[t] * gpath
             Lbar[M.term_m[t], :] += mbar @ Z
             kappa_bar[M.term_m[t]] += mbar.sum()
-        xp = list(M.xi_pos)
-        for r, i in zip(gm.m_rows, gm.m_i, strict=True):
-            if free[r] > 0 and i in xp[:k]:
-                grad[free[r] - 1] += kappa_bar[xp.index(i)]
-        C, Cinv, L1 = pc["C"], pc["Cinv"], pc["L1"]
-        Pbar = Lbar @ Cinv
-        Cbar = np.tril(-Cinv.T @ Lbar.T @ L1)
-        for r, a, b in M._phi_rows:
-            val = 0.0
-            if b < k:
-                val += Pbar[a, b]
-            if a < k and a != b:
-                val += Pbar[b, a]
-            if a < k and b < k:
-                Eab = np.zeros((k, k))
-                Eab[a, b] = Eab[b, a] = 1.0
-                X = Cinv @ Eab @ Cinv.T
-                Xl = np.tril(X)
-                Xl[np.diag_indices(k)] *= 0.5
-                val += float(np.sum(Cbar * (C @ Xl)))
-            grad[free[r] - 1] += val
+        _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad)
         return grad
 
     # ------------------------------------------------------------- adaptive rule
