@@ -57,7 +57,7 @@ from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import cfa_syntax, indicators
 
 figures.use_report_style(language)
-out = StageOutput(output_dir, "measurement")
+out = StageOutput(output_dir, "measurement", lang=language)
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
 factors = indicators(model_text)
@@ -88,7 +88,7 @@ out.table(analysis.residual_table(cfa, lang=language))
 # ## Reliability and validity
 
 # %%
-validity_report, why = inputs.feature("measurement")
+validity_report, why = inputs.feature("measurement", language)
 if validity_report is None:
     out.unavailable(text("part.validity", language), why)
 else:
@@ -165,7 +165,7 @@ if validity_report is not None:
 # ## Common method variance
 
 # %%
-cmv_fn, why = inputs.feature("cmv")
+cmv_fn, why = inputs.feature("cmv", language)
 if cmv_fn is None:
     out.unavailable(text("h.cmv", language), why)
 elif cmv_methods:
