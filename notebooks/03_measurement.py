@@ -75,7 +75,8 @@ cfa, messages = structural.fit_model(cfa_text, data, estimator=estimator, missin
                                      ci_level=ci_level)
 for message in messages:
     out.note(text("note.measurement_model", language, message=engine_text(message, language)))
-analysis.flag_heywood(out, cfa, model="The measurement model")
+analysis.flag_heywood(out, cfa, model=text("heywood.model.measurement", language),
+                      lang=language)
 row = analysis.fit_row(text("fit.model.measurement", language), cfa)
 out.numbers(fit=row, n=cfa.n, converged=cfa.converged)
 out.table(analysis.fit_table([row], name="fit_measurement",

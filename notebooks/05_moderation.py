@@ -92,7 +92,8 @@ else:
     for message in messages:
         out.note(text("note.interaction_model", language,
                       message=engine_text(message, language)))
-    analysis.flag_heywood(out, res_i, model="The model with the latent interactions")
+    analysis.flag_heywood(out, res_i, model=text("heywood.model.interactions", language),
+                          lang=language)
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
                 converged=res_i.converged, n_data=int(len(data)))
     out.table(analysis.interaction_table(res_i, terms, lang=language))
