@@ -38,7 +38,7 @@ from ckm_research.report import analysis, inputs
 from ckm_research.report.params import DERIVED_INSTRUMENT
 from ckm_research.report.store import StageOutput
 
-out = StageOutput(output_dir, "instrument")
+out = StageOutput(output_dir, "instrument", lang=language)
 # None: the CKM instrument if the model uses only its items, else one derived from the
 # model (constructs) and the data (items, answer scale), written for the later stages
 ins = inputs.load_instrument(instrument, model=model, data_file=data_file, scale=scale,

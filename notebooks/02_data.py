@@ -43,7 +43,7 @@ from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indicators
 
 font_warning = figures.use_report_style(language)
-out = StageOutput(output_dir, "data")
+out = StageOutput(output_dir, "data", lang=language)
 if font_warning:
     out.note(font_warning)
 ins = inputs.load_instrument(instrument, model=model, output_dir=output_dir)
@@ -59,7 +59,7 @@ write_import(imp, out.path("data", "responses.csv"))
 if imp.manifest["raw_file"].get("encoding_note"):  # a CSV file: say how its text was decoded
     out.note(encoding_text(imp.manifest["raw_file"]["name"],
                            imp.manifest["raw_file"]["encoding_note"], language))
-frame, subset_text = apply_subset(imp.data, subset)
+frame, subset_text = apply_subset(imp.data, subset, language)
 inputs.save_analysis_data(frame, out)
 if subset_text:
     out.note(subset_text)

@@ -57,7 +57,7 @@ from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import cfa_syntax, indicators
 
 figures.use_report_style(language)
-out = StageOutput(output_dir, "measurement")
+out = StageOutput(output_dir, "measurement", lang=language)
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
 factors = indicators(model_text)
@@ -75,7 +75,8 @@ cfa, messages = structural.fit_model(cfa_text, data, estimator=estimator, missin
                                      ci_level=ci_level)
 for message in messages:
     out.note(text("note.measurement_model", language, message=engine_text(message, language)))
-analysis.flag_heywood(out, cfa, model="The measurement model")
+analysis.flag_heywood(out, cfa, model=text("heywood.model.measurement", language),
+                      lang=language)
 row = analysis.fit_row(text("fit.model.measurement", language), cfa)
 out.numbers(fit=row, n=cfa.n, converged=cfa.converged)
 out.table(analysis.fit_table([row], name="fit_measurement",
@@ -88,7 +89,7 @@ out.table(analysis.residual_table(cfa, lang=language))
 # ## Reliability and validity
 
 # %%
-validity_report, why = inputs.feature("measurement")
+validity_report, why = inputs.feature("measurement", language)
 if validity_report is None:
     out.unavailable(text("part.validity", language), why)
 else:
@@ -165,7 +166,7 @@ if validity_report is not None:
 # ## Common method variance
 
 # %%
-cmv_fn, why = inputs.feature("cmv")
+cmv_fn, why = inputs.feature("cmv", language)
 if cmv_fn is None:
     out.unavailable(text("h.cmv", language), why)
 elif cmv_methods:

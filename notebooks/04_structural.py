@@ -49,7 +49,7 @@ from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indicators, indirect_syntax
 
 figures.use_report_style(language)
-out = StageOutput(output_dir, "structural")
+out = StageOutput(output_dir, "structural", lang=language)
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
 sem_text, effects = indirect_syntax(model_text) if indirect_effects else (model_text, [])
@@ -64,7 +64,8 @@ res, messages = structural.fit_model(sem_text, data, estimator=estimator, missin
                                      ci_level=ci_level)
 for message in messages:
     out.note(text("note.structural_model", language, message=engine_text(message, language)))
-heywood = analysis.flag_heywood(out, res, model="The structural model")
+heywood = analysis.flag_heywood(out, res, model=text("heywood.model.structural", language),
+                               lang=language)
 row = analysis.fit_row(text("fit.model.structural", language), res)
 rows = [row]
 try:
@@ -91,7 +92,7 @@ out.table(analysis.r2_table(res, lang=language))
 # %%
 boot = boot_info = None
 if effects:
-    bootstrap, why = inputs.feature("bootstrap")
+    bootstrap, why = inputs.feature("bootstrap", language)
     if n_boot > 0 and bootstrap is None:
         out.unavailable(text("part.bootstrap", language), why)
     elif n_boot > 0:

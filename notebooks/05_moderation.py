@@ -55,7 +55,7 @@ from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indicators, interaction_syntax
 
 figures.use_report_style(language)
-out = StageOutput(output_dir, "moderation")
+out = StageOutput(output_dir, "moderation", lang=language)
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
 terms = [parse_interaction(t) for t in interactions]
@@ -69,7 +69,7 @@ observed = {f: (data[v].mean(axis=1) - data[v].mean(axis=1).mean()).dropna()
 # ## Latent interactions
 
 # %%
-fit_interactions, why = inputs.feature("interactions")
+fit_interactions, why = inputs.feature("interactions", language)
 res_i = None
 if not terms:
     out.note(text("note.no_interaction", language))
@@ -92,7 +92,8 @@ else:
     for message in messages:
         out.note(text("note.interaction_model", language,
                       message=engine_text(message, language)))
-    analysis.flag_heywood(out, res_i, model="The model with the latent interactions")
+    analysis.flag_heywood(out, res_i, model=text("heywood.model.interactions", language),
+                          lang=language)
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
                 converged=res_i.converged, n_data=int(len(data)))
     out.table(analysis.interaction_table(res_i, terms, lang=language))
@@ -215,7 +216,7 @@ if res_i is not None:
 # ## Simple slopes and Johnson-Neyman intervals
 
 # %%
-slopes_fn, why = inputs.feature("simple_slopes")
+slopes_fn, why = inputs.feature("simple_slopes", language)
 if res_i is not None and slopes_fn is None:
     out.unavailable(text("part.slopes", language), why)
 elif res_i is not None:
@@ -266,7 +267,7 @@ elif res_i is not None:
 # ## Multi-group comparison: low vs. high moderator
 
 # %%
-invariance_fn, why = inputs.feature("invariance")
+invariance_fn, why = inputs.feature("invariance", language)
 if multigroup and invariance_fn is None:
     out.unavailable(text("h.multigroup", language), why)
 elif multigroup:

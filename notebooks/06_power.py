@@ -48,7 +48,7 @@ from ckm_research.report.store import StageOutput
 from ckm_research.sem.modelsyntax import indirect_syntax
 
 figures.use_report_style(language)
-out = StageOutput(output_dir, "power")
+out = StageOutput(output_dir, "power", lang=language)
 data = inputs.read_analysis_data(output_dir)
 model_text = inputs.read_model(model)
 sem_text = indirect_syntax(model_text)[0] if indirect_effects else model_text
@@ -57,10 +57,11 @@ sem_text = indirect_syntax(model_text)[0] if indirect_effects else model_text
 # ## Monte Carlo power
 
 # %%
-power_fn, why = inputs.feature("power")
+power_fn, why = inputs.feature("power", language)
 if power_fn is not None:
     res, messages = structural.fit_model(sem_text, data, estimator=estimator, missing=missing)
-    heywood = structural.power_blocker(res)  # an inadmissible fit has no population to draw from
+    # an inadmissible fit has no population to draw from
+    heywood = structural.power_blocker(res, lang=language)
 if power_fn is None:
     out.status("not available", why)
 elif heywood:

@@ -331,3 +331,118 @@ def test_catalogue_keys_used_in_code_exist():
     used = {k for k in used if "{" not in k}
     assert used, "no catalogue key found in the code"
     assert not sorted(used - set(MESSAGES)), sorted(used - set(MESSAGES))
+
+
+# ---------------------------------------------------------------------- generated texts (zh2)
+#: Three English words in a row: an English sentence left in a Chinese text (citations such
+#: as "Chen et al., 2001" or "Kolenikov & Bollen" have no three words of 3+ letters in a row).
+ENGLISH_RUN = re.compile(r"[A-Za-z]{3,}(?: [A-Za-z]{3,}){2,}")
+
+HEYWOOD_CASES = [
+    {"variable": "ck1", "kind": "observed", "what": "residual variance", "est": -0.12,
+     "se": 0.05, "std": -0.1, "r2": 1.1, "p_negative": 0.01, "significant": True},
+    {"variable": "F1", "kind": "latent", "what": "variance", "est": -0.02, "se": 0.04,
+     "std": -0.02, "r2": None, "p_negative": 0.3, "significant": False, "group": "2"},
+    {"variable": "F1 ~~ F2", "kind": "latent", "what": "correlation", "est": 0.9, "se": None,
+     "std": 1.04, "r2": None, "p_negative": None, "significant": None},
+]
+
+
+def _is_chinese(message: str) -> bool:
+    return bool(HAN.search(message)) and not ENGLISH_RUN.search(message)
+
+
+def test_heywood_text_in_chinese():
+    from ckm_research.structural.admissibility import heywood_text
+
+    en = heywood_text(HEYWOOD_CASES, model="The structural model")
+    assert en == heywood_text(HEYWOOD_CASES, model="The structural model", lang="en")
+    assert en.startswith("The structural model has an inadmissible solution (a Heywood case: "
+                         "ck1, F1, F1 ~~ F2)") and "in group 2" in en
+    zh = heywood_text(HEYWOOD_CASES, model=text("heywood.model.structural", "zh"), lang="zh")
+    assert _is_chinese(zh), zh
+    for shown in ("ck1", "F1 ~~ F2", "-0.120", "SE 0.050", "1.10", "1.040", "组 2",
+                  "Kolenikov & Bollen, 2012", "Chen et al., 2001"):
+        assert shown in zh, shown
+    assert heywood_text([], lang="zh") == ""
+    assert _is_chinese(heywood_text(HEYWOOD_CASES[:1], lang="zh"))  # default model name
+
+
+def test_heywood_problem_and_power_blocker_in_chinese(monkeypatch):
+    from ckm_research.structural import admissibility
+
+    class Out:
+        def __init__(self):
+            self.problems = {}
+
+        def numbers(self, **kw):
+            self.numbers_ = kw
+
+        def problem(self, part, message):
+            self.problems[part] = message
+
+    monkeypatch.setattr(analysis, "heywood_cases", lambda res: HEYWOOD_CASES)
+    monkeypatch.setattr(admissibility, "heywood_cases", lambda res: HEYWOOD_CASES)
+    out_en, out_zh = Out(), Out()
+    analysis.flag_heywood(out_en, None)
+    analysis.flag_heywood(out_zh, None, model=text("heywood.model.structural", "zh"), lang="zh")
+    ((part_en, msg_en),) = out_en.problems.items()
+    assert part_en == "Inadmissible solution (Heywood case: ck1, F1, F1 ~~ F2)"
+    assert msg_en == admissibility.heywood_text(HEYWOOD_CASES, model="The structural model")
+    ((part_zh, msg_zh),) = out_zh.problems.items()
+    assert _is_chinese(part_zh) and "ck1, F1, F1 ~~ F2" in part_zh
+    assert _is_chinese(msg_zh)
+    en = admissibility.power_blocker(None)
+    assert en == admissibility.power_blocker(None, lang="en")
+    assert en.startswith("The power analysis was not run") and "ckm run --only power" in en
+    zh = admissibility.power_blocker(None, lang="zh")
+    assert _is_chinese(zh) and "ckm run --only power" in zh and "F1 ~~ F2" in zh
+
+
+def test_unavailable_feature_reason_in_chinese(monkeypatch):
+    from ckm_research.report import inputs
+
+    monkeypatch.setitem(inputs._FEATURES, "power",
+                        ("ckm_research.no_such_module", "power_analysis", "Monte Carlo power"))
+    fn, en = inputs.feature("power")
+    assert fn is None and en.startswith("Monte Carlo power is not part of this installation")
+    assert "(ckm_research.no_such_module.power_analysis is missing)" in en
+    fn, zh = inputs.feature("power", "zh")
+    assert fn is None and _is_chinese(zh) and "ckm_research.no_such_module.power_analysis" in zh
+    assert text("feature.power", "zh") in zh
+    for name in inputs._FEATURES:  # every feature has its Chinese name
+        assert _is_chinese(text(f"feature.{name}", "zh"))
+    assert inputs.feature("power", "zh") != (None, "")  # installed: no reason at all
+    assert inputs.feature("measurement", "zh")[1] == ""
+
+
+def test_subset_note_in_chinese():
+    from ckm_research.data.subset import apply_subset
+
+    frame = pd.DataFrame({"industry": [1, 2, 3, 2], "size": ["a", "b", "b", "a"]})
+    kept_en, en = apply_subset(frame, {"industry": [2, 3], "size": ["b"]})
+    assert en == "Subsample analysed: respondents with industry in {2, 3} and size in {b}."
+    kept_zh, zh = apply_subset(frame, {"industry": [2, 3], "size": ["b"]}, "zh")
+    assert kept_zh.equals(kept_en) and len(kept_zh) == 2
+    assert _is_chinese(zh) and "industry 属于 {2, 3}" in zh and "size 属于 {b}" in zh
+    assert apply_subset(frame, {}, "zh") == (frame, "")
+
+
+def test_latex_tables_in_chinese(tmp_path):
+    from ckm_research.report.store import StageOutput
+    from ckm_research.report.tables import Table
+
+    table = Table("flags", "Checks", pd.DataFrame({"check": ["a", "b"], "ok": [True, False]}),
+                  note="Two checks.")
+    en = table.to_latex()
+    assert en == table.to_latex(lang="en")
+    assert "\\item \\textit{Note.} Two checks." in en and not HAN.search(en)
+    zh = table.to_latex(lang="zh")
+    assert "\\item 注：Two checks." in zh and "a & 是" in zh and "b & 否" in zh
+    assert "Note." not in zh and "True" not in zh and "yes" not in zh
+    out = StageOutput(tmp_path, "scratch", display=False, check=False, lang="zh")
+    out.table(table)
+    assert (tmp_path / "tables" / "flags.tex").read_text(encoding="utf-8") == zh
+    out_en = StageOutput(tmp_path / "en", "scratch", display=False, check=False)
+    out_en.table(table)
+    assert (tmp_path / "en" / "tables" / "flags.tex").read_text(encoding="utf-8") == en

@@ -9,8 +9,11 @@ from ckm_research.errors import CkmError
 __all__ = ["apply_subset"]
 
 
-def apply_subset(frame: pd.DataFrame, subset: dict[str, list]) -> tuple[pd.DataFrame, str]:
-    """Rows whose columns take the listed values, and a sentence saying so."""
+def apply_subset(
+    frame: pd.DataFrame, subset: dict[str, list], lang: str = "en"
+) -> tuple[pd.DataFrame, str]:
+    """Rows whose columns take the listed values, and a sentence saying so (in the
+    report language ``lang``)."""
     if not subset:
         return frame, ""
     keep = pd.Series(True, index=frame.index)
@@ -29,4 +32,12 @@ def apply_subset(frame: pd.DataFrame, subset: dict[str, list]) -> tuple[pd.DataF
     out = frame.loc[keep].reset_index(drop=True)
     if out.empty:
         raise CkmError("the subset " + " and ".join(parts) + " keeps no respondent")
+    if lang != "en":
+        from ckm_research.report.i18n import text as _t
+
+        local = [
+            _t("subset.part", lang, column=column, values=", ".join(str(v) for v in values))
+            for column, values in subset.items()
+        ]
+        return out, _t("subset.note", lang, parts=_t("subset.and", lang).join(local))
     return out, "Subsample analysed: respondents with " + " and ".join(parts) + "."

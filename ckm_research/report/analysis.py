@@ -491,17 +491,18 @@ def cmv_table(harman=None, ulmc_res=None, marker=None, *, lang: str = "en") -> T
 
 
 # ---------------------------------------------------------------------- admissibility
-def flag_heywood(out, res, *, model: str = "The structural model") -> list[dict[str, Any]]:
+def flag_heywood(out, res, *, model: str = "The structural model",
+                 lang: str = "en") -> list[dict[str, Any]]:
     """Record the Heywood cases of ``res`` in a stage's results: the list under
     ``numbers["heywood"]`` (empty when the solution is admissible) and, if any,
     a problem (``StageOutput.problem``) that names the variables and says what
-    to do (:func:`heywood_text`)."""
+    to do (:func:`heywood_text`), in the report language ``lang``."""
     cases = heywood_cases(res)
     out.numbers(heywood=cases, admissible=not cases)
     if cases:
         names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
-        out.problem(f"Inadmissible solution (Heywood case: {names})",
-                    heywood_text(cases, model=model))
+        out.problem(_t("heywood.problem", lang, names=names),
+                    heywood_text(cases, model=model, lang=lang))
     return cases
 
 

@@ -1484,6 +1484,102 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "hypotheses is not estimated.",
         "调节效应阶段未产生交互作用模型，因此未估计调节假设的检验力。",
     ),
+    # ------------------------------------------------------------------ generated texts (zh2)
+    # Heywood cases (ckm_research.structural.admissibility); the English text is built there.
+    "heywood.problem": ("Inadmissible solution (Heywood case: {names})",
+                        "不可接受解（Heywood 案例：{names}）"),
+    "heywood.model.structural": ("The structural model", "结构模型"),
+    "heywood.model": ("The model", "该模型"),
+    "heywood.model.measurement": ("The measurement model", "测量模型"),
+    "heywood.model.interactions": ("The model with the latent interactions",
+                                   "含潜变量交互作用的模型"),
+    "heywood.in_group": (" in group {group}", "（组 {group}）"),
+    "heywood.case.correlation": ("the correlation {variable}{where} is {std}, beyond ±1",
+                                 "{variable}{where}的相关为 {std}，超出 ±1"),
+    "heywood.kind.latent": ("factor", "因子"),
+    "heywood.kind.observed": ("observed variable", "观测变量"),
+    "heywood.what.variance": ("variance", "方差"),
+    "heywood.what.residual variance": ("residual variance", "残差方差"),
+    "heywood.case.negative": ("the {what} of the {kind} {variable}{where} is negative ({est}",
+                              "{kind} {variable}{where}的{what}为负（{est}"),
+    "heywood.case.se": (", SE {se}", "，SE {se}"),
+    "heywood.case.close": (")", "）"),
+    "heywood.case.r2": (", so its R² is {r2} (above 1)", "，因此其 R² 为 {r2}（大于 1）"),
+    "heywood.case.sep": ("; ", "；"),
+    "heywood.intro": (
+        "{model} has an inadmissible solution (a Heywood case: {names}): {cases}. A variance "
+        "cannot be negative nor a correlation exceed ±1 (a negative residual variance means the "
+        "model explains more than all of the variable's variance), so the estimates, standard "
+        "errors and fit measures cannot be interpreted as they stand.",
+        "{model}的解不可接受（Heywood 案例：{names}）：{cases}。方差不能为负，相关也不能超出 ±1"
+        "（残差方差为负意味着模型解释的方差超过了该变量的全部方差），因此估计值、标准误和拟合指标"
+        "均不能按原样解释。",
+    ),
+    "heywood.significant": (
+        " The negative variance of {names} is significantly below zero (one-sided Wald test), "
+        "which points to a misspecified model rather than sampling error (Kolenikov & Bollen, "
+        "2012).",
+        "{names} 的负方差显著小于零（单侧 Wald 检验），表明问题在于模型设定错误而非抽样误差"
+        "（Kolenikov & Bollen, 2012）。",
+    ),
+    "heywood.near": (
+        " The negative variance of {names} is within sampling error of zero (one-sided Wald "
+        "test): the true variance may be close to zero (Kolenikov & Bollen, 2012).",
+        "{names} 的负方差与零的差异在抽样误差范围内（单侧 Wald 检验）：真实方差可能接近于零"
+        "（Kolenikov & Bollen, 2012）。",
+    ),
+    "heywood.todo": (
+        " What to do: check the model for a structural misspecification (a missing path or "
+        "residual covariance, predictors so strongly correlated that they explain everything), "
+        "empirical under-identification (a factor with two indicators or a near-zero loading), "
+        "outliers and too small a sample (Chen et al., 2001); revise the model where theory "
+        "allows. Fixing the variance at zero or bounding it hides a misspecification and is "
+        "defensible only when the test above finds it within sampling error (Kolenikov & "
+        "Bollen, 2012).",
+        "处理建议：检查模型是否存在结构性设定错误（遗漏的路径或残差协方差、预测变量之间高度相关"
+        "以致解释了全部方差）、经验性识别不足（只有两个指标的因子或接近零的载荷）、异常值以及样本"
+        "过小（Chen et al., 2001）；在理论允许的范围内修正模型。将方差固定为零或对其设限会掩盖设定"
+        "错误，仅当上述检验表明其在抽样误差范围内时才站得住脚（Kolenikov & Bollen, 2012）。",
+    ),
+    "heywood.power": (
+        "The power analysis was not run: it simulates samples from the fitted structural model, "
+        "whose solution is inadmissible (Heywood case: {names}; {cases}). Such a model has no "
+        "covariance matrix to draw samples from, and power at an inadmissible solution would "
+        "mean nothing. Resolve the Heywood case first (see the structural model), then rerun "
+        "the power stage (ckm run --only power).",
+        "未进行检验力分析：该分析从拟合的结构模型中模拟样本，而该模型的解不可接受（Heywood 案例："
+        "{names}；{cases}）。这样的模型没有可供抽样的协方差矩阵，在不可接受解上计算的检验力也"
+        "没有意义。请先解决 Heywood 案例（见结构模型），再重新运行检验力阶段"
+        "（ckm run --only power）。",
+    ),
+    # A part of the toolkit not installed (ckm_research.report.inputs.feature).
+    "feature.missing": (
+        "{what} is not part of this installation of ckm-research yet ({module}.{attr} is "
+        "missing), so this part is left out rather than estimated some other way.",
+        "此 ckm-research 安装尚不包含{what}（缺少 {module}.{attr}），因此略去这一部分，"
+        "而不以其他方法估计。",
+    ),
+    "feature.measurement": ("reliability and validity (ckm_research.measurement, issue 4)",
+                            "信度与效度（ckm_research.measurement，issue 4）"),
+    "feature.cmv": ("common-method checks (ckm_research.measurement, issue 4)",
+                    "共同方法偏差检验（ckm_research.measurement，issue 4）"),
+    "feature.invariance": ("measurement invariance (ckm_research.measurement, issue 4)",
+                           "测量不变性（ckm_research.measurement，issue 4）"),
+    "feature.interactions": ("latent interactions (ckm_research.moderation, issue 4)",
+                             "潜变量交互作用（ckm_research.moderation，issue 4）"),
+    "feature.simple_slopes": (
+        "simple slopes and Johnson-Neyman (ckm_research.moderation, issue 4)",
+        "简单斜率与 Johnson-Neyman 区域（ckm_research.moderation，issue 4）",
+    ),
+    "feature.bootstrap": ("the bootstrap (ckm_research.inference, issue 6)",
+                          "Bootstrap 法（ckm_research.inference，issue 6）"),
+    "feature.power": ("Monte Carlo power analysis (ckm_research.inference, issue 6)",
+                      "蒙特卡洛检验力分析（ckm_research.inference，issue 6）"),
+    # The subsample analysed (ckm_research.data.subset.apply_subset).
+    "subset.part": ("{column} in {{{values}}}", "{column} 属于 {{{values}}}"),
+    "subset.and": (" and ", "且"),
+    "subset.note": ("Subsample analysed: respondents with {parts}.",
+                    "分析的子样本：{parts} 的受访者。"),
 }
 
 

@@ -57,13 +57,20 @@ _FEATURES = {
 }
 
 
-def feature(name: str) -> tuple[Any, str]:
-    """``(function, "")`` if the part of the toolkit is installed, else ``(None, reason)``."""
+def feature(name: str, lang: str = "en") -> tuple[Any, str]:
+    """``(function, "")`` if the part of the toolkit is installed, else ``(None, reason)``,
+    the reason in the report language ``lang``."""
     module, attr, what = _FEATURES[name]
     try:
         mod = importlib.import_module(module)
         fn = getattr(mod, attr)
     except (ImportError, AttributeError):
+        if lang != "en":
+            from ckm_research.report.i18n import text as _t
+
+            return None, _t(
+                "feature.missing", lang, what=_t(f"feature.{name}", lang), module=module, attr=attr
+            )
         return None, (
             f"{what} is not part of this installation of ckm-research yet "
             f"({module}.{attr} is missing), so this part is left out rather than "

@@ -83,9 +83,10 @@ class StageOutput:
     """
 
     def __init__(self, output_dir: str | Path, stage: str, *, display: bool = True,
-                 check: bool = True):
+                 check: bool = True, lang: str = "en"):
         self.root = Path(output_dir).resolve()
         self.stage = stage
+        self.lang = lang  # the report language of the tables' LaTeX files (Table.write)
         self.display = display
         self.data: dict[str, Any] = {
             "stage": stage, "status": STATUS_OK, "numbers": {}, "tables": {}, "figures": {},
@@ -149,7 +150,7 @@ class StageOutput:
         """Record a table and write its CSV and LaTeX files."""
         if table.name in self.data["tables"]:
             raise CkmError(f"the stage {self.stage} recorded two tables named {table.name!r}")
-        table.write(self.root / "tables")
+        table.write(self.root / "tables", lang=self.lang)
         self.data["tables"][table.name] = table.to_record()
         if self.display:
             _show_html(table.to_html())

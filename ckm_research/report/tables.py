@@ -260,9 +260,12 @@ class Table:
             f"{note}</figure>"
         )
 
-    def to_latex(self) -> str:
-        """APA table for LaTeX (booktabs + threeparttable)."""
-        shown = self.display_frame(minus=_MINUS, missing=_DASH)
+    def to_latex(self, *, lang: str = "en") -> str:
+        """APA table for LaTeX (booktabs + threeparttable); ``lang`` is the language of
+        the note label and of true/false values (``"zh"``: 注：, 是/否, as in :meth:`to_html`)."""
+        from ckm_research.report.i18n import text
+
+        shown = self.display_frame(minus=_MINUS, missing=_DASH, lang=lang)
         numeric = self._numeric_headers()
         align = "".join("r" if c in numeric else "l" for c in shown.columns)
         lines = [
@@ -282,7 +285,8 @@ class Table:
         lines += ["\\bottomrule", "\\end{tabular}"]
         if self.note:
             lines += ["\\begin{tablenotes}[flushleft]", "\\small",
-                      f"\\item \\textit{{Note.}} {latex_escape(self.note)}",
+                      (f"\\item \\textit{{Note.}} {latex_escape(self.note)}" if lang == "en"
+                       else f"\\item {text('note.label', lang)}{latex_escape(self.note)}"),
                       "\\end{tablenotes}"]
         lines += ["\\end{threeparttable}", "\\end{table}", ""]
         return "\n".join(lines)
@@ -317,11 +321,12 @@ class Table:
             blank=record.get("blank", []), numeric=record.get("numeric", []),
         )
 
-    def write(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``<name>.csv`` (full precision) and ``<name>.tex`` into ``folder``."""
+    def write(self, folder: str | Path, *, lang: str = "en") -> dict[str, Path]:
+        """Write ``<name>.csv`` (full precision) and ``<name>.tex`` (in the report
+        language ``lang``) into ``folder``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         csv_path, tex_path = folder / f"{self.name}.csv", folder / f"{self.name}.tex"
         self.frame.to_csv(csv_path, index=False, lineterminator="\n")
-        tex_path.write_text(self.to_latex(), encoding="utf-8")
+        tex_path.write_text(self.to_latex(lang=lang), encoding="utf-8")
         return {"csv": csv_path, "tex": tex_path}

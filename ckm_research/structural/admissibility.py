@@ -104,15 +104,71 @@ def _case_phrase(c: dict) -> str:
     return text
 
 
-def heywood_text(cases: list[dict], *, model: str = "The model") -> str:
+def _case_phrase_in(c: dict, lang: str) -> str:
+    """:func:`_case_phrase` in the report language ``lang`` (the message catalogue
+    :mod:`ckm_research.report.i18n`, imported here so that English needs no report)."""
+    from ckm_research.report.i18n import text as _t
+
+    where = _t("heywood.in_group", lang, group=c["group"]) if "group" in c else ""
+    if c["what"] == "correlation":
+        return _t(
+            "heywood.case.correlation",
+            lang,
+            variable=c["variable"],
+            where=where,
+            std=f"{c['std']:.3f}",
+        )
+    out = _t(
+        "heywood.case.negative",
+        lang,
+        what=_t(f"heywood.what.{c['what']}", lang),
+        kind=_t(f"heywood.kind.{c['kind']}", lang),
+        variable=c["variable"],
+        where=where,
+        est=f"{c['est']:.3f}",
+    )
+    if c.get("se"):
+        out += _t("heywood.case.se", lang, se=f"{c['se']:.3f}")
+    out += _t("heywood.case.close", lang)
+    if c.get("r2") is not None:
+        out += _t("heywood.case.r2", lang, r2=f"{c['r2']:.2f}")
+    return out
+
+
+def _heywood_text_in(cases: list[dict], model: str, lang: str) -> str:
+    """:func:`heywood_text` in the report language ``lang`` (not English)."""
+    from ckm_research.report.i18n import text as _t
+
+    names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
+    phrases = _t("heywood.case.sep", lang).join(_case_phrase_in(c, lang) for c in cases)
+    out = _t("heywood.intro", lang, model=model, names=names, cases=phrases)
+    tested = [c for c in cases if c.get("p_negative") is not None]
+    sig = [c["variable"] for c in tested if c["significant"]]
+    near = [c["variable"] for c in tested if not c["significant"]]
+    if sig:
+        out += _t("heywood.significant", lang, names=", ".join(sig))
+    if near:
+        out += _t("heywood.near", lang, names=", ".join(near))
+    return out + _t("heywood.todo", lang)
+
+
+def heywood_text(cases: list[dict], *, model: str = "The model", lang: str = "en") -> str:
     """What the inadmissible estimates of :func:`heywood_cases` mean and what to do.
 
     Names each variable, says why the solution cannot be interpreted as it
     stands, reports the one-sided test of Kolenikov & Bollen (2012) and lists
     the causes to check (Chen et al., 2001). Empty if there is no case.
+    ``lang`` is the report language (``"zh"``: the texts of the message catalogue
+    :mod:`ckm_research.report.i18n`; ``model`` should then be in that language too).
     """
     if not cases:
         return ""
+    if lang != "en":
+        if model == "The model":
+            from ckm_research.report.i18n import text as _t
+
+            model = _t("heywood.model", lang)
+        return _heywood_text_in(cases, model, lang)
     names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
     text = (
         f"{model} has an inadmissible solution (a Heywood case: {names}): "
@@ -149,17 +205,23 @@ def heywood_text(cases: list[dict], *, model: str = "The model") -> str:
     return text
 
 
-def power_blocker(res) -> str:
+def power_blocker(res, *, lang: str = "en") -> str:
     """Why no power analysis can be simulated from the fit ``res`` ("" if it can).
 
     The power stage draws samples from the fitted model; a negative variance
     (or a correlation beyond ±1) gives no covariance matrix to draw from, and
-    power computed from an inadmissible solution would mean nothing.
+    power computed from an inadmissible solution would mean nothing. ``lang`` is
+    the report language (as in :func:`heywood_text`).
     """
     cases = heywood_cases(res)
     if not cases:
         return ""
     names = ", ".join(dict.fromkeys(c["variable"] for c in cases))
+    if lang != "en":
+        from ckm_research.report.i18n import text as _t
+
+        phrases = _t("heywood.case.sep", lang).join(_case_phrase_in(c, lang) for c in cases)
+        return _t("heywood.power", lang, names=names, cases=phrases)
     return (
         f"The power analysis was not run: it simulates samples from the fitted structural "
         f"model, whose solution is inadmissible (Heywood case: {names}; "
