@@ -192,6 +192,13 @@ def test_structural_and_power_notebooks_finish_on_a_heywood_case(ecsi, tmp_path,
         json.dumps({"stage": "data", "status": "ok", "numbers": {}, "parameters_sha256": "x"}),
         encoding="utf-8",
     )
+    # the power stage also reads the moderation stage's (for the interaction power); this
+    # survey has no interactions: a moderation result of this run without them
+    (out / "results" / "moderation.json").write_text(
+        json.dumps({"stage": "moderation", "status": "ok", "numbers": {},
+                    "parameters_sha256": "x"}),
+        encoding="utf-8",
+    )  # fmt: skip
     model = tmp_path / "ecsi.lav"
     model.write_text(ECSI_HEYWOOD, encoding="utf-8")
     # the ECSI survey's instrument, derived from the model and the data as ckm run does

@@ -198,6 +198,7 @@ def test_a_stage_refuses_inputs_made_with_other_parameters(tmp_path, monkeypatch
     out = tmp_path / "run"
     _stage_file(out, "data", "a" * 64)
     _stage_file(out, "structural", "b" * 64)
+    _stage_file(out, "moderation", "b" * 64)
     monkeypatch.delenv(RUN_FINGERPRINT, raising=False)
     with pytest.raises(CkmError, match="do not belong together") as err:
         StageOutput(out, "power", display=False)
@@ -212,6 +213,7 @@ def test_a_stage_refuses_inputs_made_with_other_parameters(tmp_path, monkeypatch
         StageOutput(out, "power", display=False)
     monkeypatch.setenv(RUN_FINGERPRINT, "a" * 64)
     _stage_file(out, "structural", "a" * 64)
+    _stage_file(out, "moderation", "a" * 64)
     assert StageOutput(out, "power", display=False).inputs_sha256 == "a" * 64
 
 

@@ -132,10 +132,12 @@ def test_pipeline_measurement_tables_equal_the_domain_functions(run):
     assert {"reliability_ci", "htmt_inference", "cicfa", "full_collinearity_vif", "cmv"} <= set(
         st["tables"]
     )
+    from ckm_research.inference.workflows import study_stream
+
     seed = res["study"]["seed"]
     cfa_text = (out / "models" / "measurement.lav").read_text(encoding="utf-8")
     cfa = ckm_research.fit(cfa_text, data, estimator=params["estimator"], missing=params["missing"])
-    boot_seed = int(np.random.SeedSequence([seed, 12]).generate_state(1)[0])
+    boot_seed = int(study_stream(seed, "validity").generate_state(1)[0])
     h = htmt_inference(
         data,
         cfa,
