@@ -66,12 +66,12 @@ log-likelihood of the linear model (``tests/test_moderation_qml.py`` checks it
 against :func:`ckm_research.sem.ml.fit_ml`).
 
 **Estimation.**  The quasi-log-likelihood is maximised by BFGS
-(:func:`~ckm_research.moderation.lms.bfgs_maximise`) with central-difference
-gradients (:func:`ckm_research.numerics.numerical_jacobian`), started from the
-ML fit of the model without products; standard errors come from the observed
-information, the negative Hessian of the quasi-log-likelihood
-(:func:`ckm_research.numerics.numerical_hessian` of the numerical gradient;
-modsem's default ``FIM = "observed"``).  Incomplete cases are deleted
+(:func:`~ckm_research.moderation.lms.bfgs_maximise`) with its analytic gradient
+(:meth:`QMLEngine.analytic_gradient`, reverse-mode matrix calculus), started
+from the ML fit of the model without products; standard errors come from the
+observed information, the negative Hessian of the quasi-log-likelihood
+(:func:`ckm_research.numerics.numerical_hessian`, central differences of the
+analytic gradient; modsem's default ``FIM = "observed"``).  Incomplete cases are deleted
 listwise.
 
 In R: ``modsem::modsem(model, data, method = "qml")``.
@@ -83,10 +83,11 @@ import time
 import warnings as _warnings
 
 import numpy as np
+import scipy.linalg as sla
 
 from ckm_research.errors import CkmError, ConvergenceError, HeywoodCaseWarning, ModelSpecificationError
 from ckm_research.moderation.lms import LMSModel, _LMSOutput, bfgs_maximise, gauss_hermite_grid
-from ckm_research.numerics import numerical_jacobian, single_thread_blas
+from ckm_research.numerics import numerical_hessian, single_thread_blas
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.syntax import parse_model
@@ -267,8 +268,23 @@ class QMLEngine(_LMSOutput):
         self.n_evals = 0
         st = self.structure
         ns, no = len(st.scaling), len(st.others)
-        yorder = st.scaling + st.others
-        self._ycols = yorder
+        self._ns, self._no = ns, no
+        self._xi, self._eta, self._x = st.xi, st.eta, st.ix
+        self._ys, self._yall = st.scaling, st.scaling + st.others
+        self._ncells = len(st.term_cells)
+        self._ix = {
+            "x_xi": np.ix_(st.ix, st.xi),
+            "xi_xi": np.ix_(st.xi, st.xi),
+            "x_x": np.ix_(st.ix, st.ix),
+            "y_y": np.ix_(self._yall, self._yall),
+            "yo_eta": np.ix_(st.others, st.eta),
+            "eta_eta": np.ix_(st.eta, st.eta),
+            "eta_eta_s": np.ix_(st.eta, st.eta),
+            "eta_xi": np.ix_(st.eta, st.xi),
+        }
+        self._X_x = self.X[:, st.ix]
+        self._X_y = self.X[:, self._yall]
+        self._X_s = self.X[:, st.scaling]
         # R maps (y_s, y_o) residuals to u = y_o - Lambda_o y_s (filled per theta)
         self._R_base = np.zeros((no, ns + no))
         self._R_base[:, ns:] = np.eye(no)
@@ -288,81 +304,260 @@ class QMLEngine(_LMSOutput):
 
     def _loglik(self, theta: np.ndarray) -> np.ndarray:
         M = self.model
-        st = self.structure
+        ix_ = self._ix
+        ns, no = self._ns, self._no
         vals = M.ram.row_values(theta[: M.n_base])
         A, S, mvec = M.ram.matrices_from_rows(vals, 0)
-        xi, eta, ix = st.xi, st.eta, st.ix
-        ys, yo = st.scaling, st.others
-        ns, no, nx = len(ys), len(yo), len(xi)
-        X = self.X
         # x-part: exactly normal
-        Lx = A[np.ix_(ix, xi)]
-        Phi = S[np.ix_(xi, xi)]
-        kappa = mvec[xi]
-        Sx = Lx @ Phi @ Lx.T + S[np.ix_(ix, ix)]
+        Lx = A[ix_["x_xi"]]
+        Phi = S[ix_["xi_xi"]]
+        kappa = mvec[self._xi]
+        Sx = Lx @ Phi @ Lx.T + S[ix_["x_x"]]
         Cx = np.linalg.cholesky(Sx)
-        dx = X[:, ix] - (mvec[ix] + Lx @ kappa)
-        zx = np.linalg.solve(Cx, dx.T)  # (px, N)
-        ll = -0.5 * (len(ix) * _LOG2PI + 2 * np.log(np.diag(Cx)).sum() + (zx * zx).sum(axis=0))
-        K = np.linalg.solve(Cx.T, np.linalg.solve(Cx, Lx @ Phi)).T  # Phi Lx' Sx^-1 (nx, px)
-        m = kappa[None, :] + dx @ K.T  # (N, nx)
-        Sigma1 = Phi - K @ Lx @ Phi
+        dx = self._X_x - (mvec[self._x] + Lx @ kappa)
+        zx = sla.solve_triangular(Cx, dx.T, lower=True, check_finite=False)  # (px, N)
+        ll = (zx * zx).sum(axis=0)
+        ll += len(self._x) * _LOG2PI + 2 * np.log(np.diag(Cx)).sum()
+        LP = Lx @ Phi
+        K = sla.cho_solve((Cx, True), LP, check_finite=False).T  # Phi Lx' Sx^-1 (nx, px)
+        m = kappa + dx @ K.T  # (N, nx)
+        Sigma1 = Phi - K @ LP
         # y-part: u = R (y - tau_y) is normal and free of eta
-        yall = ys + yo
-        ey = X[:, yall] - mvec[yall][None, :]
-        Th = S[np.ix_(yall, yall)]
+        ey = self._X_y - mvec[self._yall]
+        Th = S[ix_["y_y"]]
         if no:
             R = self._R_base.copy()
-            R[:, :ns] = -A[np.ix_(yo, eta)]
+            R[:, :ns] = -A[ix_["yo_eta"]]
             U = ey @ R.T
-            RTR = R @ Th @ R.T
+            ThR = Th @ R.T
+            RTR = R @ ThR
             Cu = np.linalg.cholesky(RTR)
-            zu = np.linalg.solve(Cu, U.T)
-            ll += -0.5 * (no * _LOG2PI + 2 * np.log(np.diag(Cu)).sum() + (zu * zu).sum(axis=0))
-            ThR = Th[:ns, :] @ R.T  # Cov(eps_s, u)
-            L2 = np.linalg.solve(RTR, ThR.T).T
+            zu = sla.solve_triangular(Cu, U.T, lower=True, check_finite=False)
+            ll += (zu * zu).sum(axis=0)
+            ll += no * _LOG2PI + 2 * np.log(np.diag(Cu)).sum()
+            ThR = ThR[:ns]  # Cov(eps_s, u)
+            L2 = sla.cho_solve((Cu, True), ThR.T, check_finite=False).T
             Sigma2 = Th[:ns, :ns] - L2 @ ThR.T
+            mean = U @ L2.T
+        else:
+            Sigma2 = Th[:ns, :ns]
+            mean = 0.0
+        # scaling indicators given x and u: normal with the exact moments (eqs. 13-16)
+        Bstar = np.linalg.inv(np.eye(ns) - A[ix_["eta_eta"]])
+        Gam = A[ix_["eta_xi"]]
+        Om = self._omega(theta)
+        ncell = self._ncells
+        OS = Om @ Sigma1  # (ns, nx, nx)
+        tr = np.trace(OS, axis1=1, axis2=2)
+        inner = (mvec[self._eta] + tr) + m @ Gam.T  # (N, ns)
+        V = 2.0 * np.einsum("kab,lba->kl", OS, OS)
+        const = Bstar @ (S[ix_["eta_eta_s"]] + V) @ Bstar.T + Sigma2
+        if ns == 1:
+            if ncell:
+                mO = m @ Om[0]  # (N, nx): m' Omega
+                inner[:, 0] += (mO * m).sum(axis=1)
+                Ag = Gam[0] + 2.0 * mO
+            else:
+                Ag = np.broadcast_to(Gam[0], m.shape)
+            BA = Bstar[0, 0] * Ag
+            var = ((BA @ Sigma1) * BA).sum(axis=1) + const[0, 0]
+            d = self._X_s[:, 0] - (mvec[self._ys][0] + Bstar[0, 0] * inner[:, 0]) - (
+                mean[:, 0] if no else 0.0
+            )
+            if np.any(var <= 0):
+                raise np.linalg.LinAlgError("non-positive conditional variance")
+            ll += _LOG2PI + np.log(var) + d * d / var
+            return -0.5 * ll
+        mOm = np.einsum("nb,kab->nka", m, Om)  # (N, ns, nx): m' Omega_k
+        inner += np.einsum("nka,na->nk", mOm, m)
+        d = self._X_s - (mvec[self._ys] + inner @ Bstar.T + mean)
+        BA = np.einsum("kl,nlx->nkx", Bstar, Gam[None, :, :] + 2.0 * mOm)
+        cov = np.einsum("nkx,xy,nly->nkl", BA, Sigma1, BA) + const
+        C = np.linalg.cholesky(cov)
+        zs = np.linalg.solve(C, d[:, :, None])[:, :, 0]
+        ll += ns * _LOG2PI + 2.0 * np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1)
+        ll += (zs * zs).sum(axis=1)
+        return -0.5 * ll
+
+    def _omega(self, theta: np.ndarray) -> np.ndarray:
+        """The symmetric :math:`\\Omega_k` of every endogenous factor, (ns, nx, nx)."""
+        st = self.structure
+        Om = np.zeros((self._ns, len(self._xi), len(self._xi)))
+        for (k, a, b), om in zip(st.term_cells, self.model.omegas(theta), strict=True):
+            Om[k, a, b] += 0.5 * om
+            Om[k, b, a] += 0.5 * om
+        return Om
+
+    def analytic_gradient(self, theta: np.ndarray) -> np.ndarray | None:
+        """Analytic gradient of the quasi-log-likelihood (``None`` where it is not
+        defined).
+
+        Reverse-mode matrix calculus through the three factors of the module
+        docstring: the adjoints of :math:`\\Sigma_x, \\mu_x` (normal part), of
+        :math:`R\\Theta_\\varepsilon R^\\top` and :math:`u` (normal part), and of
+        each case's conditional mean and covariance of :math:`y_s`, carried back
+        through :math:`m, \\Sigma_1, L_2, \\Sigma_2, B^{*}, A, V` to the matrices
+        :math:`\\Lambda, \\Phi, \\Theta, \\Psi, B, \\Gamma, \\Omega` and the
+        intercepts, and from there to the free parameters (as
+        :class:`~ckm_research.moderation.lms.DenseLMSEngine` does).
+        ``tests/test_moderation_qml.py`` checks it against central differences.
+        """
+        try:
+            return self._analytic_gradient(theta)
+        except np.linalg.LinAlgError:
+            return None
+
+    def _analytic_gradient(self, theta: np.ndarray) -> np.ndarray | None:
+        M = self.model
+        ix_ = self._ix
+        ns, no = self._ns, self._no
+        xi, eta, xs, yall = self._xi, self._eta, self._x, self._yall
+        N = self.n
+        vals = M.ram.row_values(theta[: M.n_base])
+        A, S, mvec = M.ram.matrices_from_rows(vals, 0)
+        Lx = A[ix_["x_xi"]]
+        Phi = S[ix_["xi_xi"]]
+        kappa = mvec[xi]
+        Sx = Lx @ Phi @ Lx.T + S[ix_["x_x"]]
+        W = np.linalg.inv(Sx)
+        dx = self._X_x - (mvec[xs] + Lx @ kappa)
+        P = Lx @ Phi
+        K = P.T @ W
+        m = kappa + dx @ K.T
+        Sigma1 = Phi - K @ P
+        ey = self._X_y - mvec[yall]
+        Th = S[ix_["y_y"]]
+        if no:
+            R = self._R_base.copy()
+            R[:, :ns] = -A[ix_["yo_eta"]]
+            U = ey @ R.T
+            Ru = R @ Th @ R.T
+            Rui = np.linalg.inv(Ru)
+            T = Th[:ns] @ R.T
+            L2 = T @ Rui
+            Sigma2 = Th[:ns, :ns] - L2 @ T.T
             mean_u = U @ L2.T
         else:
             Sigma2 = Th[:ns, :ns]
             mean_u = 0.0
-        # scaling indicators given x and u: normal with the exact moments (eqs. 13-16)
-        Bstar = np.linalg.inv(np.eye(ns) - A[np.ix_(eta, eta)])
-        Gam = A[np.ix_(eta, xi)]
-        Om = np.zeros((ns, nx, nx))
-        for (k, a, b), om in zip(st.term_cells, M.omegas(theta), strict=True):
-            Om[k, a, b] += 0.5 * om
-            Om[k, b, a] += 0.5 * om
-        mOm = np.einsum("nb,kab->nka", m, Om)  # (N, ns, nx): m' Omega_k
-        quad = np.einsum("nka,na->nk", mOm, m)
-        OS = Om @ Sigma1  # (ns, nx, nx)
+        Bstar = np.linalg.inv(np.eye(ns) - A[ix_["eta_eta"]])
+        Gam = A[ix_["eta_xi"]]
+        Psi = S[ix_["eta_eta"]]
+        Om = self._omega(theta)
+        OS = Om @ Sigma1
         tr = np.trace(OS, axis1=1, axis2=2)
-        inner = mvec[eta][None, :] + m @ Gam.T + quad + tr[None, :]
-        mean_s = mvec[ys][None, :] + inner @ Bstar.T + mean_u
-        Ag = Gam[None, :, :] + 2.0 * mOm  # (N, ns, nx)
+        mOm = np.einsum("nb,kab->nka", m, Om)
+        quad = np.einsum("nka,na->nk", mOm, m)
+        inner = mvec[eta] + tr + m @ Gam.T + quad
+        d = self._X_s - (mvec[self._ys] + inner @ Bstar.T + mean_u)
+        Ag = Gam[None, :, :] + 2.0 * mOm
         BA = np.einsum("kl,nlx->nkx", Bstar, Ag)
         V = 2.0 * np.einsum("kab,lba->kl", OS, OS)
-        const = Bstar @ (S[np.ix_(eta, eta)] + V) @ Bstar.T + Sigma2
-        cov = np.einsum("nkx,xy,nly->nkl", BA, Sigma1, BA) + const[None, :, :]
-        d = X[:, ys] - mean_s
-        if ns == 1:
-            var = cov[:, 0, 0]
-            if np.any(var <= 0):
-                raise np.linalg.LinAlgError("non-positive conditional variance")
-            ll += -0.5 * (_LOG2PI + np.log(var) + d[:, 0] ** 2 / var)
-        else:
-            C = np.linalg.cholesky(cov)
-            zs = np.linalg.solve(C, d[:, :, None])[:, :, 0]
-            logdet = 2.0 * np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1)
-            ll += -0.5 * (ns * _LOG2PI + logdet + (zs * zs).sum(axis=1))
-        return ll
-
-    def gradient(self, theta: np.ndarray, eps: float = 1e-6) -> np.ndarray | None:
-        """Gradient of the quasi-log-likelihood by central differences
-        (:func:`ckm_research.numerics.numerical_jacobian`); ``None`` if a
-        neighbouring point is inadmissible."""
-        g = numerical_jacobian(self.loglik, theta, eps)[0]
-        return g if np.all(np.isfinite(g)) else None
+        const = Bstar @ (Psi + V) @ Bstar.T + Sigma2
+        cov = np.einsum("nkx,xy,nly->nkl", BA, Sigma1, BA) + const
+        ci = np.linalg.inv(cov)
+        w = np.einsum("nkl,nl->nk", ci, d)  # d l / d mean
+        Gc = -0.5 * (ci - np.einsum("nk,nl->nkl", w, w))  # d l / d cov (per case)
+        # ---- backward through the scaling-indicator factor
+        g_tau_s = w.sum(axis=0)
+        g_Bstar = w.T @ inner
+        g_inner = w @ Bstar  # (N, ns)
+        g_BA = 2.0 * np.einsum("nkl,nlx,xy->nky", Gc, BA, Sigma1)
+        g_Sigma1 = np.einsum("nkx,nkl,nly->xy", BA, Gc, BA)
+        g_const = Gc.sum(axis=0)
+        g_Bstar += np.einsum("nkx,nlx->kl", g_BA, Ag)
+        g_Ag = np.einsum("kl,nkx->nlx", Bstar, g_BA)
+        g_Gam = g_Ag.sum(axis=0) + g_inner.T @ m
+        g_mOm = 2.0 * g_Ag
+        g_m = np.einsum("nka,kab->nb", g_mOm, Om) + g_inner @ Gam
+        g_m += 2.0 * np.einsum("nk,kab,nb->na", g_inner, Om, m)
+        g_Om = np.einsum("nka,nb->kab", g_mOm, m) + np.einsum("nk,na,nb->kab", g_inner, m, m)
+        g_alpha = g_inner.sum(axis=0)
+        g_tr = g_alpha
+        g_Om += g_tr[:, None, None] * Sigma1[None, :, :]
+        g_Sigma1 += np.einsum("k,kab->ab", g_tr, Om)
+        Gk = 0.5 * (g_const + g_const.T)
+        g_Bstar += 2.0 * Gk @ Bstar @ (Psi + V)
+        g_Psi = Bstar.T @ Gk @ Bstar
+        g_V = g_Psi.copy()
+        g_Sigma2 = Gk
+        SOS = np.einsum("ab,lbc,cd->lad", Sigma1, Om, Sigma1)  # Sigma1 Om_l Sigma1
+        gVs = g_V + g_V.T
+        g_Om += 2.0 * np.einsum("kl,lab->kab", gVs, SOS)
+        OSO = np.einsum("kab,bc,lcd->klad", Om, Sigma1, Om)  # Om_k Sigma1 Om_l
+        g_Sigma1 += 2.0 * np.einsum("kl,klab->ab", g_V, OSO + np.swapaxes(OSO, 0, 1))
+        g_B = Bstar.T @ g_Bstar @ Bstar.T
+        # ---- the u factor and L2, Sigma2
+        g_Th = np.zeros_like(Th)
+        g_Th[:ns, :ns] += g_Sigma2
+        g_tau_y = np.zeros(len(yall))
+        g_tau_y[:ns] += g_tau_s
+        if no:
+            # Sigma2 = Th_ss - L2 T', L2 = T Ru^-1, T = Th_s R', Ru = R Th R', U = ey R'
+            g_L2 = w.T @ U - g_Sigma2 @ T
+            g_U = w @ L2 - U @ Rui  # from the mean and from the normal density of u
+            g_T = -g_Sigma2.T @ L2 + g_L2 @ Rui
+            DU = U.T @ U
+            g_Ru = -0.5 * (N * Rui - Rui @ DU @ Rui) - Rui @ T.T @ g_L2 @ Rui
+            g_R = g_T.T @ Th[:ns] + (g_Ru + g_Ru.T) @ R @ Th + g_U.T @ ey
+            g_Th[:ns] += g_T @ R
+            g_Th += R.T @ g_Ru @ R
+            g_tau_y -= (g_U @ R).sum(axis=0)
+            g_Lo = -g_R[:, :ns]
+        # ---- the x factor, m and Sigma1
+        g_kappa = g_m.sum(axis=0)
+        g_K = g_m.T @ dx
+        g_dx = g_m @ K
+        g_mux = W @ dx.sum(axis=0) - g_dx.sum(axis=0)  # d l / d mu_x
+        g_tau_x = g_mux
+        g_Lx = np.outer(g_mux, kappa)
+        g_kappa += Lx.T @ g_mux
+        Dx = dx.T @ dx
+        g_Sx = -0.5 * (N * W - W @ Dx @ W)
+        g_Phi = g_Sigma1.copy()
+        g_P = -W @ P @ (g_Sigma1 + g_Sigma1.T) + W @ g_K.T
+        g_W = -P @ g_Sigma1 @ P.T + P @ g_K
+        g_Sx += -W @ g_W @ W
+        g_Lx += g_P @ Phi
+        g_Phi += Lx.T @ g_P
+        Gs = 0.5 * (g_Sx + g_Sx.T)
+        g_Lx += 2.0 * Gs @ Lx @ Phi
+        g_Phi += Lx.T @ Gs @ Lx
+        g_Thx = Gs
+        # ---- matrices -> free parameters
+        n = len(M.variables)
+        GA = np.zeros((n, n))
+        GS = np.zeros((n, n))
+        Gm = np.zeros(n)
+        GA[ix_["x_xi"]] += g_Lx
+        GA[ix_["eta_eta"]] += g_B
+        GA[ix_["eta_xi"]] += g_Gam
+        if no:
+            GA[ix_["yo_eta"]] += g_Lo
+        GS[ix_["xi_xi"]] += g_Phi
+        GS[ix_["x_x"]] += g_Thx
+        GS[ix_["y_y"]] += g_Th
+        GS[ix_["eta_eta"]] += g_Psi
+        GS = 0.5 * (GS + GS.T)
+        Gm[xi] += g_kappa
+        Gm[xs] += g_tau_x
+        Gm[yall] += g_tau_y
+        Gm[eta] += g_alpha
+        ram = M.ram
+        gm = ram.groups[0]
+        free = ram.free
+        grad = np.zeros(M.n_free)
+        sel = free[gm.a_rows] > 0
+        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA[gm.a_i[sel], gm.a_j[sel]])
+        sel = free[gm.s_rows] > 0
+        si, sj = gm.s_i[sel], gm.s_j[sel]
+        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS[si, sj] * np.where(si == sj, 1.0, 2.0))
+        sel = free[gm.m_rows] > 0
+        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm[gm.m_i[sel]])
+        for t, (k, a, b) in enumerate(self.structure.term_cells):
+            if M.term_free[t] > 0:
+                grad[M.term_free[t] - 1] += 0.5 * (g_Om[k, a, b] + g_Om[k, b, a])
+        return grad
 
     # -------------------------------------------------------------- estimation
     def start_values(self):
@@ -389,7 +584,7 @@ class QMLEngine(_LMSOutput):
             ll = self.loglik(th)
             if not np.isfinite(ll):
                 return np.inf, None
-            g = self.gradient(th)
+            g = self.analytic_gradient(th)
             if g is None:
                 return np.inf, None
             return -ll / n, -g / n
@@ -422,15 +617,14 @@ class QMLEngine(_LMSOutput):
         self.logl = float(-f * n)
 
     def hessian(self, theta: np.ndarray | None = None, n_jobs: int = 1) -> np.ndarray:
-        """Hessian of the quasi-log-likelihood: central differences of the
-        numerical gradient (steps :math:`10^{-4}` and :math:`10^{-5}` relative,
-        so that rounding stays small against the curvature)."""
-        from ckm_research.numerics import numerical_hessian
-
+        """Hessian of the quasi-log-likelihood: the symmetrised central-difference
+        Jacobian of the analytic gradient
+        (:func:`ckm_research.numerics.numerical_hessian`; ``n_jobs`` is accepted
+        for the LMS engines' interface and not used)."""
         theta = self.theta if theta is None else theta
 
         def grad(th):
-            g = self.gradient(th, eps=1e-5)
+            g = self.analytic_gradient(th)
             if g is None:
                 raise CkmError(
                     "QML: the Hessian cannot be computed at the solution (a variance is at "
@@ -438,7 +632,7 @@ class QMLEngine(_LMSOutput):
                 )
             return g
 
-        return numerical_hessian(grad, theta, eps=1e-4)
+        return numerical_hessian(grad, theta)
 
 
 def fit_qml(
