@@ -1,9 +1,11 @@
-"""Benchmark: LMS with FIML, three latent moderators on the CKM study model, and oneInt.
+"""Benchmark: LMS with FIML, three latent moderators on the CKM study model, and oneInt;
+QML on oneInt.
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_lms.py               # both cases
+    python benchmarks/bench_lms.py               # the LMS cases (ckm, oneint)
     python benchmarks/bench_lms.py --cases ckm   # one case
+    python benchmarks/bench_lms.py --cases oneint_qml   # QML on oneInt
     python benchmarks/bench_lms.py --fixed       # also the fixed product rule (slow)
 
 Cases (wall clock of one ``ckm_research.moderation.fit_lms`` call, estimates,
@@ -21,6 +23,9 @@ observed-information SEs and the LRT against the model without products):
 * ``oneint``: modsem's oneInt (N = 2,000, complete), the default rule (64 fixed
   nodes, 36 after pruning), and the same with 10% of the cells MCAR-missing
   and ``missing="ml"``.
+* ``oneint_qml``: oneInt by QML (``ckm_research.moderation.fit_qml``; Klein &
+  Muthén, 2007), estimates and observed-information SEs: the same model as
+  ``oneint``, no quadrature.
 
 The machine is shared; the load average at the end is printed beside the times.
 """
@@ -55,11 +60,20 @@ def _report(name, res, seconds):
     est = res.estimates
     rows = est[est["rhs"].str.contains(":", regex=False) & (est["op"] == "~")]
     info = res.notes["interaction"]
+    rule = (
+        f"rule={info['quadrature']} ({info['quadrature_points']} points)  "
+        if "quadrature" in info
+        else ""
+    )
     print(
         f"{name}: {seconds:.1f} s  N={res.n}  logl={res.fit_measures['logl']:.3f}  "
         f"LRT D={res.fit_measures['lrt.stat']:.2f} on {res.fit_measures['lrt.df']:.0f} df  "
-        f"rule={info['quadrature']} ({info['quadrature_points']} points)  "
-        f"evaluations={info['function_evaluations']}"
+        f"{rule}evaluations={info['function_evaluations']}"
+        + (
+            f" (+{info['gradient_evaluations']} gradients)"
+            if "gradient_evaluations" in info
+            else ""
+        )
     )
     t = os.times()
     print(
@@ -94,6 +108,16 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         res = fit_lms(ONEINT_MODEL, holes, missing="ml")
         _report("oneint 10% missing, FIML, fixed 64", res, time.perf_counter() - t)
+    if "oneint_qml" in cases:
+        from ckm_research.moderation.qml import fit_qml
+
+        d = pd.read_csv(ROOT / "tests" / "reference" / "data" / "oneInt.csv")
+        fit_qml(ONEINT_MODEL, d.iloc[:200])  # warm-up (imports)
+        t, c = time.perf_counter(), time.process_time()
+        res = fit_qml(ONEINT_MODEL, d)
+        wall = time.perf_counter() - t
+        _report("oneint QML", res, wall)
+        print(f"    CPU of the fit: {time.process_time() - c:.2f} s")
     if "ckm" in cases:
         model, data = ckm_case()
         t = time.perf_counter()

@@ -106,7 +106,7 @@ def test_no_product_quasi_likelihood_is_the_normal_likelihood(oneint, syntax):
     X = data[list(M.ov)].to_numpy(float)[:400]
     eng = QMLEngine(M, X)
     theta0, _, _, _ = eng.start_values()
-    for k in range(3):
+    for _ in range(3):
         theta = theta0 * (1 + 0.05 * rng.standard_normal(len(theta0)))
         theta[M.n_base :] = 0.0
         assert eng.loglik(theta) == pytest.approx(_linear_ml_loglik(M, X, theta), abs=1e-7)
@@ -123,7 +123,9 @@ def test_zero_interaction_fit_equals_linear_ml(oneint):
     lin = fit(ONEINT_MODEL.replace(" + X:Z", ""), oneint.iloc[:600], meanstructure=True)
     assert res.fit_measures["logl"] == pytest.approx(lin.fit_measures["logl"], abs=1e-6)
     assert res.fit_measures["h0.logl"] == pytest.approx(lin.fit_measures["logl"], abs=1e-6)
-    assert _row(res, "Y", "~", "X")["est"] == pytest.approx(_row(lin, "Y", "~", "X")["est"], abs=1e-5)
+    assert _row(res, "Y", "~", "X")["est"] == pytest.approx(
+        _row(lin, "Y", "~", "X")["est"], abs=1e-5
+    )
     assert _row(res, "Y", "~", "X")["se"] == pytest.approx(_row(lin, "Y", "~", "X")["se"], rel=1e-3)
 
 
@@ -207,9 +209,7 @@ def test_missing_ml_refused_naming_lms(oneint):
 
 
 def test_endogenous_product_member_refused(oneint):
-    model = (
-        "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nZ ~ X\nY ~ X + Z + X:Z\n"
-    )
+    model = "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nZ ~ X\nY ~ X + Z + X:Z\n"
     with pytest.raises(ModelSpecificationError, match="'Z' in 'X:Z'.*interaction='lms'"):
         fit(model, oneint.iloc[:300], interaction="qml")
 

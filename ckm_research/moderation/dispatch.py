@@ -106,8 +106,7 @@ def _fit_qml(model: str, data, options: FitOptions):
         )
     if options.estimator != "ML":
         raise CkmError(
-            f"QML is a quasi-maximum-likelihood method: use estimator='ML' (got "
-            f"'{options.label}')"
+            f"QML is a quasi-maximum-likelihood method: use estimator='ML' (got '{options.label}')"
         )
     if options.std_lv:
         raise CkmError("QML identifies factors by their first loading; use std_lv=False")

@@ -85,7 +85,12 @@ import warnings as _warnings
 import numpy as np
 import scipy.linalg as sla
 
-from ckm_research.errors import CkmError, ConvergenceError, HeywoodCaseWarning, ModelSpecificationError
+from ckm_research.errors import (
+    CkmError,
+    ConvergenceError,
+    HeywoodCaseWarning,
+    ModelSpecificationError,
+)
 from ckm_research.moderation.lms import LMSModel, _LMSOutput, bfgs_maximise, gauss_hermite_grid
 from ckm_research.numerics import numerical_hessian, single_thread_blas
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
@@ -266,6 +271,7 @@ class QMLEngine(_LMSOutput):
         self.z, self.w = gauss_hermite_grid(model.k, 8)
         self.theta: np.ndarray | None = None
         self.n_evals = 0
+        self.n_grads = 0
         st = self.structure
         ns, no = len(st.scaling), len(st.others)
         self._ns, self._no = ns, no
@@ -361,8 +367,10 @@ class QMLEngine(_LMSOutput):
                 Ag = np.broadcast_to(Gam[0], m.shape)
             BA = Bstar[0, 0] * Ag
             var = ((BA @ Sigma1) * BA).sum(axis=1) + const[0, 0]
-            d = self._X_s[:, 0] - (mvec[self._ys][0] + Bstar[0, 0] * inner[:, 0]) - (
-                mean[:, 0] if no else 0.0
+            d = (
+                self._X_s[:, 0]
+                - (mvec[self._ys][0] + Bstar[0, 0] * inner[:, 0])
+                - (mean[:, 0] if no else 0.0)
             )
             if np.any(var <= 0):
                 raise np.linalg.LinAlgError("non-positive conditional variance")
@@ -402,6 +410,7 @@ class QMLEngine(_LMSOutput):
         :class:`~ckm_research.moderation.lms.DenseLMSEngine` does).
         ``tests/test_moderation_qml.py`` checks it against central differences.
         """
+        self.n_grads += 1
         try:
             return self._analytic_gradient(theta)
         except np.linalg.LinAlgError:
@@ -735,6 +744,7 @@ def fit_qml(
         "missing": "listwise",
         "scaling_indicators": [lms.variables[i] for i in engine.structure.scaling],
         "function_evaluations": int(engine.n_evals),
+        "gradient_evaluations": int(engine.n_grads),
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": time.process_time() - c0,
     }
