@@ -39,17 +39,20 @@ def _row(res, lhs, op, rhs):
 
 # ------------------------------------------------------------- published values
 def test_oneint_against_modsem_published(oneint_qml):
-    """modsem's documentation prints, for ``oneInt`` (N = 2000, normal data), the
-    ML (LMS) solution X:Z = 0.718 (SE 0.028), X = 0.673, Z = 0.569, log-likelihood
-    -17493.60 with 31 parameters (modsem 1.0.12-1.0.22, vignette "LMS and QML
-    approaches", modsem.org/articles/lms_qml.html), and the model without the
-    product term at log-likelihood -17832 (lavaan: -17831.87).  Its QML output for
-    the same model was not retrievable here (the stored vignette sources have no
-    printed output), so the reference is the ML solution: on normal data with
-    reliabilities near 0.85 QML's only approximation (the normality of the
-    outcome's conditional density) moves the estimates by far less than their
-    standard errors (Klein & Muthén, 2007, table 2: bias below 1% at N = 400);
-    we require agreement to 0.002 (7% of an SE) and the same printed SE."""
+    """Reference: modsem's published ML (LMS) solution for ``oneInt`` (N = 2000,
+    normal latent variables): X:Z = 0.718 (SE 0.028), X = 0.673, Z = 0.569
+    (modsem 1.0.22 documentation, the numbers tests/test_moderation_lms.py
+    checks), log-likelihood -17493.60 with 31 parameters (modsem 1.0.12,
+    vignette "The LMS and QML approaches", modsem.org/articles/lms_qml.html),
+    and -17832 for the model without the product (lavaan 0.6.14: -17831.87).
+
+    modsem's printed QML output for this model could not be retrieved here (the
+    vignette sources stored with the package have no output), so the QML
+    estimates are compared with the ML solution they approximate: on normal data
+    QML's only approximation is the normality of the outcome's conditional
+    density, which moves the estimates by a small fraction of their SEs.  We
+    require agreement to 0.002 (7% of an SE), the same printed SE for X:Z and
+    the log-likelihood to 0.5."""
     res = oneint_qml
     for rhs, ref in (("X:Z", 0.718), ("X", 0.673), ("Z", 0.569)):
         assert abs(_row(res, "Y", "~", rhs)["est"] - ref) < 2e-3, rhs
@@ -96,7 +99,7 @@ def _linear_ml_loglik(model: LMSModel, X: np.ndarray, theta: np.ndarray) -> floa
 def test_no_product_quasi_likelihood_is_the_normal_likelihood(oneint, syntax):
     """With every product coefficient 0, f(y_s | x, u) is exactly normal, so the
     QML log-likelihood equals the multivariate normal log-likelihood of the
-    linear model at any parameter value (Klein & Muthén, 2007, eq. 11; the map
+    linear model at any parameter value (Klein & Muthén, 2007; the map
     (x, y) -> (x, u, y_s) has Jacobian 1)."""
     data = oneint.copy()
     rng = np.random.default_rng(11)

@@ -18,7 +18,7 @@ endogenous latent factors measured by :math:`y = \\tau_y + \\Lambda_y \\eta +
     \\eta = \\alpha + B \\eta + \\Gamma \\xi + \\Omega(\\xi) + \\zeta,
     \\qquad \\Omega_k(\\xi) = \\xi^\\top \\Omega_k \\xi
 
-(Klein & Muthén, 2007, eqs. 1-3), one symmetric :math:`\\Omega_k` per
+(Klein & Muthén, 2007, section 2), one symmetric :math:`\\Omega_k` per
 endogenous factor holding its product terms (``Y ~ X:Z`` puts
 :math:`\\omega/2` at :math:`(X, Z)` and :math:`(Z, X)`; ``Y ~ X:X`` puts
 :math:`\\omega` at :math:`(X, X)`).  Both members of every product are
@@ -31,7 +31,8 @@ exogenous; :math:`\\delta, \\varepsilon, \\zeta, \\xi` are independent
 \\eta + \\varepsilon_s`.  The other indicators :math:`y_o` are turned into
 :math:`u = (y_o - \\tau_o) - \\Lambda_o (y_s - \\tau_s) = \\varepsilon_o -
 \\Lambda_o \\varepsilon_s = R\\,\\varepsilon`, free of :math:`\\eta`
-(eq. 9).  The map :math:`(x, y) \\mapsto (x, u, y_s)` has Jacobian 1, and
+(Klein & Muthén's elimination of the latent outcome).  The map
+:math:`(x, y) \\mapsto (x, u, y_s)` has Jacobian 1, and
 
 .. math::
 
@@ -39,7 +40,7 @@ exogenous; :math:`\\delta, \\varepsilon, \\zeta, \\xi` are independent
               \\phi(u;\\, 0,\\, R\\Theta_\\varepsilon R^\\top)\\;
               f(y_s \\mid x, u),
 
-the first two factors exactly normal (eq. 11), :math:`\\Sigma_x = \\Lambda_x
+the first two factors exactly normal, :math:`\\Sigma_x = \\Lambda_x
 \\Phi \\Lambda_x^\\top + \\Theta_\\delta`.  Given :math:`x`, :math:`\\xi \\sim
 N(m, \\Sigma_1)` with :math:`m = \\kappa + \\Phi\\Lambda_x^\\top
 \\Sigma_x^{-1}(x - \\tau_x - \\Lambda_x\\kappa)`, :math:`\\Sigma_1 = \\Phi -
@@ -47,7 +48,7 @@ N(m, \\Sigma_1)` with :math:`m = \\kappa + \\Phi\\Lambda_x^\\top
 :math:`\\varepsilon_s \\sim N(L_2 u, \\Sigma_2)` with :math:`L_2 =
 \\Theta_{s\\varepsilon} R^\\top (R\\Theta_\\varepsilon R^\\top)^{-1}`.  QML
 replaces :math:`f(y_s \\mid x, u)` by the normal density with its exact mean
-and covariance (eqs. 13-16):
+and covariance:
 
 .. math::
 
@@ -285,7 +286,6 @@ class QMLEngine(_LMSOutput):
             "y_y": np.ix_(self._yall, self._yall),
             "yo_eta": np.ix_(st.others, st.eta),
             "eta_eta": np.ix_(st.eta, st.eta),
-            "eta_eta_s": np.ix_(st.eta, st.eta),
             "eta_xi": np.ix_(st.eta, st.xi),
         }
         self._X_x = self.X[:, st.ix]
@@ -348,7 +348,7 @@ class QMLEngine(_LMSOutput):
         else:
             Sigma2 = Th[:ns, :ns]
             mean = 0.0
-        # scaling indicators given x and u: normal with the exact moments (eqs. 13-16)
+        # scaling indicators given x and u: normal with the exact conditional moments
         Bstar = np.linalg.inv(np.eye(ns) - A[ix_["eta_eta"]])
         Gam = A[ix_["eta_xi"]]
         Om = self._omega(theta)
@@ -357,7 +357,7 @@ class QMLEngine(_LMSOutput):
         tr = np.trace(OS, axis1=1, axis2=2)
         inner = (mvec[self._eta] + tr) + m @ Gam.T  # (N, ns)
         V = 2.0 * np.einsum("kab,lba->kl", OS, OS)
-        const = Bstar @ (S[ix_["eta_eta_s"]] + V) @ Bstar.T + Sigma2
+        const = Bstar @ (S[ix_["eta_eta"]] + V) @ Bstar.T + Sigma2
         if ns == 1:
             if ncell:
                 mO = m @ Om[0]  # (N, nx): m' Omega
