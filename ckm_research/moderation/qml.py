@@ -684,12 +684,13 @@ def fit_qml(
     Examples
     --------
     >>> from ckm_research.data.examples import load_dataset
-    >>> one_int = load_dataset("oneInt")
+    >>> one_int = load_dataset("oneInt")  # modsem's oneInt, first 500 rows
     >>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
     ...          "Y ~ X + Z + X:Z")
     >>> res = fit_qml(model, one_int)
-    >>> round(float(res.estimates.query("rhs == 'X:Z'")["est"].iloc[0]), 2)
-    0.72
+    >>> res.estimates.query("rhs == 'X:Z'")[["lhs", "op", "rhs", "est", "se"]].round(3)
+       lhs op  rhs    est     se
+    11   Y  ~  X:Z  0.701  0.056
 
     In R: ``modsem::modsem(model, data, method = "qml")``.
     """
