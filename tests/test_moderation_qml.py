@@ -217,6 +217,13 @@ def test_endogenous_product_member_refused(oneint):
         fit(model, oneint.iloc[:300], interaction="qml")
 
 
+def test_observed_predictor_and_cross_covariance_refused(oneint):
+    with pytest.raises(ModelSpecificationError, match="QML here needs every predictor"):
+        fit("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X + z1 + X:z1\n", oneint, interaction="qml")
+    with pytest.raises(ModelSpecificationError, match="uncorrelated"):
+        fit(ONEINT_MODEL + "x1 ~~ y1\n", oneint.iloc[:300], interaction="qml")
+
+
 def test_listwise_deletion_noted(oneint):
     data = oneint.iloc[:400].copy()
     data.loc[:9, "x1"] = np.nan

@@ -705,7 +705,10 @@ def fit_qml(
             "full-information ML with incomplete cases use interaction='lms' with missing='ml'"
         )
     parsed = parse_model(model)
-    lms = LMSModel(parsed)
+    try:
+        lms = LMSModel(parsed)
+    except ModelSpecificationError as exc:  # the model class LMS and QML share
+        raise ModelSpecificationError(str(exc).replace("LMS", "QML")) from None
     control = dict(control or {})
     unknown = set(control) - {"iter.max"}
     if unknown:
