@@ -132,6 +132,21 @@ def test_zero_interaction_fit_equals_linear_ml(oneint):
     assert _row(res, "Y", "~", "X")["se"] == pytest.approx(_row(lin, "Y", "~", "X")["se"], rel=1e-3)
 
 
+def test_simple_slopes_on_a_qml_fit(oneint_qml):
+    """The slope of X at the moderator's mean (0) is the X path; at +-1 SD it is
+    X +- sd(Z) * X:Z (closed form; the moderated-regression identity)."""
+    from ckm_research.moderation import simple_slopes
+
+    sl = simple_slopes(oneint_qml, "Y", "X", "Z").set_index("label")
+    gx = _row(oneint_qml, "Y", "~", "X")["est"]
+    gxz = _row(oneint_qml, "Y", "~", "X:Z")["est"]
+    sd_z = np.sqrt(_row(oneint_qml, "Z", "~~", "Z")["est"])
+    assert sl.loc["Mean", "slope"] == pytest.approx(gx, abs=1e-8)
+    assert sl.loc["+1 SD", "slope"] == pytest.approx(gx + sd_z * gxz, abs=1e-6)
+    assert sl.loc["-1 SD", "slope"] == pytest.approx(gx - sd_z * gxz, abs=1e-6)
+    assert sl.loc["Mean", "se"] == pytest.approx(_row(oneint_qml, "Y", "~", "X")["se"], rel=1e-6)
+
+
 # ---------------------------------------------------------- analytic gradient
 GRADIENT_MODELS = [
     ONEINT_MODEL,
