@@ -259,7 +259,8 @@ class QMLEngine(_LMSOutput):
     test against the model without products) is that of the LMS engines:
     ``std.all`` uses the model-implied moments of the latent variables, which
     a Gauss-Hermite rule over the moderators gives exactly (the moments are
-    polynomials of degree 4 at most in the nodes; 8 nodes per dimension).
+    polynomials of degree 4 at most in the nodes, and 3 nodes per dimension
+    integrate degree 5 exactly).
     """
 
     label = "QML"
@@ -269,7 +270,7 @@ class QMLEngine(_LMSOutput):
         self.structure = QMLStructure(model)
         self.X = np.asarray(data, dtype=float)
         self.n = self.X.shape[0]
-        self.z, self.w = gauss_hermite_grid(model.k, 8)
+        self.z, self.w = gauss_hermite_grid(model.k, 3)  # exact to degree 5
         self.theta: np.ndarray | None = None
         self.n_evals = 0
         self.n_grads = 0
