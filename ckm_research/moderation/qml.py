@@ -18,7 +18,7 @@ endogenous latent factors measured by :math:`y = \\tau_y + \\Lambda_y \\eta +
     \\eta = \\alpha + B \\eta + \\Gamma \\xi + \\Omega(\\xi) + \\zeta,
     \\qquad \\Omega_k(\\xi) = \\xi^\\top \\Omega_k \\xi
 
-(Klein & Muthén, 2007, section 2), one symmetric :math:`\\Omega_k` per
+(Klein & Muthén, 2007), one symmetric :math:`\\Omega_k` per
 endogenous factor holding its product terms (``Y ~ X:Z`` puts
 :math:`\\omega/2` at :math:`(X, Z)` and :math:`(Z, X)`; ``Y ~ X:X`` puts
 :math:`\\omega` at :math:`(X, X)`).  Both members of every product are
@@ -64,7 +64,8 @@ covariance of the centred quadratic forms of a normal vector).  The only
 approximation is the normality of this last factor: with no product term (or
 every :math:`\\Omega_k = 0`) the QML log-likelihood is exactly the normal
 log-likelihood of the linear model (``tests/test_moderation_qml.py`` checks it
-against :func:`ckm_research.sem.ml.fit_ml`).
+against the multivariate normal density at arbitrary parameter values and
+against the ML fit of the linear model).
 
 **Estimation.**  The quasi-log-likelihood is maximised by BFGS
 (:func:`~ckm_research.moderation.lms.bfgs_maximise`) with its analytic gradient
@@ -72,8 +73,15 @@ against :func:`ckm_research.sem.ml.fit_ml`).
 from the ML fit of the model without products; standard errors come from the
 observed information, the negative Hessian of the quasi-log-likelihood
 (:func:`ckm_research.numerics.numerical_hessian`, central differences of the
-analytic gradient; modsem's default ``FIM = "observed"``).  Incomplete cases are deleted
-listwise.
+analytic gradient; modsem's default ``FIM = "observed"``).  Incomplete cases are
+deleted listwise.
+
+**Compared with modsem.**  modsem's QML (read in its ``src/equations_qml.cpp``)
+uses the same conditional mean and variance with one outcome; with several
+outcomes it keeps only the diagonal of :math:`V` (the covariances between the
+outcomes' quadratic forms are left out), where this module keeps all of it.
+modsem also takes products with an endogenous member (the path matrix then
+depends on :math:`\\xi`); here they are refused with a pointer to LMS.
 
 In R: ``modsem::modsem(model, data, method = "qml")``.
 """
