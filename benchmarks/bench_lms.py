@@ -1,9 +1,11 @@
-"""Benchmark: LMS with FIML, three latent moderators on the CKM study model, and oneInt.
+"""Benchmark: LMS with FIML, three latent moderators on the CKM study model, and oneInt;
+QML on oneInt.
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_lms.py               # both cases
+    python benchmarks/bench_lms.py               # the LMS cases (ckm, oneint)
     python benchmarks/bench_lms.py --cases ckm   # one case
+    python benchmarks/bench_lms.py --cases oneint_qml   # QML on oneInt
     python benchmarks/bench_lms.py --fixed       # also the fixed product rule (slow)
 
 Cases (wall clock of one ``ckm_research.moderation.fit_lms`` call, estimates,
@@ -21,6 +23,14 @@ observed-information SEs and the LRT against the model without products):
 * ``oneint``: modsem's oneInt (N = 2,000, complete), the default rule (64 fixed
   nodes, 36 after pruning), and the same with 10% of the cells MCAR-missing
   and ``missing="ml"``.
+* ``oneint_qml``: oneInt by QML (``ckm_research.moderation.fit_qml``; Klein &
+  Muthén, 2007), estimates and observed-information SEs: the same model as
+  ``oneint``, no quadrature.
+* ``products_qml``: QML with many product terms, where it pays: three
+  correlated exogenous factors and all six of their products and squares on
+  one outcome (``Y ~ X + Z + W + X:Z + X:W + Z:W + X:X + Z:Z + W:W``), N = 1,000
+  simulated (seed 5, three indicators each).  LMS would integrate over three
+  moderators here.
 
 The machine is shared; the load average at the end is printed beside the times.
 """
@@ -51,15 +61,49 @@ def ckm_case(n: int = 1500, missing: float = 0.05, seed: int = 11):
     return model, data
 
 
+PRODUCTS_MODEL = (
+    "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nW =~ w1 + w2 + w3\nY =~ y1 + y2 + y3\n"
+    "Y ~ X + Z + W + X:Z + X:W + Z:W + X:X + Z:Z + W:W\n"
+)
+
+
+def products_case(n: int = 1000, seed: int = 5):
+    """Three correlated exogenous factors, six product terms, three indicators each."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    phi = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, 0.25], [0.2, 0.25, 1.0]])
+    X, Z, W = rng.multivariate_normal(np.zeros(3), phi, size=n).T
+    y = (
+        0.4 * X + 0.3 * Z + 0.2 * W + 0.25 * X * Z + 0.15 * X * W - 0.1 * Z * W
+        + 0.1 * X * X - 0.1 * Z * Z + 0.05 * W * W + rng.normal(0, 0.7, n)
+    )  # fmt: skip
+    cols = {}
+    for name, f in (("x", X), ("z", Z), ("w", W), ("y", y)):
+        for j, lam in enumerate((1.0, 0.8, 0.9), start=1):
+            cols[f"{name}{j}"] = lam * f + rng.normal(0, 0.55, n)
+    return PRODUCTS_MODEL, pd.DataFrame(cols)
+
+
 def _report(name, res, seconds):
     est = res.estimates
     rows = est[est["rhs"].str.contains(":", regex=False) & (est["op"] == "~")]
     info = res.notes["interaction"]
+    rule = (
+        f"rule={info['quadrature']} ({info['quadrature_points']} points)  "
+        if "quadrature" in info
+        else ""
+    )
     print(
         f"{name}: {seconds:.1f} s  N={res.n}  logl={res.fit_measures['logl']:.3f}  "
         f"LRT D={res.fit_measures['lrt.stat']:.2f} on {res.fit_measures['lrt.df']:.0f} df  "
-        f"rule={info['quadrature']} ({info['quadrature_points']} points)  "
-        f"evaluations={info['function_evaluations']}"
+        f"{rule}evaluations={info['function_evaluations']}"
+        + (
+            f" (+{info['gradient_evaluations']} gradients)"
+            if "gradient_evaluations" in info
+            else ""
+        )
     )
     t = os.times()
     print(
@@ -94,6 +138,25 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         res = fit_lms(ONEINT_MODEL, holes, missing="ml")
         _report("oneint 10% missing, FIML, fixed 64", res, time.perf_counter() - t)
+    if "oneint_qml" in cases:
+        from ckm_research.moderation.qml import fit_qml
+
+        d = pd.read_csv(ROOT / "tests" / "reference" / "data" / "oneInt.csv")
+        fit_qml(ONEINT_MODEL, d.iloc[:200])  # warm-up (imports)
+        t, c = time.perf_counter(), time.process_time()
+        res = fit_qml(ONEINT_MODEL, d)
+        wall = time.perf_counter() - t
+        _report("oneint QML", res, wall)
+        print(f"    CPU of the fit: {time.process_time() - c:.2f} s")
+    if "products_qml" in cases:
+        from ckm_research.moderation.qml import fit_qml
+
+        model, data = products_case()
+        t, c = time.perf_counter(), time.process_time()
+        res = fit_qml(model, data)
+        wall = time.perf_counter() - t
+        _report("products QML (6 product terms, N=1000)", res, wall)
+        print(f"    CPU of the fit: {time.process_time() - c:.2f} s")
     if "ckm" in cases:
         model, data = ckm_case()
         t = time.perf_counter()

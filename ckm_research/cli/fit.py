@@ -135,9 +135,10 @@ def add_parser(subparsers) -> None:
              "or GB18030, detected; give others by name, e.g. cp1252)",
     )
     p.add_argument(
-        "--interaction", choices=["dblcent", "lms"], default=None,
+        "--interaction", choices=["dblcent", "lms", "qml"], default=None,
         help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
-             "indicators (default), lms = latent moderated structural equations",
+             "indicators (default), lms = latent moderated structural equations, qml = "
+             "quasi-maximum likelihood (Klein & Muthen, 2007; fast with many product terms)",
     )
     p.add_argument(
         "--growth", action="store_true",

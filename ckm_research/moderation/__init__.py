@@ -4,6 +4,8 @@
   product indicators (``fit(..., interaction="dblcent")``, the default).
 * :mod:`~ckm_research.moderation.lms`: Latent Moderated Structural equations
   (``fit(..., interaction="lms")``).
+* :mod:`~ckm_research.moderation.qml`: quasi-maximum likelihood (Klein &
+  Muthén, 2007; ``fit(..., interaction="qml")``).
 * :mod:`~ckm_research.moderation.simple_slopes`: simple slopes, Johnson-Neyman
   intervals and their plots.
 * :mod:`~ckm_research.moderation.mediation`: moderated mediation (conditional
@@ -21,6 +23,7 @@ __getattr__, __dir__ = lazy_names(
     __name__,
     globals(),
     names_from("ckm_research.moderation.lms", ["fit_lms"])
+    | names_from("ckm_research.moderation.qml", ["fit_qml"])
     | names_from("ckm_research.moderation.product_indicators",
                  ["fit_dblcent", "product_indicator_model"])
     | names_from("ckm_research.moderation.simple_slopes",
@@ -35,6 +38,7 @@ __getattr__, __dir__ = lazy_names(
 __all__ = [
     "fit_dblcent",
     "fit_lms",
+    "fit_qml",
     "product_indicator_model",
     "simple_slopes",
     "johnson_neyman",

@@ -13,6 +13,11 @@ interaction     method                                           R equivalent
                 Gauss-Hermite quadrature (Klein & Moosbrugger,   (``missing = "ml"``)
                 2000); FIML with ``missing="ml"`` or
                 ``estimator="FIML"``
+``"qml"``       quasi-maximum likelihood: normal densities with  ``modsem(method = "qml")``
+                the exact conditional moments, no numerical
+                integration, so fast with many product or
+                quadratic terms of exogenous factors (Klein &
+                Muthén, 2007); complete cases only
 ==============  ===============================================  ===========================
 """
 
@@ -50,6 +55,8 @@ def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: Fit
         _check_single_indicator_products(parsed)
 
         return fit_dblcent(model, data, options=options)
+    if method == "qml":
+        return _fit_qml(model, data, options)
     from ckm_research.moderation.lms import fit_lms
 
     missing = options.missing  # estimator="FIML" is ML with missing="ml" (FitOptions)
@@ -74,6 +81,38 @@ def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: Fit
     return fit_lms(
         model, data, missing_values=options.missing_values, level=options.level,
         control=options.control, missing=missing,
+    )  # fmt: skip
+
+
+def _fit_qml(model: str, data, options: FitOptions):
+    """QML (:func:`ckm_research.moderation.qml.fit_qml`) after refusing the options it
+    cannot honour."""
+    from ckm_research.moderation.qml import fit_qml
+
+    missing = options.missing  # estimator="FIML" arrives as ML with missing="ml"
+    if missing == "ml" or options.label == "FIML":
+        raise CkmError(
+            "QML here uses complete cases (missing='listwise'); for full-information ML with "
+            "incomplete cases use interaction='lms' with missing='ml'"
+        )
+    if missing not in (None, "listwise"):
+        raise CkmError(f"QML takes missing='listwise'; got missing={missing!r}")
+    if options.ordered:
+        raise CkmError("QML needs continuous indicators; ordered items are not supported")
+    if options.group is not None:
+        raise CkmError(
+            "QML with several groups is not supported; use interaction='dblcent' or fit each "
+            "group separately"
+        )
+    if options.estimator != "ML":
+        raise CkmError(
+            f"QML is a quasi-maximum-likelihood method: use estimator='ML' (got '{options.label}')"
+        )
+    if options.std_lv:
+        raise CkmError("QML identifies factors by their first loading; use std_lv=False")
+    return fit_qml(
+        model, data, missing_values=options.missing_values, level=options.level,
+        control=options.control,
     )  # fmt: skip
 
 

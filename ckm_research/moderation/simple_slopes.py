@@ -145,7 +145,7 @@ def simple_slopes(results, y: str, x: str, moderator: str, *, at=None, level: fl
     ----------
     results : SEMResults
         A fit with a product term of ``x`` and ``moderator`` in the equation
-        of ``y`` (``interaction="dblcent"`` or ``"lms"``).
+        of ``y`` (``interaction="dblcent"``, ``"lms"`` or ``"qml"``).
     y, x, moderator : str
         Outcome, focal predictor, moderator.
     at : sequence of float, optional

@@ -162,10 +162,10 @@ def fit(
         where lavaan's default is ``False``.
     control : dict, optional
         Optimiser settings, as lavaan's ``control``: ``{"iter.max": 500}``.
-    interaction : {'dblcent', 'lms'}, optional
+    interaction : {'dblcent', 'lms', 'qml'}, optional
         How latent product terms (``Y ~ X + Z + X:Z``) are estimated: double-
         mean-centred product indicators (the default when the model has a
-        product term) or LMS; see :mod:`ckm_research.moderation.dispatch`.
+        product term), LMS or QML; see :mod:`ckm_research.moderation.dispatch`.
         Such models are fitted by :func:`ckm_research.fit` (which sends them to
         :mod:`ckm_research.moderation`); this function, the SEM engine's entry,
         refuses them with a :class:`CkmError` saying so.

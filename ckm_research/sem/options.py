@@ -49,7 +49,7 @@ FIT_PARAMETERS: tuple[str, ...] = (
 )  # fmt: skip
 
 #: the latent-interaction methods of ``interaction=`` (:mod:`ckm_research.moderation.dispatch`)
-INTERACTION_METHODS = ("dblcent", "lms")
+INTERACTION_METHODS = ("dblcent", "lms", "qml")
 
 #: lavaan's ``missing`` values that ckm-research does not support
 _MISSING_REFUSED = (
@@ -103,7 +103,7 @@ class FitOptions:
         Confidence level of the intervals (lavaan's ``parameterEstimates(level = )``).
     iter_max : int
         lavaan's ``control = list(iter.max = )``.
-    interaction : {'dblcent', 'lms'} or None
+    interaction : {'dblcent', 'lms', 'qml'} or None
         Method for latent product terms (modsem's ``method``).
     fixed_x : bool
         lavaan's ``fixed.x`` (default: ``True``, ``False`` for GLS/ULS/WLS/DWLS
