@@ -111,7 +111,6 @@ __all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_
 _LOG2PI = np.log(2.0 * np.pi)
 
 
-
 def _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad) -> None:
     """Add the chain rule through the moderators' means and the Cholesky factor of their
     covariance matrix to ``grad`` (in place): the part of the LMS gradient shared by
@@ -344,7 +343,9 @@ class LMSModel:
         partial_terms = {"".join(e.split()) for e in group_partial if isinstance(e, str)}
         partial_terms &= prod_names
         base_partial = tuple(
-            e for e in group_partial if not (isinstance(e, str) and "".join(e.split()) in prod_names)
+            e
+            for e in group_partial
+            if not (isinstance(e, str) and "".join(e.split()) in prod_names)
         )
         self.partable: ParTable = build_partable(
             base,
@@ -662,12 +663,16 @@ class _LMSOutput:
         vb = M.ram.row_values(theta[: M.n_base])
         _, S, _ = M.ram.matrices_from_rows(vb, M.group)
         out = np.full(len(vals), np.nan)
-        n = len(t)
         # the rows of this model's group (all rows with one group)
         sel = np.flatnonzero(t["group"].to_numpy() == M.group + 1)
         out[sel] = standardize_rows(
-            t["op"].to_numpy()[sel], t["lhs"].to_numpy()[sel], t["rhs"].to_numpy()[sel],
-            vals[sel], var, np.diag(S), M.variables,
+            t["op"].to_numpy()[sel],
+            t["lhs"].to_numpy()[sel],
+            t["rhs"].to_numpy()[sel],
+            vals[sel],
+            var,
+            np.diag(S),
+            M.variables,
         )
         for i, term in enumerate(M.terms):
             a, b = term.term.split(":")
