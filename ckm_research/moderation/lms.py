@@ -76,6 +76,15 @@ The model is lavaan's default parameterisation with a mean structure: first
 loadings fixed at 1, free indicator intercepts, latent means and latent
 intercepts fixed at 0 (the same 31 parameters as modsem for ``oneInt``).
 
+**Several groups** (``fit_lms(..., group="g")``, modsem's multigroup LMS):
+:class:`LMSModel` then holds lavaan's multiple-group parameter table (one
+block per group, ``group_equal``/``group_partial``/labels shared across
+groups, latent means free in groups 2.. once the intercepts are equal) and one
+coefficient per product term and group; :meth:`LMSModel.for_group` gives each
+group's view, one engine per group evaluates that group's likelihood on the
+common parameter vector, and
+:class:`~ckm_research.moderation.lms_multigroup.MultiGroupLMSEngine` sums them.
+
 In R: ``modsem::modsem(model, data, method = "lms")``.
 """
 
@@ -568,8 +577,9 @@ class _LMSOutput:
     product-term rows follow the base table's); ``estimates_table`` takes the
     confidence level and the ``:=`` definitions (the LMS model has no
     ``FitOptions``) and adds a ``free`` column; ``vcov`` takes ``n_jobs``;
-    there is no ``pt``/``opts``/``groups``/``run()`` (one group, the options
-    are :func:`fit_lms`'s keywords), so :func:`ckm_research.sem.checks.run_engine`
+    there is no ``pt``/``opts``/``groups``/``run()`` (the options are
+    :func:`fit_lms`'s keywords; an engine describes the group of its model,
+    :attr:`LMSModel.group`), so :func:`ckm_research.sem.checks.run_engine`
     does not apply; ``standardized_solution``, ``r_squared`` and residuals
     are not available (``std.all`` is a column of the table).
     """
