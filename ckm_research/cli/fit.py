@@ -137,7 +137,8 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--interaction", choices=["dblcent", "lms"], default=None,
         help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
-             "indicators (default), lms = latent moderated structural equations",
+             "indicators (default), lms = latent moderated structural equations (with --group: "
+             "multi-group LMS, --group-equal regressions includes the product terms)",
     )
     p.add_argument(
         "--growth", action="store_true",
