@@ -214,6 +214,22 @@ def test_product_term_equalities(oneint2):
     assert list(lab.estimates.query("rhs == 'X:Z'")["label"]) == ["w", "w"]
 
 
+def test_defined_difference_of_group_effects(oneint2):
+    """``dw := w2 - w1`` from per-group labels: the estimate is the difference and
+    its delta-method SE the closed form sqrt(v11 + v22 - 2 v12) of the covariance
+    matrix of the estimates (lavaan's group 0 for ``:=`` rows)."""
+    model = MODEL.replace("X:Z", "c(w1, w2)*X:Z") + "dw := w2 - w1\n"
+    res = fit_lms(model, oneint2, group="g")
+    est = res.estimates
+    w = est[est["rhs"] == "X:Z"].set_index("label")
+    dw = est[est["op"] == ":="].iloc[0]
+    assert dw["group"] == 0
+    assert dw["est"] == pytest.approx(w.loc["w2", "est"] - w.loc["w1", "est"], abs=1e-12)
+    v = res.vcov[-2:, -2:]  # the two product coefficients are the last parameters
+    assert dw["se"] == pytest.approx(np.sqrt(v[0, 0] + v[1, 1] - 2 * v[0, 1]), rel=1e-6)
+    assert np.sqrt(v[0, 0]) == pytest.approx(w.loc["w1", "se"], rel=1e-10)
+
+
 def test_errors(oneint2):
     with pytest.raises(CkmError, match="'nope'"):
         fit(MODEL, oneint2, interaction="lms", group="nope")
