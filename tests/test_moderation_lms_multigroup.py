@@ -230,6 +230,15 @@ def test_defined_difference_of_group_effects(oneint2):
     assert np.sqrt(v[0, 0]) == pytest.approx(w.loc["w1", "se"], rel=1e-10)
 
 
+def test_listwise_deletion_per_group(oneint2):
+    d = oneint2.iloc[:300].copy()
+    d.iloc[[0, 2, 4], 0] = np.nan  # three cases of group 'a'
+    res = fit_lms(MODEL, d, group="g")
+    assert res.n_per_group == (147, 150) and res.n_total_per_group == (150, 150)
+    assert any("3 of 150 cases in group a" in w for w in res.warnings)
+    assert "Used" in res.summary() and "Group 2 [b]:" in res.summary()
+
+
 def test_errors(oneint2):
     with pytest.raises(CkmError, match="'nope'"):
         fit(MODEL, oneint2, interaction="lms", group="nope")

@@ -1158,9 +1158,10 @@ def fit_lms(
     iter_max = int(control.get("iter.max", 500))
     clean = check_model_data(frame, list(lms.ov))
     notes = list(group_notes)
-    engines = []
+    engines, n_total = [], []
     for g, lab in enumerate(glabels):
         sub = clean if gcol is None else clean[gcol == lab]
+        n_total.append(len(sub))
         where = "" if lab is None else f" in group {lab}"
         x = _usable_cases(sub, missing, dense_reason, where, notes)
         if lab is not None and x.shape[0] < len(lms.ov) + 1:
@@ -1181,7 +1182,7 @@ def fit_lms(
     else:
         from ckm_research.moderation.lms_multigroup import MultiGroupLMSEngine
 
-        engine = MultiGroupLMSEngine(lms, engines, glabels)
+        engine = MultiGroupLMSEngine(lms, engines, glabels, n_total=n_total)
     with single_thread_blas():  # the many small products of LMS run 10-20 times slower threaded
         engine.estimate(max_iter=iter_max)
         vc = engine.vcov(n_jobs=n_jobs)

@@ -46,6 +46,7 @@ from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.moderation.lms import LMSModel, bfgs_maximise
 from ckm_research.numerics import wald_table
 from ckm_research.sem import missing as mis
+from ckm_research.sem.engine import GroupData
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.standardized import delta_method_se
 from ckm_research.sem.syntax import evaluate_definitions
@@ -69,6 +70,9 @@ class MultiGroupLMSEngine:
         ``model.for_group(g)`` and that group's data.
     group_labels : sequence
         The groups' values of the group column, in the order of the groups.
+    n_total : sequence of int, optional
+        Cases per group in the data, before listwise deletion (lavaan's
+        ``norig``); default: the cases used.
 
     Attributes
     ----------
@@ -83,11 +87,17 @@ class MultiGroupLMSEngine:
 
     label = "ML"
 
-    def __init__(self, model: LMSModel, engines: list, group_labels):
+    def __init__(self, model: LMSModel, engines: list, group_labels, n_total=None):
         self.model = model
         self.engines = list(engines)
         self.group_labels = tuple(group_labels)
         self.n_per_group = tuple(int(e.n) for e in self.engines)
+        n_total = self.n_per_group if n_total is None else tuple(int(t) for t in n_total)
+        #: the groups' data (``SEMResults.n_total_per_group`` reads ``extra["n_total"]``)
+        self.groups = [
+            GroupData(lab, e.X, extra={"n_total": t})
+            for lab, e, t in zip(self.group_labels, self.engines, n_total, strict=True)
+        ]
         self.n = int(sum(self.n_per_group))
         self.theta: np.ndarray | None = None
         self.iterations = 0
