@@ -71,6 +71,44 @@ def test_unconstrained_equals_separate_fits(oneint2, missing):
             np.testing.assert_allclose(mine[col], ref[col], atol=1e-4, err_msg=col)
 
 
+def _simulate_two_moderators(n, rng, omega):
+    """X, Z, W correlated factors; M = .5 X + e; Y = .4 X + .3 Z + .2 W +
+    omega_1 X Z + omega_2 M W + e; three indicators each."""
+    phi = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, 0.25], [0.2, 0.25, 1.0]])
+    X, Z, W = rng.multivariate_normal(np.zeros(3), phi, size=n).T
+    M = 0.5 * X + rng.normal(scale=0.8, size=n)
+    Y = 0.4 * X + 0.3 * Z + 0.2 * W + omega[0] * X * Z + omega[1] * M * W
+    Y = Y + rng.normal(scale=0.7, size=n)
+    cols = {}
+    for f, v in {"X": X, "Z": Z, "W": W, "M": M, "Y": Y}.items():
+        for j, (lam, nu) in enumerate(zip(POP["lambda"], POP["nu"], strict=True), start=1):
+            cols[f"{f.lower()}{j}"] = nu + lam * v + rng.normal(scale=0.55, size=n)
+    return pd.DataFrame(cols)
+
+
+def test_two_moderators_adaptive_equals_separate_fits():
+    """Two moderators (adaptive quadrature, latent-space engine, nodes re-centred
+    in every group): still the sum of the separate fits.  No labels: in a
+    multiple-group model one label names one parameter in all groups (lavaan)."""
+    model = (
+        "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nW =~ w1 + w2 + w3\nM =~ m1 + m2 + m3\n"
+        "Y =~ y1 + y2 + y3\nM ~ X\nY ~ X + Z + W + X:Z + M:W\n"
+    )
+    a = _simulate_two_moderators(300, np.random.default_rng(1), (0.25, 0.2))
+    b = _simulate_two_moderators(300, np.random.default_rng(2), (0.1, 0.3))
+    data = pd.concat([a.assign(g="a"), b.assign(g="b")], ignore_index=True)
+    res = fit_lms(model, data, group="g")
+    assert res.notes["interaction"]["quadrature"] == "adaptive"
+    parts = [fit_lms(model, part) for part in (a, b)]
+    assert res.fit_measures["logl"] == pytest.approx(
+        sum(p.fit_measures["logl"] for p in parts), abs=1e-4
+    )
+    for g, part in enumerate(parts, start=1):
+        mine = _by_group(res, g)
+        np.testing.assert_allclose(mine["est"], part.estimates["est"], atol=1e-4)
+        np.testing.assert_allclose(mine["se"], part.estimates["se"], atol=1e-4)
+
+
 # ------------------------------------- (c) no product term: lavaan's ML fit
 @pytest.mark.parametrize(
     "group_equal",
