@@ -34,6 +34,24 @@ group = "g")``, modsem 1.0.9 and later, 2025), estimated as
 analytic gradient from the multiple-group ML fit of the model without product
 terms, standard errors from the observed information (differences of the
 gradient).
+
+Examples
+--------
+>>> from ckm_research import fit
+>>> from ckm_research.data.examples import load_dataset
+>>> d = load_dataset("oneInt")
+>>> d["g"] = ["a", "b"] * 250
+>>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
+...          "Y ~ X + Z + X:Z")
+>>> res = fit(model, d, interaction="lms", group="g",
+...           group_equal=["loadings", "intercepts"])
+>>> res.estimates.query("rhs == 'X:Z'")[["lhs", "op", "rhs", "group", "est"]].round(2)
+   lhs op  rhs  group   est
+11   Y  ~  X:Z      1  0.65
+23   Y  ~  X:Z      2  0.74
+
+In R: ``modsem::modsem(model, d, method = "lms", group = "g",
+group.equal = c("loadings", "intercepts"))``.
 """
 
 from __future__ import annotations
