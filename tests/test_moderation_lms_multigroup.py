@@ -145,6 +145,23 @@ def test_zero_product_equals_multigroup_ml(oneint2, group_equal):
         assert (means.loc[means["group"] == 2, "se"] > 0).all()
 
 
+def test_zero_product_labels_and_partial_equal_multigroup_ml(oneint2):
+    """As above with an equality label across groups (``c(l2, l2)*x2``), a
+    per-group fixed value (``c(NA, 0.5)*Z`` frees group 1, fixes group 2) and
+    ``group_partial`` freeing one intercept again."""
+    linear = LINEAR.replace("+ x2", "+ c(l2, l2)*x2").replace("X + Z", "X + c(NA, 0.5)*Z")
+    opts = dict(group="g", group_equal=["loadings", "intercepts"], group_partial=["x3~1"])
+    ml = fit(linear, oneint2, **opts)
+    res = fit_lms(linear + "Y ~ 0*X:Z\n", oneint2, quadrature="adaptive", **opts)
+    assert res.fit_measures["logl"] == pytest.approx(ml.fit_measures["logl"], abs=1e-6)
+    assert res.fit_measures["npar"] == ml.fit_measures["npar"]
+    lin = res.estimates[res.estimates["rhs"] != "X:Z"].reset_index(drop=True)
+    np.testing.assert_allclose(lin["est"], ml.estimates["est"], atol=1e-5)
+    x3 = lin.query("lhs == 'x3' and op == '~1'")["est"].to_numpy()
+    assert x3[0] != x3[1]  # freed by group_partial
+    assert lin.query("lhs == 'Y' and rhs == 'Z'")["est"].to_numpy()[1] == 0.5
+
+
 # --------------------------------------------- gradient with shared parameters
 @pytest.mark.parametrize("engine_cls", [DenseLMSEngine, LMSEngine])
 def test_gradient_with_equality_constraints(oneint2, engine_cls):
