@@ -230,8 +230,8 @@ def test_errors(oneint):
         fit_lms("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X + X:z1", oneint)
     with pytest.raises(CkmError, match="estimator='ML'"):
         fit(ONEINT_MODEL, oneint, interaction="lms", estimator="MLR")
-    with pytest.raises(CkmError, match="groups"):
-        fit(ONEINT_MODEL, oneint.assign(g=[1, 2] * 1000), interaction="lms", group="g")
+    with pytest.raises(CkmError, match="'nope'"):
+        fit(ONEINT_MODEL, oneint, interaction="lms", group="nope")
     with pytest.raises(CkmError, match="'nodes' parameter"):
         fit_lms(ONEINT_MODEL, oneint, nodes=1)
 

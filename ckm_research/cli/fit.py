@@ -137,7 +137,8 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--interaction", choices=["dblcent", "lms", "qml"], default=None,
         help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
-             "indicators (default), lms = latent moderated structural equations, qml = "
+             "indicators (default), lms = latent moderated structural equations (with --group: "
+             "multi-group LMS, --group-equal regressions includes the product terms), qml = "
              "quasi-maximum likelihood (Klein & Muthen, 2007; fast with many product terms)",
     )
     p.add_argument(

@@ -3,7 +3,8 @@
 * :mod:`~ckm_research.moderation.product_indicators`: double-mean-centred
   product indicators (``fit(..., interaction="dblcent")``, the default).
 * :mod:`~ckm_research.moderation.lms`: Latent Moderated Structural equations
-  (``fit(..., interaction="lms")``).
+  (``fit(..., interaction="lms")``); several groups (``group=``) in
+  :mod:`~ckm_research.moderation.lms_multigroup`.
 * :mod:`~ckm_research.moderation.qml`: quasi-maximum likelihood (Klein &
   Muthén, 2007; ``fit(..., interaction="qml")``).
 * :mod:`~ckm_research.moderation.simple_slopes`: simple slopes, Johnson-Neyman

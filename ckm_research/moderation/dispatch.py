@@ -12,7 +12,9 @@ interaction     method                                           R equivalent
 ``"lms"``       latent moderated structural equations, ML by     ``modsem(method = "lms")``
                 Gauss-Hermite quadrature (Klein & Moosbrugger,   (``missing = "ml"``)
                 2000); FIML with ``missing="ml"`` or
-                ``estimator="FIML"``
+                ``estimator="FIML"``; several groups with
+                ``group=`` (and ``group_equal``), as modsem's
+                multigroup LMS
 ``"qml"``       quasi-maximum likelihood: normal densities with  ``modsem(method = "qml")``
                 the exact conditional moments, no numerical
                 integration, so fast with many product or
@@ -66,11 +68,6 @@ def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: Fit
         )
     if ordered:
         raise CkmError("LMS needs continuous indicators; ordered items are not supported")
-    if group is not None:
-        raise CkmError(
-            "LMS with several groups is not supported; use interaction='dblcent' or fit "
-            "each group separately"
-        )
     if options.estimator != "ML":
         raise CkmError(
             f"LMS is a maximum-likelihood method: use estimator='ML' or 'FIML' (got "
@@ -80,7 +77,8 @@ def fit_with_interactions(model: str, parsed: ParsedModel, data, *, options: Fit
         raise CkmError("LMS identifies factors by their first loading; use std_lv=False")
     return fit_lms(
         model, data, missing_values=options.missing_values, level=options.level,
-        control=options.control, missing=missing,
+        control=options.control, missing=missing, group=group,
+        group_equal=options.group_equal, group_partial=options.group_partial,
     )  # fmt: skip
 
 

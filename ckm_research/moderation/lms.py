@@ -76,11 +76,21 @@ The model is lavaan's default parameterisation with a mean structure: first
 loadings fixed at 1, free indicator intercepts, latent means and latent
 intercepts fixed at 0 (the same 31 parameters as modsem for ``oneInt``).
 
+**Several groups** (``fit_lms(..., group="g")``, modsem's multigroup LMS):
+:class:`LMSModel` then holds lavaan's multiple-group parameter table (one
+block per group, ``group_equal``/``group_partial``/labels shared across
+groups, latent means free in groups 2.. once the intercepts are equal) and one
+coefficient per product term and group; :meth:`LMSModel.for_group` gives each
+group's view, one engine per group evaluates that group's likelihood on the
+common parameter vector, and
+:class:`~ckm_research.moderation.lms_multigroup.MultiGroupLMSEngine` sums them.
+
 In R: ``modsem::modsem(model, data, method = "lms")``.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings as _warnings
 from dataclasses import dataclass
@@ -108,7 +118,6 @@ from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_mod
 __all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_maximise"]
 
 _LOG2PI = np.log(2.0 * np.pi)
-
 
 
 def _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad) -> None:
@@ -284,6 +293,16 @@ class LMSModel:
     moderators : sequence of str, optional
         Exogenous latent variables to integrate over; by default chosen from
         the product terms as described in the module docstring.
+    ngroups : int
+        Number of groups (lavaan's blocks).  With several, the parameter table
+        has one block per group in lavaan's multiple-group parameterisation
+        (:func:`~ckm_research.sem.partable.build_partable`), and every product
+        term has one coefficient per group (modsem's multigroup LMS).
+    group_equal : tuple of str
+        lavaan's ``group.equal``; ``"regressions"`` also makes the product-term
+        coefficients equal across groups.
+    group_partial : tuple of str
+        lavaan's ``group.partial``; may name a product term (``"Y~X:Z"``).
 
     Attributes
     ----------
@@ -292,13 +311,25 @@ class LMSModel:
         mean structure).
     ram : RAMModel
     terms : list
+        The product terms of :attr:`group` (modifiers of that group).
     moderators : tuple of str
+    group : int
+        The group (0-based) that :meth:`conditional`, :meth:`moments` and
+        :meth:`omegas` describe; :meth:`for_group` gives the model of another.
     n_free : int
         Free parameters: those of ``ram`` followed by one coefficient per
-        free product term.
+        free product term (and group, unless equal across groups).
     """
 
-    def __init__(self, parsed: ParsedModel, moderators=None):
+    def __init__(
+        self,
+        parsed: ParsedModel,
+        moderators=None,
+        *,
+        ngroups: int = 1,
+        group_equal: tuple[str, ...] = (),
+        group_partial: tuple[str, ...] = (),
+    ):
         prod_stmts = [s for s in parsed.statements if s.op == "~" and ":" in s.rhs]
         if not prod_stmts:
             raise ModelSpecificationError("LMS needs a product term (Y ~ X + Z + X:Z)")
@@ -315,8 +346,26 @@ class LMSModel:
                 f"predictor(s) {', '.join(roles.ov_x)} can be written as single-indicator "
                 "factors (F =~ x), or use interaction='dblcent'"
             )
-        self.partable: ParTable = build_partable(base, meanstructure=True)
+        prod_names = {f"{s.lhs}~{s.rhs}" for s in prod_stmts}
+        if isinstance(group_partial, str):
+            group_partial = (group_partial,)
+        partial_terms = {"".join(e.split()) for e in group_partial if isinstance(e, str)}
+        partial_terms &= prod_names
+        base_partial = tuple(
+            e
+            for e in group_partial
+            if not (isinstance(e, str) and "".join(e.split()) in prod_names)
+        )
+        self.partable: ParTable = build_partable(
+            base,
+            ngroups=ngroups,
+            meanstructure=True,
+            group_equal=tuple(group_equal),
+            group_partial=base_partial,
+        )
         self.ram = RAMModel(self.partable)
+        self.ngroups = int(ngroups)
+        self.group = 0
         self.ov = self.ram.ov
         self.variables = self.ram.variables
         lv = set(roles.lv)
@@ -370,21 +419,30 @@ class LMSModel:
                     f"moderators must be exogenous latent factors; {', '.join(bad)} are not"
                 )
         self.moderators = moderators
-        self.terms: list[_Term] = []
-        for s, (a, b) in terms_raw:
-            mod = s.modifier(0)
-            if a in moderators:
-                m_, o_ = a, b
-            elif b in moderators:
-                m_, o_ = b, a
-            else:
+        for s, _ in terms_raw:
+            if len(s.modifiers) > 1 and len(s.modifiers) != ngroups:
                 raise ModelSpecificationError(
-                    f"the product term '{s.rhs}' involves none of the moderators "
-                    f"{', '.join(moderators)}"
+                    f"the product term '{s.lhs} ~ {s.rhs}' (line {s.line}) has "
+                    f"{len(s.modifiers)} modifiers but the model has {ngroups} group(s); give "
+                    "one value per group, or a single value"
                 )
-            self.terms.append(
-                _Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line)
-            )
+        self.terms_by_group: list[list[_Term]] = []
+        for g in range(self.ngroups):
+            terms = []
+            for s, (a, b) in terms_raw:
+                mod = s.modifier(g)
+                if a in moderators:
+                    m_, o_ = a, b
+                elif b in moderators:
+                    m_, o_ = b, a
+                else:
+                    raise ModelSpecificationError(
+                        f"the product term '{s.rhs}' involves none of the moderators "
+                        f"{', '.join(moderators)}"
+                    )
+                terms.append(_Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line))
+            self.terms_by_group.append(terms)
+        self.terms: list[_Term] = self.terms_by_group[0]
         pos = {v: i for i, v in enumerate(self.variables)}
         # exogenous latents, moderators first
         self.xi = [v for v in moderators] + [v for v in exo if v not in moderators]
@@ -394,28 +452,68 @@ class LMSModel:
         self.term_o = np.array([pos[t.other] for t in self.terms], dtype=int)
         self.term_m = np.array([moderators.index(t.moderator) for t in self.terms], dtype=int)
         self.n_base = self.ram.n_free
-        self.term_free = np.zeros(len(self.terms), dtype=int)  # 1-based, 0 = fixed
+        # 1-based parameter index of each product coefficient per group, 0 = fixed;
+        # equal labels share one, and group.equal "regressions" makes a term's
+        # unlabelled coefficients equal across groups (lavaan's rule for "~" rows)
+        nterm = len(terms_raw)
+        tf = np.zeros((self.ngroups, nterm), dtype=int)
+        equal = "regressions" in tuple(group_equal) and self.ngroups > 1
         nxt = self.n_base
         label_idx: dict[str, int] = {}
-        for i, t in enumerate(self.terms):
-            if t.fixed is not None:
-                continue
-            if t.label and t.label in label_idx:
-                self.term_free[i] = label_idx[t.label]
-                continue
-            nxt += 1
-            self.term_free[i] = nxt
-            if t.label:
-                label_idx[t.label] = nxt
+        for g in range(self.ngroups):
+            for i, t in enumerate(self.terms_by_group[g]):
+                if t.fixed is not None:
+                    continue
+                if t.label:
+                    if t.label not in label_idx:
+                        nxt += 1
+                        label_idx[t.label] = nxt
+                    tf[g, i] = label_idx[t.label]
+                    continue
+                name = f"{t.lhs}~{t.term}"
+                first = self.terms_by_group[0][i]
+                if (
+                    g > 0
+                    and equal
+                    and name not in partial_terms
+                    and not first.label
+                    and first.fixed is None
+                ):
+                    tf[g, i] = tf[0, i]
+                    continue
+                nxt += 1
+                tf[g, i] = nxt
+        self.term_free_by_group = tf
+        self.term_free = tf[0].copy()
         self.n_free = nxt
-        # free S rows inside the xi block (Phi parameters)
-        gm = self.ram.groups[0]
+        self._phi_rows = self._phi_rows_of(0)
+
+    def _phi_rows_of(self, g: int):
+        """Free S rows of group ``g`` inside the block of the exogenous latent
+        variables (the parameters of :math:`\\Phi`): (row, i, j)."""
+        gm = self.ram.groups[g]
         xi_index = {p: i for i, p in enumerate(self.xi_pos)}
-        self._phi_rows = [
+        return [
             (r, xi_index[i], xi_index[j])
             for r, i, j in zip(gm.s_rows, gm.s_i, gm.s_j, strict=True)
             if i in xi_index and j in xi_index and self.ram.free[r] > 0
         ]
+
+    def for_group(self, g: int) -> LMSModel:
+        """The same model seen from group ``g`` (0-based): :attr:`group`,
+        :attr:`terms` and :attr:`term_free` of that group, sharing the
+        parameter table, the RAM model and the parameter vector."""
+        out = copy.copy(self)
+        out.group = int(g)
+        out.terms = self.terms_by_group[g]
+        out.term_free = self.term_free_by_group[g].copy()
+        out._phi_rows = self._phi_rows_of(g)
+        return out
+
+    @property
+    def gm(self):
+        """The :class:`~ckm_research.sem.model.GroupModel` of :attr:`group`."""
+        return self.ram.groups[self.group]
 
     # ------------------------------------------------------------------ pieces
     def omegas(self, theta: np.ndarray) -> np.ndarray:
@@ -433,7 +531,7 @@ class LMSModel:
         definite.
         """
         vals = self.ram.row_values(theta[: self.n_base])
-        A, S, m = self.ram.matrices_from_rows(vals, 0)
+        A, S, m = self.ram.matrices_from_rows(vals, self.group)
         xp = self.xi_pos
         k = self.k
         Phi = S[np.ix_(xp, xp)]
@@ -479,8 +577,9 @@ class _LMSOutput:
     product-term rows follow the base table's); ``estimates_table`` takes the
     confidence level and the ``:=`` definitions (the LMS model has no
     ``FitOptions``) and adds a ``free`` column; ``vcov`` takes ``n_jobs``;
-    there is no ``pt``/``opts``/``groups``/``run()`` (one group, the options
-    are :func:`fit_lms`'s keywords), so :func:`ckm_research.sem.checks.run_engine`
+    there is no ``pt``/``opts``/``groups``/``run()`` (the options are
+    :func:`fit_lms`'s keywords; an engine describes the group of its model,
+    :attr:`LMSModel.group`), so :func:`ckm_research.sem.checks.run_engine`
     does not apply; ``standardized_solution``, ``r_squared`` and residuals
     are not available (``std.all`` is a column of the table).
     """
@@ -572,12 +671,18 @@ class _LMSOutput:
         sd = np.sqrt(np.abs(var))
         pos = {v: i for i, v in enumerate(M.variables)}
         vb = M.ram.row_values(theta[: M.n_base])
-        _, S, _ = M.ram.matrices_from_rows(vb, 0)
+        _, S, _ = M.ram.matrices_from_rows(vb, M.group)
         out = np.full(len(vals), np.nan)
-        n = len(t)
-        out[:n] = standardize_rows(
-            t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy(), vals[:n], var,
-            np.diag(S), M.variables,
+        # the rows of this model's group (all rows with one group)
+        sel = np.flatnonzero(t["group"].to_numpy() == M.group + 1)
+        out[sel] = standardize_rows(
+            t["op"].to_numpy()[sel],
+            t["lhs"].to_numpy()[sel],
+            t["rhs"].to_numpy()[sel],
+            vals[sel],
+            var,
+            np.diag(S),
+            M.variables,
         )
         for i, term in enumerate(M.terms):
             a, b = term.term.split(":")
@@ -664,7 +769,7 @@ class DenseLMSEngine(_LMSOutput):
         GS_sum = GS.sum(axis=0)
         Gm_sum = Gm.sum(axis=0)
         grad = np.zeros(M.n_free)
-        gm = ram.groups[0]
+        gm = ram.groups[M.group]
         free = ram.free
         sel = free[gm.a_rows] > 0
         np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
@@ -902,6 +1007,9 @@ def fit_lms(
     missing: str | None = None,
     quadrature: str | None = None,
     n_jobs: int = 1,
+    group: str | None = None,
+    group_equal=(),
+    group_partial=(),
 ) -> SEMResults:
     """Fit a latent interaction model by LMS (Klein & Moosbrugger, 2000).
 
@@ -947,14 +1055,27 @@ def fit_lms(
         information for the standard errors, most of the time of a large
         model); 1 (default) computes it in this process.  The numbers do not
         depend on it.
+    group : str, optional
+        Column of ``data`` defining groups: multiple-group LMS
+        (:mod:`ckm_research.moderation.lms_multigroup`; modsem's ``group``),
+        the log-likelihood summed over the groups, with lavaan's
+        multiple-group parameterisation and one coefficient per product term
+        and group.  The groups are taken in the order of the data.
+    group_equal : sequence of str
+        lavaan's ``group.equal`` (``"loadings"``, ``"intercepts"``,
+        ``"regressions"`` -- product terms included --, ``"residuals"``, ...).
+    group_partial : sequence of str
+        lavaan's ``group.partial`` (``"x2~1"``, ``"Y~X:Z"``).
 
     Returns
     -------
     SEMResults
         ``estimates`` has one row per parameter of the model without product
-        terms plus one row ``Y ~ X:Z`` per product term; ``fit_measures`` has
-        the log-likelihood, information criteria and the likelihood-ratio test
-        against the model without product terms (``h0.*``, ``lrt.*``).
+        terms plus one row ``Y ~ X:Z`` per product term (with ``group``, a
+        ``group`` column 1..G and one block per group, as lavaan);
+        ``fit_measures`` has the log-likelihood, information criteria and the
+        likelihood-ratio test against the model without product terms
+        (``h0.*``, ``lrt.*``).
 
     Examples
     --------
@@ -974,7 +1095,24 @@ def fit_lms(
 
     t0 = time.perf_counter()
     parsed = parse_model(model)
-    lms = LMSModel(parsed, moderators=moderators)
+    frame = read_data(data, missing_values=missing_values)
+    if group is not None:
+        glabels, gcol, group_notes = _group_column(frame, group)
+        lms = LMSModel(
+            parsed,
+            moderators=moderators,
+            ngroups=len(glabels),
+            group_equal=tuple(group_equal or ()),
+            group_partial=tuple(group_partial or ()),
+        )
+    else:
+        if group_equal or group_partial:
+            raise CkmError(
+                "group_equal and group_partial need several groups; give the group column "
+                "with group="
+            )
+        glabels, gcol, group_notes = [None], None, []
+        lms = LMSModel(parsed, moderators=moderators)
     if missing not in (None, "listwise", "ml"):
         raise CkmError(
             f"The 'missing' parameter of fit_lms must be one of 'listwise', 'ml'. Got "
@@ -1018,39 +1156,33 @@ def fit_lms(
             "instead."
         )
     iter_max = int(control.get("iter.max", 500))
-    frame = read_data(data, missing_values=missing_values)
     clean = check_model_data(frame, list(lms.ov))
-    x = clean.to_numpy(dtype=float)
-    notes = []
-    if missing == "ml":
-        empty = np.isnan(x).all(axis=1)
-        if empty.any():
-            rows = ", ".join(str(r) for r in clean.index[empty][:10])
-            notes.append(
-                f"{int(empty.sum())} case(s) without any observed indicator were left out "
-                f"(rows {rows}{' ...' if empty.sum() > 10 else ''})"
-            )
-        keep = ~empty
-        if dense_reason and np.isnan(x[keep]).any():
+    notes = list(group_notes)
+    engines, n_total = [], []
+    for g, lab in enumerate(glabels):
+        sub = clean if gcol is None else clean[gcol == lab]
+        n_total.append(len(sub))
+        where = "" if lab is None else f" in group {lab}"
+        x = _usable_cases(sub, missing, dense_reason, where, notes)
+        if lab is not None and x.shape[0] < len(lms.ov) + 1:
             raise CkmError(
-                f"LMS with missing='ml' needs the latent-space form, but {dense_reason}; "
-                "use missing='listwise' or interaction='dblcent'"
+                f"too few cases{where}: {x.shape[0]} for {len(lms.ov)} observed variables; "
+                "merge small groups or fit without group="
             )
+        complete = not np.isnan(x).any()
+        mg = lms.for_group(g)
+        if dense_reason or (complete and quadrature == "fixed"):
+            # complete data on one fixed rule: the indicator-space engine gives the same
+            # likelihood (tests/test_moderation_lms_fiml.py) with fewer, larger matrix products
+            engines.append(DenseLMSEngine(mg, x, nodes=nodes, prune=prune))
+        else:
+            engines.append(LMSEngine(mg, x, nodes=nodes, prune=prune, quadrature=quadrature))
+    if group is None:
+        engine = engines[0]
     else:
-        keep = ~np.isnan(x).any(axis=1)
-        if (~keep).any():
-            notes.append(
-                f"{int((~keep).sum())} of {len(x)} cases have missing values and were deleted "
-                "listwise (LMS here uses complete cases; missing='ml' keeps them)"
-            )
-    x = x[keep]
-    complete = not np.isnan(x).any()
-    if dense_reason or (complete and quadrature == "fixed"):
-        # complete data on one fixed rule: the indicator-space engine gives the same
-        # likelihood (tests/test_moderation_lms_fiml.py) with fewer, larger matrix products
-        engine = DenseLMSEngine(lms, x, nodes=nodes, prune=prune)
-    else:
-        engine = LMSEngine(lms, x, nodes=nodes, prune=prune, quadrature=quadrature)
+        from ckm_research.moderation.lms_multigroup import MultiGroupLMSEngine
+
+        engine = MultiGroupLMSEngine(lms, engines, glabels, n_total=n_total)
     with single_thread_blas():  # the many small products of LMS run 10-20 times slower threaded
         engine.estimate(max_iter=iter_max)
         vc = engine.vcov(n_jobs=n_jobs)
@@ -1072,15 +1204,26 @@ def fit_lms(
         "moderators": list(lms.moderators),
         "nodes_per_dimension": int(nodes),
         "quadrature": quadrature,
-        "engine": type(engine).__name__,
+        "engine": type(engines[0]).__name__,
         "missing": "ml" if missing == "ml" else "listwise",
-        "quadrature_points": int(len(engine.w) if quadrature == "fixed" else len(engine.logw_u)),
+        "quadrature_points": int(
+            len(engines[0].w) if quadrature == "fixed" else len(engines[0].logw_u)
+        ),
         "function_evaluations": int(engine.n_evals),
         "n_jobs": int(n_jobs),
         "seconds": elapsed,
     }
+    if group is not None:
+        info["group"] = group
+        info["group_equal"] = list(group_equal or ())
+    multi = dict(
+        ngroups=len(glabels),
+        group_labels=tuple(glabels),
+        n_per_group=tuple(int(e.n) for e in engines),
+    ) if group is not None else {}  # fmt: skip
     res = SEMResults.from_engine(
         engine,
+        **multi,
         estimates=est.drop(columns=["free"]),
         fit_measures=fm,
         estimator=engine.label,
@@ -1099,10 +1242,66 @@ def fit_lms(
                     "Quadrature points",
                 ),
             ]
-            + ([("FIML (casewise mixture)", "Missing data")] if missing == "ml" else []),
+            + ([("FIML (casewise mixture)", "Missing data")] if missing == "ml" else [])
+            + (
+                [(", ".join(group_equal), "Equal across groups")]
+                if group is not None and group_equal
+                else []
+            ),
         },
         theta=engine.theta,
         vcov=vc,
     )
     engine.row_free_index = est["free"].to_numpy()
     return res
+
+
+def _group_column(frame: pd.DataFrame, group: str):
+    """The groups of ``frame[group]`` in the order of the data (lavaan's default
+    ``group.label``), the column's values and notes on cases without a group."""
+    if group not in frame.columns:
+        raise CkmError(
+            f"the group column '{group}' is not in the data; columns are: "
+            + ", ".join(map(str, frame.columns[:30]))
+            + (" ..." if frame.shape[1] > 30 else "")
+        )
+    col = frame[group]
+    glabels = list(pd.unique(col.dropna()))
+    if len(glabels) < 2:
+        raise CkmError(f"the group column '{group}' has fewer than two distinct values")
+    notes = []
+    if col.isna().any():
+        notes.append(
+            f"{int(col.isna().sum())} case(s) without a value of the group column '{group}' "
+            "were left out"
+        )
+    return glabels, col.to_numpy(), notes
+
+
+def _usable_cases(clean: pd.DataFrame, missing, dense_reason, where: str, notes: list):
+    """The cases LMS uses: complete cases (listwise deletion), or with
+    ``missing='ml'`` every case with an observed indicator; notes are appended
+    to ``notes``."""
+    x = clean.to_numpy(dtype=float)
+    if missing == "ml":
+        empty = np.isnan(x).all(axis=1)
+        if empty.any():
+            rows = ", ".join(str(r) for r in clean.index[empty][:10])
+            notes.append(
+                f"{int(empty.sum())} case(s){where} without any observed indicator were left "
+                f"out (rows {rows}{' ...' if empty.sum() > 10 else ''})"
+            )
+        keep = ~empty
+        if dense_reason and np.isnan(x[keep]).any():
+            raise CkmError(
+                f"LMS with missing='ml' needs the latent-space form, but {dense_reason}; "
+                "use missing='listwise' or interaction='dblcent'"
+            )
+    else:
+        keep = ~np.isnan(x).any(axis=1)
+        if (~keep).any():
+            notes.append(
+                f"{int((~keep).sum())} of {len(x)} cases{where} have missing values and were "
+                "deleted listwise (LMS here uses complete cases; missing='ml' keeps them)"
+            )
+    return x[keep]

@@ -102,7 +102,7 @@ def latent_space_reason(model) -> str | None:
     """
     ram = model.ram
     p = len(ram.ov)
-    gm = ram.groups[0]
+    gm = ram.groups[model.group]
     if np.any(gm.a_j < p):
         return "a variable depends on an observed variable"
     if np.any((np.minimum(gm.s_i, gm.s_j) < p) & (np.maximum(gm.s_i, gm.s_j) >= p)):
@@ -231,7 +231,7 @@ class LMSEngine(_LMSOutput):
         M = self.model
         p = self.p
         vals = M.ram.row_values(theta[: M.n_base])
-        A, S, m = M.ram.matrices_from_rows(vals, 0)
+        A, S, m = M.ram.matrices_from_rows(vals, M.group)
         xl, k = self.xi_l, M.k
         Psi = S[p:, p:]
         Phi = Psi[np.ix_(xl, xl)]
@@ -483,7 +483,7 @@ class LMSEngine(_LMSOutput):
     def _measurement_rows(self):
         """Row selections (A, S, m) of the parameter table's measurement rows:
         loadings, residual (co)variances and intercepts of the indicators."""
-        gm = self.model.ram.groups[0]
+        gm = self.model.ram.groups[self.model.group]
         p = self.p
         return (
             (gm.a_i < p) & (gm.a_j >= p),
@@ -499,7 +499,7 @@ class LMSEngine(_LMSOutput):
         \\Theta, \\nu` (a parameter shared by an equality label with a
         structural row is not one of them)."""
         M = self.model
-        ram, gm = M.ram, M.ram.groups[0]
+        ram, gm = M.ram, M.ram.groups[M.group]
         sa, ss, sm = self._measurement_rows()
         meas = np.zeros(M.n_free, dtype=bool)
         struct = np.zeros(M.n_free, dtype=bool)
@@ -513,7 +513,7 @@ class LMSEngine(_LMSOutput):
     def _measurement_gradient(self, dLam, dTh, dnu):
         """The gradient's measurement entries (others 0), as :meth:`_chain`."""
         M = self.model
-        ram, gm = M.ram, M.ram.groups[0]
+        ram, gm = M.ram, M.ram.groups[M.group]
         p = self.p
         free = ram.free
         sa, ss, sm = self._measurement_rows()
@@ -554,7 +554,7 @@ class LMSEngine(_LMSOutput):
         Gm_sum[:p] = dnu
         Gm_sum[p:] = Gm.sum(axis=0)
         grad = np.zeros(M.n_free)
-        gm = ram.groups[0]
+        gm = ram.groups[M.group]
         free = ram.free
         sel = free[gm.a_rows] > 0
         np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])

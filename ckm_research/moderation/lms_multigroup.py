@@ -1,0 +1,477 @@
+"""Multiple-group LMS: one latent interaction model fitted to several groups.
+
+The groups are independent samples, so the log-likelihood of the whole data is
+the sum of each group's LMS log-likelihood (Klein & Moosbrugger, 2000,
+*Psychometrika* 65(4), 457-474, eq. 13, a finite mixture of normal densities
+per case),
+
+.. math::
+
+    \\ell(\\theta) = \\sum_{g=1}^{G} \\sum_{i \\in g}
+        \\log \\sum_j w_j\\, \\phi\\bigl(x_i; \\mu_g(z_j), \\Sigma_g(z_j)\\bigr),
+
+where every group has its own block of the parameter table (lavaan's ``group``
+column) and the parameters shared by equality constraints (``group_equal``,
+labels such as ``c(a, a)*x2``) enter several groups' moments.  The gradient is
+the sum of the groups' analytic gradients (each computed by the single-group
+engines of :mod:`ckm_research.moderation.lms` and
+:mod:`ckm_research.moderation.lms_engine` on the common parameter vector).
+
+The parameterisation is lavaan's for several groups with a mean structure
+(``lav_partable_flat``; :func:`ckm_research.sem.partable.build_partable`):
+first loadings fixed at 1, indicator intercepts free in every group, latent
+means and intercepts fixed at 0 in every group, except that with
+``group_equal`` holding ``"intercepts"`` they are free in groups 2..G (and
+with ``"loadings"`` the factor variances stay free in every group).  A product
+term ``Y ~ X:Z`` has one coefficient per group; ``"regressions"`` in
+``group_equal`` (or one label, ``c(w, w)*X:Z``) makes it equal across groups.
+Without product terms the model and its log-likelihood are lavaan's
+multiple-group ML fit's.
+
+This is modsem's multigroup LMS (``modsem(model, data, method = "lms",
+group = "g")``, modsem 1.0.9 and later, 2025), estimated as
+:func:`ckm_research.moderation.lms.fit_lms` estimates one group: BFGS on the
+analytic gradient from the multiple-group ML fit of the model without product
+terms, standard errors from the observed information (differences of the
+gradient).
+
+Examples
+--------
+>>> from ckm_research import fit
+>>> from ckm_research.data.examples import load_dataset
+>>> d = load_dataset("oneInt")
+>>> d["g"] = ["a", "b"] * 250
+>>> model = ("X =~ x1 + x2 + x3\\nZ =~ z1 + z2 + z3\\nY =~ y1 + y2 + y3\\n"
+...          "Y ~ X + Z + X:Z")
+>>> res = fit(model, d, interaction="lms", group="g",
+...           group_equal=["loadings", "intercepts"])
+>>> res.estimates.query("rhs == 'X:Z'")[["lhs", "op", "rhs", "group", "est"]].round(2)
+   lhs op  rhs  group   est
+11   Y  ~  X:Z      1  0.65
+23   Y  ~  X:Z      2  0.74
+
+In R: ``modsem::modsem(model, d, method = "lms", group = "g",
+group.equal = c("loadings", "intercepts"))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ckm_research.errors import ConvergenceError, IdentificationError
+from ckm_research.moderation.lms import LMSModel, bfgs_maximise
+from ckm_research.numerics import wald_table
+from ckm_research.sem import missing as mis
+from ckm_research.sem.engine import GroupData
+from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
+from ckm_research.sem.standardized import delta_method_se
+from ckm_research.sem.syntax import evaluate_definitions
+
+__all__ = ["MultiGroupLMSEngine"]
+
+_LOG2PI = np.log(2.0 * np.pi)
+
+
+class MultiGroupLMSEngine:
+    """LMS log-likelihood, gradient and estimation over several groups.
+
+    Parameters
+    ----------
+    model : LMSModel
+        Built with ``ngroups`` equal to the number of groups.
+    engines : list
+        One single-group engine per group
+        (:class:`~ckm_research.moderation.lms.DenseLMSEngine` or
+        :class:`~ckm_research.moderation.lms_engine.LMSEngine`), each on
+        ``model.for_group(g)`` and that group's data.
+    group_labels : sequence
+        The groups' values of the group column, in the order of the groups.
+    n_total : sequence of int, optional
+        Cases per group in the data, before listwise deletion (lavaan's
+        ``norig``); default: the cases used.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The estimates (after :meth:`estimate`).
+    logl : float
+        The maximised log-likelihood, summed over the groups.
+    h0_logl : float
+        The multiple-group ML (FIML with missing data) log-likelihood of the
+        model without product terms.
+    """
+
+    label = "ML"
+
+    def __init__(self, model: LMSModel, engines: list, group_labels, n_total=None):
+        self.model = model
+        self.engines = list(engines)
+        self.group_labels = tuple(group_labels)
+        self.n_per_group = tuple(int(e.n) for e in self.engines)
+        n_total = self.n_per_group if n_total is None else tuple(int(t) for t in n_total)
+        #: the groups' data (``SEMResults.n_total_per_group`` reads ``extra["n_total"]``)
+        self.groups = [
+            GroupData(lab, e.X, extra={"n_total": t})
+            for lab, e, t in zip(self.group_labels, self.engines, n_total, strict=True)
+        ]
+        self.n = int(sum(self.n_per_group))
+        self.theta: np.ndarray | None = None
+        self.iterations = 0
+
+    # ------------------------------------------------------------------ counts
+    @property
+    def ntotal(self) -> int:
+        """Cases used, all groups (lavaan's ``ntotal``)."""
+        return self.n
+
+    @property
+    def n_evals(self) -> int:
+        """Log-likelihood evaluations (summed over the groups' engines)."""
+        return int(sum(e.n_evals for e in self.engines))
+
+    # -------------------------------------------------------------- likelihood
+    def loglik(self, theta: np.ndarray, gradient: bool = False):
+        """Sum of the groups' LMS log-likelihoods (and gradients) at ``theta``;
+        ``-inf`` (and ``None``) where some group's model is not admissible."""
+        ll = 0.0
+        grad = np.zeros(self.model.n_free) if gradient else None
+        for eng in self.engines:
+            out = eng.loglik(theta, gradient=gradient)
+            if gradient:
+                lg, gg = out
+                if gg is None:
+                    return -np.inf, None
+                ll += lg
+                grad += gg
+            else:
+                if not np.isfinite(out):
+                    return -np.inf
+                ll += out
+        return (ll, grad) if gradient else ll
+
+    # -------------------------------------------------------------- estimation
+    def start_values(self):
+        """Multiple-group ML (FIML with missing data) fit of the model without
+        product terms: start values, its log-likelihood and its information."""
+        M = self.model
+        Xs = [e.X for e in self.engines]
+        if all(not np.isnan(x).any() for x in Xs):
+            moms = [SampleMoments.from_data(x) for x in Xs]
+            theta0, fmin, _ = fit_ml(M.ram, moms)
+            p = len(M.ov)
+            h0 = 0.0
+            for mom in moms:
+                _, ld = np.linalg.slogdet(mom.cov)
+                h0 += -mom.n / 2 * (p * _LOG2PI + ld + p)
+            h0 -= self.n / 2 * fmin
+        else:
+            theta0, h0 = fiml_linear_groups(M.ram, Xs)
+        theta = np.zeros(M.n_free)
+        theta[: M.n_base] = theta0
+        info = ml_information(M.ram, theta0, [n / self.n for n in self.n_per_group])
+        return theta, float(h0), {"theta0": theta0, "info": info}
+
+    def _adaptive(self):
+        return [e for e in self.engines if getattr(e, "quadrature", "fixed") == "adaptive"]
+
+    def estimate(self, max_iter: int = 500, gtol: float = 1e-7) -> None:
+        """Maximise the summed log-likelihood by BFGS (re-centring the adaptive
+        nodes of each group, as :meth:`LMSEngine.estimate
+        <ckm_research.moderation.lms_engine.LMSEngine.estimate>`)."""
+        M = self.model
+        theta, h0_logl, h0 = self.start_values()
+        self.h0_logl = h0_logl
+        self.h0_theta = h0["theta0"]
+        n = self.n
+
+        def fg(th):
+            ll, gr = self.loglik(th, gradient=True)
+            if gr is None:
+                return np.inf, None
+            return -ll / n, -gr / n
+
+        Hinv = np.eye(M.n_free)
+        try:
+            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(h0["info"])
+        except np.linalg.LinAlgError:
+            pass
+        adaptive = self._adaptive()
+        for eng in adaptive:
+            eng.linear_posterior(theta)
+        f, g = fg(theta)
+        if not np.isfinite(f):
+            raise ConvergenceError(
+                "LMS: the starting values give a non-positive-definite model in some group; "
+                "check the model"
+            )
+        # curvature of the product coefficients for the initial inverse Hessian
+        for j in sorted({int(v) - 1 for v in M.term_free_by_group.ravel() if v > 0}):
+            tp = theta.copy()
+            tp[j] += 1e-3
+            _, gp = fg(tp)
+            curv = (gp[j] - g[j]) / 1e-3 if gp is not None else 1.0
+            Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
+        theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
+        self.iterations = its
+        self.rounds = 0
+        if adaptive:
+            rounds = max(e.max_rounds for e in adaptive)
+            for rnd in range(1, rounds + 1):
+                self.rounds = rnd
+                move = max(e.update_nodes(theta) for e in adaptive)
+                f_old = f
+                theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
+                self.iterations += its
+                if move < 0.02 and abs(f_old - f) * n < 1e-4:
+                    break
+        self.theta = theta
+        self.logl = float(-f * n)
+
+    def hessian(
+        self, theta: np.ndarray | None = None, method: str | None = None, n_jobs: int = 1
+    ) -> np.ndarray:
+        """Hessian of the summed log-likelihood by differences of the summed
+        analytic gradient: central up to 60 parameters, forward above (step
+        :math:`10^{-5}` resp. :math:`10^{-6}` times :math:`\\max(1,
+        |\\theta_j|)`); in each group on a fixed rule the nodes without posterior
+        probability above 1e-9 for any case are left out.  ``n_jobs`` forked
+        processes share the columns."""
+        from ckm_research.moderation.lms_engine import _parallel_columns
+        from ckm_research.numerics import numerical_jacobian
+
+        theta = self.theta if theta is None else np.asarray(theta, float)
+        q = len(theta)
+        if method is None:
+            method = "central" if q <= 60 else "forward"
+        saved = [(e.z, e.logw) for e in self.engines]
+        for e in self.engines:
+            if getattr(e, "quadrature", "fixed") == "fixed":
+                keep = e.posterior_nodes(theta)
+                e.z, e.logw = e.z[keep], e.logw[keep]
+
+        def grad(th):
+            _, g = self.loglik(th, gradient=True)
+            if g is None:
+                raise IdentificationError(
+                    "LMS: the Hessian cannot be computed at the solution (a variance is at "
+                    "its boundary); standard errors are not available"
+                )
+            return g
+
+        try:
+            g0 = grad(theta) if method == "forward" else None
+
+            def columns(cols):
+                if method == "central":
+                    return numerical_jacobian(grad, theta, 1e-5, columns=cols)
+                Hc = np.zeros((q, q))
+                for c in cols:
+                    h = 1e-6 * max(1.0, abs(theta[c]))
+                    tp = theta.copy()
+                    tp[c] += h
+                    Hc[:, c] = (grad(tp) - g0) / h
+                return Hc
+
+            n_jobs = max(1, min(int(n_jobs), q))
+            cols = np.arange(q)
+            if n_jobs == 1:
+                H = columns(cols)
+            else:
+                H = _parallel_columns(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
+        finally:
+            for e, (z, lw) in zip(self.engines, saved, strict=True):
+                e.z, e.logw = z, lw
+        return 0.5 * (H + H.T)
+
+    def vcov(self, n_jobs: int = 1) -> np.ndarray:
+        """Inverse observed information (``n_jobs`` processes for the Hessian)."""
+        import warnings
+
+        info = -self.hessian(n_jobs=n_jobs)
+        try:
+            vc = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            raise IdentificationError(
+                "LMS: the observed information matrix is singular; the model is not identified"
+            ) from None
+        if np.any(np.diag(vc) < 0):
+            warnings.warn(
+                "LMS: the observed information matrix is not positive definite; some standard "
+                "errors are not available (the solution may not be a maximum)",
+                stacklevel=3,
+            )
+        return vc
+
+    # ------------------------------------------------------------------ output
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Values of the base table rows (all groups), then the product-term
+        rows of group 1, group 2, ..."""
+        M = self.model
+        base = M.ram.row_values(theta[: M.n_base])
+        return np.concatenate([base] + [e.model.omegas(theta) for e in self.engines])
+
+    def row_free(self) -> np.ndarray:
+        """Parameter index (1-based, 0 = fixed) of the rows of :meth:`row_values`."""
+        M = self.model
+        return np.concatenate([M.ram.free] + [e.model.term_free for e in self.engines])
+
+    def fit_measures(self) -> dict[str, float]:
+        """Log-likelihood, information criteria and the likelihood-ratio test
+        against the multiple-group model without product terms (``h0.*``,
+        ``lrt.*``; modsem's D), all groups together."""
+        M = self.model
+        n, npar, logl = self.n, M.n_free, self.logl
+        n_terms_free = len({int(v) for v in M.term_free_by_group.ravel() if v > 0})
+        lrt = 2.0 * (logl - self.h0_logl)
+        return {
+            "npar": float(npar),
+            "logl": logl,
+            "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + np.log(n) * npar,
+            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
+            "ntotal": float(n),
+            "h0.logl": self.h0_logl,
+            "h0.npar": float(M.n_base),
+            "lrt.stat": lrt,
+            "lrt.df": float(n_terms_free),
+            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
+        }
+
+    def estimates_table(self, vcov: np.ndarray, level: float = 0.95, definitions=()):
+        """lavaan's ``parameterEstimates()`` of a multiple-group fit: the rows
+        of the parameter table in its order with lavaan's ``group`` column
+        (1..G), each group's product-term rows after that group's regressions
+        of their outcome, then ``:=`` rows (delta-method SEs); ``std.all`` with
+        each group's model-implied (mixture) variances; a ``free`` column gives
+        the parameter index."""
+        M = self.model
+        t = M.partable.table
+        theta = self.theta
+        nrow = len(t)
+        nterm = len(M.terms)
+        vals = self.row_values(theta)
+        free = self.row_free()
+        se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+        se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
+        wald = wald_table(vals, se, level)
+        std = np.full(len(vals), np.nan)
+        tgroup = t["group"].to_numpy()
+        for g, eng in enumerate(self.engines):
+            sa = eng.std_all(theta)  # base rows of group g, then its product rows
+            sel = tgroup == g + 1
+            std[:nrow][sel] = sa[:nrow][sel]
+            std[nrow + g * nterm : nrow + (g + 1) * nterm] = sa[nrow:]
+        terms = [(g, tm) for g, e in enumerate(self.engines) for tm in e.model.terms]
+        lhs = list(t["lhs"]) + [tm.lhs for _, tm in terms]
+        op = list(t["op"]) + ["~"] * len(terms)
+        rhs = list(t["rhs"]) + [tm.term for _, tm in terms]
+        grp = list(tgroup) + [g + 1 for g, _ in terms]
+        labels = [lab if not str(lab).startswith(".") else "" for lab in t["label"]] + [
+            tm.label for _, tm in terms
+        ]
+        out = pd.DataFrame(
+            {
+                "lhs": lhs,
+                "op": op,
+                "rhs": rhs,
+                "est": vals,
+                "se": se,
+                "z": np.where(free > 0, wald["z"], np.nan),
+                "pvalue": np.where(free > 0, wald["pvalue"], np.nan),
+                "ci.lower": np.where(free > 0, wald["ci.lower"], vals),
+                "ci.upper": np.where(free > 0, wald["ci.upper"], vals),
+                "std.all": std,
+                "label": labels,
+                "group": np.asarray(grp, dtype=int),
+                "free": free,
+            }
+        )
+        order = list(range(nrow))
+        for i, (g, tm) in enumerate(terms):
+            where = [
+                k
+                for k, r in enumerate(order)
+                if r < nrow and op[r] == "~" and lhs[r] == tm.lhs and grp[r] == g + 1
+            ]
+            if where:
+                at = where[-1] + 1
+            else:  # no linear regression of the outcome: after the group's last row
+                rows_g = [k for k, r in enumerate(order) if grp[r] == g + 1]
+                at = rows_g[-1] + 1
+            while at < len(order) and order[at] >= nrow:
+                at += 1
+            order.insert(at, nrow + i)
+        out = out.iloc[order].reset_index(drop=True)
+        defs = list(definitions or ())
+        if defs:
+            allab = list(t["label"]) + [tm.label for _, tm in terms]
+
+            def dvals(th):
+                return evaluate_definitions(defs, allab, self.row_values(th))
+
+            dv = dvals(theta)
+            dse = delta_method_se(dvals, theta, vcov)
+            dw = wald_table(dv, dse, level)
+            out = pd.concat(
+                [
+                    out,
+                    pd.DataFrame(
+                        {
+                            "lhs": [d.name for d in defs],
+                            "op": ":=",
+                            "rhs": [d.expression for d in defs],
+                            "est": dv,
+                            "se": dse,
+                            "z": dw["z"],
+                            "pvalue": dw["pvalue"],
+                            "ci.lower": dw["ci.lower"],
+                            "ci.upper": dw["ci.upper"],
+                            "std.all": np.nan,
+                            "label": [d.name for d in defs],
+                            "group": 0,
+                            "free": 0,
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+        return out
+
+
+def fiml_linear_groups(ram, Xs: list[np.ndarray]):
+    """FIML fit of a linear RAM model to incomplete data, one array per group
+    (the model without product terms).  Returns ``(theta, loglik)``."""
+    from scipy.optimize import minimize
+
+    pats = [mis.MissingPatterns.from_data(x, warn=False) for x in Xs]
+    moms = []
+    for pat, x in zip(pats, Xs, strict=True):
+        em = mis.em_saturated(pat)
+        moms.append(SampleMoments(x.shape[0], em.sigma, em.mu))
+    theta0, _, _ = fit_ml(ram, moms)
+    n = sum(x.shape[0] for x in Xs)
+
+    def fg(th):
+        total = 0.0
+        grad = np.zeros(ram.n_free)
+        for g, pat in enumerate(pats):
+            try:
+                pc = ram.pieces(th, g)
+                ll, g_mu, g_sigma = mis.fiml_loglik_gradient(pat, pc["mu"], pc["sigma"])
+            except Exception:  # noqa: BLE001 - a step outside the admissible region
+                return np.inf, np.zeros_like(th)
+            rows, Xf, Yf, DMU = ram.rank2_factors(pc, g)
+            g_rows = 2.0 * np.sum(Xf * (g_sigma @ Yf), axis=0) + DMU.T @ g_mu
+            np.add.at(grad, ram.free[rows] - 1, g_rows)
+            total += ll
+        return -total / n, -grad / n
+
+    res = minimize(fg, theta0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
+    theta = res.x
+    ll = 0.0
+    for g, pat in enumerate(pats):
+        sigma, mu = ram.implied(theta, g)
+        ll += float(mis.fiml_loglik(pat, mu, sigma))
+    return theta, ll
