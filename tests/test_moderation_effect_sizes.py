@@ -228,3 +228,22 @@ def test_bad_inputs_are_named(oneint):
         interaction_effect_sizes(dbl)
     with pytest.raises(CkmError, match="'level'"):
         standardized_interactions(dbl, level=1.5)
+
+
+# ---------------------------------------------------------------------- CLI
+@pytest.mark.parametrize("flag", ["lms", "dblcent"])
+def test_ckm_fit_prints_the_blocks(oneint, tmp_path, capsys, flag):
+    from ckm_research.cli import main
+
+    model = tmp_path / "int.lav"
+    model.write_text(ONEINT_MODEL, encoding="utf-8")
+    data = tmp_path / "oneint.csv"
+    oneint.iloc[:500].to_csv(data, index=False)
+    assert main(["fit", str(model), str(data), "--interaction", flag]) == 0
+    text = capsys.readouterr().out
+    assert "Standardized interaction effects" in text
+    assert ("Interaction effect sizes" in text) == (flag == "lms")
+    res = fit(ONEINT_MODEL, oneint.iloc[:500], interaction=flag)
+    beta = standardized_interactions(res).set_index("rhs").loc["X:Z", "est.std"]
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("Y ~ X:Z"))
+    assert f"{beta:.3f}" in line.split()
