@@ -69,150 +69,95 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("model", metavar="MODEL", help="model file in lavaan syntax (UTF-8 text)")
     p.add_argument(
-        "data",
-        metavar="DATA",
+        "data", metavar="DATA",
         help="data file: CSV (, ; or tab separated), Excel (.xlsx, .xls), SPSS (.sav), "
-        "Stata (.dta)",
+             "Stata (.dta)",
     )
     p.add_argument(
-        "--estimator",
-        type=_estimator,
-        default="ML",
-        metavar="|".join(ESTIMATORS),
+        "--estimator", type=_estimator, default="ML", metavar="|".join(ESTIMATORS),
         help="ML (default); MLR: robust SEs and scaled test; FIML: ML with missing "
-        "answers; MLM, MLMV, MLMVS: robust SEs and Satorra-Bentler type tests "
-        "(complete data); GLS, ULS, WLS, DWLS and their robust versions WLSM(V)(S), "
-        "ULSM(V)(S): least squares (with --ordered: on polychoric correlations; "
-        "ordered items need one of " + ", ".join(_estimators.ORDINAL_ESTIMATORS) + ")",
+             "answers; MLM, MLMV, MLMVS: robust SEs and Satorra-Bentler type tests "
+             "(complete data); GLS, ULS, WLS, DWLS and their robust versions WLSM(V)(S), "
+             "ULSM(V)(S): least squares (with --ordered: on polychoric correlations; "
+             "ordered items need one of " + ", ".join(_estimators.ORDINAL_ESTIMATORS) + ")",
     )
     p.add_argument(
-        "--ordered",
-        type=_ordered,
-        default=None,
-        metavar="all|COL,COL,...",
-        help="items to treat as ordinal (for "
-        + ", ".join(_estimators.ORDINAL_ESTIMATORS)
-        + "): 'all' or a comma-separated list",
+        "--ordered", type=_ordered, default=None, metavar="all|COL,COL,...",
+        help="items to treat as ordinal (for " + ", ".join(_estimators.ORDINAL_ESTIMATORS)
+             + "): 'all' or a comma-separated list",
     )
+    p.add_argument("--group", default=None, metavar="COL",
+                   help="column defining the groups of a multi-group model")
     p.add_argument(
-        "--group",
-        default=None,
-        metavar="COL",
-        help="column defining the groups of a multi-group model",
-    )
-    p.add_argument(
-        "--sampling-weights",
-        default=None,
-        metavar="COL",
+        "--sampling-weights", default=None, metavar="COL",
         help="column of sampling (case) weights, as lavaan's sampling.weights: rescaled to "
-        "sum to N, weighted sample moments, MLR (robust SEs and scaled test; ML is "
-        "fitted as MLR, as lavaan does)",
+             "sum to N, weighted sample moments, MLR (robust SEs and scaled test; ML is "
+             "fitted as MLR, as lavaan does)",
     )
     p.add_argument(
-        "--group-equal",
-        type=_name_list,
-        default=None,
-        metavar="WHAT,...",
+        "--group-equal", type=_name_list, default=None, metavar="WHAT,...",
         help="parameters equal across groups (lavaan's group.equal): loadings, intercepts, "
-        "means, thresholds, regressions, residuals, residual.covariances, lv.variances, "
-        "lv.covariances",
+             "means, thresholds, regressions, residuals, residual.covariances, lv.variances, "
+             "lv.covariances",
     )
     p.add_argument(
-        "--group-partial",
-        type=_name_list,
-        default=None,
-        metavar="PAR,...",
+        "--group-partial", type=_name_list, default=None, metavar="PAR,...",
         help="parameters exempted from --group-equal (lavaan's group.partial), written "
-        "lhs op rhs: e.g. 'visual=~x2,x3~1'",
+             "lhs op rhs: e.g. 'visual=~x2,x3~1'",
     )
+    p.add_argument("--std-lv", action="store_true",
+                   help="identify factors by unit variances instead of first loadings "
+                        "(lavaan's std.lv = TRUE)")
     p.add_argument(
-        "--std-lv",
-        action="store_true",
-        help="identify factors by unit variances instead of first loadings "
-        "(lavaan's std.lv = TRUE)",
-    )
-    p.add_argument(
-        "--fixed-x",
-        choices=["true", "false"],
-        default=None,
+        "--fixed-x", choices=["true", "false"], default=None,
         help="treat observed exogenous covariates as fixed (lavaan's fixed.x; default true, "
-        "false for GLS/ULS/WLS/DWLS on continuous items, as lavaan)",
+             "false for GLS/ULS/WLS/DWLS on continuous items, as lavaan)",
     )
     p.add_argument(
-        "--parameterization",
-        choices=["delta", "theta"],
-        default=None,
+        "--parameterization", choices=["delta", "theta"], default=None,
         help="ordinal items: lavaan's parameterization (default delta: unit variances of "
-        "the latent responses; theta: unit residual variances)",
+             "the latent responses; theta: unit residual variances)",
     )
     p.add_argument(
-        "--missing",
-        choices=["listwise", "ml", "ml.x"],
-        default=None,
+        "--missing", choices=["listwise", "ml", "ml.x"], default=None,
         help="missing answers: listwise deletion (default, as lavaan) or ml (casewise "
-        "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
-        "gives robust FIML); ml deletes cases with a missing covariate (fixed x, "
-        "as lavaan), ml.x keeps them (covariates random in the likelihood)",
+             "FIML; the default with --estimator FIML; '--estimator MLR --missing ml' "
+             "gives robust FIML); ml deletes cases with a missing covariate (fixed x, "
+             "as lavaan), ml.x keeps them (covariates random in the likelihood)",
     )
     p.add_argument(
-        "--missing-values",
-        type=_missing_values,
-        default=None,
-        metavar="CODE,...",
+        "--missing-values", type=_missing_values, default=None, metavar="CODE,...",
         help="codes meaning 'no answer', e.g. -99,-999 (empty cells are always missing)",
     )
     p.add_argument(
-        "--encoding",
-        default="auto",
-        metavar="CODEC",
+        "--encoding", default="auto", metavar="CODEC",
         help="text encoding of a CSV data file (default auto: UTF-8, UTF-8 with BOM, GBK "
-        "or GB18030, detected; give others by name, e.g. cp1252)",
+             "or GB18030, detected; give others by name, e.g. cp1252)",
     )
     p.add_argument(
-        "--interaction",
-        choices=["dblcent", "lms"],
-        default=None,
+        "--interaction", choices=["dblcent", "lms"], default=None,
         help="latent product terms (Y ~ X + Z + X:Z): dblcent = double-mean-centred product "
-        "indicators (default), lms = latent moderated structural equations",
+             "indicators (default), lms = latent moderated structural equations",
     )
     p.add_argument(
-        "--growth",
-        action="store_true",
+        "--growth", action="store_true",
         help="latent growth curve model as lavaan's growth(): mean structure, observed "
-        "intercepts fixed at 0, free growth-factor means",
+             "intercepts fixed at 0, free growth-factor means",
     )
+    p.add_argument("--meanstructure", action="store_true",
+                   help="add intercepts and latent means (lavaan's meanstructure = TRUE)")
+    p.add_argument("--orthogonal", action="store_true",
+                   help="fix the covariances between latent variables at 0 (lavaan's "
+                        "orthogonal = TRUE; covariances written in the model stay free)")
+    p.add_argument("--std-ov", action="store_true",
+                   help="standardize the observed variables before fitting (lavaan's "
+                        "std.ov = TRUE)")
+    p.add_argument("--json", type=Path, default=None, metavar="PATH",
+                   help="also write the results as JSON to PATH")
     p.add_argument(
-        "--meanstructure",
-        action="store_true",
-        help="add intercepts and latent means (lavaan's meanstructure = TRUE)",
-    )
-    p.add_argument(
-        "--orthogonal",
-        action="store_true",
-        help="fix the covariances between latent variables at 0 (lavaan's "
-        "orthogonal = TRUE; covariances written in the model stay free)",
-    )
-    p.add_argument(
-        "--std-ov",
-        action="store_true",
-        help="standardize the observed variables before fitting (lavaan's std.ov = TRUE)",
-    )
-    p.add_argument(
-        "--json",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="also write the results as JSON to PATH",
-    )
-    p.add_argument(
-        "--modindices",
-        type=_positive_int,
-        nargs="?",
-        const=10,
-        default=None,
-        metavar="N",
+        "--modindices", type=_positive_int, nargs="?", const=10, default=None, metavar="N",
         help="also print the N largest modification indices (default 10; lavaan's "
-        "modindices(fit, sort. = TRUE, maximum.number = N))",
+             "modindices(fit, sort. = TRUE, maximum.number = N))",
     )
     inference_cli.add_bootstrap_options(p)
     moderation_cli.add_options(p)
@@ -328,3 +273,5 @@ def _print_modindices(result, n: int) -> None:
     print("", flush=True)
     text = mi.to_string(index=False, float_format=lambda v: f"{v:.3f}") if len(mi) else "  none"
     print(text, flush=True)
+
+
