@@ -247,3 +247,23 @@ def test_ckm_fit_prints_the_blocks(oneint, tmp_path, capsys, flag):
     beta = standardized_interactions(res).set_index("rhs").loc["X:Z", "est.std"]
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("Y ~ X:Z"))
     assert f"{beta:.3f}" in line.split()
+
+
+# ------------------------------------------------------------------- report
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_tables(oneint_lms, lang):
+    from ckm_research.report import analysis
+
+    terms = [("Y", "X", "Z")]
+    std = analysis.standardized_interaction_table(oneint_lms, terms, lang=lang)
+    ref = standardized_interactions(oneint_lms)
+    assert list(std.frame["term"]) == ["X", "Z", "X × Z"]
+    np.testing.assert_allclose(std.frame["est.std"], ref["est.std"])
+    assert "SD(X) · SD(Z) / SD(Y)" in std.note
+    es = analysis.interaction_effect_size_table(oneint_lms, terms, lang=lang)
+    ref_es = interaction_effect_sizes(oneint_lms)
+    np.testing.assert_allclose(es.frame[["r2", "delta.r2", "f2"]], ref_es[["r2", "delta.r2", "f2"]])
+    html = es.to_html(1, lang=lang)
+    assert "ΔR²" in html and "f²" in html
+    if lang == "zh":
+        assert "效应量" in es.title and "标准化" in std.title
