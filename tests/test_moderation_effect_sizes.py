@@ -117,6 +117,12 @@ def test_lms_std_all_uses_the_product_variance(population_result):
     assert got.loc["X", "est.std"] == pytest.approx(
         POP["b1"] * np.sqrt(POP["vx"] / _var_y(POP)), rel=1e-9
     )
+    # the term's unique R-squared share at these parameters (X:Z uncorrelated with X, Z)
+    es = interaction_effect_sizes(res).iloc[0]
+    share = POP["b3"] ** 2 * (POP["vx"] * POP["vz"] + POP["cxz"] ** 2) / _var_y(POP)
+    assert es["delta.r2.term"] == pytest.approx(share, rel=1e-8)
+    assert es["f2.term"] == pytest.approx(share / (POP["psi"] / _var_y(POP)), rel=1e-8)
+    assert es["r2"] == pytest.approx(1 - POP["psi"] / _var_y(POP), rel=1e-10)
     std_all = res.engine.std_all(res.theta)
     assert std_all[len(res.engine.model.partable.table)] == pytest.approx(float(closed), rel=1e-9)
 

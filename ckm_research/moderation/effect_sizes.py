@@ -8,7 +8,7 @@ means 0, the product :math:`XZ` has
     \\operatorname{Var}(XZ) = \\operatorname{Var}(X)\\operatorname{Var}(Z)
     + \\operatorname{Cov}(X, Z)^2
 
-(Bohrnstedt & Goldberger, 1969, *JASA* 64(328), 1439-1442, eq. 3 with zero
+(Bohrnstedt & Goldberger, 1969, *JASA* 64(328), 1439-1442, with zero
 means), so the product of the *standardized* :math:`X` and :math:`Z` has variance
 :math:`1 + r_{XZ}^2`, not 1.  The standardized coefficient of ``Y ~ X:Z`` that
 keeps the meaning "change in SD units of Y per SD of X, per SD of Z" is
@@ -17,7 +17,7 @@ keeps the meaning "change in SD units of Y per SD of X, per SD of Z" is
 
     \\beta_{XZ} = b_{XZ}\\, \\frac{SD(X)\\, SD(Z)}{SD(Y)}
 
-(Wen, Marsh & Hau, 2010, *Structural Equation Modeling* 17(1), 1-22, eq. 9;
+(Wen, Marsh & Hau, 2010, *Structural Equation Modeling* 17(1), 1-22;
 modsem's ``standardized_estimates``, and its ``correction = TRUE`` for product
 indicators), where :math:`SD(Y)` is the model-implied SD of the outcome, whose
 variance includes the product term's variance and its covariances with the other
@@ -50,8 +50,8 @@ and :math:`V` the fit's covariance matrix of the free parameters.
   hierarchical regression step of Aiken & West (1991, *Multiple regression: testing
   and interpreting interactions*, ch. 3) and of modsem's "R-Squared Change (H1 -
   H0)";
-* Cohen's :math:`f^2 = \\Delta R^2 / (1 - R^2_1)` (Cohen, 1988, eq. 9.2.4; Aiken &
-  West, 1991, p. 157): 0.02, 0.15, 0.35 small, medium, large; Aguinis et al. (2005)
+* Cohen's :math:`f^2 = \\Delta R^2 / (1 - R^2_1)` (Cohen, 1988, ch. 9; Aiken &
+  West, 1991): 0.02, 0.15, 0.35 small, medium, large; Aguinis et al. (2005)
   report a median of 0.002 for moderators in applied research;
 * the likelihood-ratio test of the interaction model against the model without
   product terms (Klein & Moosbrugger, 2000; modsem's ``compare_fit``:
@@ -61,7 +61,15 @@ When an outcome has several product terms, :math:`R^2_0` drops all of them
 together (as modsem's baseline model), so :math:`\\Delta R^2` and :math:`f^2` are
 those of the outcome's product terms jointly; the LRT is the joint test of every
 product term of the model.  Both are reported on each term's row, with the terms
-they cover in ``terms``.
+they cover in ``terms``.  Each term's own share is ``delta.r2.term``: at the fitted
+parameters, the squared multiple correlation of :math:`Y` on all its predictors
+(first-order and product terms, from the model-implied moments of the variables
+and the products, integrated over the moderators) minus that on all but this term,
+the population version of the last step of a hierarchical regression (Cohen, Cohen,
+West & Aiken, 2003, ch. 5), and ``f2.term`` = ``delta.r2.term`` /
+(1 - that full squared multiple correlation).  With one product term of centred
+normal factors ``delta.r2.term`` = :math:`b^2[\\operatorname{Var}(X)\\operatorname{Var}(Z)
++ \\operatorname{Cov}(X,Z)^2]/\\operatorname{Var}(Y)`.
 
 In R::
 
@@ -77,8 +85,7 @@ import pandas as pd
 from scipy import stats
 
 from ckm_research.errors import CkmError
-from ckm_research.numerics import wald_table
-from ckm_research.sem.standardized import delta_method_se
+from ckm_research.numerics import numerical_jacobian, wald_table
 
 __all__ = [
     "product_variance",
@@ -96,7 +103,7 @@ def product_variance(var_x, var_z, cov_xz, mean_x=0.0, mean_z=0.0):
         \\operatorname{Var}(XZ) = \\sigma_X^2\\sigma_Z^2 + \\sigma_{XZ}^2
         + \\mu_X^2\\sigma_Z^2 + \\mu_Z^2\\sigma_X^2 + 2\\mu_X\\mu_Z\\sigma_{XZ}
 
-    (Bohrnstedt & Goldberger, 1969, eq. 3); with centred variables the first two
+    (Bohrnstedt & Goldberger, 1969); with centred variables the first two
     terms.
 
     Examples
@@ -112,7 +119,7 @@ def product_variance(var_x, var_z, cov_xz, mean_x=0.0, mean_z=0.0):
 
 def standardized_interaction(b, var_x, var_z, var_y):
     """Standardized coefficient of ``Y ~ X:Z``: :math:`b\\,SD(X)SD(Z)/SD(Y)`
-    (Wen, Marsh & Hau, 2010, eq. 9), ``var_y`` the outcome's total variance.
+    (Wen, Marsh & Hau, 2010), ``var_y`` the outcome's total variance.
 
     Examples
     --------
@@ -132,6 +139,22 @@ def _method(result) -> str:
             "Got a result without product terms instead."
         )
     return str(info.get("method"))
+
+
+def _structural_columns(ops, lhs, rhs, free, latent, extra=()) -> list[int]:
+    """0-based free parameters that the latent (and ``extra``) variances depend on:
+    regressions, (co)variances among those variables and loadings of latent
+    indicators (higher-order factors).  Loadings, residual variances and intercepts
+    of the observed indicators do not enter the standardized structural paths, so
+    their Jacobian columns are 0 and are not differenced."""
+    keep = set(latent) | set(extra)
+    cols = set()
+    for op, a, b, f in zip(ops, lhs, rhs, free, strict=True):
+        if f <= 0:
+            continue
+        if op == "~" or (op == "~~" and a in keep and b in keep) or (op == "=~" and b in keep):
+            cols.add(int(f) - 1)
+    return sorted(cols)
 
 
 def _lms_paths(engine):
@@ -165,7 +188,12 @@ def _lms_paths(engine):
             out[j] = vals[r] * scale / sd[pos[a]]
         return out
 
-    return keys, lambda th: engine.row_values(th)[rows], fun
+    ops = list(t["op"]) + ["~"] * len(M.terms)
+    lhs = list(t["lhs"]) + [u.lhs for u in M.terms]
+    rhs = list(t["rhs"]) + [u.term for u in M.terms]
+    extra = {v for k in keys for v in (k[0], *k[2].split(":"))}
+    cols = _structural_columns(ops, lhs, rhs, engine.row_free(), M.ram.lv, extra)
+    return keys, lambda th: engine.row_values(th)[rows], fun, cols
 
 
 def _dblcent_paths(result):
@@ -203,7 +231,9 @@ def _dblcent_paths(result):
             out[j] = vals[r] * scale / sd[pos[a]]
         return out
 
-    return keys, lambda th: ram.row_values(th)[rows], fun
+    extra = {v for k in keys for v in (k[0], *k[2].split(":"))} | set(factor_term)
+    cols = _structural_columns(t["op"], t["lhs"], t["rhs"], ram.free, ram.lv, extra)
+    return keys, lambda th: ram.row_values(th)[rows], fun, cols
 
 
 def _level(result, level):
@@ -265,9 +295,9 @@ def standardized_interactions(result, level: float | None = None) -> pd.DataFram
     method = _method(result)
     level = _level(result, level)
     if method == "lms":
-        keys, raw, fun = _lms_paths(result.engine)
+        keys, raw, fun, cols = _lms_paths(result.engine)
     elif method == "dblcent":
-        keys, raw, fun = _dblcent_paths(result)
+        keys, raw, fun, cols = _dblcent_paths(result)
     else:
         raise CkmError(f"standardized_interactions: unknown interaction method {method!r}")
     theta = np.asarray(result.theta, dtype=float)
@@ -276,7 +306,9 @@ def standardized_interactions(result, level: float | None = None) -> pd.DataFram
     if vcov is None:
         se = np.full(len(keys), np.nan)
     else:
-        se = delta_method_se(fun, theta, np.asarray(vcov, dtype=float))
+        J = numerical_jacobian(fun, theta, columns=cols)
+        var = np.einsum("ij,jk,ik->i", J, np.asarray(vcov, dtype=float), J)
+        se = np.sqrt(np.clip(var, 0.0, None))
     wald = wald_table(est_std, se, level)
     return pd.DataFrame(
         {
@@ -303,6 +335,40 @@ def _r2_linear(ram, theta, names):
     return {y: 1.0 - S[pos[y], pos[y]] / C[pos[y], pos[y]] for y in names}
 
 
+def _lms_moments_with_products(engine, theta):
+    """Model-implied covariance matrix of the variables and the product terms of an
+    LMS model, integrated over the moderators by the fit's quadrature rule.
+
+    Given the moderators' nodes the moderator of a term is a constant ``c_j``, so the
+    product is the linear function ``c_j * other`` of the normal variables: per node
+    the moments of ``[v; P] = T_j v`` are ``T_j m_j`` and ``T_j C_j T_j'``, and the
+    mixture's are their weighted sums (plus the spread of the node means)."""
+    M = engine.model
+    _, _, pc = M.moments(theta, engine.z)
+    w = engine.w
+    n = len(M.variables)
+    k = len(M.terms)
+    J = len(w)
+    T = np.zeros((J, n + k, n))
+    T[:, :n, :n] = np.eye(n)
+    for t in range(k):
+        T[:, n + t, M.term_o[t]] = pc["modval"][:, M.term_m[t]]
+    mean_j = np.einsum("jab,jb->ja", T, pc["Em"])
+    cov_j = T @ pc["Cfull"] @ np.swapaxes(T, 1, 2)
+    mean = w @ mean_j
+    cov = np.einsum("j,jab->ab", w, cov_j) + np.einsum("j,ja,jb->ab", w, mean_j, mean_j)
+    return cov - np.outer(mean, mean)
+
+
+def _r2_projection(cov, y, predictors):
+    """Squared multiple correlation of ``y`` on ``predictors`` (indices into ``cov``)."""
+    if not predictors:
+        return 0.0
+    S = cov[np.ix_(predictors, predictors)]
+    c = cov[predictors, y]
+    return float(c @ np.linalg.solve(S, c) / cov[y, y])
+
+
 def interaction_effect_sizes(result) -> pd.DataFrame:
     """R-squared change, Cohen's f-squared and the likelihood-ratio test of the
     product terms of an LMS fit (definitions in the module docstring).
@@ -318,7 +384,8 @@ def interaction_effect_sizes(result) -> pd.DataFrame:
         One row per product term: ``lhs op rhs`` (``Y ~ X:Z``), ``r2`` (the
         interaction model's R-squared of ``lhs``), ``r2.h0`` (the refitted model
         without product terms), ``delta.r2``, ``f2``, ``terms`` (the product terms of
-        ``lhs`` that ``delta.r2`` and ``f2`` cover), ``lrt.stat`` (modsem's D),
+        ``lhs`` that ``delta.r2`` and ``f2`` cover), ``delta.r2.term`` and ``f2.term``
+        (this term's unique share at the fitted parameters), ``lrt.stat`` (modsem's D),
         ``lrt.df``, ``lrt.pvalue`` (joint test of all product terms of the model).
 
     Raises
@@ -359,20 +426,32 @@ def interaction_effect_sizes(result) -> pd.DataFrame:
     fm = result.fit_measures
     lrt, df = float(fm.get("lrt.stat", np.nan)), float(fm.get("lrt.df", np.nan))
     pval = float(stats.chi2.sf(lrt, df)) if df > 0 and np.isfinite(lrt) else np.nan
+    # the unique share of each term: R-squared of the outcome's best linear predictor
+    # from all its predictors, minus that from all but this term (implied moments)
+    full = _lms_moments_with_products(engine, theta)
+    t = M.partable.table
+    nv = len(M.variables)
     rows = []
-    for term in M.terms:
+    for i, term in enumerate(M.terms):
         y = term.lhs
+        preds = [pos[b] for a, op, b in zip(t["lhs"], t["op"], t["rhs"], strict=True)
+                 if op == "~" and a == y]  # fmt: skip
+        prods = [nv + j for j, u in enumerate(M.terms) if u.lhs == y]
+        r2_all = _r2_projection(full, pos[y], preds + prods)
+        unique = r2_all - _r2_projection(full, pos[y], preds + [p for p in prods if p != nv + i])
         d = r2[y] - r2_h0[y]
         rows.append(
             {
                 "lhs": y, "op": "~", "rhs": term.term, "r2": r2[y], "r2.h0": r2_h0[y],
                 "delta.r2": d, "f2": d / (1.0 - r2[y]) if r2[y] < 1 else np.nan,
-                "terms": ", ".join(t.term for t in M.terms if t.lhs == y),
+                "terms": ", ".join(u.term for u in M.terms if u.lhs == y),
+                "delta.r2.term": unique,
+                "f2.term": unique / (1.0 - r2_all) if r2_all < 1 else np.nan,
                 "lrt.stat": lrt, "lrt.df": df, "lrt.pvalue": pval,
             }
         )  # fmt: skip
     return pd.DataFrame(
         rows,
-        columns=["lhs", "op", "rhs", "r2", "r2.h0", "delta.r2", "f2", "terms", "lrt.stat",
-                 "lrt.df", "lrt.pvalue"],
+        columns=["lhs", "op", "rhs", "r2", "r2.h0", "delta.r2", "f2", "terms", "delta.r2.term",
+                 "f2.term", "lrt.stat", "lrt.df", "lrt.pvalue"],
     )  # fmt: skip
