@@ -137,17 +137,18 @@ def print_interaction_effects(result) -> None:
         "\nInteraction effect sizes (R2 without the product terms: the refitted model; "
         "f2 = delta R2 / (1 - R2))"
     )
-    print(f"  {'term':<24}{'R2':>8}{'R2.h0':>8}{'dR2':>8}{'f2':>8}{'D':>10}{'df':>5}"
-          f"{'pvalue':>8}")  # fmt: skip
+    print(f"  {'term':<24}{'R2':>8}{'R2.h0':>8}{'dR2':>8}{'f2':>8}{'dR2.term':>9}"
+          f"{'f2.term':>9}{'D':>10}{'df':>5}{'pvalue':>8}")  # fmt: skip
     for r in es.to_dict("records"):
         name = f"{r['lhs']} ~ {r['rhs']}"
         print(f"  {name[:24]:<24}{_num(r['r2']):>8}{_num(r['r2.h0']):>8}"
-              f"{_num(r['delta.r2']):>8}{_num(r['f2']):>8}{_num(r['lrt.stat'], 2):>10}"
+              f"{_num(r['delta.r2']):>8}{_num(r['f2']):>8}{_num(r['delta.r2.term']):>9}"
+              f"{_num(r['f2.term']):>9}{_num(r['lrt.stat'], 2):>10}"
               f"{_num(r['lrt.df'], 0):>5}{_num(r['lrt.pvalue']):>8}")  # fmt: skip
     if any(r["terms"] != r["rhs"] for r in es.to_dict("records")):
         print(
-            "  (an outcome's product terms are removed together for R2.h0; D tests all "
-            "product terms jointly)"
+            "  (an outcome's product terms are removed together for R2.h0; dR2.term: the "
+            "term's own share; D tests all product terms jointly)"
         )
     else:
         print("  (D: likelihood-ratio test against the model without product terms)")

@@ -1607,16 +1607,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "effsize.col.r2": ("R² with the interaction", "含交互作用的 R²"),
     "effsize.col.r2_h0": ("R² without it", "不含交互作用的 R²"),
+    "effsize.col.dr2_term": ("ΔR² of the term", "该项的 ΔR²"),
+    "effsize.col.f2_term": ("f² of the term", "该项的 f²"),
     "effsize.note": (
         "R² = 1 − ψ/Var(Y) of the outcome in the interaction model and in the model without "
         "product terms refitted by maximum likelihood; ΔR² = their difference (Aiken & West, "
         "1991); f² = ΔR²/(1 − R²), 0.02, 0.15 and 0.35 small, medium and large (Cohen, 1988). "
-        "D = likelihood-ratio test of the interaction model against the model without product "
-        "terms (Klein & Moosbrugger, 2000).",
+        "ΔR² and f² of the term: the term's own share, the squared multiple correlation of Y "
+        "on all its predictors minus that without this product term, from the model-implied "
+        "moments. D = likelihood-ratio test of the interaction model against the model "
+        "without product terms (Klein & Moosbrugger, 2000).",
         "R² = 1 − ψ/Var(Y)，分别为交互作用模型与以最大似然重新估计的无乘积项模型中结果变量的 R²；"
         "ΔR² 为两者之差（Aiken & West, 1991）；f² = ΔR²/(1 − R²)，0.02、0.15、0.35 分别为小、中、"
-        "大效应（Cohen, 1988）。D 为交互作用模型相对于无乘积项模型的似然比检验（Klein & "
-        "Moosbrugger, 2000）。",
+        "大效应（Cohen, 1988）。该项的 ΔR² 与 f²：该乘积项自身的贡献，即依据模型隐含矩，Y 对其全部"
+        "预测项的复相关平方减去去掉该乘积项后的复相关平方。D 为交互作用模型相对于无乘积项模型的"
+        "似然比检验（Klein & Moosbrugger, 2000）。",
     ),
     "effsize.note.joint": (
         " The model without product terms drops all product terms of an outcome together, so "
