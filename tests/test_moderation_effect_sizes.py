@@ -273,3 +273,33 @@ def test_report_tables(oneint_lms, lang):
     assert "ΔR²" in html and "f²" in html
     if lang == "zh":
         assert "效应量" in es.title and "标准化" in std.title
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_moderation_section_shows_them(oneint_lms, tmp_path, lang):
+    from ckm_research.report import analysis
+    from ckm_research.report.render import Report
+    from ckm_research.report.store import StageOutput
+
+    terms = [("Y", "X", "Z")]
+    res = oneint_lms
+    out = StageOutput(tmp_path, "moderation", display=False, check=False)
+    out.numbers(method="lms", estimator="ML", missing="listwise", n=res.n, converged=True,
+                n_data=res.n)  # fmt: skip
+    out.table(analysis.interaction_table(res, terms, lang=lang))
+    out.table(analysis.standardized_interaction_table(res, terms, lang=lang))
+    out.table(analysis.interaction_effect_size_table(res, terms, lang=lang))
+    stages = {"moderation": json.loads(out.save().read_text(encoding="utf-8"))}
+    study = {"parameters": {"language": lang, "interaction_method": "lms"}}
+    (tmp_path / "results.json").write_text(
+        json.dumps({"stages": stages, "study": study}), encoding="utf-8"
+    )
+    rep = Report(tmp_path)
+    section = rep.results_moderation()
+    std = analysis.standardized_interaction_table(res, terms, lang=lang)
+    es = analysis.interaction_effect_size_table(res, terms, lang=lang)
+    assert std.title in section and es.title in section
+    beta = standardized_interactions(res).set_index("rhs").loc["X:Z", "est.std"]
+    assert f"{beta:.3f}" in section
+    refs = rep.references()
+    assert "Wen, Z., Marsh" in refs and "Cohen, J. (1988)" in refs
