@@ -303,3 +303,63 @@ def test_report_moderation_section_shows_them(oneint_lms, tmp_path, lang):
     assert f"{beta:.3f}" in section
     refs = rep.references()
     assert "Wen, Z., Marsh" in refs and "Cohen, J. (1988)" in refs
+
+
+def test_unique_shares_of_two_correlated_products():
+    """Two product terms with different moderators (adaptive quadrature), factors
+    correlated 0.3: at the population values each term's own R-squared share equals the
+    closed form from the covariance matrix of (X, Z, W, V, XZ, WV) of centred normal
+    factors (Isserlis: Cov(XZ, WV) = s_XW s_ZV + s_XV s_ZW, Var(XZ) = s_X s_Z + s_XZ^2,
+    products uncorrelated with the factors)."""
+    rng = np.random.default_rng(3)
+    n = 800
+    phi = 0.3 + 0.7 * np.eye(4)
+    F = rng.multivariate_normal(np.zeros(4), phi, size=n)
+    beta = np.array([0.4, 0.3, 0.2, 0.2, 0.3, 0.25])
+    X, Z, W, V = F.T
+    Y = F @ beta[:4] + beta[4] * X * Z + beta[5] * W * V + rng.normal(0, 0.7, n)
+    cols = {}
+    for name, f in zip("xzwvy", (X, Z, W, V, Y), strict=True):
+        for j, lam in enumerate((1.0, 0.8, 0.9), 1):
+            cols[f"{name}{j}"] = lam * f + rng.normal(0, 0.5, n)
+    model = "\n".join(f"{u} =~ {v}1 + {v}2 + {v}3" for u, v in zip("XZWVY", "xzwvy", strict=True))
+    model += "\nY ~ X + Z + W + V + X:Z + W:V\n"
+    res = fit(model, pd.DataFrame(cols), interaction="lms")
+    assert res.notes["interaction"]["quadrature"] == "adaptive"
+    eng = res.engine
+    t = eng.model.partable.table
+    free = eng.row_free()
+    theta = np.array(res.theta, dtype=float)
+    idx = {f: i for i, f in enumerate("XZWV")}
+    for r, (a, op, b) in enumerate(zip(t["lhs"], t["op"], t["rhs"], strict=True)):
+        if free[r] <= 0:
+            continue
+        if op == "~" and a == "Y":
+            theta[free[r] - 1] = beta[idx[b]]
+        elif op == "~~" and a in idx and b in idx:
+            theta[free[r] - 1] = phi[idx[a], idx[b]]
+        elif op == "~~" and a == b == "Y":
+            theta[free[r] - 1] = 0.49
+    for i, term in enumerate(eng.model.terms):
+        theta[free[len(t) + i] - 1] = beta[4] if term.term == "X:Z" else beta[5]
+    es = interaction_effect_sizes(dataclasses.replace(res, theta=theta)).set_index("rhs")
+    # closed form
+    C = np.zeros((6, 6))
+    C[:4, :4] = phi
+    s = phi
+    C[4, 4] = s[0, 0] * s[1, 1] + s[0, 1] ** 2
+    C[5, 5] = s[2, 2] * s[3, 3] + s[2, 3] ** 2
+    C[4, 5] = C[5, 4] = s[0, 2] * s[1, 3] + s[0, 3] * s[1, 2]
+    var_y = beta @ C @ beta + 0.49
+    cy = C @ beta
+
+    def r2(keep):
+        return cy[keep] @ np.linalg.solve(C[np.ix_(keep, keep)], cy[keep]) / var_y
+
+    full = r2([0, 1, 2, 3, 4, 5])
+    assert full == pytest.approx(1 - 0.49 / var_y)
+    for term, drop in (("X:Z", 4), ("W:V", 5)):
+        share = full - r2([k for k in range(6) if k != drop])
+        assert es.loc[term, "delta.r2.term"] == pytest.approx(share, rel=1e-6)
+        assert es.loc[term, "f2.term"] == pytest.approx(share / (1 - full), rel=1e-6)
+    assert es.loc["X:Z", "terms"] == "X:Z, W:V" and es.loc["X:Z", "lrt.df"] == 2
