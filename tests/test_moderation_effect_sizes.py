@@ -229,6 +229,9 @@ def test_bad_inputs_are_named(oneint):
     plain = fit("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X\n", oneint.iloc[:300])
     with pytest.raises(CkmError, match="interaction"):
         standardized_interactions(plain)
+    observed = fit("y1 ~ x1 + z1 + x1:z1", oneint.iloc[:300])
+    with pytest.raises(CkmError, match="observed variables"):
+        standardized_interactions(observed)
     dbl = fit(ONEINT_MODEL, oneint.iloc[:300])
     with pytest.raises(CkmError, match="LMS"):
         interaction_effect_sizes(dbl)

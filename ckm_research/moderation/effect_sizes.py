@@ -132,6 +132,18 @@ def standardized_interaction(b, var_x, var_z, var_y):
 # ----------------------------------------------------------------- internals
 def _method(result) -> str:
     info = (getattr(result, "notes", None) or {}).get("interaction")
+    est = getattr(result, "estimates", None)
+    if not info and est is not None:
+        observed = sorted({r for o, r in zip(est["op"], est["rhs"], strict=True)
+                           if o == "~" and ":" in str(r)})  # fmt: skip
+        if observed:
+            raise CkmError(
+                f"The 'result' parameter has product terms of observed variables "
+                f"({', '.join(observed)}), fitted as a regression on the product column; "
+                "standardized_interactions takes latent interaction fits (interaction='lms' "
+                "or 'dblcent'). Write each variable as a single-indicator factor "
+                "(X =~ x1) and fit with interaction='lms'."
+            )
     if not info or result.engine is None:
         raise CkmError(
             "The 'result' parameter must be a fit of a latent interaction model "
