@@ -248,8 +248,12 @@ def test_ckm_fit_prints_the_blocks(oneint, tmp_path, capsys, flag):
     model.write_text(ONEINT_MODEL, encoding="utf-8")
     data = tmp_path / "oneint.csv"
     oneint.iloc[:500].to_csv(data, index=False)
-    assert main(["fit", str(model), str(data), "--interaction", flag]) == 0
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(model), str(data), "--interaction", flag, "--json", str(out)]) == 0
     text = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert [r["rhs"] for r in doc["standardized_interactions"]] == ["X", "Z", "X:Z"]
+    assert ("interaction_effect_sizes" in doc) == (flag == "lms")
     assert "Standardized interaction effects" in text
     assert ("Interaction effect sizes" in text) == (flag == "lms")
     res = fit(ONEINT_MODEL, oneint.iloc[:500], interaction=flag)

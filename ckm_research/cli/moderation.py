@@ -7,9 +7,9 @@ computes the tables with :func:`ckm_research.moderation.mediation.moderated_medi
 ``method`` column says which) and keeps them in ``result.notes`` (written to
 ``--json``); :func:`print_tables` prints them after the summary.
 
-After a fit with product terms :func:`print_interaction_effects` prints the
-standardized interaction effects (:func:`ckm_research.moderation.standardized_interactions`)
-and, for LMS, the effect sizes of the product terms
+After a fit with product terms :func:`print_interaction_effects` prints (and keeps
+in ``result.notes`` for ``--json``) the standardized interaction effects
+(:func:`ckm_research.moderation.standardized_interactions`) and, for LMS, the effect sizes of the product terms
 (:func:`ckm_research.moderation.interaction_effect_sizes`).
 """
 
@@ -125,6 +125,10 @@ def print_interaction_effects(result) -> None:
     )
     print(f"  {'path':<24}{'est':>9}{'est.std':>9}{'se':>9}{'z':>8}{'pvalue':>8}"
           f"{'ci.lower':>10}{'ci.upper':>10}")  # fmt: skip
+    # kept for --json
+    result.notes["standardized_interactions"] = [
+        {k: _clean(v) for k, v in row.items()} for row in std.to_dict("records")
+    ]
     for r in std.to_dict("records"):
         name = f"{r['lhs']} ~ {r['rhs']}"
         print(f"  {name[:24]:<24}{_num(r['est']):>9}{_num(r['est.std']):>9}{_num(r['se']):>9}"
@@ -133,6 +137,9 @@ def print_interaction_effects(result) -> None:
     if result.notes["interaction"].get("method") != "lms":
         return
     es = interaction_effect_sizes(result)
+    result.notes["interaction_effect_sizes"] = [
+        {k: _clean(v) for k, v in row.items()} for row in es.to_dict("records")
+    ]
     print(
         "\nInteraction effect sizes (R2 without the product terms: the refitted model; "
         "f2 = delta R2 / (1 - R2))"
