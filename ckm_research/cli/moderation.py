@@ -9,8 +9,8 @@ computes the tables with :func:`ckm_research.moderation.mediation.moderated_medi
 
 After a fit with product terms :func:`print_interaction_effects` prints (and keeps
 in ``result.notes`` for ``--json``) the standardized interaction effects
-(:func:`ckm_research.moderation.standardized_interactions`) and, for LMS, the effect sizes of the product terms
-(:func:`ckm_research.moderation.interaction_effect_sizes`).
+(:func:`ckm_research.moderation.standardized_interactions`) and, for LMS, the
+effect sizes of the product terms (:func:`ckm_research.moderation.interaction_effect_sizes`).
 """
 
 from __future__ import annotations
