@@ -45,6 +45,7 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
+from ckm_research.errors import CkmError
 from ckm_research.inference import study_stream
 from ckm_research.inference.population import population_from_fit
 from ckm_research.measurement import multigroup_comparison
@@ -97,6 +98,14 @@ else:
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
                 converged=res_i.converged, n_data=int(len(data)))
     out.table(analysis.interaction_table(res_i, terms, lang=language))
+    # standardized effects (product terms by SD(X) SD(Z) / SD(Y)) and, for LMS, the
+    # R-squared change, Cohen's f2 and the LRT of the product terms (ckm_research.moderation)
+    try:
+        out.table(analysis.standardized_interaction_table(res_i, terms, lang=language))
+        if interaction_method == "lms":
+            out.table(analysis.interaction_effect_size_table(res_i, terms, lang=language))
+    except CkmError as exc:
+        out.note(str(exc))
     # the fitted moderation model as a population, for the power stage
     if res_i.converged:
         # the power stage simulates complete data analysed by ML without a mean structure:

@@ -230,6 +230,7 @@ def run_fit(args: argparse.Namespace, ui: UI) -> int:
 
     # the warnings follow on stderr (_report_warnings), not inside the summary: once each
     print(result.summary(warnings=False), flush=True)
+    moderation_cli.print_interaction_effects(result)
     moderation_cli.print_tables(result)
     if getattr(args, "modindices", None) is not None:
         _print_modindices(result, args.modindices)

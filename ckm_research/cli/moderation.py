@@ -6,13 +6,18 @@ computes the tables with :func:`ckm_research.moderation.mediation.moderated_medi
 (bootstrap intervals when ``--bootstrap B`` ran, delta-method ones otherwise; the
 ``method`` column says which) and keeps them in ``result.notes`` (written to
 ``--json``); :func:`print_tables` prints them after the summary.
+
+After a fit with product terms :func:`print_interaction_effects` prints (and keeps
+in ``result.notes`` for ``--json``) the standardized interaction effects
+(:func:`ckm_research.moderation.standardized_interactions`) and, for LMS, the
+effect sizes of the product terms (:func:`ckm_research.moderation.interaction_effect_sizes`).
 """
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_options", "moderated_mediation_fit", "print_tables"]
+__all__ = ["add_options", "moderated_mediation_fit", "print_tables", "print_interaction_effects"]
 
 
 def _spec(value: str) -> str:
@@ -99,3 +104,58 @@ def print_tables(result) -> None:
         print(f"\n  Johnson-Neyman, {r['x']}->{r['m']}->{r['y']} | {r['moderator']}: "
               f"{r['description']}")  # fmt: skip
     print("  (moderator values in its latent metric; other moderators held at their mean, 0)")
+
+
+def print_interaction_effects(result) -> None:
+    """The "Standardized interaction effects" block of a fit with product terms and,
+    for LMS, the "Interaction effect sizes" block (R-squared change, Cohen's f2, the
+    likelihood-ratio test D against the model without product terms)."""
+    if not (getattr(result, "notes", None) or {}).get("interaction"):
+        return
+    from ckm_research.errors import CkmError
+    from ckm_research.moderation import interaction_effect_sizes, standardized_interactions
+
+    try:
+        std = standardized_interactions(result)
+    except CkmError as exc:
+        print(f"\nStandardized interaction effects: not available ({exc})")
+        return
+    print(
+        "\nStandardized interaction effects (beta of X:Z = b SD(X) SD(Z) / SD(Y); delta-method SEs)"
+    )
+    print(f"  {'path':<24}{'est':>9}{'est.std':>9}{'se':>9}{'z':>8}{'pvalue':>8}"
+          f"{'ci.lower':>10}{'ci.upper':>10}")  # fmt: skip
+    # kept for --json
+    result.notes["standardized_interactions"] = [
+        {k: _clean(v) for k, v in row.items()} for row in std.to_dict("records")
+    ]
+    for r in std.to_dict("records"):
+        name = f"{r['lhs']} ~ {r['rhs']}"
+        print(f"  {name[:24]:<24}{_num(r['est']):>9}{_num(r['est.std']):>9}{_num(r['se']):>9}"
+              f"{_num(r['z'], 2):>8}{_num(r['pvalue']):>8}{_num(r['ci.lower']):>10}"
+              f"{_num(r['ci.upper']):>10}")  # fmt: skip
+    if result.notes["interaction"].get("method") != "lms":
+        return
+    es = interaction_effect_sizes(result)
+    result.notes["interaction_effect_sizes"] = [
+        {k: _clean(v) for k, v in row.items()} for row in es.to_dict("records")
+    ]
+    print(
+        "\nInteraction effect sizes (R2 without the product terms: the refitted model; "
+        "f2 = delta R2 / (1 - R2))"
+    )
+    print(f"  {'term':<24}{'R2':>8}{'R2.h0':>8}{'dR2':>8}{'f2':>8}{'dR2.term':>9}"
+          f"{'f2.term':>9}{'D':>10}{'df':>5}{'pvalue':>8}")  # fmt: skip
+    for r in es.to_dict("records"):
+        name = f"{r['lhs']} ~ {r['rhs']}"
+        print(f"  {name[:24]:<24}{_num(r['r2']):>8}{_num(r['r2.h0']):>8}"
+              f"{_num(r['delta.r2']):>8}{_num(r['f2']):>8}{_num(r['delta.r2.term']):>9}"
+              f"{_num(r['f2.term']):>9}{_num(r['lrt.stat'], 2):>10}"
+              f"{_num(r['lrt.df'], 0):>5}{_num(r['lrt.pvalue']):>8}")  # fmt: skip
+    if any(r["terms"] != r["rhs"] for r in es.to_dict("records")):
+        print(
+            "  (an outcome's product terms are removed together for R2.h0; dR2.term: the "
+            "term's own share; D tests all product terms jointly)"
+        )
+    else:
+        print("  (D: likelihood-ratio test against the model without product terms)")

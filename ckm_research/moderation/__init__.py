@@ -11,6 +11,9 @@
   intervals and their plots.
 * :mod:`~ckm_research.moderation.mediation`: moderated mediation (conditional
   indirect effects, their Johnson-Neyman region, the index of moderated mediation).
+* :mod:`~ckm_research.moderation.effect_sizes`: standardized interaction effects
+  (:math:`b\\,SD(X)SD(Z)/SD(Y)`, delta-method SEs), R-squared change, Cohen's
+  f-squared and the likelihood-ratio test of the product terms.
 * :mod:`~ckm_research.moderation.robustness`: the composite-score moderated
   regression (item means, centred products, HC3) and Gaussian copula
   endogeneity checks (Park & Gupta, 2012; Becker et al., 2022).
@@ -32,6 +35,8 @@ __getattr__, __dir__ = lazy_names(
     | names_from("ckm_research.moderation.mediation",
                  ["conditional_indirect", "index_of_moderated_mediation",
                   "johnson_neyman_indirect", "moderated_mediation", "plot_conditional_indirect"])
+    | names_from("ckm_research.moderation.effect_sizes",
+                 ["standardized_interactions", "interaction_effect_sizes"])
     | names_from("ckm_research.moderation.robustness",
                  ["composite_regression", "gaussian_copula"]),
 )  # fmt: skip
@@ -52,4 +57,6 @@ __all__ = [
     "plot_conditional_indirect",
     "composite_regression",
     "gaussian_copula",
+    "standardized_interactions",
+    "interaction_effect_sizes",
 ]

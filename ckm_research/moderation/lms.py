@@ -662,7 +662,14 @@ class _LMSOutput:
     def std_all(self, theta: np.ndarray) -> np.ndarray:
         """``std.all`` as lavaan scales it, with the model-implied (mixture)
         variances; a product term ``Y ~ X:Z`` is scaled by sd(X) sd(Z) / sd(Y)
-        (modsem's default for LMS)."""
+        (modsem's default for LMS; Wen, Marsh & Hau, 2010).
+
+        The variance of ``Y`` is that of the mixture over the moderators' nodes, so it
+        holds the product's variance Var(X)Var(Z) + Cov(X, Z)^2 (centred normal
+        factors) and its covariances: checked against the closed form in
+        ``tests/test_moderation_effect_sizes.py`` (issue 11 found this formula already
+        in place; nothing was changed).  Delta-method SEs of these values:
+        :func:`ckm_research.moderation.standardized_interactions`."""
         M = self.model
         t = M.partable.table
         vals = self.row_values(theta)

@@ -37,7 +37,7 @@ __all__ = [
     "path_comparison_table", "power_table", "power_model_test_table", "flag_heywood",
     "HU_BENTLER", "interaction_compare_table", "conditional_indirect_table",
     "moderated_mediation_index_table", "hypotheses_table", "interaction_power_table",
-    "moderator_moments",
+    "moderator_moments", "standardized_interaction_table", "interaction_effect_size_table",
 ]
 
 #: Fit guidelines of Hu & Bentler (1999), read as guidelines, not pass/fail rules.
@@ -634,6 +634,74 @@ def interaction_table(res, interactions: list[tuple[str, str, str]], *,
                 "se": "SE", "std": "β", "pvalue": "p"},
         ci={_t("col.ci_of_b", lang, level=f"{level:.0%}"): ("ci.lower", "ci.upper", "num3")},
         note=_t("interactions.note", lang, estimator=res.estimator, n=res.n),
+    )
+
+
+def standardized_interaction_table(res, interactions: list[tuple[str, str, str]], *,
+                                   lang: str = "en") -> Table:
+    """The standardized paths of the equations with product terms, the product terms
+    scaled by SD(X) SD(Z) / SD(Y) (Wen, Marsh & Hau, 2010), with delta-method SEs
+    (:func:`ckm_research.moderation.standardized_interactions`)."""
+    from ckm_research.moderation import standardized_interactions
+
+    level = _level_of(res)
+    std = standardized_interactions(res, level=level)
+    outcomes = list(dict.fromkeys(y for y, _, _ in interactions))
+    std = std[std["lhs"].isin(outcomes)]
+    frame = pd.DataFrame({
+        "outcome": std["lhs"].to_numpy(),
+        "term": [t.replace(":", " × ") for t in std["rhs"]],
+        "est": std["est"].to_numpy(dtype=float),
+        "est.std": std["est.std"].to_numpy(dtype=float),
+        "se": std["se"].to_numpy(dtype=float),
+        "ci.lower": std["ci.lower"].to_numpy(dtype=float),
+        "ci.upper": std["ci.upper"].to_numpy(dtype=float),
+        "pvalue": std["pvalue"].to_numpy(dtype=float),
+    })
+    method = (res.notes.get("interaction") or {}).get("method", "")
+    return Table(
+        "interaction_std", _t("stdint.title", lang), frame,
+        formats={"est": "num3", "est.std": "num3", "se": "num3", "pvalue": "p"},
+        labels={"outcome": _t("col.outcome", lang), "term": _t("col.term", lang), "est": "B",
+                "est.std": "β", "se": _t("stdint.col.se", lang), "pvalue": "p"},
+        ci={_t("stdint.col.ci", lang, level=f"{level:.0%}"): ("ci.lower", "ci.upper", "num3")},
+        note=_t("stdint.note", lang) + (_t("stdint.note.dblcent", lang)
+                                       if method == "dblcent" else ""),
+    )
+
+
+def interaction_effect_size_table(res, interactions: list[tuple[str, str, str]], *,
+                                  lang: str = "en") -> Table:
+    """R-squared change, Cohen's f-squared and the likelihood-ratio test D of the
+    product terms of an LMS fit (:func:`ckm_research.moderation.interaction_effect_sizes`;
+    Aiken & West, 1991; Klein & Moosbrugger, 2000)."""
+    from ckm_research.moderation import interaction_effect_sizes
+
+    es = interaction_effect_sizes(res)
+    outcomes = list(dict.fromkeys(y for y, _, _ in interactions))
+    es = es[es["lhs"].isin(outcomes)]
+    frame = pd.DataFrame({
+        "outcome": es["lhs"].to_numpy(),
+        "term": [t.replace(":", " × ") for t in es["rhs"]],
+        "r2": es["r2"].to_numpy(dtype=float), "r2.h0": es["r2.h0"].to_numpy(dtype=float),
+        "delta.r2": es["delta.r2"].to_numpy(dtype=float), "f2": es["f2"].to_numpy(dtype=float),
+        "delta.r2.term": es["delta.r2.term"].to_numpy(dtype=float),
+        "f2.term": es["f2.term"].to_numpy(dtype=float),
+        "lrt.stat": es["lrt.stat"].to_numpy(dtype=float),
+        "lrt.df": es["lrt.df"].to_numpy(dtype=float),
+        "lrt.pvalue": es["lrt.pvalue"].to_numpy(dtype=float),
+    })
+    joint = bool((es["terms"] != es["rhs"]).any()) or len(es) > 1
+    return Table(
+        "interaction_effect_sizes", _t("effsize.title", lang), frame,
+        formats={"r2": "r3", "r2.h0": "r3", "delta.r2": "r3", "f2": "num3", "delta.r2.term": "r3",
+                 "f2.term": "num3", "lrt.stat": "num2", "lrt.df": "int", "lrt.pvalue": "p"},
+        labels={"outcome": _t("col.outcome", lang), "term": _t("col.term", lang),
+                "r2": _t("effsize.col.r2", lang), "r2.h0": _t("effsize.col.r2_h0", lang),
+                "delta.r2": "ΔR²", "f2": "f²", "delta.r2.term": _t("effsize.col.dr2_term", lang),
+                "f2.term": _t("effsize.col.f2_term", lang), "lrt.stat": "D", "lrt.df": "df",
+                "lrt.pvalue": "p"},
+        note=_t("effsize.note", lang) + (_t("effsize.note.joint", lang) if joint else ""),
     )
 
 

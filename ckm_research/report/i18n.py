@@ -1580,6 +1580,66 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "subset.and": (" and ", "且"),
     "subset.note": ("Subsample analysed: respondents with {parts}.",
                     "分析的子样本：{parts} 的受访者。"),
+    # --- stdint (issue 11): standardized interaction effects and their effect sizes ---------
+    "stdint.title": (
+        "Standardized Effects in the Equations With Product Terms",
+        "含乘积项方程的标准化效应",
+    ),
+    "stdint.col.se": ("SE (β)", "SE（β）"),
+    "stdint.col.ci": ("{level} CI of β", "β 的 {level} 置信区间"),
+    "stdint.note": (
+        "β of a product term X × Z = B · SD(X) · SD(Z) / SD(Y), with the model-implied SDs; "
+        "Var(Y) includes the variance of the product, Var(X)Var(Z) + Cov(X, Z)² for centred "
+        "normal factors (Wen, Marsh & Hau, 2010). β of the other terms = B · SD(X) / SD(Y). "
+        "Standard errors by the delta method.",
+        "乘积项 X × Z 的 β = B · SD(X) · SD(Z) / SD(Y)，各 SD 为模型隐含值；Var(Y) 包含乘积项的"
+        "方差，中心化正态因子下为 Var(X)Var(Z) + Cov(X, Z)²（Wen, Marsh & Hau, 2010）。其他项的 "
+        "β = B · SD(X) / SD(Y)。标准误采用 delta 法。",
+    ),
+    "stdint.note.dblcent": (
+        " lavaan's std.all of a product-indicator model divides by the SD of the product "
+        "factor instead, i.e. gives the product a variance of 1.",
+        "lavaan 对乘积指标模型给出的 std.all 则除以乘积因子的 SD，即把乘积项的方差设为 1。",
+    ),
+    "effsize.title": (
+        "Effect Sizes of the Latent Interactions",
+        "潜变量交互作用的效应量",
+    ),
+    "effsize.col.r2": ("R² with the interaction", "含交互作用的 R²"),
+    "effsize.col.r2_h0": ("R² without it", "不含交互作用的 R²"),
+    "effsize.col.dr2_term": ("ΔR² of the term", "该项的 ΔR²"),
+    "effsize.col.f2_term": ("f² of the term", "该项的 f²"),
+    "effsize.note": (
+        "R² = 1 − ψ/Var(Y) of the outcome in the interaction model and in the model without "
+        "product terms refitted by maximum likelihood; ΔR² = their difference (Aiken & West, "
+        "1991); f² = ΔR²/(1 − R²), 0.02, 0.15 and 0.35 small, medium and large (Cohen, 1988). "
+        "ΔR² and f² of the term: the term's own share, the squared multiple correlation of Y "
+        "on all its predictors minus that without this product term, from the model-implied "
+        "moments. D = likelihood-ratio test of the interaction model against the model "
+        "without product terms (Klein & Moosbrugger, 2000).",
+        "R² = 1 − ψ/Var(Y)，分别为交互作用模型与以最大似然重新估计的无乘积项模型中结果变量的 R²；"
+        "ΔR² 为两者之差（Aiken & West, 1991）；f² = ΔR²/(1 − R²)，0.02、0.15、0.35 分别为小、中、"
+        "大效应（Cohen, 1988）。该项的 ΔR² 与 f²：该乘积项自身的贡献，即依据模型隐含矩，Y 对其全部"
+        "预测项的复相关平方减去去掉该乘积项后的复相关平方。D 为交互作用模型相对于无乘积项模型的"
+        "似然比检验（Klein & Moosbrugger, 2000）。",
+    ),
+    "effsize.note.joint": (
+        " The model without product terms drops all product terms of an outcome together, so "
+        "ΔR² and f² are those of the outcome's product terms jointly, and D tests all product "
+        "terms of the model jointly.",
+        "无乘积项模型同时去掉一个结果变量的全部乘积项，故 ΔR² 与 f² 为该结果变量全部乘积项的"
+        "联合效应；D 为模型全部乘积项的联合检验。",
+    ),
+    "r.stdint": (
+        "Table {t1} gives the standardized effects of these equations, the product terms "
+        "scaled by the SDs of both factors.",
+        "表{t1}给出这些方程的标准化效应，乘积项按两个因子的标准差标准化。",
+    ),
+    "r.effsize": (
+        " Table {t2} gives the variance of each outcome that its product terms explain "
+        "(ΔR², Cohen's f²) and the likelihood-ratio test D.",
+        "表{t2}给出乘积项对各结果变量额外解释的方差（ΔR²、Cohen f²）及似然比检验 D。",
+    ),
 }
 
 

@@ -192,6 +192,12 @@ REFERENCES = {
     "mackinnon85": "MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent "
                    "covariance matrix estimators with improved finite sample properties. "
                    "<i>Journal of Econometrics, 29</i>(3), 305-325.",
+    # --- stdint (issue 11): standardized interaction effects and effect sizes ---
+    "wen10": "Wen, Z., Marsh, H. W., & Hau, K.-T. (2010). Structural equation models of latent "
+             "interactions: An appropriate standardized solution and its scale-free properties. "
+             "<i>Structural Equation Modeling, 17</i>(1), 1-22.",
+    "cohen88": "Cohen, J. (1988). <i>Statistical power analysis for the behavioral sciences</i> "
+               "(2nd ed.). Erlbaum.",
 }
 
 
@@ -736,6 +742,13 @@ class Report:
             body += self.table("moderation", "simple_slopes")
             for key, jn in (n.get("johnson_neyman") or {}).items():
                 body += f"<p><strong>{_e(key)}.</strong> {_e(self._jn_text(jn))}</p>"
+            if "interaction_std" in st.get("tables", {}):  # stdint (issue 11)
+                has_es = "interaction_effect_sizes" in st.get("tables", {})
+                self.cite("wen10", *(("aiken", "cohen88", "klein") if has_es else ()))
+                body += "<p>" + self.t("r.stdint", t1=self._tables + 1) + (
+                    self.t("r.effsize", t2=self._tables + 2) if has_es else "") + "</p>"
+                body += self.table("moderation", "interaction_std")
+                body += self.table("moderation", "interaction_effect_sizes")
             for name in st.get("figures", {}):
                 if not name.startswith("cind_"):
                     body += self.figure("moderation", name)

@@ -120,6 +120,7 @@ R_WRITTEN = (
     "parity_modmed_missing.csv",
     "parity_modmed_missing_prod.csv",
     "parity_modmed_composite.csv",
+    "parity_std_interaction_prod.csv",
 )
 
 
