@@ -34,6 +34,8 @@ Parameters sharing a label share one free parameter (equality constraint).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -245,6 +247,50 @@ def build_partable(
     ParTable
     """
     parsed = parse_model(model) if isinstance(model, str) else model
+    key = (
+        parsed, ngroups, meanstructure, std_lv, fixed_x, _frozen(ordered),
+        tuple((nthresholds or {}).items()), _frozen(group_equal), int_ov_free, int_lv_free,
+        orthogonal, _frozen(group_partial), general_constraints, parameterization,
+    )  # fmt: skip
+    try:
+        hash(key)
+    except TypeError:  # e.g. unhashable values in an argument: build without the cache
+        return _build_partable(parsed, *key[1:])
+    pt = _build_partable_cached(key)
+    # a fresh table each time: callers may change theirs
+    return dataclasses.replace(pt, table=pt.table.copy())
+
+
+def _frozen(values):
+    """``values`` as a hashable key with the same meaning (a string stays a string)."""
+    return values if isinstance(values, (str, tuple)) else tuple(values)
+
+
+@functools.lru_cache(maxsize=128)
+def _build_partable_cached(key: tuple) -> ParTable:
+    """:func:`build_partable` for one model and options, built once (the model and the
+    options are immutable; the caller copies the table)."""
+    return _build_partable(*key)
+
+
+def _build_partable(
+    parsed: ParsedModel,
+    ngroups: int,
+    meanstructure: bool,
+    std_lv: bool,
+    fixed_x: bool,
+    ordered: tuple,
+    nthresholds: tuple,
+    group_equal: tuple,
+    int_ov_free: bool,
+    int_lv_free: bool,
+    orthogonal: bool,
+    group_partial: tuple,
+    general_constraints: bool,
+    parameterization: str,
+) -> ParTable:
+    """The work of :func:`build_partable` (``nthresholds`` as ``(name, count)`` pairs)."""
+    nthresholds = dict(nthresholds)
     roles = variable_roles(parsed, ordered)
     lv_set = set(roles.lv)
     ov_x_set = set(roles.ov_x)
