@@ -29,6 +29,7 @@ rank-two form gives the normal-theory expected information in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,12 @@ __all__ = ["GroupModel", "RAMModel", "vech_indices"]
 
 def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of lavaan's ``vech`` (lower triangle, column by column)."""
+    rows, cols = _vech_indices(int(p))
+    return rows.copy(), cols.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = [], []
     for j in range(p):
         for i in range(j, p):
