@@ -105,6 +105,20 @@ def _unique(seq):
 
 
 def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
+    """Classify the model's variables as lavaan does (:func:`_variable_roles`); the
+    result (immutable) is computed once per model and ``ordered``."""
+    try:
+        return _variable_roles_cached(model, _frozen(ordered))
+    except TypeError:  # an unhashable argument: compute without the cache
+        return _variable_roles(model, ordered)
+
+
+@functools.lru_cache(maxsize=256)
+def _variable_roles_cached(model: ParsedModel, ordered) -> VariableRoles:
+    return _variable_roles(model, ordered)
+
+
+def _variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     """Classify the model's variables as lavaan does (``lav_partable_vnames``).
 
     A latent variable that is an indicator of another one (a first-order factor
@@ -164,7 +178,8 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     ov_y = [v for v in ov if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
     lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x_set]
     ordered = set(ordered)
-    ov_ord = [v for v in ov if v in ordered or any(s.op == "|" and s.lhs == v for s in st)]
+    with_thresholds = {s.lhs for s in st if s.op == "|"}
+    ov_ord = [v for v in ov if v in ordered or v in with_thresholds]
     return VariableRoles(
         tuple(ov),
         tuple(lv),
