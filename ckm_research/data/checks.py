@@ -123,7 +123,7 @@ def check_model_data(
     if numeric:
         # plain numpy numbers (the usual case): one conversion of the block, as
         # _to_float converts each column (this runs on every fit)
-        matrix = sub.to_numpy(dtype=float)
+        matrix = sub.to_numpy(dtype=float, copy=True)  # the result is the caller's to edit
         for j in np.flatnonzero(np.isinf(matrix).any(axis=0)):
             name = names[j]
             problems.append(_infinite_problem(name, np.flatnonzero(np.isinf(matrix[:, j]))))

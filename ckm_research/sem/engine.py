@@ -179,16 +179,18 @@ class BaseEngine:
         wald = wald_table(vals, se, self.opts.level)
         std = self.std_all(self.theta)
         # built from arrays in the final column order (one DataFrame, no reindexing)
+        # copies: the table's arrays may be the parameter table's own memory, and callers
+        # edit the estimates (the product-indicator fit renames its rhs)
         out = {
-            "lhs": cols["lhs"],
-            "op": cols["op"],
-            "rhs": cols["rhs"],
+            "lhs": cols["lhs"].copy(),
+            "op": cols["op"].copy(),
+            "rhs": cols["rhs"].copy(),
             "est": vals,
             "se": se,
             **wald,
             "std.all": std,
-            "label": cols["label"],
-            "group": cols["group"],
+            "label": cols["label"].copy(),
+            "group": cols["group"].copy(),
         }
         if self.pt.definitions:
             defs = self.pt.definitions
