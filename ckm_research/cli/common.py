@@ -92,8 +92,6 @@ class UI:
             yield
 
 
-
-
 def missing_values(value: str) -> list[float | int | str]:
     """The argument type of ``--missing-values``: codes separated by commas.
 
