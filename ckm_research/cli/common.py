@@ -44,13 +44,26 @@ class UI:
     """
 
     def __init__(self, debug: bool = False):
-        from rich.console import Console  # imported here: rich is slow to import
-
         self.debug = debug
-        self.console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
         self.interactive = sys.stderr.isatty()
+        self._console = None
+
+    @property
+    def console(self):
+        """rich's console on stderr, made on the first message: rich is slow to import,
+        and a command that prints no note, warning or spinner does without it."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+        return self._console
 
     def _print(self, label: str, style: str, message: str) -> None:
+        if not self.interactive and self._console is None:
+            # no colour off a terminal: the same line without importing rich
+            sys.stderr.write(f"{label}{message}\n")
+            sys.stderr.flush()
+            return
         from rich.text import Text
 
         line = Text()
@@ -77,8 +90,6 @@ class UI:
 
         with self.console.status(Text(message), spinner="dots"):
             yield
-
-
 
 
 def missing_values(value: str) -> list[float | int | str]:

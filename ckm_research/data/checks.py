@@ -103,8 +103,11 @@ def check_model_data(
             "covariance matrix is singular"
         )
     else:
-        if isinstance(min_rows, bool) or not isinstance(min_rows, (int, np.integer)) \
-                or min_rows < 1:
+        if (
+            isinstance(min_rows, bool)
+            or not isinstance(min_rows, (int, np.integer))
+            or min_rows < 1
+        ):
             raise ValueError(
                 "The 'min_rows' parameter of check_model_data must be an int in the range "
                 f"[1, inf). Got {min_rows!r} instead."
@@ -115,21 +118,33 @@ def check_model_data(
 
     problems: list[str] = []
     flagged: set[str] = set()
-    columns: dict[str, pd.Series] = {}
-    for name in names:
-        values, problem = _to_float(data[name], name)
-        if problem:
-            problems.append(problem)
+    sub = data[names]
+    numeric = all(isinstance(t, np.dtype) and t.kind in "fiu" for t in sub.dtypes)
+    if numeric:
+        # plain numpy numbers (the usual case): one conversion of the block, as
+        # _to_float converts each column (this runs on every fit)
+        matrix = sub.to_numpy(dtype=float, copy=True)  # the result is the caller's to edit
+        for j in np.flatnonzero(np.isinf(matrix).any(axis=0)):
+            name = names[j]
+            problems.append(_infinite_problem(name, np.flatnonzero(np.isinf(matrix[:, j]))))
             flagged.add(name)
-        columns[name] = values
-    out = pd.DataFrame(columns, index=data.index)
+    else:
+        columns: list[np.ndarray] = []
+        for name in names:
+            values, problem = _to_float(sub[name], name)
+            if problem:
+                problems.append(problem)
+                flagged.add(name)
+            columns.append(values.to_numpy(dtype=float))
+        matrix = np.column_stack(columns)
+    out = pd.DataFrame(matrix, index=data.index, columns=names)
     out.attrs = dict(data.attrs)
 
     usable_columns = []
-    for name in names:
+    for j, name in enumerate(names):
         if name in flagged:
             continue
-        column = out[name].to_numpy()
+        column = matrix[:, j]
         observed = column[~np.isnan(column)]  # numpy, not pandas: this runs on every fit
         if not observed.size:
             problems.append(
@@ -163,12 +178,16 @@ def check_model_data(
         else:
             usable_columns.append(name)
 
-    problems.extend(_identical_columns(out, usable_columns))
+    usable_x = matrix[:, [names.index(n) for n in usable_columns]]
+    problems.extend(_identical_columns(out, usable_columns, usable_x))
     if not problems:
-        problems.extend(_linear_dependencies(out, usable_columns))
+        problems.extend(_linear_dependencies(out, usable_columns, x=usable_x))
 
     # a row counts when it has any answer, numeric or not (text cells are reported above)
-    n_rows = int(data[names].notna().any(axis=1).sum())
+    if numeric:  # numbers only: a cell is an answer when it is not NaN
+        n_rows = int((~np.isnan(matrix)).any(axis=1).sum())
+    else:
+        n_rows = int(sub.notna().any(axis=1).sum())
     if n_rows < min_rows:
         empty = len(out) - n_rows
         problems.append(
@@ -255,8 +274,9 @@ def _check_present(data: pd.DataFrame, names: list[str]) -> None:
         matches = _close_matches(name, columns)
         hint = f" (did you mean {' or '.join(repr(m) for m in matches)}?)" if matches else ""
         described.append(f"{name!r}{hint}")
-    shown = ", ".join(columns[:30]) + (f", ... ({len(columns)} in all)" if len(columns) > 30
-                                        else "")
+    shown = ", ".join(columns[:30]) + (
+        f", ... ({len(columns)} in all)" if len(columns) > 30 else ""
+    )
     noun = "variable that is" if len(absent) == 1 else f"{len(absent)} variables that are"
     error = ModelSpecificationError(
         f"The model names {noun} not in the data: {', '.join(described)}. Check the "
@@ -279,8 +299,7 @@ def _close_matches(name: str, columns: list[str]) -> list[str]:
     stem = re.fullmatch(r"(.*?[A-Za-z_.])\d+", name)
     if stem:
         prefix = stem.group(1).lower()
-        return [c for c in columns
-                if re.fullmatch(re.escape(prefix) + r"\d+", c.lower())][:5]
+        return [c for c in columns if re.fullmatch(re.escape(prefix) + r"\d+", c.lower())][:5]
     return []
 
 
@@ -314,8 +333,10 @@ def _to_float(series: pd.Series, name: str) -> tuple[pd.Series, str | None]:
         dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         nan = pd.Series(np.nan, index=series.index, dtype=float)
-        return nan, (f"column {name!r} holds dates or times, not numbers; drop it from the "
-                     "model or recode it.")
+        return nan, (
+            f"column {name!r} holds dates or times, not numbers; drop it from the "
+            "model or recode it."
+        )
     if pd.api.types.is_numeric_dtype(dtype):
         values = pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index)
     else:
@@ -339,9 +360,15 @@ def _to_float(series: pd.Series, name: str) -> tuple[pd.Series, str | None]:
             )
     infinite = np.flatnonzero(np.isinf(values.to_numpy()))
     if len(infinite):
-        return values, (f"column {name!r} has infinite values in data rows {_rows(infinite)}; "
-                        "replace them with valid answers or leave the cells empty.")
+        return values, _infinite_problem(name, infinite)
     return values, None
+
+
+def _infinite_problem(name: str, infinite: np.ndarray) -> str:
+    return (
+        f"column {name!r} has infinite values in data rows {_rows(infinite)}; "
+        "replace them with valid answers or leave the cells empty."
+    )
 
 
 def _non_numeric_hint(tokens: set[str]) -> str:
@@ -369,10 +396,14 @@ def _non_numeric_hint(tokens: set[str]) -> str:
     return " ".join(hints)
 
 
-def _identical_columns(data: pd.DataFrame, names: list[str]) -> list[str]:
+def _identical_columns(
+    data: pd.DataFrame, names: list[str], x: np.ndarray | None = None
+) -> list[str]:
+    """Groups of identical columns (``x``: the columns ``names`` as floats, when the
+    caller has them)."""
     groups: dict[bytes, list[str]] = {}
-    for name in names:
-        values = data[name].to_numpy(dtype=float)
+    for j, name in enumerate(names):
+        values = data[name].to_numpy(dtype=float) if x is None else x[:, j]
         canonical = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
         groups.setdefault(canonical.tobytes(), []).append(name)
     problems = []
@@ -386,7 +417,9 @@ def _identical_columns(data: pd.DataFrame, names: list[str]) -> list[str]:
     return problems
 
 
-def _linear_dependencies(data: pd.DataFrame, names: list[str], tol: float = 1e-8) -> list[str]:
+def _linear_dependencies(
+    data: pd.DataFrame, names: list[str], tol: float = 1e-8, x: np.ndarray | None = None
+) -> list[str]:
     """Columns whose covariance matrix is singular: one is an exact linear
     combination of others (a sum score among the items, a recoded copy).
 
@@ -397,7 +430,8 @@ def _linear_dependencies(data: pd.DataFrame, names: list[str], tol: float = 1e-8
     """
     if len(names) < 2:
         return []
-    x = data[names].to_numpy(dtype=float)
+    if x is None:
+        x = data[names].to_numpy(dtype=float)
     complete = x[~np.isnan(x).any(axis=1)]
     if complete.shape[0] > len(names):
         cov = np.cov(complete, rowvar=False)

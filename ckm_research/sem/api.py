@@ -319,9 +319,10 @@ def fit_with_options(model: str | Path, data, options: FitOptions) -> SEMResults
         frame = add_product_columns(frame, parsed, roles)
     ordered_t = _resolve_ordered(options.ordered, ov)
     check_estimator(options.label, ordered=bool(ordered_t))
-    engine = _build_engine(parsed, frame, options.replace(ordered=ordered_t))
-    # SEM fitting multiplies many small matrices: BLAS threads only add overhead
+    # SEM fitting multiplies many small matrices: BLAS threads only add overhead (also
+    # to the data checks and sample moments of building the engine)
     with single_thread_blas():
+        engine = _build_engine(parsed, frame, options.replace(ordered=ordered_t))
         res = run_engine(engine, frame, parsed)
     res.options = options
     res.model_text = model

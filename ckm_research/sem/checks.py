@@ -138,6 +138,10 @@ def scale_warnings(engine) -> list[str]:
     :func:`run_engine` says so).
     """
     variances = observed_variances(engine)
+    v = variances.to_numpy()
+    ok = v[np.isfinite(v) & (v > 0)]
+    if not (len(ok) > 1 and ok.max() / ok.min() > _RATIO_LIMIT) and not (v > _VARIANCE_LIMIT).any():
+        return []  # the usual case, decided on the array (this runs on every fit)
     out = []
     prob = _scale_problem(variances)
     if prob is not None:

@@ -40,7 +40,7 @@ from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.options import FitOptions
 from ckm_research.sem.partable import ParTable
-from ckm_research.sem.results import ESTIMATE_COLUMNS, SEMResults
+from ckm_research.sem.results import SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_all
 from ckm_research.sem.syntax import evaluate_definitions
 
@@ -118,18 +118,19 @@ class BaseEngine:
 
     def _check_warnings(self, row_vals: np.ndarray) -> list[str]:
         out = []
-        t = self.pt.table
+        cols = self._table_columns()
+        lhs = cols["lhs"]
         lv = set(self.model.lv)
-        for r, row in enumerate(t.itertuples(index=False)):
-            if row.op == "~~" and row.lhs == row.rhs and row_vals[r] < 0:
-                kind = "latent variable" if row.lhs in lv else "observed variable"
-                msg = (
-                    f"the estimated (residual) variance of the {kind} '{row.lhs}' is negative "
-                    f"({row_vals[r]:.4f}): a Heywood case. Check the model for misspecification, "
-                    "empirical under-identification or too few indicators."
-                )
-                out.append(msg)
-                _warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+        negative = (cols["op"] == "~~") & (lhs == cols["rhs"]) & (row_vals < 0)
+        for r in np.flatnonzero(negative):
+            kind = "latent variable" if lhs[r] in lv else "observed variable"
+            msg = (
+                f"the estimated (residual) variance of the {kind} '{lhs[r]}' is negative "
+                f"({row_vals[r]:.4f}): a Heywood case. Check the model for misspecification, "
+                "empirical under-identification or too few indicators."
+            )
+            out.append(msg)
+            _warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
         for g in range(self.model.ngroups):
             C, _ = self.model.implied(self.theta, g, full=True)
             k = self.model.n_ov
@@ -147,39 +148,70 @@ class BaseEngine:
                     _warnings.warn(msg, NonPositiveDefiniteWarning, stacklevel=3)
         return out
 
-    def estimates_table(self, vcov: np.ndarray) -> pd.DataFrame:
+    def _table_columns(self) -> dict[str, np.ndarray]:
+        """The parameter table's ``lhs op rhs group`` and the reported ``label`` (the
+        automatic ``.p`` labels blanked) as arrays, read once per engine."""
         t = self.pt.table
+        cached = self.__dict__.get("_table_columns_cache")
+        if cached is not None and cached[0] is t:  # (a copied engine may have another table)
+            return cached[1]
+        labels = t["label"].to_numpy(dtype=object)
+        cols = {
+            "lhs": t["lhs"].to_numpy(dtype=object),
+            "op": t["op"].to_numpy(dtype=object),
+            "rhs": t["rhs"].to_numpy(dtype=object),
+            "group": t["group"].to_numpy(),
+            "label": np.array(
+                ["" if isinstance(v, str) and v.startswith(".") else v for v in labels],
+                dtype=object,
+            ),
+        }
+        self._table_columns_cache = (t, cols)
+        return cols
+
+    def estimates_table(self, vcov: np.ndarray) -> pd.DataFrame:
+        cols = self._table_columns()
+        free = self.model.free
         vals = self.row_values()
-        free = t["free"].to_numpy()
         se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
         se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
         # fixed rows have se 0: z is NaN and the interval is the value itself
         wald = wald_table(vals, se, self.opts.level)
         std = self.std_all(self.theta)
-        out = pd.DataFrame(
-            {
-                "lhs": t["lhs"],
-                "op": t["op"],
-                "rhs": t["rhs"],
-                "label": t["label"].where(~t["label"].str.startswith("."), ""),
-                "group": t["group"],
-                "est": vals,
-                "se": se,
-                **wald,
-                "std.all": std,
-            }
-        )
+        # built from arrays in the final column order (one DataFrame, no reindexing)
+        # copies: the table's arrays may be the parameter table's own memory, and callers
+        # edit the estimates (the product-indicator fit renames its rhs)
+        out = {
+            "lhs": cols["lhs"].copy(),
+            "op": cols["op"].copy(),
+            "rhs": cols["rhs"].copy(),
+            "est": vals,
+            "se": se,
+            **wald,
+            "std.all": std,
+            "label": cols["label"].copy(),
+            "group": cols["group"].copy(),
+        }
         if self.pt.definitions:
+            defs = self.pt.definitions
             dv = self.defined_values(self.theta)
             dse = delta_method_se(self.defined_values, self.theta, vcov)
-            drows = self._definition_rows(dv, dse, "est")
-            drows.insert(3, "label", drows["lhs"])
-            drows["std.all"] = self.defined_values(self.theta, row_vals=std)
-            out = pd.concat([out, drows], ignore_index=True)
-        cols = [*ESTIMATE_COLUMNS, "label"]
-        if self.pt.ngroups > 1:
-            cols.append("group")
-        return out[cols]
+            names = np.array([d.name for d in defs], dtype=object)
+            drows = {
+                "lhs": names,
+                "op": np.array([":="] * len(defs), dtype=object),
+                "rhs": np.array([d.expression.replace(" ", "") for d in defs], dtype=object),
+                "est": dv,
+                "se": dse,
+                **wald_table(dv, dse, self.opts.level),
+                "std.all": self.defined_values(self.theta, row_vals=std),
+                "label": names,
+                "group": np.zeros(len(defs), dtype=cols["group"].dtype),
+            }
+            out = {k: np.concatenate([v, np.asarray(drows[k])]) for k, v in out.items()}
+        if self.pt.ngroups <= 1:
+            del out["group"]
+        return pd.DataFrame(out)
 
     def standardized_solution(self) -> pd.DataFrame:
         """``std.all`` with delta-method SEs (lavaan ``standardizedSolution``)."""

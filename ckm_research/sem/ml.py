@@ -28,6 +28,7 @@ from the rank-two derivative factors of :mod:`ckm_research.sem.model`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,6 +83,11 @@ class SampleMoments:
         xc = x - mean
         return cls(n, xc.T @ xc / n, mean)
 
+    @cached_property
+    def logdet(self) -> float:
+        """:math:`\\log|S|` (computed once: every evaluation of the discrepancy needs it)."""
+        return np.linalg.slogdet(self.cov)[1]
+
 
 def _inv_logdet(sigma: np.ndarray):
     try:
@@ -90,6 +96,53 @@ def _inv_logdet(sigma: np.ndarray):
         return None, None
     ci = np.linalg.inv(c)
     return ci.T @ ci, 2.0 * np.log(np.diag(c)).sum()
+
+
+class _GroupTerms:
+    """What the discrepancy, its gradient and the information share at one point of
+    one group: the implied moments (:meth:`RAMModel.pieces`), :math:`\\Sigma^{-1}`,
+    :math:`\\log|\\Sigma|` and the rank-two derivative factors (built when first
+    needed)."""
+
+    __slots__ = ("pc", "K", "logdet", "_factors", "_model", "_g")
+
+    def __init__(self, model: RAMModel, theta: np.ndarray, g: int):
+        self.pc = model.pieces(theta, g)
+        self.K, self.logdet = _inv_logdet(self.pc["sigma"])
+        self._factors = None
+        self._model, self._g = model, g
+
+    @property
+    def factors(self):
+        if self._factors is None:
+            self._factors = self._model.rank2_factors(self.pc, self._g)
+        return self._factors
+
+
+def _group_terms(model: RAMModel, theta: np.ndarray, g: int) -> _GroupTerms:
+    """:class:`_GroupTerms` of ``theta``, kept for the last point of each group: Fisher
+    scoring evaluates the information at the point whose discrepancy and gradient it has
+    just computed (the values of fixed rows are part of the key: ``_fill_exo`` sets them)."""
+    theta = np.asarray(theta, dtype=float)
+    key = (theta.tobytes(), model.values.tobytes())
+    cache = model.__dict__.setdefault("_ml_terms_cache", {})
+    hit = cache.get(g)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    terms = _GroupTerms(model, theta, g)
+    cache[g] = (key, terms)
+    return terms
+
+
+def _free_positions(model: RAMModel, g: int, rows: np.ndarray):
+    """The free-parameter positions of group ``g``'s free ``rows`` and their
+    ``np.ix_`` grid when each row is a different parameter (then sums over rows are
+    plain scatters), else ``None`` (computed once per group)."""
+    cache = model.__dict__.setdefault("_ml_free_positions", {})
+    if g not in cache:
+        idx = model.free[rows] - 1
+        cache[g] = (idx, np.ix_(idx, idx)) if len(np.unique(idx)) == len(idx) else None
+    return cache[g]
 
 
 def ml_discrepancy(
@@ -104,24 +157,27 @@ def ml_discrepancy(
     f = 0.0
     grad = np.zeros(model.n_free)
     for g, mom in enumerate(moments):
-        pc = model.pieces(theta, g)
-        sigma = pc["sigma"]
-        K, logdet = _inv_logdet(sigma)
+        terms = _group_terms(model, theta, g)
+        pc, K, logdet = terms.pc, terms.K, terms.logdet
         if K is None:
             return np.inf, None
-        p = sigma.shape[0]
+        p = K.shape[0]
         d = mom.mean - pc["mu"] if model.meanstructure else np.zeros(p)
         S = mom.cov
-        _, logdet_s = np.linalg.slogdet(S)
+        logdet_s = mom.logdet if isinstance(mom, SampleMoments) else np.linalg.slogdet(S)[1]
         Kd = K @ d
         fg = logdet + np.sum(K * S) - logdet_s - p + d @ Kd
         w = mom.n / ntot
         f += w * fg
         if gradient:
-            rows, X, Y, DMU = model.rank2_factors(pc, g)
+            rows, X, Y, DMU = terms.factors
             G = K - K @ (S + np.outer(d, d)) @ K
             g_rows = 2.0 * np.sum(X * (G @ Y), axis=0) - 2.0 * (DMU.T @ Kd)
-            np.add.at(grad, model.free[rows] - 1, w * g_rows)
+            pos = _free_positions(model, g, rows)
+            if pos is None:
+                np.add.at(grad, model.free[rows] - 1, w * g_rows)
+            else:
+                grad[pos[0]] += w * g_rows
     return f, (grad if gradient else None)
 
 
@@ -139,11 +195,11 @@ def ml_information(
     ms = model.meanstructure if meanstructure is None else meanstructure
     info = np.zeros((model.n_free, model.n_free))
     for g, w in enumerate(weights):
-        pc = model.pieces(theta, g)
-        K, _ = _inv_logdet(pc["sigma"])
+        terms = _group_terms(model, theta, g)
+        K = terms.K
         if K is None:
-            K = np.linalg.pinv(pc["sigma"])
-        rows, X, Y, DMU = model.rank2_factors(pc, g)
+            K = np.linalg.pinv(terms.pc["sigma"])
+        rows, X, Y, DMU = terms.factors
         KX, KY = K @ X, K @ Y
         P = X.T @ KX
         Q = Y.T @ KY
@@ -151,8 +207,12 @@ def ml_information(
         I_rows = P * Q + R * R.T
         if ms:
             I_rows = I_rows + DMU.T @ K @ DMU
-        L = model.row_to_free(rows)
-        info += w * (L.T @ I_rows @ L)
+        pos = _free_positions(model, g, rows)
+        if pos is None:
+            L = model.row_to_free(rows)
+            info += w * (L.T @ I_rows @ L)
+        else:  # L is a selection: L' I L scatters I's entries
+            info[pos[1]] += w * I_rows
     return info
 
 
@@ -367,7 +427,14 @@ def scaled_cond(H: np.ndarray) -> float:
     d = _jacobi_scale(H)
     if np.any(np.diag(H) <= 0):
         return np.inf
-    return float(np.linalg.cond(H * np.outer(d, d)))
+    Hs = H * np.outer(d, d)
+    if np.abs(Hs - Hs.T).max() > 1e-10:  # not an information matrix: the SVD's ratio
+        return float(np.linalg.cond(Hs))
+    # symmetric: the singular values are the eigenvalues' moduli (eigvalsh costs about
+    # half the SVD, and this runs at every scoring iteration)
+    ev = np.abs(np.linalg.eigvalsh(Hs))
+    lo = ev.min()
+    return float(ev.max() / lo) if lo > 0 else np.inf
 
 
 def _raise_unidentified(model: RAMModel, H: np.ndarray):
@@ -569,16 +636,32 @@ class MLEngine(BaseEngine):
         ms = self.opts.meanstructure
         out = {"gfi": 0.0}
         nel = 0
+        keep = self.non_exo_mask()  # fixed-x moments are not part of the fit
         for g in range(len(self.groups)):
             S, ybar = self.sample_moments(g)
             Sig, mu = self.model.implied(self.theta, g)
+            if keep.all():
+                # without fixed-x moments the quadratic forms of the weight
+                # V = 1/2 D'(K x K)D (+ K for the means), K = Sigma^-1, are traces:
+                # e'Ve = 1/2 tr((K E)^2) + d'K d for the residuals E = S - Sigma,
+                # d = ybar - mu (Magnus & Neudecker, 1999, ch. 18), without forming V
+                # (p* x p*: 1431 x 1431 for 53 items)
+                K = np.linalg.inv(Sig)
+                KE, KS = K @ (S - Sig), K @ S
+                num, den = 0.5 * np.sum(KE * KE.T), 0.5 * np.sum(KS * KS.T)
+                if ms:
+                    d = ybar - mu
+                    num, den = num + d @ K @ d, den + ybar @ K @ ybar
+                p = len(ybar)
+                nel += p * (p + 1) // 2 + (p if ms else 0)
+                out["gfi"] += self.n_per_group[g] / self.ntotal * float(1.0 - num / den)
+                continue
             ri, ci = vech_indices(len(ybar))
             obs, est = S[ri, ci], Sig[ri, ci]
             if ms:
                 obs, est = np.concatenate([ybar, obs]), np.concatenate([mu, est])
             V = h1_information_expected(Sig, ms)
             nel += len(obs)
-            keep = self.non_exo_mask()  # fixed-x moments are not part of the fit
             obs, est, V = obs[keep], est[keep], V[np.ix_(keep, keep)]
             one = fmx.gfi(obs, est, V, df)
             out["gfi"] += self.n_per_group[g] / self.ntotal * one["gfi"]

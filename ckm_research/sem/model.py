@@ -29,6 +29,7 @@ rank-two form gives the normal-theory expected information in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,12 @@ __all__ = ["GroupModel", "RAMModel", "vech_indices"]
 
 def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of lavaan's ``vech`` (lower triangle, column by column)."""
+    rows, cols = _vech_indices(int(p))
+    return rows.copy(), cols.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = [], []
     for j in range(p):
         for i in range(j, p):
@@ -212,28 +219,58 @@ class RAMModel:
         DMU : ndarray (p, r)
             :math:`d\\mu/d\\text{row}_r`.
         """
-        a, s, m = self._free_index(g)
-        FE, FEC, Em = pc["FE"], pc["FEC"], pc["Em"]
-        xs, ys, dmus = [], [], []
-        if a is not None:
-            ai, aj = a
-            xs.append(FE[:, ai])
-            ys.append(FEC[:, aj])
-            dmus.append(FE[:, ai] * Em[aj][None, :])
-        if s is not None:
-            si, sj, half = s
-            xs.append(FE[:, si])
-            ys.append(FE[:, sj] * half[None, :])
-            dmus.append(np.zeros((self.n_ov, len(si))))
-        if m is not None:
-            xs.append(np.zeros((self.n_ov, len(m))))
-            ys.append(np.zeros((self.n_ov, len(m))))
-            dmus.append(FE[:, m])
-        rows = self._free_rows_of_group[g]
+        rows, xcols, ycols, yscale, dcols, dmean = self._rank2_index(g)
         if not len(rows):
             z = np.zeros((self.n_ov, 0))
             return np.zeros(0, dtype=int), z, z, z
-        return (rows.copy(), np.hstack(xs), np.hstack(ys), np.hstack(dmus))
+        FE, FEC, Em = pc["FE"], pc["FEC"], pc["Em"]
+        # one gather from [FE | FEC | 0] instead of a slice and a stack per kind of row
+        # (rank2_factors runs twice per iteration); the products are those of the
+        # element-wise definition: x for A (FE e_i), S (FE e_i), m (0); y for A (FEC e_j),
+        # S (FE e_j, halved on the diagonal), m (0); dmu for A (FE e_i (E m)_j), S (0),
+        # m (FE e_i)
+        B = np.concatenate([FE, FEC, np.zeros((self.n_ov, 1))], axis=1)
+        Y = B[:, ycols]
+        if yscale is not None:
+            Y *= yscale
+        DMU = B[:, dcols]
+        if dmean is not None:
+            DMU[:, dmean] *= Em[self._rank2_em[g]]
+        return rows.copy(), B[:, xcols], Y, DMU
+
+    def _rank2_index(self, g: int):
+        """Column positions in ``[FE | FEC | 0]`` of the rank-two factors of group ``g``'s
+        free rows (computed once: which rows are free does not change)."""
+        cache = self.__dict__.setdefault("_rank2_index_cache", {})
+        if g not in cache:
+            a, s, m = self._free_index(g)
+            n, zero = self.n_var, 2 * self.n_var
+            xcols, ycols, yscale, dcols = [], [], [], []
+            dmean, em = None, None
+            if a is not None:
+                ai, aj = a
+                xcols.append(ai)
+                ycols.append(n + aj)
+                yscale.append(np.ones(len(ai)))
+                dcols.append(ai)
+                dmean, em = np.arange(len(ai)), aj
+            if s is not None:
+                si, sj, half = s
+                xcols.append(si)
+                ycols.append(sj)
+                yscale.append(half)
+                dcols.append(np.full(len(si), zero))
+            if m is not None:
+                xcols.append(np.full(len(m), zero))
+                ycols.append(np.full(len(m), zero))
+                yscale.append(np.ones(len(m)))
+                dcols.append(m)
+            rows = self._free_rows_of_group[g]
+            ys = np.concatenate(yscale) if yscale else np.zeros(0)
+            cache[g] = (rows, _cat_int(xcols), _cat_int(ycols),
+                        None if np.all(ys == 1.0) else ys, _cat_int(dcols), dmean)  # fmt: skip
+            self.__dict__.setdefault("_rank2_em", {})[g] = em
+        return cache[g]
 
     def _free_index(self, g: int):
         """The free A, S and m positions of group ``g`` (computed once: which rows are
@@ -287,6 +324,10 @@ class RAMModel:
         if ms:
             D = np.vstack([DMU, D])
         return D @ self.row_to_free(rows)
+
+
+def _cat_int(parts: list) -> np.ndarray:
+    return np.concatenate(parts).astype(int) if parts else np.zeros(0, dtype=int)
 
 
 def _nan_to_num(values: np.ndarray) -> np.ndarray:

@@ -34,6 +34,8 @@ Parameters sharing a label share one free parameter (equality constraint).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -103,6 +105,20 @@ def _unique(seq):
 
 
 def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
+    """Classify the model's variables as lavaan does (:func:`_variable_roles`); the
+    result (immutable) is computed once per model and ``ordered``."""
+    try:
+        return _variable_roles_cached(model, _frozen(ordered))
+    except TypeError:  # an unhashable argument: compute without the cache
+        return _variable_roles(model, ordered)
+
+
+@functools.lru_cache(maxsize=256)
+def _variable_roles_cached(model: ParsedModel, ordered) -> VariableRoles:
+    return _variable_roles(model, ordered)
+
+
+def _variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     """Classify the model's variables as lavaan does (``lav_partable_vnames``).
 
     A latent variable that is an indicator of another one (a first-order factor
@@ -162,7 +178,8 @@ def variable_roles(model: ParsedModel, ordered=()) -> VariableRoles:
     ov_y = [v for v in ov if v in eqs_y and v not in ov_ind_set and v not in eqs_x_set]
     lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x_set]
     ordered = set(ordered)
-    ov_ord = [v for v in ov if v in ordered or any(s.op == "|" and s.lhs == v for s in st)]
+    with_thresholds = {s.lhs for s in st if s.op == "|"}
+    ov_ord = [v for v in ov if v in ordered or v in with_thresholds]
     return VariableRoles(
         tuple(ov),
         tuple(lv),
@@ -245,6 +262,50 @@ def build_partable(
     ParTable
     """
     parsed = parse_model(model) if isinstance(model, str) else model
+    key = (
+        parsed, ngroups, meanstructure, std_lv, fixed_x, _frozen(ordered),
+        tuple((nthresholds or {}).items()), _frozen(group_equal), int_ov_free, int_lv_free,
+        orthogonal, _frozen(group_partial), general_constraints, parameterization,
+    )  # fmt: skip
+    try:
+        hash(key)
+    except TypeError:  # e.g. unhashable values in an argument: build without the cache
+        return _build_partable(parsed, *key[1:])
+    pt = _build_partable_cached(key)
+    # a fresh table each time: callers may change theirs
+    return dataclasses.replace(pt, table=pt.table.copy())
+
+
+def _frozen(values):
+    """``values`` as a hashable key with the same meaning (a string stays a string)."""
+    return values if isinstance(values, (str, tuple)) else tuple(values)
+
+
+@functools.lru_cache(maxsize=128)
+def _build_partable_cached(key: tuple) -> ParTable:
+    """:func:`build_partable` for one model and options, built once (the model and the
+    options are immutable; the caller copies the table)."""
+    return _build_partable(*key)
+
+
+def _build_partable(
+    parsed: ParsedModel,
+    ngroups: int,
+    meanstructure: bool,
+    std_lv: bool,
+    fixed_x: bool,
+    ordered: tuple,
+    nthresholds: tuple,
+    group_equal: tuple,
+    int_ov_free: bool,
+    int_lv_free: bool,
+    orthogonal: bool,
+    group_partial: tuple,
+    general_constraints: bool,
+    parameterization: str,
+) -> ParTable:
+    """The work of :func:`build_partable` (``nthresholds`` as ``(name, count)`` pairs)."""
+    nthresholds = dict(nthresholds)
     roles = variable_roles(parsed, ordered)
     lv_set = set(roles.lv)
     ov_x_set = set(roles.ov_x)

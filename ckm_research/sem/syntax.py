@@ -458,6 +458,14 @@ def parse_model(text: str) -> ParsedModel:
         raise ModelSyntaxError(
             f"the model must be a string of lavaan syntax, got {type(text).__name__}"
         )
+    # a ParsedModel is immutable (frozen dataclasses of tuples): the same text gives the
+    # same object, parsed once (bootstrap, power and the report refit one model many times)
+    return _parse_model_cached(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_model_cached(text: str) -> ParsedModel:
+    """:func:`parse_model` of a string (errors are raised each time: not cached)."""
     statements: list[Statement] = []
     definitions: list[Definition] = []
     constraints: list[Constraint] = []
