@@ -319,8 +319,20 @@ def test_cli_fit_lms_groups(oneint2, tmp_path, capsys):
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "Group 1 [a]:" in text and "Group 2 [b]:" in text
+    # the standardized interaction block is for one group: it says so instead of failing
+    assert "Standardized interaction effects: not available (" in text
+    assert "multi-group LMS fit" in text
     assert text.count("X:Z") >= 2 and "LMS" in text
     doc = json.loads(out.read_text())
     rows = [r for r in doc["estimates"] if r["rhs"] == "X:Z"]
     assert [r["group"] for r in rows] == [1, 2]
     assert all(r["se"] > 0 for r in rows)
+
+
+def test_standardized_interactions_refuse_several_groups(oneint2):
+    from ckm_research.moderation import interaction_effect_sizes, standardized_interactions
+
+    res = fit(MODEL, oneint2, interaction="lms", group="g")
+    for fun in (standardized_interactions, interaction_effect_sizes):
+        with pytest.raises(CkmError, match="multi-group LMS fit"):
+            fun(res)

@@ -150,6 +150,12 @@ def _method(result) -> str:
             "(ckm_research.fit(..., interaction='lms' or 'dblcent')) made in this session. "
             "Got a result without product terms instead."
         )
+    if len(getattr(result.engine, "group_labels", ())) > 1:
+        raise CkmError(
+            "The 'result' parameter is a multi-group LMS fit; standardized interaction effects "
+            "and their effect sizes are computed for one group. Fit each group's rows "
+            "separately (interaction='lms' on the subset) to get them per group."
+        )
     return str(info.get("method"))
 
 
