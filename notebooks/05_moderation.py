@@ -98,13 +98,9 @@ else:
                 converged=res_i.converged, n_data=int(len(data)))
     out.table(analysis.interaction_table(res_i, terms, lang=language))
     # the fitted moderation model as a population, for the power stage
-    if res_i.converged:
-        # the power stage simulates complete data analysed by ML without a mean structure:
-        # the intercepts of a FIML fit are left out (their freed version is not identified)
-        pop_lines = [ln for ln in population_from_fit(res_i).splitlines()
-                     if not (" ~ " in ln and "+" not in ln and ln.rstrip().endswith("*1"))]
+    if res_i.converged:  # with the fitted intercepts of a FIML fit (latent means stay 0)
         out.path("models", "interaction_population.lav").write_text(
-            "\n".join(pop_lines) + "\n", encoding="utf-8")
+            population_from_fit(res_i), encoding="utf-8")
 
 # %% [markdown]
 # ## Robustness check: the other estimation method
