@@ -44,7 +44,18 @@ the full-sample estimates (:mod:`ckm_research.inference.refit`); FIML fits
 (``missing = "ml"``) from the resample's weighted missing-data pattern
 moments, warm-started likewise (:mod:`ckm_research.inference.fiml_refit`;
 not with fixed-x covariates, general constraints or standardized data); other
-fits (WLSMV, LMS, ...) are refitted with :func:`ckm_research.fit`.  Resamples run
+fits (WLSMV, LMS, ...) are refitted with :func:`ckm_research.fit`.
+``BootstrapResult.path`` says which refit was used and ``path_reason`` why a
+fit was refitted in full; a FIML fit that cannot take the pattern-moment refits
+also warns (:class:`~ckm_research.errors.CkmWarning`) and notes the reason.
+
+Double-mean-centred product indicators (``interaction = "dblcent"``) are
+recomputed in every resample from its resampled items (centred at the
+resample's means), as :func:`ckm_research.fit` of the resampled data computes
+them: the centring is part of the estimator.  (modsem's ``bootstrap_modsem``
+for ``modsem_pi`` fits and lavaan's ``se = "bootstrap"`` on modsem's data
+resample the product columns computed once from the full sample instead; the
+two differ by the resample-to-sample shift of the centring constants.)  Resamples run
 in parallel (:mod:`ckm_research.inference.parallel`), each with its own random
 stream ``SeedSequence(seed).spawn(B)[b]``, so the numbers do not depend on the
 number of workers.
