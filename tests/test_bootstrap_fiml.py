@@ -251,3 +251,10 @@ def test_full_refits_of_a_fiml_fit_say_why(data):
                          n_jobs=1, bca=False, estimator="FIML", progress=False)  # fmt: skip
     assert boot.path == "full_refit" and "fixed-x covariates" in boot.path_reason
     assert "fixed-x covariates" in boot.to_dict()["bootstrap"]["path_reason"]
+
+
+def test_complete_data_ml_bootstrap_says_it_refitted_from_moments(data):
+    boot = bootstrap(MODEL, data.dropna(), n_boot=2, random_state=1, n_jobs=1, bca=False,
+                     progress=False)  # fmt: skip
+    assert boot.path == "moments" and boot.path_reason == ""
+    assert not any("refitted with ckm_research.fit" in n for n in boot.notes)
