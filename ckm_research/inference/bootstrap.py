@@ -834,14 +834,9 @@ def _make_tasks(model, frame, result, options, n_rows):
             fallback = found
         else:
             case_rows, prods = found
-            if engine.opts.estimator == "MLR":
-                # vcov() is the sandwich: the refits need the observed information's inverse
-                from ckm_research.inference.fiml_refit import FIMLRefitter
-
-                data = [np.asarray(p.data) for p in engine.patterns]
-                ainv = FIMLRefitter(engine.pt, data, engine.theta).h0_inv
-            else:  # ML: vcov() is the inverse observed information (FIMLEngine.vcov)
-                ainv = engine.vcov()
+            # the refits' first metric: the inverse observed information, which the fit
+            # computed for its standard errors (ML: vcov(); MLR: the sandwich's bread)
+            ainv = engine.information_inverse()
             args = (model, frame, options, keys, group, engine, case_rows, ainv, prods)
             return (
                 _FIMLTask(*args),
