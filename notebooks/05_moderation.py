@@ -107,13 +107,9 @@ else:
     except CkmError as exc:
         out.note(str(exc))
     # the fitted moderation model as a population, for the power stage
-    if res_i.converged:
-        # the power stage simulates complete data analysed by ML without a mean structure:
-        # the intercepts of a FIML fit are left out (their freed version is not identified)
-        pop_lines = [ln for ln in population_from_fit(res_i).splitlines()
-                     if not (" ~ " in ln and "+" not in ln and ln.rstrip().endswith("*1"))]
+    if res_i.converged:  # with the fitted intercepts of a FIML fit (latent means stay 0)
         out.path("models", "interaction_population.lav").write_text(
-            "\n".join(pop_lines) + "\n", encoding="utf-8")
+            population_from_fit(res_i), encoding="utf-8")
 
 # %% [markdown]
 # ## Robustness check: the other estimation method
@@ -164,6 +160,10 @@ if res_i is not None and res_i.converged and mm_paths:
         boot_i = bootstrap(res_i.model_text, data, n_boot=n_boot, level=ci_level,
                            random_state=study_stream(seed, "moderation"), n_jobs=n_jobs,
                            result=res_i, progress=False, **boot_kw)
+        # which refit path the bootstrap took, and why when it is the slow one
+        reason = boot_i.path_reason.split(": ", 1)[-1]
+        out.note(text(f"note.boot_path.{boot_i.path}", language,
+                      reason=engine_text(reason, language)))
     mm = moderated_mediation(res_i, mm_paths, level=ci_level, se=moderation_se, boot=boot_i)
     moments = analysis.moderator_moments(mm["conditional"])
     out.table(analysis.conditional_indirect_table(mm["conditional"], level=ci_level,
@@ -173,6 +173,8 @@ if res_i is not None and res_i.converged and mm_paths:
                                                        lang=language))
     out.numbers(moderated_mediation={
         "se": moderation_se, "paths": len(mm_paths), "mediator": terms[0][1],
+        "bootstrap_path": None if boot_i is None else boot_i.path,
+        "bootstrap_path_reason": None if boot_i is None else boot_i.path_reason,
         "method": str(mm["index"]["method"].iloc[0]) if len(mm["index"]) else moderation_se,
         "n_index_significant": int((mm["index"]["pvalue"] < 1 - ci_level).sum()),
         "johnson_neyman": {f"{r['x']} -> {r['m']} -> {r['y']} | {r['moderator']}": r["regions"]

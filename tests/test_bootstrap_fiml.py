@@ -194,3 +194,67 @@ def test_product_indicators_with_missing_items_are_rebuilt_in_each_resample():
         sub = data.iloc[idx].reset_index(drop=True)
         ref = fit(model, sub, estimator="FIML").estimates
         np.testing.assert_allclose(boot.replicates[b], ref["est"].to_numpy(), atol=1e-6)
+
+
+def _dblcent_sample(n: int, seed: int):
+    """X, Z, Y with a latent interaction, 15% missing answers in three items."""
+    items = [(f"{f}{j}", r) for f in "xzy" for j, r in ((1, 0.36), (2, 0.51), (3, 0.64))]
+    pop = PopulationModel(
+        "X =~ 0.8*x1 + 0.7*x2 + 0.6*x3\nZ =~ 0.8*z1 + 0.7*z2 + 0.6*z3\n"
+        "Y =~ 0.8*y1 + 0.7*y2 + 0.6*y3\nY ~ 0.3*X + 0.2*Z + 0.3*X:Z\n"
+        "X ~~ 1*X\nZ ~~ 1*Z\nX ~~ 0.2*Z\nY ~~ 0.6*Y\n"
+        + "\n".join(f"{v} ~~ {r}*{v}" for v, r in items)
+    )
+    data = pop.simulate(n, random_state=seed) + 4.0  # item means away from 0, as Likert items
+    rng = np.random.default_rng(seed)
+    for col in ("x2", "z3", "y1"):
+        data.loc[rng.random(len(data)) < 0.15, col] = np.nan
+    model = "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nY ~ b1*X + Z + b3*X:Z\n"
+    return data, model
+
+
+def test_dblcent_fiml_bootstrap_says_it_took_the_pattern_refits_and_equals_full_refits(
+    monkeypatch,
+):
+    # issue 11: a dblcent FIML bootstrap must take the pattern-moment refits (its
+    # products recentred in each resample) and say which path it took; the full
+    # refits (fit() of each resampled data set, products rebuilt from the resampled
+    # raw items) give the same estimates for the same seed
+    from ckm_research.errors import CkmWarning
+
+    data, model = _dblcent_sample(120, 9)
+    res = fit(model, data, estimator="FIML", interaction="dblcent")
+    seed, B = 14, 3
+    kw = dict(n_boot=B, random_state=seed, n_jobs=1, bca=False, estimator="FIML",
+              interaction="dblcent", progress=False, result=res)  # fmt: skip
+    fast = bootstrap(model, data, **kw)
+    assert fast.path == "fiml_patterns" and fast.path_reason == ""
+    assert fast.summary_dict()["path"] == "fiml_patterns"
+    assert fast.n_converged == B
+    monkeypatch.setattr(bootmod, "_fiml_case_rows", lambda *a, **k: "forced by the test")
+    with pytest.warns(CkmWarning, match="refitted with ckm_research.fit.*forced by the test"):
+        slow = bootstrap(model, data, **kw)
+    assert slow.path == "full_refit" and slow.path_reason.endswith("forced by the test")
+    assert slow.summary_dict()["path_reason"] == slow.path_reason
+    assert "forced by the test" in slow.notes[0]
+    assert any("forced by the test" in w for w in slow.apply_to(res).warnings)
+    assert slow.n_converged == B
+    np.testing.assert_allclose(fast.replicates, slow.replicates, atol=1e-5)
+
+
+def test_full_refits_of_a_fiml_fit_say_why(data):
+    # the fixed-x covariate case: the full refits are taken, with the reason
+    d = data.copy()
+    d["z"] = np.random.default_rng(4).standard_normal(len(d))
+    with pytest.warns(Warning, match="fixed-x covariates"):
+        boot = bootstrap(MODEL + "f2 ~ z\n", d.dropna(how="all"), n_boot=2, random_state=1,
+                         n_jobs=1, bca=False, estimator="FIML", progress=False)  # fmt: skip
+    assert boot.path == "full_refit" and "fixed-x covariates" in boot.path_reason
+    assert "fixed-x covariates" in boot.to_dict()["bootstrap"]["path_reason"]
+
+
+def test_complete_data_ml_bootstrap_says_it_refitted_from_moments(data):
+    boot = bootstrap(MODEL, data.dropna(), n_boot=2, random_state=1, n_jobs=1, bca=False,
+                     progress=False)  # fmt: skip
+    assert boot.path == "moments" and boot.path_reason == ""
+    assert not any("refitted with ckm_research.fit" in n for n in boot.notes)

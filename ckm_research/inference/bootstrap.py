@@ -44,7 +44,18 @@ the full-sample estimates (:mod:`ckm_research.inference.refit`); FIML fits
 (``missing = "ml"``) from the resample's weighted missing-data pattern
 moments, warm-started likewise (:mod:`ckm_research.inference.fiml_refit`;
 not with fixed-x covariates, general constraints or standardized data); other
-fits (WLSMV, LMS, ...) are refitted with :func:`ckm_research.fit`.  Resamples run
+fits (WLSMV, LMS, ...) are refitted with :func:`ckm_research.fit`.
+``BootstrapResult.path`` says which refit was used and ``path_reason`` why a
+fit was refitted in full; a FIML fit that cannot take the pattern-moment refits
+also warns (:class:`~ckm_research.errors.CkmWarning`) and notes the reason.
+
+Double-mean-centred product indicators (``interaction = "dblcent"``) are
+recomputed in every resample from its resampled items (centred at the
+resample's means), as :func:`ckm_research.fit` of the resampled data computes
+them: the centring is part of the estimator.  (modsem's ``bootstrap_modsem``
+for ``modsem_pi`` fits and lavaan's ``se = "bootstrap"`` on modsem's data
+resample the product columns computed once from the full sample instead; the
+two differ by the resample-to-sample shift of the centring constants.)  Resamples run
 in parallel (:mod:`ckm_research.inference.parallel`), each with its own random
 stream ``SeedSequence(seed).spawn(B)[b]``, so the numbers do not depend on the
 number of workers.
@@ -62,7 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ckm_research.errors import CkmError
+from ckm_research.errors import CkmError, CkmWarning
 from ckm_research.inference.parallel import (
     ReplicationTask,
     resolve_n_jobs,
@@ -369,16 +380,26 @@ class _FIMLTask(_RefitTask):
 def _fiml_case_rows(engine, frame: pd.DataFrame, group, products=None):
     """Per group of a FIML fit, the row of ``frame`` of each case the engine
     kept, and the data matrix with the columns of double-mean-centred product
-    indicators (``products``: {product: (item, item)}) if any; ``None`` when
-    the engine's data are not the frame's rows as they are (fixed-x covariates,
-    standardized data, sampling weights, general constraints ...: the bootstrap
-    then refits with :func:`ckm_research.fit`)."""
+    indicators (``products``: {product: (item, item)}) if any.
+
+    Returns
+    -------
+    tuple or str
+        ``(case_rows, products)`` when the resamples can be refitted from the
+        full sample's weighted patterns; otherwise a sentence saying why not
+        (fixed-x covariates, standardized data, sampling weights, general
+        constraints, data that are not the frame's rows ...: the bootstrap then
+        refits with :func:`ckm_research.fit` and says so)."""
     from ckm_research.sem.constraints import general_constraints
 
-    if engine.n_exo() or general_constraints(engine.pt) or engine.opts.std_ov:
-        return None
+    if engine.n_exo():
+        return "the model has fixed-x covariates (their moments follow each resample)"
+    if general_constraints(engine.pt):
+        return "the model has general (in)equality constraints"
+    if engine.opts.std_ov:
+        return "the data are standardized (std.ov), which each resample would redo"
     if any(getattr(p, "weights", None) is not None for p in engine.patterns):
-        return None
+        return "the fit has case weights"
     ov = list(engine.model.ov)
     products = {k: v for k, v in (products or {}).items() if k in ov}
     try:
@@ -387,8 +408,8 @@ def _fiml_case_rows(engine, frame: pd.DataFrame, group, products=None):
              for v in ov]
         )  # fmt: skip
         columns = tuple((ov.index(k), ov.index(a), ov.index(b)) for k, (a, b) in products.items())
-    except (KeyError, TypeError, ValueError):
-        return None
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"a variable of the model is not a numeric column of the data ({exc})"
     if columns:
         from ckm_research.inference.fiml_refit import weighted_products
 
@@ -399,8 +420,21 @@ def _fiml_case_rows(engine, frame: pd.DataFrame, group, products=None):
         rows = np.arange(len(frame)) if group is None else np.flatnonzero(labels == gd.label)
         rows = rows[~np.isnan(x[rows]).all(axis=1)]
         xr = x[rows]
-        if xr.shape != pat.data.shape or not np.allclose(xr, pat.data, 0, 1e-10, equal_nan=True):
-            return None
+        where = "" if group is None else f" (group {gd.label})"
+        if xr.shape != pat.data.shape:
+            return (
+                f"the fit used {pat.data.shape[0]} cases{where}, the data have {xr.shape[0]} "
+                "non-empty rows"
+            )
+        same_missing = np.array_equal(np.isnan(xr), np.isnan(pat.data))
+        if not same_missing or not np.allclose(xr, pat.data, 0, 1e-10, equal_nan=True):
+            close = np.isclose(xr, pat.data, 0, 1e-10, equal_nan=True).all(axis=0)
+            bad = [v for v, ok in zip(ov, close, strict=True) if not ok]
+            return (
+                f"the data the fit used are not the data rows{where}: they differ in "
+                + ", ".join(bad[:5])
+                + (" ..." if len(bad) > 5 else "")
+            )
         out.append(rows)
     return out, ((x, columns) if columns else None)
 
@@ -439,6 +473,15 @@ class BootstrapResult:
         Converged resamples with a negative variance estimate (kept).
     seed : int
         The root entropy of the random streams (repeats the run).
+    method : str
+        How each resample was refitted, in words.
+    path : str
+        The refit path: ``"moments"`` (ML/MLR on complete data),
+        ``"fiml_patterns"`` (FIML from weighted missing-data pattern moments) or
+        ``"full_refit"`` (:func:`ckm_research.fit` of every resample).
+    path_reason : str
+        For ``"full_refit"``, why the faster refits were not used (for a FIML
+        fit, also a warning and the first of ``notes``); empty otherwise.
     jackknife : numpy.ndarray or None
         ``(N, n_rows)`` delete-one estimates (for BCa).
     acceleration, z0 : numpy.ndarray
@@ -459,6 +502,8 @@ class BootstrapResult:
     acceleration: np.ndarray | None = None
     z0: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    path: str = ""
+    path_reason: str = ""
 
     @property
     def n_boot(self) -> int:
@@ -491,6 +536,8 @@ class BootstrapResult:
             "failure_reasons": dict(self.failures),
             "seed": self.seed,
             "method": self.method,
+            "path": self.path,
+            "path_reason": self.path_reason,
             "se_divisor": "B (as lavaan)",
             "bca": None
             if self.jackknife is None
@@ -663,7 +710,17 @@ def bootstrap(
     est = result.estimates
     n_rows = len(est)
 
-    task, jack_task, n_cases, method = _make_tasks(model, frame, result, options, n_rows)
+    task, jack_task, n_cases, method, path, path_reason = _make_tasks(
+        model, frame, result, options, n_rows
+    )
+    slow_fiml = path_reason.startswith("FIML pattern-moment refits not applicable")
+    if slow_fiml:
+        # a FIML fit that would be refitted quickly but cannot: say so (issue 11)
+        warnings.warn(
+            f"bootstrap: every resample is refitted with ckm_research.fit (slow); {path_reason}",
+            CkmWarning,
+            stacklevel=2,
+        )
     reps = np.full((n_boot, n_rows), np.nan)
     status = np.zeros(n_boot, dtype=int)
     failures: Counter = Counter()
@@ -700,6 +757,8 @@ def bootstrap(
                 jack_failed += 1
 
     table, accel, z0, notes = _summarise(est, reps[ok], jack, level, ci)
+    if slow_fiml:
+        notes.insert(0, f"the resamples were refitted with ckm_research.fit; {path_reason}")
     if bca and n_boot < 1000:
         notes.append(
             f"BCa intervals from {n_boot} resamples are unstable; Efron & Tibshirani (1993, "
@@ -713,6 +772,8 @@ def bootstrap(
         ci=ci,
         seed=int(root.entropy) if isinstance(root.entropy, (int, np.integer)) else root.entropy,
         method=method,
+        path=path,
+        path_reason=path_reason,
         failures=dict(failures.most_common()),
         n_improper=int(improper),
         jackknife=jack,
@@ -724,6 +785,9 @@ def bootstrap(
 
 
 def _make_tasks(model, frame, result, options, n_rows):
+    """The resample and jackknife tasks, the number of cases, the method in words,
+    the refit path (``"moments"``, ``"fiml_patterns"`` or ``"full_refit"``) and,
+    for full refits, why the faster refits do not apply."""
     from ckm_research.sem.ml import MLEngine
 
     engine = result.engine
@@ -745,12 +809,17 @@ def _make_tasks(model, frame, result, options, n_rows):
             _MomentTask(*args, deletions=True),
             sum(len(x) for x in data),
             "refit from resampled sample moments, warm-started at the estimates",
+            "moments",
+            "",
         )
     keys = _row_keys(result.estimates)
     group = options.group
     from ckm_research.sem.fiml import FIMLEngine
 
-    if type(engine) is FIMLEngine and len(engine.pt.table) + len(engine.pt.definitions) == n_rows:
+    fallback = f"no refit from moments for this fit ({type(engine).__name__}, {options.estimator})"
+    if type(engine) is FIMLEngine and len(engine.pt.table) + len(engine.pt.definitions) != n_rows:
+        fallback = "the estimates have rows the parameter table does not"  # pragma: no cover
+    elif type(engine) is FIMLEngine:
         inter = result.notes.get("interaction") or {}
         products = {}
         if inter.get("method") == "dblcent":
@@ -759,16 +828,15 @@ def _make_tasks(model, frame, result, options, n_rows):
             for term in product_terms(result.model_text or model):
                 products.update(term.members)
         found = _fiml_case_rows(engine, frame.reset_index(drop=True), group, products)
-        if found is not None:
+        if found is None:  # no reason given (e.g. a test's stand-in)
+            found = "the data the fit used are not the data rows"
+        if isinstance(found, str):
+            fallback = found
+        else:
             case_rows, prods = found
-            if engine.opts.estimator == "MLR":
-                # vcov() is the sandwich: the refits need the observed information's inverse
-                from ckm_research.inference.fiml_refit import FIMLRefitter
-
-                data = [np.asarray(p.data) for p in engine.patterns]
-                ainv = FIMLRefitter(engine.pt, data, engine.theta).h0_inv
-            else:  # ML: vcov() is the inverse observed information (FIMLEngine.vcov)
-                ainv = engine.vcov()
+            # the refits' first metric: the inverse observed information, which the fit
+            # computed for its standard errors (ML: vcov(); MLR: the sandwich's bread)
+            ainv = engine.information_inverse()
             args = (model, frame, options, keys, group, engine, case_rows, ainv, prods)
             return (
                 _FIMLTask(*args),
@@ -776,12 +844,17 @@ def _make_tasks(model, frame, result, options, n_rows):
                 len(frame),
                 "FIML refit from the resample's weighted missing-data pattern moments, "
                 "warm-started at the estimates",
+                "fiml_patterns",
+                "",
             )
+        fallback = "FIML pattern-moment refits not applicable: " + fallback
     return (
         _RefitTask(model, frame, options, keys, group),
         _RefitTask(model, frame, options, keys, group, deletions=True),
         len(frame),
         "full refit with ckm_research.fit",
+        "full_refit",
+        fallback,
     )
 
 

@@ -383,6 +383,14 @@ def population_from_fit(results, *, digits: int = 10) -> str:
     the power of the interactions and of, e.g., the index of moderated mediation
     (``imm := a*b3``) with the study's estimates as the population values.
 
+    A fit with a mean structure (FIML, ``meanstructure=True``) gives the observed
+    variables' intercepts (``x1 ~ 4.01*1``), so samples drawn from the population
+    have the fitted means; the latent means the fit fixed at 0 (lavaan's default)
+    are not written (0 is the population's default too), so that the freed model
+    (:func:`freed_syntax`, the default analysis model of
+    :func:`~ckm_research.inference.power.power_analysis`) keeps them fixed and is
+    identified, as the fitted model was.
+
     Parameters
     ----------
     results : SEMResults
@@ -445,10 +453,18 @@ def population_from_fit(results, *, digits: int = 10) -> str:
     for spec in (inter.get("terms") or {}).values():
         skip.add(spec["factor"])
         skip.update(spec["products"])
+    # the means of latent variables that the fit fixed at 0 (lavaan's default) are left
+    # out: 0 is the population's default, and written as values they would be freed by
+    # freed_syntax(), whose analysis model (free intercepts and free latent means) is
+    # not identified; the intercepts of the observed variables are kept, so samples
+    # drawn from the population have the fitted means
+    latent = set(est.loc[est["op"] == "=~", "lhs"])
     lines: list[str] = []
     current = None
     for r in est[est["op"].isin(["=~", "~", "~~", "~1"])].itertuples(index=False):
         if r.lhs in skip or r.rhs in skip:
+            continue
+        if r.op == "~1" and r.lhs in latent and float(r.est) == 0.0 and float(r.se) == 0.0:
             continue
         op = "~" if r.op == "~1" else r.op
         label = str(r.label) if isinstance(r.label, str) and r.label else ""

@@ -119,6 +119,9 @@ def bootstrap_defined(
         "complete_cases": not same and bool(data[ov].isna().any().any()),
         "n": int(data[ov].notna().all(axis=1).sum()) if not same else int(res.n),
         "method": b.method,
+        # which refit the resamples took, and why a full refit (BootstrapResult.path)
+        "path": getattr(b, "path", ""),
+        "path_reason": getattr(b, "path_reason", ""),
         "ci": "percentile",
         "seed": int(seed),
     }

@@ -1640,6 +1640,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(ΔR², Cohen's f²) and the likelihood-ratio test D.",
         "表{t2}给出乘积项对各结果变量额外解释的方差（ΔR²、Cohen f²）及似然比检验 D。",
     ),
+    # --- boot (issue 11): how the moderation bootstrap refitted its resamples ---
+    "note.boot_path.moments": (
+        "Bootstrap of the interaction model: each resample was refitted by ML from its "
+        "sample moments, warm-started at the estimates; the product indicators were "
+        "recentred in each resample.",
+        "交互作用模型的 bootstrap：每个重抽样样本由其样本矩重新进行 ML 估计（以全样本估计值为"
+        "初值）；乘积指标在每个重抽样样本中重新中心化。",
+    ),
+    "note.boot_path.fiml_patterns": (
+        "Bootstrap of the interaction model: each resample was refitted by FIML from its "
+        "weighted missing-data pattern moments, warm-started at the estimates; the product "
+        "indicators were recentred in each resample.",
+        "交互作用模型的 bootstrap：每个重抽样样本由其加权缺失模式矩重新进行 FIML 估计（以全样本"
+        "估计值为初值）；乘积指标在每个重抽样样本中重新中心化。",
+    ),
+    "note.boot_path.full_refit": (
+        "Bootstrap of the interaction model: each resample was refitted from the start "
+        "(slower), because {reason}.",
+        "交互作用模型的 bootstrap：每个重抽样样本均从头重新估计（较慢），原因：{reason}。",
+    ),
 }
 
 

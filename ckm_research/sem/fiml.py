@@ -192,6 +192,11 @@ class FIMLEngine(BaseEngine):
         """Total observed information :math:`-\\partial^2\\ell/\\partial\\theta^2`."""
         return -numerical_hessian(self.gradient, self.theta, eps)
 
+    def information_inverse(self) -> np.ndarray:
+        """Inverse of the total observed information at the estimates (computed once
+        and kept): the ML covariance matrix, the bread of the MLR sandwich."""
+        return self._info_inverse()
+
     def _info_inverse(self) -> np.ndarray:
         if getattr(self, "_ainv", None) is None:
             try:
