@@ -110,7 +110,6 @@ __all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_
 _LOG2PI = np.log(2.0 * np.pi)
 
 
-
 def _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad) -> None:
     """Add the chain rule through the moderators' means and the Cholesky factor of their
     covariance matrix to ``grad`` (in place): the part of the LMS gradient shared by
@@ -382,9 +381,7 @@ class LMSModel:
                     f"the product term '{s.rhs}' involves none of the moderators "
                     f"{', '.join(moderators)}"
                 )
-            self.terms.append(
-                _Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line)
-            )
+            self.terms.append(_Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line))
         pos = {v: i for i, v in enumerate(self.variables)}
         # exogenous latents, moderators first
         self.xi = [v for v in moderators] + [v for v in exo if v not in moderators]
@@ -576,8 +573,13 @@ class _LMSOutput:
         out = np.full(len(vals), np.nan)
         n = len(t)
         out[:n] = standardize_rows(
-            t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy(), vals[:n], var,
-            np.diag(S), M.variables,
+            t["op"].to_numpy(),
+            t["lhs"].to_numpy(),
+            t["rhs"].to_numpy(),
+            vals[:n],
+            var,
+            np.diag(S),
+            M.variables,
         )
         for i, term in enumerate(M.terms):
             a, b = term.term.split(":")
@@ -889,6 +891,19 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
     return out
 
 
+def _default_jobs(n_free: int) -> int:
+    """Processes for the Hessian of :func:`fit_lms` by default: 2 for a model of
+    more than 60 free parameters where forking is possible and useful, else 1."""
+    import multiprocessing as mp
+    import os
+
+    if n_free <= 60 or "fork" not in mp.get_all_start_methods():
+        return 1
+    if mp.current_process().daemon:  # a daemonic worker may not have children
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 def fit_lms(
     model: str,
     data,
@@ -901,7 +916,7 @@ def fit_lms(
     control: dict | None = None,
     missing: str | None = None,
     quadrature: str | None = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
 ) -> SEMResults:
     """Fit a latent interaction model by LMS (Klein & Moosbrugger, 2000).
 
@@ -942,11 +957,13 @@ def fit_lms(
         nodes per case placed at its posterior of the moderators (adaptive;
         modsem's ``adaptive.quad``).  Default: fixed with one moderator,
         adaptive with two or more.
-    n_jobs : int
+    n_jobs : int, optional
         Forked processes that share the columns of the Hessian (the observed
         information for the standard errors, most of the time of a large
-        model); 1 (default) computes it in this process.  The numbers do not
-        depend on it.
+        model); 1 computes it in this process.  The numbers do not depend on
+        it.  Default: 2 for a model of more than 60 free parameters (forward
+        differences, one gradient per parameter) where processes can be forked
+        (POSIX, at least 2 cores, not inside a daemonic worker process), else 1.
 
     Returns
     -------
@@ -1005,6 +1022,8 @@ def fit_lms(
             f"The 'nodes' parameter of fit_lms must be an int in the range [2, inf). Got {nodes!r} "
             "instead."
         )
+    if n_jobs is None:
+        n_jobs = _default_jobs(lms.n_free)
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise CkmError(
             f"The 'n_jobs' parameter of fit_lms must be an int in the range [1, inf). Got "

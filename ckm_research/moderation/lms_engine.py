@@ -316,9 +316,9 @@ class LMSEngine(_LMSOutput):
         key = np.concatenate(
             [pc["B0"].ravel(), pc["Sc"].ravel(), pc["alpha"], pc["L1"].ravel(), pc["om"]]
         )
-        hit = getattr(self, "_lat_cache", None)
-        if hit is not None and np.array_equal(hit[0], key) and np.array_equal(hit[1], Z):
-            return hit[2]
+        for hit in (getattr(self, "_pinned", None), getattr(self, "_lat_cache", None)):
+            if hit is not None and np.array_equal(hit[0], key) and np.array_equal(hit[1], Z):
+                return hit[2]
         lat = self._latent_at(pc, Z)
         self._lat_cache = (key, Z.copy(), lat)
         return lat
@@ -425,7 +425,22 @@ class LMSEngine(_LMSOutput):
                 Grp = Gp[:, :, rr]
                 Kp = Gp[:, None] - Grp[:, None] @ Vrp @ np.swapaxes(Grp, 1, 2)[:, None]
                 rP = np.zeros((len(Gp), J))
-        for s0 in range(0, self.n, step):
+        # the posterior covariances of the nodes depend on the parameters only through
+        # the latent pieces and G: a column of the Hessian of an intercept changes
+        # neither, and reuses those of the pinned point (see hessian)
+        pin = getattr(self, "_pinned", None)
+        reuse = None
+        if (
+            not fixed
+            and measurement_only
+            and pin is not None
+            and pin[2] is lat
+            and len(pin) > 3
+            and np.array_equal(pin[3], G_all)
+        ):
+            reuse = pin[4]
+        facts = []
+        for ci, s0 in enumerate(range(0, self.n, step)):
             cs = slice(s0, min(self.n, s0 + step))
             nc = cs.stop - cs.start
             G, b, c = G_all[cs], b_all[cs], c_all[cs]
@@ -442,6 +457,8 @@ class LMSEngine(_LMSOutput):
             if fixed:
                 pidx = self.case_pat[cs]
                 Lmi, ldM = Lmip[pidx], ldMp[pidx]
+            elif reuse is not None:
+                Vn, ldM = reuse[ci]
             else:
                 Mn = Pn + G[:, None][:, :, rr][:, :, :, rr]
                 try:
@@ -450,6 +467,7 @@ class LMSEngine(_LMSOutput):
                 except np.linalg.LinAlgError:
                     return fail
                 ldM = 2.0 * np.log(np.diagonal(Lm, axis1=-2, axis2=-1)).sum(axis=-1)
+                facts.append((Vn, ldM))
             if fixed:
                 Gmu = np.einsum("jb,nab->nja", mu_n[0], G)
             else:
@@ -510,6 +528,9 @@ class LMSEngine(_LMSOutput):
                 su2[rows] = S2.reshape(-1, q, q)
         if not np.isfinite(ll):
             return fail
+        if getattr(self, "_pin_next", False) and not fixed and pin is None:
+            self._pin_next = False
+            self._pinned = self._lat_cache + (G_all.copy(), facts)
         if posterior:
             return ll, R
         if not gradient:
@@ -819,7 +840,9 @@ class LMSEngine(_LMSOutput):
         with three moderators (218 parameters, 172 of them measurement) this
         skips the node-wise structural sums for 172 of the 218 differences.
         The latent pieces of the nodes are computed once for all measurement
-        columns (they do not depend on those parameters).
+        columns (they do not depend on those parameters), and the columns of
+        intercepts (which change neither those pieces nor :math:`G_o`) reuse
+        the posterior covariances of the nodes at ``theta``: no factorisation.
 
         Parameters
         ----------
@@ -852,8 +875,9 @@ class LMSEngine(_LMSOutput):
                 )
             return g
 
+        self._pin_next, self._pinned = True, None
         try:
-            g0 = grad(theta) if method == "forward" else None
+            g0 = grad(theta) if (method == "forward" or self.quadrature != "fixed") else None
 
             def columns(cols_s, cols_m):
                 Hs = np.zeros((q, q))
@@ -882,6 +906,7 @@ class LMSEngine(_LMSOutput):
                 )
         finally:
             self.z, self.logw = saved
+            self._pin_next, self._pinned = False, None
         H[np.ix_(scols, mcols)] = H[np.ix_(mcols, scols)].T
         return 0.5 * (H + H.T)
 
