@@ -1001,6 +1001,19 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
     return out
 
 
+def _default_jobs(n_free: int) -> int:
+    """Processes for the Hessian of :func:`fit_lms` by default: 2 for a model of
+    more than 60 free parameters where forking is possible and useful, else 1."""
+    import multiprocessing as mp
+    import os
+
+    if n_free <= 60 or "fork" not in mp.get_all_start_methods():
+        return 1
+    if mp.current_process().daemon:  # a daemonic worker may not have children
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 def fit_lms(
     model: str,
     data,
@@ -1057,7 +1070,7 @@ def fit_lms(
         nodes per case placed at its posterior of the moderators (adaptive;
         modsem's ``adaptive.quad``).  Default: fixed with one moderator,
         adaptive with two or more.
-    n_jobs : int
+    n_jobs : int, optional
         Forked processes that share the columns of the Hessian (the observed
         information for the standard errors, most of the time of a large
         model); 1 (default) computes it in this process.  The numbers do not
@@ -1150,6 +1163,8 @@ def fit_lms(
             f"The 'nodes' parameter of fit_lms must be an int in the range [2, inf). Got {nodes!r} "
             "instead."
         )
+    if n_jobs is None:
+        n_jobs = _default_jobs(lms.n_free)
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise CkmError(
             f"The 'n_jobs' parameter of fit_lms must be an int in the range [1, inf). Got "
