@@ -51,12 +51,26 @@ cjk-font: ## Install a font with Chinese characters for the figures of the zh re
 	  echo "warning: no font with Chinese characters and no apt-get: install one (e.g. WenQuanYi Micro Hei, Noto Sans CJK) for the zh report's figures" >&2; \
 	fi
 
+# The report's path diagram is drawn by Graphviz's dot; without it, Debian's graphviz is
+# installed where apt-get exists (as .ci/run does), else the report says the diagram is missing.
+.PHONY: graphviz
+graphviz: ## Install Graphviz (dot) for the report's path diagram (Debian)
+	@if command -v dot >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ]; then sudo="sudo"; fi; \
+	  echo "Installing graphviz (the path diagram of the report)"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq graphviz \
+	    || echo "warning: could not install graphviz; the report names the path diagram as not available" >&2; \
+	else \
+	  echo "warning: no Graphviz (dot) and no apt-get: install Graphviz for the report's path diagram" >&2; \
+	fi
+
 #################################################################################
 # Main commands                                                                 #
 #################################################################################
 
 .PHONY: report
-report: $(STAMP) cjk-font ## Set up, then run the main job: the whole CKM study (ckm run) into $(REPORT_DIR)
+report: $(STAMP) cjk-font graphviz ## Set up, then run the main job: the whole CKM study (ckm run) into $(REPORT_DIR)
 	@test -f "$(EXAMPLE_DATA)" || { \
 	  echo "error: the example data $(EXAMPLE_DATA) does not exist yet." >&2; \
 	  echo "       It is produced by the project's data simulation (not available in this checkout);" >&2; \

@@ -27,7 +27,7 @@
 # Parameters: `ckm run` replaces these values (see `ckm run --show-params`).
 model = "../ckm_research/models/ckm_study.lav"  # the structural model in lavaan syntax
 interactions = ["INS ~ CKM:CTU", "INS ~ CKM:TTU", "INS ~ CKM:CPT", "SAT ~ CKM:CTU", "SAT ~ CKM:TTU", "SAT ~ CKM:CPT"]  # each Y ~ X:Z
-interaction_method = "dblcent"  # dblcent (double-mean-centred product indicators) or lms
+interaction_method = "lms"  # lms (the default) or dblcent (double-mean-centred product indicators)
 interaction_missing = "ml"  # interaction model: ml (FIML, every respondent) or listwise
 interaction_compare = None  # also fit by the other method (default: when it is dblcent)
 moderation_se = "delta"  # moderated mediation intervals: delta or bootstrap (FIML refits)

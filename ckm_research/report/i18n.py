@@ -1423,19 +1423,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "仅用完整个案（列删法）",
     ),
     "r.mm.why.dblcent": (
-        "Product indicators with FIML are the pipeline's default (interaction_method: "
-        "dblcent). LMS with FIML is the alternative (-p interaction_method lms: the mixture "
-        "likelihood with adaptive quadrature; about 1.5 min of computing for the six product "
-        "terms of the example data); -p interaction_compare true shows it beside.",
-        "乘积指标法（FIML）是流程的默认方法（interaction_method: dblcent）。LMS（FIML）为备选"
-        "方法（-p interaction_method lms：自适应求积的混合似然；示例数据的六个乘积项约需 1.5 "
-        "分钟计算）；-p interaction_compare true 可将其并列展示。",
+        "Product indicators were asked for (interaction_method: dblcent); LMS with FIML, the "
+        "pipeline's default, is shown beside when interaction_compare is true.",
+        "按参数要求采用乘积指标法（interaction_method: dblcent）；流程默认的 LMS（FIML）在 "
+        "interaction_compare 为 true 时并列展示。",
     ),
     "r.mm.why.lms": (
-        "LMS was asked for (interaction_method: lms); product indicators are shown beside as "
-        "a robustness check when interaction_compare allows.",
-        "按参数要求采用 LMS（interaction_method: lms）；若 interaction_compare 允许，乘积指标"
-        "法的结果并列作为稳健性检验。",
+        "LMS with FIML is the pipeline's default (interaction_method: lms): the mixture "
+        "likelihood of every respondent's observed answers, with adaptive quadrature "
+        "(Klein & Moosbrugger, 2000); product indicators are shown beside as a robustness "
+        "check (-p interaction_compare false leaves them out; -p interaction_method dblcent "
+        "makes them the main method).",
+        "LMS（FIML）是流程的默认方法（interaction_method: lms）：以自适应求积计算每位受访者已作答"
+        "题项的混合似然（Klein & Moosbrugger, 2000）；乘积指标法的结果并列作为稳健性检验"
+        "（-p interaction_compare false 可略去；-p interaction_method dblcent 则以其为主要方法）。",
     ),
     "r.mm.compare": (
         "Table {t} compares the product terms with those of {other}.",

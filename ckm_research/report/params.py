@@ -172,10 +172,10 @@ class PipelineParams(BaseModel):
                     "default: the three turbulence moderators of CKM's paths to the outcomes "
                     "(the seed's model; loyalty is reached through satisfaction).")
     interaction_method: Literal["dblcent", "lms"] = Field(
-        "dblcent", description="dblcent (double-mean-centred product indicators) or lms "
-                               "(latent moderated structural equations; with FIML about 1.5 "
-                               "min of computing for the six product terms of the example "
-                               "data).")
+        "lms", description="lms (latent moderated structural equations, the default: with "
+                           "FIML, adaptive quadrature; under a minute of computing for the six "
+                           "product terms of the example data) or dblcent (double-mean-centred "
+                           "product indicators).")
     interaction_missing: Literal["listwise", "ml"] = Field(
         "ml", description="Missing answers in the interaction models: ml (FIML, every "
                           "respondent; with either method) or listwise (complete cases).")
