@@ -8,7 +8,32 @@ fit``), and the value is then cached in the package's namespace.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from collections.abc import Callable, Iterable
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose lazy public name may share its name with a submodule
+    (``ckm_research.moderation.simple_slopes``, the function, in the module of the
+    same name).
+
+    Importing the submodule makes Python set it as the package's attribute, which
+    would hide the function (``from ckm_research.moderation import simple_slopes``
+    then gives the module).  Here the function takes that place instead, as an
+    eager ``from .simple_slopes import simple_slopes`` in ``__init__`` would.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        lazy = self.__dict__.get("__lazy_names__", {})
+        if (
+            isinstance(value, types.ModuleType)
+            and lazy.get(name) == value.__name__
+            and value.__name__ == f"{self.__name__}.{name}"
+            and hasattr(value, name)
+        ):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
 
 
 def lazy_names(
@@ -30,6 +55,11 @@ def lazy_names(
     (__getattr__, __dir__)
         Module-level functions as PEP 562 describes them.
     """
+
+    module_obj = sys.modules.get(package)
+    if module_obj is not None and any(m == f"{package}.{n}" for n, m in names.items()):
+        namespace["__lazy_names__"] = dict(names)
+        module_obj.__class__ = _LazyPackage
 
     def __getattr__(name: str) -> object:
         module = names.get(name)

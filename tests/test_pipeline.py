@@ -274,9 +274,9 @@ def test_report_summary_states_the_hypotheses_and_the_moderation_method(out, res
     assert f"Hypotheses (Table 1): {k} of {len(rows)} supported." in summary
     assert "Hypotheses and Whether the Data Support Them" in summary
     # which method estimated the interactions, on whom, and why (no silent choice)
-    assert "Main method of the latent interactions: product indicators with complete " \
-           "cases only" in summary
-    assert "LMS with FIML is the alternative (-p interaction_method lms" in summary
+    assert "Main method of the latent interactions: LMS with complete cases only" in summary
+    assert "LMS with FIML is the pipeline's default (interaction_method: lms)" in summary
+    assert "product indicators are shown beside as a robustness check" in summary
 
 
 def test_results_hold_no_paths_or_timestamps(out):
