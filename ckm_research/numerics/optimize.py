@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["minimize", "MinimizeResult"]
+__all__ = ["minimize", "MinimizeResult", "structured_bfgs"]
 
 
 @dataclass
@@ -175,3 +175,63 @@ def minimize(
         if converged or (stop is not None and stop(x, f, state)):
             return MinimizeResult(x, f, state, it, "converged")
     return MinimizeResult(x, f, state, max_iter, "max_iter")
+
+
+def structured_bfgs(
+    A: np.ndarray, C: np.ndarray | None, s: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """BFGS update of a Hessian approximation with a known, recomputed part.
+
+    The Hessian of the ML discrepancy is the expected information (twice it,
+    ``A``, known analytically at every point) plus a term that vanishes only when
+    the model fits exactly.  Fisher scoring drops that term and so converges
+    linearly on a misfitting model.  Here the approximation is
+    :math:`B = A_{k+1} + C_k`, the freshly computed known part plus the correction
+    ``C`` carried over from the last iteration, updated by BFGS with the step
+    :math:`s = x_{k+1} - x_k` and the change of the gradient :math:`y = g_{k+1} -
+    g_k` (Nocedal & Wright, 2006, eq. 6.19), so that the new :math:`B` satisfies
+    the secant condition :math:`B s = y`; the new correction is :math:`B - A_{k+1}`.
+    This is the structured quasi-Newton idea of Dennis, Gay & Welsch (1981, the
+    NL2SOL algorithm for nonlinear least squares: exact Gauss-Newton part, secant
+    update of the rest).
+
+    Parameters
+    ----------
+    A : ndarray
+        The known part of the Hessian at the new point (positive definite).
+    C : ndarray or None
+        The correction so far (``None``: none yet).
+    s, y : ndarray
+        The last step and the change of the gradient along it.
+
+    Returns
+    -------
+    B, C : ndarray or None
+        The updated approximation and correction; ``(None, None)`` when the update
+        is not defined or would not be positive definite (curvature
+        :math:`s^\\top y \\le 0`, or :math:`A + C` not positive definite): the
+        caller then takes the plain step with ``A`` and starts the correction anew.
+
+    Examples
+    --------
+    On a quadratic with Hessian ``A + E`` the updated matrix reproduces ``y``
+    along ``s``:
+
+    >>> A = np.diag([2.0, 1.0]); E = np.array([[0.5, 0.2], [0.2, 0.3]])
+    >>> s = np.array([1.0, -0.5]); y = (A + E) @ s
+    >>> B, C = structured_bfgs(A, None, s, y)
+    >>> bool(np.allclose(B @ s, y)), bool(np.allclose(B - C, A))
+    (True, True)
+    """
+    B = A if C is None else A + C
+    sy = float(s @ y)
+    Bs = B @ s
+    sBs = float(s @ Bs)
+    if not (sy > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y) and sBs > 0):
+        return None, None
+    B = B - np.outer(Bs / sBs, Bs) + np.outer(y / sy, y)
+    try:
+        np.linalg.cholesky(B)
+    except np.linalg.LinAlgError:
+        return None, None
+    return B, B - A
