@@ -5,7 +5,8 @@ The ML (:func:`ckm_research.sem.ml.fit_ml`), FIML
 (:class:`ckm_research.sem.wlsmv.WLSMVEngine`) and refit
 (:class:`ckm_research.inference.refit.MomentFitter`) estimators all minimise a
 smooth discrepancy with a Newton-type direction (Fisher scoring: the expected
-information as Hessian, or its BFGS update) and a backtracking line search
+information as Hessian, with a BFGS correction (:func:`structured_bfgs`), or a
+BFGS update alone) and a backtracking line search
 that halves the step until the discrepancy decreases enough (Nocedal & Wright,
 2006, algorithm 3.1 with the sufficient-decrease condition 3.4).  They differ
 only in the direction they compute and in their acceptance and convergence
@@ -14,20 +15,24 @@ constants, which are the arguments of :func:`minimize`.
 Why a home-made routine rather than :func:`scipy.optimize.minimize`
 --------------------------------------------------------------------
 The estimators' problems are small and well-conditioned near the solution:
-Fisher scoring from lavaan-style starting values converges in 10-30
-iterations, each costing one information matrix and one or two discrepancy
-evaluations, so the optimiser's own overhead per iteration decides the time.
-Timed on the benchmark models (the ``hs_ml`` and ``ckm_ml`` cases of
-``benchmarks/run.py``) with the same objective, analytic gradient and expected
-information as Hessian, :func:`minimize` (as :func:`~ckm_research.sem.ml.fit_ml`
-calls it) against scipy's ``trust-exact`` (the closest scipy method: a Newton
-step with the given Hessian inside a trust region), fit only, min of 7 runs on
-the shared 2-core machine (busy: load average 9, so both are slow in absolute
-terms; 2 December 2026)::
+from lavaan-style starting values the ML fit converges in 10-15 iterations
+(Fisher scoring with a structured BFGS correction of the information,
+:func:`structured_bfgs`; plain Fisher scoring converges only linearly on a
+model that does not fit exactly and needed 30 on the Holzinger-Swineford CFA),
+each costing one information matrix and one or two discrepancy evaluations, so
+the optimiser's own overhead per iteration decides the time.  Timed on the
+benchmark models (the ``hs_ml`` and ``ckm_ml`` cases of ``benchmarks/run.py``)
+with the same objective and analytic gradient, :func:`minimize` (as
+:func:`~ckm_research.sem.ml.fit_ml` calls it) against scipy's ``trust-exact``
+(the closest scipy method: a Newton step with the given Hessian, here the
+expected information, inside a trust region), fit only, CPU time, min of 7 runs
+on the shared 2-core machine (load average 3-4; 2 December 2026)::
 
     model                      minimize              trust-exact
-    Holzinger-Swineford CFA    0.21 s, 30 iter.      0.35 s, 54 iter.
-    CKM SEM (53 items)         0.54-0.62 s, 10 iter. 0.68-0.72 s, 27 iter.
+    Holzinger-Swineford CFA    7-11 ms, 12 iter.     35-38 ms, 54 iter.
+      (plain Fisher scoring:   16-20 ms, 30 iter.)
+    CKM SEM (53 items)         42-65 ms, 11 iter.    50-56 ms, 28 iter.
+      (plain Fisher scoring:   37-47 ms, 10 iter.)
 
 A trust region also needs more iterations here (it starts from radius 1 and
 cannot take a longer scoring step before it has grown).  ``trust-exact`` stays in use
