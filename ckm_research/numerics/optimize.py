@@ -15,7 +15,7 @@ constants, which are the arguments of :func:`minimize`.
 Why a home-made routine rather than :func:`scipy.optimize.minimize`
 --------------------------------------------------------------------
 The estimators' problems are small and well-conditioned near the solution:
-from lavaan-style starting values the ML fit converges in 10-15 iterations
+from lavaan-style starting values the ML fit converges in about 10 iterations
 (Fisher scoring with a structured BFGS correction of the information,
 :func:`structured_bfgs`; plain Fisher scoring converges only linearly on a
 model that does not fit exactly and needed 30 on the Holzinger-Swineford CFA),
@@ -26,13 +26,14 @@ with the same objective and analytic gradient, :func:`minimize` (as
 :func:`~ckm_research.sem.ml.fit_ml` calls it) against scipy's ``trust-exact``
 (the closest scipy method: a Newton step with the given Hessian, here the
 expected information, inside a trust region), fit only, CPU time, min of 7 runs
-on the shared 2-core machine (load average 3-4; 2 December 2026)::
+on the shared 2-core machine (load average 3.8; 2 December 2026; the two
+runs of each alternated with the old code)::
 
     model                      minimize              trust-exact
-    Holzinger-Swineford CFA    7-11 ms, 12 iter.     35-38 ms, 54 iter.
-      (plain Fisher scoring:   16-20 ms, 30 iter.)
-    CKM SEM (53 items)         42-65 ms, 11 iter.    50-56 ms, 28 iter.
-      (plain Fisher scoring:   37-47 ms, 10 iter.)
+    Holzinger-Swineford CFA    5.5-5.8 ms, 11 iter.  24-33 ms, 54 iter.
+      (plain Fisher scoring:   12.5-14.8 ms, 30 iter.)
+    CKM SEM (53 items)         30-48 ms, 9 iter.     49-81 ms, 28 iter.
+      (plain Fisher scoring:   36-43 ms, 10 iter.)
 
 A trust region also needs more iterations here (it starts from radius 1 and
 cannot take a longer scoring step before it has grown).  ``trust-exact`` stays in use

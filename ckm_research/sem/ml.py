@@ -357,13 +357,23 @@ def fit_ml(
     # (11). The first _PLAIN_SCORING iterations are plain scoring: their long steps
     # from the starting values carry curvature that does not hold near the optimum
     # (corrections learnt from them made the CKM SEM take 13 evaluations instead of 10).
-    # ``qn`` holds the correction and the gradient at the last accepted point.
-    qn = {"C": None, "grad": grad}
+    # ``qn`` holds the correction, the gradient at the last accepted point and the
+    # last direction (a step the line search shortened resets the correction).
+    qn = {"C": None, "grad": grad, "step": None}
 
     def scoring(x, f, grad, it, s):
         H = 2.0 * ml_information(model, x, weights)
         grad_prev, qn["grad"] = qn["grad"], grad
-        if scaled_cond(H) >= 1e12:
+        B = None
+        if s is not None and not np.array_equal(s, qn["step"]):
+            # the line search shortened the last step: the quadratic model was poor
+            # there (e.g. near a boundary, from start values far off); start afresh
+            qn["C"] = None
+        elif s is not None and it > _PLAIN_SCORING:
+            B, qn["C"] = structured_bfgs(H, qn["C"], s, grad - grad_prev)
+        if B is not None:  # positive definite (structured_bfgs checked)
+            step = -np.linalg.solve(B, grad)
+        else:
             # away from the solution the information can be singular (e.g. a
             # two-indicator factor while its covariances are still zero): take the
             # minimum-norm step then; identification is judged at the solution
@@ -371,15 +381,7 @@ def fit_ml(
             step = _scoring_step(H, grad)
             if step is None:
                 _raise_unidentified(model, H)
-            return step, float(grad @ step)
-        B = H
-        if s is not None and it > _PLAIN_SCORING:
-            B, qn["C"] = structured_bfgs(H, qn["C"], s, grad - grad_prev)
-            if B is None:  # no positive-definite update: a plain scoring step
-                B = H
-        step = -np.linalg.solve(B, grad)
-        if not np.all(np.isfinite(step)):
-            _raise_unidentified(model, H)
+        qn["step"] = step
         return step, float(grad @ step)
 
     res = minimize(
