@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ckm_research.errors import ConvergenceError, IdentificationError
-from ckm_research.numerics import minimize
+from ckm_research.numerics import minimize, structured_bfgs
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem.engine import BaseEngine
 from ckm_research.sem.estimators import estimator_spec
@@ -304,6 +304,10 @@ def _nullspace_names(model: RAMModel, info: np.ndarray) -> list[str]:
     return names
 
 
+_PLAIN_SCORING = 4
+"""Iterations of plain Fisher scoring before :func:`fit_ml` corrects the information."""
+
+
 def fit_ml(
     model: RAMModel,
     moments: list[SampleMoments],
@@ -311,7 +315,9 @@ def fit_ml(
     max_iter: int = 500,
     tol: float = 1e-10,
 ):
-    """Minimise the ML discrepancy by Fisher scoring with step halving.
+    """Minimise the ML discrepancy by Fisher scoring with a structured BFGS correction
+    of the information (:func:`ckm_research.numerics.optimize.structured_bfgs`) and
+    step halving.
 
     Returns
     -------
@@ -344,14 +350,38 @@ def fit_ml(
     def objective(x):
         return ml_discrepancy(model, x, moments)
 
+    # Fisher scoring converges linearly when the model does not fit exactly (the
+    # expected information lacks the Hessian's residual term: Holzinger-Swineford,
+    # chi-square 85 on 24 df, took 30 iterations); a BFGS correction of the
+    # information learnt from the gradients (structured BFGS) makes it superlinear
+    # (11). The first _PLAIN_SCORING iterations are plain scoring: their long steps
+    # from the starting values carry curvature that does not hold near the optimum
+    # (corrections learnt from them made the CKM SEM take 13 evaluations instead of 10).
+    # ``qn`` holds the correction, the gradient at the last accepted point and the
+    # last direction (a step the line search shortened resets the correction).
+    qn = {"C": None, "grad": grad, "step": None}
+
     def scoring(x, f, grad, it, s):
-        # away from the solution the information can be singular (e.g. a
-        # two-indicator factor while its covariances are still zero): take the
-        # minimum-norm step then; identification is judged at the solution
         H = 2.0 * ml_information(model, x, weights)
-        step = _scoring_step(H, grad)
-        if step is None:
-            _raise_unidentified(model, H)
+        grad_prev, qn["grad"] = qn["grad"], grad
+        B = None
+        if s is not None and not np.array_equal(s, qn["step"]):
+            # the line search shortened the last step: the quadratic model was poor
+            # there (e.g. near a boundary, from start values far off); start afresh
+            qn["C"] = None
+        elif s is not None and it > _PLAIN_SCORING:
+            B, qn["C"] = structured_bfgs(H, qn["C"], s, grad - grad_prev)
+        if B is not None:  # positive definite (structured_bfgs checked)
+            step = -np.linalg.solve(B, grad)
+        else:
+            # away from the solution the information can be singular (e.g. a
+            # two-indicator factor while its covariances are still zero): take the
+            # minimum-norm step then; identification is judged at the solution
+            qn["C"] = None
+            step = _scoring_step(H, grad)
+            if step is None:
+                _raise_unidentified(model, H)
+        qn["step"] = step
         return step, float(grad @ step)
 
     res = minimize(
@@ -422,11 +452,12 @@ def scaled_cond(H: np.ndarray) -> float:
     (non-identified) model from a badly scaled one (van der Sluis, 1969: the
     Jacobi scaling is within a factor ``n`` of the best diagonal scaling).
     """
-    if not np.all(np.isfinite(H)):
+    diag = np.diag(H)
+    # (the same value as scaling by _jacobi_scale, in fewer numpy calls: this runs at
+    # every scoring iteration)
+    if not (np.isfinite(H).all() and (diag > 0).all()):
         return np.inf
-    d = _jacobi_scale(H)
-    if np.any(np.diag(H) <= 0):
-        return np.inf
+    d = 1.0 / np.sqrt(diag)
     Hs = H * np.outer(d, d)
     if np.abs(Hs - Hs.T).max() > 1e-10:  # not an information matrix: the SVD's ratio
         return float(np.linalg.cond(Hs))
