@@ -880,9 +880,6 @@ class DenseLMSEngine(_LMSOutput):
         (their contribution to the log-likelihood is below that relative size).
         ``n_jobs`` forked processes share the columns.
         """
-        from ckm_research.moderation.lms_engine import _parallel_columns
-        from ckm_research.numerics import numerical_jacobian
-
         theta = self.theta if theta is None else theta
         q = len(theta)
         if method is None:
@@ -891,38 +888,57 @@ class DenseLMSEngine(_LMSOutput):
         z, logw = self.z, self.logw
         self.z, self.logw = z[keep], logw[keep]
 
-        def grad(th):
-            _, g = self.loglik(th, gradient=True)
-            if g is None:
-                raise IdentificationError(
-                    "LMS: the Hessian cannot be computed at the solution (a variance is at "
-                    "its boundary); standard errors are not available"
-                )
-            return g
-
         try:
-            g0 = grad(theta) if method == "forward" else None
-
-            def columns(cols):
-                if method == "central":
-                    return numerical_jacobian(grad, theta, 1e-5, columns=cols)
-                Hc = np.zeros((q, q))
-                for c in cols:
-                    h = 1e-6 * max(1.0, abs(theta[c]))
-                    tp = theta.copy()
-                    tp[c] += h
-                    Hc[:, c] = (grad(tp) - g0) / h
-                return Hc
-
-            n_jobs = max(1, min(int(n_jobs), q))
-            cols = np.arange(q)
-            if n_jobs == 1:
-                H = columns(cols)
-            else:
-                H = _parallel_columns(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
+            return gradient_hessian(self.loglik, theta, method, n_jobs)
         finally:
             self.z, self.logw = z, logw
-        return 0.5 * (H + H.T)
+
+
+def gradient_hessian(loglik, theta: np.ndarray, method: str, n_jobs: int = 1) -> np.ndarray:
+    """Hessian of an LMS log-likelihood by differences of its analytic gradient.
+
+    ``loglik(theta, gradient=True)`` returns ``(logl, gradient)``, the gradient
+    ``None`` where it cannot be computed.  ``method`` is ``"central"``
+    (:func:`ckm_research.numerics.numerical_jacobian`, step
+    :math:`10^{-5}\\max(1, |\\theta_j|)`) or ``"forward"`` (step
+    :math:`10^{-6}\\max(1, |\\theta_j|)`: half the cost, ample accuracy for
+    standard errors); ``n_jobs`` forked processes share the columns.  Shared by
+    :class:`DenseLMSEngine` and the multi-group engine.
+    """
+    from ckm_research.moderation.lms_engine import _parallel_columns
+    from ckm_research.numerics import numerical_jacobian
+
+    q = len(theta)
+
+    def grad(th):
+        _, g = loglik(th, gradient=True)
+        if g is None:
+            raise IdentificationError(
+                "LMS: the Hessian cannot be computed at the solution (a variance is at "
+                "its boundary); standard errors are not available"
+            )
+        return g
+
+    g0 = grad(theta) if method == "forward" else None
+
+    def columns(cols):
+        if method == "central":
+            return numerical_jacobian(grad, theta, 1e-5, columns=cols)
+        Hc = np.zeros((q, q))
+        for c in cols:
+            h = 1e-6 * max(1.0, abs(theta[c]))
+            tp = theta.copy()
+            tp[c] += h
+            Hc[:, c] = (grad(tp) - g0) / h
+        return Hc
+
+    n_jobs = max(1, min(int(n_jobs), q))
+    cols = np.arange(q)
+    if n_jobs == 1:
+        H = columns(cols)
+    else:
+        H = _parallel_columns(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
+    return 0.5 * (H + H.T)
 
 
 def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFrame:

@@ -61,7 +61,7 @@ import pandas as pd
 from scipy import stats
 
 from ckm_research.errors import ConvergenceError, IdentificationError
-from ckm_research.moderation.lms import LMSModel, bfgs_maximise
+from ckm_research.moderation.lms import LMSModel, bfgs_maximise, gradient_hessian
 from ckm_research.numerics import wald_table
 from ckm_research.sem import missing as mis
 from ckm_research.sem.engine import GroupData
@@ -238,9 +238,6 @@ class MultiGroupLMSEngine:
         |\\theta_j|)`); in each group on a fixed rule the nodes without posterior
         probability above 1e-9 for any case are left out.  ``n_jobs`` forked
         processes share the columns."""
-        from ckm_research.moderation.lms_engine import _parallel_columns
-        from ckm_research.numerics import numerical_jacobian
-
         theta = self.theta if theta is None else np.asarray(theta, float)
         q = len(theta)
         if method is None:
@@ -251,39 +248,11 @@ class MultiGroupLMSEngine:
                 keep = e.posterior_nodes(theta)
                 e.z, e.logw = e.z[keep], e.logw[keep]
 
-        def grad(th):
-            _, g = self.loglik(th, gradient=True)
-            if g is None:
-                raise IdentificationError(
-                    "LMS: the Hessian cannot be computed at the solution (a variance is at "
-                    "its boundary); standard errors are not available"
-                )
-            return g
-
         try:
-            g0 = grad(theta) if method == "forward" else None
-
-            def columns(cols):
-                if method == "central":
-                    return numerical_jacobian(grad, theta, 1e-5, columns=cols)
-                Hc = np.zeros((q, q))
-                for c in cols:
-                    h = 1e-6 * max(1.0, abs(theta[c]))
-                    tp = theta.copy()
-                    tp[c] += h
-                    Hc[:, c] = (grad(tp) - g0) / h
-                return Hc
-
-            n_jobs = max(1, min(int(n_jobs), q))
-            cols = np.arange(q)
-            if n_jobs == 1:
-                H = columns(cols)
-            else:
-                H = _parallel_columns(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
+            return gradient_hessian(self.loglik, theta, method, n_jobs)
         finally:
             for e, (z, lw) in zip(self.engines, saved, strict=True):
                 e.z, e.logw = z, lw
-        return 0.5 * (H + H.T)
 
     def vcov(self, n_jobs: int = 1) -> np.ndarray:
         """Inverse observed information (``n_jobs`` processes for the Hessian)."""
