@@ -108,6 +108,7 @@ from ckm_research.errors import (
     ModelSpecificationError,
 )
 from ckm_research.numerics import single_thread_blas, wald_table
+from ckm_research.numerics.forked import default_jobs, forked_sum
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
@@ -905,7 +906,6 @@ def gradient_hessian(loglik, theta: np.ndarray, method: str, n_jobs: int = 1) ->
     standard errors); ``n_jobs`` forked processes share the columns.  Shared by
     :class:`DenseLMSEngine` and the multi-group engine.
     """
-    from ckm_research.moderation.lms_engine import _parallel_columns
     from ckm_research.numerics import numerical_jacobian
 
     q = len(theta)
@@ -937,7 +937,7 @@ def gradient_hessian(loglik, theta: np.ndarray, method: str, n_jobs: int = 1) ->
     if n_jobs == 1:
         H = columns(cols)
     else:
-        H = _parallel_columns(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
+        H = forked_sum(columns, [(cols[w::n_jobs],) for w in range(n_jobs)])
     return 0.5 * (H + H.T)
 
 
@@ -1015,19 +1015,6 @@ def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFra
             ignore_index=True,
         )
     return out
-
-
-def _default_jobs(n_free: int) -> int:
-    """Processes for the Hessian of :func:`fit_lms` by default: 2 for a model of
-    more than 60 free parameters where forking is possible and useful, else 1."""
-    import multiprocessing as mp
-    import os
-
-    if n_free <= 60 or "fork" not in mp.get_all_start_methods():
-        return 1
-    if mp.current_process().daemon:  # a daemonic worker may not have children
-        return 1
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
 def fit_lms(
@@ -1180,7 +1167,7 @@ def fit_lms(
             "instead."
         )
     if n_jobs is None:
-        n_jobs = _default_jobs(lms.n_free)
+        n_jobs = default_jobs(lms.n_free)
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise CkmError(
             f"The 'n_jobs' parameter of fit_lms must be an int in the range [1, inf). Got "

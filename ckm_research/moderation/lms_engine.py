@@ -82,6 +82,7 @@ from ckm_research.moderation.lms import (
     bfgs_maximise,
     gauss_hermite_grid,
 )
+from ckm_research.numerics.forked import forked_sum
 from ckm_research.sem import missing as mis
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 
@@ -906,7 +907,7 @@ class LMSEngine(_LMSOutput):
             if n_jobs == 1:
                 H = columns(scols, mcols)
             else:
-                H = _parallel_columns(
+                H = forked_sum(
                     columns, [(scols[w::n_jobs], mcols[w::n_jobs]) for w in range(n_jobs)]
                 )
         finally:
@@ -914,33 +915,6 @@ class LMSEngine(_LMSOutput):
             self._pin_next, self._pinned = False, None
         H[np.ix_(scols, mcols)] = H[np.ix_(mcols, scols)].T
         return 0.5 * (H + H.T)
-
-
-_PARALLEL_TASK = None
-
-
-def _run_task(i):
-    fun, chunks = _PARALLEL_TASK
-    return fun(*chunks[i])
-
-
-def _parallel_columns(fun, chunks):
-    """Sum of ``fun(*chunk)`` over ``chunks``, one forked process per chunk
-    (the engine and its arrays are shared copy-on-write; fork only, as the
-    closures cannot be pickled).  Falls back to one process where fork is not
-    available."""
-    import multiprocessing as mp
-
-    global _PARALLEL_TASK
-    if "fork" not in mp.get_all_start_methods():
-        return sum(fun(*c) for c in chunks)
-    _PARALLEL_TASK = (fun, chunks)
-    try:
-        with mp.get_context("fork").Pool(len(chunks)) as pool:
-            parts = pool.map(_run_task, range(len(chunks)))
-    finally:
-        _PARALLEL_TASK = None
-    return sum(parts)
 
 
 def _fiml_linear(ram, X: np.ndarray):

@@ -10,7 +10,10 @@
   :func:`two_sided_pvalue`, :func:`normal_quantile`;
 - ``serialize.py``: :func:`to_json_ready` (NaN/numpy/pandas to JSON types),
   :func:`sha256_file`;
-- ``threads.py``: :func:`single_thread_blas` (one BLAS thread while fitting).
+- ``threads.py``: :func:`single_thread_blas` (one BLAS thread while fitting);
+- ``forked.py``: :func:`~ckm_research.numerics.forked.forked_sum` and
+  :func:`~ckm_research.numerics.forked.default_jobs` (the columns of a large
+  numerical Hessian in 2 forked processes).
 
 The ``:=`` evaluator lives with the syntax it evaluates:
 :class:`ckm_research.sem.syntax.DefinedParameters`.  This package imports

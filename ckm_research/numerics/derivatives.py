@@ -69,9 +69,15 @@ def _difference(fun, theta: np.ndarray, k: int, eps: float) -> np.ndarray:
     return (np.atleast_1d(fun(tp)) - np.atleast_1d(fun(tm))) / (2 * h)
 
 
-def numerical_hessian(gradient, theta: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def numerical_hessian(
+    gradient, theta: np.ndarray, eps: float = 1e-6, n_jobs: int = 1
+) -> np.ndarray:
     """Hessian as the symmetrised central-difference Jacobian of an analytic
     gradient, :math:`\\tfrac12(J + J^\\top)` (lavaan's ``lav_model_hessian``).
+
+    ``n_jobs`` forked processes share the columns
+    (:func:`ckm_research.numerics.forked.forked_sum`); each column is the same
+    central difference, so the result does not depend on it.
 
     Examples
     --------
@@ -79,5 +85,16 @@ def numerical_hessian(gradient, theta: np.ndarray, eps: float = 1e-6) -> np.ndar
     array([[4., 2.],
            [2., 0.]])
     """
-    H = numerical_jacobian(gradient, theta, eps)
+    if n_jobs > 1 and len(theta) > 1:
+        from ckm_research.numerics.forked import forked_sum
+
+        theta = np.asarray(theta, float)
+        cols = np.arange(len(theta))
+        n_jobs = min(int(n_jobs), len(theta))
+        H = forked_sum(
+            lambda c: numerical_jacobian(gradient, theta, eps, columns=c),
+            [(cols[w::n_jobs],) for w in range(n_jobs)],
+        )
+    else:
+        H = numerical_jacobian(gradient, theta, eps)
     return 0.5 * (H + H.T)

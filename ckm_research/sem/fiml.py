@@ -28,6 +28,7 @@ import pandas as pd
 
 from ckm_research.errors import ConvergenceError, IdentificationError
 from ckm_research.numerics import minimize, numerical_hessian
+from ckm_research.numerics.forked import default_jobs
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import missing as mis
 from ckm_research.sem.engine import BaseEngine
@@ -190,7 +191,10 @@ class FIMLEngine(BaseEngine):
 
     def observed_information(self, eps: float = 1e-5) -> np.ndarray:
         """Total observed information :math:`-\\partial^2\\ell/\\partial\\theta^2`."""
-        return -numerical_hessian(self.gradient, self.theta, eps)
+        # a large model's columns go to 2 forked processes (same numbers): the CKM
+        # moderation model's 878 parameters need 1,756 gradients
+        jobs = default_jobs(len(self.theta), threshold=150)
+        return -numerical_hessian(self.gradient, self.theta, eps, n_jobs=jobs)
 
     def information_inverse(self) -> np.ndarray:
         """Inverse of the total observed information at the estimates (computed once
