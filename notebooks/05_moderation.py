@@ -118,7 +118,9 @@ else:
 other = "dblcent" if interaction_method == "lms" else "lms"
 compare = interaction_compare if interaction_compare is not None else other == "dblcent"
 if res_i is not None and compare:
-    est_o, miss_o = structural.interaction_fit_options(other, estimator, interaction_missing)
+    # the main fit's estimator: LMS is ML, so the product indicators are fitted by ML too
+    # (FIML with interaction_missing ml): the comparison is of the methods, same likelihood
+    est_o, miss_o = structural.interaction_fit_options(other, est_i, interaction_missing)
     res_o, messages_o = structural.fit_model(int_text, data, estimator=est_o, missing=miss_o,
                                              ci_level=ci_level, interaction=other)
     for message in messages_o:
