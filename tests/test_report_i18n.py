@@ -446,3 +446,14 @@ def test_latex_tables_in_chinese(tmp_path):
     out_en = StageOutput(tmp_path / "en", "scratch", display=False, check=False)
     out_en.table(table)
     assert (tmp_path / "en" / "tables" / "flags.tex").read_text(encoding="utf-8") == en
+
+
+def test_lms_listwise_note_is_translated():
+    """The LMS listwise-deletion note as fit_lms writes it now (with the FIML hint)
+    is translated in the zh report (it was left in English)."""
+    from ckm_research.report.i18n import engine_text
+
+    msg = ("93 of 379 cases have missing values and were deleted listwise (LMS here uses "
+           "complete cases; missing='ml' keeps them)")  # fmt: skip
+    zh = engine_text(msg, "zh")
+    assert zh != msg and "379 个个案中有 93 个" in zh

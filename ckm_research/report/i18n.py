@@ -548,7 +548,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "engine.listwise.lms": (
         "{dropped} of {n} cases{where} have missing values and were deleted listwise (LMS here "
         "uses complete cases)",
-        "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除（此处 LMS 使用完整个案）。",
+        "{n} 个个案中有 {dropped} 个{where}含缺失值，已按列表删除（此处 LMS 使用完整个案；"
+        "missing='ml'（FIML）可保留这些个案）。",
     ),
     "flag.reliability": ("{what} of {f} is {v} < {lim}", "{f} 的{what}为 {v} < {lim}"),
     "flag.alpha": ("Cronbach's alpha", "Cronbach's α"),
@@ -1737,7 +1738,9 @@ _DELETED = (
 )
 _ENGINE = {
     _DELETED + r"; use estimator='FIML' \(or missing='ml'\) to keep them": "engine.listwise",
-    _DELETED + r" \(LMS here uses complete cases\)": "engine.listwise.lms",
+    _DELETED + r" \(LMS here uses complete cases(?:; missing='ml' keeps them)?\)": (
+        "engine.listwise.lms"
+    ),
     r"(?P<what>Cronbach's alpha|composite reliability) of (?P<f>.+?) is (?P<v>\S+) < "
     r"(?P<lim>\S+)": "flag.reliability",
     r"AVE of (?P<f>.+?) is (?P<v>\S+) < (?P<lim>\S+): the factor explains less than half of "

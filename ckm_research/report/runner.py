@@ -379,11 +379,26 @@ def _run_notebook(stage_: Stage, index: int, params: PipelineParams, kernel: _Ke
 
     with _kernel_environment(kernel, params.fingerprint()):
         try:
-            papermill.execute_notebook(
-                str(stage_.path), str(target), parameters=values, engine_name=_ENGINE_NAME,
-                kernel_name=kernel.name, progress_bar=False, cwd=str(params.output_dir),
-                execution_timeout=params.cell_timeout, start_timeout=180,
-                cell_callback=on_cell, extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+            for attempt in (1, 2):
+                try:
+                    papermill.execute_notebook(
+                        str(stage_.path), str(target), parameters=values,
+                        engine_name=_ENGINE_NAME, kernel_name=kernel.name, progress_bar=False,
+                        cwd=str(params.output_dir), execution_timeout=params.cell_timeout,
+                        start_timeout=180, cell_callback=on_cell,
+                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                    break
+                except PapermillExecutionError:
+                    raise
+                except Exception as exc:
+                    # a kernel that never started (two kernels started at once, as by
+                    # --grid --jobs 2, can race for a TCP port: "Address already in use")
+                    # is started once more; no cell has run, so nothing runs twice
+                    if attempt == 1 and not order and _kernel_start_failure(exc):
+                        progress.message(f"note: {stage_.name}: the kernel did not start "
+                                         f"({exc}); starting it again")
+                        continue
+                    raise
         except PapermillExecutionError as exc:
             raise _cell_error(stage_, target, exc) from None
         except Exception as exc:  # kernel died, timeout, ...
@@ -393,6 +408,13 @@ def _run_notebook(stage_: Stage, index: int, params: PipelineParams, kernel: _Ke
                 f"stage '{stage_.name}' stopped ({stage_.notebook}): {kind}: {message}. The "
                 f"notebook as far as it ran is kept in {target}.",
                 stage=stage_.name, notebook=str(target), error=f"{kind}: {message}") from None
+
+
+def _kernel_start_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says the kernel never answered at start (jupyter_client's
+    "Kernel didn't respond in N seconds", "Kernel died before replying to kernel_info")."""
+    text = str(exc)
+    return "didn't respond" in text or "before replying to kernel_info" in text
 
 
 def _cell_error(stage_: Stage, target: Path, exc) -> PipelineError:
