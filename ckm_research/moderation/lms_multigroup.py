@@ -60,8 +60,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ckm_research.errors import ConvergenceError, IdentificationError
-from ckm_research.moderation.lms import LMSModel, bfgs_maximise, gradient_hessian
+from ckm_research.errors import ConvergenceError
+from ckm_research.moderation.lms import (
+    LMSModel,
+    _LMSOutput,
+    bfgs_maximise,
+    gradient_hessian,
+)
 from ckm_research.numerics import wald_table
 from ckm_research.sem import missing as mis
 from ckm_research.sem.engine import GroupData
@@ -254,24 +259,9 @@ class MultiGroupLMSEngine:
             for e, (z, lw) in zip(self.engines, saved, strict=True):
                 e.z, e.logw = z, lw
 
-    def vcov(self, n_jobs: int = 1) -> np.ndarray:
-        """Inverse observed information (``n_jobs`` processes for the Hessian)."""
-        import warnings
-
-        info = -self.hessian(n_jobs=n_jobs)
-        try:
-            vc = np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            raise IdentificationError(
-                "LMS: the observed information matrix is singular; the model is not identified"
-            ) from None
-        if np.any(np.diag(vc) < 0):
-            warnings.warn(
-                "LMS: the observed information matrix is not positive definite; some standard "
-                "errors are not available (the solution may not be a maximum)",
-                stacklevel=3,
-            )
-        return vc
+    # inverse observed information, as the single-group engines (``n_jobs`` processes
+    # for the Hessian)
+    vcov = _LMSOutput.vcov
 
     # ------------------------------------------------------------------ output
     def row_values(self, theta: np.ndarray) -> np.ndarray:
