@@ -40,6 +40,11 @@ def oneint_lms(oneint):
     return fit(ONEINT_MODEL, oneint, interaction="lms")
 
 
+@pytest.fixture(scope="module")
+def oneint_qml(oneint):
+    return fit(ONEINT_MODEL, oneint, interaction="qml")
+
+
 def _var_y(p):
     return (
         p["b1"] ** 2 * p["vx"] + p["b2"] ** 2 * p["vz"] + 2 * p["b1"] * p["b2"] * p["cxz"]
@@ -47,10 +52,10 @@ def _var_y(p):
     )  # fmt: skip
 
 
-def _simulate_items(n, seed):
+def _simulate_items(n, seed, pop=None):
     """Three indicators per factor of the POP population (loadings 1, .8, .9)."""
     rng = np.random.default_rng(seed)
-    p = POP
+    p = POP if pop is None else pop
     cov = np.array([[p["vx"], p["cxz"]], [p["cxz"], p["vz"]]])
     xz = rng.multivariate_normal([0, 0], cov, size=n)
     x, z = xz[:, 0], xz[:, 1]
@@ -62,10 +67,9 @@ def _simulate_items(n, seed):
     return pd.DataFrame(cols)
 
 
-@pytest.fixture(scope="module")
-def population_result():
-    """An LMS fit whose structural parameters are then set at the POP values."""
-    res = fit(ONEINT_MODEL, _simulate_items(600, 11), interaction="lms")
+def _at_population(method):
+    """A fit by ``method`` whose structural parameters are then set at the POP values."""
+    res = fit(ONEINT_MODEL, _simulate_items(600, 11), interaction=method)
     eng = res.engine
     t = eng.model.partable.table
     free = eng.row_free()
@@ -77,6 +81,16 @@ def population_result():
             theta[free[r] - 1] = POP[where[key]]
     theta[free[len(t)] - 1] = POP["b3"]  # the product term's coefficient
     return dataclasses.replace(res, theta=theta)
+
+
+@pytest.fixture(scope="module")
+def population_result():
+    return _at_population("lms")
+
+
+@pytest.fixture(scope="module")
+def population_result_qml():
+    return _at_population("qml")
 
 
 # ------------------------------------------------------------ (a) Monte Carlo
@@ -106,11 +120,14 @@ def test_formula_matches_a_monte_carlo_population(population_result):
     )
 
 
-def test_lms_std_all_uses_the_product_variance(population_result):
-    """The LMS ``std.all`` (and ``est.std``) of X:Z is b3 SD(X) SD(Z)/SD(Y) with the
-    closed-form Var(Y), which holds b3^2 (vx vz + cxz^2): the quadrature is exact for
-    these moments."""
-    res = population_result
+@pytest.mark.parametrize("method", ["lms", "qml"])
+def test_std_all_uses_the_product_variance(population_result, population_result_qml, method):
+    """The LMS and QML ``std.all`` (and ``est.std``) of X:Z is b3 SD(X) SD(Z)/SD(Y) with
+    the closed-form Var(Y), which holds b3^2 (vx vz + cxz^2): the quadrature is exact for
+    these moments (QML's rule has 3 nodes per moderator, exact to degree 5; the moments
+    are of degree 4 in the nodes)."""
+    res = population_result if method == "lms" else population_result_qml
+    assert res.notes["interaction"]["method"] == method
     closed = standardized_interaction(POP["b3"], POP["vx"], POP["vz"], _var_y(POP))
     got = standardized_interactions(res).set_index("rhs")
     assert got.loc["X:Z", "est.std"] == pytest.approx(float(closed), rel=1e-9)
@@ -128,12 +145,15 @@ def test_lms_std_all_uses_the_product_variance(population_result):
 
 
 # ---------------------------------------------------- (b) delta-method SEs
-def test_lms_delta_se_matches_the_analytic_gradient(oneint_lms):
-    """oneInt by LMS: the SE of the standardized X:Z coefficient equals the delta
-    method with the analytic gradient of b3 sqrt(vx vz / Var(Y)) in (b1, b2, b3, vx,
-    vz, cxz, psi), Var(Y) in closed form (the code differentiates the quadrature
-    moments numerically)."""
-    res = oneint_lms
+@pytest.mark.parametrize("method", ["lms", "qml"])
+def test_delta_se_matches_the_analytic_gradient(oneint_lms, oneint_qml, method):
+    """oneInt by LMS and by QML: the SE of the standardized X:Z coefficient equals the
+    delta method with the analytic gradient of b3 sqrt(vx vz / Var(Y)) in (b1, b2, b3,
+    vx, vz, cxz, psi), Var(Y) in closed form from the fitted parameters and the fit's
+    own vcov (the code differentiates the quadrature moments numerically; rel 1e-4 is
+    the central-difference error)."""
+    res = oneint_lms if method == "lms" else oneint_qml
+    assert res.notes["interaction"]["method"] == method
     eng = res.engine
     t = eng.model.partable.table
     free = eng.row_free()
@@ -166,6 +186,25 @@ def test_lms_delta_se_matches_the_analytic_gradient(oneint_lms):
     assert got["est.std"] == pytest.approx(s, rel=1e-8)
     assert got["se"] == pytest.approx(se, rel=1e-4)
     assert got["ci.lower"] < got["est.std"] < got["ci.upper"]
+
+
+def test_qml_and_lms_standardized_effects_agree_on_oneint(oneint_lms, oneint_qml):
+    """QML and LMS estimate the same parameters; on oneInt (N = 2000, normal factors)
+    the unstandardized X:Z agree to 3e-4 (0.01 SE; modsem's published LMS value 0.718,
+    SE 0.028, tests/test_moderation_qml.py).  The standardized paths are smooth
+    functions of those estimates, so they must agree to a small fraction of their
+    sampling error: we require 0.1 SE of the standardized coefficient (about 0.0015)
+    and the delta-method SEs to 5% (the observed information of the quasi- and of the
+    full likelihood differ by that order)."""
+    q = standardized_interactions(oneint_qml).set_index("rhs")
+    m = standardized_interactions(oneint_lms).set_index("rhs")
+    assert list(q.index) == ["X", "Z", "X:Z"]
+    for rhs in q.index:
+        assert abs(q.loc[rhs, "est.std"] - m.loc[rhs, "est.std"]) < 0.1 * m.loc[rhs, "se"], rhs
+        assert q.loc[rhs, "se"] == pytest.approx(m.loc[rhs, "se"], rel=0.05), rhs
+    # the fit's own std.all column (the same formula) agrees with est.std
+    xz = oneint_qml.estimates.query("op == '~' and rhs == 'X:Z'").iloc[0]
+    assert xz["std.all"] == pytest.approx(q.loc["X:Z", "est.std"], rel=1e-8)
 
 
 def _parity(name):
@@ -224,6 +263,42 @@ def test_effect_sizes_on_oneint_agree_with_modsem(oneint_lms):
     assert (es["lhs"], es["rhs"], es["terms"]) == ("Y", "X:Z", "X:Z")
 
 
+def test_qml_effect_sizes_on_oneint_agree_with_modsem(oneint_qml, oneint_lms):
+    """QML on oneInt: the same modsem 1.0.11 R-squared references as the LMS test
+    above (0.602, 0.397, change 0.204; within 0.01, the spread between estimators of
+    the same quantities).  ``r2.h0`` is the ML refit of the model without products,
+    the same for both methods.  D is labelled a quasi-likelihood ratio:
+    2 (quasi-logl - h0.logl), h0.logl the normal log-likelihood of the model without
+    products (modsem's LMS vignette: -17832; lavaan 0.6.14: -17831.87)."""
+    es = interaction_effect_sizes(oneint_qml).iloc[0]
+    assert es["r2"] == pytest.approx(0.602, abs=0.01)
+    assert es["r2.h0"] == pytest.approx(0.397, abs=0.01)
+    assert es["delta.r2"] == pytest.approx(0.204, abs=0.01)
+    assert es["f2"] == pytest.approx(es["delta.r2"] / (1 - es["r2"]), rel=1e-12)
+    fm = oneint_qml.fit_measures
+    assert fm["h0.logl"] == pytest.approx(-17831.87, abs=0.01)
+    assert es["lrt.stat"] == pytest.approx(2 * (fm["logl"] - fm["h0.logl"]))
+    assert es["lrt.kind"] == "quasi-likelihood ratio"
+    assert interaction_effect_sizes(oneint_lms).iloc[0]["lrt.kind"] == "likelihood ratio"
+    assert (es["lhs"], es["rhs"], es["terms"], es["lrt.df"]) == ("Y", "X:Z", "X:Z", 1)
+
+
+@pytest.mark.slow
+def test_qml_quasi_lrt_holds_its_size_under_the_null():
+    """The chi-square p-value of QML's quasi-likelihood ratio under the null (no
+    interaction, normal factors): 400 samples of N = 300; the rejection rate at 0.05
+    must lie within 3 Monte Carlo SEs (sqrt(.05 .95 / 400) = 0.011) of 0.05."""
+    rng = np.random.SeedSequence(7).spawn(400)
+    null = dict(POP, b3=0.0)
+    pvals = []
+    for seed in rng:
+        data = _simulate_items(300, seed, pop=null)
+        pvals.append(interaction_effect_sizes(fit(ONEINT_MODEL, data, interaction="qml"))
+                     ["lrt.pvalue"].iloc[0])  # fmt: skip
+    rate = float(np.mean(np.array(pvals) < 0.05))
+    assert abs(rate - 0.05) < 3 * np.sqrt(0.05 * 0.95 / 400), rate
+
+
 # ------------------------------------------------------------------- errors
 def test_bad_inputs_are_named(oneint):
     plain = fit("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X\n", oneint.iloc[:300])
@@ -240,7 +315,7 @@ def test_bad_inputs_are_named(oneint):
 
 
 # ---------------------------------------------------------------------- CLI
-@pytest.mark.parametrize("flag", ["lms", "dblcent"])
+@pytest.mark.parametrize("flag", ["lms", "qml", "dblcent"])
 def test_ckm_fit_prints_the_blocks(oneint, tmp_path, capsys, flag):
     from ckm_research.cli import main
 
@@ -253,13 +328,35 @@ def test_ckm_fit_prints_the_blocks(oneint, tmp_path, capsys, flag):
     text = capsys.readouterr().out
     doc = json.loads(out.read_text())
     assert [r["rhs"] for r in doc["standardized_interactions"]] == ["X", "Z", "X:Z"]
-    assert ("interaction_effect_sizes" in doc) == (flag == "lms")
-    assert "Standardized interaction effects" in text
-    assert ("Interaction effect sizes" in text) == (flag == "lms")
+    assert ("interaction_effect_sizes" in doc) == (flag != "dblcent")
+    assert "Standardized interaction effects" in text and "not available" not in text
+    assert ("Interaction effect sizes" in text) == (flag != "dblcent")
+    assert ("quasi-likelihood ratio" in text) == (flag == "qml")
     res = fit(ONEINT_MODEL, oneint.iloc[:500], interaction=flag)
     beta = standardized_interactions(res).set_index("rhs").loc["X:Z", "est.std"]
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("Y ~ X:Z"))
     assert f"{beta:.3f}" in line.split()
+
+
+@pytest.mark.parametrize("flag", ["lms", "dblcent"])
+def test_ckm_fit_says_why_a_multigroup_fit_has_no_standardized_block(
+    oneint, tmp_path, capsys, flag
+):
+    """Two groups: the block is replaced by a reason a researcher can act on (single-group
+    fits only; fit each group's rows separately), not an internal function name."""
+    from ckm_research.cli import main
+
+    model = tmp_path / "int.lav"
+    model.write_text(ONEINT_MODEL, encoding="utf-8")
+    data = oneint.iloc[:400].assign(g=np.where(np.arange(400) % 2 == 0, "a", "b"))
+    path = tmp_path / "mg.csv"
+    data.to_csv(path, index=False)
+    assert main(["fit", str(model), str(path), "--group", "g", "--interaction", flag]) == 0
+    text = capsys.readouterr().out
+    line = next(ln for ln in text.splitlines() if ln.startswith("Standardized interaction"))
+    assert "not available for a fit of 2 groups" in line
+    assert "fit each group's rows separately" in line
+    assert "standardized_interactions" not in text and "'result'" not in text
 
 
 # ------------------------------------------------------------------- report
@@ -280,6 +377,20 @@ def test_report_tables(oneint_lms, lang):
     assert "ΔR²" in html and "f²" in html
     if lang == "zh":
         assert "效应量" in es.title and "标准化" in std.title
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_effect_size_note_names_the_quasi_likelihood_ratio(oneint_qml, oneint_lms, lang):
+    from ckm_research.report import analysis
+    from ckm_research.report.i18n import text
+
+    terms = [("Y", "X", "Z")]
+    quasi = text("qmlfx.effsize.note.qml", lang)
+    assert quasi in analysis.interaction_effect_size_table(oneint_qml, terms, lang=lang).note
+    assert quasi not in analysis.interaction_effect_size_table(oneint_lms, terms, lang=lang).note
+    std = analysis.standardized_interaction_table(oneint_qml, terms, lang=lang)
+    ref = standardized_interactions(oneint_qml)
+    np.testing.assert_allclose(std.frame["est.std"], ref["est.std"])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -320,8 +320,8 @@ def test_cli_fit_lms_groups(oneint2, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Group 1 [a]:" in text and "Group 2 [b]:" in text
     # the standardized interaction block is for one group: it says so instead of failing
-    assert "Standardized interaction effects: not available (" in text
-    assert "multi-group LMS fit" in text
+    assert "Standardized interaction effects: not available for a fit of 2 groups" in text
+    assert "fit each group's rows separately" in text
     assert text.count("X:Z") >= 2 and "LMS" in text
     doc = json.loads(out.read_text())
     rows = [r for r in doc["estimates"] if r["rhs"] == "X:Z"]

@@ -108,17 +108,28 @@ def print_tables(result) -> None:
 
 def print_interaction_effects(result) -> None:
     """The "Standardized interaction effects" block of a fit with product terms and,
-    for LMS, the "Interaction effect sizes" block (R-squared change, Cohen's f2, the
-    likelihood-ratio test D against the model without product terms)."""
+    for LMS and QML, the "Interaction effect sizes" block (R-squared change, Cohen's
+    f2, the likelihood-ratio test D against the model without product terms; for QML
+    a quasi-likelihood ratio)."""
     if not (getattr(result, "notes", None) or {}).get("interaction"):
         return
     from ckm_research.errors import CkmError
     from ckm_research.moderation import interaction_effect_sizes, standardized_interactions
 
+    groups = max(len(getattr(result.engine, "group_labels", ()) or ()),
+                 int(getattr(result, "ngroups", 1) or 1))  # fmt: skip
+    if groups > 1:
+        print(
+            f"\nStandardized interaction effects: not available for a fit of {groups} groups. "
+            "They are computed for single-group LMS, QML and product-indicator fits; fit each "
+            "group's rows separately (one data file per group, without --group) to get them "
+            "per group."
+        )
+        return
     try:
         std = standardized_interactions(result)
     except CkmError as exc:
-        print(f"\nStandardized interaction effects: not available ({exc})")
+        print(f"\nStandardized interaction effects: not available. {exc}")
         return
     print(
         "\nStandardized interaction effects (beta of X:Z = b SD(X) SD(Z) / SD(Y); delta-method SEs)"
@@ -134,7 +145,8 @@ def print_interaction_effects(result) -> None:
         print(f"  {name[:24]:<24}{_num(r['est']):>9}{_num(r['est.std']):>9}{_num(r['se']):>9}"
               f"{_num(r['z'], 2):>8}{_num(r['pvalue']):>8}{_num(r['ci.lower']):>10}"
               f"{_num(r['ci.upper']):>10}")  # fmt: skip
-    if result.notes["interaction"].get("method") != "lms":
+    method = result.notes["interaction"].get("method")
+    if method not in ("lms", "qml"):
         return
     es = interaction_effect_sizes(result)
     result.notes["interaction_effect_sizes"] = [
@@ -157,5 +169,13 @@ def print_interaction_effects(result) -> None:
             "  (an outcome's product terms are removed together for R2.h0; dR2.term: the "
             "term's own share; D tests all product terms jointly)"
         )
-    else:
+    if method == "qml":
+        print(
+            "  (QML: D is a quasi-likelihood ratio, twice the quasi-log-likelihood of the "
+            "interaction model minus the log-likelihood of the model without product terms. "
+            "Its chi-square p-value holds under the null of no interaction, where the QML "
+            "density is the exact normal one; D is not the LMS likelihood ratio: fit with "
+            "--interaction lms for that)"
+        )
+    elif all(r["terms"] == r["rhs"] for r in es.to_dict("records")):
         print("  (D: likelihood-ratio test against the model without product terms)")

@@ -31,6 +31,12 @@ product's variance to 1.
   holds :math:`b^2[\\operatorname{Var}(X)\\operatorname{Var}(Z) + \\operatorname{Cov}(X,Z)^2]`;
   the ``std.all`` column of an LMS fit is this formula
   (:meth:`ckm_research.moderation.lms.DenseLMSEngine.std_all`).
+* QML results (:func:`~ckm_research.moderation.qml.fit_qml`; Klein & Muthén,
+  2007): the same structural model and parameter table as LMS, so the same
+  formula with the same model-implied moments (the QML engine's quadrature rule has 3
+  nodes per moderator, exact to degree 5, and these moments are of degree 4 at most
+  in the nodes), and the delta method with QML's covariance matrix (the inverse
+  observed quasi-information).
 * Product-indicator results (``interaction="dblcent"``): the implied variances of
   the fitted linear model (the product factor's variance is a free parameter,
   as in lavaan); only the product rows differ from lavaan's ``std.all``.
@@ -39,7 +45,7 @@ Standard errors are delta-method SEs, :math:`\\nabla\\beta^\\top V \\nabla\\beta
 the Jacobian by central differences (:func:`ckm_research.numerics.numerical_jacobian`)
 and :math:`V` the fit's covariance matrix of the free parameters.
 
-**Effect sizes** (LMS results).  For each outcome :math:`Y` of product terms:
+**Effect sizes** (LMS and QML results).  For each outcome :math:`Y` of product terms:
 
 * :math:`R^2_1 = 1 - \\psi_Y / \\operatorname{Var}(Y)`, the interaction model's
   R-squared (implied mixture variance; lavaan's definition of R-squared);
@@ -56,6 +62,17 @@ and :math:`V` the fit's covariance matrix of the free parameters.
 * the likelihood-ratio test of the interaction model against the model without
   product terms (Klein & Moosbrugger, 2000; modsem's ``compare_fit``:
   :math:`D = 2(\\ell_1 - \\ell_0)` on as many df as free product coefficients).
+  For QML :math:`\\ell_1` is the *quasi*-log-likelihood (Klein & Muthén, 2007: the
+  density of the scaling indicators given the others is replaced by the normal one
+  with the same mean and variance), so :math:`D` is a quasi-likelihood ratio, and
+  the table says so in ``lrt.kind``.  Its chi-square p-value keeps its meaning under
+  the null hypothesis: the quasi-density is a proper density for every parameter
+  value (a product of normal conditional densities, Jacobian 1) and at zero product
+  coefficients it *is* the normal density of the model without products
+  (:mod:`ckm_research.moderation.qml`), so the QML family nests the null model and
+  is correctly specified under it; away from the null :math:`\\ell_1` is an
+  approximation, so :math:`D` is not the LMS likelihood ratio (on oneInt the two
+  differ by about 0.1 in 676).
 
 When an outcome has several product terms, :math:`R^2_0` drops all of them
 together (as modsem's baseline model), so :math:`\\Delta R^2` and :math:`f^2` are
@@ -93,6 +110,11 @@ __all__ = [
     "standardized_interactions",
     "interaction_effect_sizes",
 ]
+
+
+# interaction methods whose engine has the LMS model's parameter table and moments
+_MIXTURE_METHODS = ("lms", "qml")
+_LRT_KIND = {"lms": "likelihood ratio", "qml": "quasi-likelihood ratio"}
 
 
 def product_variance(var_x, var_z, cov_xz, mean_x=0.0, mean_z=0.0):
@@ -140,14 +162,15 @@ def _method(result) -> str:
             raise CkmError(
                 f"The 'result' parameter has product terms of observed variables "
                 f"({', '.join(observed)}), fitted as a regression on the product column; "
-                "standardized_interactions takes latent interaction fits (interaction='lms' "
-                "or 'dblcent'). Write each variable as a single-indicator factor "
+                "standardized_interactions takes latent interaction fits (interaction='lms', "
+                "'qml' or 'dblcent'). Write each variable as a single-indicator factor "
                 "(X =~ x1) and fit with interaction='lms'."
             )
     if not info or result.engine is None:
         raise CkmError(
             "The 'result' parameter must be a fit of a latent interaction model "
-            "(ckm_research.fit(..., interaction='lms' or 'dblcent')) made in this session. "
+            "(ckm_research.fit(..., interaction='lms', 'qml' or 'dblcent')) made in this "
+            "session. "
             "Got a result without product terms instead."
         )
     if len(getattr(result.engine, "group_labels", ())) > 1:
@@ -176,8 +199,10 @@ def _structural_columns(ops, lhs, rhs, free, latent, extra=()) -> list[int]:
 
 
 def _lms_paths(engine):
-    """Rows (indices into ``row_values``) of the structural paths of an LMS model,
-    their (lhs, op, rhs), and a function theta -> standardized values."""
+    """Rows (indices into ``row_values``) of the structural paths of an LMS or QML
+    model, their (lhs, op, rhs), and a function theta -> standardized values (the
+    engine's ``row_values``, ``implied_latent`` and ``row_free``, which the QML engine
+    shares with the LMS engines)."""
     M = engine.model
     t = M.partable.table
     nb = len(t)
@@ -219,7 +244,8 @@ def _dblcent_paths(result):
     ram = engine.model
     if getattr(ram, "ngroups", 1) != 1:
         raise CkmError(
-            "standardized_interactions takes single-group fits; fit each group separately"
+            "The 'result' parameter is a multi-group fit; standardized interaction effects are "
+            "computed for one group. Fit each group's rows separately to get them per group."
         )
     t = engine.pt.table
     info = result.notes["interaction"]
@@ -275,7 +301,7 @@ def standardized_interactions(result, level: float | None = None) -> pd.DataFram
     ----------
     result : SEMResults
         A fit of :func:`ckm_research.fit` with product terms
-        (``interaction="lms"`` or ``"dblcent"``), single group.
+        (``interaction="lms"``, ``"qml"`` or ``"dblcent"``), single group.
     level : float, optional
         Confidence level (default: the fit's).
 
@@ -306,18 +332,22 @@ def standardized_interactions(result, level: float | None = None) -> pd.DataFram
     1   Y    Z     0.41
     2   Y  X:Z     0.44
 
-    In R: ``modsem::standardized_estimates(est)`` (LMS) or
+    In R: ``modsem::standardized_estimates(est)`` (LMS, QML) or
     ``standardized_estimates(est, correction = TRUE, std.errors = "delta")``
     (product indicators).
     """
     method = _method(result)
     level = _level(result, level)
-    if method == "lms":
+    if method in _MIXTURE_METHODS:
         keys, raw, fun, cols = _lms_paths(result.engine)
     elif method == "dblcent":
         keys, raw, fun, cols = _dblcent_paths(result)
     else:
-        raise CkmError(f"standardized_interactions: unknown interaction method {method!r}")
+        raise CkmError(
+            f"Standardized interaction effects are computed for fits by LMS, QML and product "
+            f"indicators (interaction='lms', 'qml' or 'dblcent'); this fit used {method!r}. "
+            "Refit the model with one of those methods."
+        )
     theta = np.asarray(result.theta, dtype=float)
     est_std = fun(theta)
     vcov = result.vcov
@@ -360,7 +390,9 @@ def _lms_moments_with_products(engine, theta):
     Given the moderators' nodes the moderator of a term is a constant ``c_j``, so the
     product is the linear function ``c_j * other`` of the normal variables: per node
     the moments of ``[v; P] = T_j v`` are ``T_j m_j`` and ``T_j C_j T_j'``, and the
-    mixture's are their weighted sums (plus the spread of the node means)."""
+    mixture's are their weighted sums (plus the spread of the node means).  These
+    moments are polynomials of degree 4 at most in the nodes, so the QML engine's
+    3-node rule gives them exactly too."""
     M = engine.model
     _, _, pc = M.moments(theta, engine.z)
     w = engine.w
@@ -389,12 +421,12 @@ def _r2_projection(cov, y, predictors):
 
 def interaction_effect_sizes(result) -> pd.DataFrame:
     """R-squared change, Cohen's f-squared and the likelihood-ratio test of the
-    product terms of an LMS fit (definitions in the module docstring).
+    product terms of an LMS or QML fit (definitions in the module docstring).
 
     Parameters
     ----------
     result : SEMResults
-        A fit with ``interaction="lms"``.
+        A fit with ``interaction="lms"`` or ``"qml"``.
 
     Returns
     -------
@@ -404,12 +436,14 @@ def interaction_effect_sizes(result) -> pd.DataFrame:
         without product terms), ``delta.r2``, ``f2``, ``terms`` (the product terms of
         ``lhs`` that ``delta.r2`` and ``f2`` cover), ``delta.r2.term`` and ``f2.term``
         (this term's unique share at the fitted parameters), ``lrt.stat`` (modsem's D),
-        ``lrt.df``, ``lrt.pvalue`` (joint test of all product terms of the model).
+        ``lrt.df``, ``lrt.pvalue`` (joint test of all product terms of the model),
+        ``lrt.kind`` (``"likelihood ratio"`` for LMS, ``"quasi-likelihood ratio"``
+        for QML, whose :math:`\\ell_1` is the quasi-log-likelihood).
 
     Raises
     ------
     CkmError
-        If ``result`` is not an LMS fit of this session.
+        If ``result`` is not an LMS or QML fit of this session.
 
     Examples
     --------
@@ -423,14 +457,14 @@ def interaction_effect_sizes(result) -> pd.DataFrame:
     0  X:Z  0.6   0.38      0.22  0.55
 
     In R: ``summary(modsem(model, data, method = "lms"), H0 = TRUE, r.squared = TRUE)``
-    and ``modsem::compare_fit(estimate_h0(est), est)``.
+    and ``modsem::compare_fit(estimate_h0(est), est)``; ``method = "qml"`` alike.
     """
     method = _method(result)
-    if method != "lms":
+    if method not in _MIXTURE_METHODS:
         raise CkmError(
-            "interaction_effect_sizes needs an LMS fit (interaction='lms'): its R-squared "
-            "change and likelihood-ratio test compare it with the refitted model without "
-            f"product terms. Got a fit by {method!r} instead."
+            "interaction_effect_sizes needs an LMS or QML fit (interaction='lms' or 'qml'): "
+            "its R-squared change and likelihood-ratio test compare it with the refitted "
+            f"model without product terms. Got a fit by {method!r} instead."
         )
     engine = result.engine
     M = engine.model
@@ -465,11 +499,11 @@ def interaction_effect_sizes(result) -> pd.DataFrame:
                 "terms": ", ".join(u.term for u in M.terms if u.lhs == y),
                 "delta.r2.term": unique,
                 "f2.term": unique / (1.0 - r2_all) if r2_all < 1 else np.nan,
-                "lrt.stat": lrt, "lrt.df": df, "lrt.pvalue": pval,
+                "lrt.stat": lrt, "lrt.df": df, "lrt.pvalue": pval, "lrt.kind": _LRT_KIND[method],
             }
         )  # fmt: skip
     return pd.DataFrame(
         rows,
         columns=["lhs", "op", "rhs", "r2", "r2.h0", "delta.r2", "f2", "terms", "delta.r2.term",
-                 "f2.term", "lrt.stat", "lrt.df", "lrt.pvalue"],
+                 "f2.term", "lrt.stat", "lrt.df", "lrt.pvalue", "lrt.kind"],
     )  # fmt: skip

@@ -673,8 +673,9 @@ def standardized_interaction_table(res, interactions: list[tuple[str, str, str]]
 def interaction_effect_size_table(res, interactions: list[tuple[str, str, str]], *,
                                   lang: str = "en") -> Table:
     """R-squared change, Cohen's f-squared and the likelihood-ratio test D of the
-    product terms of an LMS fit (:func:`ckm_research.moderation.interaction_effect_sizes`;
-    Aiken & West, 1991; Klein & Moosbrugger, 2000)."""
+    product terms of an LMS or QML fit (for QML a quasi-likelihood ratio, said in the
+    note) (:func:`ckm_research.moderation.interaction_effect_sizes`; Aiken & West, 1991;
+    Klein & Moosbrugger, 2000)."""
     from ckm_research.moderation import interaction_effect_sizes
 
     es = interaction_effect_sizes(res)
@@ -701,7 +702,9 @@ def interaction_effect_size_table(res, interactions: list[tuple[str, str, str]],
                 "delta.r2": "ΔR²", "f2": "f²", "delta.r2.term": _t("effsize.col.dr2_term", lang),
                 "f2.term": _t("effsize.col.f2_term", lang), "lrt.stat": "D", "lrt.df": "df",
                 "lrt.pvalue": "p"},
-        note=_t("effsize.note", lang) + (_t("effsize.note.joint", lang) if joint else ""),
+        note=_t("effsize.note", lang) + (_t("effsize.note.joint", lang) if joint else "")
+        + (_t("qmlfx.effsize.note.qml", lang) if "quasi-likelihood ratio" in set(es["lrt.kind"])
+           else ""),
     )
 
 

@@ -1642,6 +1642,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(ΔR², Cohen's f²) and the likelihood-ratio test D.",
         "表{t2}给出乘积项对各结果变量额外解释的方差（ΔR²、Cohen f²）及似然比检验 D。",
     ),
+    # --- qmlfx: effect sizes of QML fits ---
+    "qmlfx.effsize.note.qml": (
+        " The interaction model was fitted by QML (Klein & Muthén, 2007), so D is a "
+        "quasi-likelihood ratio: twice the quasi-log-likelihood of the interaction model minus "
+        "the log-likelihood of the model without product terms. Its chi-square p-value holds "
+        "under the null hypothesis of no interaction, where the QML density is the exact normal "
+        "one; D is not the LMS likelihood ratio.",
+        "交互作用模型采用 QML 估计（Klein & Muthén, 2007），故 D 为拟似然比：交互作用模型的拟对数"
+        "似然减去无乘积项模型的对数似然，再乘以 2。在无交互作用的原假设下 QML 密度即为精确的正态"
+        "密度，故其卡方 p 值在原假设下成立；D 并非 LMS 的似然比。",
+    ),
     # --- boot (issue 11): how the moderation bootstrap refitted its resamples ---
     "note.boot_path.moments": (
         "Bootstrap of the interaction model: each resample was refitted by ML from its "
