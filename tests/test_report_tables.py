@@ -232,3 +232,14 @@ def test_sample_description_note_counts_respondents_not_table_rows():
     table = profile_table(frame, ins)
     assert table.note.startswith("N = 11 respondents")
     assert len(table.frame) != 11
+
+
+def test_short_labels_stay_on_one_line_in_html():
+    frame = pd.DataFrame({
+        "term": ["CKM \u00d7 CTU", "a label long enough to wrap over lines", "CKM"],
+        "est": [0.1, 0.2, 0.3],
+    })
+    html = Table("t", "T", frame, formats={"est": "num2"}).to_html(1)
+    assert '<td class="nw">CKM \u00d7 CTU</td>' in html
+    assert "<td>a label long enough to wrap over lines</td>" in html
+    assert "<td>CKM</td>" in html  # one word: nothing to keep together

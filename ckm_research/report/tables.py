@@ -45,6 +45,7 @@ FORMATS = ("int", "num1", "num2", "num3", "r2", "r3", "p", "text")
 
 _MINUS = "\u2212"
 _DASH = "\u2014"
+_NOWRAP_MAX = 14  # characters: table labels up to this long (with a space) stay on one line
 
 
 def _is_missing(value: Any) -> bool:
@@ -245,8 +246,14 @@ class Table:
         for rec in shown.itertuples(index=False):
             cells = []
             for col, val in zip(shown.columns, rec, strict=True):
-                cls = ' class="num"' if col in numeric else ""
-                cells.append(f"<td{cls}>{html.escape(str(val))}</td>")
+                text_val = str(val)
+                if col in numeric:
+                    cls = ' class="num"'
+                elif " " in text_val and len(text_val) <= _NOWRAP_MAX:
+                    cls = ' class="nw"'  # a short label ("CKM × CTU") is not split over lines
+                else:
+                    cls = ""
+                cells.append(f"<td{cls}>{html.escape(text_val)}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
         label = (text("table.number", lang, n=number) if number is not None
                  else text("table.unnumbered", lang))
