@@ -447,3 +447,21 @@ def test_docx_elements_in_schema_order(tmp_path):
                 assert names == sorted(names, key=order.index), (name, names)
                 checked += 1
     assert checked > 50
+
+
+def test_short_labels_are_not_split_in_docx_columns():
+    # "CKM × CTU" keeps the width of the whole label, as td.nw in the HTML: as wide as
+    # the same label without spaces (one word), where a long label wraps at its words
+    from docx.shared import Cm
+
+    from ckm_research.report.docx import _column_widths
+
+    tight = Cm(3)  # less room than the columns' longest words: every column shrinks alike
+
+    def first(label: str) -> float:
+        w = _column_widths([["Term", "R2 with the interaction"], [label, ".323"]], tight, 9)
+        return w[0] / sum(w)
+
+    assert first("CKM \u00d7 CTU") == pytest.approx(first("CKM\u00b7\u00d7\u00b7CTU"), rel=0.2)
+    assert first("CKM \u00d7 CTU") > 1.3 * first("CKM")
+    assert first("a label long enough to wrap") < first("alabellongenoughtowrap")

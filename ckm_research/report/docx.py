@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ckm_research.errors import CkmError
+from ckm_research.report.tables import _NOWRAP_MAX
 
 __all__ = ["write_docx", "report_fragments", "report_tables", "ShownTable", "DOCX_NAME"]
 
@@ -792,6 +793,9 @@ def _column_widths(
     for c in range(ncol):
         words = [w for row in rows if c < len(row) for w in re.split(r"(?<=-)|\s+", row[c])]
         lines = [ln for row in rows if c < len(row) for ln in row[c].split("\n")]
+        # short labels ("CKM × CTU") are kept on one line, as td.nw in the HTML
+        words += [cell for row in rows[1:] if c < len(row)
+                  for cell in [row[c]] if " " in cell and len(cell) <= _NOWRAP_MAX]
         if nowrap and c < len(nowrap) and nowrap[c]:  # numbers: the whole cell (not the head)
             words += [ln for row in rows[1:] if c < len(row) for ln in row[c].split("\n")]
         low.append(max([width(w) for w in words] + [width("00")]))
