@@ -91,6 +91,7 @@ In R: ``modsem::modsem(model, data, method = "lms")``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 import warnings as _warnings
 from dataclasses import dataclass
@@ -101,14 +102,18 @@ from scipy import stats
 from scipy.special import logsumexp
 
 from ckm_research.errors import (
-    CkmError,
     ConvergenceError,
-    HeywoodCaseWarning,
     IdentificationError,
     ModelSpecificationError,
 )
-from ckm_research.numerics import single_thread_blas, wald_table
-from ckm_research.numerics.forked import default_jobs, forked_sum
+from ckm_research.moderation.interaction_engine import (
+    InteractionEngine,
+    InteractionOptions,
+    group_column,
+    select_cases,
+)
+from ckm_research.numerics import wald_table
+from ckm_research.numerics.forked import forked_sum
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
@@ -511,6 +516,16 @@ class LMSModel:
         out._phi_rows = self._phi_rows_of(g)
         return out
 
+    def without_starts(self) -> LMSModel:
+        """The same model with the ``start()`` values of the syntax dropped (the
+        default starting values of the ML fit that starts LMS and QML)."""
+        out = copy.copy(self)
+        out.partable = dataclasses.replace(
+            self.partable, table=self.partable.table.assign(start=np.nan)
+        )
+        out.ram = RAMModel(out.partable)
+        return out
+
     @property
     def gm(self):
         """The :class:`~ckm_research.sem.model.GroupModel` of :attr:`group`."""
@@ -566,23 +581,25 @@ class LMSModel:
         return Em[:, :p], Cfull[:, :p, :p], pc
 
 
-class _LMSOutput:
+class _LMSOutput(InteractionEngine):
     """Output shared by the LMS engines: parameter-table values, implied
     moments of the mixture and ``std.all``.
 
-    The engine interface of :class:`ckm_research.sem.api.BaseEngine`, as far as
-    it carries over (what :func:`fit_lms` and ``SEMResults.from_engine``
-    use): :meth:`estimate`, :meth:`vcov`, :meth:`estimates_table`,
+    The output interface of :class:`ckm_research.sem.engine.BaseEngine`, as far
+    as it carries over: :meth:`estimate`, :meth:`vcov`, :meth:`estimates_table`,
     :meth:`fit_measures`, :attr:`label`, :attr:`ntotal`, :attr:`theta`,
-    :attr:`iterations`.  What differs: ``row_values`` takes ``theta`` (the
-    product-term rows follow the base table's); ``estimates_table`` takes the
-    confidence level and the ``:=`` definitions (the LMS model has no
-    ``FitOptions``) and adds a ``free`` column; ``vcov`` takes ``n_jobs``;
-    there is no ``pt``/``opts``/``groups``/``run()`` (the options are
-    :func:`fit_lms`'s keywords; an engine describes the group of its model,
-    :attr:`LMSModel.group`), so :func:`ckm_research.sem.checks.run_engine`
-    does not apply; ``standardized_solution``, ``r_squared`` and residuals
-    are not available (``std.all`` is a column of the table).
+    :attr:`iterations`; and, from
+    :class:`~ckm_research.moderation.interaction_engine.InteractionEngine`, the
+    fit contract of :func:`ckm_research.sem.checks.run_engine` (``run``,
+    ``check_df``, observed variances, restart from the default starting values).
+    What differs: ``row_values`` takes ``theta`` (the product-term rows follow
+    the base table's); ``estimates_table`` takes the confidence level and the
+    ``:=`` definitions and adds a ``free`` column; ``vcov`` takes ``n_jobs``;
+    the options are an
+    :class:`~ckm_research.moderation.interaction_engine.InteractionOptions`
+    (``opts``), not a ``FitOptions``; an engine describes the group of its
+    model (:attr:`LMSModel.group`); ``standardized_solution``, ``r_squared``
+    and residuals are not available (``std.all`` is a column of the table).
     """
 
     label = "ML"
@@ -591,6 +608,53 @@ class _LMSOutput:
     def ntotal(self) -> int:
         """Cases used (lavaan's ``ntotal``)."""
         return int(self.n)
+
+    def _first_engine(self):
+        """The engine of the first group (this engine for one group)."""
+        return self
+
+    def interaction_info(self) -> dict:
+        """``notes["interaction"]`` of the result: the method, moderators, rule,
+        engine, missing-data treatment, quadrature points, evaluations, time."""
+        opts, first = self.opts, self._first_engine()
+        info = {
+            "method": "lms",
+            "moderators": list(self.model.moderators),
+            "nodes_per_dimension": int(opts.nodes),
+            "quadrature": opts.quadrature,
+            "engine": type(first).__name__,
+            "missing": opts.missing,
+            "quadrature_points": int(
+                len(first.w) if opts.quadrature == "fixed" else len(first.logw_u)
+            ),
+            "function_evaluations": int(self.n_evals),
+            "n_jobs": int(opts.n_jobs),
+            "seconds": self.elapsed()[0],
+        }
+        if opts.group is not None:
+            info["group"] = opts.group
+            info["group_equal"] = list(opts.group_equal)
+        return info
+
+    def summary_lines(self) -> list[tuple[str, str]]:
+        """The lines ``summary()`` adds: method, quadrature, missing data, equalities."""
+        opts = self.opts
+        points = self.interaction_info()["quadrature_points"]
+        return (
+            [
+                ("LMS", "Latent interaction method"),
+                (
+                    str(points) + (" per case (adaptive)" if opts.quadrature == "adaptive" else ""),
+                    "Quadrature points",
+                ),
+            ]
+            + ([("FIML (casewise mixture)", "Missing data")] if opts.missing == "ml" else [])
+            + (
+                [(", ".join(opts.group_equal), "Equal across groups")]
+                if opts.group is not None and opts.group_equal
+                else []
+            )
+        )
 
     def estimates_table(self, vcov: np.ndarray, level: float = 0.95, definitions=()):
         """lavaan's ``parameterEstimates()`` rows of the base model, the
@@ -720,10 +784,15 @@ class DenseLMSEngine(_LMSOutput):
         self.X = np.asarray(data, dtype=float)
         self.n = self.X.shape[0]
         self.nodes = nodes
+        self.prune = prune
         self.z, self.w = gauss_hermite_grid(model.k, nodes, prune)
         self.logw = np.log(self.w)
         self.theta: np.ndarray | None = None
         self.n_evals = 0
+
+    def _rebuilt(self, model: LMSModel) -> DenseLMSEngine:
+        """A new engine of ``model`` on the same data and rule."""
+        return DenseLMSEngine(model, self.X, nodes=self.nodes, prune=self.prune)
 
     # ------------------------------------------------------------- likelihood
     def loglik(self, theta: np.ndarray, gradient: bool = False):
@@ -1113,220 +1182,49 @@ def fit_lms(
 
     In R: ``modsem::modsem(model, data, method = "lms")``.
     """
-    from ckm_research.data.checks import check_model_data
     from ckm_research.data.io import read_data
-
-    t0 = time.perf_counter()
-    parsed = parse_model(model)
-    frame = read_data(data, missing_values=missing_values)
-    if group is not None:
-        glabels, gcol, group_notes = _group_column(frame, group)
-        lms = LMSModel(
-            parsed,
-            moderators=moderators,
-            ngroups=len(glabels),
-            group_equal=tuple(group_equal or ()),
-            group_partial=tuple(group_partial or ()),
-        )
-    else:
-        if group_equal or group_partial:
-            raise CkmError(
-                "group_equal and group_partial need several groups; give the group column "
-                "with group="
-            )
-        glabels, gcol, group_notes = [None], None, []
-        lms = LMSModel(parsed, moderators=moderators)
-    if missing not in (None, "listwise", "ml"):
-        raise CkmError(
-            f"The 'missing' parameter of fit_lms must be one of 'listwise', 'ml'. Got "
-            f"{missing!r} instead."
-        )
-    if quadrature not in (None, "fixed", "adaptive"):
-        raise CkmError(
-            f"The 'quadrature' parameter of fit_lms must be one of 'fixed', 'adaptive'. Got "
-            f"{quadrature!r} instead."
-        )
     from ckm_research.moderation.lms_engine import LMSEngine, latent_space_reason
+    from ckm_research.sem.checks import run_engine
 
+    started = (time.perf_counter(), time.process_time())
+    opts = InteractionOptions.from_kwargs(
+        "fit_lms", nodes=nodes, prune=prune, moderators=moderators, quadrature=quadrature,
+        n_jobs=n_jobs, control=control, missing=missing, level=level,
+        missing_values=missing_values, group=group, group_equal=group_equal,
+        group_partial=group_partial,
+    )  # fmt: skip
+    parsed = parse_model(model)
+    frame = read_data(data, missing_values=opts.missing_values)
+    groups = group_column(frame, opts.group) if opts.group is not None else None
+    lms = LMSModel(
+        parsed,
+        moderators=opts.moderators,
+        ngroups=1 if groups is None else len(groups[0]),
+        group_equal=opts.group_equal,
+        group_partial=opts.group_partial,
+    )
     dense_reason = latent_space_reason(lms)
-    if quadrature is None:
-        quadrature = "fixed" if (lms.k == 1 or dense_reason) else "adaptive"
-    if dense_reason and quadrature == "adaptive":
-        raise CkmError(
-            f"LMS with adaptive quadrature needs the latent-space form, but {dense_reason}; "
-            "use quadrature='fixed'"
-        )
-    if nodes is None:
-        if quadrature == "fixed":
-            nodes = {1: 64, 2: 24}.get(lms.k, 12)
-        else:
-            nodes = 3
-    if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < 2:
-        raise CkmError(
-            f"The 'nodes' parameter of fit_lms must be an int in the range [2, inf). Got {nodes!r} "
-            "instead."
-        )
-    if n_jobs is None:
-        n_jobs = default_jobs(lms.n_free)
-    if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs < 1:
-        raise CkmError(
-            f"The 'n_jobs' parameter of fit_lms must be an int in the range [1, inf). Got "
-            f"{n_jobs!r} instead."
-        )
-    control = dict(control or {})
-    unknown = set(control) - {"iter.max"}
-    if unknown:
-        raise CkmError(
-            f"The 'control' parameter of fit accepts only 'iter.max'. Got {sorted(unknown)} "
-            "instead."
-        )
-    iter_max = int(control.get("iter.max", 500))
-    clean = check_model_data(frame, list(lms.ov))
-    notes = list(group_notes)
-    engines, n_total = [], []
-    for g, lab in enumerate(glabels):
-        sub = clean if gcol is None else clean[gcol == lab]
-        n_total.append(len(sub))
-        where = "" if lab is None else f" in group {lab}"
-        x = _usable_cases(sub, missing, dense_reason, where, notes)
-        if lab is not None and x.shape[0] < len(lms.ov) + 1:
-            raise CkmError(
-                f"too few cases{where}: {x.shape[0]} for {len(lms.ov)} observed variables; "
-                "merge small groups or fit without group="
-            )
+    opts = opts.resolved(lms, dense_reason)
+    xs, n_total, glabels, notes = select_cases(frame, lms.ov, opts, dense_reason, groups)
+    engines = []
+    for g, x in enumerate(xs):
         complete = not np.isnan(x).any()
         mg = lms.for_group(g)
-        if dense_reason or (complete and quadrature == "fixed"):
+        if dense_reason or (complete and opts.quadrature == "fixed"):
             # complete data on one fixed rule: the indicator-space engine gives the same
             # likelihood (tests/test_moderation_lms_fiml.py) with fewer, larger matrix products
-            engines.append(DenseLMSEngine(mg, x, nodes=nodes, prune=prune))
+            engines.append(DenseLMSEngine(mg, x, nodes=opts.nodes, prune=opts.prune))
         else:
-            engines.append(LMSEngine(mg, x, nodes=nodes, prune=prune, quadrature=quadrature))
-    if group is None:
+            engines.append(
+                LMSEngine(mg, x, nodes=opts.nodes, prune=opts.prune, quadrature=opts.quadrature)
+            )
+    if groups is None:
         engine = engines[0]
     else:
         from ckm_research.moderation.lms_multigroup import MultiGroupLMSEngine
 
         engine = MultiGroupLMSEngine(lms, engines, glabels, n_total=n_total)
-    with single_thread_blas():  # the many small products of LMS run 10-20 times slower threaded
-        engine.estimate(max_iter=iter_max)
-        vc = engine.vcov(n_jobs=n_jobs)
-    est = engine.estimates_table(vc, level, parsed.definitions)
-    n = engine.ntotal
-    fm = engine.fit_measures()
-    warns = list(notes)
-    for r in est.itertuples(index=False):
-        if r.op == "~~" and r.lhs == r.rhs and r.est < 0:
-            msg = (
-                f"the estimated (residual) variance of '{r.lhs}' is negative ({r.est:.4f}): "
-                "a Heywood case. Check the model for misspecification."
-            )
-            warns.append(msg)
-            _warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
-    elapsed = time.perf_counter() - t0
-    info = {
-        "method": "lms",
-        "moderators": list(lms.moderators),
-        "nodes_per_dimension": int(nodes),
-        "quadrature": quadrature,
-        "engine": type(engines[0]).__name__,
-        "missing": "ml" if missing == "ml" else "listwise",
-        "quadrature_points": int(
-            len(engines[0].w) if quadrature == "fixed" else len(engines[0].logw_u)
-        ),
-        "function_evaluations": int(engine.n_evals),
-        "n_jobs": int(n_jobs),
-        "seconds": elapsed,
-    }
-    if group is not None:
-        info["group"] = group
-        info["group_equal"] = list(group_equal or ())
-    multi = dict(
-        ngroups=len(glabels),
-        group_labels=tuple(glabels),
-        n_per_group=tuple(int(e.n) for e in engines),
-    ) if group is not None else {}  # fmt: skip
-    res = SEMResults.from_engine(
-        engine,
-        **multi,
-        estimates=est.drop(columns=["free"]),
-        fit_measures=fm,
-        estimator=engine.label,
-        n=n,
-        converged=True,
-        iterations=engine.iterations,
-        model_text=model,
-        warnings=warns,
-        notes={
-            "interaction": info,
-            "summary_lines": [
-                ("LMS", "Latent interaction method"),
-                (
-                    str(info["quadrature_points"])
-                    + (" per case (adaptive)" if quadrature == "adaptive" else ""),
-                    "Quadrature points",
-                ),
-            ]
-            + ([("FIML (casewise mixture)", "Missing data")] if missing == "ml" else [])
-            + (
-                [(", ".join(group_equal), "Equal across groups")]
-                if group is not None and group_equal
-                else []
-            ),
-        },
-        theta=engine.theta,
-        vcov=vc,
+    engine.configure(
+        opts, definitions=parsed.definitions, model_text=model, notes=notes, started=started
     )
-    engine.row_free_index = est["free"].to_numpy()
-    return res
-
-
-def _group_column(frame: pd.DataFrame, group: str):
-    """The groups of ``frame[group]`` in the order of the data (lavaan's default
-    ``group.label``), the column's values and notes on cases without a group."""
-    if group not in frame.columns:
-        raise CkmError(
-            f"the group column '{group}' is not in the data; columns are: "
-            + ", ".join(map(str, frame.columns[:30]))
-            + (" ..." if frame.shape[1] > 30 else "")
-        )
-    col = frame[group]
-    glabels = list(pd.unique(col.dropna()))
-    if len(glabels) < 2:
-        raise CkmError(f"the group column '{group}' has fewer than two distinct values")
-    notes = []
-    if col.isna().any():
-        notes.append(
-            f"{int(col.isna().sum())} case(s) without a value of the group column '{group}' "
-            "were left out"
-        )
-    return glabels, col.to_numpy(), notes
-
-
-def _usable_cases(clean: pd.DataFrame, missing, dense_reason, where: str, notes: list):
-    """The cases LMS uses: complete cases (listwise deletion), or with
-    ``missing='ml'`` every case with an observed indicator; notes are appended
-    to ``notes``."""
-    x = clean.to_numpy(dtype=float)
-    if missing == "ml":
-        empty = np.isnan(x).all(axis=1)
-        if empty.any():
-            rows = ", ".join(str(r) for r in clean.index[empty][:10])
-            notes.append(
-                f"{int(empty.sum())} case(s){where} without any observed indicator were left "
-                f"out (rows {rows}{' ...' if empty.sum() > 10 else ''})"
-            )
-        keep = ~empty
-        if dense_reason and np.isnan(x[keep]).any():
-            raise CkmError(
-                f"LMS with missing='ml' needs the latent-space form, but {dense_reason}; "
-                "use missing='listwise' or interaction='dblcent'"
-            )
-    else:
-        keep = ~np.isnan(x).any(axis=1)
-        if (~keep).any():
-            notes.append(
-                f"{int((~keep).sum())} of {len(x)} cases{where} have missing values and were "
-                "deleted listwise (LMS here uses complete cases; missing='ml' keeps them)"
-            )
-    return x[keep]
+    return run_engine(engine, frame, parsed)

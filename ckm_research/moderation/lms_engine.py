@@ -173,6 +173,7 @@ class LMSEngine(_LMSOutput):
         self.p = len(model.ov)
         self.q = len(model.variables) - self.p
         self.nodes = int(nodes)
+        self.prune = prune
         self.quadrature = quadrature
         self.max_rounds = int(max_rounds)
         obs = ~np.isnan(self.X)
@@ -217,6 +218,17 @@ class LMSEngine(_LMSOutput):
         # residual covariances between indicators in the model (their gradient entries
         # need the off-diagonal of dl/dTheta)
         self._theta_cov = bool(np.any((gm.s_i < self.p) & (gm.s_j < self.p) & (gm.s_i != gm.s_j)))
+
+    def _rebuilt(self, model) -> LMSEngine:
+        """A new engine of ``model`` on the same data and rule."""
+        return LMSEngine(
+            model,
+            self.X,
+            nodes=self.nodes,
+            prune=self.prune,
+            quadrature=self.quadrature,
+            max_rounds=self.max_rounds,
+        )
 
     # ------------------------------------------------------------ quadrature
     def _set_case_nodes(self) -> None:

@@ -61,6 +61,7 @@ import pandas as pd
 from scipy import stats
 
 from ckm_research.errors import ConvergenceError
+from ckm_research.moderation.interaction_engine import InteractionEngine
 from ckm_research.moderation.lms import (
     LMSModel,
     _LMSOutput,
@@ -79,7 +80,7 @@ __all__ = ["MultiGroupLMSEngine"]
 _LOG2PI = np.log(2.0 * np.pi)
 
 
-class MultiGroupLMSEngine:
+class MultiGroupLMSEngine(InteractionEngine):
     """LMS log-likelihood, gradient and estimation over several groups.
 
     Parameters
@@ -124,6 +125,31 @@ class MultiGroupLMSEngine:
         self.n = int(sum(self.n_per_group))
         self.theta: np.ndarray | None = None
         self.iterations = 0
+
+    # ------------------------------------------------ fit contract (run_engine)
+    def _data_arrays(self) -> list[np.ndarray]:
+        return [e.X for e in self.engines]
+
+    def _first_engine(self):
+        return self.engines[0]
+
+    def _rebuilt(self, model: LMSModel) -> MultiGroupLMSEngine:
+        """A new engine of ``model`` with the same groups, data and rules."""
+        engines = [e._rebuilt(model.for_group(g)) for g, e in enumerate(self.engines)]
+        n_total = [gd.extra["n_total"] for gd in self.groups]
+        return MultiGroupLMSEngine(model, engines, self.group_labels, n_total=n_total)
+
+    def result_fields(self) -> dict:
+        """The groups of the result: number, labels, cases used per group."""
+        return dict(
+            ngroups=len(self.engines),
+            group_labels=self.group_labels,
+            n_per_group=self.n_per_group,
+        )
+
+    # the run's notes of the single-group LMS engines
+    interaction_info = _LMSOutput.interaction_info
+    summary_lines = _LMSOutput.summary_lines
 
     # ------------------------------------------------------------------ counts
     @property

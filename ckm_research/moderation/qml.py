@@ -89,7 +89,6 @@ In R: ``modsem::modsem(model, data, method = "qml")``.
 from __future__ import annotations
 
 import time
-import warnings as _warnings
 
 import numpy as np
 import scipy.linalg as sla
@@ -97,11 +96,11 @@ import scipy.linalg as sla
 from ckm_research.errors import (
     CkmError,
     ConvergenceError,
-    HeywoodCaseWarning,
     ModelSpecificationError,
 )
+from ckm_research.moderation.interaction_engine import InteractionOptions, select_cases
 from ckm_research.moderation.lms import LMSModel, _LMSOutput, bfgs_maximise, gauss_hermite_grid
-from ckm_research.numerics import numerical_hessian, single_thread_blas
+from ckm_research.numerics import numerical_hessian
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.syntax import parse_model
@@ -303,6 +302,30 @@ class QMLEngine(_LMSOutput):
         # R maps (y_s, y_o) residuals to u = y_o - Lambda_o y_s (filled per theta)
         self._R_base = np.zeros((no, ns + no))
         self._R_base[:, ns:] = np.eye(no)
+
+    # ------------------------------------------------ fit contract (run_engine)
+    def _rebuilt(self, model: LMSModel) -> QMLEngine:
+        """A new engine of ``model`` on the same data."""
+        return QMLEngine(model, self.X)
+
+    def interaction_info(self) -> dict:
+        """``notes["interaction"]`` of the result: method, engine, scaling
+        indicators, evaluations and time."""
+        seconds, cpu = self.elapsed()
+        return {
+            "method": "qml",
+            "engine": type(self).__name__,
+            "missing": "listwise",
+            "scaling_indicators": [self.model.variables[i] for i in self.structure.scaling],
+            "function_evaluations": int(self.n_evals),
+            "gradient_evaluations": int(self.n_grads),
+            "seconds": seconds,
+            "cpu_seconds": cpu,
+        }
+
+    def summary_lines(self) -> list[tuple[str, str]]:
+        """The line ``summary()`` adds: the method."""
+        return [("QML (Klein & Muthén, 2007)", "Latent interaction method")]
 
     # ------------------------------------------------------------- likelihood
     def loglik(self, theta: np.ndarray, per_case: bool = False):
@@ -703,80 +726,21 @@ def fit_qml(
 
     In R: ``modsem::modsem(model, data, method = "qml")``.
     """
-    from ckm_research.data.checks import check_model_data
     from ckm_research.data.io import read_data
+    from ckm_research.sem.checks import run_engine
 
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    if missing not in (None, "listwise"):
-        raise CkmError(
-            f"QML uses complete cases (missing='listwise'); got missing={missing!r}. For "
-            "full-information ML with incomplete cases use interaction='lms' with missing='ml'"
-        )
+    started = (time.perf_counter(), time.process_time())
+    opts = InteractionOptions.from_kwargs(
+        "fit_qml", missing=missing, level=level, control=control, missing_values=missing_values
+    )
     parsed = parse_model(model)
     try:
         lms = LMSModel(parsed)
     except ModelSpecificationError as exc:  # the model class LMS and QML share
         raise ModelSpecificationError(str(exc).replace("LMS", "QML")) from None
-    control = dict(control or {})
-    unknown = set(control) - {"iter.max"}
-    if unknown:
-        raise CkmError(
-            f"The 'control' parameter of fit accepts only 'iter.max'. Got {sorted(unknown)} "
-            "instead."
-        )
-    iter_max = int(control.get("iter.max", 500))
-    frame = read_data(data, missing_values=missing_values)
-    clean = check_model_data(frame, list(lms.ov))
-    x = clean.to_numpy(dtype=float)
-    keep = ~np.isnan(x).any(axis=1)
-    notes = []
-    if (~keep).any():
-        notes.append(
-            f"{int((~keep).sum())} of {len(x)} cases have missing values and were deleted "
-            "listwise (QML uses complete cases; interaction='lms' with missing='ml' keeps them)"
-        )
-    engine = QMLEngine(lms, x[keep])
-    with single_thread_blas():
-        engine.estimate(max_iter=iter_max)
-        vc = engine.vcov()
-    est = engine.estimates_table(vc, level, parsed.definitions)
-    fm = engine.fit_measures()
-    warns = list(notes)
-    for r in est.itertuples(index=False):
-        if r.op == "~~" and r.lhs == r.rhs and r.est < 0:
-            msg = (
-                f"the estimated (residual) variance of '{r.lhs}' is negative ({r.est:.4f}): "
-                "a Heywood case. Check the model for misspecification."
-            )
-            warns.append(msg)
-            _warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
-    info = {
-        "method": "qml",
-        "engine": type(engine).__name__,
-        "missing": "listwise",
-        "scaling_indicators": [lms.variables[i] for i in engine.structure.scaling],
-        "function_evaluations": int(engine.n_evals),
-        "gradient_evaluations": int(engine.n_grads),
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds": time.process_time() - c0,
-    }
-    res = SEMResults.from_engine(
-        engine,
-        estimates=est.drop(columns=["free"]),
-        fit_measures=fm,
-        estimator=engine.label,
-        n=engine.ntotal,
-        converged=True,
-        iterations=engine.iterations,
-        model_text=model,
-        warnings=warns,
-        notes={
-            "interaction": info,
-            "summary_lines": [("QML (Klein & Muthén, 2007)", "Latent interaction method")],
-        },
-        theta=engine.theta,
-        vcov=vc,
+    frame = read_data(data, missing_values=opts.missing_values)
+    xs, _, _, notes = select_cases(frame, lms.ov, opts)
+    engine = QMLEngine(lms, xs[0]).configure(
+        opts, definitions=parsed.definitions, model_text=model, notes=notes, started=started
     )
-    engine.row_free_index = est["free"].to_numpy()
-    return res
+    return run_engine(engine, frame, parsed)

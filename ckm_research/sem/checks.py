@@ -14,6 +14,9 @@ failure later on ("I - B is singular", a singular information matrix):
 - :func:`ordinal_warnings`: lavaan's warning on ordinal items with more than
   12 categories; :func:`syntax_notes`: lavaan's warning on a single label in a
   multiple-group model, and syntax lavaan reads differently.
+- :class:`FitEngine`: what :func:`run_engine` needs of an engine (the SEM
+  engines of :mod:`ckm_research.sem.engine` and the latent-interaction
+  engines of :mod:`ckm_research.moderation` implement it).
 - :func:`run_engine`: runs the estimation and, when it fails, tells apart
   bad starting values (it refits once from the default starting values, as a
   lavaan user would with ``start = "simple"``), badly scaled variables (a
@@ -25,8 +28,8 @@ failure later on ("I - B is singular", a singular information matrix):
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -40,6 +43,8 @@ from ckm_research.errors import (
 from ckm_research.sem.partable import VariableRoles
 
 __all__ = [
+    "FitEngine",
+    "check_parameter_count",
     "check_latent_names",
     "observed_variances",
     "scale_warnings",
@@ -51,6 +56,81 @@ __all__ = [
 #: lavaan's thresholds (lav_data_full): largest / smallest variance, largest variance
 _RATIO_LIMIT = 1000.0
 _VARIANCE_LIMIT = 1e6
+
+
+@runtime_checkable
+class FitEngine(Protocol):
+    """What :func:`run_engine` uses of an engine: the contract of every fit.
+
+    Implemented by :class:`ckm_research.sem.engine.BaseEngine` (every SEM
+    estimator) and by the latent-interaction engines
+    (:class:`ckm_research.moderation.interaction_engine.InteractionEngine`:
+    LMS, multiple-group LMS, QML).  ``isinstance(engine, FitEngine)`` checks
+    that the members exist (:func:`typing.runtime_checkable`).
+
+    Attributes
+    ----------
+    notes : list of str
+        Notes and warnings of the fit; :func:`run_engine` appends to it and
+        :meth:`run` reports it (``SEMResults.warnings``).
+    opts : object
+        The fit's options; :func:`ordinal_warnings` reads ``opts.ordered`` (the
+        ordinal items; empty for engines of continuous indicators).
+    ngroups : int
+        Number of groups, for :func:`syntax_notes`.
+    """
+
+    notes: list[str]
+    opts: Any
+
+    @property
+    def ngroups(self) -> int: ...
+
+    def check_df(self) -> None:
+        """Refuse a model with more free parameters than sample moments
+        (:func:`check_parameter_count`)."""
+
+    def run(self) -> Any:
+        """Estimate and return the :class:`~ckm_research.sem.results.SEMResults`;
+        raise :class:`IdentificationError` or :class:`ConvergenceError` on failure."""
+
+    def observed_data(self) -> pd.DataFrame:
+        """The cases used, all groups stacked, one column per observed variable
+        of the model (``NaN`` for a missing value)."""
+
+    def observed_variances(self) -> pd.Series:
+        """The variances lavaan's scale warnings look at (:func:`observed_variances`)."""
+
+    def user_starts(self) -> list[str]:
+        """The starting values given in the syntax (``start(v)*x``), one
+        ``"start(v) on lhs op rhs"`` per free parameter; empty if none."""
+
+    def from_default_starts(self, notes: list[str]) -> FitEngine | None:
+        """A new, unfitted engine of the same model, data and options that
+        starts from the default starting values (the ``start()`` values of the
+        syntax dropped), with ``notes``; ``None`` if the engine cannot restart."""
+
+    def failure_hint(self, identification: bool) -> str:
+        """Text appended to the message of a failed fit (``""`` for none);
+        ``identification``: the failure was an :class:`IdentificationError`."""
+
+
+def check_parameter_count(npar: int, ndat: int) -> None:
+    """Refuse a model with more free parameters than sample statistics.
+
+    The counting rule (Bollen, 1989, p. 93: the t-rule): a model with
+    ``npar > ndat`` is not identified, whatever the data.
+
+    Raises
+    ------
+    ckm_research.errors.IdentificationError
+    """
+    df = ndat - npar
+    if df < 0:
+        raise IdentificationError(
+            f"the model is not identified: it has {npar} free parameters but only "
+            f"{ndat} sample statistics (df = {df}). Fix or remove parameters."
+        )
 
 
 def check_latent_names(roles: VariableRoles, columns: Iterable) -> None:
@@ -88,25 +168,29 @@ def check_latent_names(roles: VariableRoles, columns: Iterable) -> None:
     )
 
 
-def observed_variances(engine) -> pd.Series:
+def observed_variances(engine: FitEngine) -> pd.Series:
     """The variances lavaan's scale warnings look at (its ``varTable(fit)$var``).
 
     The sample variances (divisor N - 1, available cases, all groups together)
     of the continuous observed variables of the model that are not fixed-x
     covariates (lavaan: ``type == "numeric" & exo == 0``).  Empty with
-    ``std_ov=True``, as lavaan skips its check then.
+    ``std_ov=True``, as lavaan skips its check then.  Each engine says which
+    variables (:meth:`FitEngine.observed_variances`; computed by
+    :func:`variable_variances`).
     """
-    opts = engine.opts
-    if opts.std_ov:
-        return pd.Series(dtype=float)
-    ov = list(engine.model.ov)
-    skip = set(opts.ordered) | (set(engine.pt.roles.ov_x) if opts.fixed_x else set())
-    data = np.vstack([gd.data for gd in engine.groups])
+    return engine.observed_variances()
+
+
+def variable_variances(data: pd.DataFrame, skip: Iterable[str] = ()) -> pd.Series:
+    """Sample variances (divisor N - 1, available cases) of the columns of
+    ``data`` not in ``skip``; a column with fewer than two values is left out."""
+    skip = set(skip)
+    values = data.to_numpy(dtype=float)
     out = {}
-    for j, name in enumerate(ov):
+    for j, name in enumerate(data.columns):
         if name in skip:
             continue
-        col = data[:, j]
+        col = values[:, j]
         col = col[np.isfinite(col)]
         if len(col) > 1:
             with np.errstate(over="ignore", invalid="ignore"):
@@ -193,13 +277,14 @@ def _outlier_cell(frame: pd.DataFrame | None, name: str) -> str:
     )
 
 
-def _user_starts(engine) -> list[str]:
-    t = engine.pt.table
+def user_start_rows(t: pd.DataFrame) -> list[str]:
+    """``"start(v) on lhs op rhs"`` for each free row of the parameter table
+    ``t`` with a starting value from the syntax."""
     rows = t[np.isfinite(t["start"].to_numpy(dtype=float)) & (t["free"] > 0)]
     return [f"start({r.start:g}) on {r.lhs} {r.op} {r.rhs}" for r in rows.itertuples()]
 
 
-def _two_indicator_hint(engine, identification: bool) -> str:
+def two_indicator_hint(table: pd.DataFrame, data: pd.DataFrame, identification: bool) -> str:
     """A hint on two-indicator factors (Bollen, 1989, pp. 244-246).
 
     A factor with two indicators is identified only through the covariances
@@ -209,11 +294,18 @@ def _two_indicator_hint(engine, identification: bool) -> str:
     correlations differs from zero at the 5% level, Fisher's z test);
     otherwise, for a
     non-identification, it says where to look.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The parameter table (``lhs op rhs group``).
+    data : pandas.DataFrame
+        The observed variables, all groups stacked (:meth:`FitEngine.observed_data`).
+    identification : bool
+        The failure was a non-identification.
     """
-    t = engine.pt.table
-    t = t[(t["op"] == "=~") & (t["group"] == 1)]
-    ov = list(engine.model.ov)
-    data = pd.DataFrame(np.vstack([gd.data for gd in engine.groups]), columns=ov)
+    t = table[(table["op"] == "=~") & (table["group"] == 1)]
+    ov = list(data.columns)
     corr = data.corr()
     n = len(data)
     weak, two = [], []
@@ -258,11 +350,10 @@ def ordinal_warnings(engine) -> list[str]:
     ordered = list(engine.opts.ordered)
     if not ordered:
         return []
-    ov = list(engine.model.ov)
-    data = np.vstack([gd.data for gd in engine.groups])
+    data = engine.observed_data()
     many = []
     for v in ordered:
-        col = data[:, ov.index(v)]
+        col = data[v].to_numpy(dtype=float)
         n = len(np.unique(col[np.isfinite(col)]))
         if n > 12:
             many.append(f"{v} ({n})")
@@ -306,8 +397,13 @@ def syntax_notes(parsed, ngroups: int) -> list[str]:
     return out
 
 
-def run_engine(engine, frame: pd.DataFrame | None = None, parsed=None):
+def run_engine(engine: FitEngine, frame: pd.DataFrame | None = None, parsed=None):
     """Fit with ``engine`` and diagnose a failure correctly.
+
+    The one entry of every fit: the SEM engines (:mod:`ckm_research.sem.api`)
+    and the latent-interaction engines (:func:`ckm_research.moderation.fit_lms`,
+    :func:`ckm_research.moderation.fit_qml`).  It uses only the
+    :class:`FitEngine` contract.
 
     1. A model with more free parameters than sample statistics is refused
        first (not identified, whatever the data).
@@ -315,7 +411,8 @@ def run_engine(engine, frame: pd.DataFrame | None = None, parsed=None):
     3. If the estimation fails (:class:`IdentificationError` or
        :class:`ConvergenceError`) and the syntax gave starting values
        (``start(v)*x``), the model is fitted once more from the default
-       starting values; if that converges, the result says so in a note.
+       starting values (:meth:`FitEngine.from_default_starts`); if that
+       converges, the result says so in a note.
        lavaan's optimiser (``nlminb``) reaches the same minimum from such
        starting values; ours may not, but the solution is the same.
     4. If it still fails and the observed variances differ by more than a
@@ -323,13 +420,14 @@ def run_engine(engine, frame: pd.DataFrame | None = None, parsed=None):
        (:class:`~ckm_research.errors.DataError`), naming the variable, the
        factor to rescale it by and, where one cell makes most of its variance,
        that cell.
-    5. Otherwise the original error is raised; a non-identification with a
-       two-indicator factor gets a hint on empirical under-identification.
+    5. Otherwise the original error is raised, with the engine's hint
+       (:meth:`FitEngine.failure_hint`; for the SEM engines a hint on
+       empirical under-identification by a two-indicator factor).
 
     Parameters
     ----------
-    engine : BaseEngine
-        From :func:`ckm_research.sem.api._build_engine`.
+    engine : FitEngine
+        E.g. from :func:`ckm_research.sem.api.build_engine`.
     frame : pandas.DataFrame, optional
         The data, to locate a cell that makes most of a variable's variance.
     parsed : ParsedModel, optional
@@ -340,7 +438,7 @@ def run_engine(engine, frame: pd.DataFrame | None = None, parsed=None):
     SEMResults
     """
     if parsed is not None:
-        engine.notes.extend(syntax_notes(parsed, engine.pt.ngroups))
+        engine.notes.extend(syntax_notes(parsed, engine.ngroups))
     engine.check_df()
     engine.notes.extend(scale_warnings(engine))
     engine.notes.extend(ordinal_warnings(engine))
@@ -348,27 +446,28 @@ def run_engine(engine, frame: pd.DataFrame | None = None, parsed=None):
         return engine.run()
     except (IdentificationError, ConvergenceError) as exc:
         first = exc
-    starts = _user_starts(engine)
+    starts = engine.user_starts()
     retried = ""
     if starts:
-        pt = dataclasses.replace(engine.pt, table=engine.pt.table.assign(start=np.nan))
         notes = list(engine.notes)
         notes.append(
             "the starting values given in the model (" + ", ".join(starts) + ") led to no "
             f"solution ({first}); the model was fitted again from the default starting "
             "values, which converged to the estimates reported"
         )
-        try:
-            return type(engine)(pt, engine.groups, engine.opts, notes).run()
-        except (IdentificationError, ConvergenceError):
-            retried = (
-                " (also when fitted again from the default starting values instead of "
-                "the start() values in the model)"
-            )
-    prob = _scale_problem(observed_variances(engine))
+        again = engine.from_default_starts(notes)
+        if again is not None:
+            try:
+                return again.run()
+            except (IdentificationError, ConvergenceError):
+                retried = (
+                    " (also when fitted again from the default starting values instead of "
+                    "the start() values in the model)"
+                )
+    var = observed_variances(engine)
+    prob = _scale_problem(var)
     if prob is not None:
         big, small, ratio = prob
-        var = observed_variances(engine)
         raise DataError(
             f"the estimation failed{retried}, and the observed variables are badly scaled: "
             f"the variance of '{big}' ({_fmt(var[big])}) is {_fmt(ratio)} times that of "
@@ -380,5 +479,5 @@ def run_engine(engine, frame: pd.DataFrame | None = None, parsed=None):
             f"again. (The optimiser reported: {first})"
         ) from None
     message = str(first) + retried
-    message += _two_indicator_hint(engine, isinstance(first, IdentificationError))
+    message += engine.failure_hint(isinstance(first, IdentificationError))
     raise type(first)(message) from None

@@ -22,6 +22,7 @@ constrained ML/FIML                        :mod:`ckm_research.sem.constraints`
 
 from __future__ import annotations
 
+import dataclasses
 import warnings as _warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,11 +33,16 @@ import pandas as pd
 from ckm_research.errors import (
     CkmError,
     HeywoodCaseWarning,
-    IdentificationError,
     NonPositiveDefiniteWarning,
 )
 from ckm_research.numerics import wald_table
 from ckm_research.sem import fit_measures as fmx
+from ckm_research.sem.checks import (
+    check_parameter_count,
+    two_indicator_hint,
+    user_start_rows,
+    variable_variances,
+)
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.options import FitOptions
 from ckm_research.sem.partable import ParTable
@@ -321,12 +327,40 @@ class BaseEngine:
 
     def check_df(self) -> None:
         """Refuse a model with more free parameters than sample statistics."""
-        df = self.ndat() - self.npar()
-        if df < 0:
-            raise IdentificationError(
-                f"the model is not identified: it has {self.npar()} free parameters but only "
-                f"{self.ndat()} sample statistics (df = {df}). Fix or remove parameters."
-            )
+        check_parameter_count(self.npar(), self.ndat())
+
+    # the fit contract of run_engine (ckm_research.sem.checks.FitEngine) -------
+    @property
+    def ngroups(self) -> int:
+        """Number of groups (lavaan's blocks)."""
+        return self.pt.ngroups
+
+    def observed_data(self) -> pd.DataFrame:
+        """The cases used, all groups stacked, one column per observed variable."""
+        return pd.DataFrame(np.vstack([gd.data for gd in self.groups]), columns=self.model.ov)
+
+    def observed_variances(self) -> pd.Series:
+        """The variances of lavaan's scale warnings (its ``varTable(fit)$var``):
+        the continuous observed variables that are not fixed-x covariates; empty
+        with ``std_ov=True``, as lavaan skips its check then."""
+        if self.opts.std_ov:
+            return pd.Series(dtype=float)
+        skip = set(self.opts.ordered) | (set(self.pt.roles.ov_x) if self.opts.fixed_x else set())
+        return variable_variances(self.observed_data(), skip)
+
+    def user_starts(self) -> list[str]:
+        """The ``start()`` values of the syntax on free parameters."""
+        return user_start_rows(self.pt.table)
+
+    def from_default_starts(self, notes: list[str]) -> BaseEngine:
+        """The same engine (model, groups, options) from the default starting
+        values: the ``start`` column of the parameter table cleared."""
+        pt = dataclasses.replace(self.pt, table=self.pt.table.assign(start=np.nan))
+        return type(self)(pt, self.groups, self.opts, notes)
+
+    def failure_hint(self, identification: bool) -> str:
+        """A hint on two-indicator factors (:func:`ckm_research.sem.checks.two_indicator_hint`)."""
+        return two_indicator_hint(self.pt.table, self.observed_data(), identification)
 
     def run(self) -> SEMResults:
         self.check_df()
