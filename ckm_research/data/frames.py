@@ -25,6 +25,17 @@ def check_columns(data: pd.DataFrame, columns, what: str = "model") -> None:
         )
 
 
+def require_column(data: pd.DataFrame, column: str, what: str, error=CkmError) -> None:
+    """Raise ``error`` naming ``column`` (``what``: "group column", "sampling weights
+    column") and the data's columns when the column is not in ``data``."""
+    if column not in data.columns:
+        raise error(
+            f"the {what} '{column}' is not in the data; columns are: "
+            + ", ".join(map(str, data.columns[:30]))
+            + (" ..." if data.shape[1] > 30 else "")
+        )
+
+
 def as_frame(data) -> pd.DataFrame:
     """A DataFrame from a DataFrame or a data file path."""
     if isinstance(data, pd.DataFrame):

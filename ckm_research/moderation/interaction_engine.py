@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ckm_research.data.frames import require_column
 from ckm_research.errors import CkmError, HeywoodCaseWarning
 from ckm_research.numerics import single_thread_blas
 from ckm_research.numerics.forked import default_jobs
@@ -233,12 +234,7 @@ class InteractionOptions:
 def group_column(frame: pd.DataFrame, group: str):
     """The groups of ``frame[group]`` in the order of the data (lavaan's default
     ``group.label``), the column's values and notes on cases without a group."""
-    if group not in frame.columns:
-        raise CkmError(
-            f"the group column '{group}' is not in the data; columns are: "
-            + ", ".join(map(str, frame.columns[:30]))
-            + (" ..." if frame.shape[1] > 30 else "")
-        )
+    require_column(frame, group, "group column")
     col = frame[group]
     glabels = list(pd.unique(col.dropna()))
     if len(glabels) < 2:

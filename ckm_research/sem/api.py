@@ -81,15 +81,12 @@ def _resolve_ordered(ordered, ov: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _prepare_frame(data, ov, group, missing_values) -> pd.DataFrame:
+    from ckm_research.data.frames import require_column
     from ckm_research.data.io import read_data
 
     frame = read_data(data, missing_values=missing_values)
-    if group is not None and group not in frame.columns:
-        raise ModelSpecificationError(
-            f"the group column '{group}' is not in the data; columns are: "
-            + ", ".join(map(str, frame.columns[:30]))
-            + (" ..." if frame.shape[1] > 30 else "")
-        )
+    if group is not None:
+        require_column(frame, group, "group column", ModelSpecificationError)
     return frame
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ckm_research.data.frames import require_column
 from ckm_research.errors import CkmError, DataError
 from ckm_research.sem import missing as mis
 from ckm_research.sem.engine import BaseEngine
@@ -100,12 +101,7 @@ def sampling_weights_column(frame: pd.DataFrame, column) -> np.ndarray:
             "The 'sampling_weights' parameter of fit must be the name of a column of the "
             f"data (lavaan's sampling.weights). Got {column!r} instead."
         )
-    if column not in frame.columns:
-        raise CkmError(
-            f"the sampling weights column '{column}' is not in the data; columns are: "
-            + ", ".join(map(str, frame.columns[:30]))
-            + (" ..." if frame.shape[1] > 30 else "")
-        )
+    require_column(frame, column, "sampling weights column")
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     problems = []
