@@ -158,6 +158,26 @@ def _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad) -> No
         grad[free[r] - 1] += val
 
 
+def _ram_gradient(M, group: int, GA: np.ndarray, GS: np.ndarray, Gm: np.ndarray) -> np.ndarray:
+    """The gradient with respect to the free parameters of the base (RAM) model from
+    the derivatives with respect to its matrices in ``group``: ``GA`` (d l / d A),
+    ``GS`` (d l / d S, symmetric: an off-diagonal parameter counts twice) and ``Gm``
+    (d l / d m); zeros for the product coefficients (shared by the LMS engines and
+    QML)."""
+    ram = M.ram
+    gm = ram.groups[group]
+    free = ram.free
+    grad = np.zeros(M.n_free)
+    sel = free[gm.a_rows] > 0
+    np.add.at(grad, free[gm.a_rows[sel]] - 1, GA[gm.a_i[sel], gm.a_j[sel]])
+    sel = free[gm.s_rows] > 0
+    si, sj = gm.s_i[sel], gm.s_j[sel]
+    np.add.at(grad, free[gm.s_rows[sel]] - 1, GS[si, sj] * np.where(si == sj, 1.0, 2.0))
+    sel = free[gm.m_rows] > 0
+    np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm[gm.m_i[sel]])
+    return grad
+
+
 def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
     """Product Gauss-Hermite rule for :math:`E f(z)`, :math:`z \\sim N(0, I_k)`.
 
@@ -309,6 +329,31 @@ def _recentre(fg, theta, f, Hinv, engines, n: int, max_iter: int, gtol: float):
         if move < 0.02 and abs(f_old - f) * n < 1e-4:
             break
     return theta, f, iterations, rounds
+
+
+def _fit_measures(engine, n_terms_free: int) -> dict[str, float]:
+    """Log-likelihood, lavaan's information criteria (``aic``, ``bic``,
+    ``bic2``) and the likelihood-ratio test of the fitted ``engine`` against
+    the model without its ``n_terms_free`` free product coefficients (modsem's
+    D: ``lrt.stat`` on ``lrt.df``)."""
+    M = engine.model
+    n = engine.n
+    npar = M.n_free
+    logl = engine.logl
+    lrt = 2.0 * (logl - engine.h0_logl)
+    return {
+        "npar": float(npar),
+        "logl": logl,
+        "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + np.log(n) * npar,
+        "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
+        "ntotal": float(n),
+        "h0.logl": engine.h0_logl,
+        "h0.npar": float(M.n_base),
+        "lrt.stat": lrt,
+        "lrt.df": float(n_terms_free),
+        "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
+    }
 
 
 def _linear_start(model, Xs) -> tuple[np.ndarray, float, dict]:
@@ -719,24 +764,7 @@ class _LMSOutput:
         ``bic2``) and the likelihood-ratio test against the model without
         product terms (modsem's D: ``lrt.stat`` on ``lrt.df``)."""
         M = self.model
-        n = self.n
-        npar = M.n_free
-        logl = self.logl
-        n_terms_free = int((M.term_free > 0).sum())
-        lrt = 2.0 * (logl - self.h0_logl)
-        return {
-            "npar": float(npar),
-            "logl": logl,
-            "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + np.log(n) * npar,
-            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
-            "ntotal": float(n),
-            "h0.logl": self.h0_logl,
-            "h0.npar": float(M.n_base),
-            "lrt.stat": lrt,
-            "lrt.df": float(n_terms_free),
-            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
-        }
+        return _fit_measures(self, int((M.term_free > 0).sum()))
 
     def vcov(self, n_jobs: int = 1) -> np.ndarray:
         """Inverse observed information (``n_jobs`` processes for the Hessian)."""
@@ -892,16 +920,9 @@ class DenseLMSEngine(_LMSOutput):
         GA_sum = GA.sum(axis=0)
         GS_sum = GS.sum(axis=0)
         Gm_sum = Gm.sum(axis=0)
-        grad = np.zeros(M.n_free)
+        grad = _ram_gradient(M, M.group, GA_sum, GS_sum, Gm_sum)
         gm = ram.groups[M.group]
         free = ram.free
-        sel = free[gm.a_rows] > 0
-        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
-        sel = free[gm.s_rows] > 0
-        si, sj = gm.s_i[sel], gm.s_j[sel]
-        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS_sum[si, sj] * np.where(si == sj, 1.0, 2.0))
-        sel = free[gm.m_rows] > 0
-        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm_sum[gm.m_i[sel]])
         # product terms: coefficient omega * moderator(z) on the path other -> y
         k = M.k
         xp = M.xi_pos

@@ -82,6 +82,7 @@ from ckm_research.moderation.lms import (
     _LMSOutput,
     _maximise,
     _moderator_moments_gradient,
+    _ram_gradient,
     _recentre,
     gauss_hermite_grid,
 )
@@ -666,16 +667,9 @@ class LMSEngine(_LMSOutput):
         GS_sum[p:, p:] = GSl
         Gm_sum[:p] = dnu
         Gm_sum[p:] = Gm.sum(axis=0)
-        grad = np.zeros(M.n_free)
+        grad = _ram_gradient(M, M.group, GA_sum, GS_sum, Gm_sum)
         gm = ram.groups[M.group]
         free = ram.free
-        sel = free[gm.a_rows] > 0
-        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
-        sel = free[gm.s_rows] > 0
-        si, sj = gm.s_i[sel], gm.s_j[sel]
-        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS_sum[si, sj] * np.where(si == sj, 1.0, 2.0))
-        sel = free[gm.m_rows] > 0
-        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm_sum[gm.m_i[sel]])
         xl = self.xi_l
         om, modval = pc["om"], lat["modval"]
         Lbar = -2.0 * GSl[np.ix_(xl, xl)] @ pc["L1"] + Gm[:, xl].T @ Z

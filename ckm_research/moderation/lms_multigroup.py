@@ -57,12 +57,12 @@ group.equal = c("loadings", "intercepts"))``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ckm_research.moderation.lms import (
     LMSModel,
     _bfgs_start,
     _estimates_table,
+    _fit_measures,
     _linear_start,
     _LMSOutput,
     _maximise,
@@ -232,22 +232,7 @@ class MultiGroupLMSEngine:
         against the multiple-group model without product terms (``h0.*``,
         ``lrt.*``; modsem's D), all groups together."""
         M = self.model
-        n, npar, logl = self.n, M.n_free, self.logl
-        n_terms_free = len({int(v) for v in M.term_free_by_group.ravel() if v > 0})
-        lrt = 2.0 * (logl - self.h0_logl)
-        return {
-            "npar": float(npar),
-            "logl": logl,
-            "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + np.log(n) * npar,
-            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
-            "ntotal": float(n),
-            "h0.logl": self.h0_logl,
-            "h0.npar": float(M.n_base),
-            "lrt.stat": lrt,
-            "lrt.df": float(n_terms_free),
-            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
-        }
+        return _fit_measures(self, len({int(v) for v in M.term_free_by_group.ravel() if v > 0}))
 
     def estimates_table(self, vcov: np.ndarray, level: float = 0.95, definitions=()):
         """lavaan's ``parameterEstimates()`` of a multiple-group fit: the rows

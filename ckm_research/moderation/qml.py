@@ -105,6 +105,7 @@ from ckm_research.moderation.lms import (
     _linear_start,
     _LMSOutput,
     _maximise,
+    _ram_gradient,
     gauss_hermite_grid,
 )
 from ckm_research.numerics import numerical_hessian, single_thread_blas
@@ -566,17 +567,7 @@ class QMLEngine(_LMSOutput):
         Gm[xs] += g_tau_x
         Gm[yall] += g_tau_y
         Gm[eta] += g_alpha
-        ram = M.ram
-        gm = ram.groups[0]
-        free = ram.free
-        grad = np.zeros(M.n_free)
-        sel = free[gm.a_rows] > 0
-        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA[gm.a_i[sel], gm.a_j[sel]])
-        sel = free[gm.s_rows] > 0
-        si, sj = gm.s_i[sel], gm.s_j[sel]
-        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS[si, sj] * np.where(si == sj, 1.0, 2.0))
-        sel = free[gm.m_rows] > 0
-        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm[gm.m_i[sel]])
+        grad = _ram_gradient(M, 0, GA, GS, Gm)
         for t, (k, a, b) in enumerate(self.structure.term_cells):
             if M.term_free[t] > 0:
                 grad[M.term_free[t] - 1] += 0.5 * (g_Om[k, a, b] + g_Om[k, b, a])
