@@ -51,7 +51,9 @@ per node, weighted by :math:`n_j = \\sum_i r_{ij}`, carried back through
 derivatives as in :mod:`ckm_research.sem.model`), the node-dependent paths,
 and the Cholesky factor (:math:`dC = C\\,\\Phi_{low}(C^{-1} d\\Phi_{MM}
 C^{-\\top})`; Murray, 2016, arXiv:1602.07527).  The optimiser is BFGS with
-backtracking, started from the ML fit of the model without product terms.
+backtracking (:func:`ckm_research.numerics.bfgs`), started from the ML fit of
+the model without product terms (FIML with missing data), its inverse
+information as the initial inverse Hessian (:func:`_bfgs_start`).
 Standard errors come from the observed information, the negative Hessian of
 :math:`\\ell` obtained by differences of the analytic gradient (central up to
 60 parameters, forward above; modsem's default ``FIM = "observed"``); the
