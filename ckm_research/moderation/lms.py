@@ -51,7 +51,9 @@ per node, weighted by :math:`n_j = \\sum_i r_{ij}`, carried back through
 derivatives as in :mod:`ckm_research.sem.model`), the node-dependent paths,
 and the Cholesky factor (:math:`dC = C\\,\\Phi_{low}(C^{-1} d\\Phi_{MM}
 C^{-\\top})`; Murray, 2016, arXiv:1602.07527).  The optimiser is BFGS with
-backtracking, started from the ML fit of the model without product terms.
+backtracking (:func:`ckm_research.numerics.bfgs`), started from the ML fit of
+the model without product terms (FIML with missing data), its inverse
+information as the initial inverse Hessian (:func:`_bfgs_start`).
 Standard errors come from the observed information, the negative Hessian of
 :math:`\\ell` obtained by differences of the analytic gradient (central up to
 60 parameters, forward above; modsem's default ``FIM = "observed"``); the
@@ -112,16 +114,21 @@ from ckm_research.moderation.interaction_engine import (
     group_column,
     select_cases,
 )
-from ckm_research.numerics import wald_table
+from ckm_research.numerics import bfgs, wald_table
 from ckm_research.numerics.forked import forked_sum
 from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.model import RAMModel
 from ckm_research.sem.partable import ParTable, build_partable, variable_roles
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.standardized import delta_method_se, standardize_rows
-from ckm_research.sem.syntax import ParsedModel, evaluate_definitions, parse_model
+from ckm_research.sem.syntax import (
+    DefinedParameters,
+    ParsedModel,
+    evaluate_definitions,
+    parse_model,
+)
 
-__all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid", "bfgs_maximise"]
+__all__ = ["LMSModel", "DenseLMSEngine", "fit_lms", "gauss_hermite_grid"]
 
 _LOG2PI = np.log(2.0 * np.pi)
 
@@ -156,6 +163,26 @@ def _moderator_moments_gradient(M, gm, free, pc, Lbar, kappa_bar, k, grad) -> No
             Xl[np.diag_indices(k)] *= 0.5
             val += float(np.sum(Cbar * (C @ Xl)))
         grad[free[r] - 1] += val
+
+
+def _ram_gradient(M, group: int, GA: np.ndarray, GS: np.ndarray, Gm: np.ndarray) -> np.ndarray:
+    """The gradient with respect to the free parameters of the base (RAM) model from
+    the derivatives with respect to its matrices in ``group``: ``GA`` (d l / d A),
+    ``GS`` (d l / d S, symmetric: an off-diagonal parameter counts twice) and ``Gm``
+    (d l / d m); zeros for the product coefficients (shared by the LMS engines and
+    QML)."""
+    ram = M.ram
+    gm = ram.groups[group]
+    free = ram.free
+    grad = np.zeros(M.n_free)
+    sel = free[gm.a_rows] > 0
+    np.add.at(grad, free[gm.a_rows[sel]] - 1, GA[gm.a_i[sel], gm.a_j[sel]])
+    sel = free[gm.s_rows] > 0
+    si, sj = gm.s_i[sel], gm.s_j[sel]
+    np.add.at(grad, free[gm.s_rows[sel]] - 1, GS[si, sj] * np.where(si == sj, 1.0, 2.0))
+    sel = free[gm.m_rows] > 0
+    np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm[gm.m_i[sel]])
+    return grad
 
 
 def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
@@ -195,85 +222,221 @@ def gauss_hermite_grid(k: int, nodes: int, prune: float = 1e-12):
     return z, wk / wk.sum()
 
 
-def bfgs_maximise(fg, theta: np.ndarray, Hinv: np.ndarray, max_iter: int, gtol: float):
-    """Minimise ``f`` (minus the scaled log-likelihood) by BFGS with
-    backtracking (Armijo) line search.
+def _bfgs_start(
+    loglik,
+    n: int,
+    theta: np.ndarray,
+    info: np.ndarray,
+    n_base: int,
+    terms,
+    curvature: dict | None = None,
+    what: str = "LMS",
+    where: str = "",
+):
+    """The objective of BFGS and its initial inverse Hessian (shared by the LMS
+    engines, the multi-group engine and QML).
 
     Parameters
     ----------
-    fg : callable
-        ``theta -> (f, gradient)``; ``(inf, None)`` outside the admissible region.
+    loglik : callable
+        ``loglik(theta, gradient=True) -> (logl, gradient)``, the gradient
+        ``None`` where the model is not admissible.
+    n : int
+        Cases: the objective is :math:`-\\ell/n`.
     theta : ndarray
-        Start.
-    Hinv : ndarray
-        Initial inverse Hessian.
-    max_iter : int
-    gtol : float
-        Stop when the largest absolute gradient element is below ``gtol``.
+        Start (the linear model's estimates, product coefficients 0).
+    info : ndarray
+        Expected information (per case) of the model without product terms at
+        the start: its inverse is the initial inverse Hessian of the first
+        ``n_base`` parameters.
+    n_base : int
+    terms : iterable of int
+        0-based indices of the free product coefficients.
+    curvature : dict, optional
+        Curvature of :math:`-\\ell/n` along each of ``terms``; by default the
+        forward difference of the gradient with step :math:`10^{-3}`.  The
+        initial inverse Hessian holds its inverse (1 where it is not above
+        :math:`10^{-8}`).
+    what, where : str
+        The estimator's name and where the model fails, in the error message.
 
     Returns
     -------
-    theta, f, Hinv, iterations
-
-    Notes
-    -----
-    Why LMS keeps this loop rather than :func:`ckm_research.numerics.minimize`
-    (damped Newton with a Hessian or information matrix per iteration): LMS
-    has no closed-form information matrix, so a Newton direction would need the
-    Hessian by differences of the gradient at every iteration, ``n_free + 1``
-    gradient evaluations (219 on the CKM model with three moderators, about
-    2-3 s of CPU each on the shared 2-core machine), where a BFGS iteration
-    needs one or two.  Measured there (``benchmarks/bench_lms.py``, issue 11:
-    373 s for the whole BFGS fit, more for the one 219-evaluation Hessian of
-    the standard errors), the whole BFGS fit costs less than a single Newton
-    iteration would; on oneInt (31 parameters) the same holds.
+    fg : callable
+        ``theta -> (-logl/n, -gradient/n)``, ``(inf, None)`` where not admissible.
+    Hinv : ndarray
+    f, g
+        ``fg(theta)``.
     """
-    q = len(theta)
+
+    def fg(th):
+        ll, gr = loglik(th, gradient=True)
+        if gr is None:
+            return np.inf, None
+        return -ll / n, -gr / n
+
     f, g = fg(theta)
     if not np.isfinite(f):
         raise ConvergenceError(
-            "LMS: the starting values give a non-positive-definite model; check the model"
+            f"{what}: the starting values give a non-positive-definite model{where}; "
+            "check the model"
         )
-    it = 0
-    while it < max_iter:
-        it += 1
-        d = -Hinv @ g
-        if g @ d >= 0:  # not a descent direction: reset
-            Hinv = np.diag(1.0 / np.maximum(np.abs(np.diag(np.linalg.inv(Hinv))), 1e-8))
-            d = -Hinv @ g
-        step = 1.0
-        while True:
-            new = theta + step * d
-            f_new, g_new = fg(new)
-            if np.isfinite(f_new) and f_new <= f + 1e-4 * step * (g @ d):
-                break
-            step *= 0.5
-            if step < 1e-12:
-                break
-        if step < 1e-12:
-            if np.max(np.abs(g)) < 1e-4:
-                break
-            raise ConvergenceError(
-                "LMS did not converge (no step improves the likelihood); try more "
-                "quadrature nodes, check the model for Heywood cases, or use "
-                "interaction='dblcent'"
-            )
-        s = new - theta
-        y = g_new - g
-        theta, f_old, f, g = new, f, f_new, g_new
-        sy = s @ y
-        if sy > 1e-12:
-            rho = 1.0 / sy
-            V = np.eye(q) - rho * np.outer(s, y)
-            Hinv = V @ Hinv @ V.T + rho * np.outer(s, s)
-        if np.max(np.abs(g)) < gtol or (abs(f_old - f) < 1e-13 and np.max(np.abs(s)) < 1e-9):
-            break
-    else:
+    Hinv = np.eye(len(theta))
+    try:
+        Hinv[:n_base, :n_base] = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        pass
+    for j in terms:
+        if curvature is not None:
+            curv = curvature[j]
+        else:
+            tp = theta.copy()
+            tp[j] += 1e-3
+            _, gp = fg(tp)
+            curv = (gp[j] - g[j]) / 1e-3 if gp is not None else 1.0
+        Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
+    return fg, Hinv, f, g
+
+
+def _maximise(fg, theta, Hinv, max_iter: int, gtol: float, f0=None, g0=None, what="LMS"):
+    """:func:`ckm_research.numerics.bfgs` on ``fg`` with the latent-interaction
+    estimators' error messages; returns ``theta, f, Hinv, iterations``."""
+    res = bfgs(fg, theta, Hinv, max_iter=max_iter, gtol=gtol, f0=f0, g0=g0)
+    if res.status == "not_admissible":
         raise ConvergenceError(
-            f"LMS did not converge in {max_iter} iterations; raise control['iter.max'] or "
+            f"{what}: the starting values give a non-positive-definite model; check the model"
+        )
+    if res.status == "no_descent":
+        raise ConvergenceError(
+            f"{what} did not converge (no step improves the likelihood); try more "
+            "quadrature nodes, check the model for Heywood cases, or use "
+            "interaction='dblcent'"
+        )
+    if res.status == "max_iter":
+        raise ConvergenceError(
+            f"{what} did not converge in {max_iter} iterations; raise control['iter.max'] or "
             "simplify the model"
         )
-    return theta, f, Hinv, it
+    return res.x, res.fun, res.hess_inv, res.nit
+
+
+def _recentre(fg, theta, f, Hinv, engines, n: int, max_iter: int, gtol: float):
+    """Adaptive quadrature: move the nodes of ``engines`` to the cases'
+    posteriors and maximise again, until the largest move is below 0.02
+    posterior SDs and the log-likelihood changes by less than 1e-4 (at most
+    the engines' ``max_rounds`` times).  Returns ``theta, f, iterations,
+    rounds``."""
+    iterations = rounds = 0
+    for rnd in range(1, max(e.max_rounds for e in engines) + 1):
+        rounds = rnd
+        move = max(e.update_nodes(theta) for e in engines)
+        f_old = f
+        theta, f, Hinv, its = _maximise(fg, theta, Hinv, max_iter, gtol)
+        iterations += its
+        if move < 0.02 and abs(f_old - f) * n < 1e-4:
+            break
+    return theta, f, iterations, rounds
+
+
+def _fit_measures(engine, n_terms_free: int) -> dict[str, float]:
+    """Log-likelihood, lavaan's information criteria (``aic``, ``bic``,
+    ``bic2``) and the likelihood-ratio test of the fitted ``engine`` against
+    the model without its ``n_terms_free`` free product coefficients (modsem's
+    D: ``lrt.stat`` on ``lrt.df``)."""
+    M = engine.model
+    n = engine.n
+    npar = M.n_free
+    logl = engine.logl
+    lrt = 2.0 * (logl - engine.h0_logl)
+    return {
+        "npar": float(npar),
+        "logl": logl,
+        "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + np.log(n) * npar,
+        "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
+        "ntotal": float(n),
+        "h0.logl": engine.h0_logl,
+        "h0.npar": float(M.n_base),
+        "lrt.stat": lrt,
+        "lrt.df": float(n_terms_free),
+        "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
+    }
+
+
+def _linear_start(model, Xs) -> tuple[np.ndarray, float, dict]:
+    """Start of the latent-interaction estimators: the ML fit (FIML when some
+    value is missing, :func:`fiml_linear`) of ``model`` without product terms,
+    one data array per group.
+
+    Returns
+    -------
+    theta : ndarray
+        Its estimates, the product coefficients 0.
+    h0_logl : float
+        Its log-likelihood (the ``h0`` of the likelihood-ratio test).
+    h0 : dict
+        ``"theta0"`` (its estimates) and ``"info"`` (its expected information
+        per case, the groups weighted by their sizes).
+    """
+    M = model
+    Xs = list(Xs)
+    if all(not np.isnan(x).any() for x in Xs):
+        moms = [SampleMoments.from_data(x) for x in Xs]
+        theta0, fmin, _ = fit_ml(M.ram, moms)
+        p = len(M.ov)
+        h0 = 0.0
+        for mom in moms:
+            _, ld = np.linalg.slogdet(mom.cov)
+            h0 += -mom.n / 2 * (p * _LOG2PI + ld + p)
+        h0 -= sum(mom.n for mom in moms) / 2 * fmin
+    else:
+        theta0, h0 = fiml_linear(M.ram, Xs)
+    ns = [x.shape[0] for x in Xs]
+    theta = np.zeros(M.n_free)
+    theta[: M.n_base] = theta0  # product coefficients start at 0
+    info = ml_information(M.ram, theta0, [k / sum(ns) for k in ns])
+    return theta, float(h0), {"theta0": theta0, "info": info}
+
+
+def fiml_linear(ram, Xs: list[np.ndarray]):
+    """FIML fit of a linear RAM model to incomplete data, one array per group
+    (the model without product terms), by :func:`scipy.optimize.minimize`
+    (BFGS, analytic gradient) from the ML fit to the EM estimates of the
+    saturated moments.  Returns ``(theta, loglik)``."""
+    from scipy.optimize import minimize
+
+    from ckm_research.sem import missing as mis
+
+    pats = [mis.MissingPatterns.from_data(x, warn=False) for x in Xs]
+    moms = []
+    for pat, x in zip(pats, Xs, strict=True):
+        em = mis.em_saturated(pat)
+        moms.append(SampleMoments(x.shape[0], em.sigma, em.mu))
+    theta0, _, _ = fit_ml(ram, moms)
+    n = sum(x.shape[0] for x in Xs)
+
+    def fg(th):
+        total = 0.0
+        grad = np.zeros(ram.n_free)
+        for g, pat in enumerate(pats):
+            try:
+                pc = ram.pieces(th, g)
+                ll, g_mu, g_sigma = mis.fiml_loglik_gradient(pat, pc["mu"], pc["sigma"])
+            except Exception:  # noqa: BLE001 - a step outside the admissible region
+                return np.inf, np.zeros_like(th)
+            rows, Xf, Yf, DMU = ram.rank2_factors(pc, g)
+            g_rows = 2.0 * np.sum(Xf * (g_sigma @ Yf), axis=0) + DMU.T @ g_mu
+            np.add.at(grad, ram.free[rows] - 1, g_rows)
+            total += ll
+        return -total / n, -grad / n
+
+    res = minimize(fg, theta0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
+    theta = res.x
+    ll = 0.0
+    for g, pat in enumerate(pats):
+        sigma, mu = ram.implied(theta, g)
+        ll += float(mis.fiml_loglik(pat, mu, sigma))
+    return theta, ll
 
 
 @dataclass(frozen=True)
@@ -667,24 +830,7 @@ class _LMSOutput(InteractionEngine):
         ``bic2``) and the likelihood-ratio test against the model without
         product terms (modsem's D: ``lrt.stat`` on ``lrt.df``)."""
         M = self.model
-        n = self.n
-        npar = M.n_free
-        logl = self.logl
-        n_terms_free = int((M.term_free > 0).sum())
-        lrt = 2.0 * (logl - self.h0_logl)
-        return {
-            "npar": float(npar),
-            "logl": logl,
-            "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + np.log(n) * npar,
-            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
-            "ntotal": float(n),
-            "h0.logl": self.h0_logl,
-            "h0.npar": float(M.n_base),
-            "lrt.stat": lrt,
-            "lrt.df": float(n_terms_free),
-            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
-        }
+        return _fit_measures(self, int((M.term_free > 0).sum()))
 
     def vcov(self, n_jobs: int = 1) -> np.ndarray:
         """Inverse observed information (``n_jobs`` processes for the Hessian)."""
@@ -845,16 +991,9 @@ class DenseLMSEngine(_LMSOutput):
         GA_sum = GA.sum(axis=0)
         GS_sum = GS.sum(axis=0)
         Gm_sum = Gm.sum(axis=0)
-        grad = np.zeros(M.n_free)
+        grad = _ram_gradient(M, M.group, GA_sum, GS_sum, Gm_sum)
         gm = ram.groups[M.group]
         free = ram.free
-        sel = free[gm.a_rows] > 0
-        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
-        sel = free[gm.s_rows] > 0
-        si, sj = gm.s_i[sel], gm.s_j[sel]
-        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS_sum[si, sj] * np.where(si == sj, 1.0, 2.0))
-        sel = free[gm.m_rows] > 0
-        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm_sum[gm.m_i[sel]])
         # product terms: coefficient omega * moderator(z) on the path other -> y
         k = M.k
         xp = M.xi_pos
@@ -873,58 +1012,24 @@ class DenseLMSEngine(_LMSOutput):
 
     # -------------------------------------------------------------- estimation
     def start_values(self) -> tuple[np.ndarray, float, dict]:
-        """ML fit of the model without product terms (coefficients 0)."""
-        M = self.model
-        mom = SampleMoments.from_data(self.X)
-        theta0, fmin, _ = fit_ml(M.ram, [mom])
-        theta = np.zeros(M.n_free)
-        theta[: M.n_base] = theta0  # product coefficients start at 0
-        info = ml_information(M.ram, theta0, [1.0])
-        p = len(M.ov)
-        _, ld = np.linalg.slogdet(mom.cov)
-        h0_logl = -self.n / 2 * (p * _LOG2PI + ld + p) - self.n / 2 * fmin
-        return theta, h0_logl, {"theta0": theta0, "info": info, "fmin": fmin}
+        """ML fit of the model without product terms (coefficients 0;
+        :func:`_linear_start`)."""
+        return _linear_start(self.model, [self.X])
 
     def estimate(self, max_iter: int = 500, gtol: float = 1e-7) -> None:
-        """Maximise the log-likelihood by BFGS with backtracking line search."""
+        """Maximise the log-likelihood by BFGS with backtracking line search
+        (:func:`ckm_research.numerics.bfgs`), the initial inverse Hessian from
+        the expected information of the linear model and the product
+        coefficients' curvature by differences."""
         M = self.model
         theta, h0_logl, h0 = self.start_values()
         self.h0_logl = float(h0_logl)
         self.h0_theta = h0["theta0"]
-        n = self.n
-
-        def fg(th):
-            ll, gr = self.loglik(th, gradient=True)
-            if gr is None:
-                return np.inf, None
-            return -ll / n, -gr / n
-
-        f, g = fg(theta)
-        if not np.isfinite(f):
-            raise ConvergenceError(
-                "LMS: the starting values give a non-positive-definite model; check the model"
-            )
-        # initial inverse Hessian: expected information of the linear model, and a
-        # curvature estimate for the product coefficients
-        q = M.n_free
-        Hinv = np.eye(q)
-        try:
-            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(h0["info"])
-        except np.linalg.LinAlgError:
-            pass
-        for i in range(len(M.terms)):
-            if M.term_free[i] == 0:
-                continue
-            j = M.term_free[i] - 1
-            h = 1e-3
-            tp = theta.copy()
-            tp[j] += h
-            fp, gp = fg(tp)
-            curv = (gp[j] - g[j]) / h if gp is not None else 1.0
-            Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
-        theta, f, Hinv, self.iterations = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
+        terms = [int(v) - 1 for v in M.term_free if v > 0]
+        fg, Hinv, f, g = _bfgs_start(self.loglik, self.n, theta, h0["info"], M.n_base, terms)
+        theta, f, Hinv, self.iterations = _maximise(fg, theta, Hinv, max_iter, gtol, f, g)
         self.theta = theta
-        self.logl = float(-f * n)
+        self.logl = float(-f * self.n)
 
     def posterior_nodes(self, theta: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         """Nodes where some case has posterior probability above ``tol``."""
@@ -1010,80 +1115,136 @@ def gradient_hessian(loglik, theta: np.ndarray, method: str, n_jobs: int = 1) ->
     return 0.5 * (H + H.T)
 
 
-def _estimates_table(engine, vcov: np.ndarray, level: float, defs) -> pd.DataFrame:
+def _estimates_table(engine, vcov: np.ndarray, level: float, defs, engines=None) -> pd.DataFrame:
+    """lavaan's ``parameterEstimates()`` rows of an LMS or QML fit (one table
+    for one group and for several).
+
+    The rows of the parameter table in its order, each product-term row
+    after the last regression of its outcome (in its group), then the ``:=``
+    rows (:func:`_defined_rows`); a ``free`` column gives the parameter index.
+
+    Parameters
+    ----------
+    engine
+        The fitted engine (``model``, ``theta``, ``row_values``, ``row_free``;
+        ``std_all`` for one group).
+    vcov : ndarray
+        Covariance matrix of the estimates.
+    level : float
+        Confidence level.
+    defs : list
+        The ``:=`` definitions.
+    engines : list, optional
+        Several groups: one single-group engine per group (each group's
+        product terms and ``std.all``); adds lavaan's ``group`` column (1..G;
+        0 for ``:=`` rows).
+    """
     M = engine.model
     t = M.partable.table
     theta = engine.theta
+    grouped = engines is not None
+    engines = [engine] if engines is None else engines
+    nrow = len(t)
     vals = engine.row_values(theta)
     free = engine.row_free()
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
     wald = wald_table(vals, se, level)
-    z = np.where(free > 0, wald["z"], np.nan)
-    lhs = list(t["lhs"]) + [tm.lhs for tm in M.terms]
-    op = list(t["op"]) + ["~"] * len(M.terms)
-    rhs = list(t["rhs"]) + [tm.term for tm in M.terms]
+    terms = [(g, tm) for g, e in enumerate(engines) for tm in e.model.terms]
+    if grouped:
+        std = np.full(len(vals), np.nan)
+        tgroup = t["group"].to_numpy()
+        nterm = len(M.terms)
+        for g, eng in enumerate(engines):
+            sa = eng.std_all(theta)  # base rows of group g, then its product rows
+            sel = tgroup == g + 1
+            std[:nrow][sel] = sa[:nrow][sel]
+            std[nrow + g * nterm : nrow + (g + 1) * nterm] = sa[nrow:]
+    else:
+        std = engine.std_all(theta)
+        tgroup = np.ones(nrow, dtype=int)
+    lhs = list(t["lhs"]) + [tm.lhs for _, tm in terms]
+    op = list(t["op"]) + ["~"] * len(terms)
+    rhs = list(t["rhs"]) + [tm.term for _, tm in terms]
+    grp = list(tgroup) + [g + 1 for g, _ in terms]
     labels = [lab if not str(lab).startswith(".") else "" for lab in t["label"]] + [
-        tm.label for tm in M.terms
+        tm.label for _, tm in terms
     ]
-    out = pd.DataFrame(
-        {
-            "lhs": lhs,
-            "op": op,
-            "rhs": rhs,
-            "est": vals,
-            "se": se,
-            "z": z,
-            "pvalue": np.where(free > 0, wald["pvalue"], np.nan),
-            "ci.lower": np.where(free > 0, wald["ci.lower"], vals),
-            "ci.upper": np.where(free > 0, wald["ci.upper"], vals),
-            "std.all": engine.std_all(theta),
-            "label": labels,
-            "free": free,
-        }
-    )
-    # the product rows go right after the last regression of their lhs
-    order = list(range(len(t)))
-    for i, tm in enumerate(M.terms):
-        where = [k for k, r in enumerate(order) if r < len(t) and op[r] == "~" and lhs[r] == tm.lhs]
-        at = (where[-1] + 1) if where else len(order)
+    columns = {
+        "lhs": lhs,
+        "op": op,
+        "rhs": rhs,
+        "est": vals,
+        "se": se,
+        "z": np.where(free > 0, wald["z"], np.nan),
+        "pvalue": np.where(free > 0, wald["pvalue"], np.nan),
+        "ci.lower": np.where(free > 0, wald["ci.lower"], vals),
+        "ci.upper": np.where(free > 0, wald["ci.upper"], vals),
+        "std.all": std,
+        "label": labels,
+    }
+    if grouped:
+        columns["group"] = np.asarray(grp, dtype=int)
+    columns["free"] = free
+    out = pd.DataFrame(columns)
+    # the product rows go right after the last regression of their lhs in their group
+    # (after the group's last row when there is none)
+    order = list(range(nrow))
+    for i, (g, tm) in enumerate(terms):
+        where = [
+            k
+            for k, r in enumerate(order)
+            if r < nrow and op[r] == "~" and lhs[r] == tm.lhs and grp[r] == g + 1
+        ]
+        if where:
+            at = where[-1] + 1
+        else:
+            at = [k for k, r in enumerate(order) if grp[r] == g + 1][-1] + 1
         # keep several product terms of one lhs in the order written
-        while at < len(order) and order[at] >= len(t):
+        while at < len(order) and order[at] >= nrow:
             at += 1
-        order.insert(at, len(t) + i)
+        order.insert(at, nrow + i)
     out = out.iloc[order].reset_index(drop=True)
     if defs:
-
-        def dvals(th):
-            allab = list(t["label"]) + [tm.label for tm in M.terms]
-            return evaluate_definitions(defs, allab, engine.row_values(th))
-
-        dv = dvals(theta)
-        dse = delta_method_se(dvals, theta, vcov)
-        dw = wald_table(dv, dse, level)
-        out = pd.concat(
-            [
-                out,
-                pd.DataFrame(
-                    {
-                        "lhs": [d.name for d in defs],
-                        "op": ":=",
-                        "rhs": [d.expression for d in defs],
-                        "est": dv,
-                        "se": dse,
-                        "z": dw["z"],
-                        "pvalue": dw["pvalue"],
-                        "ci.lower": dw["ci.lower"],
-                        "ci.upper": dw["ci.upper"],
-                        "std.all": np.nan,
-                        "label": [d.name for d in defs],
-                        "free": 0,
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
+        allab = list(t["label"]) + [tm.label for _, tm in terms]
+        drows = _defined_rows(defs, allab, engine.row_values, theta, vcov, level)
+        if grouped:
+            drows.insert(len(drows.columns) - 1, "group", 0)
+        out = pd.concat([out, drows], ignore_index=True)
     return out
+
+
+def _defined_rows(defs, labels, row_values, theta, vcov, level: float) -> pd.DataFrame:
+    """The ``:=`` rows of an LMS or QML fit: each definition's value
+    (:class:`ckm_research.sem.syntax.DefinedParameters` on ``row_values(theta)``,
+    the values of the rows named by ``labels``), its delta-method SE
+    (:func:`ckm_research.sem.standardized.delta_method_se`, central differences)
+    and Wald test (:func:`ckm_research.numerics.wald_table`)."""
+    dv = evaluate_definitions(defs, labels, row_values(theta))  # errors name the definition
+    dp = DefinedParameters(defs, labels)  # compiled once for the differences
+
+    def dvals(th):
+        return dp.values(row_values(th))
+
+    dse = delta_method_se(dvals, theta, vcov)
+    dw = wald_table(dv, dse, level)
+    names = [d.name for d in defs]
+    return pd.DataFrame(
+        {
+            "lhs": names,
+            "op": ":=",
+            "rhs": [d.expression for d in defs],
+            "est": dv,
+            "se": dse,
+            "z": dw["z"],
+            "pvalue": dw["pvalue"],
+            "ci.lower": dw["ci.lower"],
+            "ci.upper": dw["ci.upper"],
+            "std.all": np.nan,
+            "label": names,
+            "free": 0,
+        }
+    )
 
 
 def fit_lms(

@@ -77,14 +77,16 @@ from scipy.special import logsumexp
 
 from ckm_research.errors import IdentificationError
 from ckm_research.moderation.lms import (
+    _bfgs_start,
+    _linear_start,
     _LMSOutput,
+    _maximise,
     _moderator_moments_gradient,
-    bfgs_maximise,
+    _ram_gradient,
+    _recentre,
     gauss_hermite_grid,
 )
 from ckm_research.numerics.forked import forked_sum
-from ckm_research.sem import missing as mis
-from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 
 __all__ = ["LMSEngine", "latent_space_reason"]
 
@@ -677,16 +679,9 @@ class LMSEngine(_LMSOutput):
         GS_sum[p:, p:] = GSl
         Gm_sum[:p] = dnu
         Gm_sum[p:] = Gm.sum(axis=0)
-        grad = np.zeros(M.n_free)
+        grad = _ram_gradient(M, M.group, GA_sum, GS_sum, Gm_sum)
         gm = ram.groups[M.group]
         free = ram.free
-        sel = free[gm.a_rows] > 0
-        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA_sum[gm.a_i[sel], gm.a_j[sel]])
-        sel = free[gm.s_rows] > 0
-        si, sj = gm.s_i[sel], gm.s_j[sel]
-        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS_sum[si, sj] * np.where(si == sj, 1.0, 2.0))
-        sel = free[gm.m_rows] > 0
-        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm_sum[gm.m_i[sel]])
         xl = self.xi_l
         om, modval = pc["om"], lat["modval"]
         Lbar = -2.0 * GSl[np.ix_(xl, xl)] @ pc["L1"] + Gm[:, xl].T @ Z
@@ -760,41 +755,18 @@ class LMSEngine(_LMSOutput):
 
     # ---------------------------------------------------------------- estimation
     def start_values(self):
-        """ML (FIML with missing data) fit of the model without product terms."""
-        M = self.model
-        n = self.n
-        p = self.p
-        if self.complete:
-            mom = SampleMoments.from_data(self.X)
-            theta0, fmin, _ = fit_ml(M.ram, [mom])
-            _, ld = np.linalg.slogdet(mom.cov)
-            h0_logl = -n / 2 * (p * _LOG2PI + ld + p) - n / 2 * fmin
-        else:
-            theta0, h0_logl = _fiml_linear(M.ram, self.X)
-        theta = np.zeros(M.n_free)
-        theta[: M.n_base] = theta0
-        info = ml_information(M.ram, theta0, [1.0])
-        return theta, float(h0_logl), {"theta0": theta0, "info": info}
+        """ML (FIML with missing data) fit of the model without product terms
+        (:func:`~ckm_research.moderation.lms._linear_start`)."""
+        return _linear_start(self.model, [self.X])
 
     def estimate(self, max_iter: int = 500, gtol: float = 1e-7) -> None:
-        """Maximise the log-likelihood by BFGS (re-centring adaptive nodes)."""
+        """Maximise the log-likelihood by BFGS (:func:`ckm_research.numerics.bfgs`;
+        re-centring adaptive nodes)."""
         M = self.model
         theta, h0_logl, h0 = self.start_values()
         self.h0_logl = h0_logl
         self.h0_theta = h0["theta0"]
         n = self.n
-
-        def fg(th):
-            ll, gr = self.loglik(th, gradient=True)
-            if gr is None:
-                return np.inf, None
-            return -ll / n, -gr / n
-
-        Hinv = np.eye(M.n_free)
-        try:
-            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(h0["info"])
-        except np.linalg.LinAlgError:
-            pass
         if self.quadrature == "adaptive":
             self.linear_posterior(theta)
         # curvature of the product coefficients for the initial inverse Hessian: that of
@@ -810,24 +782,20 @@ class LMSEngine(_LMSOutput):
         except np.linalg.LinAlgError:
             E0 = np.eye(self.q)
         Sl = E0 @ Psi @ E0.T
+        curvature = {}
         for i in range(len(M.terms)):
             if M.term_free[i] == 0:
                 continue
             a, o, y = self.xi_l[M.term_m[i]], self.to[i], self.ty[i]
             vprod = Sl[a, a] * Sl[o, o] + Sl[a, o] ** 2
-            curv = vprod / Psi[y, y] if Psi[y, y] > 1e-8 else 0.0
-            Hinv[M.term_free[i] - 1, M.term_free[i] - 1] = 1.0 / curv if curv > 1e-8 else 1.0
-        theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
-        self.iterations = its
+            curvature[int(M.term_free[i]) - 1] = vprod / Psi[y, y] if Psi[y, y] > 1e-8 else 0.0
+        fg, Hinv, f, g = _bfgs_start(
+            self.loglik, n, theta, h0["info"], M.n_base, curvature, curvature
+        )
+        theta, f, Hinv, self.iterations = _maximise(fg, theta, Hinv, max_iter, gtol, f, g)
         if self.quadrature == "adaptive":
-            for rnd in range(1, self.max_rounds + 1):
-                self.rounds = rnd
-                move = self.update_nodes(theta)
-                f_old = f
-                theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
-                self.iterations += its
-                if move < 0.02 and abs(f_old - f) * n < 1e-4:
-                    break
+            theta, f, its, self.rounds = _recentre(fg, theta, f, Hinv, [self], n, max_iter, gtol)
+            self.iterations += its
         self.theta = theta
         self.logl = float(-f * n)
 
@@ -927,31 +895,3 @@ class LMSEngine(_LMSOutput):
             self._pin_next, self._pinned = False, None
         H[np.ix_(scols, mcols)] = H[np.ix_(mcols, scols)].T
         return 0.5 * (H + H.T)
-
-
-def _fiml_linear(ram, X: np.ndarray):
-    """FIML fit of a linear RAM model (one group) to incomplete data ``X``:
-    the model without product terms.  Returns ``(theta, loglik)``."""
-    from scipy.optimize import minimize
-
-    pat = mis.MissingPatterns.from_data(X, warn=False)
-    em = mis.em_saturated(pat)
-    n = X.shape[0]
-    theta0, _, _ = fit_ml(ram, [SampleMoments(n, em.sigma, em.mu)])
-
-    def fg(th):
-        try:
-            pc = ram.pieces(th, 0)
-            ll, g_mu, g_sigma = mis.fiml_loglik_gradient(pat, pc["mu"], pc["sigma"])
-        except Exception:  # noqa: BLE001 - a step outside the admissible region
-            return np.inf, np.zeros_like(th)
-        rows, Xf, Yf, DMU = ram.rank2_factors(pc, 0)
-        g_rows = 2.0 * np.sum(Xf * (g_sigma @ Yf), axis=0) + DMU.T @ g_mu
-        grad = np.zeros(ram.n_free)
-        np.add.at(grad, ram.free[rows] - 1, g_rows)
-        return -ll / n, -grad / n
-
-    res = minimize(fg, theta0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
-    theta = res.x
-    sigma, mu = ram.implied(theta, 0)
-    return theta, float(mis.fiml_loglik(pat, mu, sigma))

@@ -57,27 +57,22 @@ group.equal = c("loadings", "intercepts"))``.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from ckm_research.errors import ConvergenceError
 from ckm_research.moderation.interaction_engine import InteractionEngine
 from ckm_research.moderation.lms import (
     LMSModel,
+    _bfgs_start,
+    _estimates_table,
+    _fit_measures,
+    _linear_start,
     _LMSOutput,
-    bfgs_maximise,
+    _maximise,
+    _recentre,
     gradient_hessian,
 )
-from ckm_research.numerics import wald_table
-from ckm_research.sem import missing as mis
 from ckm_research.sem.engine import GroupData
-from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
-from ckm_research.sem.standardized import delta_method_se
-from ckm_research.sem.syntax import evaluate_definitions
 
 __all__ = ["MultiGroupLMSEngine"]
-
-_LOG2PI = np.log(2.0 * np.pi)
 
 
 class MultiGroupLMSEngine(InteractionEngine):
@@ -185,24 +180,9 @@ class MultiGroupLMSEngine(InteractionEngine):
     # -------------------------------------------------------------- estimation
     def start_values(self):
         """Multiple-group ML (FIML with missing data) fit of the model without
-        product terms: start values, its log-likelihood and its information."""
-        M = self.model
-        Xs = [e.X for e in self.engines]
-        if all(not np.isnan(x).any() for x in Xs):
-            moms = [SampleMoments.from_data(x) for x in Xs]
-            theta0, fmin, _ = fit_ml(M.ram, moms)
-            p = len(M.ov)
-            h0 = 0.0
-            for mom in moms:
-                _, ld = np.linalg.slogdet(mom.cov)
-                h0 += -mom.n / 2 * (p * _LOG2PI + ld + p)
-            h0 -= self.n / 2 * fmin
-        else:
-            theta0, h0 = fiml_linear_groups(M.ram, Xs)
-        theta = np.zeros(M.n_free)
-        theta[: M.n_base] = theta0
-        info = ml_information(M.ram, theta0, [n / self.n for n in self.n_per_group])
-        return theta, float(h0), {"theta0": theta0, "info": info}
+        product terms: start values, its log-likelihood and its information
+        (:func:`~ckm_research.moderation.lms._linear_start`)."""
+        return _linear_start(self.model, [e.X for e in self.engines])
 
     def _adaptive(self):
         return [e for e in self.engines if getattr(e, "quadrature", "fixed") == "adaptive"]
@@ -216,47 +196,18 @@ class MultiGroupLMSEngine(InteractionEngine):
         self.h0_logl = h0_logl
         self.h0_theta = h0["theta0"]
         n = self.n
-
-        def fg(th):
-            ll, gr = self.loglik(th, gradient=True)
-            if gr is None:
-                return np.inf, None
-            return -ll / n, -gr / n
-
-        Hinv = np.eye(M.n_free)
-        try:
-            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(h0["info"])
-        except np.linalg.LinAlgError:
-            pass
         adaptive = self._adaptive()
         for eng in adaptive:
             eng.linear_posterior(theta)
-        f, g = fg(theta)
-        if not np.isfinite(f):
-            raise ConvergenceError(
-                "LMS: the starting values give a non-positive-definite model in some group; "
-                "check the model"
-            )
-        # curvature of the product coefficients for the initial inverse Hessian
-        for j in sorted({int(v) - 1 for v in M.term_free_by_group.ravel() if v > 0}):
-            tp = theta.copy()
-            tp[j] += 1e-3
-            _, gp = fg(tp)
-            curv = (gp[j] - g[j]) / 1e-3 if gp is not None else 1.0
-            Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
-        theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
-        self.iterations = its
+        terms = sorted({int(v) - 1 for v in M.term_free_by_group.ravel() if v > 0})
+        fg, Hinv, f, g = _bfgs_start(
+            self.loglik, n, theta, h0["info"], M.n_base, terms, where=" in some group"
+        )
+        theta, f, Hinv, self.iterations = _maximise(fg, theta, Hinv, max_iter, gtol, f, g)
         self.rounds = 0
         if adaptive:
-            rounds = max(e.max_rounds for e in adaptive)
-            for rnd in range(1, rounds + 1):
-                self.rounds = rnd
-                move = max(e.update_nodes(theta) for e in adaptive)
-                f_old = f
-                theta, f, Hinv, its = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
-                self.iterations += its
-                if move < 0.02 and abs(f_old - f) * n < 1e-4:
-                    break
+            theta, f, its, self.rounds = _recentre(fg, theta, f, Hinv, adaptive, n, max_iter, gtol)
+            self.iterations += its
         self.theta = theta
         self.logl = float(-f * n)
 
@@ -307,22 +258,7 @@ class MultiGroupLMSEngine(InteractionEngine):
         against the multiple-group model without product terms (``h0.*``,
         ``lrt.*``; modsem's D), all groups together."""
         M = self.model
-        n, npar, logl = self.n, M.n_free, self.logl
-        n_terms_free = len({int(v) for v in M.term_free_by_group.ravel() if v > 0})
-        lrt = 2.0 * (logl - self.h0_logl)
-        return {
-            "npar": float(npar),
-            "logl": logl,
-            "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + np.log(n) * npar,
-            "bic2": -2 * logl + np.log((n + 2) / 24) * npar,
-            "ntotal": float(n),
-            "h0.logl": self.h0_logl,
-            "h0.npar": float(M.n_base),
-            "lrt.stat": lrt,
-            "lrt.df": float(n_terms_free),
-            "lrt.pvalue": float(stats.chi2.sf(lrt, n_terms_free)) if n_terms_free else np.nan,
-        }
+        return _fit_measures(self, len({int(v) for v in M.term_free_by_group.ravel() if v > 0}))
 
     def estimates_table(self, vcov: np.ndarray, level: float = 0.95, definitions=()):
         """lavaan's ``parameterEstimates()`` of a multiple-group fit: the rows
@@ -330,133 +266,5 @@ class MultiGroupLMSEngine(InteractionEngine):
         (1..G), each group's product-term rows after that group's regressions
         of their outcome, then ``:=`` rows (delta-method SEs); ``std.all`` with
         each group's model-implied (mixture) variances; a ``free`` column gives
-        the parameter index."""
-        M = self.model
-        t = M.partable.table
-        theta = self.theta
-        nrow = len(t)
-        nterm = len(M.terms)
-        vals = self.row_values(theta)
-        free = self.row_free()
-        se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-        se = np.where(free > 0, se_free[np.maximum(free, 1) - 1], 0.0)
-        wald = wald_table(vals, se, level)
-        std = np.full(len(vals), np.nan)
-        tgroup = t["group"].to_numpy()
-        for g, eng in enumerate(self.engines):
-            sa = eng.std_all(theta)  # base rows of group g, then its product rows
-            sel = tgroup == g + 1
-            std[:nrow][sel] = sa[:nrow][sel]
-            std[nrow + g * nterm : nrow + (g + 1) * nterm] = sa[nrow:]
-        terms = [(g, tm) for g, e in enumerate(self.engines) for tm in e.model.terms]
-        lhs = list(t["lhs"]) + [tm.lhs for _, tm in terms]
-        op = list(t["op"]) + ["~"] * len(terms)
-        rhs = list(t["rhs"]) + [tm.term for _, tm in terms]
-        grp = list(tgroup) + [g + 1 for g, _ in terms]
-        labels = [lab if not str(lab).startswith(".") else "" for lab in t["label"]] + [
-            tm.label for _, tm in terms
-        ]
-        out = pd.DataFrame(
-            {
-                "lhs": lhs,
-                "op": op,
-                "rhs": rhs,
-                "est": vals,
-                "se": se,
-                "z": np.where(free > 0, wald["z"], np.nan),
-                "pvalue": np.where(free > 0, wald["pvalue"], np.nan),
-                "ci.lower": np.where(free > 0, wald["ci.lower"], vals),
-                "ci.upper": np.where(free > 0, wald["ci.upper"], vals),
-                "std.all": std,
-                "label": labels,
-                "group": np.asarray(grp, dtype=int),
-                "free": free,
-            }
-        )
-        order = list(range(nrow))
-        for i, (g, tm) in enumerate(terms):
-            where = [
-                k
-                for k, r in enumerate(order)
-                if r < nrow and op[r] == "~" and lhs[r] == tm.lhs and grp[r] == g + 1
-            ]
-            if where:
-                at = where[-1] + 1
-            else:  # no linear regression of the outcome: after the group's last row
-                rows_g = [k for k, r in enumerate(order) if grp[r] == g + 1]
-                at = rows_g[-1] + 1
-            while at < len(order) and order[at] >= nrow:
-                at += 1
-            order.insert(at, nrow + i)
-        out = out.iloc[order].reset_index(drop=True)
-        defs = list(definitions or ())
-        if defs:
-            allab = list(t["label"]) + [tm.label for _, tm in terms]
-
-            def dvals(th):
-                return evaluate_definitions(defs, allab, self.row_values(th))
-
-            dv = dvals(theta)
-            dse = delta_method_se(dvals, theta, vcov)
-            dw = wald_table(dv, dse, level)
-            out = pd.concat(
-                [
-                    out,
-                    pd.DataFrame(
-                        {
-                            "lhs": [d.name for d in defs],
-                            "op": ":=",
-                            "rhs": [d.expression for d in defs],
-                            "est": dv,
-                            "se": dse,
-                            "z": dw["z"],
-                            "pvalue": dw["pvalue"],
-                            "ci.lower": dw["ci.lower"],
-                            "ci.upper": dw["ci.upper"],
-                            "std.all": np.nan,
-                            "label": [d.name for d in defs],
-                            "group": 0,
-                            "free": 0,
-                        }
-                    ),
-                ],
-                ignore_index=True,
-            )
-        return out
-
-
-def fiml_linear_groups(ram, Xs: list[np.ndarray]):
-    """FIML fit of a linear RAM model to incomplete data, one array per group
-    (the model without product terms).  Returns ``(theta, loglik)``."""
-    from scipy.optimize import minimize
-
-    pats = [mis.MissingPatterns.from_data(x, warn=False) for x in Xs]
-    moms = []
-    for pat, x in zip(pats, Xs, strict=True):
-        em = mis.em_saturated(pat)
-        moms.append(SampleMoments(x.shape[0], em.sigma, em.mu))
-    theta0, _, _ = fit_ml(ram, moms)
-    n = sum(x.shape[0] for x in Xs)
-
-    def fg(th):
-        total = 0.0
-        grad = np.zeros(ram.n_free)
-        for g, pat in enumerate(pats):
-            try:
-                pc = ram.pieces(th, g)
-                ll, g_mu, g_sigma = mis.fiml_loglik_gradient(pat, pc["mu"], pc["sigma"])
-            except Exception:  # noqa: BLE001 - a step outside the admissible region
-                return np.inf, np.zeros_like(th)
-            rows, Xf, Yf, DMU = ram.rank2_factors(pc, g)
-            g_rows = 2.0 * np.sum(Xf * (g_sigma @ Yf), axis=0) + DMU.T @ g_mu
-            np.add.at(grad, ram.free[rows] - 1, g_rows)
-            total += ll
-        return -total / n, -grad / n
-
-    res = minimize(fg, theta0, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
-    theta = res.x
-    ll = 0.0
-    for g, pat in enumerate(pats):
-        sigma, mu = ram.implied(theta, g)
-        ll += float(mis.fiml_loglik(pat, mu, sigma))
-    return theta, ll
+        the parameter index (:func:`~ckm_research.moderation.lms._estimates_table`)."""
+        return _estimates_table(self, vcov, level, list(definitions or ()), self.engines)

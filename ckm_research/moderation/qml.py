@@ -68,7 +68,7 @@ against the multivariate normal density at arbitrary parameter values and
 against the ML fit of the linear model).
 
 **Estimation.**  The quasi-log-likelihood is maximised by BFGS
-(:func:`~ckm_research.moderation.lms.bfgs_maximise`) with its analytic gradient
+(:func:`ckm_research.numerics.bfgs`) with its analytic gradient
 (:meth:`QMLEngine.analytic_gradient`, reverse-mode matrix calculus), started
 from the ML fit of the model without products; standard errors come from the
 observed information, the negative Hessian of the quasi-log-likelihood
@@ -95,13 +95,19 @@ import scipy.linalg as sla
 
 from ckm_research.errors import (
     CkmError,
-    ConvergenceError,
     ModelSpecificationError,
 )
 from ckm_research.moderation.interaction_engine import InteractionOptions, select_cases
-from ckm_research.moderation.lms import LMSModel, _LMSOutput, bfgs_maximise, gauss_hermite_grid
+from ckm_research.moderation.lms import (
+    LMSModel,
+    _bfgs_start,
+    _linear_start,
+    _LMSOutput,
+    _maximise,
+    _ram_gradient,
+    gauss_hermite_grid,
+)
 from ckm_research.numerics import numerical_hessian
-from ckm_research.sem.ml import SampleMoments, fit_ml, ml_information
 from ckm_research.sem.results import SEMResults
 from ckm_research.sem.syntax import parse_model
 
@@ -584,17 +590,7 @@ class QMLEngine(_LMSOutput):
         Gm[xs] += g_tau_x
         Gm[yall] += g_tau_y
         Gm[eta] += g_alpha
-        ram = M.ram
-        gm = ram.groups[0]
-        free = ram.free
-        grad = np.zeros(M.n_free)
-        sel = free[gm.a_rows] > 0
-        np.add.at(grad, free[gm.a_rows[sel]] - 1, GA[gm.a_i[sel], gm.a_j[sel]])
-        sel = free[gm.s_rows] > 0
-        si, sj = gm.s_i[sel], gm.s_j[sel]
-        np.add.at(grad, free[gm.s_rows[sel]] - 1, GS[si, sj] * np.where(si == sj, 1.0, 2.0))
-        sel = free[gm.m_rows] > 0
-        np.add.at(grad, free[gm.m_rows[sel]] - 1, Gm[gm.m_i[sel]])
+        grad = _ram_gradient(M, 0, GA, GS, Gm)
         for t, (k, a, b) in enumerate(self.structure.term_cells):
             if M.term_free[t] > 0:
                 grad[M.term_free[t] - 1] += 0.5 * (g_Om[k, a, b] + g_Om[k, b, a])
@@ -603,17 +599,10 @@ class QMLEngine(_LMSOutput):
     # -------------------------------------------------------------- estimation
     def start_values(self):
         """ML fit of the model without product terms (coefficients 0) and its
-        log-likelihood (the ``h0`` of the likelihood-ratio test)."""
-        M = self.model
-        mom = SampleMoments.from_data(self.X)
-        theta0, fmin, _ = fit_ml(M.ram, [mom])
-        theta = np.zeros(M.n_free)
-        theta[: M.n_base] = theta0
-        info = ml_information(M.ram, theta0, [1.0])
-        p = len(M.ov)
-        _, ld = np.linalg.slogdet(mom.cov)
-        h0_logl = -self.n / 2 * (p * _LOG2PI + ld + p) - self.n / 2 * fmin
-        return theta, float(h0_logl), theta0, info
+        log-likelihood (the ``h0`` of the likelihood-ratio test;
+        :func:`~ckm_research.moderation.lms._linear_start`)."""
+        theta, h0_logl, h0 = _linear_start(self.model, [self.X])
+        return theta, h0_logl, h0["theta0"], h0["info"]
 
     def estimate(self, max_iter: int = 500, gtol: float = 1e-6) -> None:
         """Maximise the quasi-log-likelihood by BFGS from the linear model's ML fit."""
@@ -621,39 +610,15 @@ class QMLEngine(_LMSOutput):
         theta, self.h0_logl, self.h0_theta, info = self.start_values()
         n = self.n
 
-        def fg(th):
+        def loglik(th, gradient=True):
             ll = self.loglik(th)
             if not np.isfinite(ll):
-                return np.inf, None
-            g = self.analytic_gradient(th)
-            if g is None:
-                return np.inf, None
-            return -ll / n, -g / n
+                return ll, None
+            return ll, self.analytic_gradient(th)
 
-        f0, g0 = fg(theta)
-        if not np.isfinite(f0):
-            raise ConvergenceError(
-                "QML: the starting values give a non-positive-definite model; check the model"
-            )
-        q = M.n_free
-        Hinv = np.eye(q)
-        try:
-            Hinv[: M.n_base, : M.n_base] = np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            pass
-        for i in range(len(M.terms)):
-            if M.term_free[i] == 0:
-                continue
-            j = M.term_free[i] - 1
-            tp = theta.copy()
-            tp[j] += 1e-3
-            _, gp = fg(tp)
-            curv = (gp[j] - g0[j]) / 1e-3 if gp is not None else 1.0
-            Hinv[j, j] = 1.0 / curv if curv > 1e-8 else 1.0
-        try:
-            theta, f, _, self.iterations = bfgs_maximise(fg, theta, Hinv, max_iter, gtol)
-        except ConvergenceError as exc:
-            raise ConvergenceError(str(exc).replace("LMS", "QML")) from None
+        terms = [int(v) - 1 for v in M.term_free if v > 0]
+        fg, Hinv, f, g = _bfgs_start(loglik, n, theta, info, M.n_base, terms, what="QML")
+        theta, f, _, self.iterations = _maximise(fg, theta, Hinv, max_iter, gtol, f, g, "QML")
         self.theta = theta
         self.logl = float(-f * n)
 

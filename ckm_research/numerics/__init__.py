@@ -3,7 +3,9 @@
 - ``optimize.py``: :func:`minimize` (:class:`MinimizeResult`), the estimators'
   optimiser (damped Newton / Fisher scoring with step halving; why not scipy:
   see its module docstring), and :func:`structured_bfgs` (the secant correction
-  of the expected information that the ML fit adds to Fisher scoring);
+  of the expected information that the ML fit adds to Fisher scoring), and
+  :func:`bfgs`, the latent-interaction estimators' BFGS (LMS and QML have no
+  closed-form information matrix);
 - ``derivatives.py``: :func:`numerical_jacobian`, :func:`numerical_hessian`
   (central differences);
 - ``wald.py``: :func:`wald_table` (lavaan's z, p-value and confidence interval),
@@ -22,7 +24,7 @@ threadpoolctl when first used).
 """
 
 from ckm_research.numerics.derivatives import numerical_hessian, numerical_jacobian
-from ckm_research.numerics.optimize import MinimizeResult, minimize, structured_bfgs
+from ckm_research.numerics.optimize import MinimizeResult, bfgs, minimize, structured_bfgs
 from ckm_research.numerics.serialize import sha256_file, to_json_ready
 from ckm_research.numerics.threads import single_thread_blas
 from ckm_research.numerics.wald import normal_quantile, two_sided_pvalue, wald_table
@@ -31,6 +33,7 @@ __all__ = [
     "minimize",
     "MinimizeResult",
     "structured_bfgs",
+    "bfgs",
     "numerical_jacobian",
     "numerical_hessian",
     "wald_table",
