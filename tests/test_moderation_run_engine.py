@@ -210,3 +210,27 @@ def test_options_validated_before_the_data_are_read():
         fit_lms(MODEL, "/nonexistent/data.csv", nodes=0)
     opts = InteractionOptions.from_kwargs("fit_lms", group="g", group_equal="loadings")
     assert opts.group_equal == ("loadings",) and opts.ordered == ()
+
+
+def test_start_on_a_product_term_is_where_the_estimation_starts(oneint, monkeypatch):
+    # start(v)*X:Z is honoured (it was read and ignored before): the BFGS starts the
+    # product coefficient there, reaches the same maximum, and the restart drops it
+    import ckm_research.moderation.lms as lms
+
+    starts = []
+    real = lms.bfgs
+
+    def spy(fg, x0, *args, **kwargs):
+        starts.append(np.array(x0, dtype=float))
+        return real(fg, x0, *args, **kwargs)
+
+    monkeypatch.setattr(lms, "bfgs", spy)
+    plain = fit_lms(MODEL, oneint)
+    started = fit_lms(MODEL.replace("X:Z", "start(0.5)*X:Z"), oneint)
+    k = int(started.engine.model.term_free[0]) - 1
+    assert starts[0][k] == 0.0 and starts[-1][k] == 0.5
+    np.testing.assert_allclose(started.estimates["est"], plain.estimates["est"], atol=2e-4)
+    assert started.engine.user_starts() == ["start(0.5) on Y ~ X:Z"]
+    assert started.engine.from_default_starts([]).user_starts() == []
+    qml = fit_qml(MODEL.replace("X:Z", "start(0.5)*X:Z"), oneint)
+    assert qml.engine.user_starts() == ["start(0.5) on Y ~ X:Z"]

@@ -409,9 +409,9 @@ class InteractionEngine:
         return variable_variances(self.observed_data())
 
     def user_starts(self) -> list[str]:
-        """The ``start()`` values of the syntax on free parameters of the model
-        without product terms (those of product terms are not read)."""
-        return user_start_rows(self.model.partable.table)
+        """The ``start()`` values of the syntax on free parameters (product
+        terms included)."""
+        return user_start_rows(self.model.partable.table) + self.model.term_starts()
 
     def from_default_starts(self, notes: list[str]):
         """The same engine without the ``start()`` values of the syntax (they act

@@ -393,7 +393,11 @@ def _linear_start(model, Xs) -> tuple[np.ndarray, float, dict]:
         theta0, h0 = fiml_linear(M.ram, Xs)
     ns = [x.shape[0] for x in Xs]
     theta = np.zeros(M.n_free)
-    theta[: M.n_base] = theta0  # product coefficients start at 0
+    theta[: M.n_base] = theta0  # product coefficients start at 0, or at start(v)*X:Z
+    for terms, free in zip(M.terms_by_group, M.term_free_by_group, strict=True):
+        for t, f in zip(terms, free, strict=True):
+            if f > 0 and t.start is not None:
+                theta[f - 1] = t.start
     info = ml_information(M.ram, theta0, [k / sum(ns) for k in ns])
     return theta, float(h0), {"theta0": theta0, "info": info}
 
@@ -450,6 +454,7 @@ class _Term:
     label: str
     fixed: float | None
     line: int
+    start: float | None = None  # ``start(v)*X:Z``: where the estimation starts it
 
 
 class LMSModel:
@@ -609,7 +614,9 @@ class LMSModel:
                         f"the product term '{s.rhs}' involves none of the moderators "
                         f"{', '.join(moderators)}"
                     )
-                terms.append(_Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line))
+                terms.append(
+                    _Term(s.lhs, s.rhs, m_, o_, mod.label or "", mod.fixed, s.line, mod.start)
+                )
             self.terms_by_group.append(terms)
         self.terms: list[_Term] = self.terms_by_group[0]
         pos = {v: i for i, v in enumerate(self.variables)}
@@ -687,7 +694,21 @@ class LMSModel:
             self.partable, table=self.partable.table.assign(start=np.nan)
         )
         out.ram = RAMModel(out.partable)
+        out.terms_by_group = [
+            [dataclasses.replace(t, start=None) for t in terms] for terms in self.terms_by_group
+        ]
+        out.terms = out.terms_by_group[self.group]
         return out
+
+    def term_starts(self) -> list[str]:
+        """``"start(v) on Y ~ X:Z"`` for each free product term with a starting
+        value in the syntax."""
+        return [
+            f"start({t.start:g}) on {t.lhs} ~ {t.term}"
+            for terms, free in zip(self.terms_by_group, self.term_free_by_group, strict=True)
+            for t, f in zip(terms, free, strict=True)
+            if f > 0 and t.start is not None
+        ]
 
     @property
     def gm(self):
