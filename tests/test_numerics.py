@@ -207,3 +207,18 @@ def test_numerics_is_a_leaf_and_has_no_duplicates_elsewhere():
     assert len(defs["PopulationModel"]) == 1
     assert "to_jsonable" not in defs and "clean_json" not in defs
     assert not (ROOT / "sem" / "numdiff.py").exists()
+
+
+def test_spd_inverse_equals_lu_inverse_and_falls_back():
+    from ckm_research.numerics import spd_inverse
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((40, 40))
+    spd = a @ a.T / 40 + np.eye(40)
+    inv = spd_inverse(spd)
+    np.testing.assert_allclose(inv, np.linalg.inv(spd), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(inv, inv.T)
+    indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])  # not positive definite: LU
+    np.testing.assert_allclose(spd_inverse(indefinite), np.linalg.inv(indefinite))
+    with pytest.raises(np.linalg.LinAlgError):
+        spd_inverse(np.zeros((3, 3)))

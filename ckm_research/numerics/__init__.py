@@ -12,6 +12,8 @@
   :func:`two_sided_pvalue`, :func:`normal_quantile`;
 - ``serialize.py``: :func:`to_json_ready` (NaN/numpy/pandas to JSON types),
   :func:`sha256_file`;
+- ``linalg.py``: :func:`spd_inverse` (inverse of a symmetric positive-definite
+  matrix by its Cholesky factor);
 - ``threads.py``: :func:`single_thread_blas` (one BLAS thread while fitting);
 - ``forked.py``: :func:`~ckm_research.numerics.forked.forked_sum` and
   :func:`~ckm_research.numerics.forked.default_jobs` (the columns of a large
@@ -24,6 +26,7 @@ threadpoolctl when first used).
 """
 
 from ckm_research.numerics.derivatives import numerical_hessian, numerical_jacobian
+from ckm_research.numerics.linalg import spd_inverse
 from ckm_research.numerics.optimize import MinimizeResult, bfgs, minimize, structured_bfgs
 from ckm_research.numerics.serialize import sha256_file, to_json_ready
 from ckm_research.numerics.threads import single_thread_blas
@@ -37,6 +40,7 @@ __all__ = [
     "numerical_jacobian",
     "numerical_hessian",
     "wald_table",
+    "spd_inverse",
     "two_sided_pvalue",
     "normal_quantile",
     "to_json_ready",

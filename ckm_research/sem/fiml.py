@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ckm_research.errors import ConvergenceError, IdentificationError
-from ckm_research.numerics import minimize, numerical_hessian
+from ckm_research.numerics import minimize, numerical_hessian, spd_inverse
 from ckm_research.numerics.forked import default_jobs
 from ckm_research.sem import fit_measures as fmx
 from ckm_research.sem import missing as mis
@@ -416,8 +416,7 @@ class FIMLEngine(BaseEngine):
         for g in range(len(self.groups)):
             h = self.h1[g]
             Wm = self._h1_info(g, "observed")[kk]
-            Jm = self._h1_info(g, "firstorder")[kk]
-            Wmi_g = np.linalg.inv(Wm)
+            Wmi_g = spd_inverse(Wm)  # Cholesky: half the flops of LU (6,554 moments)
             wm.append(fg[g] * Wm)
             wmi.append(Wmi_g / fg[g])
             Wc = h1_information_expected(h.sigma, True)
@@ -427,7 +426,9 @@ class FIMLEngine(BaseEngine):
                 # information still loses the covariates' rows and columns
                 Wc = Wc * _moment_mask(self.model.n_ov, self._covariate_index())
             wc.append(fg[g] * Wc[kk])
-            gam.append(Wmi_g @ Jm @ Wmi_g / fg[g])
+            if version == "V3":  # Gamma (two products of the moments' size) only for V3
+                Jm = self._h1_info(g, "firstorder")[kk]
+                gam.append(Wmi_g @ Jm @ Wmi_g / fg[g])
             deltas.append(self.model.jacobian(self.theta, g, meanstructure=True)[keep])
             deltas_b.append(self._baseline_delta(g)[keep])
             sig, mu = self.model.implied(self.theta, g)
@@ -436,7 +437,8 @@ class FIMLEngine(BaseEngine):
             xx3_b += _ml_stat(h.mu, h.sigma, mu_b, sig_b, self.n_per_group[g])
         from scipy.linalg import block_diag
 
-        Wm_all, Wmi_all, Wc_all, G_all = (block_diag(*m) for m in (wm, wmi, wc, gam))
+        Wm_all, Wmi_all, Wc_all = (block_diag(*m) for m in (wm, wmi, wc))
+        G_all = block_diag(*gam) if gam else None
         df, df_b = fm["df"], fm["baseline.df"]
 
         def k_of(delta_all, invert=np.linalg.inv):
