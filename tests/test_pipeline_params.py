@@ -255,3 +255,14 @@ def test_notebooks_are_stripped_and_paired(path):
         [(c.cell_type, c.source) for c in b.cells], \
         f"{path.name} and {paired.name} differ: run `jupytext --sync {paired}`"
     assert a.metadata["kernelspec"]["name"] == "ckm-research"
+
+
+def test_one_value_of_a_list_parameter_is_that_one_element_list():
+    # ckm run -p missing_values -99 (as a user types it) is [-99], -p drop longstring
+    # is ["longstring"]; a bad single value is still named
+    p = load_params(None, [("missing_values", "-99"), ("drop", "longstring")], check=False)
+    assert p.missing_values == [-99] and p.drop == ["longstring"]
+    assert load_params(None, {"power_sample_sizes": 300}, check=False).power_sample_sizes == [300]
+    with pytest.raises(ParameterError) as err:
+        load_params(None, {"drop": "lazy"}, check=False)
+    assert err.value.name == "drop" and "must be one of" in str(err.value)

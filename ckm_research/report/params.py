@@ -237,6 +237,17 @@ class PipelineParams(BaseModel):
         1800, description="Seconds a notebook cell may run before the pipeline stops it.")
 
     # ------------------------------------------------------------------ validators
+    @field_validator(
+        "missing_values", "drop", "cmv_methods", "marker_items", "interactions",
+        "multigroup", "invariance_levels", "power_sample_sizes", mode="before",
+    )
+    @classmethod
+    def _one_value_is_a_list(cls, value: Any) -> Any:
+        # -p missing_values -99 (or -p drop longstring) means the list of that one value
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return [value]
+        return value
+
     @field_validator("data_file", "output_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
