@@ -39,6 +39,7 @@ output_dir = "../reports/ckm-study"  # folder of the results (made if absent)
 
 # %%
 from ckm_research import structural
+from ckm_research.errors import CkmError
 from ckm_research.inference import bootstrap_defined
 from ckm_research.inference.workflows import study_stream
 from ckm_research.moderation.robustness import composite_regression, gaussian_copula
@@ -96,10 +97,16 @@ if effects:
     if n_boot > 0 and bootstrap is None:
         out.unavailable(text("part.bootstrap", language), why)
     elif n_boot > 0:
-        boot, boot_info = bootstrap_defined(
-            sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
-            level=ci_level, estimator=estimator, missing=missing, boot_missing=boot_missing)
-        out.numbers(bootstrap=boot_info)
+        try:
+            boot, boot_info = bootstrap_defined(
+                sem_text, data, res, n_boot=n_boot, seed=seed, n_jobs=n_jobs,
+                level=ci_level, estimator=estimator, missing=missing, boot_missing=boot_missing)
+            out.numbers(bootstrap=boot_info)
+        except CkmError as exc:  # e.g. no solution on the complete cases (boot_missing)
+            reason = engine_text(str(exc), language)
+            if missing == "ml" and boot_missing == "listwise":
+                reason = text("note.boot_listwise_failed", language, reason=reason)
+            out.unavailable(text("part.bootstrap", language), reason)
     ind = out.table(analysis.indirect_table(res, effects, boot, boot_info=boot_info,
                                             lang=language))
     out.numbers(n_indirect=len(ind.frame))

@@ -88,15 +88,30 @@ else:
     out.text("syntax", int_text)
     est_i, miss_i = structural.interaction_fit_options(interaction_method, estimator,
                                                        interaction_missing)
-    res_i, messages = structural.fit_model(int_text, data, estimator=est_i, missing=miss_i,
-                                           ci_level=ci_level, interaction=interaction_method)
+    fallback = None
+    try:
+        res_i, messages = structural.fit_model(int_text, data, estimator=est_i, missing=miss_i,
+                                               ci_level=ci_level, interaction=interaction_method)
+    except CkmError as exc:
+        if interaction_method != "lms":
+            raise
+        # a model LMS cannot fit (e.g. FIML with a single-indicator factor): product
+        # indicators become the main method, and the report says why
+        fallback = str(exc)
+        out.note(text("note.lms_fallback", language, reason=engine_text(fallback, language)))
+        interaction_method = "dblcent"
+        est_i, miss_i = structural.interaction_fit_options(interaction_method, estimator,
+                                                           interaction_missing)
+        res_i, messages = structural.fit_model(int_text, data, estimator=est_i,
+                                               missing=miss_i, ci_level=ci_level,
+                                               interaction=interaction_method)
     for message in messages:
         out.note(text("note.interaction_model", language,
                       message=engine_text(message, language)))
     analysis.flag_heywood(out, res_i, model=text("heywood.model.interactions", language),
                           lang=language)
     out.numbers(method=interaction_method, estimator=est_i, missing=miss_i, n=res_i.n,
-                converged=res_i.converged, n_data=int(len(data)))
+                converged=res_i.converged, n_data=int(len(data)), fallback=fallback)
     out.table(analysis.interaction_table(res_i, terms, lang=language))
     # standardized effects (product terms by SD(X) SD(Z) / SD(Y)) and, for LMS, the
     # R-squared change, Cohen's f2 and the LRT of the product terms (ckm_research.moderation)
@@ -121,8 +136,15 @@ if res_i is not None and compare:
     # the main fit's estimator: LMS is ML, so the product indicators are fitted by ML too
     # (FIML with interaction_missing ml): the comparison is of the methods, same likelihood
     est_o, miss_o = structural.interaction_fit_options(other, est_i, interaction_missing)
-    res_o, messages_o = structural.fit_model(int_text, data, estimator=est_o, missing=miss_o,
-                                             ci_level=ci_level, interaction=other)
+    try:
+        res_o, messages_o = structural.fit_model(int_text, data, estimator=est_o,
+                                                 missing=miss_o, ci_level=ci_level,
+                                                 interaction=other)
+    except CkmError as exc:  # the other method cannot fit this model: said, not fatal
+        res_o, messages_o = None, []
+        out.note(text("note.compare_failed", language, method=text(f"mm.method.{other}",
+                      language), reason=engine_text(str(exc), language)))
+if res_i is not None and compare and res_o is not None:
     for message in messages_o:
         out.note(text("note.interaction_model", language,
                       message=engine_text(message, language)))

@@ -306,3 +306,44 @@ def test_ckm_run_on_a_survey_with_only_a_model_and_a_data_file(survey):
     assert "Latent interactions were estimated by" not in html
     # no profile questions: no empty sample-description table
     assert "has no profile questions" in html and "Sample Description" not in html
+
+
+def test_lms_gives_way_to_product_indicators_when_it_cannot_fit(survey):
+    """A single-indicator factor (ECSI's complaints item) with missing answers: LMS
+    with FIML cannot fit it (it needs the latent-space form); the moderation stage
+    fits product indicators instead and the report says why, instead of failing."""
+    import numpy as np
+    import pandas as pd
+
+    data = pd.read_csv(survey / "ecsi_mobi.csv")
+    holes = np.random.default_rng(7).random(data.shape) < 0.03
+    data.mask(holes).to_csv(survey / "ecsi_holes.csv", index=False)
+    model = (survey / "ecsi.lav").read_text(encoding="utf-8")
+    model = model.replace("Loyalty      ~ Image + Satisfaction",
+                          "Complaints =~ CUSCO\nLoyalty ~ Image + Satisfaction + Complaints")
+    (survey / "ecsi_cusco.lav").write_text(model, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = ["data_file", "ecsi_holes.csv", "model", "ecsi_cusco.lav", "n_boot", "20",
+            "power", "false", "validity_boot", "20", "cmv_methods", "[]",
+            "interactions", "[Loyalty ~ Satisfaction:Image]"]
+    cmd = [sys.executable, "-m", "ckm_research.cli", "run"]
+    for name, value in zip(args[::2], args[1::2], strict=True):
+        cmd += ["-p", name, value]
+    proc = subprocess.run(cmd + ["--output", "reports/cusco", "--quiet"], cwd=survey, env=env,
+                          capture_output=True, text=True, timeout=1200, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = survey / "reports" / "cusco"
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    mod = res["stages"]["moderation"]
+    assert mod["status"] == "ok"
+    assert mod["numbers"]["method"] == "dblcent" and mod["numbers"]["missing"] == "ml"
+    assert "latent-space form" in mod["numbers"]["fallback"]
+    # the bootstrap's complete-case fit has no solution here (nor has lavaan 0.6.14's: 672
+    # iterations, not converged, on the file's complete cases): the part is unavailable with
+    # the reason, not a traceback
+    structural = res["stages"]["structural"]
+    assert structural["status"] == "ok"
+    assert "complete cases only" in structural["unavailable"]["Bootstrap confidence intervals"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "LMS could not fit the interaction model" in html
+    assert "could not fit this model" in html and "so product indicators were used" in html

@@ -679,6 +679,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "note.measurement_model": ("Measurement model: {message}", "测量模型：{message}"),
     "note.structural_model": ("Structural model: {message}", "结构模型：{message}"),
     "note.interaction_model": ("Interaction model: {message}", "交互作用模型：{message}"),
+    # --- LMS fallback (session 4) ---
+    "note.lms_fallback": (
+        "LMS could not fit the interaction model ({reason}); the product-indicator method "
+        "(double-mean-centred, Lin et al., 2010) was used as the main method instead.",
+        "LMS 法无法拟合交互作用模型（{reason}）；改以乘积指标法（双重均值中心化，Lin et al., "
+        "2010）作为主要方法。",
+    ),
+    "note.compare_failed": (
+        "Robustness check: {method} could not fit the interaction model ({reason}).",
+        "稳健性检验：{method}无法拟合交互作用模型（{reason}）。",
+    ),
+    "note.boot_listwise_failed": (
+        "the bootstrap refits the model to the complete cases only (boot_missing: listwise; "
+        "-p boot_missing ml refits every resample by FIML), and there: {reason}",
+        "自助法仅以完整个案重新拟合模型（boot_missing: listwise；-p boot_missing ml 则以 FIML "
+        "重新拟合每个样本），而在完整个案上：{reason}",
+    ),
+    "r.mm.why.fallback": (
+        "LMS with FIML, the pipeline's default, could not fit this model ({reason}), so "
+        "product indicators were used.",
+        "流程默认的 LMS（FIML）无法拟合此模型（{reason}），因此采用乘积指标法。",
+    ),
     # ------------------------------------------------------------------ report (render.py)
     "r.unavailable": ("{part}: not available.", "{part}：不可用。"),
     "r.figure_part": ("Figure {name}", "图 {name}"),

@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ckm_research.report.i18n import MESSAGES
+from ckm_research.report.i18n import MESSAGES, engine_text
 from ckm_research.report.i18n import text as _text
 from ckm_research.report.store import STATUS_OK, STATUS_SKIPPED, read_results
 from ckm_research.report.tables import Table, format_value
@@ -443,6 +443,13 @@ class Report:
                           f"<ul>{body}</ul>{table}"
                           "</div>")
 
+    def _interaction_method(self) -> str:
+        """The method that estimated the interactions: the moderation stage's (LMS may
+        have given way to product indicators), else the parameter's."""
+        n = self.stages.get("moderation", {}).get("numbers", {})
+        params = self.study.get("parameters", {})
+        return n.get("method") or params.get("interaction_method", "lms")
+
     def _moderation_method(self) -> str:
         """Which method estimated the interactions, on whom, how long it took, and why
         (no silent choice between LMS and product indicators)."""
@@ -451,6 +458,9 @@ class Report:
         missing = self.t("r.mm.missing.ml" if n.get("missing") == "ml"
                          else "r.mm.missing.listwise")
         why = self.t("r.mm.why.lms" if method == "lms" else "r.mm.why.dblcent")
+        if n.get("fallback"):
+            why = self.t("r.mm.why.fallback",
+                         reason=_e(engine_text(n["fallback"], self.lang)))
         # the stage's time is in the manifest (results.json holds no timings)
         took = next((s.get("seconds") for s in self.manifest.get("stages", [])
                      if s.get("name") == "moderation" and s.get("seconds")), None)
@@ -549,12 +559,12 @@ class Report:
                                     version=_e(self.study.get("ckm_research_version", "")),
                                     level=f(params.get("ci_level", 0.95) * 100, "int"), why=why)
                      + (self.t("r.est.interactions", how=self.t(
-                         "r.est.dblcent" if params.get("interaction_method") == "dblcent"
+                         "r.est.dblcent" if self._interaction_method() == "dblcent"
                          else "r.est.lms"))
                         if params.get("interactions", True) else "")
                      + self.t("r.est.seed", seed=_e(self.study.get("seed"))) + "</p>")
             if params.get("interactions", True):
-                self.cite("lin" if params.get("interaction_method") == "dblcent" else "klein")
+                self.cite("lin" if self._interaction_method() == "dblcent" else "klein")
         if versions:
             body += "<p>" + self.t("r.software", list=", ".join(
                 f"{_e(k)} {_e(v)}" for k, v in versions.items() if v and k in (
