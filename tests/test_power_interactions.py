@@ -164,3 +164,23 @@ def test_lms_analysis_reports_the_index_without_analytic_power():
     assert tab.loc[("imm", ":=", "a*b3"), "true"] == pytest.approx(0.125, abs=1e-8)
     assert tab.loc[("imm", ":=", "a*b3"), "converged"] == 2
     assert np.isnan(tab["power_analytic"]).all()
+
+
+def test_a_single_indicator_factor_keeps_its_fixed_error_in_the_analysis_model():
+    # found on the corporate-reputation survey (CUSA =~ cusa): the population of a
+    # fitted model writes the item's residual variance as 0*cusa; freeing it made the
+    # analysis model unidentified and the interaction power stage fail
+    from ckm_research.inference.population import freed_syntax
+
+    pop = (
+        "X =~ 1*x1 + 0.8*x2 + 0.8*x3\nZ =~ 1*z1 + 0.8*z2 + 0.8*z3\nS =~ 1*s1\n"
+        "Y =~ 1*y1 + 0.8*y2 + 0.8*y3\nY ~ 0.3*X + 0.2*Z + 0.2*X:Z + 0.3*S\n"
+        + "".join(f"{v} ~~ 0.4*{v}\n" for v in
+                  ["x1", "x2", "x3", "z1", "z2", "z3", "y1", "y2", "y3"])
+        + "s1 ~~ 0*s1\nX ~~ 1*X\nZ ~~ 1*Z\nS ~~ 1*S\nY ~~ 0.5*Y\nX ~~ 0.3*Z\n"
+    )
+    assert "s1 ~~ 0.0*s1" in freed_syntax(pop).splitlines()
+    assert "x1 ~~ x1" in freed_syntax(pop).splitlines()  # other residuals are freed
+    res = power_analysis(pop, [300], 20, estimator="ML", interaction="dblcent",
+                         random_state=3, n_jobs=1, progress=False)
+    assert int(res.convergence["converged"].iloc[0]) >= 18

@@ -62,11 +62,26 @@ def freed_syntax(model: str | ParsedModel) -> str:
     F =~ x1 + x2 + x3
     F ~~ F
     y ~ b*F
+
+    The residual variance of a single-indicator factor's item is not estimable, so
+    it keeps its population value:
+
+    >>> print(freed_syntax("F =~ 1*x1\\nx1 ~~ 0*x1\\nF ~~ 2*F"))
+    F =~ x1
+    x1 ~~ 0.0*x1
+    F ~~ F
     """
     parsed = parse_model(model) if isinstance(model, str) else model
     lines: list[str] = []
     current: tuple | None = None
     terms: list[str] = []
+    # the residual variance of a single-indicator factor's indicator is not estimable:
+    # it stays as the population fixes it (lavaan's default fixes it at 0)
+    indicators: dict[str, list[str]] = {}
+    for s in parsed.statements:
+        if s.op == "=~":
+            indicators.setdefault(s.lhs, []).append(s.rhs)
+    single = {items[0] for items in indicators.values() if len(items) == 1}
 
     def flush():
         if current is not None:
@@ -83,6 +98,9 @@ def freed_syntax(model: str | ParsedModel) -> str:
         label = s.modifiers[0].label if s.modifiers else None
         rhs = "1" if s.op == "~1" else s.rhs
         term = f"{label}*{rhs}" if label else rhs
+        fixed = s.modifiers[0].fixed if s.modifiers else None
+        if s.op == "~~" and s.lhs == s.rhs and s.lhs in single and fixed is not None:
+            term = f"{fixed!r}*{rhs}"
         key = (s.lhs, s.op)
         if key != current:
             flush()
