@@ -243,3 +243,24 @@ def test_short_labels_stay_on_one_line_in_html():
     assert '<td class="nw">CKM \u00d7 CTU</td>' in html
     assert "<td>a label long enough to wrap over lines</td>" in html
     assert "<td>CKM</td>" in html  # one word: nothing to keep together
+
+
+def test_hypotheses_of_another_model_are_not_labelled_with_the_ckm_study():
+    # the seed's words (condition -> CKM, CKM -> outcome) for the CKM study only; on the
+    # corporate-reputation survey they labelled COMP -> CUSA "CKM -> outcome"
+    from ckm_research.report.analysis import hypotheses_table
+
+    def path(pred, out):
+        return {"predictor": pred, "outcome": out, "est": 0.3, "ci.lower": 0.1,
+                "ci.upper": 0.5, "pvalue": 0.01}
+
+    inter = [{"term": "COMP × LIKE", "outcome": "CUSL", "est": -0.1, "ci.lower": -0.2,
+              "ci.upper": -0.03, "pvalue": 0.01}]
+    generic = hypotheses_table([path("COMP", "CUSA"), path("CUSA", "CUSL")], [], inter,
+                               level=0.95)
+    assert list(generic.frame["kind"]) == ["COMP → outcome", "COMP → outcome", "moderation"]
+    assert "paths into COMP" in generic.note and "CKM" not in generic.note
+    ckm = hypotheses_table([path("CIP", "CKM"), path("CKM", "SAT")], [],
+                           [dict(inter[0], term="CKM × CTU", outcome="SAT")], level=0.95)
+    assert list(ckm.frame["kind"]) == ["condition → CKM", "CKM → outcome", "moderation"]
+    assert "conditions → CKM → outcomes" in ckm.note

@@ -1018,11 +1018,20 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
     """
     focal = {str(r["term"]).split(" × ")[0] for r in interactions if "×" in str(r["term"])}
     rows = []
+    # the seed's words (conditions -> CKM -> outcomes) for the CKM study; for any other
+    # model the kinds name the focal predictor of its product terms
+    ckm = focal == {"CKM"}
+    names = ", ".join(sorted(focal))
+
+    def kind(group: int) -> str:
+        if ckm or group > 2:
+            return _t(f"hyp.kind.{group}", lang)
+        return _t(f"hyp.kind.{group}.generic", lang, focal=names)
 
     def add(group, n, statement, est, lo, hi, p, directed):
         supported = bool(lo > 0) if directed else bool(lo > 0 or hi < 0)
         rows.append({"hypothesis": f"H{group}{_letter(n)}", "statement": statement,
-                     "kind": _t(f"hyp.kind.{group}", lang), "est": est, "ci.lower": lo,
+                     "kind": kind(group), "est": est, "ci.lower": lo,
                      "ci.upper": hi, "pvalue": p, "supported": supported})
 
     into = [r for r in paths if r["outcome"] in focal]
@@ -1061,7 +1070,8 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
                 "kind": _t("hyp.col.kind", lang), "est": _t("col.estimate", lang),
                 "pvalue": "p", "supported": _t("hyp.col.supported", lang)},
         ci={f"{level:.0%} CI": ("ci.lower", "ci.upper", "num3")},
-        note=_t("hyp.note", lang, level=f"{level:.0%}"),
+        note=_t("hyp.note" if ckm else "hyp.note.generic", lang, level=f"{level:.0%}",
+                focal=names),
     )
 
 
