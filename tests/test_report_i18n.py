@@ -457,3 +457,11 @@ def test_lms_listwise_note_is_translated():
            "complete cases; missing='ml' keeps them)")  # fmt: skip
     zh = engine_text(msg, "zh")
     assert zh != msg and "379 个个案中有 93 个" in zh
+
+
+def test_a_moderator_mean_of_almost_zero_is_not_printed_as_minus_zero():
+    # the JN figure's axis read "mean -0.00" for a centred moderator (report, Chromium)
+    from ckm_research.report.figures import moderation_labels
+
+    labels = moderation_labels("CKM", "INS", "CTU", 0.95, mean=-0.004, sd=1.13)
+    assert "CTU (latent metric; mean 0.00, SD 1.13)" in labels

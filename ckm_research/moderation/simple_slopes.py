@@ -436,7 +436,8 @@ def plot_johnson_neyman(
             0.98, 0.03, "JN bounds: " + ", ".join(f"{b:.2f}" for b in shown),
             transform=ax.transAxes, ha="right", va="bottom", color="#d95f02", fontsize="small",
         )  # fmt: skip
-    ax.set_xlabel(f"{moderator} (latent metric; mean {jn.mean + 0.0:.2f}, SD {jn.sd:.2f})")
+    mean = round(jn.mean, 2) + 0.0  # -0.004 is "0.00", not "-0.00"
+    ax.set_xlabel(f"{moderator} (latent metric; mean {mean:.2f}, SD {jn.sd:.2f})")
     ax.set_ylabel(f"Slope of {x} on {y}")
     ax.set_title("Johnson-Neyman plot")
     ax.legend(frameon=False, fontsize="small")
