@@ -1070,8 +1070,8 @@ def hypotheses_table(paths: list[dict], indirect: list[dict], interactions: list
                 "kind": _t("hyp.col.kind", lang), "est": _t("col.estimate", lang),
                 "pvalue": "p", "supported": _t("hyp.col.supported", lang)},
         ci={f"{level:.0%} CI": ("ci.lower", "ci.upper", "num3")},
-        note=_t("hyp.note" if ckm else "hyp.note.generic", lang, level=f"{level:.0%}",
-                focal=names),
+        note=_t("hyp.note" if ckm else "hyp.note.generic", lang, focal=names,
+                rule=_t("hyp.rule", lang, level=f"{level:.0%}")),
     )
 
 

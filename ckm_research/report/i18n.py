@@ -701,17 +701,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hyp.note.generic": (
         "The hypotheses read from the model: the paths into {focal} (the focal predictor of "
         "the product terms), the paths from {focal} and from the outcomes it reaches, the "
-        "indirect effects through {focal}, and each product term. (+): a positive effect is "
-        "hypothesised; supported when the {level} interval lies above 0. Moderation "
-        "(direction not stated by the model): supported when the interval excludes 0. Paths "
-        "and product terms: Wald intervals of the structural and the interaction model; "
-        "indirect effects: the bootstrap interval when there is one, else the delta-method "
-        "interval. A non-significant result is not evidence of no effect.",
+        "indirect effects through {focal}, and each product term. {rule}",
         "由模型读出的假设：进入 {focal}（乘积项的焦点预测变量）的路径、由 {focal} 及其影响的"
-        "结果变量出发的路径、经由 {focal} 的间接效应，以及每个乘积项。(+)：假设为正向效应；"
-        "{level} 区间整体大于 0 时视为支持。调节效应（模型未规定方向）：区间不含 0 时视为"
-        "支持。路径与乘积项：结构模型与交互作用模型的 Wald 区间；间接效应：有 bootstrap "
-        "区间时用之，否则用 Delta 法区间。不显著并不等于没有效应。",
+        "结果变量出发的路径、经由 {focal} 的间接效应，以及每个乘积项。{rule}",
     ),
     "r.mm.why.fallback": (
         "LMS with FIML, the pipeline's default, could not fit this model ({reason}), so "
@@ -1388,16 +1380,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hyp.col.supported": ("Supported", "是否支持"),
     "hyp.note": (
         "The hypotheses of the study's model (conditions → CKM → outcomes, moderated by "
-        "turbulence). (+): a positive effect is hypothesised; supported when the {level} "
-        "interval lies above 0. Moderation (direction not stated by the model): supported when "
-        "the interval excludes 0. Paths and product terms: Wald intervals of the structural and "
-        "the interaction model; indirect effects: the bootstrap interval when there is one, "
-        "else the delta-method interval. A non-significant result is not evidence of no "
-        "effect.",
-        "研究模型的假设（组织条件 → CKM → 结果变量，受环境动荡调节）。(+)：假设为正向效应；"
-        "{level} 区间整体大于 0 时视为支持。调节效应（模型未规定方向）：区间不含 0 时视为"
-        "支持。路径与乘积项：结构模型与交互作用模型的 Wald 区间；间接效应：有 bootstrap "
-        "区间时用之，否则用 Delta 法区间。不显著并不等于没有效应。",
+        "turbulence). {rule}",
+        "研究模型的假设（组织条件 → CKM → 结果变量，受环境动荡调节）。{rule}",
+    ),
+    "hyp.rule": (
+        "(+): a positive effect is hypothesised; supported when the {level} interval lies "
+        "above 0. Moderation (direction not stated by the model): supported when the interval "
+        "excludes 0. Paths and product terms: Wald intervals of the structural and the "
+        "interaction model; indirect effects: the bootstrap interval when there is one, else "
+        "the delta-method interval. A non-significant result is not evidence of no effect.",
+        "(+)：假设为正向效应；{level} 区间整体大于 0 时视为支持。调节效应（模型未规定方向）："
+        "区间不含 0 时视为支持。路径与乘积项：结构模型与交互作用模型的 Wald 区间；间接效应："
+        "有 bootstrap 区间时用之，否则用 Delta 法区间。不显著并不等于没有效应。",
     ),
     "mm.power.title": (
         "Power of the Moderation Hypotheses: Product Terms and Indices of Moderated Mediation",
