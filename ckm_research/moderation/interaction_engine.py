@@ -406,7 +406,7 @@ class InteractionEngine:
 
     def observed_variances(self) -> pd.Series:
         """Sample variances of the indicators (all are continuous, none fixed-x)."""
-        return variable_variances(self.observed_data())
+        return variable_variances(np.vstack(self._data_arrays()), self.model.ov)
 
     def user_starts(self) -> list[str]:
         """The ``start()`` values of the syntax on free parameters (product

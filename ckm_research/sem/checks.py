@@ -181,13 +181,15 @@ def observed_variances(engine: FitEngine) -> pd.Series:
     return engine.observed_variances()
 
 
-def variable_variances(data: pd.DataFrame, skip: Iterable[str] = ()) -> pd.Series:
+def variable_variances(
+    values: np.ndarray, names: Iterable[str], skip: Iterable[str] = ()
+) -> pd.Series:
     """Sample variances (divisor N - 1, available cases) of the columns of
-    ``data`` not in ``skip``; a column with fewer than two values is left out."""
+    ``values`` (named ``names``) not in ``skip``; a column with fewer than two
+    values is left out.  An array, not a DataFrame: every fit computes it."""
     skip = set(skip)
-    values = data.to_numpy(dtype=float)
     out = {}
-    for j, name in enumerate(data.columns):
+    for j, name in enumerate(names):
         if name in skip:
             continue
         col = values[:, j]

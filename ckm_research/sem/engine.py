@@ -346,7 +346,7 @@ class BaseEngine:
         if self.opts.std_ov:
             return pd.Series(dtype=float)
         skip = set(self.opts.ordered) | (set(self.pt.roles.ov_x) if self.opts.fixed_x else set())
-        return variable_variances(self.observed_data(), skip)
+        return variable_variances(np.vstack([gd.data for gd in self.groups]), self.model.ov, skip)
 
     def user_starts(self) -> list[str]:
         """The ``start()`` values of the syntax on free parameters."""
