@@ -436,9 +436,16 @@ def plot_johnson_neyman(
             0.98, 0.03, "JN bounds: " + ", ".join(f"{b:.2f}" for b in shown),
             transform=ax.transAxes, ha="right", va="bottom", color="#d95f02", fontsize="small",
         )  # fmt: skip
-    mean = round(jn.mean, 2) + 0.0  # -0.004 is "0.00", not "-0.00"
-    ax.set_xlabel(f"{moderator} (latent metric; mean {mean:.2f}, SD {jn.sd:.2f})")
+    mean, sd = moderator_mean_sd_text(jn.mean, jn.sd)
+    ax.set_xlabel(f"{moderator} (latent metric; mean {mean}, SD {sd})")
     ax.set_ylabel(f"Slope of {x} on {y}")
     ax.set_title("Johnson-Neyman plot")
     ax.legend(frameon=False, fontsize="small")
     return fig
+
+
+def moderator_mean_sd_text(mean: float, sd: float) -> tuple[str, str]:
+    """The moderator's mean and SD as the Johnson-Neyman figure's axis prints them
+    (two decimals; a mean of -0.004 is "0.00", not "-0.00"); the report's
+    translated labels are matched on the same text."""
+    return f"{round(mean, 2) + 0.0:.2f}", f"{sd:.2f}"

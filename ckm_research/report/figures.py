@@ -226,7 +226,9 @@ def moderation_labels(x: str, y: str, z: str, level: float, *, mean: float | Non
         "JN bounds: ": text("fig.jn.bounds", lang, bounds=""),
     }
     if mean is not None and sd is not None:
-        m, s = f"{round(mean, 2) + 0.0:.2f}", f"{sd:.2f}"  # -0.004 is "0.00", not "-0.00"
+        from ckm_research.moderation.simple_slopes import moderator_mean_sd_text
+
+        m, s = moderator_mean_sd_text(mean, sd)
         out[f"{z} (latent metric; mean {m}, SD {s})"] = text("fig.jn.xlabel", lang, z=z,
                                                              mean=m, sd=s)
     return out
