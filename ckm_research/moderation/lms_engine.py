@@ -118,9 +118,12 @@ def latent_space_reason(model) -> str | None:
     have = {i for _, i in var_rows}
     if len(have) < p:
         return "an indicator has no residual variance"
-    for r, _ in var_rows:
+    for r, i in var_rows:
         if ram.free[r] == 0 and not (ram.values[r] > 0):
-            return "an indicator's residual variance is fixed at 0 (a single-indicator factor)"
+            return (
+                f"the residual variance of the indicator '{ram.ov[i]}' is fixed at 0 (a "
+                "single-indicator factor)"
+            )
     if np.any(model.term_y < p) or np.any(model.term_o < p) or np.any(model.xi_pos < p):
         return "a product term involves an observed variable"
     return None
